@@ -1,0 +1,119 @@
+"""The ASGI app: /graphql (HTTP and WebSocket), /healthz, and the static frontend at /.
+
+This module is the one place where consult/ meets starlette and strawberry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from strawberry.asgi import GraphQL
+from tortoise.connection import get_connection
+from tortoise.contrib.starlette import RegisterTortoise
+
+from consult.clock import utcnow
+from consult.db import tortoise_config
+from consult.messages import pick_language
+from consult.services.accounts import actor_for_token
+from consult.settings import Settings, get_settings
+
+log = logging.getLogger("consult")
+STATIC_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
+SESSION_COOKIE = "consult_session"
+
+
+def client_key(request: Any, settings: Settings) -> str:
+    """The client's address; behind a trusted proxy, the last address it forwarded."""
+    host = request.client.host if request.client else "unknown"
+    if host in settings.trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if hops:
+            host = hops[-1]
+    return f"ip:{host}"
+
+
+def bearer_token(request: Any) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+class ConsultGraphQL(GraphQL):
+    """Strawberry's ASGI view with the project's context."""
+
+    def __init__(self, schema: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any = None) -> Any:
+        from schema.context import Context
+
+        token = bearer_token(request)
+        actor = await actor_for_token(token, utcnow()) if token else None
+        from consult.policies import ANONYMOUS
+
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            actor=actor or ANONYMOUS,
+            lang=pick_language(request.headers.get("accept-language")),
+            client_key=client_key(request, self.settings),
+            token=token,
+        )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """200 only when the database answers a query."""
+    try:
+        await get_connection("default").execute_query("SELECT 1")
+    except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+        log.warning("health check failed: %s", error)
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "up"})
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """Build the app. Tests that own the database connection pass manage_database=False."""
+    from schema import build_schema
+
+    settings = settings or get_settings()
+    graphql = ConsultGraphQL(
+        build_schema(mask_errors=not settings.debug),
+        settings,
+        graphql_ide="graphiql",
+        keep_alive=True,
+        allowed_origins=settings.allowed_origins,
+    )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if manage_database:
+            async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                yield
+        else:
+            yield
+
+    return Starlette(routes=routes, lifespan=lifespan, debug=settings.debug)
+
+
+def app_factory() -> Starlette:
+    """For uvicorn --factory: each worker builds its own app from the environment."""
+    return create_app()

@@ -1,0 +1,115 @@
+"""The audit trail: every write to a consultation appends one event to its hash chain.
+
+hash = sha256(prevHash + canonical JSON of the event), where the canonical form is UTF-8
+JSON with sorted keys, no spaces and non-ASCII kept. The same events are the replay source
+for live subscriptions, so a reconnecting client that passes afterSeq misses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from consult.ids import to_global_id
+from consult.models import AuditEvent, Consultation
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def event_content(
+    *, seq: int, at: datetime, actor_id: int | None, action: str, kind: str, subject: str | None, summary: str, payload: str
+) -> str:
+    return canonical_json(
+        {
+            "seq": seq,
+            "at": _iso(at),
+            "actor": to_global_id("Account", actor_id) if actor_id else None,
+            "action": action,
+            "kind": kind,
+            "subject": subject,
+            "summary": summary,
+            "payload": json.loads(payload),
+        }
+    )
+
+
+def chain_hash(prev_hash: str | None, content: str) -> str:
+    return hashlib.sha256(((prev_hash or "") + content).encode()).hexdigest()
+
+
+async def append_event(
+    consultation: Consultation,
+    *,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    kind: str,
+    subject: str | None,
+    summary: str,
+    payload: dict[str, Any],
+    using_db: Any,
+) -> AuditEvent:
+    """Append to the chain. The caller holds the consultation's row lock in `using_db`."""
+    seq = consultation.last_seq + 1
+    payload_json = canonical_json(payload)
+    content = event_content(
+        seq=seq, at=at, actor_id=actor_id, action=action, kind=kind, subject=subject, summary=summary, payload=payload_json
+    )
+    digest = chain_hash(consultation.head_hash, content)
+    event = await AuditEvent.create(
+        consultation_id=consultation.id,
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        kind=kind,
+        subject=subject,
+        summary=summary,
+        payload=payload_json,
+        prev_hash=consultation.head_hash,
+        hash=digest,
+        using_db=using_db,
+    )
+    consultation.last_seq = seq
+    consultation.head_hash = digest
+    await Consultation.filter(id=consultation.id).using_db(using_db).update(last_seq=seq, head_hash=digest)
+    return event
+
+
+def chain_is_valid(events: Iterable[AuditEvent], head_hash: str | None) -> bool:
+    """Recompute the chain from the first event; any edit, gap, reordering or cut tail breaks it.
+
+    `head_hash` is the hash the consultation row recorded for its last event.
+    """
+    prev: str | None = None
+    expected_seq = 1
+    for event in events:
+        if event.seq != expected_seq or event.prev_hash != prev:
+            return False
+        try:
+            content = event_content(
+                seq=event.seq,
+                at=event.at,
+                actor_id=event.actor_id,
+                action=event.action,
+                kind=event.kind,
+                subject=event.subject,
+                summary=event.summary,
+                payload=event.payload,
+            )
+        except (ValueError, TypeError):
+            return False
+        if chain_hash(prev, content) != event.hash:
+            return False
+        prev = event.hash
+        expected_seq += 1
+    return prev == head_hash

@@ -1,0 +1,188 @@
+"""The `consult` command: serve, migrate, create-admin, demo, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from consult.settings import DEFAULT_DATABASE_URL, normalize_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_FILE = ROOT / "schema" / "schema.graphql"
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    url = getattr(args, "database", None) or os.environ.get("CONSULT_DATABASE_URL") or DEFAULT_DATABASE_URL
+    url = normalize_database_url(url)
+    # Workers and helpers read the same database as this command.
+    os.environ["CONSULT_DATABASE_URL"] = url
+    return url
+
+
+def _redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest and ":" in rest.split("@", 1)[0]:
+        user = rest.split("@", 1)[0].split(":", 1)[0]
+        rest = f"{user}:***@{rest.split('@', 1)[1]}"
+    return f"{scheme}{sep}{rest}"
+
+
+async def _with_orm(url: str, coro_factory):
+    from tortoise import Tortoise
+
+    from consult.db import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+    try:
+        return await coro_factory()
+    finally:
+        await Tortoise.close_connections()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from consult.db import migrate
+
+    url = _database_url(args)
+    print(f"迁移数据库 Migrating {_redact(url)} ...", flush=True)
+
+    def progress(event: str, app_label: str, name: str) -> None:
+        if event == "apply_start":
+            print(f"  → {name} ...", end="", flush=True)
+        elif event == "apply_done":
+            print(" 完成 done", flush=True)
+
+    asyncio.run(migrate(url, progress=progress))
+    print("数据库已是最新 Database is up to date.", flush=True)
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from consult.errors import DomainError
+    from consult.messages import translate
+    from consult.services.accounts import create_admin
+    from consult.services.base import ServiceContext
+
+    url = _database_url(args)
+    password = args.password
+    if password is None:
+        password = getpass.getpass("密码 Password: ")
+        if password != getpass.getpass("再输一次 Again: "):
+            print("两次输入的密码不一致 The passwords differ.", file=sys.stderr)
+            return 2
+
+    async def run():
+        return await create_admin(ServiceContext(), username=args.username, password=password, display_name=args.display_name)
+
+    try:
+        account = asyncio.run(_with_orm(url, run))
+    except DomainError as error:
+        print(f"{error.field or ''}: {translate(error.key, 'zh-CN', **error.params)}", file=sys.stderr)
+        return 2
+    print(f"管理员已就绪 Admin ready: {account.username}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from consult.demo import load_demo
+
+    url = _database_url(args)
+    result = asyncio.run(_with_orm(url, lambda: load_demo(if_empty=args.if_empty, out_dir=Path(args.out_dir))))
+    print(result)
+    return 0
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from schema import export_sdl
+
+    sdl = export_sdl()
+    target = Path(args.output) if args.output else SCHEMA_FILE
+    if args.check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != sdl:
+            print(f"{target} 已过期 is stale: run `consult export-schema`.", file=sys.stderr)
+            return 1
+        print(f"{target} 是最新的 is up to date.")
+        return 0
+    target.write_text(sdl, encoding="utf-8")
+    print(f"已写入 Wrote {target}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    url = _database_url(args)
+    if args.workers > 1 and not url.startswith("postgres://"):
+        print(
+            "SQLite 只支持单进程；多进程请使用 PostgreSQL。SQLite serves one process; use PostgreSQL for --workers > 1.",
+            file=sys.stderr,
+        )
+        return 2
+    # Fail early and clearly when a key is needed but missing, before workers fork.
+    from consult.settings import Settings
+
+    Settings.from_env(url)
+    print(f"consult 正在 http://{args.host}:{args.port} 提供服务 serving ({_redact(url)}, {args.workers} worker(s))", flush=True)
+    uvicorn.run(
+        "consult.app:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consult", description="基层协商平台 consult: consultation, voting and supervision.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def database_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--database", help="Tortoise URL, e.g. sqlite://./var/consult.sqlite3 or postgres://user@host:5432/db "
+                       "(default: $CONSULT_DATABASE_URL, else the embedded SQLite file)")
+
+    p = sub.add_parser("serve", help="serve the app")
+    database_option(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1, help="processes; more than 1 needs PostgreSQL")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply pending database migrations")
+    database_option(p)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("create-admin", help="create an administrator, or reset their password")
+    database_option(p)
+    p.add_argument("--username", required=True)
+    p.add_argument("--password", help="prompted for when left out")
+    p.add_argument("--display-name")
+    p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("demo", help="load the 菜园巷 demo consultation")
+    database_option(p)
+    p.add_argument("--if-empty", action="store_true", help="do nothing when the database already holds consultations")
+    p.add_argument("--out-dir", default="var", help="where to write the demo's invitation codes (CSV)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("export-schema", help="write the GraphQL SDL to schema/schema.graphql")
+    p.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")
+    p.add_argument("--output", help="another file to write")
+    p.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Time: stored in UTC, returned with an offset, shown in Asia/Shanghai (UTC+8, no DST)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from consult.errors import Invalid
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_datetime(value: object, field: str | None = None) -> datetime:
+    """ISO 8601 text to an aware UTC datetime. A time without offset is read as Beijing time."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z") or text.endswith("z"):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise Invalid("bad_datetime", field) from None
+    else:
+        raise Invalid("bad_datetime", field)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=SHANGHAI)
+    return parsed.astimezone(timezone.utc)
+
+
+def to_api(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(SHANGHAI).isoformat()

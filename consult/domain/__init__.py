@@ -1,0 +1,1 @@
+"""Pure rules: functions of plain values, no I/O."""

@@ -1,0 +1,64 @@
+"""The stage machine of a consultation (七单会商).
+
+DRAFT → COLLECTING → DELIBERATING → VOTING → AGREED → IMPLEMENTING → EVALUATING → ARCHIVED.
+A consultation only moves forward. COLLECTING and VOTING may be skipped, no other stage.
+CANCELLED is reachable from every stage before ARCHIVED.
+"""
+
+from __future__ import annotations
+
+ORDER: tuple[str, ...] = (
+    "DRAFT",
+    "COLLECTING",
+    "DELIBERATING",
+    "VOTING",
+    "AGREED",
+    "IMPLEMENTING",
+    "EVALUATING",
+    "ARCHIVED",
+)
+SKIPPABLE = frozenset({"COLLECTING", "VOTING"})
+CANCELLED = "CANCELLED"
+FINAL = frozenset({"ARCHIVED", CANCELLED})
+ALL_STAGES = frozenset(ORDER) | {CANCELLED}
+
+
+def can_move(current: str, target: str) -> bool:
+    """Whether `current` may move to `target` in one step."""
+    if current in FINAL or current not in ALL_STAGES or target not in ALL_STAGES:
+        return False
+    if target == CANCELLED:
+        return True
+    i, j = ORDER.index(current), ORDER.index(target)
+    if j <= i:
+        return False
+    return all(stage in SKIPPABLE for stage in ORDER[i + 1 : j])
+
+
+def next_stages(current: str) -> list[str]:
+    """Every stage reachable in one step, in order, CANCELLED last."""
+    return [s for s in (*ORDER, CANCELLED) if can_move(current, s)]
+
+
+def is_public(stage: str) -> bool:
+    """Everything past DRAFT is open to read; a DRAFT is for its organizers."""
+    return stage != "DRAFT"
+
+
+# Which writes each stage allows. Later issues add their own actions here.
+WRITES_BY_STAGE: dict[str, frozenset[str]] = {
+    "demand.submit": frozenset({"COLLECTING"}),
+    "demand.support": frozenset({"COLLECTING"}),
+    "demand.set_status": frozenset({"COLLECTING", "DELIBERATING"}),
+    "responsibility.assign": frozenset({"DELIBERATING", "VOTING"}),
+    "proposal.create": frozenset({"DELIBERATING", "VOTING"}),
+    "proposal.update": frozenset({"DELIBERATING", "VOTING"}),
+    "proposal.adopt": frozenset({"DELIBERATING", "VOTING"}),
+    "party.add": frozenset(ORDER) - FINAL,
+    "roll.set": frozenset(ORDER) - FINAL,
+    "invitations.issue": frozenset(ORDER) - FINAL,
+}
+
+
+def allows(stage: str, action: str) -> bool:
+    return stage in WRITES_BY_STAGE[action]

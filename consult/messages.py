@@ -1,0 +1,235 @@
+"""The message catalogue: every text shown to people, in zh-CN first and en.
+
+`translate(key, lang, **params)` formats the message; unknown keys fall back to the key
+itself so that a missing entry is visible rather than silent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+STAGE_NAMES = {
+    "zh-CN": {
+        "DRAFT": "草稿",
+        "COLLECTING": "征集诉求",
+        "DELIBERATING": "协商",
+        "VOTING": "居民表决",
+        "AGREED": "签订协议",
+        "IMPLEMENTING": "实施与监督",
+        "EVALUATING": "效果评价",
+        "ARCHIVED": "归档",
+        "CANCELLED": "已取消",
+    },
+    "en": {
+        "DRAFT": "draft",
+        "COLLECTING": "collecting demands",
+        "DELIBERATING": "deliberating",
+        "VOTING": "voting",
+        "AGREED": "agreed",
+        "IMPLEMENTING": "implementing",
+        "EVALUATING": "evaluating",
+        "ARCHIVED": "archived",
+        "CANCELLED": "cancelled",
+    },
+}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "unauthenticated": {
+        "zh-CN": "请先登录，或用邀请码进入。",
+        "en": "Please sign in, or enter with your invitation code.",
+    },
+    "forbidden": {
+        "zh-CN": "您没有权限进行此操作。",
+        "en": "You are not allowed to do this.",
+    },
+    "not_found": {
+        "zh-CN": "找不到该对象，可能已被删除或您无权查看。",
+        "en": "Not found, or you may not see it.",
+    },
+    "rate_limited": {
+        "zh-CN": "尝试次数过多，请稍后再试。",
+        "en": "Too many attempts. Please try again later.",
+    },
+    "bad_credentials": {
+        "zh-CN": "用户名或密码不正确。",
+        "en": "Wrong username or password.",
+    },
+    "bad_invitation": {
+        "zh-CN": "邀请码无效或已作废，请核对邀请单上的号码，或向社区工作人员索取新的邀请单。",
+        "en": "This invitation code is not valid or has been replaced. Check the slip, or ask the community office for a new one.",
+    },
+    "required": {
+        "zh-CN": "此项必填。",
+        "en": "This field is required.",
+    },
+    "too_long": {
+        "zh-CN": "内容太长，最多 {max} 个字。",
+        "en": "Too long: at most {max} characters.",
+    },
+    "bad_username": {
+        "zh-CN": "用户名只能使用 3 到 64 位的字母、数字、点、下划线或短横线。",
+        "en": "A username is 3 to 64 letters, digits, dots, underscores or hyphens.",
+    },
+    "weak_password": {
+        "zh-CN": "密码至少需要 {min} 位。",
+        "en": "A password needs at least {min} characters.",
+    },
+    "username_taken": {
+        "zh-CN": "该用户名已被使用。",
+        "en": "This username is already taken.",
+    },
+    "no_roles": {
+        "zh-CN": "请至少选择一个角色。",
+        "en": "Choose at least one role.",
+    },
+    "rep_needs_party": {
+        "zh-CN": "出资方或责任方代表必须关联一个单位。",
+        "en": "A party representative must be linked to a party.",
+    },
+    "bad_id": {
+        "zh-CN": "编号无效。",
+        "en": "This ID is not valid.",
+    },
+    "bad_money": {
+        "zh-CN": "金额格式不正确：请填写不带符号的数字，最多两位小数，例如 80000 或 80000.50。",
+        "en": "Not a valid amount: digits with at most two decimals and no sign, e.g. 80000 or 80000.50.",
+    },
+    "money_too_large": {
+        "zh-CN": "金额过大。",
+        "en": "The amount is too large.",
+    },
+    "bad_datetime": {
+        "zh-CN": "时间格式不正确，请使用 ISO 8601 格式，例如 2026-01-05T10:00:00+08:00。",
+        "en": "Not a valid time: use ISO 8601, e.g. 2026-01-05T10:00:00+08:00.",
+    },
+    "bad_weight": {
+        "zh-CN": "面积或权重必须是正数，最多四位小数，例如 85.5。",
+        "en": "An area or weight is a positive number with at most four decimals, e.g. 85.5.",
+    },
+    "duplicate_label": {
+        "zh-CN": "名册中已有同名的住户：{label}。",
+        "en": "The roll already has an entry named {label}.",
+    },
+    "roll_too_large": {
+        "zh-CN": "名册一次最多 {max} 条。",
+        "en": "A roll holds at most {max} entries at a time.",
+    },
+    "wrong_stage": {
+        "zh-CN": "当前阶段为“{stage}”，不能进行此操作。",
+        "en": "The consultation is at stage “{stage}”; this cannot be done now.",
+    },
+    "bad_transition": {
+        "zh-CN": "不能从“{from_stage}”转到“{to_stage}”。协商只能按顺序向前推进（“征集诉求”和“居民表决”可以跳过），或取消。",
+        "en": "Cannot move from “{from_stage}” to “{to_stage}”. Stages only move forward in order (collecting and voting may be skipped), or to cancelled.",
+    },
+    "cancel_needs_note": {
+        "zh-CN": "取消协商时请写明原因。",
+        "en": "Give a reason when cancelling.",
+    },
+    "convener_not_cppcc": {
+        "zh-CN": "召集人必须是政协委员。",
+        "en": "The convener must be a CPPCC member.",
+    },
+    "party_already_added": {
+        "zh-CN": "该单位已在本次协商中。",
+        "en": "This party already takes part.",
+    },
+    "party_not_in_consultation": {
+        "zh-CN": "该单位不是本次协商的参与方。",
+        "en": "This party does not take part in this consultation.",
+    },
+    "duplicate_party": {
+        "zh-CN": "同一单位不能重复列出。",
+        "en": "A party is listed twice.",
+    },
+    "channel_not_allowed": {
+        "zh-CN": "您不能以该渠道提交诉求。",
+        "en": "You may not submit through this channel.",
+    },
+    "merge_needs_target": {
+        "zh-CN": "合并诉求时请指定要并入的诉求。",
+        "en": "Name the demand to merge into.",
+    },
+    "merge_target_invalid": {
+        "zh-CN": "只能并入同一协商中另一条未被合并的诉求。",
+        "en": "A demand can only be merged into another unmerged demand of the same consultation.",
+    },
+    "merge_target_unexpected": {
+        "zh-CN": "只有合并诉求时才需要指定并入对象。",
+        "en": "A merge target is only given when merging.",
+    },
+    "bad_proposal_status": {
+        "zh-CN": "方案不能从“{from_status}”改为“{to_status}”。",
+        "en": "A proposal cannot go from {from_status} to {to_status}.",
+    },
+    "proposal_locked": {
+        "zh-CN": "方案已“{status}”，不能再修改。",
+        "en": "The proposal is {status} and can no longer be edited.",
+    },
+    "proposal_not_adoptable": {
+        "zh-CN": "已撤回或已否决的方案不能采纳。",
+        "en": "A withdrawn or rejected proposal cannot be adopted.",
+    },
+    "proposal_already_adopted": {
+        "zh-CN": "该方案已被采纳。",
+        "en": "This proposal is already adopted.",
+    },
+    "roll_empty": {
+        "zh-CN": "居民名册为空，请先导入名册。",
+        "en": "The voter roll is empty; set it first.",
+    },
+    "read_only": {
+        "zh-CN": "该协商已{stage}，只能查看。",
+        "en": "This consultation is {stage} and read-only.",
+    },
+}
+
+PROPOSAL_STATUS_NAMES = {
+    "zh-CN": {"DRAFT": "草稿", "TABLED": "已提交", "ADOPTED": "已采纳", "REJECTED": "已否决", "WITHDRAWN": "已撤回"},
+    "en": {"DRAFT": "draft", "TABLED": "tabled", "ADOPTED": "adopted", "REJECTED": "rejected", "WITHDRAWN": "withdrawn"},
+}
+
+SUPPORTED = ("zh-CN", "en")
+
+
+def pick_language(accept_language: str | None) -> str:
+    """Choose zh-CN or en from an Accept-Language header; zh-CN unless English is preferred."""
+    candidates: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, *options = [bit.strip() for bit in part.split(";")]
+        q = 1.0
+        for option in options:
+            if option.startswith("q="):
+                try:
+                    q = float(option[2:])
+                except ValueError:
+                    q = 0.0
+        tag = tag.lower()
+        lang = "zh-CN" if tag.startswith("zh") else "en" if tag.startswith("en") else None
+        if lang and q > 0:
+            # Highest q first; among equals, the order the browser listed them.
+            candidates.append((-q, index, lang))
+    return min(candidates)[2] if candidates else "zh-CN"
+
+
+def _localize_params(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    out = dict(params)
+    for name in ("stage", "from_stage", "to_stage"):
+        if name in out and out[name] in STAGE_NAMES[lang]:
+            out[name] = STAGE_NAMES[lang][out[name]]
+    for name in ("status", "from_status", "to_status"):
+        if name in out and out[name] in PROPOSAL_STATUS_NAMES[lang]:
+            out[name] = PROPOSAL_STATUS_NAMES[lang][out[name]]
+    return out
+
+
+def translate(key: str, lang: str = "zh-CN", **params: Any) -> str:
+    lang = lang if lang in SUPPORTED else "zh-CN"
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry["zh-CN"]
+    try:
+        return text.format(**_localize_params(params, lang))
+    except (KeyError, IndexError):
+        return text

@@ -1,0 +1,24 @@
+"""Tortoise models. Tortoise discovers every model imported here."""
+
+from consult.models.accounts import Account, AuthFailure, Session
+from consult.models.audit import AuditEvent
+from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
+from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
+from consult.models.roll import Invitation, VoterRollEntry
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "AuthFailure",
+    "Consultation",
+    "ConsultationParty",
+    "Demand",
+    "DemandSupport",
+    "Invitation",
+    "Party",
+    "Proposal",
+    "Responsibility",
+    "Session",
+    "StageChange",
+    "VoterRollEntry",
+]

@@ -1,0 +1,24 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AuditEvent(Model):
+    """One link of the hash chain of a consultation, and the replay source for live events."""
+
+    id = fields.BigIntField(primary_key=True)
+    consultation = fields.ForeignKeyField("models.Consultation", related_name="audit_events")
+    seq = fields.IntField()
+    at = fields.DatetimeField()
+    actor = fields.ForeignKeyField("models.Account", null=True, related_name="audit_events")
+    action = fields.CharField(max_length=60)
+    kind = fields.CharField(max_length=40)
+    subject = fields.CharField(max_length=120, null=True)
+    summary = fields.TextField()
+    # Canonical JSON of what changed; hashed as stored.
+    payload = fields.TextField()
+    prev_hash = fields.CharField(max_length=64, null=True)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "audit_event"
+        unique_together = (("consultation", "seq"),)

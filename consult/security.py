@@ -1,0 +1,57 @@
+"""Secrets: password hashes, session tokens, invitation codes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+# Verified against when the username does not exist, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash("consult-timing-equalizer")
+
+# No 0/O, 1/I/L: the code is read off paper by elderly residents and typed by hand.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12  # 31^12 ≈ 7.9e17, about 59 bits
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    return _hasher.check_needs_rehash(stored)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    # Tokens carry 256 random bits, so a plain SHA-256 is enough to make the table useless.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_invitation_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalize_code(code: str) -> str:
+    """What a person types: any case, with or without spaces and dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def invitation_digest(secret_key: str, code: str) -> str:
+    # Keyed, so a copy of the database alone cannot test guesses offline.
+    return hmac.new(secret_key.encode(), b"invitation:" + normalize_code(code).encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,260 @@
+"""Accounts, sessions, invitations' redemption and parties."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from consult.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
+from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
+from consult.policies import ADMIN, ORGANIZER, PARTY_REP, RESIDENT, ROLES, Actor, allowed, require
+from consult.security import (
+    hash_password,
+    invitation_digest,
+    needs_rehash,
+    new_token,
+    normalize_code,
+    token_digest,
+    verify_password,
+)
+from consult.services.base import ServiceContext, clean_text, decode_id, transaction
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+MIN_PASSWORD = 8
+PARTY_KINDS = ("CPPCC", "RESIDENTS", "MERCHANT", "UNIT", "STREET_OFFICE", "DEPARTMENT", "ENTERPRISE", "OTHER")
+
+
+@dataclass
+class Login:
+    token: str
+    account: Account
+    session: Session
+
+
+# ---------------------------------------------------------------- rate limiting
+
+
+async def _throttle(ctx: ServiceContext, key: str) -> None:
+    """Refuse a client with too many recent failures; slow it down before that."""
+    s = ctx.settings
+    since = ctx.now() - timedelta(seconds=s.auth_window_seconds)
+    failures = await AuthFailure.filter(key=key, at__gte=since).count()
+    if failures >= s.auth_refuse_after:
+        raise RateLimited()
+    if failures >= s.auth_slow_after:
+        # Doubling delay, capped: a person who mistyped barely notices, a script crawls.
+        await asyncio.sleep(min(s.auth_delay_seconds * 2 ** (failures - s.auth_slow_after), 8.0))
+
+
+async def _fail(ctx: ServiceContext, key: str, error: DomainError) -> DomainError:
+    await AuthFailure.create(key=key, at=ctx.now())
+    # Old rows are useless; trimming here keeps the table small without a cron job.
+    horizon = ctx.now() - timedelta(seconds=ctx.settings.auth_window_seconds * 4)
+    await AuthFailure.filter(at__lt=horizon).delete()
+    return error
+
+
+# ---------------------------------------------------------------- sessions
+
+
+async def _new_session(ctx: ServiceContext, account: Account, conn, *, roll_entry_id: int | None, lifetime: timedelta) -> Login:
+    token = new_token()
+    now = ctx.now()
+    session = await Session.create(
+        token_hash=token_digest(token),
+        account_id=account.id,
+        roll_entry_id=roll_entry_id,
+        created_at=now,
+        expires_at=now + lifetime,
+        using_db=conn,
+    )
+    return Login(token=token, account=account, session=session)
+
+
+async def login(ctx: ServiceContext, *, username: str, password: str) -> Login:
+    """Check a password and open a staff session.
+
+    Errors: RATE_LIMITED after repeated failures from this client; UNAUTHENTICATED for a
+    wrong username or password (the same message for both).
+    """
+    key = f"login:{ctx.client_key}"
+    await _throttle(ctx, key)
+    account = await Account.get_or_none(username=(username or "").strip())
+    if account is None or not verify_password(account.password_hash if account else None, password or ""):
+        raise await _fail(ctx, key, DomainError("UNAUTHENTICATED", "bad_credentials"))
+    async with transaction() as conn:
+        if needs_rehash(account.password_hash):
+            account.password_hash = hash_password(password)
+            await account.save(using_db=conn, update_fields=["password_hash"])
+        return await _new_session(ctx, account, conn, roll_entry_id=None, lifetime=timedelta(hours=ctx.settings.staff_session_hours))
+
+
+async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
+    """Turn an invitation code into a resident session bound to one roll entry.
+
+    Redeeming the same code again (say, on a new phone) ends the sessions opened with it
+    before and opens a new one. Errors: RATE_LIMITED; INVALID on `code` for an unknown,
+    replaced or retired code.
+    """
+    key = f"redeem:{ctx.client_key}"
+    await _throttle(ctx, key)
+    bad = DomainError("INVALID", "bad_invitation", "code")
+    if not isinstance(code, str) or not (6 <= len(normalize_code(code)) <= 40):
+        raise await _fail(ctx, key, bad)
+    digest = invitation_digest(ctx.settings.secret_key, code)
+    async with transaction() as conn:
+        invitation = await Invitation.get_or_none(code_hash=digest).using_db(conn)
+        entry = None
+        if invitation is not None and invitation.voided_at is None:
+            # Lock the entry: two phones redeeming at once must not make two accounts.
+            entry = await VoterRollEntry.select_for_update().using_db(conn).get_or_none(id=invitation.entry_id, active=True)
+        if entry is None:
+            failure = bad
+        else:
+            failure = None
+            now = ctx.now()
+            if entry.account_id is None:
+                account = await Account.create(
+                    display_name=entry.label, roles=RESIDENT, created_at=now, using_db=conn
+                )
+                entry.account_id = account.id
+                await entry.save(using_db=conn, update_fields=["account_id"])
+            else:
+                account = await Account.get(id=entry.account_id).using_db(conn)
+            # The slip moves the session: whatever phone used it before is signed out.
+            await Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None).using_db(conn).update(
+                revoked_at=now
+            )
+            if invitation.redeemed_at is None:
+                invitation.redeemed_at = now
+                await invitation.save(using_db=conn, update_fields=["redeemed_at"])
+            return await _new_session(
+                ctx, account, conn, roll_entry_id=entry.id, lifetime=timedelta(days=ctx.settings.resident_session_days)
+            )
+    raise await _fail(ctx, key, failure)
+
+
+async def logout(ctx: ServiceContext) -> bool:
+    """Revoke the session the request came with. False when there was none."""
+    if ctx.actor.session_id is None:
+        return False
+    updated = await Session.filter(id=ctx.actor.session_id, revoked_at=None).update(revoked_at=ctx.now())
+    return updated > 0
+
+
+async def actor_for_token(token: str, now) -> Actor | None:
+    """The actor behind a bearer token, or None if unknown, expired or revoked."""
+    if not token or len(token) > 200:
+        return None
+    session = (
+        await Session.filter(token_hash=token_digest(token), revoked_at=None, expires_at__gt=now)
+        .select_related("account")
+        .first()
+    )
+    if session is None:
+        return None
+    account = session.account
+    return Actor(
+        account_id=account.id,
+        roles=account.role_set,
+        party_id=account.party_id,
+        session_id=session.id,
+        roll_entry_id=session.roll_entry_id,
+        display_name=account.display_name,
+    )
+
+
+# ---------------------------------------------------------------- accounts and parties
+
+
+def _check_password(password: str | None, field_name: str = "password") -> str:
+    if not password or len(password) < MIN_PASSWORD:
+        raise Invalid("weak_password", field_name, min=MIN_PASSWORD)
+    if len(password) > 256:
+        raise Invalid("too_long", field_name, max=256)
+    return password
+
+
+async def create_account(
+    ctx: ServiceContext,
+    *,
+    username: str,
+    password: str,
+    display_name: str,
+    roles: list[str],
+    party_id: str | None = None,
+) -> Account:
+    """Create a staff, party-rep or resident account with a password.
+
+    Errors: UNAUTHENTICATED; FORBIDDEN (organizers may not create admins or organizers);
+    INVALID (username, password, displayName, roles, partyId); CONFLICT on a taken username;
+    NOT_FOUND for an unknown party.
+    """
+    actor = ctx.actor
+    wanted = list(dict.fromkeys(roles or []))
+    if not allowed(actor, "account.create"):
+        require(actor, "account.create_limited")
+        if ADMIN in wanted or ORGANIZER in wanted:
+            raise Forbidden("roles")
+    name = (username or "").strip()
+    if not USERNAME_RE.match(name):
+        raise Invalid("bad_username", "username")
+    _check_password(password)
+    display = clean_text(display_name, "displayName", max_len=100)
+    if not wanted:
+        raise Invalid("no_roles", "roles")
+    if any(r not in ROLES for r in wanted):
+        raise Invalid("no_roles", "roles")
+    party_pk = decode_id(party_id, "Party", "partyId") if party_id else None
+    if PARTY_REP in wanted and party_pk is None:
+        raise Invalid("rep_needs_party", "partyId")
+    async with transaction() as conn:
+        if party_pk is not None and not await Party.filter(id=party_pk).using_db(conn).exists():
+            raise NotFound("partyId")
+        if await Account.filter(username=name).using_db(conn).exists():
+            raise Conflict("username_taken", "username")
+        return await Account.create(
+            username=name,
+            password_hash=hash_password(password),
+            display_name=display,
+            roles=",".join(r for r in ROLES if r in wanted),
+            party_id=party_pk,
+            created_at=ctx.now(),
+            using_db=conn,
+        )
+
+
+async def create_admin(ctx: ServiceContext, *, username: str, password: str, display_name: str | None = None) -> Account:
+    """For the CLI: make (or reset the password of) an administrator. No policy check."""
+    name = (username or "").strip()
+    if not USERNAME_RE.match(name):
+        raise Invalid("bad_username", "username")
+    _check_password(password)
+    async with transaction() as conn:
+        account = await Account.get_or_none(username=name).using_db(conn)
+        if account is None:
+            return await Account.create(
+                username=name,
+                password_hash=hash_password(password),
+                display_name=display_name or name,
+                roles=ADMIN,
+                created_at=ctx.now(),
+                using_db=conn,
+            )
+        roles = account.role_set | {ADMIN}
+        account.roles = ",".join(r for r in ROLES if r in roles)
+        account.password_hash = hash_password(password)
+        await account.save(using_db=conn, update_fields=["roles", "password_hash"])
+        return account
+
+
+async def create_party(ctx: ServiceContext, *, name: str, kind: str, contact: str | None = None) -> Party:
+    """Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (name, kind, contact)."""
+    require(ctx.actor, "party.create")
+    clean_name = clean_text(name, "name", max_len=200)
+    if kind not in PARTY_KINDS:
+        raise Invalid("required", "kind")
+    clean_contact = clean_text(contact, "contact", max_len=200, required=False)
+    return await Party.create(name=clean_name, kind=kind, contact=clean_contact, created_at=ctx.now())

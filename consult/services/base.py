@@ -1,0 +1,123 @@
+"""What every service shares: the call context, input cleaning and the consultation lock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from consult.audit import append_event
+from consult.clock import utcnow
+from consult.domain import stages
+from consult.errors import Invalid, NotFound, WrongStage
+from consult.ids import expect_id
+from consult.models import Consultation
+from consult.policies import ANONYMOUS, Actor
+from consult.settings import Settings
+
+
+@dataclass
+class ServiceContext:
+    actor: Actor = ANONYMOUS
+    settings: Settings = field(default_factory=Settings)
+    clock: Callable[[], datetime] = utcnow
+    # Who is calling from where, for rate limits ("ip:203.0.113.5").
+    client_key: str = "local"
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def clean_text(value: Any, field_name: str, *, max_len: int, required: bool = True) -> str | None:
+    """Trim, require and bound a text input."""
+    if value is None:
+        if required:
+            raise Invalid("required", field_name)
+        return None
+    text = str(value).strip()
+    if not text:
+        if required:
+            raise Invalid("required", field_name)
+        return None
+    if len(text) > max_len:
+        raise Invalid("too_long", field_name, max=max_len)
+    return text
+
+
+def decode_id(global_id: Any, type_name: str, field_name: str) -> int:
+    """A global ID of the expected type, or NOT_FOUND on the field."""
+    pk = expect_id(global_id, type_name) if isinstance(global_id, str) else None
+    if pk is None:
+        raise NotFound(field_name)
+    return pk
+
+
+def transaction():
+    return in_transaction("default")
+
+
+async def lock_consultation(pk: int, conn: Any, field_name: str = "consultationId") -> Consultation:
+    """Load and row-lock a consultation for the rest of the transaction.
+
+    The lock serializes writers of one consultation on PostgreSQL, so stage checks and the
+    audit chain's next seq cannot race. SQLite serializes transactions by itself.
+    """
+    consultation = await Consultation.select_for_update().using_db(conn).get_or_none(id=pk)
+    if consultation is None:
+        raise NotFound(field_name)
+    return consultation
+
+
+def relations_to(actor: Actor, consultation: Consultation) -> set[str]:
+    rel: set[str] = set()
+    if actor.account_id is not None and consultation.convener_id == actor.account_id:
+        rel.add("convener")
+    return rel
+
+
+def can_see(actor: Actor, consultation: Consultation) -> bool:
+    from consult.policies import allowed
+
+    if stages.is_public(consultation.stage):
+        return True
+    return allowed(actor, "consultation.read_draft", relations_to(actor, consultation))
+
+
+def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) -> None:
+    """A DRAFT is invisible to outsiders: they get NOT_FOUND, not a hint that it exists."""
+    if not can_see(actor, consultation):
+        raise NotFound(field_name)
+
+
+def ensure_stage(consultation: Consultation, action: str) -> None:
+    if consultation.stage in stages.FINAL:
+        raise WrongStage("read_only", stage=consultation.stage)
+    if not stages.allows(consultation.stage, action):
+        raise WrongStage("wrong_stage", stage=consultation.stage)
+
+
+async def audit(
+    ctx: ServiceContext,
+    consultation: Consultation,
+    conn: Any,
+    *,
+    action: str,
+    kind: str,
+    subject: str | None,
+    summary: str,
+    payload: dict[str, Any],
+):
+    return await append_event(
+        consultation,
+        at=ctx.now(),
+        actor_id=ctx.actor.account_id,
+        action=action,
+        kind=kind,
+        subject=subject,
+        summary=summary,
+        payload=payload,
+        using_db=conn,
+    )

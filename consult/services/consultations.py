@@ -1,0 +1,165 @@
+"""Consultations: creation, parties and the stage machine."""
+
+from __future__ import annotations
+
+from consult.domain import stages
+from consult.errors import Conflict, Invalid, NotFound, WrongStage
+from consult.ids import to_global_id
+from consult.models import Account, Consultation, ConsultationParty, Party, StageChange
+from consult.policies import CPPCC_MEMBER, require
+from consult.services.base import (
+    ServiceContext,
+    audit,
+    clean_text,
+    decode_id,
+    ensure_stage,
+    ensure_visible,
+    lock_consultation,
+    relations_to,
+    transaction,
+)
+
+
+async def create_consultation(
+    ctx: ServiceContext,
+    *,
+    title: str,
+    summary: str,
+    location: str,
+    party_ids: list[str] | None = None,
+    convener_id: str | None = None,
+) -> Consultation:
+    """Open a consultation in DRAFT. Its first audit event (seq 1) is CREATED.
+
+    Errors: UNAUTHENTICATED, FORBIDDEN; INVALID (title, summary, location, a party listed
+    twice, a convener who is not a CPPCC member); NOT_FOUND for an unknown party or convener.
+    """
+    require(ctx.actor, "consultation.create")
+    clean_title = clean_text(title, "title", max_len=200)
+    clean_summary = clean_text(summary, "summary", max_len=10_000)
+    clean_location = clean_text(location, "location", max_len=200)
+    party_pks: list[int] = []
+    for i, gid in enumerate(party_ids or []):
+        pk = decode_id(gid, "Party", f"partyIds.{i}")
+        if pk in party_pks:
+            raise Invalid("duplicate_party", f"partyIds.{i}")
+        party_pks.append(pk)
+    convener_pk = decode_id(convener_id, "Account", "convenerId") if convener_id else None
+    async with transaction() as conn:
+        found = set(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", flat=True)) if party_pks else set()
+        for i, pk in enumerate(party_pks):
+            if pk not in found:
+                raise NotFound(f"partyIds.{i}")
+        if convener_pk is not None:
+            convener = await Account.get_or_none(id=convener_pk).using_db(conn)
+            if convener is None:
+                raise NotFound("convenerId")
+            if CPPCC_MEMBER not in convener.role_set:
+                raise Invalid("convener_not_cppcc", "convenerId")
+        now = ctx.now()
+        consultation = await Consultation.create(
+            title=clean_title,
+            summary=clean_summary,
+            location=clean_location,
+            stage="DRAFT",
+            created_at=now,
+            created_by_id=ctx.actor.account_id,
+            convener_id=convener_pk,
+            using_db=conn,
+        )
+        for position, pk in enumerate(party_pks):
+            await ConsultationParty.create(consultation_id=consultation.id, party_id=pk, position=position, using_db=conn)
+        await StageChange.create(
+            consultation_id=consultation.id, from_stage=None, to_stage="DRAFT", at=now, by_id=ctx.actor.account_id, using_db=conn
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="consultation.create",
+            kind="CREATED",
+            subject=to_global_id("Consultation", consultation.id),
+            summary=f"创建协商：{clean_title}",
+            payload={
+                "title": clean_title,
+                "summary": clean_summary,
+                "location": clean_location,
+                "parties": [to_global_id("Party", pk) for pk in party_pks],
+                "convener": to_global_id("Account", convener_pk) if convener_pk else None,
+            },
+        )
+        return consultation
+
+
+async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str) -> Consultation:
+    """Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, CONFLICT (already taking part)."""
+    require(ctx.actor, "consultation.add_party")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    ppk = decode_id(party_id, "Party", "partyId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_stage(consultation, "party.add")
+        party = await Party.get_or_none(id=ppk).using_db(conn)
+        if party is None:
+            raise NotFound("partyId")
+        if await ConsultationParty.filter(consultation_id=cpk, party_id=ppk).using_db(conn).exists():
+            raise Conflict("party_already_added", "partyId")
+        position = await ConsultationParty.filter(consultation_id=cpk).using_db(conn).count()
+        await ConsultationParty.create(consultation_id=cpk, party_id=ppk, position=position, using_db=conn)
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="consultation.add_party",
+            kind="PARTY_ADDED",
+            subject=to_global_id("Party", ppk),
+            summary=f"加入参与方：{party.name}",
+            payload={"party": to_global_id("Party", ppk), "name": party.name, "kind": party.kind},
+        )
+        return consultation
+
+
+async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, note: str | None = None) -> Consultation:
+    """Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it.
+
+    Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN (only organizers, admins and the convener);
+    WRONG_STAGE for any other move; INVALID on `note` when cancelling without a reason.
+    """
+    if not ctx.actor.authenticated:
+        require(ctx.actor, "consultation.advance")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    clean_note = clean_text(note, "note", max_len=2000, required=False)
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
+        require(ctx.actor, "consultation.advance", relations_to(ctx.actor, consultation))
+        current = consultation.stage
+        if current in stages.FINAL:
+            raise WrongStage("read_only", "to", stage=current)
+        if not stages.can_move(current, to):
+            raise WrongStage("bad_transition", "to", from_stage=current, to_stage=to)
+        if to == stages.CANCELLED and not clean_note:
+            raise Invalid("cancel_needs_note", "note")
+        now = ctx.now()
+        consultation.stage = to
+        await Consultation.filter(id=cpk).using_db(conn).update(stage=to)
+        await StageChange.create(
+            consultation_id=cpk, from_stage=current, to_stage=to, at=now, by_id=ctx.actor.account_id, note=clean_note, using_db=conn
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="consultation.advance_stage",
+            kind="STAGE_CHANGED",
+            subject=to_global_id("Consultation", cpk),
+            summary=f"阶段变更：{stages_label(current)} → {stages_label(to)}",
+            payload={"from": current, "to": to, "note": clean_note},
+        )
+        return consultation
+
+
+def stages_label(stage: str) -> str:
+    from consult.messages import STAGE_NAMES
+
+    return STAGE_NAMES["zh-CN"].get(stage, stage)

@@ -1,0 +1,196 @@
+"""Demands (提诉求单) and responsibilities (列责任单)."""
+
+from __future__ import annotations
+
+from tortoise.expressions import F
+
+from consult.clock import parse_datetime
+from consult.errors import Forbidden, Invalid, NotFound
+from consult.ids import to_global_id
+from consult.models import ConsultationParty, Demand, DemandSupport, Party, Responsibility
+from consult.policies import default_channel, demand_channels, require
+from consult.services.base import (
+    ServiceContext,
+    audit,
+    clean_text,
+    decode_id,
+    ensure_stage,
+    ensure_visible,
+    lock_consultation,
+    transaction,
+)
+
+CHANNELS = ("RESIDENT", "GRID_WORKER", "COURIER", "HOTLINE", "CPPCC_MEMBER", "OTHER")
+DEMAND_STATUSES = ("OPEN", "ACCEPTED", "MERGED", "REJECTED")
+
+
+async def submit_demand(
+    ctx: ServiceContext, *, consultation_id: str, title: str, body: str, channel: str | None = None
+) -> Demand:
+    """Raise a demand while the consultation is COLLECTING.
+
+    Residents submit as RESIDENT, CPPCC members as CPPCC_MEMBER; organizers enter what came
+    by HOTLINE, GRID_WORKER or COURIER. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (role,
+    or a channel the role may not use), WRONG_STAGE, INVALID (title, body).
+    """
+    require(ctx.actor, "demand.submit")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    chosen = channel or default_channel(ctx.actor)
+    if chosen not in demand_channels(ctx.actor):
+        raise Forbidden("channel")
+    clean_title = clean_text(title, "title", max_len=200)
+    clean_body = clean_text(body, "body", max_len=10_000)
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
+        ensure_stage(consultation, "demand.submit")
+        demand = await Demand.create(
+            consultation_id=cpk,
+            title=clean_title,
+            body=clean_body,
+            channel=chosen,
+            status="OPEN",
+            submitted_by_id=ctx.actor.account_id,
+            created_at=ctx.now(),
+            using_db=conn,
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="demand.submit",
+            kind="DEMAND_SUBMITTED",
+            subject=to_global_id("Demand", demand.id),
+            summary=f"提交诉求：{clean_title}",
+            payload={"demand": to_global_id("Demand", demand.id), "title": clean_title, "body": clean_body, "channel": chosen},
+        )
+        return demand
+
+
+async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:
+    """Add the resident's support. Supporting again changes nothing and writes no event.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (residents only), WRONG_STAGE.
+    """
+    require(ctx.actor, "demand.support")
+    dpk = decode_id(demand_id, "Demand", "demandId")
+    probe = await Demand.get_or_none(id=dpk)
+    if probe is None:
+        raise NotFound("demandId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.consultation_id, conn, "demandId")
+        ensure_visible(ctx.actor, consultation, "demandId")
+        ensure_stage(consultation, "demand.support")
+        demand = await Demand.get(id=dpk).using_db(conn)
+        if await DemandSupport.filter(demand_id=dpk, account_id=ctx.actor.account_id).using_db(conn).exists():
+            return demand
+        await DemandSupport.create(demand_id=dpk, account_id=ctx.actor.account_id, at=ctx.now(), using_db=conn)
+        await Demand.filter(id=dpk).using_db(conn).update(support_count=F("support_count") + 1)
+        demand.support_count += 1
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="demand.support",
+            kind="DEMAND_SUPPORTED",
+            subject=to_global_id("Demand", dpk),
+            summary=f"支持诉求：{demand.title}（共 {demand.support_count} 人支持）",
+            payload={"demand": to_global_id("Demand", dpk), "supportCount": demand.support_count},
+        )
+        return demand
+
+
+async def set_demand_status(
+    ctx: ServiceContext, *, demand_id: str, status: str, merged_into_id: str | None = None
+) -> Demand:
+    """Accept, reject or merge a demand (COLLECTING or DELIBERATING).
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (mergedIntoId
+    missing, unexpected, itself, merged, or from another consultation).
+    """
+    require(ctx.actor, "demand.set_status")
+    dpk = decode_id(demand_id, "Demand", "demandId")
+    if status not in DEMAND_STATUSES:
+        raise Invalid("required", "status")
+    target_pk = None
+    if status == "MERGED":
+        if not merged_into_id:
+            raise Invalid("merge_needs_target", "mergedIntoId")
+        target_pk = decode_id(merged_into_id, "Demand", "mergedIntoId")
+    elif merged_into_id:
+        raise Invalid("merge_target_unexpected", "mergedIntoId")
+    probe = await Demand.get_or_none(id=dpk)
+    if probe is None:
+        raise NotFound("demandId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.consultation_id, conn, "demandId")
+        ensure_stage(consultation, "demand.set_status")
+        demand = await Demand.get(id=dpk).using_db(conn)
+        if target_pk is not None:
+            target = await Demand.get_or_none(id=target_pk).using_db(conn)
+            if target is None:
+                raise NotFound("mergedIntoId")
+            if target.id == demand.id or target.consultation_id != demand.consultation_id or target.status == "MERGED":
+                raise Invalid("merge_target_invalid", "mergedIntoId")
+        old = demand.status
+        demand.status = status
+        demand.merged_into_id = target_pk
+        await demand.save(using_db=conn, update_fields=["status", "merged_into_id"])
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="demand.set_status",
+            kind="DEMAND_STATUS_CHANGED",
+            subject=to_global_id("Demand", dpk),
+            summary=f"诉求状态：{demand.title}：{old} → {status}",
+            payload={
+                "demand": to_global_id("Demand", dpk),
+                "from": old,
+                "to": status,
+                "mergedInto": to_global_id("Demand", target_pk) if target_pk else None,
+            },
+        )
+        return demand
+
+
+async def assign_responsibility(
+    ctx: ServiceContext, *, consultation_id: str, party_id: str, duty: str, due_at: object = None
+) -> Responsibility:
+    """列责任单: record which party answers for what (DELIBERATING or VOTING).
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (duty, dueAt, a
+    party not taking part in the consultation).
+    """
+    require(ctx.actor, "responsibility.assign")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    ppk = decode_id(party_id, "Party", "partyId")
+    clean_duty = clean_text(duty, "duty", max_len=2000)
+    due = parse_datetime(due_at, "dueAt") if due_at is not None else None
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_stage(consultation, "responsibility.assign")
+        party = await Party.get_or_none(id=ppk).using_db(conn)
+        if party is None:
+            raise NotFound("partyId")
+        if not await ConsultationParty.filter(consultation_id=cpk, party_id=ppk).using_db(conn).exists():
+            raise Invalid("party_not_in_consultation", "partyId")
+        item = await Responsibility.create(
+            consultation_id=cpk, party_id=ppk, duty=clean_duty, due_at=due, created_at=ctx.now(), using_db=conn
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="responsibility.assign",
+            kind="RESPONSIBILITY_ASSIGNED",
+            subject=to_global_id("Responsibility", item.id),
+            summary=f"列明责任：{party.name}：{clean_duty[:60]}",
+            payload={
+                "responsibility": to_global_id("Responsibility", item.id),
+                "party": to_global_id("Party", ppk),
+                "duty": clean_duty,
+                "dueAt": due.isoformat() if due else None,
+            },
+        )
+        return item

@@ -1,0 +1,183 @@
+"""Proposals (出方案单)."""
+
+from __future__ import annotations
+
+from consult.errors import Conflict, Invalid, NotFound, Unauthenticated
+from consult.ids import to_global_id
+from consult.models import Proposal
+from consult.money import format_fen, parse_money
+from consult.policies import require
+from consult.services.base import (
+    ServiceContext,
+    audit,
+    clean_text,
+    decode_id,
+    ensure_stage,
+    ensure_visible,
+    lock_consultation,
+    transaction,
+)
+
+# What updateProposal may set. ADOPTED only comes through adoptProposal.
+STATUS_MOVES = {
+    "DRAFT": {"TABLED", "WITHDRAWN"},
+    "TABLED": {"DRAFT", "WITHDRAWN", "REJECTED"},
+    "ADOPTED": set(),
+    "REJECTED": set(),
+    "WITHDRAWN": set(),
+}
+EDITABLE = {"DRAFT", "TABLED"}
+
+
+async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: str, body: str, budget: str) -> Proposal:
+    """Draft a plan with its budget (DELIBERATING or VOTING). It starts as DRAFT.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (title, body, budget).
+    """
+    require(ctx.actor, "proposal.create")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    clean_title = clean_text(title, "title", max_len=200)
+    clean_body = clean_text(body, "body", max_len=20_000)
+    budget_fen = parse_money(budget, "budget")
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
+        ensure_stage(consultation, "proposal.create")
+        proposal = await Proposal.create(
+            consultation_id=cpk,
+            title=clean_title,
+            body=clean_body,
+            status="DRAFT",
+            author_id=ctx.actor.account_id,
+            budget_fen=budget_fen,
+            created_at=ctx.now(),
+            using_db=conn,
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="proposal.create",
+            kind="PROPOSAL_CHANGED",
+            subject=to_global_id("Proposal", proposal.id),
+            summary=f"提出方案：{clean_title}（预算 {format_fen(budget_fen)} 元）",
+            payload={
+                "proposal": to_global_id("Proposal", proposal.id),
+                "title": clean_title,
+                "body": clean_body,
+                "budget": format_fen(budget_fen),
+                "status": "DRAFT",
+            },
+        )
+        return proposal
+
+
+async def update_proposal(
+    ctx: ServiceContext,
+    *,
+    proposal_id: str,
+    title: str | None = None,
+    body: str | None = None,
+    budget: str | None = None,
+    status: str | None = None,
+) -> Proposal:
+    """Edit a DRAFT or TABLED proposal, table it, withdraw it, or (organizers) reject it.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (not the author nor an organizer; only
+    organizers reject), WRONG_STAGE, INVALID (texts, budget, a status move not allowed, an
+    edit to a proposal that is no longer DRAFT or TABLED).
+    """
+    if not ctx.actor.authenticated:
+        raise Unauthenticated()
+    ppk = decode_id(proposal_id, "Proposal", "proposalId")
+    changes: dict[str, object] = {}
+    if title is not None:
+        changes["title"] = clean_text(title, "title", max_len=200)
+    if body is not None:
+        changes["body"] = clean_text(body, "body", max_len=20_000)
+    if budget is not None:
+        changes["budget_fen"] = parse_money(budget, "budget")
+    probe = await Proposal.get_or_none(id=ppk)
+    if probe is None:
+        raise NotFound("proposalId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.consultation_id, conn, "proposalId")
+        ensure_visible(ctx.actor, consultation, "proposalId")
+        proposal = await Proposal.get(id=ppk).using_db(conn)
+        relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
+        require(ctx.actor, "proposal.update", relations)
+        ensure_stage(consultation, "proposal.update")
+        old_status = proposal.status
+        if changes and old_status not in EDITABLE:
+            raise Invalid("proposal_locked", "proposalId", status=old_status)
+        if status is not None and status != old_status:
+            if status not in STATUS_MOVES.get(old_status, set()):
+                raise Invalid("bad_proposal_status", "status", from_status=old_status, to_status=status)
+            if status == "REJECTED":
+                require(ctx.actor, "proposal.adopt", field="status")
+            changes["status"] = status
+        if not changes:
+            return proposal
+        for name, value in changes.items():
+            setattr(proposal, name, value)
+        await proposal.save(using_db=conn, update_fields=list(changes))
+        payload = {k if k != "budget_fen" else "budget": v for k, v in changes.items()}
+        if "budget" in payload:
+            payload["budget"] = format_fen(int(payload["budget"]))  # type: ignore[arg-type]
+        payload["proposal"] = to_global_id("Proposal", ppk)
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="proposal.update",
+            kind="PROPOSAL_CHANGED",
+            subject=to_global_id("Proposal", ppk),
+            summary=f"修改方案：{proposal.title}" + (f"（{old_status} → {proposal.status}）" if "status" in changes else ""),
+            payload=payload,
+        )
+        return proposal
+
+
+async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
+    """Adopt a proposal; a previously adopted one goes back to TABLED.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (organizers only), WRONG_STAGE, INVALID
+    (withdrawn or rejected), CONFLICT (already adopted).
+    """
+    require(ctx.actor, "proposal.adopt")
+    ppk = decode_id(proposal_id, "Proposal", "proposalId")
+    probe = await Proposal.get_or_none(id=ppk)
+    if probe is None:
+        raise NotFound("proposalId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.consultation_id, conn, "proposalId")
+        ensure_stage(consultation, "proposal.adopt")
+        proposal = await Proposal.get(id=ppk).using_db(conn)
+        if proposal.status == "ADOPTED":
+            raise Conflict("proposal_already_adopted", "proposalId")
+        if proposal.status in ("WITHDRAWN", "REJECTED"):
+            raise Invalid("proposal_not_adoptable", "proposalId")
+        previous = await Proposal.filter(consultation_id=proposal.consultation_id, status="ADOPTED").using_db(conn).values_list(
+            "id", flat=True
+        )
+        if previous:
+            await Proposal.filter(id__in=list(previous)).using_db(conn).update(status="TABLED")
+        old = proposal.status
+        proposal.status = "ADOPTED"
+        await proposal.save(using_db=conn, update_fields=["status"])
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="proposal.adopt",
+            kind="PROPOSAL_CHANGED",
+            subject=to_global_id("Proposal", ppk),
+            summary=f"采纳方案：{proposal.title}",
+            payload={
+                "proposal": to_global_id("Proposal", ppk),
+                "from": old,
+                "to": "ADOPTED",
+                "previouslyAdopted": [to_global_id("Proposal", pk) for pk in previous],
+            },
+        )
+        return proposal

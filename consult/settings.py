@@ -1,0 +1,100 @@
+"""Configuration from the environment, read once per process."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite://./var/consult.sqlite3"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default
+
+
+def _list(name: str) -> list[str]:
+    raw = os.environ.get(name, "")
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _secret_key(database_url: str) -> str:
+    """The server key for keyed hashes (invitation codes, later ballots).
+
+    Production sets CONSULT_SECRET_KEY. An embedded SQLite install keeps a generated key
+    in a file beside its database so that restarts keep codes valid.
+    """
+    key = os.environ.get("CONSULT_SECRET_KEY")
+    if key:
+        return key
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        db_path = Path(database_url.removeprefix("sqlite://"))
+        key_path = db_path.parent / "secret.key"
+        if key_path.exists():
+            return key_path.read_text().strip()
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_path.write_text(key + "\n")
+        key_path.chmod(0o600)
+        return key
+    raise RuntimeError("CONSULT_SECRET_KEY must be set when the database is not a local SQLite file")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = "development-only"
+    # Staff sessions are short; residents keep theirs long so that a 91-year-old
+    # does not have to find the slip again before the vote.
+    staff_session_hours: int = 12
+    resident_session_days: int = 60
+    cookie_secure: bool = False
+    allowed_origins: list[str] = field(default_factory=list)
+    # Failed logins/redemptions per client within the window: slowed from `auth_slow_after`,
+    # refused with RATE_LIMITED from `auth_refuse_after`.
+    auth_window_seconds: int = 900
+    auth_slow_after: int = 3
+    auth_refuse_after: int = 10
+    auth_delay_seconds: float = 0.5
+    # Trust X-Forwarded-For from a reverse proxy on these addresses.
+    trusted_proxies: list[str] = field(default_factory=list)
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, database_url: str | None = None) -> Settings:
+        url = normalize_database_url(database_url or os.environ.get("CONSULT_DATABASE_URL") or DEFAULT_DATABASE_URL)
+        return cls(
+            database_url=url,
+            secret_key=_secret_key(url),
+            staff_session_hours=_int("CONSULT_STAFF_SESSION_HOURS", 12),
+            resident_session_days=_int("CONSULT_RESIDENT_SESSION_DAYS", 60),
+            cookie_secure=os.environ.get("CONSULT_COOKIE_SECURE", "") in ("1", "true", "yes"),
+            allowed_origins=_list("CONSULT_ALLOWED_ORIGINS"),
+            auth_window_seconds=_int("CONSULT_AUTH_WINDOW_SECONDS", 900),
+            auth_slow_after=_int("CONSULT_AUTH_SLOW_AFTER", 3),
+            auth_refuse_after=_int("CONSULT_AUTH_REFUSE_AFTER", 10),
+            auth_delay_seconds=_float("CONSULT_AUTH_DELAY_SECONDS", 0.5),
+            trusted_proxies=_list("CONSULT_TRUSTED_PROXIES"),
+            debug=os.environ.get("CONSULT_DEBUG", "") in ("1", "true", "yes"),
+        )
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the usual PostgreSQL spellings; Tortoise wants postgres://."""
+    for prefix in ("postgresql://", "postgresql+asyncpg://", "asyncpg://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix):]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,41 @@
+"""The typed request context: who is asking, in which language, with which loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.types import Info as _Info
+
+from consult.models import Consultation
+from consult.policies import ANONYMOUS, Actor, allowed
+from consult.services.base import ServiceContext, can_see
+from consult.settings import Settings
+from schema.loaders import Loaders
+
+
+@dataclass
+class Context:
+    request: Any
+    response: Any
+    settings: Settings
+    actor: Actor = ANONYMOUS
+    lang: str = "zh-CN"
+    client_key: str = "local"
+    token: str | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.actor.account_id)
+
+    def service(self) -> ServiceContext:
+        return ServiceContext(actor=self.actor, settings=self.settings, client_key=self.client_key)
+
+    def may(self, action: str, relations: set[str] | frozenset[str] = frozenset()) -> bool:
+        return allowed(self.actor, action, relations)
+
+    def can_see(self, consultation: Consultation | None) -> bool:
+        return consultation is not None and can_see(self.actor, consultation)
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,77 @@
+"""Per-request DataLoaders, so that lists resolve in a fixed number of queries.
+
+Named <thing>_by_<key>. A WebSocket operation gets a fresh set for each operation, since a
+loader caches for its whole life.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from consult import models
+
+
+def _by_id(model: type[Model]) -> Callable[[Sequence[int]], Any]:
+    async def load(keys: Sequence[int]) -> list[Any]:
+        rows = {row.pk: row for row in await model.filter(id__in=list(keys))}
+        return [rows.get(key) for key in keys]
+
+    return load
+
+
+def _grouped(model: type[Model], key_field: str, order: tuple[str, ...] = ("id",), **filters: Any):
+    async def load(keys: Sequence[int]) -> list[list[Any]]:
+        groups: dict[int, list[Any]] = defaultdict(list)
+        rows = await model.filter(**{f"{key_field}__in": list(keys)}, **filters).order_by(*order)
+        for row in rows:
+            groups[getattr(row, key_field)].append(row)
+        return [groups.get(key, []) for key in keys]
+
+    return load
+
+
+async def _parties_by_consultation(keys: Sequence[int]) -> list[list[models.Party]]:
+    links = await models.ConsultationParty.filter(consultation_id__in=list(keys)).order_by("position").select_related("party")
+    groups: dict[int, list[models.Party]] = defaultdict(list)
+    for link in links:
+        groups[link.consultation_id].append(link.party)
+    return [groups.get(key, []) for key in keys]
+
+
+class Loaders:
+    def __init__(self, account_id: int | None) -> None:
+        self.account_by_id = DataLoader(load_fn=_by_id(models.Account))
+        self.party_by_id = DataLoader(load_fn=_by_id(models.Party))
+        self.consultation_by_id = DataLoader(load_fn=_by_id(models.Consultation))
+        self.demand_by_id = DataLoader(load_fn=_by_id(models.Demand))
+        self.proposal_by_id = DataLoader(load_fn=_by_id(models.Proposal))
+        self.responsibility_by_id = DataLoader(load_fn=_by_id(models.Responsibility))
+        self.roll_entry_by_id = DataLoader(load_fn=_by_id(models.VoterRollEntry))
+        self.audit_event_by_id = DataLoader(load_fn=_by_id(models.AuditEvent))
+        self.parties_by_consultation = DataLoader(load_fn=_parties_by_consultation)
+        self.stage_changes_by_consultation = DataLoader(load_fn=_grouped(models.StageChange, "consultation_id"))
+        self.responsibilities_by_consultation = DataLoader(load_fn=_grouped(models.Responsibility, "consultation_id"))
+        self.proposals_by_consultation = DataLoader(load_fn=_grouped(models.Proposal, "consultation_id"))
+        self.roll_by_consultation = DataLoader(
+            load_fn=_grouped(models.VoterRollEntry, "consultation_id", ("position", "id"), active=True)
+        )
+        self.supported_by_viewer = DataLoader(load_fn=self._supported(account_id))
+
+    @staticmethod
+    def _supported(account_id: int | None):
+        async def load(keys: Sequence[int]) -> list[bool]:
+            if account_id is None:
+                return [False for _ in keys]
+            found = set(
+                await models.DemandSupport.filter(demand_id__in=list(keys), account_id=account_id).values_list(
+                    "demand_id", flat=True
+                )
+            )
+            return [key in found for key in keys]
+
+        return load

@@ -1,0 +1,406 @@
+"""Mutation root: each resolver maps its input, calls one service and maps the result or error."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import strawberry
+
+from consult.errors import DomainError
+from consult.services import accounts, consultations, demands, proposals, roll
+from schema.context import Info
+from schema.errors import UserError, user_error
+from schema.scalars import Money
+from schema.types import (
+    Account,
+    Consultation,
+    Demand,
+    DemandChannel,
+    DemandStatus,
+    Invitation,
+    Party,
+    PartyKind,
+    Proposal,
+    ProposalStatus,
+    Responsibility,
+    Role,
+    Stage,
+    VoterRollEntry,
+)
+
+T = TypeVar("T")
+SESSION_COOKIE = "consult_session"
+
+
+async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tuple[T | None, list[UserError]]:
+    try:
+        return await fn(info.context.service(), **kwargs), []
+    except DomainError as error:
+        return None, [user_error(error, info.context.lang)]
+
+
+def _value(enum_value: Any) -> Any:
+    return enum_value.value if enum_value is not None else None
+
+
+# ---------------------------------------------------------------- inputs and payloads
+
+
+@strawberry.input(description="Sign in with a username and password.")
+class LoginInput:
+    username: str
+    password: str
+
+
+@strawberry.input(description="The code from a printed invitation slip (or its QR link).")
+class RedeemInvitationInput:
+    code: str
+
+
+@strawberry.type(description="A new session: send the token as `Authorization: Bearer <token>`; browsers also get a cookie.")
+class AuthPayload:
+    token: str | None = strawberry.field(description="The bearer token; shown once.")
+    viewer: Account | None = strawberry.field(description="Who is now signed in.")
+    errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
+
+
+@strawberry.input(description="A new party.")
+class CreatePartyInput:
+    name: str
+    kind: PartyKind
+    contact: str | None = None
+
+
+@strawberry.type(description="The party created, or why not.")
+class PartyPayload:
+    party: Party | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="A new account with a password. Organizers may not create admins or organizers.")
+class CreateAccountInput:
+    username: str
+    password: str
+    display_name: str
+    roles: list[Role]
+    party_id: strawberry.ID | None = None
+
+
+@strawberry.type(description="The account created, or why not.")
+class AccountPayload:
+    account: Account | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="A new consultation, created in DRAFT.")
+class CreateConsultationInput:
+    title: str
+    summary: str
+    location: str
+    party_ids: list[strawberry.ID] | None = None
+    convener_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The CPPCC member who convenes it; they may then move its stages on."
+    )
+
+
+@strawberry.input(description="Add a party to a consultation.")
+class AddPartyInput:
+    consultation_id: strawberry.ID
+    party_id: strawberry.ID
+
+
+@strawberry.input(description="Move a consultation to another stage; `note` is required to cancel.")
+class AdvanceStageInput:
+    consultation_id: strawberry.ID
+    to: Stage
+    note: str | None = None
+
+
+@strawberry.type(description="The consultation after the change, or why not.")
+class ConsultationPayload:
+    consultation: Consultation | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="Raise a demand. The channel defaults from the submitter's role.")
+class SubmitDemandInput:
+    consultation_id: strawberry.ID
+    title: str
+    body: str
+    channel: DemandChannel | None = None
+
+
+@strawberry.input(description="Support a demand; supporting twice counts once.")
+class SupportDemandInput:
+    demand_id: strawberry.ID
+
+
+@strawberry.input(description="Triage a demand; `mergedIntoId` is required for MERGED.")
+class SetDemandStatusInput:
+    demand_id: strawberry.ID
+    status: DemandStatus
+    merged_into_id: strawberry.ID | None = None
+
+
+@strawberry.type(description="The demand after the change, or why not.")
+class DemandPayload:
+    demand: Demand | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="列责任单: record what a taking-part party answers for.")
+class AssignResponsibilityInput:
+    consultation_id: strawberry.ID
+    party_id: strawberry.ID
+    duty: str
+    due_at: datetime | None = None
+
+
+@strawberry.type(description="The responsibility recorded, or why not.")
+class ResponsibilityPayload:
+    responsibility: Responsibility | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="A new proposal with its budget; it starts as DRAFT.")
+class CreateProposalInput:
+    consultation_id: strawberry.ID
+    title: str
+    body: str
+    budget: Money
+
+
+@strawberry.input(description="Edit a proposal, or move it: DRAFT ⇄ TABLED, → WITHDRAWN, or (organizers) TABLED → REJECTED.")
+class UpdateProposalInput:
+    proposal_id: strawberry.ID
+    title: str | None = None
+    body: str | None = None
+    budget: Money | None = None
+    status: ProposalStatus | None = None
+
+
+@strawberry.input(description="Adopt a proposal; any previously adopted one goes back to TABLED.")
+class AdoptProposalInput:
+    proposal_id: strawberry.ID
+
+
+@strawberry.type(description="The proposal after the change, or why not.")
+class ProposalPayload:
+    proposal: Proposal | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="One household or person of the roll.")
+class VoterInput:
+    label: str
+    weight: str | None = strawberry.field(default=None, description="Area in m² as a decimal string; 1 when left out.")
+
+
+@strawberry.input(description="The whole roll; it replaces the previous one.")
+class SetVoterRollInput:
+    consultation_id: strawberry.ID
+    voters: list[VoterInput]
+
+
+@strawberry.type(description="The roll as it now stands, or why not.")
+class VoterRollPayload:
+    entries: list[VoterRollEntry]
+    errors: list[UserError]
+
+
+@strawberry.input(description="Issue a fresh invitation code for every roll entry.")
+class IssueInvitationsInput:
+    consultation_id: strawberry.ID
+
+
+@strawberry.type(description="The codes to print, one per roll entry, or why not.")
+class InvitationsPayload:
+    invitations: list[Invitation]
+    errors: list[UserError]
+
+
+# ---------------------------------------------------------------- helpers for sessions
+
+
+def _set_session_cookie(info: Info, token: str, max_age: int) -> None:
+    info.context.response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=info.context.settings.cookie_secure,
+        path="/",
+    )
+
+
+def _auth_payload(info: Info, login: accounts.Login | None, errors: list[UserError]) -> AuthPayload:
+    if login is None:
+        return AuthPayload(token=None, viewer=None, errors=errors)
+    lifetime = int((login.session.expires_at - login.session.created_at).total_seconds())
+    _set_session_cookie(info, login.token, lifetime)
+    return AuthPayload(token=login.token, viewer=Account.of(login.account), errors=[])
+
+
+@strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")
+class Mutation:
+    @strawberry.mutation(description="Sign in with a password; returns a bearer token and sets an HttpOnly cookie.")
+    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+        result, errors = await call(info, accounts.login, username=input.username, password=input.password)
+        return _auth_payload(info, result, errors)
+
+    @strawberry.mutation(
+        description=(
+            "a resident turns an invitation code (printed slip or QR) into a session bound to one voter-roll entry; "
+            "redeeming again on another phone moves the session there"
+        )
+    )
+    async def redeem_invitation(self, info: Info, input: RedeemInvitationInput) -> AuthPayload:
+        result, errors = await call(info, accounts.redeem_invitation, code=input.code)
+        return _auth_payload(info, result, errors)
+
+    @strawberry.mutation(description="End the current session and clear the cookie; false when there was none.")
+    async def logout(self, info: Info) -> bool:
+        done = await accounts.logout(info.context.service())
+        info.context.response.delete_cookie(SESSION_COOKIE, path="/")
+        return done
+
+    @strawberry.mutation(description="Add a party (organizers).")
+    async def create_party(self, info: Info, input: CreatePartyInput) -> PartyPayload:
+        party, errors = await call(
+            info, accounts.create_party, name=input.name, kind=_value(input.kind), contact=input.contact
+        )
+        return PartyPayload(party=Party.of(party) if party else None, errors=errors)
+
+    @strawberry.mutation(description="Create an account (admins; organizers for CPPCC, party-rep and resident accounts).")
+    async def create_account(self, info: Info, input: CreateAccountInput) -> AccountPayload:
+        account, errors = await call(
+            info,
+            accounts.create_account,
+            username=input.username,
+            password=input.password,
+            display_name=input.display_name,
+            roles=[r.value for r in input.roles],
+            party_id=input.party_id,
+        )
+        return AccountPayload(account=Account.of(account) if account else None, errors=errors)
+
+    @strawberry.mutation(description="Open a consultation in DRAFT (organizers).")
+    async def create_consultation(self, info: Info, input: CreateConsultationInput) -> ConsultationPayload:
+        c, errors = await call(
+            info,
+            consultations.create_consultation,
+            title=input.title,
+            summary=input.summary,
+            location=input.location,
+            party_ids=input.party_ids,
+            convener_id=input.convener_id,
+        )
+        return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
+
+    @strawberry.mutation(description="Add a party to a consultation (organizers).")
+    async def add_party(self, info: Info, input: AddPartyInput) -> ConsultationPayload:
+        c, errors = await call(info, consultations.add_party, consultation_id=input.consultation_id, party_id=input.party_id)
+        return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, convener)."
+    )
+    async def advance_stage(self, info: Info, input: AdvanceStageInput) -> ConsultationPayload:
+        c, errors = await call(
+            info, consultations.advance_stage, consultation_id=input.consultation_id, to=input.to.value, note=input.note
+        )
+        return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
+
+    @strawberry.mutation(description="Raise a demand while the consultation is COLLECTING.")
+    async def submit_demand(self, info: Info, input: SubmitDemandInput) -> DemandPayload:
+        d, errors = await call(
+            info,
+            demands.submit_demand,
+            consultation_id=input.consultation_id,
+            title=input.title,
+            body=input.body,
+            channel=_value(input.channel),
+        )
+        return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
+
+    @strawberry.mutation(description="Support a demand (residents); a second support by the same person counts once.")
+    async def support_demand(self, info: Info, input: SupportDemandInput) -> DemandPayload:
+        d, errors = await call(info, demands.support_demand, demand_id=input.demand_id)
+        return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
+
+    @strawberry.mutation(description="Accept, reject or merge a demand (organizers).")
+    async def set_demand_status(self, info: Info, input: SetDemandStatusInput) -> DemandPayload:
+        d, errors = await call(
+            info,
+            demands.set_demand_status,
+            demand_id=input.demand_id,
+            status=input.status.value,
+            merged_into_id=input.merged_into_id,
+        )
+        return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
+
+    @strawberry.mutation(description="列责任单: record what a party answers for (organizers).")
+    async def assign_responsibility(self, info: Info, input: AssignResponsibilityInput) -> ResponsibilityPayload:
+        r, errors = await call(
+            info,
+            demands.assign_responsibility,
+            consultation_id=input.consultation_id,
+            party_id=input.party_id,
+            duty=input.duty,
+            due_at=input.due_at,
+        )
+        return ResponsibilityPayload(responsibility=Responsibility.of(r) if r else None, errors=errors)
+
+    @strawberry.mutation(description="Put forward a proposal (organizers, CPPCC members, party reps).")
+    async def create_proposal(self, info: Info, input: CreateProposalInput) -> ProposalPayload:
+        p, errors = await call(
+            info,
+            proposals.create_proposal,
+            consultation_id=input.consultation_id,
+            title=input.title,
+            body=input.body,
+            budget=input.budget,
+        )
+        return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
+
+    @strawberry.mutation(description="Edit, table, withdraw or reject a proposal (its author or organizers).")
+    async def update_proposal(self, info: Info, input: UpdateProposalInput) -> ProposalPayload:
+        p, errors = await call(
+            info,
+            proposals.update_proposal,
+            proposal_id=input.proposal_id,
+            title=input.title,
+            body=input.body,
+            budget=input.budget,
+            status=_value(input.status),
+        )
+        return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
+
+    @strawberry.mutation(description="Adopt a proposal (organizers).")
+    async def adopt_proposal(self, info: Info, input: AdoptProposalInput) -> ProposalPayload:
+        p, errors = await call(info, proposals.adopt_proposal, proposal_id=input.proposal_id)
+        return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
+
+    @strawberry.mutation(
+        description="replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
+    )
+    async def set_voter_roll(self, info: Info, input: SetVoterRollInput) -> VoterRollPayload:
+        entries, errors = await call(
+            info,
+            roll.set_voter_roll,
+            consultation_id=input.consultation_id,
+            voters=[(v.label, v.weight) for v in input.voters],
+        )
+        return VoterRollPayload(entries=[VoterRollEntry.of(e) for e in entries or []], errors=errors)
+
+    @strawberry.mutation(
+        description="one invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
+    )
+    async def issue_invitations(self, info: Info, input: IssueInvitationsInput) -> InvitationsPayload:
+        issued, errors = await call(info, roll.issue_invitations, consultation_id=input.consultation_id)
+        return InvitationsPayload(
+            invitations=[Invitation(label=i.label, code=i.code) for i in issued or []], errors=errors
+        )

@@ -1,0 +1,129 @@
+"""Query root."""
+
+from __future__ import annotations
+
+import strawberry
+from tortoise.expressions import Q
+
+from consult import models
+from consult.ids import from_global_id
+from consult.policies import allowed
+from schema.context import Info
+from schema.pagination import encode_cursor, paginate
+from schema.types import (
+    Account,
+    AuditEvent,
+    Consultation,
+    ConsultationConnection,
+    ConsultationEdge,
+    Demand,
+    Node,
+    Party,
+    Proposal,
+    Responsibility,
+    Stage,
+    VoterRollEntry,
+    account_visible,
+)
+
+
+async def _consultation_of(info: Info, consultation_id: int) -> models.Consultation | None:
+    consultation = await info.context.loaders.consultation_by_id.load(consultation_id)
+    return consultation if info.context.can_see(consultation) else None
+
+
+async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
+    """Fetch any Node the viewer may see; everything else is null, never an error."""
+    loaders = info.context.loaders
+    ctx = info.context
+    if type_name == "Consultation":
+        c = await _consultation_of(info, pk)
+        return Consultation.of(c) if c else None
+    if type_name == "Account":
+        a = await loaders.account_by_id.load(pk)
+        return Account.of(a) if account_visible(info, a) else None
+    if type_name == "Party":
+        p = await loaders.party_by_id.load(pk)
+        return Party.of(p) if p else None
+    scoped = {
+        "Demand": (loaders.demand_by_id, Demand),
+        "Proposal": (loaders.proposal_by_id, Proposal),
+        "Responsibility": (loaders.responsibility_by_id, Responsibility),
+        "VoterRollEntry": (loaders.roll_entry_by_id, VoterRollEntry),
+        "AuditEvent": (loaders.audit_event_by_id, None),
+    }
+    if type_name not in scoped:
+        return None
+    loader, wrapper = scoped[type_name]
+    row = await loader.load(pk)
+    if row is None or await _consultation_of(info, row.consultation_id) is None:
+        return None
+    if type_name == "VoterRollEntry" and not (ctx.may("roll.read_all") or row.account_id == ctx.actor.account_id):
+        return None
+    if type_name == "AuditEvent":
+        return AuditEvent.of(row)
+    return wrapper.of(row)
+
+
+@strawberry.type(description="Read the consultations and everything in them.")
+class Query:
+    @strawberry.field(description="Any object by its global ID; null when it does not exist or the viewer may not see it.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        decoded = from_global_id(id)
+        if decoded is None:
+            return None
+        return await resolve_node(info, *decoded)
+
+    @strawberry.field(description="The signed-in account, or null.")
+    async def viewer(self, info: Info) -> Account | None:
+        if info.context.actor.account_id is None:
+            return None
+        account = await info.context.loaders.account_by_id.load(info.context.actor.account_id)
+        return Account.of(account) if account else None
+
+    @strawberry.field(
+        description="Consultations the viewer may see, newest first. `search` matches title, summary and location."
+    )
+    async def consultations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        stage: Stage | None = None,
+        search: str | None = None,
+    ) -> ConsultationConnection:
+        actor = info.context.actor
+        qs = models.Consultation.all()
+        if not allowed(actor, "consultation.read_draft"):
+            visible = Q(stage__not="DRAFT")
+            if actor.account_id is not None:
+                visible |= Q(convener_id=actor.account_id)
+            qs = qs.filter(visible)
+        if stage is not None:
+            qs = qs.filter(stage=stage.value)
+        if search and search.strip():
+            term = search.strip()[:100]
+            qs = qs.filter(Q(title__icontains=term) | Q(summary__icontains=term) | Q(location__icontains=term))
+        page = await paginate(qs, first, after, descending=True)
+        for row in page.rows:
+            info.context.loaders.consultation_by_id.prime(row.id, row)
+        return ConsultationConnection(
+            edges=[ConsultationEdge(cursor=encode_cursor(r.pk), node=Consultation.of(r)) for r in page.rows],
+            page_info=page.page_info(),
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="One consultation; null when it does not exist or the viewer may not see it.")
+    async def consultation(self, info: Info, id: strawberry.ID) -> Consultation | None:
+        decoded = from_global_id(id)
+        if decoded is None or decoded[0] != "Consultation":
+            return None
+        c = await _consultation_of(info, decoded[1])
+        return Consultation.of(c) if c else None
+
+    @strawberry.field(description="Every party known to the platform, by name.")
+    async def parties(self, info: Info) -> list[Party]:
+        return [Party.of(p) for p in await models.Party.all().order_by("name", "id")]
+
+
+

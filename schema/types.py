@@ -1,0 +1,518 @@
+"""The object types of the API. Each wraps a model row and resolves relations through loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from consult import models
+from consult.audit import chain_is_valid
+from consult.domain.weights import format_weight
+from consult.ids import to_global_id
+from consult.money import format_fen
+from consult.policies import RESIDENT
+from schema.context import Info
+from schema.pagination import PageInfo, paginate
+from schema.scalars import Money
+
+# ---------------------------------------------------------------- enums
+
+
+@strawberry.enum(description="What an account may do; an account can hold several roles.")
+class Role(Enum):
+    ADMIN = strawberry.enum_value("ADMIN", description="系统管理员")
+    ORGANIZER = strawberry.enum_value("ORGANIZER", description="组织方（街道办、社区工作人员）: runs consultations")
+    CPPCC_MEMBER = strawberry.enum_value("CPPCC_MEMBER", description="政协委员: convenes, and supervises execution")
+    PARTY_REP = strawberry.enum_value("PARTY_REP", description="出资方或责任方代表（商户、辖区单位、部门、企业）")
+    RESIDENT = strawberry.enum_value("RESIDENT", description="居民: raises demands, votes, rates the outcome")
+
+
+@strawberry.enum(description="The kind of a party.")
+class PartyKind(Enum):
+    CPPCC = strawberry.enum_value("CPPCC", description="政协（委员会、界别）")
+    RESIDENTS = strawberry.enum_value("RESIDENTS", description="居民")
+    MERCHANT = strawberry.enum_value("MERCHANT", description="商户、市场")
+    UNIT = strawberry.enum_value("UNIT", description="辖区单位")
+    STREET_OFFICE = strawberry.enum_value("STREET_OFFICE", description="街道办事处、乡镇")
+    DEPARTMENT = strawberry.enum_value("DEPARTMENT", description="政府职能部门")
+    ENTERPRISE = strawberry.enum_value("ENTERPRISE", description="企业（含权属企业、涉事企业）")
+    OTHER = strawberry.enum_value("OTHER", description="其他")
+
+
+@strawberry.enum(
+    description=(
+        "The life of one consultation follows the seven forms of joint consultation (七单会商): 提诉求单 → 列责任单 → "
+        "出方案单 → 定时限单 → 给反馈单 → 签协议单 → 存入档案单, with a resident vote before the agreement is signed. "
+        "A stage is only ever left forward (or to CANCELLED)."
+    )
+)
+class Stage(Enum):
+    DRAFT = strawberry.enum_value("DRAFT", description="草稿")
+    COLLECTING = strawberry.enum_value("COLLECTING", description="征集诉求（提诉求单）")
+    DELIBERATING = strawberry.enum_value(
+        "DELIBERATING", description="协商: responsibilities, proposals and cost plans（列责任单、出方案单）"
+    )
+    VOTING = strawberry.enum_value("VOTING", description="居民表决")
+    AGREED = strawberry.enum_value("AGREED", description="签订协议: every paying party confirms its share（签协议单）")
+    IMPLEMENTING = strawberry.enum_value("IMPLEMENTING", description="实施与监督: milestones, inspections, findings（定时限单）")
+    EVALUATING = strawberry.enum_value("EVALUATING", description="效果评价与回访（给反馈单）")
+    ARCHIVED = strawberry.enum_value("ARCHIVED", description="归档（存入档案单）: read-only from here on")
+    CANCELLED = strawberry.enum_value("CANCELLED", description="已取消: read-only, with the reason in the stage history")
+
+
+@strawberry.enum(description="Where a demand came in from.")
+class DemandChannel(Enum):
+    RESIDENT = strawberry.enum_value("RESIDENT", description="居民本人")
+    GRID_WORKER = strawberry.enum_value("GRID_WORKER", description="网格员、楼栋长")
+    COURIER = strawberry.enum_value("COURIER", description="移动民情收集员（如外卖骑手随手拍）")
+    HOTLINE = strawberry.enum_value("HOTLINE", description="接诉即办热线")
+    CPPCC_MEMBER = strawberry.enum_value("CPPCC_MEMBER", description="政协委员")
+    OTHER = strawberry.enum_value("OTHER", description="其他")
+
+
+@strawberry.enum(description="How organizers triaged a demand.")
+class DemandStatus(Enum):
+    OPEN = strawberry.enum_value("OPEN", description="待处理")
+    ACCEPTED = strawberry.enum_value("ACCEPTED", description="已受理")
+    MERGED = strawberry.enum_value("MERGED", description="已合并到另一条诉求")
+    REJECTED = strawberry.enum_value("REJECTED", description="不予受理")
+
+
+@strawberry.enum(description="Where a proposal stands.")
+class ProposalStatus(Enum):
+    DRAFT = strawberry.enum_value("DRAFT", description="草稿: being written, not yet put to the parties")
+    TABLED = strawberry.enum_value("TABLED", description="已提交协商")
+    ADOPTED = strawberry.enum_value("ADOPTED", description="已采纳: at most one per consultation")
+    REJECTED = strawberry.enum_value("REJECTED", description="已否决")
+    WITHDRAWN = strawberry.enum_value("WITHDRAWN", description="已撤回")
+
+
+# ---------------------------------------------------------------- Node
+
+
+@strawberry.interface(description="An object with an opaque global ID; `node(id:)` fetches any of them.")
+class Node:
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="Opaque global ID.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(type(self).__name__, self.pk))
+
+
+def account_visible(info: Info, account: models.Account | None) -> bool:
+    """Staff, CPPCC members and party reps act in public; a resident's account is their household."""
+    if account is None:
+        return False
+    ctx = info.context
+    if account.role_set - {RESIDENT}:
+        return True
+    return account.id == ctx.actor.account_id or ctx.may("account.read_private")
+
+
+async def load_account(info: Info, account_id: int | None) -> Account | None:
+    if account_id is None:
+        return None
+    account = await info.context.loaders.account_by_id.load(account_id)
+    return Account.of(account) if account_visible(info, account) else None
+
+
+# ---------------------------------------------------------------- people
+
+
+@strawberry.type(description="A person who signs in: staff with a password, or a resident from an invitation slip.")
+class Account(Node):
+    m: strawberry.Private[models.Account]
+
+    @classmethod
+    def of(cls, m: models.Account) -> Account:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="The name shown to others; for residents, their household label.")
+    def display_name(self) -> str:
+        return self.m.display_name
+
+    @strawberry.field(description="What this account may do.")
+    def roles(self) -> list[Role]:
+        return [Role(r) for r in ("ADMIN", "ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "RESIDENT") if r in self.m.role_set]
+
+    @strawberry.field(description="The party this account speaks for, if it represents one.")
+    async def party(self, info: Info) -> Party | None:
+        if self.m.party_id is None:
+            return None
+        party = await info.context.loaders.party_by_id.load(self.m.party_id)
+        return Party.of(party) if party else None
+
+
+@strawberry.type(description="A paying or responsible party: a merchant, a local unit, the street office, a department...")
+class Party(Node):
+    m: strawberry.Private[models.Party]
+
+    @classmethod
+    def of(cls, m: models.Party) -> Party:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="The party's name, e.g. 解放街道办事处.")
+    def name(self) -> str:
+        return self.m.name
+
+    @strawberry.field(description="What kind of party this is.")
+    def kind(self) -> PartyKind:
+        return PartyKind(self.m.kind)
+
+    @strawberry.field(description="How to reach the party; organizers only, null for everyone else.")
+    def contact(self, info: Info) -> str | None:
+        return self.m.contact if info.context.may("party.read_contact") else None
+
+
+# ---------------------------------------------------------------- consultations
+
+
+@strawberry.type(description="One move of a consultation between stages.")
+class StageChange:
+    m: strawberry.Private[models.StageChange]
+
+    @strawberry.field(name="from", description="The stage left; null for the creation.")
+    def from_(self) -> Stage | None:
+        return Stage(self.m.from_stage) if self.m.from_stage else None
+
+    @strawberry.field(description="The stage entered.")
+    def to(self) -> Stage:
+        return Stage(self.m.to_stage)
+
+    @strawberry.field(description="When it moved.")
+    def at(self) -> datetime:
+        return self.m.at
+
+    @strawberry.field(description="Who moved it.")
+    async def by(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.by_id)
+
+    @strawberry.field(description="Why, when given; always given for a cancellation.")
+    def note(self) -> str | None:
+        return self.m.note
+
+
+@strawberry.type(description="One consultation (协商), from the first demand to the sealed archive.")
+class Consultation(Node):
+    m: strawberry.Private[models.Consultation]
+
+    @classmethod
+    def of(cls, m: models.Consultation) -> Consultation:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="A short title, e.g. 菜园巷道路改造.")
+    def title(self) -> str:
+        return self.m.title
+
+    @strawberry.field(description="What the consultation is about, in a few sentences.")
+    def summary(self) -> str:
+        return self.m.summary
+
+    @strawberry.field(description="Where it happens, e.g. 临河区解放街道菜园巷.")
+    def location(self) -> str:
+        return self.m.location
+
+    @strawberry.field(description="Where the consultation stands.")
+    def stage(self) -> Stage:
+        return Stage(self.m.stage)
+
+    @strawberry.field(description="Every move between stages, oldest first; the first is the creation (from null to DRAFT).")
+    async def stage_history(self, info: Info) -> list[StageChange]:
+        rows = await info.context.loaders.stage_changes_by_consultation.load(self.m.id)
+        return [StageChange(m=r) for r in rows]
+
+    @strawberry.field(description="When it was created.")
+    def created_at(self) -> datetime:
+        return self.m.created_at
+
+    @strawberry.field(description="The CPPCC member who convenes it, if one was named.")
+    async def convener(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.convener_id)
+
+    @strawberry.field(description="The parties taking part, in the order they joined.")
+    async def parties(self, info: Info) -> list[Party]:
+        return [Party.of(p) for p in await info.context.loaders.parties_by_consultation.load(self.m.id)]
+
+    @strawberry.field(description="提诉求单: the demands raised, oldest first.")
+    async def demands(self, info: Info, first: int | None = None, after: str | None = None) -> DemandConnection:
+        page = await paginate(models.Demand.filter(consultation_id=self.m.id), first, after)
+        return DemandConnection(
+            edges=[DemandEdge(cursor=c, node=Demand.of(r)) for c, r in _cursored(page)],
+            page_info=page.page_info(),
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="列责任单: which party answers for what.")
+    async def responsibilities(self, info: Info) -> list[Responsibility]:
+        return [Responsibility.of(r) for r in await info.context.loaders.responsibilities_by_consultation.load(self.m.id)]
+
+    @strawberry.field(description="出方案单: every proposal, oldest first.")
+    async def proposals(self, info: Info) -> list[Proposal]:
+        return [Proposal.of(p) for p in await info.context.loaders.proposals_by_consultation.load(self.m.id)]
+
+    @strawberry.field(description="The proposal adopted by vote or agreement, if any.")
+    async def adopted_proposal(self, info: Info) -> Proposal | None:
+        for p in await info.context.loaders.proposals_by_consultation.load(self.m.id):
+            if p.status == "ADOPTED":
+                return Proposal.of(p)
+        return None
+
+    @strawberry.field(
+        description="居民名册: the households or people who may vote and rate; organizers see every entry, a resident only their own"
+    )
+    async def voter_roll(self, info: Info) -> list[VoterRollEntry]:
+        ctx = info.context
+        if not ctx.actor.authenticated:
+            return []
+        entries = await ctx.loaders.roll_by_consultation.load(self.m.id)
+        if not ctx.may("roll.read_all"):
+            entries = [e for e in entries if e.account_id == ctx.actor.account_id]
+        return [VoterRollEntry.of(e) for e in entries]
+
+    @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
+    async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> AuditEventConnection:
+        page = await paginate(models.AuditEvent.filter(consultation_id=self.m.id), first, after)
+        return AuditEventConnection(
+            edges=[AuditEventEdge(cursor=c, node=AuditEvent.of(r)) for c, r in _cursored(page)],
+            page_info=page.page_info(),
+            total_count=page.total,
+            consultation=self.m,
+        )
+
+
+def _cursored(page):
+    from schema.pagination import encode_cursor
+
+    return [(encode_cursor(r.pk), r) for r in page.rows]
+
+
+@strawberry.type(description="An edge of a list of consultations.")
+class ConsultationEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: Consultation = strawberry.field(description="The consultation.")
+
+
+@strawberry.type(description="A page of consultations.")
+class ConsultationConnection:
+    edges: list[ConsultationEdge] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+    total_count: int = strawberry.field(description="How many match, over all pages.")
+
+
+# ---------------------------------------------------------------- demands
+
+
+@strawberry.type(description="提诉求单: one demand as raised.")
+class Demand(Node):
+    m: strawberry.Private[models.Demand]
+
+    @classmethod
+    def of(cls, m: models.Demand) -> Demand:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="A short title.")
+    def title(self) -> str:
+        return self.m.title
+
+    @strawberry.field(description="The demand in the words it came in.")
+    def body(self) -> str:
+        return self.m.body
+
+    @strawberry.field(description="Where it came in from.")
+    def channel(self) -> DemandChannel:
+        return DemandChannel(self.m.channel)
+
+    @strawberry.field(description="How organizers triaged it.")
+    def status(self) -> DemandStatus:
+        return DemandStatus(self.m.status)
+
+    @strawberry.field(description="Who entered it; organizers only, null for everyone else.")
+    async def submitted_by(self, info: Info) -> Account | None:
+        if self.m.submitted_by_id is None or not info.context.may("demand.read_submitter"):
+            return None
+        account = await info.context.loaders.account_by_id.load(self.m.submitted_by_id)
+        return Account.of(account) if account else None
+
+    @strawberry.field(description="How many people support it; each person counts once.")
+    def support_count(self) -> int:
+        return self.m.support_count
+
+    @strawberry.field(description="Whether the viewer has already supported it.")
+    async def supported_by_viewer(self, info: Info) -> bool:
+        return await info.context.loaders.supported_by_viewer.load(self.m.id)
+
+    @strawberry.field(description="When it was raised.")
+    def created_at(self) -> datetime:
+        return self.m.created_at
+
+    @strawberry.field(description="The demand this one was merged into, when its status is MERGED.")
+    async def merged_into(self, info: Info) -> Demand | None:
+        if self.m.merged_into_id is None:
+            return None
+        target = await info.context.loaders.demand_by_id.load(self.m.merged_into_id)
+        return Demand.of(target) if target else None
+
+
+@strawberry.type(description="An edge of a list of demands.")
+class DemandEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: Demand = strawberry.field(description="The demand.")
+
+
+@strawberry.type(description="A page of demands.")
+class DemandConnection:
+    edges: list[DemandEdge] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+    total_count: int = strawberry.field(description="How many demands there are, over all pages.")
+
+
+@strawberry.type(description="列责任单: which party answers for what.")
+class Responsibility(Node):
+    m: strawberry.Private[models.Responsibility]
+
+    @classmethod
+    def of(cls, m: models.Responsibility) -> Responsibility:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="The party that answers for it.")
+    async def party(self, info: Info) -> Party:
+        return Party.of(await info.context.loaders.party_by_id.load(self.m.party_id))
+
+    @strawberry.field(description="What the party answers for.")
+    def duty(self) -> str:
+        return self.m.duty
+
+    @strawberry.field(description="By when, if a deadline was set.")
+    def due_at(self) -> datetime | None:
+        return self.m.due_at
+
+
+@strawberry.type(description="出方案单: a plan with its budget, put to the parties and the residents.")
+class Proposal(Node):
+    m: strawberry.Private[models.Proposal]
+
+    @classmethod
+    def of(cls, m: models.Proposal) -> Proposal:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="A short title.")
+    def title(self) -> str:
+        return self.m.title
+
+    @strawberry.field(description="The plan in full.")
+    def body(self) -> str:
+        return self.m.body
+
+    @strawberry.field(description="Where the proposal stands.")
+    def status(self) -> ProposalStatus:
+        return ProposalStatus(self.m.status)
+
+    @strawberry.field(description="Who put it forward.")
+    async def author(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.author_id)
+
+    @strawberry.field(description="What the plan costs in all.")
+    def budget(self) -> Money:
+        return Money(format_fen(self.m.budget_fen))
+
+    @strawberry.field(description="When it was put forward.")
+    def created_at(self) -> datetime:
+        return self.m.created_at
+
+
+# ---------------------------------------------------------------- voter roll
+
+
+@strawberry.type(description="One line of a consultation's voter roll: a household or person, with a weight (area in m², 1 by default).")
+class VoterRollEntry(Node):
+    m: strawberry.Private[models.VoterRollEntry]
+
+    @classmethod
+    def of(cls, m: models.VoterRollEntry) -> VoterRollEntry:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="The household or person, e.g. 菜园巷 12 号.")
+    def label(self) -> str:
+        return self.m.label
+
+    @strawberry.field(description="Area in m² (or 1 per head) as a decimal string.")
+    def weight(self) -> str:
+        return format_weight(self.m.weight_e4)
+
+    @strawberry.field(description="The resident account that redeemed this entry's invitation, if any.")
+    async def account(self, info: Info) -> Account | None:
+        if self.m.account_id is None:
+            return None
+        account = await info.context.loaders.account_by_id.load(self.m.account_id)
+        return Account.of(account) if account else None
+
+    @strawberry.field(description="False once a replaced roll no longer lists this entry.")
+    def active(self) -> bool:
+        return self.m.active
+
+
+@strawberry.type(description="A printed slip's code for one roll entry. Shown once, when issued.")
+class Invitation:
+    label: str = strawberry.field(description="The roll entry the code is for.")
+    code: str = strawberry.field(description="The code to print, e.g. ABCD-EFGH-JKMN.")
+
+
+# ---------------------------------------------------------------- audit trail
+
+
+@strawberry.type(description="One link of a consultation's audit hash chain.")
+class AuditEvent(Node):
+    m: strawberry.Private[models.AuditEvent]
+
+    @classmethod
+    def of(cls, m: models.AuditEvent) -> AuditEvent:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="position in this consultation's event stream, 1, 2, 3...")
+    def seq(self) -> int:
+        return self.m.seq
+
+    @strawberry.field(description="When it happened.")
+    def at(self) -> datetime:
+        return self.m.at
+
+    @strawberry.field(description="Who did it; null for residents unless the viewer is an organizer or that resident.")
+    async def actor(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.actor_id)
+
+    @strawberry.field(description="What was done, e.g. demand.submit.")
+    def action(self) -> str:
+        return self.m.action
+
+    @strawberry.field(description="A sentence for people, in Chinese.")
+    def summary(self) -> str:
+        return self.m.summary
+
+    @strawberry.field(description="sha256 over the previous hash and this event's canonical content")
+    def hash(self) -> str:
+        return self.m.hash
+
+    @strawberry.field(description="The previous event's hash; null for the first.")
+    def prev_hash(self) -> str | None:
+        return self.m.prev_hash
+
+
+@strawberry.type(description="An edge of the audit trail.")
+class AuditEventEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: AuditEvent = strawberry.field(description="The event.")
+
+
+@strawberry.type(description="A page of the audit trail.")
+class AuditEventConnection:
+    edges: list[AuditEventEdge] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+    total_count: int = strawberry.field(description="How many events the trail has.")
+    consultation: strawberry.Private[models.Consultation]
+
+    @strawberry.field(description="recomputes the hash chain; false means the stored trail was altered")
+    async def chain_valid(self) -> bool:
+        events = await models.AuditEvent.filter(consultation_id=self.consultation.id).order_by("seq")
+        return chain_is_valid(events, self.consultation.head_hash)
