@@ -1,0 +1,50 @@
+# The two commands a new user needs: `make run` and `make test`.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DATABASE ?= $(or $(CONSULT_DATABASE_URL),sqlite://./var/consult.sqlite3)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate demo schema test-sqlite test-postgres clean
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "consult needs Python 3.11 or newer"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(INSTALLED)
+
+migrate: $(INSTALLED)
+	$(BIN)/consult migrate --database "$(DATABASE)"
+
+demo: migrate
+	$(BIN)/consult demo --if-empty --database "$(DATABASE)"
+
+## make run: install, migrate, load the 菜园巷 demo on first start, serve on http://127.0.0.1:8000
+run: demo
+	$(BIN)/consult serve --database "$(DATABASE)" --host $(HOST) --port $(PORT)
+
+## make test: the whole suite on SQLite, and again on PostgreSQL when CONSULT_TEST_POSTGRES_URL is set
+test: $(INSTALLED)
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$CONSULT_TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	else echo "CONSULT_TEST_POSTGRES_URL is not set: PostgreSQL run skipped."; fi
+
+test-sqlite: $(INSTALLED)
+	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q
+
+# Pure domain tests touch no database, so the PostgreSQL run leaves them out.
+test-postgres: $(INSTALLED)
+	CONSULT_TEST_DB=postgres $(BIN)/pytest -q --ignore=tests/domain
+
+## make schema: re-export schema/schema.graphql from the code
+schema: $(INSTALLED)
+	$(BIN)/consult export-schema
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,198 @@
+"""The 菜园巷 demo: the reference case from the domain brief, loaded through the services.
+
+Everything goes through the same write path as the API, so the demo's audit trail is a
+valid hash chain and the demo doubles as an end-to-end exercise of the services.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from consult.clock import SHANGHAI
+from consult.ids import to_global_id
+from consult.models import Consultation
+from consult.policies import Actor
+from consult.services import accounts, consultations, demands, proposals, roll
+from consult.services.base import ServiceContext
+from consult.settings import get_settings
+
+DEMO_TITLE = "菜园巷道路改造"
+# Demo-only passwords, printed by `consult demo` and listed in the README. Never use them for real.
+DEMO_ACCOUNTS = [
+    # username, password, display name, roles, party key
+    ("admin", "demo-admin-2025", "系统管理员", ["ADMIN"], None),
+    ("organizer", "demo-organizer-2025", "解放街道 王主任", ["ORGANIZER"], None),
+    ("cppcc", "demo-cppcc-2025", "区政协委员 李委员", ["CPPCC_MEMBER"], None),
+    ("rep-market", "demo-market-2025", "菜园市场 张经理", ["PARTY_REP"], "market"),
+    ("rep-street", "demo-street-2025", "解放街道办事处 赵科长", ["PARTY_REP"], "street"),
+    ("rep-units", "demo-units-2025", "辖区单位 刘主任", ["PARTY_REP"], "units"),
+]
+DEMO_PARTIES = [
+    ("market", "菜园市场", "MERCHANT", "市场管理办公室"),
+    ("street", "解放街道办事处", "STREET_OFFICE", "街道综合办"),
+    ("units", "菜园巷辖区单位", "UNIT", "辖区单位联络员"),
+    ("cppcc", "临河区政协社会和法制委员会", "CPPCC", None),
+]
+
+
+class StoryClock:
+    """A clock that walks through the spring of 2025, a few hours per step."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> datetime:
+        self.at += timedelta(minutes=37)
+        return self.at
+
+    def jump(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+def households() -> list[tuple[str, str]]:
+    """137 households along the lane, each with a plausible floor area in m²."""
+    rows = []
+    for n in range(1, 138):
+        building = (n - 1) // 12 + 1
+        unit = (n - 1) % 12 + 1
+        area = 52 + (n * 37) % 61 + (n % 4) * 0.25
+        rows.append((f"菜园巷 {building} 号院 {unit:02d} 户", f"{area:.2f}".rstrip("0").rstrip(".")))
+    return rows
+
+
+async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> str:
+    if await Consultation.filter(title=DEMO_TITLE).exists():
+        return f"演示数据已存在，未重复加载 The 菜园巷 demo is already loaded."
+    if if_empty and await Consultation.all().exists():
+        return "数据库中已有协商，未加载演示数据 The database already holds consultations; demo not loaded."
+
+    settings = get_settings()
+    clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc))
+
+    def as_(account, roll_entry_id: int | None = None) -> ServiceContext:
+        return ServiceContext(
+            actor=Actor(
+                account_id=account.id,
+                roles=account.role_set,
+                party_id=account.party_id,
+                roll_entry_id=roll_entry_id,
+                display_name=account.display_name,
+            ),
+            settings=settings,
+            clock=clock,
+        )
+
+    system = ServiceContext(settings=settings, clock=clock)
+    admin = await accounts.create_admin(system, username="admin", password=DEMO_ACCOUNTS[0][1], display_name="系统管理员")
+    parties = {}
+    for key, name, kind, contact in DEMO_PARTIES:
+        parties[key] = await accounts.create_party(as_(admin), name=name, kind=kind, contact=contact)
+    people = {"admin": admin}
+    for username, password, display, roles, party_key in DEMO_ACCOUNTS[1:]:
+        people[username] = await accounts.create_account(
+            as_(admin),
+            username=username,
+            password=password,
+            display_name=display,
+            roles=roles,
+            party_id=to_global_id("Party", parties[party_key].id) if party_key else None,
+        )
+    org, cppcc = as_(people["organizer"]), as_(people["cppcc"])
+
+    c = await consultations.create_consultation(
+        org,
+        title=DEMO_TITLE,
+        summary=(
+            "菜园巷是市场旁一条宽约 3 米、长近 1 公里的背街小巷，137 户居民和部分商户每天通行。"
+            "路面破损，雨雪天积水，多年未修，根源在于维修资金无人承担。"
+            "区政协工商联界委员会同街道办事处，召集居民、市场业主、街道和辖区单位协商解决。"
+        ),
+        location="巴彦淖尔市临河区解放街道菜园巷",
+        party_ids=[to_global_id("Party", parties[k].id) for k in ("market", "street", "units")],
+        convener_id=to_global_id("Account", people["cppcc"].id),
+    )
+    cid = to_global_id("Consultation", c.id)
+    await consultations.add_party(org, consultation_id=cid, party_id=to_global_id("Party", parties["cppcc"].id))
+    await roll.set_voter_roll(org, consultation_id=cid, voters=households())
+    slips = await roll.issue_invitations(org, consultation_id=cid)
+
+    clock.jump(days=2)
+    await consultations.advance_stage(cppcc, consultation_id=cid, to="COLLECTING", note="开始征集居民诉求")
+    # Three residents take their slips and speak for themselves.
+    voices = []
+    for slip in slips[:3]:
+        login = await accounts.redeem_invitation(ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code)
+        voices.append(as_(login.account, slip.entry_id))
+    d1 = await demands.submit_demand(
+        voices[0], consultation_id=cid, title="路面坑洼，雨雪天积水", body="巷子路面破损多年，一下雨就积水，老人出门很不方便，希望尽快修路。"
+    )
+    d2 = await demands.submit_demand(
+        org,
+        consultation_id=cid,
+        title="热线反映：巷内排水管网堵塞",
+        body="12345 热线接到居民来电：菜园巷地下管网老化堵塞，雨后污水外溢。",
+        channel="HOTLINE",
+    )
+    d3 = await demands.submit_demand(
+        org,
+        consultation_id=cid,
+        title="随手拍：市场卸货车辆占道",
+        body="外卖骑手随手拍：早市期间卸货车辆停在巷口，行人和电动车难以通行。",
+        channel="COURIER",
+    )
+    d4 = await demands.submit_demand(
+        cppcc, consultation_id=cid, title="维修资金无人承担", body="走访发现：道路多年未修的根本原因是资金没有着落，需要各方协商分担。"
+    )
+    await demands.submit_demand(
+        voices[1], consultation_id=cid, title="巷子里路灯不亮", body="晚上巷子很黑，路面又不平，容易摔倒。"
+    )
+    for voice in voices:
+        await demands.support_demand(voice, demand_id=to_global_id("Demand", d1.id))
+    await demands.support_demand(voices[2], demand_id=to_global_id("Demand", d2.id))
+
+    clock.jump(days=10)
+    await consultations.advance_stage(cppcc, consultation_id=cid, to="DELIBERATING", note="社会和法制委员会召集多轮协商")
+    for d in (d1, d2, d4):
+        await demands.set_demand_status(org, demand_id=to_global_id("Demand", d.id), status="ACCEPTED")
+    await demands.set_demand_status(
+        org, demand_id=to_global_id("Demand", d3.id), status="REJECTED"
+    )
+    due = datetime(2025, 6, 30, 18, 0, tzinfo=SHANGHAI)
+    for key, duty in [
+        ("market", "承担道路改造资金 8 万元；施工期间协调市场卸货车辆避让"),
+        ("street", "承担道路改造资金 8 万元；组织工程招标，协调施工"),
+        ("units", "承担道路改造资金 8 万元；配合管网维修"),
+    ]:
+        await demands.assign_responsibility(
+            org, consultation_id=cid, party_id=to_global_id("Party", parties[key].id), duty=duty, due_at=due
+        )
+    plan = await proposals.create_proposal(
+        cppcc,
+        consultation_id=cid,
+        title="菜园巷管网维修与路面硬化方案",
+        body=(
+            "一、维修巷内排水管网；二、路面硬化，全长近 1 公里；三、总投资 24 万元，"
+            "由菜园市场、解放街道办事处、辖区单位各承担 8 万元；四、政协委员全程监督资金筹集、工程招标、施工进度和工程质量。"
+        ),
+        budget="240000",
+    )
+    await proposals.update_proposal(cppcc, proposal_id=to_global_id("Proposal", plan.id), status="TABLED")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    slips_file = out_dir / "demo-invitations.csv"
+    with slips_file.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["label", "code"])
+        for slip in slips:
+            writer.writerow([slip.label, slip.code])
+
+    lines = [
+        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：协商。",
+        "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
+    ]
+    lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in DEMO_ACCOUNTS]
+    lines.append(f"居民邀请码 Residents' invitation codes: {slips_file} (first three already used by the demo), e.g.")
+    lines += [f"  {s.label}: {s.code}" for s in slips[3:6]]
+    return "\n".join(lines)

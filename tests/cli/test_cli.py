@@ -1,0 +1,190 @@
+"""The `consult` command as an operator runs it: migrate, create-admin, demo, export-schema, serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BACKEND
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSULT = str(Path(sys.executable).parent / "consult")
+
+
+def run(*args: str, env: dict[str, str] | None = None, input: str | None = None, check: bool = True):
+    result = subprocess.run(
+        [CONSULT, *args], cwd=ROOT, env={**os.environ, **(env or {})}, input=input, capture_output=True, text=True, timeout=120
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"consult {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def db(scratch_databases, tmp_path):
+    url = scratch_databases.new()
+    return {"CONSULT_DATABASE_URL": url, "CONSULT_SECRET_KEY": "cli-test-secret"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(port: int, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def get_status(port: int, path: str) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_migrate_is_idempotent(db):
+    first = run("migrate", env=db)
+    assert "0001_initial" in first.stdout
+    second = run("migrate", env=db)
+    assert "0001_initial" not in second.stdout
+    assert "up to date" in second.stdout
+
+
+def test_create_admin_then_log_in_through_the_served_api(db, tmp_path):
+    run("migrate", env=db)
+    run("create-admin", "--username", "root-admin", "--password", "a-long-password", env=db)
+    bad = run("create-admin", "--username", "x", "--password", "a-long-password", env=db, check=False)
+    assert bad.returncode == 2 and "用户名" in bad.stderr
+    short = run("create-admin", "--username", "other", "--password", "short", env=db, check=False)
+    assert short.returncode == 2 and "密码" in short.stderr
+    with served(db, tmp_path) as port:
+        body = post(port, 'mutation { login(input: {username: "root-admin", password: "a-long-password"}) { token errors { code } } }')
+        token = body["data"]["login"]["token"]
+        viewer = post(port, "{ viewer { displayName roles } }", token=token)["data"]["viewer"]
+        assert viewer == {"displayName": "root-admin", "roles": ["ADMIN"]}
+
+
+def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
+    run("migrate", env=db)
+    out = run("demo", "--out-dir", str(tmp_path), env=db)
+    assert "菜园巷" in out.stdout and "demo-organizer-2025" in out.stdout
+    codes = (tmp_path / "demo-invitations.csv").read_text(encoding="utf-8").splitlines()
+    assert len(codes) == 1 + 137
+    again = run("demo", "--if-empty", "--out-dir", str(tmp_path), env=db)
+    assert "already" in again.stdout
+    with served(db, tmp_path) as port:
+        data = post(
+            port,
+            """{ consultations(first: 5) { totalCount edges { node { title stage voterRoll { id }
+                 demands { totalCount } proposals { title budget status }
+                 auditTrail { totalCount chainValid } } } } }""",
+        )["data"]["consultations"]
+        assert data["totalCount"] == 1
+        c = data["edges"][0]["node"]
+        assert c["title"] == "菜园巷道路改造" and c["stage"] == "DELIBERATING"
+        assert c["voterRoll"] == []  # anonymous sees no roll
+        assert c["demands"]["totalCount"] == 5
+        assert c["proposals"] == [{"title": "菜园巷管网维修与路面硬化方案", "budget": "240000.00", "status": "TABLED"}]
+        assert c["auditTrail"]["chainValid"] is True
+        organizer = post(port, 'mutation { login(input: {username: "organizer", password: "demo-organizer-2025"}) { token } }')
+        token = organizer["data"]["login"]["token"]
+        roll = post(port, "{ consultations { edges { node { voterRoll { id } } } } }", token=token)
+        assert len(roll["data"]["consultations"]["edges"][0]["node"]["voterRoll"]) == 137
+        label, code = codes[4].split(",")
+        resident = post(port, "mutation($c: String!) { redeemInvitation(input: {code: $c}) { viewer { displayName } errors { code } } }",
+                        {"c": code})
+        assert resident["data"]["redeemInvitation"]["viewer"]["displayName"] == label
+
+
+def test_export_schema_check_detects_a_stale_file(tmp_path):
+    target = tmp_path / "schema.graphql"
+    run("export-schema", "--output", str(target))
+    assert run("export-schema", "--check", "--output", str(target)).returncode == 0
+    target.write_text(target.read_text() + "\n# edited\n")
+    stale = run("export-schema", "--check", "--output", str(target), check=False)
+    assert stale.returncode == 1 and "stale" in stale.stderr
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path):
+    out = run("serve", "--workers", "2", "--database", f"sqlite://{tmp_path}/x.sqlite3", check=False)
+    assert out.returncode == 2 and "PostgreSQL" in out.stderr
+
+
+class served:
+    """`consult serve` in a subprocess on a free port, stopped on exit."""
+
+    def __init__(self, env: dict[str, str], tmp_path: Path, workers: int = 1) -> None:
+        self.env, self.tmp, self.workers = env, tmp_path, workers
+
+    def __enter__(self) -> int:
+        self.port = free_port()
+        self.log = open(self.tmp / f"serve-{self.port}.log", "w")
+        self.proc = subprocess.Popen(
+            [CONSULT, "serve", "--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning"],
+            cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError((self.tmp / f"serve-{self.port}.log").read_text())
+            try:
+                if get_status(self.port, "/healthz") == 200:
+                    return self.port
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("server did not become healthy")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+def test_served_app_has_health_graphiql_and_the_start_page(db, tmp_path):
+    run("migrate", env=db)
+    with served(db, tmp_path) as port:
+        assert get_status(port, "/healthz") == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
+            html = page.read().decode()
+        assert 'lang="zh-CN"' in html and "/graphql" in html
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(request, timeout=10) as ide:
+            assert "graphiql" in ide.read().decode().lower()
+        get = urllib.request.urlopen(f"http://127.0.0.1:{port}/graphql?query=%7Bparties%7Bname%7D%7D", timeout=10)
+        assert json.loads(get.read()) == {"data": {"parties": []}}
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="several workers need PostgreSQL")
+def test_two_workers_on_postgres_and_health_turns_503_when_the_database_goes(db, tmp_path, scratch_databases):
+    run("migrate", env=db)
+    with served(db, tmp_path, workers=2) as port:
+        for _ in range(6):
+            assert post(port, "{ parties { id } }") == {"data": {"parties": []}}
+        name = db["CONSULT_DATABASE_URL"].rsplit("/", 1)[1]
+        from tests.conftest import POSTGRES_URL, _pg_drop
+        import asyncio
+
+        asyncio.run(_pg_drop(POSTGRES_URL, name))
+        statuses = {get_status(port, "/healthz") for _ in range(4)}
+        assert statuses == {503}

@@ -1,0 +1,67 @@
+"""The stage machine, exhaustively: every pair of stages."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from consult.domain import stages
+
+ORDER = list(stages.ORDER)
+ALL = ORDER + ["CANCELLED"]
+
+
+def expected(current: str, target: str) -> bool:
+    if current in ("ARCHIVED", "CANCELLED"):
+        return False
+    if target == "CANCELLED":
+        return True
+    i, j = ORDER.index(current), ORDER.index(target)
+    skipped = ORDER[i + 1 : j]
+    return j > i and set(skipped) <= {"COLLECTING", "VOTING"}
+
+
+def test_every_pair_of_stages_follows_the_rule():
+    for current in ALL:
+        for target in ALL:
+            assert stages.can_move(current, target) == expected(current, target), (current, target)
+
+
+def test_the_plain_path_moves_one_step_at_a_time():
+    for a, b in zip(ORDER, ORDER[1:]):
+        assert stages.can_move(a, b)
+
+
+def test_collecting_and_voting_may_be_skipped_but_nothing_else():
+    assert stages.can_move("DRAFT", "DELIBERATING")
+    assert stages.can_move("DELIBERATING", "AGREED")
+    assert not stages.can_move("DRAFT", "VOTING")  # skips DELIBERATING
+    assert not stages.can_move("AGREED", "EVALUATING")  # skips IMPLEMENTING
+    assert not stages.can_move("EVALUATING", "EVALUATING")
+
+
+def test_next_stages_from_draft():
+    assert stages.next_stages("DRAFT") == ["COLLECTING", "DELIBERATING", "CANCELLED"]
+    assert stages.next_stages("ARCHIVED") == []
+
+
+@given(st.lists(st.sampled_from(ALL), min_size=1, max_size=20))
+def test_any_accepted_walk_only_moves_forward(walk):
+    current = "DRAFT"
+    for target in walk:
+        if stages.can_move(current, target):
+            if target != "CANCELLED":
+                assert ORDER.index(target) > ORDER.index(current)
+            current = target
+    assert current in ALL
+
+
+def test_unknown_stage_names_are_refused():
+    assert not stages.can_move("DRAFT", "DONE")
+    assert not stages.can_move("NOPE", "COLLECTING")
+
+
+def test_writes_per_stage():
+    assert stages.allows("COLLECTING", "demand.submit")
+    assert not stages.allows("DELIBERATING", "demand.submit")
+    assert stages.allows("VOTING", "proposal.create")
+    assert not stages.allows("AGREED", "responsibility.assign")
+    assert not stages.allows("ARCHIVED", "roll.set")
