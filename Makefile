@@ -8,7 +8,7 @@ DATABASE ?= $(or $(CONSULT_DATABASE_URL),sqlite://./var/consult.sqlite3)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo schema test-sqlite test-postgres clean
+.PHONY: run test install migrate demo schema screenshots test-sqlite test-postgres clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "consult needs Python 3.11 or newer"'
@@ -48,3 +48,17 @@ schema: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
+
+## make screenshots: refresh the README images (needs Debian's chromium and fonts-noto-cjk)
+SHOTS := var/shots
+CHROMIUM ?= chromium
+screenshots: $(INSTALLED)
+	rm -rf $(SHOTS) && mkdir -p $(SHOTS) docs
+	$(BIN)/consult migrate --database sqlite://./$(SHOTS)/db.sqlite3 > /dev/null
+	$(BIN)/consult demo --database sqlite://./$(SHOTS)/db.sqlite3 --out-dir $(SHOTS) > /dev/null
+	$(BIN)/consult serve --database sqlite://./$(SHOTS)/db.sqlite3 --port 8765 --log-level warning & echo $$! > $(SHOTS)/pid; \
+	for i in $$(seq 1 50); do curl -sf http://127.0.0.1:8765/healthz > /dev/null && break; sleep 0.2; done; \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+	  --disable-component-update --disable-sync --user-data-dir=$(SHOTS)/chrome --hide-scrollbars \
+	  --window-size=412,760 --virtual-time-budget=3000 --screenshot=docs/start-page.png http://127.0.0.1:8765/ 2> /dev/null; \
+	kill $$(cat $(SHOTS)/pid)

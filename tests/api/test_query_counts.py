@@ -1,0 +1,105 @@
+"""The main pages' queries take a fixed number of SQL statements, however many rows they show."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from tests.api.conftest import create_consultation
+
+CONSULTATION_PAGE = """
+query($id: ID!) {
+  consultation(id: $id) {
+    id title summary location stage createdAt
+    stageHistory { from to at by { displayName } note }
+    convener { displayName roles party { name } }
+    parties { id name kind contact }
+    demands(first: 50) { totalCount pageInfo { hasNextPage endCursor }
+      edges { node { id title body channel status supportCount supportedByViewer createdAt submittedBy { displayName } } } }
+    responsibilities { id duty dueAt party { name } }
+    proposals { id title status budget author { displayName party { name } } createdAt }
+    adoptedProposal { id }
+    voterRoll { id label weight account { id } }
+    auditTrail(first: 50) { totalCount chainValid edges { node { seq action summary actor { displayName } } } }
+  }
+}
+"""
+
+LIST_PAGE = """
+{ consultations(first: 50) { totalCount edges { node {
+    id title location stage convener { displayName } parties { name } proposals { title budget status author { displayName } }
+    adoptedProposal { title } stageHistory { to at }
+} } } }
+"""
+
+
+class _Counter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage().lstrip().upper()
+        if text.startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.statements.append(record.getMessage())
+
+
+@contextmanager
+def counting():
+    logger = logging.getLogger("tortoise.db_client")
+    handler, level = _Counter(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield handler.statements
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+async def _fill(world, cid: str, n: int) -> None:
+    for i in range(n):
+        await world.organizer.ok(
+            "submitDemand", {"consultationId": cid, "title": f"诉求{i}", "body": "内容", "channel": "HOTLINE"}, "demand { id }"
+        )
+    await world.organizer.ok(
+        "setVoterRoll", {"consultationId": cid, "voters": [{"label": f"{i}号", "weight": "60"} for i in range(n)]}, "entries { id }"
+    )
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "DELIBERATING"}, "consultation { id }")
+    for i in range(n):
+        party = list(world.parties.values())[i % 3]
+        await world.organizer.ok(
+            "assignResponsibility", {"consultationId": cid, "partyId": party, "duty": f"责任{i}"}, "responsibility { id }"
+        )
+        rep = list(world.reps.values())[i % 3]
+        await rep.ok("createProposal", {"consultationId": cid, "title": f"方案{i}", "body": "内容", "budget": "1000"}, "proposal { id }")
+
+
+async def _statements(client, document: str, variables: dict | None = None) -> int:
+    with counting() as statements:
+        await client.query(document, variables)
+    return len(statements)
+
+
+async def test_consultation_page_takes_the_same_number_of_statements_for_2_and_8_rows(world):
+    small = await create_consultation(world, stage="COLLECTING", title="小")
+    large = await create_consultation(world, stage="COLLECTING", title="大")
+    await _fill(world, small, 2)
+    await _fill(world, large, 8)
+    few = await _statements(world.organizer, CONSULTATION_PAGE, {"id": small})
+    many = await _statements(world.organizer, CONSULTATION_PAGE, {"id": large})
+    assert few == many
+    assert many <= 20
+
+
+async def test_consultation_list_takes_the_same_number_of_statements_for_2_and_6_consultations(world):
+    for i in range(2):
+        cid = await create_consultation(world, stage="COLLECTING", title=f"第{i}个")
+        await _fill(world, cid, 2)
+    few = await _statements(world.anon, LIST_PAGE)
+    for i in range(4):
+        cid = await create_consultation(world, stage="COLLECTING", title=f"再{i}个")
+        await _fill(world, cid, 2)
+    many = await _statements(world.anon, LIST_PAGE)
+    assert few == many
+    assert many <= 10
