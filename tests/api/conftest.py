@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,11 +15,15 @@ from tortoise.contrib.test import truncate_all_models
 
 from consult.app import create_app
 from consult.db import migrate, tortoise_config
+from consult.security import set_password_cost
 from consult.services.accounts import create_admin
 from consult.services.base import ServiceContext
 from consult.settings import Settings
 
 TEST_SECRET = "test-secret-key-not-for-production"
+
+# Real argon2 at its lowest cost: the suite creates and signs in hundreds of accounts.
+set_password_cost(time_cost=1, memory_kib=1024)
 
 
 @pytest.fixture(scope="session")
@@ -96,10 +100,27 @@ class Client:
         return payload
 
 
+CLIENT_ADDRESS = ("198.51.100.7", 40000)
+
+
+class RefuseAllCookies(DefaultCookiePolicy):
+    def set_ok(self, cookie, request) -> bool:  # noqa: ARG002 - the stdlib policy's signature
+        return False
+
+
+def cookieless_client(app, address: tuple[str, int] = CLIENT_ADDRESS) -> httpx.AsyncClient:
+    """An HTTP client that never keeps cookies.
+
+    Every login sets the session cookie; a client that kept it would make `anon` act as
+    whoever signed in last. Tests that need the cookie send it explicitly.
+    """
+    transport = httpx.ASGITransport(app=app, client=address)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=CookieJar(policy=RefuseAllCookies()))
+
+
 @pytest_asyncio.fixture
 async def http(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with cookieless_client(app) as client:
         yield client
 
 
