@@ -64,7 +64,7 @@ def households() -> list[tuple[str, str]]:
 
 async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> str:
     if await Consultation.filter(title=DEMO_TITLE).exists():
-        return f"演示数据已存在，未重复加载 The 菜园巷 demo is already loaded."
+        return "演示数据已存在，未重复加载 The 菜园巷 demo is already loaded."
     if if_empty and await Consultation.all().exists():
         return "数据库中已有协商，未加载演示数据 The database already holds consultations; demo not loaded."
 

@@ -21,7 +21,9 @@ def from_global_id(global_id: str) -> tuple[str, int] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     type_name, sep, pk = raw.partition(":")
-    if not sep or not type_name or not pk.isdigit() or len(pk) > 18:
+    # Only the canonical form we issue: ASCII digits ("²".isdigit() is true but int() refuses it,
+    # "٣" would alias 3), no leading zeros, and small enough for a BIGINT key.
+    if not sep or not type_name or not (pk.isascii() and pk.isdigit()) or len(pk) > 18 or pk != str(int(pk)):
         return None
     return type_name, int(pk)
 

@@ -32,7 +32,10 @@ def decode_cursor(cursor: str | None) -> int | None:
     except (ValueError, UnicodeDecodeError):
         return None
     prefix, _, pk = raw.partition(":")
-    return int(pk) if prefix == "cursor" and pk.isdigit() else None
+    # Keys are BIGINT: a longer number is no cursor of ours (and would overflow the query).
+    if prefix != "cursor" or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
+        return None
+    return int(pk)
 
 
 @dataclass
