@@ -12,9 +12,9 @@ from pathlib import Path
 
 from consult.clock import SHANGHAI
 from consult.ids import to_global_id
-from consult.models import Consultation
+from consult.models import Consultation, CostShare
 from consult.policies import Actor
-from consult.services import accounts, consultations, demands, proposals, roll
+from consult.services import accounts, consultations, costs, demands, proposals, roll
 from consult.services.base import ServiceContext
 from consult.settings import get_settings
 
@@ -178,7 +178,36 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         ),
         budget="240000",
     )
-    await proposals.update_proposal(cppcc, proposal_id=to_global_id("Proposal", plan.id), status="TABLED")
+    plan_id = to_global_id("Proposal", plan.id)
+    await proposals.update_proposal(cppcc, proposal_id=plan_id, status="TABLED")
+
+    # 出资分担: three parties, 80,000 yuan each, confirmed by each party's representative.
+    clock.jump(days=3)
+    payers = ("market", "street", "units")
+    _, cost_plan = await costs.set_cost_plan(
+        org,
+        proposal_id=plan_id,
+        total="240000",
+        method="EQUAL",
+        shares=[{"party_id": to_global_id("Party", parties[k].id)} for k in payers],
+    )
+    await proposals.adopt_proposal(org, proposal_id=plan_id)
+    shares = {s.party_id: s for s in await CostShare.filter(plan_id=cost_plan.id)}
+    for key in payers:
+        rep = people[f"rep-{key}"]
+        await costs.confirm_share(as_(rep), share_id=to_global_id("CostShare", shares[parties[key].id].id))
+    clock.jump(days=1)
+    await consultations.advance_stage(cppcc, consultation_id=cid, to="AGREED", note="三方签订出资协议，各出资 8 万元")
+    # Money comes in; the local units have paid only half so far (资金筹集不到位).
+    for key, amount, day in (("market", "80000", 3), ("street", "80000", 5), ("units", "40000", 8)):
+        clock.jump(days=day)
+        await costs.record_contribution(
+            org,
+            share_id=to_global_id("CostShare", shares[parties[key].id].id),
+            amount=amount,
+            received_at=clock.at,
+            note="银行转账到账",
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     slips_file = out_dir / "demo-invitations.csv"
@@ -189,7 +218,7 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
             writer.writerow([slip.label, slip.code])
 
     lines = [
-        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：协商。",
+        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：签订协议；三方各出资 8 万元，已到账 20 万元。",
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]
     lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in DEMO_ACCOUNTS]

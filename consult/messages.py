@@ -174,6 +174,50 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "该方案已被采纳。",
         "en": "This proposal is already adopted.",
     },
+    "bad_split_method": {
+        "zh-CN": "分担方式无效。",
+        "en": "Unknown split method.",
+    },
+    "no_shares": {
+        "zh-CN": "请至少列出一个出资方。",
+        "en": "List at least one paying party.",
+    },
+    "fixed_mismatch": {
+        "zh-CN": "各方金额合计 {sum} 元，与总额 {total} 元不一致。",
+        "en": "The amounts add up to {sum} yuan, not the total of {total} yuan.",
+    },
+    "percent_mismatch": {
+        "zh-CN": "各方比例合计为 {sum}%，必须正好是 100%。",
+        "en": "The percentages add up to {sum}%; they must add up to exactly 100%.",
+    },
+    "bad_percent": {
+        "zh-CN": "比例必须是 0 到 100 之间的数，最多四位小数，例如 33.3333。",
+        "en": "A percentage is a number from 0 to 100 with at most four decimals, e.g. 33.3333.",
+    },
+    "bad_split_weight": {
+        "zh-CN": "权重必须是正数，最多四位小数，例如户数 45 或门面长度 12.5。",
+        "en": "A weight is a positive number with at most four decimals, e.g. 45 households or 12.5 m of frontage.",
+    },
+    "plan_has_payments": {
+        "zh-CN": "该方案已有到账资金，不能再替换分担方案。",
+        "en": "Money has already been recorded against this plan; it can no longer be replaced.",
+    },
+    "contribution_positive": {
+        "zh-CN": "到账金额必须大于 0。",
+        "en": "The amount received must be more than 0.",
+    },
+    "overpayment": {
+        "zh-CN": "超出应付金额：该方尚需支付 {outstanding} 元。",
+        "en": "More than is owed: this party still owes {outstanding} yuan.",
+    },
+    "agreed_needs_adopted": {
+        "zh-CN": "进入“签订协议”前，需要先采纳一个方案。",
+        "en": "Adopt a proposal before moving to agreed.",
+    },
+    "agreed_needs_confirmations": {
+        "zh-CN": "进入“签订协议”前，各出资方须确认分担金额。尚未确认：{parties}。",
+        "en": "Every paying party must confirm its share before moving to agreed. Not yet confirmed: {parties}.",
+    },
     "roll_empty": {
         "zh-CN": "居民名册为空，请先导入名册。",
         "en": "The voter roll is empty; set it first.",

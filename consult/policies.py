@@ -54,6 +54,10 @@ POLICY: dict[str, Rule] = {
     "proposal.create": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}),
     "proposal.update": _rule(STAFF, {"author"}),
     "proposal.adopt": _rule(STAFF, why="adopting stays an explicit organizer act"),
+    # cost sharing (出资分担, 签协议)
+    "costplan.set": _rule(STAFF, {"author"}, why="organizers, or the proposal's author, draft the split"),
+    "share.confirm": _rule(STAFF, {"party_rep"}, why="a party signs through its rep; organizers may sign on its behalf"),
+    "contribution.record": _rule(STAFF, why="organizers record money as it arrives"),
     # voter roll and invitations
     "roll.set": _rule(STAFF),
     "roll.read_all": _rule(STAFF),

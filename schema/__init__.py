@@ -10,7 +10,18 @@ from strawberry.schema.config import StrawberryConfig
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
-from schema.types import Account, AuditEvent, Consultation, Demand, Party, Proposal, Responsibility, VoterRollEntry
+from schema.types import (
+    Account,
+    AuditEvent,
+    Consultation,
+    Contribution,
+    CostShare,
+    Demand,
+    Party,
+    Proposal,
+    Responsibility,
+    VoterRollEntry,
+)
 
 
 def _is_bug(error: GraphQLError) -> bool:
@@ -31,7 +42,7 @@ def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         # Every Node type is listed so that `node(id:)` can return it even where no field names it.
-        types=[Account, Party, Consultation, Demand, Responsibility, Proposal, VoterRollEntry, AuditEvent],
+        types=[Account, Party, Consultation, Demand, Responsibility, Proposal, VoterRollEntry, AuditEvent, CostShare, Contribution],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=extensions,
     )

@@ -35,6 +35,14 @@ def _grouped(model: type[Model], key_field: str, order: tuple[str, ...] = ("id",
     return load
 
 
+def _one_by(model: type[Model], key_field: str):
+    async def load(keys: Sequence[int]) -> list[Any]:
+        rows = {getattr(row, key_field): row for row in await model.filter(**{f"{key_field}__in": list(keys)})}
+        return [rows.get(key) for key in keys]
+
+    return load
+
+
 async def _parties_by_consultation(keys: Sequence[int]) -> list[list[models.Party]]:
     links = await models.ConsultationParty.filter(consultation_id__in=list(keys)).order_by("position").select_related("party")
     groups: dict[int, list[models.Party]] = defaultdict(list)
@@ -61,6 +69,11 @@ class Loaders:
             load_fn=_grouped(models.VoterRollEntry, "consultation_id", ("position", "id"), active=True)
         )
         self.supported_by_viewer = DataLoader(load_fn=self._supported(account_id))
+        self.cost_plan_by_proposal = DataLoader(load_fn=_one_by(models.CostPlan, "proposal_id"))
+        self.cost_shares_by_plan = DataLoader(load_fn=_grouped(models.CostShare, "plan_id", ("position", "id")))
+        self.contributions_by_share = DataLoader(load_fn=_grouped(models.Contribution, "share_id", ("received_at", "id")))
+        self.cost_share_by_id = DataLoader(load_fn=_by_id(models.CostShare))
+        self.contribution_by_id = DataLoader(load_fn=_by_id(models.Contribution))
 
     @staticmethod
     def _supported(account_id: int | None):

@@ -9,13 +9,15 @@ from typing import Any, TypeVar
 import strawberry
 
 from consult.errors import DomainError
-from consult.services import accounts, consultations, demands, proposals, roll
+from consult.services import accounts, consultations, costs, demands, proposals, roll
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.scalars import Money
 from schema.types import (
     Account,
     Consultation,
+    CostPlan,
+    CostShare,
     Demand,
     DemandChannel,
     DemandStatus,
@@ -26,6 +28,7 @@ from schema.types import (
     ProposalStatus,
     Responsibility,
     Role,
+    SplitMethod,
     Stage,
     VoterRollEntry,
 )
@@ -221,6 +224,48 @@ class InvitationsPayload:
     errors: list[UserError]
 
 
+@strawberry.input(description="One party's line of a cost plan; which value counts depends on the method.")
+class ShareInput:
+    party_id: strawberry.ID
+    amount: Money | None = strawberry.field(default=None, description="FIXED: the party's amount.")
+    percent: str | None = strawberry.field(default=None, description="PERCENT: e.g. \"33.3333\"; all add up to exactly 100.")
+    weight: str | None = strawberry.field(default=None, description="WEIGHTED: a positive weight, e.g. households or frontage metres.")
+
+
+@strawberry.input(description="Replace a proposal's cost plan; every confirmation is cleared.")
+class SetCostPlanInput:
+    proposal_id: strawberry.ID
+    total: Money
+    method: SplitMethod
+    shares: list[ShareInput]
+
+
+@strawberry.type(description="The proposal and its new cost plan, or why not.")
+class CostPlanPayload:
+    proposal: Proposal | None
+    cost_plan: CostPlan | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="签协议: confirm a share, as the party's representative or an organizer on its behalf.")
+class ConfirmShareInput:
+    share_id: strawberry.ID
+
+
+@strawberry.input(description="Money received against a share.")
+class RecordContributionInput:
+    share_id: strawberry.ID
+    amount: Money
+    received_at: datetime
+    note: str | None = None
+
+
+@strawberry.type(description="The share after the change, or why not.")
+class CostSharePayload:
+    share: CostShare | None
+    errors: list[UserError]
+
+
 # ---------------------------------------------------------------- helpers for sessions
 
 
@@ -383,6 +428,38 @@ class Mutation:
     async def adopt_proposal(self, info: Info, input: AdoptProposalInput) -> ProposalPayload:
         p, errors = await call(info, proposals.adopt_proposal, proposal_id=input.proposal_id)
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
+
+    @strawberry.mutation(description="Replace a proposal's cost plan (organizers, or the proposal's author).")
+    async def set_cost_plan(self, info: Info, input: SetCostPlanInput) -> CostPlanPayload:
+        result, errors = await call(
+            info,
+            costs.set_cost_plan,
+            proposal_id=input.proposal_id,
+            total=input.total,
+            method=input.method.value,
+            shares=[{"party_id": s.party_id, "amount": s.amount, "percent": s.percent, "weight": s.weight} for s in input.shares],
+        )
+        if result is None:
+            return CostPlanPayload(proposal=None, cost_plan=None, errors=errors)
+        proposal, plan = result
+        return CostPlanPayload(proposal=Proposal.of(proposal), cost_plan=CostPlan(m=plan), errors=[])
+
+    @strawberry.mutation(description="签协议: confirm a share (the party's representative, or an organizer on its behalf).")
+    async def confirm_share(self, info: Info, input: ConfirmShareInput) -> CostSharePayload:
+        share, errors = await call(info, costs.confirm_share, share_id=input.share_id)
+        return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
+
+    @strawberry.mutation(description="Record money received against a share (organizers); paid never exceeds the share.")
+    async def record_contribution(self, info: Info, input: RecordContributionInput) -> CostSharePayload:
+        share, errors = await call(
+            info,
+            costs.record_contribution,
+            share_id=input.share_id,
+            amount=input.amount,
+            received_at=input.received_at,
+            note=input.note,
+        )
+        return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
 
     @strawberry.mutation(
         description="replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"

@@ -16,6 +16,8 @@ from schema.types import (
     Consultation,
     ConsultationConnection,
     ConsultationEdge,
+    Contribution,
+    CostShare,
     Demand,
     Node,
     Party,
@@ -45,6 +47,8 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "Party":
         p = await loaders.party_by_id.load(pk)
         return Party.of(p) if p else None
+    if type_name in ("CostShare", "Contribution"):
+        return await _money_node(info, type_name, pk)
     scoped = {
         "Demand": (loaders.demand_by_id, Demand),
         "Proposal": (loaders.proposal_by_id, Proposal),
@@ -63,6 +67,18 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "AuditEvent":
         return AuditEvent.of(row)
     return wrapper.of(row)
+
+
+async def _money_node(info: Info, type_name: str, pk: int) -> Node | None:
+    if type_name == "CostShare":
+        share = await models.CostShare.filter(id=pk).select_related("plan__proposal").first()
+        if share is None or await _consultation_of(info, share.plan.proposal.consultation_id) is None:
+            return None
+        return CostShare.of(share)
+    contribution = await models.Contribution.filter(id=pk).select_related("share__plan__proposal").first()
+    if contribution is None or await _consultation_of(info, contribution.share.plan.proposal.consultation_id) is None:
+        return None
+    return Contribution.of(contribution)
 
 
 @strawberry.type(description="Read the consultations and everything in them.")

@@ -89,6 +89,20 @@ class ProposalStatus(Enum):
     WITHDRAWN = strawberry.enum_value("WITHDRAWN", description="已撤回")
 
 
+@strawberry.enum(description="How a cost plan divides its total among the paying parties.")
+class SplitMethod(Enum):
+    EQUAL = strawberry.enum_value(
+        "EQUAL", description="equal shares; the fen that do not divide go one each to the first parties in order"
+    )
+    FIXED = strawberry.enum_value("FIXED", description="amounts given per party; they must add up to the total exactly")
+    PERCENT = strawberry.enum_value(
+        "PERCENT", description="percentages per party adding up to 100; amounts by largest remainder"
+    )
+    WEIGHTED = strawberry.enum_value(
+        "WEIGHTED", description="weights per party (households, frontage metres...); amounts by largest remainder"
+    )
+
+
 # ---------------------------------------------------------------- Node
 
 
@@ -259,6 +273,22 @@ class Consultation(Node):
                 return Proposal.of(p)
         return None
 
+    @strawberry.field(description="Funding of the adopted proposal's cost plan, null before one is adopted.")
+    async def funding(self, info: Info) -> FundingProgress | None:
+        loaders = info.context.loaders
+        adopted = next((p for p in await loaders.proposals_by_consultation.load(self.m.id) if p.status == "ADOPTED"), None)
+        if adopted is None:
+            return None
+        plan = await loaders.cost_plan_by_proposal.load(adopted.id)
+        if plan is None:
+            return None
+        shares = await loaders.cost_shares_by_plan.load(plan.id)
+        return FundingProgress(
+            total_fen=plan.total_fen,
+            pledged_fen=sum(s.amount_fen for s in shares if s.confirmed_at is not None),
+            paid_fen=sum(s.paid_fen for s in shares),
+        )
+
     @strawberry.field(
         description="居民名册: the households or people who may vote and rate; organizers see every entry, a resident only their own"
     )
@@ -420,6 +450,141 @@ class Proposal(Node):
     @strawberry.field(description="When it was put forward.")
     def created_at(self) -> datetime:
         return self.m.created_at
+
+    @strawberry.field(description="How the cost is split among the paying parties, if a plan was set.")
+    async def cost_plan(self, info: Info) -> CostPlan | None:
+        plan = await info.context.loaders.cost_plan_by_proposal.load(self.m.id)
+        return CostPlan(m=plan) if plan else None
+
+
+# ---------------------------------------------------------------- cost sharing
+
+
+@strawberry.type(description="出资分担方案: how a proposal's cost is split; every amount is exact to the fen.")
+class CostPlan:
+    m: strawberry.Private[models.CostPlan]
+
+    @strawberry.field(description="The amount to be shared; it may differ from the proposal's budget.")
+    def total(self) -> Money:
+        return Money(format_fen(self.m.total_fen))
+
+    @strawberry.field(description="How the total was divided.")
+    def method(self) -> SplitMethod:
+        return SplitMethod(self.m.method)
+
+    @strawberry.field(description="One share per paying party, in the order given.")
+    async def shares(self, info: Info) -> list[CostShare]:
+        return [CostShare.of(s) for s in await info.context.loaders.cost_shares_by_plan.load(self.m.id)]
+
+    @strawberry.field(description="True once every share is confirmed by its party.")
+    async def fully_confirmed(self, info: Info) -> bool:
+        shares = await info.context.loaders.cost_shares_by_plan.load(self.m.id)
+        return bool(shares) and all(s.confirmed_at is not None for s in shares)
+
+
+@strawberry.type(description="One party's share of a cost plan, its confirmation (签协议) and the money paid in.")
+class CostShare(Node):
+    m: strawberry.Private[models.CostShare]
+
+    @classmethod
+    def of(cls, m: models.CostShare) -> CostShare:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="The paying party.")
+    async def party(self, info: Info) -> Party:
+        return Party.of(await info.context.loaders.party_by_id.load(self.m.party_id))
+
+    @strawberry.field(description="What the party pays.")
+    def amount(self) -> Money:
+        return Money(format_fen(self.m.amount_fen))
+
+    @strawberry.field(description="The percentage given, for PERCENT plans.")
+    def percent(self) -> str | None:
+        return self.m.percent
+
+    @strawberry.field(description="The weight given, for WEIGHTED plans.")
+    def weight(self) -> str | None:
+        return self.m.weight
+
+    @strawberry.field(description="When the party confirmed its share; null until then.")
+    def confirmed_at(self) -> datetime | None:
+        return self.m.confirmed_at
+
+    @strawberry.field(description="Who confirmed it: the party's representative, or an organizer on its behalf.")
+    async def confirmed_by(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.confirmed_by_id)
+
+    @strawberry.field(description="Money received against this share, oldest first.")
+    async def contributions(self, info: Info) -> list[Contribution]:
+        return [Contribution.of(c) for c in await info.context.loaders.contributions_by_share.load(self.m.id)]
+
+    @strawberry.field(description="What has been paid in so far.")
+    def paid(self) -> Money:
+        return Money(format_fen(self.m.paid_fen))
+
+    @strawberry.field(description="What is still to be paid.")
+    def outstanding(self) -> Money:
+        return Money(format_fen(self.m.amount_fen - self.m.paid_fen))
+
+
+@strawberry.type(description="Money received from a party against its share.")
+class Contribution(Node):
+    m: strawberry.Private[models.Contribution]
+
+    @classmethod
+    def of(cls, m: models.Contribution) -> Contribution:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="How much arrived.")
+    def amount(self) -> Money:
+        return Money(format_fen(self.m.amount_fen))
+
+    @strawberry.field(description="When it arrived.")
+    def received_at(self) -> datetime:
+        return self.m.received_at
+
+    @strawberry.field(description="A note, e.g. the transfer's reference.")
+    def note(self) -> str | None:
+        return self.m.note
+
+    @strawberry.field(description="The organizer who recorded it.")
+    async def recorded_by(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.recorded_by_id)
+
+
+@strawberry.type(description="How far the adopted proposal's money has come in.")
+class FundingProgress:
+    total_fen: strawberry.Private[int]
+    pledged_fen: strawberry.Private[int]
+    paid_fen: strawberry.Private[int]
+
+    @strawberry.field(description="The plan's total.")
+    def total(self) -> Money:
+        return Money(format_fen(self.total_fen))
+
+    @strawberry.field(description="The sum of the confirmed shares.")
+    def pledged(self) -> Money:
+        return Money(format_fen(self.pledged_fen))
+
+    @strawberry.field(description="The money paid in.")
+    def paid(self) -> Money:
+        return Money(format_fen(self.paid_fen))
+
+    @strawberry.field(description="What is still to be paid: total minus paid.")
+    def outstanding(self) -> Money:
+        return Money(format_fen(self.total_fen - self.paid_fen))
+
+    @strawberry.field(description="paid / total, 0..1, as a decimal string with 4 fraction digits")
+    def ratio(self) -> str:
+        return ratio_string(self.paid_fen, self.total_fen)
+
+
+def ratio_string(part: int, whole: int) -> str:
+    """part/whole rounded half-up to 4 decimals, exactly, as "0.3333"; "0.0000" when whole is 0."""
+    if whole <= 0:
+        return "0.0000"
+    scaled = (part * 20_000 + whole) // (2 * whole)
+    return f"{scaled // 10_000}.{scaled % 10_000:04d}"
 
 
 # ---------------------------------------------------------------- voter roll

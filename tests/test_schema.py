@@ -15,9 +15,6 @@ CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
 SCHEMA_FILE = ROOT / "schema" / "schema.graphql"
 
 NOT_YET_SERVED_TYPES = {
-    # cost sharing
-    "SplitMethod", "CostPlan", "CostShare", "Contribution", "FundingProgress",
-    "ShareInput", "SetCostPlanInput", "CostPlanPayload", "ConfirmShareInput", "RecordContributionInput", "CostSharePayload",
     # voting
     "PollKind", "PollStatus", "DecisionPreset", "DecisionRule", "PollOption", "Poll", "OptionTally", "PollOutcome", "Tally",
     "BallotOrigin", "Ballot", "BallotEdge", "BallotConnection",
@@ -33,9 +30,8 @@ NOT_YET_SERVED_TYPES = {
 }
 NOT_YET_SERVED_FIELDS = {
     "Consultation.polls", "Consultation.milestones", "Consultation.inspections", "Consultation.findings",
-    "Consultation.funding", "Consultation.evaluation", "Consultation.followUps", "Consultation.dossier",
-    "Proposal.costPlan", "Query.verifyReceipt",
-    "Mutation.setCostPlan", "Mutation.confirmShare", "Mutation.recordContribution",
+    "Consultation.evaluation", "Consultation.followUps", "Consultation.dossier",
+    "Query.verifyReceipt",
     "Mutation.createPoll", "Mutation.openPoll", "Mutation.closePoll", "Mutation.castVote", "Mutation.recordOfflineBallot",
     "Mutation.addMilestone", "Mutation.updateMilestone", "Mutation.recordInspection", "Mutation.updateFinding",
     "Mutation.rateOutcome", "Mutation.recordFollowUp", "Mutation.archiveConsultation",

@@ -2,6 +2,7 @@
 
 from consult.models.accounts import Account, AuthFailure, Session
 from consult.models.audit import AuditEvent
+from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
 from consult.models.roll import Invitation, VoterRollEntry
@@ -12,6 +13,9 @@ __all__ = [
     "AuthFailure",
     "Consultation",
     "ConsultationParty",
+    "Contribution",
+    "CostPlan",
+    "CostShare",
     "Demand",
     "DemandSupport",
     "Invitation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from consult.domain import stages
 from consult.errors import Conflict, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
-from consult.models import Account, Consultation, ConsultationParty, Party, StageChange
+from consult.models import Account, Consultation, ConsultationParty, CostPlan, CostShare, Party, Proposal, StageChange
 from consult.policies import CPPCC_MEMBER, require
 from consult.services.base import (
     ServiceContext,
@@ -140,6 +140,8 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
             raise WrongStage("bad_transition", "to", from_stage=current, to_stage=to)
         if to == stages.CANCELLED and not clean_note:
             raise Invalid("cancel_needs_note", "note")
+        if to == "AGREED":
+            await _check_agreement(cpk, conn)
         now = ctx.now()
         consultation.stage = to
         await Consultation.filter(id=cpk).using_db(conn).update(stage=to)
@@ -157,6 +159,21 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
             payload={"from": current, "to": to, "note": clean_note},
         )
         return consultation
+
+
+async def _check_agreement(consultation_id: int, conn) -> None:
+    """签协议: AGREED needs an adopted proposal whose cost plan, if any, every party confirmed."""
+    adopted = await Proposal.filter(consultation_id=consultation_id, status="ADOPTED").using_db(conn).first()
+    if adopted is None:
+        raise WrongStage("agreed_needs_adopted", "to")
+    plan = await CostPlan.get_or_none(proposal_id=adopted.id).using_db(conn)
+    if plan is None:
+        return
+    missing = await CostShare.filter(plan_id=plan.id, confirmed_at=None).using_db(conn).order_by("position").values_list(
+        "party__name", flat=True
+    )
+    if missing:
+        raise WrongStage("agreed_needs_confirmations", "to", parties="、".join(missing))
 
 
 def stages_label(stage: str) -> str:

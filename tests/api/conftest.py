@@ -213,8 +213,20 @@ async def create_consultation(world: World, *, stage: str = "DRAFT", convener: b
     path = ["COLLECTING", "DELIBERATING", "VOTING", "AGREED", "IMPLEMENTING", "EVALUATING"]
     if stage != "DRAFT":
         for step in path[: path.index(stage) + 1]:
+            if step == "AGREED":
+                await adopt_a_proposal(world, cid)
             await world.organizer.ok("advanceStage", {"consultationId": cid, "to": step}, "consultation { stage }")
     return cid
+
+
+async def adopt_a_proposal(world: World, cid: str, budget: str = "240000") -> str:
+    """AGREED needs an adopted proposal: the organizer puts one forward and adopts it."""
+    created = await world.organizer.ok(
+        "createProposal", {"consultationId": cid, "title": "道路改造方案", "body": "管网维修与路面硬化", "budget": budget}, "proposal { id }"
+    )
+    pid = created["proposal"]["id"]
+    await world.organizer.ok("adoptProposal", {"proposalId": pid}, "proposal { id }")
+    return pid
 
 
 async def residents(world: World, cid: str, labels: list[str]) -> list[Client]:

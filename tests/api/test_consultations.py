@@ -10,7 +10,7 @@ import pytest
 
 from consult.ids import to_global_id
 from consult.models import Consultation as ConsultationRow
-from tests.api.conftest import Client, World, create_consultation, login, make_account, residents
+from tests.api.conftest import Client, World, adopt_a_proposal, create_consultation, login, make_account, residents
 
 FORWARD = ["DRAFT", "COLLECTING", "DELIBERATING", "VOTING", "AGREED", "IMPLEMENTING", "EVALUATING", "ARCHIVED"]
 BEFORE_ARCHIVED = FORWARD[:-1]
@@ -242,6 +242,8 @@ async def test_every_forward_step_from_draft_to_archived_is_allowed(world):
     cid = await create_consultation(world)
     # when the organizer moves it one stage at a time to ARCHIVED
     for step in FORWARD[1:]:
+        if step == "AGREED":
+            await adopt_a_proposal(world, cid)
         payload = await world.organizer.ok(
             "advanceStage", {"consultationId": cid, "to": step}, "consultation { stage }"
         )
@@ -262,8 +264,9 @@ async def test_collecting_may_be_skipped(world):
 
 
 async def test_voting_may_be_skipped(world):
-    # given a DELIBERATING consultation
+    # given a DELIBERATING consultation with an adopted proposal
     cid = await create_consultation(world, stage="DELIBERATING")
+    await adopt_a_proposal(world, cid)
     # when it goes straight to AGREED
     payload = await advance(world.organizer, cid, "AGREED")
     # then that is allowed

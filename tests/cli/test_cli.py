@@ -93,15 +93,28 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         data = post(
             port,
             """{ consultations(first: 5) { totalCount edges { node { title stage voterRoll { id }
-                 demands { totalCount } proposals { title budget status }
+                 demands { totalCount } proposals { title budget status
+                   costPlan { total method fullyConfirmed shares { party { name } amount paid confirmedAt } } }
+                 funding { total pledged paid outstanding ratio }
                  auditTrail { totalCount chainValid } } } } }""",
         )["data"]["consultations"]
         assert data["totalCount"] == 1
         c = data["edges"][0]["node"]
-        assert c["title"] == "菜园巷道路改造" and c["stage"] == "DELIBERATING"
+        assert c["title"] == "菜园巷道路改造" and c["stage"] == "AGREED"
         assert c["voterRoll"] == []  # anonymous sees no roll
         assert c["demands"]["totalCount"] == 5
-        assert c["proposals"] == [{"title": "菜园巷管网维修与路面硬化方案", "budget": "240000.00", "status": "TABLED"}]
+        [proposal] = c["proposals"]
+        assert (proposal["title"], proposal["budget"], proposal["status"]) == ("菜园巷管网维修与路面硬化方案", "240000.00", "ADOPTED")
+        plan = proposal["costPlan"]
+        assert (plan["total"], plan["method"], plan["fullyConfirmed"]) == ("240000.00", "EQUAL", True)
+        assert [(s["party"]["name"], s["amount"], s["paid"]) for s in plan["shares"]] == [
+            ("菜园市场", "80000.00", "80000.00"),
+            ("解放街道办事处", "80000.00", "80000.00"),
+            ("菜园巷辖区单位", "80000.00", "40000.00"),
+        ]
+        assert c["funding"] == {
+            "total": "240000.00", "pledged": "240000.00", "paid": "200000.00", "outstanding": "40000.00", "ratio": "0.8333"
+        }
         assert c["auditTrail"]["chainValid"] is True
         organizer = post(port, 'mutation { login(input: {username: "organizer", password: "demo-organizer-2025"}) { token } }')
         token = organizer["data"]["login"]["token"]

@@ -1,0 +1,241 @@
+"""Cost sharing (出资分担): plans, signed shares (签协议) and money received."""
+
+from __future__ import annotations
+
+from consult.clock import parse_datetime
+from consult.domain.splits import ShareSpec, split
+from consult.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from consult.ids import to_global_id
+from consult.models import Contribution, ConsultationParty, CostPlan, CostShare, Party, Proposal
+from consult.money import format_fen, parse_money
+from consult.policies import allowed, require
+from consult.services.base import (
+    ServiceContext,
+    audit,
+    clean_text,
+    decode_id,
+    ensure_stage,
+    ensure_visible,
+    lock_consultation,
+    transaction,
+)
+
+
+def describe_plan(plan: CostPlan | None, shares: list[CostShare], names: dict[int, str]) -> dict | None:
+    """The plan as the audit trail records it."""
+    if plan is None:
+        return None
+    return {
+        "total": format_fen(plan.total_fen),
+        "method": plan.method,
+        "shares": [
+            {
+                "party": to_global_id("Party", s.party_id),
+                "name": names.get(s.party_id, ""),
+                "amount": format_fen(s.amount_fen),
+                "percent": s.percent,
+                "weight": s.weight,
+                "confirmed": s.confirmed_at is not None,
+            }
+            for s in shares
+        ],
+    }
+
+
+async def set_cost_plan(
+    ctx: ServiceContext, *, proposal_id: str, total: str, method: str, shares: list[dict]
+) -> tuple[Proposal, CostPlan]:
+    """Replace a proposal's cost plan (DELIBERATING or VOTING). Every confirmation is cleared.
+
+    Errors: UNAUTHENTICATED; NOT_FOUND (proposal, shares.N.partyId); FORBIDDEN (organizers
+    and the proposal's author only); WRONG_STAGE; INVALID (total, method, a share's value,
+    a party not taking part or listed twice, a withdrawn or rejected proposal); SPLIT_MISMATCH
+    (FIXED amounts or PERCENT values that do not add up); CONFLICT once money was recorded.
+    """
+    if not ctx.actor.authenticated:
+        raise Unauthenticated()
+    ppk = decode_id(proposal_id, "Proposal", "proposalId")
+    total_fen = parse_money(total, "total")
+    party_pks: list[int] = []
+    for i, share in enumerate(shares):
+        pk = decode_id(share.get("party_id"), "Party", f"shares.{i}.partyId")
+        if pk in party_pks:
+            raise Invalid("duplicate_party", f"shares.{i}.partyId")
+        party_pks.append(pk)
+    lines = split(
+        method,
+        total_fen,
+        [ShareSpec(amount=s.get("amount"), percent=s.get("percent"), weight=s.get("weight")) for s in shares],
+    )
+    probe = await Proposal.get_or_none(id=ppk)
+    if probe is None:
+        raise NotFound("proposalId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.consultation_id, conn, "proposalId")
+        ensure_visible(ctx.actor, consultation, "proposalId")
+        proposal = await Proposal.get(id=ppk).using_db(conn)
+        relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
+        require(ctx.actor, "costplan.set", relations)
+        ensure_stage(consultation, "costplan.set")
+        if proposal.status in ("WITHDRAWN", "REJECTED"):
+            raise Invalid("proposal_locked", "proposalId", status=proposal.status)
+        taking_part = set(
+            await ConsultationParty.filter(consultation_id=consultation.id).using_db(conn).values_list("party_id", flat=True)
+        )
+        names = dict(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", "name")) if party_pks else {}
+        for i, pk in enumerate(party_pks):
+            if pk not in names:
+                raise NotFound(f"shares.{i}.partyId")
+            if pk not in taking_part:
+                raise Invalid("party_not_in_consultation", f"shares.{i}.partyId")
+        plan = await CostPlan.get_or_none(proposal_id=ppk).using_db(conn)
+        old_description = None
+        if plan is not None:
+            old_shares = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
+            if any(s.paid_fen for s in old_shares):
+                raise Conflict("plan_has_payments", "proposalId")
+            old_names = dict(
+                await Party.filter(id__in=[s.party_id for s in old_shares]).using_db(conn).values_list("id", "name")
+            )
+            old_description = describe_plan(plan, old_shares, old_names)
+            await CostShare.filter(plan_id=plan.id).using_db(conn).delete()
+            plan.total_fen, plan.method, plan.updated_at, plan.updated_by_id = total_fen, method, ctx.now(), ctx.actor.account_id
+            await plan.save(using_db=conn)
+        else:
+            plan = await CostPlan.create(
+                proposal_id=ppk,
+                total_fen=total_fen,
+                method=method,
+                updated_at=ctx.now(),
+                updated_by_id=ctx.actor.account_id,
+                using_db=conn,
+            )
+        new_shares = [
+            CostShare(
+                plan_id=plan.id,
+                party_id=pk,
+                position=position,
+                amount_fen=line.amount_fen,
+                percent=line.percent,
+                weight=line.weight,
+            )
+            for position, (pk, line) in enumerate(zip(party_pks, lines))
+        ]
+        await CostShare.bulk_create(new_shares, using_db=conn)
+        created = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="costplan.set",
+            kind="COST_PLAN_SET",
+            subject=to_global_id("Proposal", ppk),
+            summary=f"设定出资分担：{proposal.title}，共 {format_fen(total_fen)} 元，{len(created)} 方分担",
+            payload={
+                "proposal": to_global_id("Proposal", ppk),
+                "old": old_description,
+                "new": describe_plan(plan, created, names),
+            },
+        )
+        return proposal, plan
+
+
+async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
+    """签协议: the share's party confirms it, through its representative or an organizer on its behalf.
+
+    Confirming again changes nothing. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (a rep of
+    another party, anyone else), WRONG_STAGE.
+    """
+    if not ctx.actor.authenticated:
+        raise Unauthenticated()
+    spk = decode_id(share_id, "CostShare", "shareId")
+    probe = await CostShare.get_or_none(id=spk).prefetch_related("plan__proposal")
+    if probe is None:
+        raise NotFound("shareId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
+        ensure_visible(ctx.actor, consultation, "shareId")
+        share = await CostShare.get(id=spk).using_db(conn)
+        own_party = ctx.actor.party_id is not None and ctx.actor.party_id == share.party_id
+        relations = {"party_rep"} if own_party and ctx.actor.has("PARTY_REP") else set()
+        if not allowed(ctx.actor, "share.confirm", relations):
+            raise Forbidden("shareId")
+        ensure_stage(consultation, "share.confirm")
+        if share.confirmed_at is not None:
+            return share
+        share.confirmed_at = ctx.now()
+        share.confirmed_by_id = ctx.actor.account_id
+        await share.save(using_db=conn, update_fields=["confirmed_at", "confirmed_by_id"])
+        party = await Party.get(id=share.party_id).using_db(conn)
+        on_behalf = not relations
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="share.confirm",
+            kind="SHARE_CONFIRMED",
+            subject=to_global_id("CostShare", spk),
+            summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元" + ("（由组织方代为确认）" if on_behalf else ""),
+            payload={
+                "share": to_global_id("CostShare", spk),
+                "party": to_global_id("Party", share.party_id),
+                "amount": format_fen(share.amount_fen),
+                "onBehalf": on_behalf,
+            },
+        )
+        return share
+
+
+async def record_contribution(
+    ctx: ServiceContext, *, share_id: str, amount: str, received_at: object, note: str | None = None
+) -> CostShare:
+    """Record money received against a share (organizers). `paid` never exceeds the share.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (amount not positive
+    or above what is still outstanding, receivedAt, note too long).
+    """
+    require(ctx.actor, "contribution.record")
+    spk = decode_id(share_id, "CostShare", "shareId")
+    amount_fen = parse_money(amount, "amount")
+    if amount_fen <= 0:
+        raise Invalid("contribution_positive", "amount")
+    received = parse_datetime(received_at, "receivedAt")
+    clean_note = clean_text(note, "note", max_len=2000, required=False)
+    probe = await CostShare.get_or_none(id=spk).prefetch_related("plan__proposal")
+    if probe is None:
+        raise NotFound("shareId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
+        ensure_stage(consultation, "contribution.record")
+        share = await CostShare.get(id=spk).using_db(conn)
+        if share.paid_fen + amount_fen > share.amount_fen:
+            raise Invalid("overpayment", "amount", outstanding=format_fen(share.amount_fen - share.paid_fen))
+        contribution = await Contribution.create(
+            share_id=spk,
+            amount_fen=amount_fen,
+            received_at=received,
+            note=clean_note,
+            recorded_by_id=ctx.actor.account_id,
+            created_at=ctx.now(),
+            using_db=conn,
+        )
+        share.paid_fen += amount_fen
+        await CostShare.filter(id=spk).using_db(conn).update(paid_fen=share.paid_fen)
+        party = await Party.get(id=share.party_id).using_db(conn)
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="contribution.record",
+            kind="CONTRIBUTION_RECORDED",
+            subject=to_global_id("CostShare", spk),
+            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
+            payload={
+                "contribution": to_global_id("Contribution", contribution.id),
+                "share": to_global_id("CostShare", spk),
+                "amount": format_fen(amount_fen),
+                "receivedAt": received.isoformat(),
+                "paid": format_fen(share.paid_fen),
+            },
+        )
+        return share
