@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from tortoise.connection import get_connection
@@ -22,12 +23,12 @@ from tortoise.contrib.starlette import RegisterTortoise
 from consult.clock import utcnow
 from consult.db import tortoise_config
 from consult.messages import pick_language
+from consult.security import SESSION_COOKIE
 from consult.services.accounts import actor_for_token
 from consult.settings import Settings, get_settings
 
 log = logging.getLogger("consult")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
-SESSION_COOKIE = "consult_session"
 
 
 def client_key(request: Any, settings: Settings) -> str:
@@ -70,8 +71,46 @@ class ConsultGraphQL(GraphQL):
             actor=actor or ANONYMOUS,
             lang=pick_language(request.headers.get("accept-language")),
             client_key=client_key(request, self.settings),
-            token=token,
         )
+
+
+class BodyLimit:
+    """Refuse request bodies above a size, before anything parses them (413)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(send)
+        seen = 0
+
+        async def counted_receive() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted_receive, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    @staticmethod
+    async def _refuse(send: Any) -> None:
+        body = b'{"errors":[{"message":"request body too large"}]}'
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -98,7 +137,6 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
     ]
@@ -111,7 +149,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         else:
             yield
 
-    return Starlette(routes=routes, lifespan=lifespan, debug=settings.debug)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        debug=settings.debug,
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+    )
 
 
 def app_factory() -> Starlette:

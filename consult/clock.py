@@ -27,6 +27,9 @@ def parse_datetime(value: object, field: str | None = None) -> datetime:
             raise Invalid("bad_datetime", field) from None
     else:
         raise Invalid("bad_datetime", field)
+    if not 1970 <= parsed.year <= 2200:
+        # Far dates overflow when converted between zones, and no consultation needs them.
+        raise Invalid("bad_datetime", field)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SHANGHAI)
     return parsed.astimezone(timezone.utc)

@@ -21,8 +21,8 @@ class DomainError(Exception):
 
 
 class Unauthenticated(DomainError):
-    def __init__(self) -> None:
-        super().__init__("UNAUTHENTICATED", "unauthenticated")
+    def __init__(self, key: str = "unauthenticated") -> None:
+        super().__init__("UNAUTHENTICATED", key)
 
 
 class Forbidden(DomainError):

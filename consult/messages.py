@@ -66,6 +66,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "内容太长，最多 {max} 个字。",
         "en": "Too long: at most {max} characters.",
     },
+    "bad_characters": {
+        "zh-CN": "内容中含有无法保存的特殊字符，请删除后重试。",
+        "en": "The text contains characters that cannot be stored; remove them and try again.",
+    },
     "bad_username": {
         "zh-CN": "用户名只能使用 3 到 64 位的字母、数字、点、下划线或短横线。",
         "en": "A username is 3 to 64 letters, digits, dots, underscores or hyphens.",
@@ -99,8 +103,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The amount is too large.",
     },
     "bad_datetime": {
-        "zh-CN": "时间格式不正确，请使用 ISO 8601 格式，例如 2026-01-05T10:00:00+08:00。",
-        "en": "Not a valid time: use ISO 8601, e.g. 2026-01-05T10:00:00+08:00.",
+        "zh-CN": "时间格式不正确，请使用 1970 到 2200 年之间的 ISO 8601 时间，例如 2026-01-05T10:00:00+08:00。",
+        "en": "Not a valid time: use ISO 8601 between the years 1970 and 2200, e.g. 2026-01-05T10:00:00+08:00.",
     },
     "bad_weight": {
         "zh-CN": "面积或权重必须是正数，最多四位小数，例如 85.5。",
@@ -201,6 +205,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "plan_has_payments": {
         "zh-CN": "该方案已有到账资金，不能再替换分担方案。",
         "en": "Money has already been recorded against this plan; it can no longer be replaced.",
+    },
+    "share_not_adopted": {
+        "zh-CN": "只能为已采纳方案的分担登记到账资金。",
+        "en": "Payments are recorded only against shares of the adopted proposal.",
     },
     "contribution_positive": {
         "zh-CN": "到账金额必须大于 0。",

@@ -14,6 +14,8 @@ _MONEY_RE = re.compile(r"^([0-9]{1,20})(?:\.([0-9]{1,2}))?$")
 
 def parse_money(value: object, field: str | None = None) -> int:
     """Parse "80000", "80000.5" or "80000.50" into fen; anything else is INVALID."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # a whole number of yuan is exact; floats stay refused
     if not isinstance(value, str):
         raise Invalid("bad_money", field)
     match = _MONEY_RE.match(value.strip())

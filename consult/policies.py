@@ -7,7 +7,7 @@ relationships to the subject (the service works out which relationships hold: fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from consult.errors import Forbidden, Unauthenticated
 
@@ -85,7 +85,6 @@ class Actor:
     session_id: int | None = None
     roll_entry_id: int | None = None
     display_name: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def authenticated(self) -> bool:
@@ -111,6 +110,13 @@ def require(actor: Actor, action: str, relations: frozenset[str] | set[str] = fr
         raise Unauthenticated()
     if not allowed(actor, action, relations):
         raise Forbidden(field)
+
+
+def can_see_roll_entry(actor: Actor, entry_account_id: int | None) -> bool:
+    """Organizers see the whole roll; a resident sees only the entry bound to their account."""
+    if allowed(actor, "roll.read_all"):
+        return True
+    return actor.account_id is not None and entry_account_id == actor.account_id
 
 
 def demand_channels(actor: Actor) -> frozenset[str]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+SESSION_COOKIE = "consult_session"
 
 _hasher = PasswordHasher()
 # Verified against when the username does not exist, so both paths cost the same.
@@ -55,8 +58,11 @@ def new_invitation_code() -> str:
 
 
 def normalize_code(code: str) -> str:
-    """What a person types: any case, with or without spaces and dashes."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    """What a person types: any case, with or without spaces and dashes, full-width or not.
+
+    NFKC turns the full-width letters and digits a Chinese input method produces into ASCII.
+    """
+    return "".join(ch for ch in unicodedata.normalize("NFKC", code).upper() if ch.isascii() and ch.isalnum())
 
 
 def invitation_digest(secret_key: str, code: str) -> str:

@@ -42,8 +42,9 @@ def _secret_key(database_url: str) -> str:
             return key_path.read_text().strip()
         key_path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        key_path.write_text(key + "\n")
-        key_path.chmod(0o600)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
         return key
     raise RuntimeError("CONSULT_SECRET_KEY must be set when the database is not a local SQLite file")
 
@@ -66,6 +67,8 @@ class Settings:
     auth_delay_seconds: float = 0.5
     # Trust X-Forwarded-For from a reverse proxy on these addresses.
     trusted_proxies: list[str] = field(default_factory=list)
+    # A 100,000-household roll is about 6 MB of JSON.
+    max_body_bytes: int = 16 * 1024 * 1024
     debug: bool = False
 
     @classmethod
@@ -83,6 +86,7 @@ class Settings:
             auth_refuse_after=_int("CONSULT_AUTH_REFUSE_AFTER", 10),
             auth_delay_seconds=_float("CONSULT_AUTH_DELAY_SECONDS", 0.5),
             trusted_proxies=_list("CONSULT_TRUSTED_PROXIES"),
+            max_body_bytes=_int("CONSULT_MAX_BODY_BYTES", 16 * 1024 * 1024),
             debug=os.environ.get("CONSULT_DEBUG", "") in ("1", "true", "yes"),
         )
 

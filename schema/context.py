@@ -22,8 +22,9 @@ class Context:
     actor: Actor = ANONYMOUS
     lang: str = "zh-CN"
     client_key: str = "local"
-    token: str | None = None
     loaders: Loaders = field(init=False)
+    # Hash-chain verdicts, computed at most once per consultation per request.
+    chain_checks: dict[int, bool] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.actor.account_id)

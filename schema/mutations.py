@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from consult.errors import DomainError
+from consult.security import SESSION_COOKIE
 from consult.services import accounts, consultations, costs, demands, proposals, roll
 from schema.context import Info
 from schema.errors import UserError, user_error
@@ -34,7 +35,6 @@ from schema.types import (
 )
 
 T = TypeVar("T")
-SESSION_COOKIE = "consult_session"
 
 
 async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tuple[T | None, list[UserError]]:

@@ -8,8 +8,8 @@ from typing import Any
 
 import strawberry
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 500
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")

@@ -7,7 +7,8 @@ from tortoise.expressions import Q
 
 from consult import models
 from consult.ids import from_global_id
-from consult.policies import allowed
+from consult.policies import allowed, can_see_roll_entry
+from consult.services.base import strip_unstorable
 from schema.context import Info
 from schema.pagination import encode_cursor, paginate
 from schema.types import (
@@ -62,7 +63,7 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
     row = await loader.load(pk)
     if row is None or await _consultation_of(info, row.consultation_id) is None:
         return None
-    if type_name == "VoterRollEntry" and not (ctx.may("roll.read_all") or row.account_id == ctx.actor.account_id):
+    if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row.account_id):
         return None
     if type_name == "AuditEvent":
         return AuditEvent.of(row)
@@ -111,14 +112,14 @@ class Query:
         actor = info.context.actor
         qs = models.Consultation.all()
         if not allowed(actor, "consultation.read_draft"):
-            visible = Q(stage__not="DRAFT")
+            visible = Q(published=True)
             if actor.account_id is not None:
                 visible |= Q(convener_id=actor.account_id)
             qs = qs.filter(visible)
         if stage is not None:
             qs = qs.filter(stage=stage.value)
-        if search and search.strip():
-            term = search.strip()[:100]
+        term = strip_unstorable(search or "").strip()[:100]
+        if term:
             qs = qs.filter(Q(title__icontains=term) | Q(summary__icontains=term) | Q(location__icontains=term))
         page = await paginate(qs, first, after, descending=True)
         for row in page.rows:

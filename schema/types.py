@@ -12,9 +12,9 @@ from consult.audit import chain_is_valid
 from consult.domain.weights import format_weight
 from consult.ids import to_global_id
 from consult.money import format_fen
-from consult.policies import RESIDENT
+from consult.policies import RESIDENT, can_see_roll_entry
 from schema.context import Info
-from schema.pagination import PageInfo, paginate
+from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.scalars import Money
 
 # ---------------------------------------------------------------- enums
@@ -297,9 +297,7 @@ class Consultation(Node):
         if not ctx.actor.authenticated:
             return []
         entries = await ctx.loaders.roll_by_consultation.load(self.m.id)
-        if not ctx.may("roll.read_all"):
-            entries = [e for e in entries if e.account_id == ctx.actor.account_id]
-        return [VoterRollEntry.of(e) for e in entries]
+        return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e.account_id)]
 
     @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
     async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> AuditEventConnection:
@@ -313,8 +311,6 @@ class Consultation(Node):
 
 
 def _cursored(page):
-    from schema.pagination import encode_cursor
-
     return [(encode_cursor(r.pk), r) for r in page.rows]
 
 
@@ -643,8 +639,14 @@ class AuditEvent(Node):
     def at(self) -> datetime:
         return self.m.at
 
-    @strawberry.field(description="Who did it; null for residents unless the viewer is an organizer or that resident.")
+    @strawberry.field(
+        description="Who did it; null for residents, and for who raised a demand, unless the viewer is an organizer."
+    )
     async def actor(self, info: Info) -> Account | None:
+        ctx = info.context
+        hidden = self.m.action == "demand.submit" and not ctx.may("demand.read_submitter")
+        if hidden and self.m.actor_id != ctx.actor.account_id:
+            return None
         return await load_account(info, self.m.actor_id)
 
     @strawberry.field(description="What was done, e.g. demand.submit.")
@@ -678,6 +680,14 @@ class AuditEventConnection:
     consultation: strawberry.Private[models.Consultation]
 
     @strawberry.field(description="recomputes the hash chain; false means the stored trail was altered")
-    async def chain_valid(self) -> bool:
-        events = await models.AuditEvent.filter(consultation_id=self.consultation.id).order_by("seq")
-        return chain_is_valid(events, self.consultation.head_hash)
+    async def chain_valid(self, info: Info) -> bool:
+        cache = info.context.chain_checks
+        key = self.consultation.id
+        if key not in cache:
+            # Read the head afresh, then only the events up to it: a write landing in between
+            # adds events past the head and must not look like tampering.
+            head = await models.Consultation.filter(id=key).values("last_seq", "head_hash")
+            last_seq, head_hash = (head[0]["last_seq"], head[0]["head_hash"]) if head else (0, None)
+            events = await models.AuditEvent.filter(consultation_id=key, seq__lte=last_seq).order_by("seq")
+            cache[key] = chain_is_valid(events, head_hash)
+        return cache[key]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from consult.errors import DomainError, Invalid
-from consult.money import parse_money
+from consult.money import format_fen, parse_money
 
 PERCENT_SCALE = 10_000  # percentages carry at most 4 decimals
 WEIGHT_SCALE = 10_000  # weights carry at most 4 decimals
@@ -89,7 +89,10 @@ def split(method: str, total_fen: int, specs: list[ShareSpec]) -> list[SplitLine
                 raise Invalid("required", f"shares.{i}.amount")
             amounts.append(parse_money(spec.amount, f"shares.{i}.amount"))
         if sum(amounts) != total_fen:
-            raise DomainError("SPLIT_MISMATCH", "fixed_mismatch", "shares", total=total_fen, sum=sum(amounts))
+            # The message speaks yuan: "239999.99", not the fen inside.
+            raise DomainError(
+                "SPLIT_MISMATCH", "fixed_mismatch", "shares", total=format_fen(total_fen), sum=format_fen(sum(amounts))
+            )
         return [SplitLine(a) for a in amounts]
     if method == "PERCENT":
         percents = []

@@ -40,9 +40,13 @@ def next_stages(current: str) -> list[str]:
     return [s for s in (*ORDER, CANCELLED) if can_move(current, s)]
 
 
-def is_public(stage: str) -> bool:
-    """Everything past DRAFT is open to read; a DRAFT is for its organizers."""
-    return stage != "DRAFT"
+def publishes(current: str, target: str) -> bool:
+    """Whether this move makes a consultation public: leaving DRAFT for anything but CANCELLED.
+
+    Past DRAFT everything is open to read; a DRAFT, and a DRAFT cancelled as such, stay
+    with its organizers.
+    """
+    return current == "DRAFT" and target != CANCELLED
 
 
 # Which writes each stage allows. Later issues add their own actions here.

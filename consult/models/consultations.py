@@ -21,6 +21,8 @@ class Consultation(Model):
     summary = fields.TextField()
     location = fields.CharField(max_length=200)
     stage = fields.CharField(max_length=20, db_index=True)
+    # True once it has left DRAFT for a real stage. A DRAFT cancelled before that stays private.
+    published = fields.BooleanField(default=False, db_default=False, db_index=True)
     created_at = fields.DatetimeField()
     created_by = fields.ForeignKeyField("models.Account", null=True, related_name="created_consultations")
     convener = fields.ForeignKeyField("models.Account", null=True, related_name="convened_consultations")

@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from consult.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, RateLimited
+from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
+from tortoise.exceptions import IntegrityError
+
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
 from consult.policies import ADMIN, ORGANIZER, PARTY_REP, RESIDENT, ROLES, Actor, allowed, require
 from consult.security import (
@@ -36,24 +38,28 @@ class Login:
 # ---------------------------------------------------------------- rate limiting
 
 
-async def _throttle(ctx: ServiceContext, key: str) -> None:
-    """Refuse a client with too many recent failures; slow it down before that."""
+async def _attempt(ctx: ServiceContext, key: str) -> AuthFailure:
+    """Count this attempt before checking anything, then refuse or slow down the client.
+
+    Recording first closes the race where many concurrent guesses all see a low count. The
+    row is deleted again when the attempt succeeds, so only failures keep counting.
+    """
     s = ctx.settings
-    since = ctx.now() - timedelta(seconds=s.auth_window_seconds)
-    failures = await AuthFailure.filter(key=key, at__gte=since).count()
-    if failures >= s.auth_refuse_after:
+    now = ctx.now()
+    attempt = await AuthFailure.create(key=key, at=now)
+    earlier = await AuthFailure.filter(key=key, at__gte=now - timedelta(seconds=s.auth_window_seconds), id__lt=attempt.id).count()
+    if earlier >= s.auth_refuse_after:
         raise RateLimited()
-    if failures >= s.auth_slow_after:
+    if earlier >= s.auth_slow_after:
         # Doubling delay, capped: a person who mistyped barely notices, a script crawls.
-        await asyncio.sleep(min(s.auth_delay_seconds * 2 ** (failures - s.auth_slow_after), 8.0))
-
-
-async def _fail(ctx: ServiceContext, key: str, error: DomainError) -> DomainError:
-    await AuthFailure.create(key=key, at=ctx.now())
+        await asyncio.sleep(min(s.auth_delay_seconds * 2 ** (earlier - s.auth_slow_after), 8.0))
     # Old rows are useless; trimming here keeps the table small without a cron job.
-    horizon = ctx.now() - timedelta(seconds=ctx.settings.auth_window_seconds * 4)
-    await AuthFailure.filter(at__lt=horizon).delete()
-    return error
+    await AuthFailure.filter(at__lt=now - timedelta(seconds=s.auth_window_seconds * 4)).delete()
+    return attempt
+
+
+async def _succeeded(attempt: AuthFailure) -> None:
+    await AuthFailure.filter(id=attempt.id).delete()
 
 
 # ---------------------------------------------------------------- sessions
@@ -79,14 +85,18 @@ async def login(ctx: ServiceContext, *, username: str, password: str) -> Login:
     Errors: RATE_LIMITED after repeated failures from this client; UNAUTHENTICATED for a
     wrong username or password (the same message for both).
     """
-    key = f"login:{ctx.client_key}"
-    await _throttle(ctx, key)
-    account = await Account.get_or_none(username=(username or "").strip())
-    if account is None or not verify_password(account.password_hash if account else None, password or ""):
-        raise await _fail(ctx, key, DomainError("UNAUTHENTICATED", "bad_credentials"))
+    attempt = await _attempt(ctx, f"login:{ctx.client_key}")
+    name = (username or "").strip()
+    account = await Account.get_or_none(username=name) if len(name) <= 64 else None
+    # Always verify, against a dummy hash for unknown names, so timing does not tell them
+    # apart; argon2 runs off the event loop so other requests are not held up.
+    ok = await asyncio.to_thread(verify_password, account.password_hash if account else None, password or "")
+    if account is None or not ok:
+        raise Unauthenticated("bad_credentials")
+    await _succeeded(attempt)
     async with transaction() as conn:
         if needs_rehash(account.password_hash):
-            account.password_hash = hash_password(password)
+            account.password_hash = await asyncio.to_thread(hash_password, password)
             await account.save(using_db=conn, update_fields=["password_hash"])
         return await _new_session(ctx, account, conn, roll_entry_id=None, lifetime=timedelta(hours=ctx.settings.staff_session_hours))
 
@@ -98,42 +108,37 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
     before and opens a new one. Errors: RATE_LIMITED; INVALID on `code` for an unknown,
     replaced or retired code.
     """
-    key = f"redeem:{ctx.client_key}"
-    await _throttle(ctx, key)
-    bad = DomainError("INVALID", "bad_invitation", "code")
+    attempt = await _attempt(ctx, f"redeem:{ctx.client_key}")
+    bad = Invalid("bad_invitation", "code")
     if not isinstance(code, str) or not (6 <= len(normalize_code(code)) <= 40):
-        raise await _fail(ctx, key, bad)
+        raise bad
     digest = invitation_digest(ctx.settings.secret_key, code)
     async with transaction() as conn:
-        invitation = await Invitation.get_or_none(code_hash=digest).using_db(conn)
-        entry = None
-        if invitation is not None and invitation.voided_at is None:
-            # Lock the entry: two phones redeeming at once must not make two accounts.
-            entry = await VoterRollEntry.select_for_update().using_db(conn).get_or_none(id=invitation.entry_id, active=True)
+        # Locked, so a redemption racing issueInvitations cannot use a code being voided.
+        invitation = await Invitation.select_for_update().using_db(conn).get_or_none(code_hash=digest, voided_at=None)
+        if invitation is None:
+            raise bad
+        # Lock the entry too: two phones redeeming at once must not make two accounts.
+        entry = await VoterRollEntry.select_for_update().using_db(conn).get_or_none(id=invitation.entry_id, active=True)
         if entry is None:
-            failure = bad
+            raise bad
+        now = ctx.now()
+        if entry.account_id is None:
+            account = await Account.create(display_name=entry.label[:100], roles=RESIDENT, created_at=now, using_db=conn)
+            entry.account_id = account.id
+            await entry.save(using_db=conn, update_fields=["account_id"])
         else:
-            failure = None
-            now = ctx.now()
-            if entry.account_id is None:
-                account = await Account.create(
-                    display_name=entry.label, roles=RESIDENT, created_at=now, using_db=conn
-                )
-                entry.account_id = account.id
-                await entry.save(using_db=conn, update_fields=["account_id"])
-            else:
-                account = await Account.get(id=entry.account_id).using_db(conn)
-            # The slip moves the session: whatever phone used it before is signed out.
-            await Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None).using_db(conn).update(
-                revoked_at=now
-            )
-            if invitation.redeemed_at is None:
-                invitation.redeemed_at = now
-                await invitation.save(using_db=conn, update_fields=["redeemed_at"])
-            return await _new_session(
-                ctx, account, conn, roll_entry_id=entry.id, lifetime=timedelta(days=ctx.settings.resident_session_days)
-            )
-    raise await _fail(ctx, key, failure)
+            account = await Account.get(id=entry.account_id).using_db(conn)
+        # The slip moves the session: whatever phone used it before is signed out.
+        await Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None).using_db(conn).update(revoked_at=now)
+        if invitation.redeemed_at is None:
+            invitation.redeemed_at = now
+            await invitation.save(using_db=conn, update_fields=["redeemed_at"])
+        # Once a newer slip is in use, older slips of the household (lost or photographed) stop working.
+        await Invitation.filter(entry_id=entry.id, id__lt=invitation.id, voided_at=None).using_db(conn).update(voided_at=now)
+        login = await _new_session(ctx, account, conn, roll_entry_id=entry.id, lifetime=timedelta(days=ctx.settings.resident_session_days))
+    await _succeeded(attempt)
+    return login
 
 
 async def logout(ctx: ServiceContext) -> bool:
@@ -210,20 +215,26 @@ async def create_account(
     party_pk = decode_id(party_id, "Party", "partyId") if party_id else None
     if PARTY_REP in wanted and party_pk is None:
         raise Invalid("rep_needs_party", "partyId")
+    hashed = await asyncio.to_thread(hash_password, password)
     async with transaction() as conn:
         if party_pk is not None and not await Party.filter(id=party_pk).using_db(conn).exists():
             raise NotFound("partyId")
         if await Account.filter(username=name).using_db(conn).exists():
             raise Conflict("username_taken", "username")
-        return await Account.create(
-            username=name,
-            password_hash=hash_password(password),
-            display_name=display,
-            roles=",".join(r for r in ROLES if r in wanted),
-            party_id=party_pk,
-            created_at=ctx.now(),
-            using_db=conn,
-        )
+        try:
+            async with transaction() as inner:
+                return await Account.create(
+                    username=name,
+                    password_hash=hashed,
+                    display_name=display,
+                    roles=",".join(r for r in ROLES if r in wanted),
+                    party_id=party_pk,
+                    created_at=ctx.now(),
+                    using_db=inner,
+                )
+        except IntegrityError:
+            # Two requests for the same name at once: the unique index decides.
+            raise Conflict("username_taken", "username") from None
 
 
 async def create_admin(ctx: ServiceContext, *, username: str, password: str, display_name: str | None = None) -> Account:

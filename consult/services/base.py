@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,9 +13,9 @@ from tortoise.transactions import in_transaction
 from consult.audit import append_event
 from consult.clock import utcnow
 from consult.domain import stages
-from consult.errors import Invalid, NotFound, WrongStage
+from consult.errors import Forbidden, Invalid, NotFound, WrongStage
 from consult.ids import expect_id
-from consult.models import Consultation
+from consult.models import Consultation, VoterRollEntry
 from consult.policies import ANONYMOUS, Actor
 from consult.settings import Settings
 
@@ -31,6 +32,15 @@ class ServiceContext:
         return self.clock()
 
 
+# Control characters (tabs and line breaks are fine) and lone surrogates: databases refuse them.
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def strip_unstorable(text: str) -> str:
+    """For search terms: drop what clean_text would refuse."""
+    return _FORBIDDEN_CHARS.sub("", text)
+
+
 def clean_text(value: Any, field_name: str, *, max_len: int, required: bool = True) -> str | None:
     """Trim, require and bound a text input."""
     if value is None:
@@ -38,6 +48,8 @@ def clean_text(value: Any, field_name: str, *, max_len: int, required: bool = Tr
             raise Invalid("required", field_name)
         return None
     text = str(value).strip()
+    if _FORBIDDEN_CHARS.search(text):
+        raise Invalid("bad_characters", field_name)
     if not text:
         if required:
             raise Invalid("required", field_name)
@@ -81,7 +93,7 @@ def relations_to(actor: Actor, consultation: Consultation) -> set[str]:
 def can_see(actor: Actor, consultation: Consultation) -> bool:
     from consult.policies import allowed
 
-    if stages.is_public(consultation.stage):
+    if consultation.published:
         return True
     return allowed(actor, "consultation.read_draft", relations_to(actor, consultation))
 
@@ -90,6 +102,15 @@ def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) ->
     """A DRAFT is invisible to outsiders: they get NOT_FOUND, not a hint that it exists."""
     if not can_see(actor, consultation):
         raise NotFound(field_name)
+
+
+async def ensure_own_consultation(actor: Actor, consultation_id: int, conn: Any, field_name: str) -> None:
+    """A resident who came in with an invitation slip speaks only in that slip's consultation."""
+    if actor.roll_entry_id is None or actor.roles - {"RESIDENT"}:
+        return
+    entry = await VoterRollEntry.get_or_none(id=actor.roll_entry_id).using_db(conn)
+    if entry is None or entry.consultation_id != consultation_id:
+        raise Forbidden(field_name)
 
 
 def ensure_stage(consultation: Consultation, action: str) -> None:

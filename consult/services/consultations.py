@@ -144,7 +144,8 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
             await _check_agreement(cpk, conn)
         now = ctx.now()
         consultation.stage = to
-        await Consultation.filter(id=cpk).using_db(conn).update(stage=to)
+        consultation.published = consultation.published or stages.publishes(current, to)
+        await Consultation.filter(id=cpk).using_db(conn).update(stage=to, published=consultation.published)
         await StageChange.create(
             consultation_id=cpk, from_stage=current, to_stage=to, at=now, by_id=ctx.actor.account_id, note=clean_note, using_db=conn
         )

@@ -208,6 +208,10 @@ async def record_contribution(
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_stage(consultation, "contribution.record")
         share = await CostShare.get(id=spk).using_db(conn)
+        proposal_status = await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
+        if proposal_status != ["ADOPTED"]:
+            # Money follows the agreed plan only; a draft plan may still be replaced.
+            raise Invalid("share_not_adopted", "shareId")
         if share.paid_fen + amount_fen > share.amount_fen:
             raise Invalid("overpayment", "amount", outstanding=format_fen(share.amount_fen - share.paid_fen))
         contribution = await Contribution.create(

@@ -14,6 +14,7 @@ from consult.services.base import (
     audit,
     clean_text,
     decode_id,
+    ensure_own_consultation,
     ensure_stage,
     ensure_visible,
     lock_consultation,
@@ -43,6 +44,7 @@ async def submit_demand(
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
+        await ensure_own_consultation(ctx.actor, cpk, conn, "consultationId")
         ensure_stage(consultation, "demand.submit")
         demand = await Demand.create(
             consultation_id=cpk,
@@ -80,6 +82,7 @@ async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:
     async with transaction() as conn:
         consultation = await lock_consultation(probe.consultation_id, conn, "demandId")
         ensure_visible(ctx.actor, consultation, "demandId")
+        await ensure_own_consultation(ctx.actor, consultation.id, conn, "demandId")
         ensure_stage(consultation, "demand.support")
         demand = await Demand.get(id=dpk).using_db(conn)
         if await DemandSupport.filter(demand_id=dpk, account_id=ctx.actor.account_id).using_db(conn).exists():

@@ -56,7 +56,7 @@ async def set_voter_roll(ctx: ServiceContext, *, consultation_id: str, voters: l
     rows: list[tuple[str, int]] = []
     seen: set[str] = set()
     for i, (label, weight) in enumerate(voters):
-        clean_label = clean_text(label, f"voters.{i}.label", max_len=200)
+        clean_label = clean_text(label, f"voters.{i}.label", max_len=100)
         if clean_label in seen:
             raise Invalid("duplicate_label", f"voters.{i}.label", label=clean_label)
         seen.add(clean_label)
