@@ -226,6 +226,106 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "进入“签订协议”前，各出资方须确认分担金额。尚未确认：{parties}。",
         "en": "Every paying party must confirm its share before moving to agreed. Not yet confirmed: {parties}.",
     },
+    "poll_not_open": {
+        "zh-CN": "表决尚未开始或已经结束。",
+        "en": "The poll is not open.",
+    },
+    "not_eligible": {
+        "zh-CN": "您不在本次表决的居民名册中，不能投票。如有疑问请联系社区。",
+        "en": "You are not on this poll's voter roll. Ask the community office if this is wrong.",
+    },
+    "already_voted": {
+        "zh-CN": "您已经投过票了，本次表决不能改票。",
+        "en": "You have already voted, and this poll does not allow changing a ballot.",
+    },
+    "already_voted_offline": {
+        "zh-CN": "您的选票已由工作人员以纸质或代投方式登记，不能在网上更改。",
+        "en": "Your ballot was entered on paper or with assistance and cannot be changed online.",
+    },
+    "options_not_for_yes_no": {
+        "zh-CN": "“赞成/反对/弃权”表决的选项由系统生成，不需要填写。",
+        "en": "A yes/no/abstain poll gets its options from the server; leave options out.",
+    },
+    "too_few_options": {
+        "zh-CN": "请至少列出两个选项。",
+        "en": "Give at least two options.",
+    },
+    "too_many_options": {
+        "zh-CN": "选项最多 {max} 个。",
+        "en": "At most {max} options.",
+    },
+    "duplicate_option": {
+        "zh-CN": "选项重复。",
+        "en": "This option is listed twice.",
+    },
+    "proposals_mismatch": {
+        "zh-CN": "关联的方案数量必须与选项数量一致。",
+        "en": "Give one proposal per option, in the same order.",
+    },
+    "bad_max_choices": {
+        "zh-CN": "可选数量必须在 1 到 {max} 之间。",
+        "en": "The number of choices must be from 1 to {max}.",
+    },
+    "closes_before_opens": {
+        "zh-CN": "结束时间必须晚于开始时间。",
+        "en": "The poll must close after it opens.",
+    },
+    "closes_in_past": {
+        "zh-CN": "结束时间已经过去。",
+        "en": "The closing time is already past.",
+    },
+    "bad_preset": {
+        "zh-CN": "表决规则无效。",
+        "en": "Unknown decision rule.",
+    },
+    "custom_only": {
+        "zh-CN": "只有自定义规则（CUSTOM）才能填写此项。",
+        "en": "Only a CUSTOM rule takes this value.",
+    },
+    "bad_quorum": {
+        "zh-CN": "参与率要求必须是 0 到 100 之间的整数。",
+        "en": "The quorum is a whole percentage from 0 to 100.",
+    },
+    "bad_threshold": {
+        "zh-CN": "通过比例应写成分数，例如 1/2 或 2/3，且在 0 与 1 之间。",
+        "en": "The threshold is a fraction between 0 and 1, such as 1/2 or 2/3.",
+    },
+    "poll_not_scheduled": {
+        "zh-CN": "只有尚未开始的表决才能开始。",
+        "en": "Only a scheduled poll can be opened.",
+    },
+    "not_an_option": {
+        "zh-CN": "这不是本次表决的选项。",
+        "en": "Not an option of this poll.",
+    },
+    "duplicate_choice": {
+        "zh-CN": "同一选项不能选两次。",
+        "en": "The same option is chosen twice.",
+    },
+    "no_choice": {
+        "zh-CN": "请选择一项。",
+        "en": "Choose an option.",
+    },
+    "exactly_one_choice": {
+        "zh-CN": "本次表决只能选一项。",
+        "en": "Choose exactly one option.",
+    },
+    "too_many_choices": {
+        "zh-CN": "最多只能选 {max} 项。",
+        "en": "Choose at most {max} options.",
+    },
+    "bad_origin": {
+        "zh-CN": "请选择“纸质选票”或“代投”。",
+        "en": "Choose PAPER or ASSISTED.",
+    },
+    "voting_needs_poll": {
+        "zh-CN": "进入“居民表决”前，请先设立至少一项表决。",
+        "en": "Create at least one poll before moving to voting.",
+    },
+    "polls_still_open": {
+        "zh-CN": "还有表决没有结束：{polls}。",
+        "en": "Some polls are not closed yet: {polls}.",
+    },
     "roll_empty": {
         "zh-CN": "居民名册为空，请先导入名册。",
         "en": "The voter roll is empty; set it first.",

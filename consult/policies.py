@@ -58,6 +58,12 @@ POLICY: dict[str, Rule] = {
     "costplan.set": _rule(STAFF, {"author"}, why="organizers, or the proposal's author, draft the split"),
     "share.confirm": _rule(STAFF, {"party_rep"}, why="a party signs through its rep; organizers may sign on its behalf"),
     "contribution.record": _rule(STAFF, why="organizers record money as it arrives"),
+    # voting (居民表决)
+    "poll.create": _rule(STAFF),
+    "poll.manage": _rule(STAFF, why="organizers open and close polls"),
+    "ballot.offline": _rule(STAFF, why="paper and assisted (代投) ballots are entered by organizers"),
+    "ballots.read_named": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}, why="named polls list their voters for supervision"),
+    "tally.read_hidden": _rule({ADMIN}, why="hidden results stay hidden, organizers included, until the close"),
     # voter roll and invitations
     "roll.set": _rule(STAFF),
     "roll.read_all": _rule(STAFF),

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.voting import Ballot, Poll, PollOption
 from schema.types import (
     Account,
     AuditEvent,
@@ -42,7 +43,10 @@ def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         # Every Node type is listed so that `node(id:)` can return it even where no field names it.
-        types=[Account, Party, Consultation, Demand, Responsibility, Proposal, VoterRollEntry, AuditEvent, CostShare, Contribution],
+        types=[
+            Account, Party, Consultation, Demand, Responsibility, Proposal, VoterRollEntry, AuditEvent, CostShare,
+            Contribution, Poll, PollOption, Ballot,
+        ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=extensions,
     )

@@ -74,6 +74,24 @@ class Loaders:
         self.contributions_by_share = DataLoader(load_fn=_grouped(models.Contribution, "share_id", ("received_at", "id")))
         self.cost_share_by_id = DataLoader(load_fn=_by_id(models.CostShare))
         self.contribution_by_id = DataLoader(load_fn=_by_id(models.Contribution))
+        self.poll_by_id = DataLoader(load_fn=_by_id(models.Poll))
+        self.option_by_id = DataLoader(load_fn=_by_id(models.PollOption))
+        self.polls_by_consultation = DataLoader(load_fn=_grouped(models.Poll, "consultation_id"))
+        self.options_by_poll = DataLoader(load_fn=_grouped(models.PollOption, "poll_id", ("position", "id")))
+        self.elector_by_poll_for_viewer = DataLoader(load_fn=self._electors(account_id))
+
+    @staticmethod
+    def _electors(account_id: int | None):
+        """The viewer's place in each poll's electorate, or None."""
+
+        async def load(keys: Sequence[int]) -> list[Any]:
+            if account_id is None:
+                return [None for _ in keys]
+            rows = await models.PollElector.filter(poll_id__in=list(keys), entry__account_id=account_id)
+            found = {row.poll_id: row for row in rows}
+            return [found.get(key) for key in keys]
+
+        return load
 
     @staticmethod
     def _supported(account_id: int | None):

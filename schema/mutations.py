@@ -10,10 +10,11 @@ import strawberry
 
 from consult.errors import DomainError
 from consult.security import SESSION_COOKIE
-from consult.services import accounts, consultations, costs, demands, proposals, roll
+from consult.services import accounts, consultations, costs, demands, proposals, roll, voting
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.scalars import Money
+from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 from schema.types import (
     Account,
     Consultation,
@@ -266,6 +267,62 @@ class CostSharePayload:
     errors: list[UserError]
 
 
+@strawberry.input(description="A new poll. Defaults: secret, revote allowed, live results, simple majority.")
+class CreatePollInput:
+    consultation_id: strawberry.ID
+    question: str
+    kind: PollKind
+    options: list[str] | None = strawberry.field(default=None, description="labels for SINGLE_CHOICE, MULTIPLE_CHOICE and RANKED")
+    proposal_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="proposals the options stand for, in the same order as options"
+    )
+    max_choices: int | None = None
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    secret: bool | None = True
+    allow_revote: bool | None = True
+    live_results: bool | None = True
+    preset: DecisionPreset | None = DecisionPreset.SIMPLE_MAJORITY
+    quorum_percent: int | None = strawberry.field(default=None, description="with preset CUSTOM only")
+    threshold: str | None = strawberry.field(default=None, description="with preset CUSTOM only")
+    by_area: bool | None = strawberry.field(default=None, description="with preset CUSTOM only")
+
+
+@strawberry.input(description="Which poll.")
+class PollIdInput:
+    poll_id: strawberry.ID
+
+
+@strawberry.type(description="The poll after the change, or why not.")
+class PollPayload:
+    poll: Poll | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="A ballot.")
+class CastVoteInput:
+    poll_id: strawberry.ID
+    choices: list[strawberry.ID] = strawberry.field(
+        description="option ids; for YES_NO_ABSTAIN exactly one; for RANKED all ranked options, most preferred first"
+    )
+
+
+@strawberry.input(description="A paper or assisted ballot entered by an organizer.")
+class RecordOfflineBallotInput:
+    poll_id: strawberry.ID
+    voter_entry_id: strawberry.ID
+    choices: list[strawberry.ID]
+    origin: BallotOrigin = strawberry.field(description="PAPER or ASSISTED")
+    note: str | None = None
+
+
+@strawberry.type(description="The ballot and the tally after it, or why not. The tally is null while results are hidden.")
+class VotePayload:
+    ballot: Ballot | None
+    tally: Tally | None
+    errors: list[UserError]
+
+
 # ---------------------------------------------------------------- helpers for sessions
 
 
@@ -287,6 +344,13 @@ def _auth_payload(info: Info, login: accounts.Login | None, errors: list[UserErr
     lifetime = int((login.session.expires_at - login.session.created_at).total_seconds())
     _set_session_cookie(info, login.token, lifetime)
     return AuthPayload(token=login.token, viewer=Account.of(login.account), errors=[])
+
+
+async def _vote_payload(info: Info, cast: voting.Cast | None, errors: list[UserError]) -> VotePayload:
+    if cast is None:
+        return VotePayload(ballot=None, tally=None, errors=errors)
+    poll = Poll.of(cast.poll)
+    return VotePayload(ballot=Ballot.of(cast.ballot, named=not cast.poll.secret), tally=await poll.visible_tally(info), errors=[])
 
 
 @strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")
@@ -460,6 +524,60 @@ class Mutation:
             note=input.note,
         )
         return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
+
+    @strawberry.mutation(description="Create a poll in DELIBERATING or VOTING (organizers).")
+    async def create_poll(self, info: Info, input: CreatePollInput) -> PollPayload:
+        preset = input.preset or DecisionPreset.SIMPLE_MAJORITY
+        poll, errors = await call(
+            info,
+            voting.create_poll,
+            consultation_id=input.consultation_id,
+            question=input.question,
+            kind=input.kind.value,
+            options=input.options,
+            proposal_ids=input.proposal_ids,
+            max_choices=input.max_choices,
+            opens_at=input.opens_at,
+            closes_at=input.closes_at,
+            secret=True if input.secret is None else input.secret,
+            allow_revote=True if input.allow_revote is None else input.allow_revote,
+            live_results=True if input.live_results is None else input.live_results,
+            preset=preset.value,
+            quorum_percent=input.quorum_percent,
+            threshold=input.threshold,
+            by_area=input.by_area,
+        )
+        return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
+
+    @strawberry.mutation(description="Open a poll now (organizers, VOTING only); the electorate is the roll as it stands.")
+    async def open_poll(self, info: Info, input: PollIdInput) -> PollPayload:
+        poll, errors = await call(info, voting.open_poll, poll_id=input.poll_id)
+        return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
+
+    @strawberry.mutation(description="Close a poll now (organizers, VOTING only).")
+    async def close_poll(self, info: Info, input: PollIdInput) -> PollPayload:
+        poll, errors = await call(info, voting.close_poll, poll_id=input.poll_id)
+        return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
+
+    @strawberry.mutation(description="Vote for your own roll entry; with allowRevote a second vote replaces the first.")
+    async def cast_vote(self, info: Info, input: CastVoteInput) -> VotePayload:
+        cast, errors = await call(info, voting.cast_vote, poll_id=input.poll_id, choices=input.choices)
+        return await _vote_payload(info, cast, errors)
+
+    @strawberry.mutation(
+        description="organizers enter a paper or assisted ballot for a voter-roll entry that has not voted online; the same one-ballot rule holds"
+    )
+    async def record_offline_ballot(self, info: Info, input: RecordOfflineBallotInput) -> VotePayload:
+        cast, errors = await call(
+            info,
+            voting.record_offline_ballot,
+            poll_id=input.poll_id,
+            voter_entry_id=input.voter_entry_id,
+            choices=input.choices,
+            origin=input.origin.value,
+            note=input.note,
+        )
+        return await _vote_payload(info, cast, errors)
 
     @strawberry.mutation(
         description="replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"

@@ -6,7 +6,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from consult import models
-from consult.ids import from_global_id
+from consult.ids import expect_id, from_global_id
 from consult.policies import allowed, can_see_roll_entry
 from consult.services.base import strip_unstorable
 from schema.context import Info
@@ -50,6 +50,8 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
         return Party.of(p) if p else None
     if type_name in ("CostShare", "Contribution"):
         return await _money_node(info, type_name, pk)
+    if type_name in ("Poll", "PollOption", "Ballot"):
+        return await _voting_node(info, type_name, pk)
     scoped = {
         "Demand": (loaders.demand_by_id, Demand),
         "Proposal": (loaders.proposal_by_id, Proposal),
@@ -80,6 +82,39 @@ async def _money_node(info: Info, type_name: str, pk: int) -> Node | None:
     if contribution is None or await _consultation_of(info, contribution.share.plan.proposal.consultation_id) is None:
         return None
     return Contribution.of(contribution)
+
+
+async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
+    from schema.voting import Ballot, Poll, PollOption
+
+    loaders = info.context.loaders
+    if type_name == "PollOption":
+        option = await loaders.option_by_id.load(pk)
+        if option is None:
+            return None
+        poll_id = option.poll_id
+    elif type_name == "Ballot":
+        ballot = await models.Ballot.get_or_none(id=pk)
+        if ballot is None:
+            return None
+        poll_id = ballot.poll_id
+    else:
+        poll_id = pk
+    poll = await loaders.poll_by_id.load(poll_id)
+    if poll is None or await _consultation_of(info, poll.consultation_id) is None:
+        return None
+    if type_name == "Poll":
+        return Poll.of(poll)
+    if type_name == "PollOption":
+        return PollOption.of(option)
+    # A ballot by id: its own voter, or a named poll's supervisors; a secret ballot is nobody else's.
+    wrapper = Poll.of(poll)
+    own = await wrapper._own_ballot(info)
+    if own is not None and own.id == ballot.id:
+        return Ballot.of(ballot, named=not poll.secret)
+    if not poll.secret and info.context.may("ballots.read_named"):
+        return Ballot.of(ballot, named=True)
+    return None
 
 
 @strawberry.type(description="Read the consultations and everything in them.")
@@ -137,6 +172,17 @@ class Query:
             return None
         c = await _consultation_of(info, decoded[1])
         return Consultation.of(c) if c else None
+
+    @strawberry.field(description="checks a ballot receipt: true if a ballot with this receipt is counted in the poll")
+    async def verify_receipt(self, info: Info, poll_id: strawberry.ID, receipt: str) -> bool:
+        pk = expect_id(poll_id, "Poll")
+        if pk is None or not isinstance(receipt, str) or len(receipt) > 64:
+            return False
+        poll = await info.context.loaders.poll_by_id.load(pk)
+        if poll is None or await _consultation_of(info, poll.consultation_id) is None:
+            return False
+        cleaned = receipt.strip().upper()
+        return await models.Ballot.filter(poll_id=pk, receipt=cleaned).exists()
 
     @strawberry.field(description="Every party known to the platform, by name.")
     async def parties(self, info: Info) -> list[Party]:

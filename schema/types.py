@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -16,6 +17,9 @@ from consult.policies import RESIDENT, can_see_roll_entry
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.scalars import Money
+
+if TYPE_CHECKING:
+    from schema.voting import Poll
 
 # ---------------------------------------------------------------- enums
 
@@ -272,6 +276,12 @@ class Consultation(Node):
             if p.status == "ADOPTED":
                 return Proposal.of(p)
         return None
+
+    @strawberry.field(description="The polls put to the voter roll, oldest first.")
+    async def polls(self, info: Info) -> list[Annotated[Poll, strawberry.lazy("schema.voting")]]:
+        from schema.voting import Poll
+
+        return [Poll.of(p) for p in await info.context.loaders.polls_by_consultation.load(self.m.id)]
 
     @strawberry.field(description="Funding of the adopted proposal's cost plan, null before one is adopted.")
     async def funding(self, info: Info) -> FundingProgress | None:

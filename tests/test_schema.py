@@ -15,10 +15,6 @@ CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
 SCHEMA_FILE = ROOT / "schema" / "schema.graphql"
 
 NOT_YET_SERVED_TYPES = {
-    # voting
-    "PollKind", "PollStatus", "DecisionPreset", "DecisionRule", "PollOption", "Poll", "OptionTally", "PollOutcome", "Tally",
-    "BallotOrigin", "Ballot", "BallotEdge", "BallotConnection",
-    "CreatePollInput", "PollIdInput", "PollPayload", "CastVoteInput", "RecordOfflineBallotInput", "VotePayload",
     # supervision, evaluation and archive
     "MilestoneKind", "MilestoneStatus", "MilestoneUpdate", "Milestone", "Inspection", "FindingCategory", "FindingStatus",
     "Finding", "Rating", "EvaluationSummary", "FollowUp", "Dossier", "JSON",
@@ -29,10 +25,8 @@ NOT_YET_SERVED_TYPES = {
     "EventKind", "ConsultationEvent", "Subscription",
 }
 NOT_YET_SERVED_FIELDS = {
-    "Consultation.polls", "Consultation.milestones", "Consultation.inspections", "Consultation.findings",
+    "Consultation.milestones", "Consultation.inspections", "Consultation.findings",
     "Consultation.evaluation", "Consultation.followUps", "Consultation.dossier",
-    "Query.verifyReceipt",
-    "Mutation.createPoll", "Mutation.openPoll", "Mutation.closePoll", "Mutation.castVote", "Mutation.recordOfflineBallot",
     "Mutation.addMilestone", "Mutation.updateMilestone", "Mutation.recordInspection", "Mutation.updateFinding",
     "Mutation.rateOutcome", "Mutation.recordFollowUp", "Mutation.archiveConsultation",
 }

@@ -6,11 +6,13 @@ from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
 from consult.models.roll import Invitation, VoterRollEntry
+from consult.models.voting import Ballot, Poll, PollElector, PollOption
 
 __all__ = [
     "Account",
     "AuditEvent",
     "AuthFailure",
+    "Ballot",
     "Consultation",
     "ConsultationParty",
     "Contribution",
@@ -20,6 +22,9 @@ __all__ = [
     "DemandSupport",
     "Invitation",
     "Party",
+    "Poll",
+    "PollElector",
+    "PollOption",
     "Proposal",
     "Responsibility",
     "Session",

@@ -130,11 +130,13 @@ async def audit(
     subject: str | None,
     summary: str,
     payload: dict[str, Any],
+    anonymous: bool = False,
 ):
+    """Append the call's audit event. `anonymous` leaves the actor out (secret ballots, the clock)."""
     return await append_event(
         consultation,
         at=ctx.now(),
-        actor_id=ctx.actor.account_id,
+        actor_id=None if anonymous else ctx.actor.account_id,
         action=action,
         kind=kind,
         subject=subject,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from consult.domain import stages
 from consult.errors import Conflict, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
-from consult.models import Account, Consultation, ConsultationParty, CostPlan, CostShare, Party, Proposal, StageChange
+from consult.models import Account, Consultation, ConsultationParty, CostPlan, CostShare, Party, Poll, Proposal, StageChange
 from consult.policies import CPPCC_MEMBER, require
 from consult.services.base import (
     ServiceContext,
@@ -140,6 +140,7 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
             raise WrongStage("bad_transition", "to", from_stage=current, to_stage=to)
         if to == stages.CANCELLED and not clean_note:
             raise Invalid("cancel_needs_note", "note")
+        await _check_polls(ctx, consultation, to, conn)
         if to == "AGREED":
             await _check_agreement(cpk, conn)
         now = ctx.now()
@@ -160,6 +161,19 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
             payload={"from": current, "to": to, "note": clean_note},
         )
         return consultation
+
+
+async def _check_polls(ctx: ServiceContext, consultation: Consultation, to: str, conn) -> None:
+    """VOTING needs a poll to vote on; leaving VOTING (other than by cancelling) needs them all closed."""
+    from consult.services.voting import settle_all
+
+    if to == "VOTING" and not await Poll.filter(consultation_id=consultation.id).using_db(conn).exists():
+        raise WrongStage("voting_needs_poll", "to")
+    if consultation.stage == "VOTING" and to != stages.CANCELLED:
+        polls = await settle_all(ctx, consultation, conn)
+        still_open = [p.question for p in polls if p.status != "CLOSED"]
+        if still_open:
+            raise WrongStage("polls_still_open", "to", polls="、".join(still_open))
 
 
 async def _check_agreement(consultation_id: int, conn) -> None:

@@ -56,6 +56,10 @@ def app(settings):
     return create_app(settings, manage_database=False)
 
 
+# Mutations whose input type is not simply <Name>Input.
+INPUT_TYPES = {"openPoll": "PollIdInput", "closePoll": "PollIdInput", "archiveConsultation": "ArchiveInput"}
+
+
 class GraphQLFailure(AssertionError):
     pass
 
@@ -90,7 +94,7 @@ class Client:
 
     async def mutate(self, name: str, input: dict[str, Any], select: str = "") -> dict[str, Any]:
         """Run `name(input: $input) { <select> errors { field code message } }`; return the payload."""
-        type_name = name[0].upper() + name[1:] + "Input"
+        type_name = INPUT_TYPES.get(name) or name[0].upper() + name[1:] + "Input"
         document = f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {select} errors {{ field code message }} }} }}"
         return (await self.query(document, {"input": input}))[name]
 
@@ -213,10 +217,31 @@ async def create_consultation(world: World, *, stage: str = "DRAFT", convener: b
     path = ["COLLECTING", "DELIBERATING", "VOTING", "AGREED", "IMPLEMENTING", "EVALUATING"]
     if stage != "DRAFT":
         for step in path[: path.index(stage) + 1]:
+            if step == "VOTING":
+                await create_poll(world, cid)
             if step == "AGREED":
+                await close_polls(world, cid)
                 await adopt_a_proposal(world, cid)
             await world.organizer.ok("advanceStage", {"consultationId": cid, "to": step}, "consultation { stage }")
     return cid
+
+
+async def create_poll(world: World, cid: str, **extra: Any) -> str:
+    """VOTING needs a poll: a yes/no/abstain question with the defaults unless told otherwise."""
+    payload = await world.organizer.ok(
+        "createPoll",
+        {"consultationId": cid, "question": "是否同意道路改造方案？", "kind": "YES_NO_ABSTAIN", **extra},
+        "poll { id }",
+    )
+    return payload["poll"]["id"]
+
+
+async def close_polls(world: World, cid: str) -> None:
+    """Leaving VOTING needs every poll closed."""
+    data = await world.organizer.query("query($id: ID!) { consultation(id: $id) { polls { id status } } }", {"id": cid})
+    for poll in data["consultation"]["polls"]:
+        if poll["status"] != "CLOSED":
+            await world.organizer.ok("closePoll", {"pollId": poll["id"]}, "poll { status }")
 
 
 async def adopt_a_proposal(world: World, cid: str, budget: str = "240000") -> str:

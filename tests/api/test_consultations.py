@@ -10,7 +10,17 @@ import pytest
 
 from consult.ids import to_global_id
 from consult.models import Consultation as ConsultationRow
-from tests.api.conftest import Client, World, adopt_a_proposal, create_consultation, login, make_account, residents
+from tests.api.conftest import (
+    Client,
+    World,
+    adopt_a_proposal,
+    close_polls,
+    create_consultation,
+    create_poll,
+    login,
+    make_account,
+    residents,
+)
 
 FORWARD = ["DRAFT", "COLLECTING", "DELIBERATING", "VOTING", "AGREED", "IMPLEMENTING", "EVALUATING", "ARCHIVED"]
 BEFORE_ARCHIVED = FORWARD[:-1]
@@ -242,7 +252,10 @@ async def test_every_forward_step_from_draft_to_archived_is_allowed(world):
     cid = await create_consultation(world)
     # when the organizer moves it one stage at a time to ARCHIVED
     for step in FORWARD[1:]:
+        if step == "VOTING":
+            await create_poll(world, cid)
         if step == "AGREED":
+            await close_polls(world, cid)
             await adopt_a_proposal(world, cid)
         payload = await world.organizer.ok(
             "advanceStage", {"consultationId": cid, "to": step}, "consultation { stage }"

@@ -8,7 +8,7 @@ import pytest
 
 from consult.ids import expect_id, to_global_id
 from consult.models import AuditEvent
-from tests.api.conftest import Client, World, create_consultation, residents
+from tests.api.conftest import Client, World, close_polls, create_consultation, residents
 
 SHARE = (
     "id party { id name } amount percent weight confirmedAt confirmedBy { id } paid outstanding "
@@ -1107,6 +1107,7 @@ async def test_agreement_waits_for_every_share_and_names_the_unconfirmed_party(w
     pid = await proposal_id(world.organizer, cid)
     await plan_ok(world.organizer, pid, "240000", "EQUAL", lines(world, CAIYUAN))
     await adopt(world, pid)
+    await close_polls(world, cid)
     shares = await share_ids(world.organizer, pid)
     await world.reps["street"].ok("confirmShare", {"shareId": shares["street"]})
     await world.organizer.ok("confirmShare", {"shareId": shares["units"]})

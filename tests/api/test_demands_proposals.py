@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from consult.ids import to_global_id
-from tests.api.conftest import Client, World, create_consultation, residents
+from tests.api.conftest import Client, World, create_consultation, create_poll, residents
 
 DEMAND = "demand { id title body channel status supportCount supportedByViewer submittedBy { id } }"
 PROPOSAL = "proposal { id title body status budget author { id } }"
@@ -423,6 +423,7 @@ async def test_triage_after_deliberating_is_wrong_stage(world):
     cid = await create_consultation(world, stage="COLLECTING")
     did = await demand_id(world.cppcc, cid)
     await advance(world, cid, "DELIBERATING")
+    await create_poll(world, cid)
     await advance(world, cid, "VOTING")
     # when the organizer accepts it
     payload = await set_status(world.organizer, did, "ACCEPTED")

@@ -1,0 +1,94 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Poll(Model):
+    """A question put to the voter roll, with its decision rule and a running tally."""
+
+    id = fields.BigIntField(primary_key=True)
+    consultation = fields.ForeignKeyField("models.Consultation", related_name="polls", db_index=True)
+    question = fields.TextField()
+    kind = fields.CharField(max_length=20)
+    # SCHEDULED, OPEN or CLOSED as last written. Times can move it on before the next write,
+    # so readers use the effective status (consult.services.voting.effective_status).
+    status = fields.CharField(max_length=20)
+    max_choices = fields.IntField(null=True)
+    opens_at = fields.DatetimeField(null=True)
+    closes_at = fields.DatetimeField(null=True)
+    opened_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    secret = fields.BooleanField()
+    allow_revote = fields.BooleanField()
+    live_results = fields.BooleanField()
+    preset = fields.CharField(max_length=30)
+    quorum_num = fields.IntField()
+    quorum_den = fields.IntField()
+    threshold_num = fields.IntField()
+    threshold_den = fields.IntField()
+    threshold_strict = fields.BooleanField()
+    by_area = fields.BooleanField()
+    # The electorate as it stood when the poll opened.
+    electorate_size = fields.IntField(default=0)
+    electorate_weight_e4 = fields.BigIntField(default=0)
+    # The running tally, kept in the same transaction as each ballot.
+    tally_version = fields.IntField(default=0)
+    ballots_cast = fields.IntField(default=0)
+    ballots_weight_e4 = fields.BigIntField(default=0)
+    created_by = fields.ForeignKeyField("models.Account", null=True, related_name="polls")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "poll"
+
+
+class PollOption(Model):
+    id = fields.BigIntField(primary_key=True)
+    poll = fields.ForeignKeyField("models.Poll", related_name="options", db_index=True)
+    label = fields.CharField(max_length=200)
+    position = fields.IntField()
+    proposal = fields.ForeignKeyField("models.Proposal", null=True, related_name="poll_options")
+    # Ballots naming this option (first preference for RANKED), and their weight.
+    votes = fields.IntField(default=0)
+    weight_e4 = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "poll_option"
+
+
+class PollElector(Model):
+    """One roll entry in the electorate of a poll, with its weight when the poll opened."""
+
+    id = fields.BigIntField(primary_key=True)
+    poll = fields.ForeignKeyField("models.Poll", related_name="electors")
+    entry = fields.ForeignKeyField("models.VoterRollEntry", related_name="electorates")
+    weight_e4 = fields.BigIntField()
+
+    class Meta:
+        table = "poll_elector"
+        unique_together = (("poll", "entry"),)
+
+
+class Ballot(Model):
+    """One ballot per roll entry and poll.
+
+    `voter_key` is an HMAC of (poll, roll entry) under the server key: it enforces one ballot
+    per voter and lets the voter find their own ballot, but without the key it links the
+    ballot to nobody. Only named polls also keep `entry` in the clear.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    poll = fields.ForeignKeyField("models.Poll", related_name="ballots", db_index=True)
+    voter_key = fields.CharField(max_length=64)
+    entry = fields.ForeignKeyField("models.VoterRollEntry", null=True, related_name="named_ballots")
+    receipt = fields.CharField(max_length=40, unique=True)
+    origin = fields.CharField(max_length=10)
+    # Option ids, most preferred first, as JSON text.
+    choices = fields.TextField()
+    weight_e4 = fields.BigIntField()
+    cast_at = fields.DatetimeField()
+    assisted_by = fields.ForeignKeyField("models.Account", null=True, related_name="assisted_ballots")
+    note = fields.TextField(null=True)
+
+    class Meta:
+        table = "ballot"
+        unique_together = (("poll", "voter_key"),)

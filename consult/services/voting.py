@@ -1,0 +1,521 @@
+"""Polls and ballots (居民表决): one ballot per roll entry, secret by default, safe under races."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from tortoise.expressions import F
+
+from consult.clock import parse_datetime
+from consult.domain.decision import Rule, rule_for
+from consult.errors import DomainError, Invalid, NotFound, Unauthenticated
+from consult.ids import expect_id, to_global_id
+from consult.models import Ballot, Consultation, Poll, PollElector, PollOption, Proposal, VoterRollEntry
+from consult.policies import require
+from consult.services.base import (
+    ServiceContext,
+    audit,
+    clean_text,
+    decode_id,
+    ensure_stage,
+    ensure_visible,
+    lock_consultation,
+    transaction,
+)
+
+KINDS = ("YES_NO_ABSTAIN", "SINGLE_CHOICE", "MULTIPLE_CHOICE", "RANKED")
+YES_NO_ABSTAIN_LABELS = ("赞成", "反对", "弃权")
+MAX_OPTIONS = 50
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class PollNotOpen(DomainError):
+    def __init__(self, field: str | None = "pollId") -> None:
+        super().__init__("POLL_NOT_OPEN", "poll_not_open", field)
+
+
+class NotEligible(DomainError):
+    def __init__(self, field: str | None = None) -> None:
+        super().__init__("NOT_ELIGIBLE", "not_eligible", field)
+
+
+class AlreadyVoted(DomainError):
+    def __init__(self, key: str = "already_voted") -> None:
+        super().__init__("ALREADY_VOTED", key, "pollId")
+
+
+def poll_rule(poll: Poll) -> Rule:
+    return Rule(
+        preset=poll.preset,
+        quorum=Fraction(poll.quorum_num, poll.quorum_den),
+        threshold=Fraction(poll.threshold_num, poll.threshold_den),
+        strict=poll.threshold_strict,
+        by_area=poll.by_area,
+    )
+
+
+def effective_status(poll: Poll, stage: str, now: datetime) -> str:
+    """The status the clock implies: a poll past closesAt is closed whether or not anyone wrote since."""
+    if poll.status == "CLOSED":
+        return "CLOSED"
+    if poll.closes_at is not None and poll.closes_at <= now:
+        return "CLOSED"
+    if poll.status == "OPEN":
+        return "OPEN"
+    if stage == "VOTING" and poll.opens_at is not None and poll.opens_at <= now:
+        return "OPEN"
+    return "SCHEDULED"
+
+
+def voter_key(secret_key: str, poll_id: int, entry_id: int) -> str:
+    return hmac.new(secret_key.encode(), f"ballot:{poll_id}:{entry_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_receipt() -> str:
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(20))
+    return "-".join(raw[i : i + 5] for i in range(0, 20, 5))
+
+
+# ---------------------------------------------------------------- creating, opening, closing
+
+
+async def create_poll(
+    ctx: ServiceContext,
+    *,
+    consultation_id: str,
+    question: str,
+    kind: str,
+    options: list[str] | None = None,
+    proposal_ids: list[str] | None = None,
+    max_choices: int | None = None,
+    opens_at: object = None,
+    closes_at: object = None,
+    secret: bool = True,
+    allow_revote: bool = True,
+    live_results: bool = True,
+    preset: str = "SIMPLE_MAJORITY",
+    quorum_percent: int | None = None,
+    threshold: str | None = None,
+    by_area: bool | None = None,
+) -> Poll:
+    """Create a poll in DELIBERATING or VOTING (organizers). YES_NO_ABSTAIN gets 赞成/反对/弃权.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (question, options,
+    proposalIds, maxChoices, opensAt/closesAt, preset numbers).
+    """
+    require(ctx.actor, "poll.create")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    clean_question = clean_text(question, "question", max_len=500)
+    if kind not in KINDS:
+        raise Invalid("required", "kind")
+    if kind == "YES_NO_ABSTAIN":
+        if options:
+            raise Invalid("options_not_for_yes_no", "options")
+        labels = list(YES_NO_ABSTAIN_LABELS)
+    else:
+        labels = [clean_text(label, f"options.{i}", max_len=200) for i, label in enumerate(options or [])]
+        if len(labels) < 2:
+            raise Invalid("too_few_options", "options")
+        if len(labels) > MAX_OPTIONS:
+            raise Invalid("too_many_options", "options", max=MAX_OPTIONS)
+        for i, label in enumerate(labels):
+            if label in labels[:i]:
+                raise Invalid("duplicate_option", f"options.{i}")
+    proposal_pks: list[int | None] = [None] * len(labels)
+    if proposal_ids:
+        if kind == "YES_NO_ABSTAIN" and len(proposal_ids) == 1:
+            proposal_pks = [decode_id(proposal_ids[0], "Proposal", "proposalIds.0"), None, None]
+        elif len(proposal_ids) != len(labels):
+            raise Invalid("proposals_mismatch", "proposalIds")
+        else:
+            proposal_pks = [decode_id(p, "Proposal", f"proposalIds.{i}") for i, p in enumerate(proposal_ids)]
+    if kind == "MULTIPLE_CHOICE":
+        if max_choices is None:
+            max_choices = len(labels)
+        if not 1 <= max_choices <= len(labels):
+            raise Invalid("bad_max_choices", "maxChoices", max=len(labels))
+    elif max_choices is not None and max_choices != 1:
+        raise Invalid("bad_max_choices", "maxChoices", max=1)
+    opens = parse_datetime(opens_at, "opensAt") if opens_at is not None else None
+    closes = parse_datetime(closes_at, "closesAt") if closes_at is not None else None
+    if opens and closes and closes <= opens:
+        raise Invalid("closes_before_opens", "closesAt")
+    if closes and closes <= ctx.now():
+        raise Invalid("closes_in_past", "closesAt")
+    rule = rule_for(preset, quorum_percent=quorum_percent, threshold=threshold, by_area=by_area)
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_stage(consultation, "poll.create")
+        wanted = [pk for pk in proposal_pks if pk is not None]
+        if wanted:
+            found = set(
+                await Proposal.filter(id__in=wanted, consultation_id=cpk).using_db(conn).values_list("id", flat=True)
+            )
+            for i, pk in enumerate(proposal_pks):
+                if pk is not None and pk not in found:
+                    raise NotFound(f"proposalIds.{i}")
+        poll = await Poll.create(
+            consultation_id=cpk,
+            question=clean_question,
+            kind=kind,
+            status="SCHEDULED",
+            max_choices=max_choices if kind == "MULTIPLE_CHOICE" else (1 if kind != "RANKED" else None),
+            opens_at=opens,
+            closes_at=closes,
+            secret=bool(secret),
+            allow_revote=bool(allow_revote),
+            live_results=bool(live_results),
+            preset=rule.preset,
+            quorum_num=rule.quorum.numerator,
+            quorum_den=rule.quorum.denominator,
+            threshold_num=rule.threshold.numerator,
+            threshold_den=rule.threshold.denominator,
+            threshold_strict=rule.strict,
+            by_area=rule.by_area,
+            created_by_id=ctx.actor.account_id,
+            created_at=ctx.now(),
+            using_db=conn,
+        )
+        await PollOption.bulk_create(
+            [
+                PollOption(poll_id=poll.id, label=label, position=i, proposal_id=proposal_pks[i])
+                for i, label in enumerate(labels)
+            ],
+            using_db=conn,
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="poll.create",
+            kind="POLL_CHANGED",
+            subject=to_global_id("Poll", poll.id),
+            summary=f"设立表决：{clean_question}",
+            payload={
+                "poll": to_global_id("Poll", poll.id),
+                "question": clean_question,
+                "kind": kind,
+                "options": labels,
+                "secret": poll.secret,
+                "allowRevote": poll.allow_revote,
+                "liveResults": poll.live_results,
+                "rule": {"preset": rule.preset, "quorumPercent": rule.quorum_percent, "threshold": rule.threshold_text,
+                         "byArea": rule.by_area},
+                "opensAt": opens.isoformat() if opens else None,
+                "closesAt": closes.isoformat() if closes else None,
+            },
+        )
+        return poll
+
+
+async def _snapshot_electorate(poll: Poll, conn: Any) -> None:
+    """Copy the active roll into the poll's electorate in one statement, however long the roll."""
+    dialect = conn.capabilities.dialect
+    p = ["$1", "$2"] if dialect == "postgres" else ["?", "?"]
+    await conn.execute_query(
+        "INSERT INTO poll_elector (poll_id, entry_id, weight_e4) "
+        f"SELECT {p[0]}, id, weight_e4 FROM voter_roll_entry WHERE consultation_id = {p[1]} AND active = TRUE",
+        [poll.id, poll.consultation_id],
+    )
+    rows = await PollElector.filter(poll_id=poll.id).using_db(conn).values_list("weight_e4", flat=True)
+    poll.electorate_size = len(rows)
+    poll.electorate_weight_e4 = sum(rows)
+
+
+async def _open(ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool) -> None:
+    await _snapshot_electorate(poll, conn)
+    poll.status, poll.opened_at = "OPEN", at
+    await poll.save(using_db=conn, update_fields=["status", "opened_at", "electorate_size", "electorate_weight_e4"])
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="poll.open",
+        kind="POLL_CHANGED",
+        subject=to_global_id("Poll", poll.id),
+        summary=f"开始表决：{poll.question}（选民 {poll.electorate_size} 户）" + ("，按时自动开始" if automatic else ""),
+        payload={"poll": to_global_id("Poll", poll.id), "status": "OPEN", "electorate": poll.electorate_size,
+                 "automatic": automatic},
+        anonymous=automatic,
+    )
+
+
+async def _close(ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool) -> None:
+    poll.status, poll.closed_at = "CLOSED", at
+    await poll.save(using_db=conn, update_fields=["status", "closed_at"])
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="poll.close",
+        kind="POLL_CHANGED",
+        subject=to_global_id("Poll", poll.id),
+        summary=f"结束表决：{poll.question}（共 {poll.ballots_cast} 票）" + ("，按时自动结束" if automatic else ""),
+        payload={"poll": to_global_id("Poll", poll.id), "status": "CLOSED", "ballots": poll.ballots_cast,
+                 "version": poll.tally_version, "automatic": automatic},
+        anonymous=automatic,
+    )
+
+
+async def settle(ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any) -> None:
+    """Write down what the clock already decided: opening at opensAt, closing at closesAt."""
+    now = ctx.now()
+    target = effective_status(poll, consultation.stage, now)
+    if target == poll.status:
+        return
+    if poll.status == "SCHEDULED" and target in ("OPEN", "CLOSED") and poll.opens_at is not None and consultation.stage == "VOTING":
+        await _open(ctx, consultation, poll, conn, at=poll.opens_at, automatic=True)
+    if target == "CLOSED" and poll.status != "CLOSED":
+        await _close(ctx, consultation, poll, conn, at=poll.closes_at or now, automatic=True)
+
+
+async def settle_all(ctx: ServiceContext, consultation: Consultation, conn: Any) -> list[Poll]:
+    polls = await Poll.filter(consultation_id=consultation.id).using_db(conn).order_by("id")
+    for poll in polls:
+        await settle(ctx, consultation, poll, conn)
+    return polls
+
+
+async def _locked_poll(ctx: ServiceContext, poll_id: str, conn: Any) -> tuple[Consultation, Poll]:
+    ppk = decode_id(poll_id, "Poll", "pollId")
+    probe = await Poll.get_or_none(id=ppk).using_db(conn)
+    if probe is None:
+        raise NotFound("pollId")
+    consultation = await lock_consultation(probe.consultation_id, conn, "pollId")
+    ensure_visible(ctx.actor, consultation, "pollId")
+    poll = await Poll.get(id=ppk).using_db(conn)
+    return consultation, poll
+
+
+async def open_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
+    """Open a SCHEDULED poll now (VOTING only); its electorate is the roll as it stands.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (not SCHEDULED, empty roll).
+    """
+    require(ctx.actor, "poll.manage")
+    async with transaction() as conn:
+        consultation, poll = await _locked_poll(ctx, poll_id, conn)
+        ensure_stage(consultation, "poll.open")
+        await settle(ctx, consultation, poll, conn)
+        if poll.status != "SCHEDULED":
+            raise Invalid("poll_not_scheduled", "pollId", status=poll.status)
+        if not await VoterRollEntry.filter(consultation_id=consultation.id, active=True).using_db(conn).exists():
+            raise Invalid("roll_empty", "pollId")
+        await _open(ctx, consultation, poll, conn, at=ctx.now(), automatic=False)
+        return poll
+
+
+async def close_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
+    """Close a poll now (VOTING only). A poll that never opened closes with no ballots.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, POLL_NOT_OPEN (already closed).
+    """
+    require(ctx.actor, "poll.manage")
+    async with transaction() as conn:
+        consultation, poll = await _locked_poll(ctx, poll_id, conn)
+        ensure_stage(consultation, "poll.close")
+        await settle(ctx, consultation, poll, conn)
+        if poll.status == "CLOSED":
+            raise PollNotOpen()
+        await _close(ctx, consultation, poll, conn, at=ctx.now(), automatic=False)
+        return poll
+
+
+# ---------------------------------------------------------------- ballots
+
+
+@dataclass
+class Cast:
+    ballot: Ballot
+    poll: Poll
+
+
+def _check_choices(poll: Poll, options: list[PollOption], choices: list[str]) -> list[int]:
+    by_id = {o.id: o for o in options}
+    picked: list[int] = []
+    for i, gid in enumerate(choices or []):
+        pk = expect_id(gid, "PollOption") if isinstance(gid, str) else None
+        if pk is None or pk not in by_id:
+            raise Invalid("not_an_option", f"choices.{i}")
+        if pk in picked:
+            raise Invalid("duplicate_choice", f"choices.{i}")
+        picked.append(pk)
+    if not picked:
+        raise Invalid("no_choice", "choices")
+    if poll.kind in ("YES_NO_ABSTAIN", "SINGLE_CHOICE") and len(picked) != 1:
+        raise Invalid("exactly_one_choice", "choices")
+    if poll.kind == "MULTIPLE_CHOICE" and len(picked) > (poll.max_choices or len(options)):
+        raise Invalid("too_many_choices", "choices", max=poll.max_choices)
+    return picked
+
+
+def _counted(poll: Poll, picked: list[int]) -> list[int]:
+    """The options a ballot adds to the per-option tally: its first preference for RANKED."""
+    return picked[:1] if poll.kind == "RANKED" else picked
+
+
+async def _apply(poll: Poll, conn: Any, picked: list[int], weight: int, sign: int) -> None:
+    for option_id in _counted(poll, picked):
+        await PollOption.filter(id=option_id).using_db(conn).update(
+            votes=F("votes") + sign, weight_e4=F("weight_e4") + sign * weight
+        )
+
+
+async def _record(
+    ctx: ServiceContext,
+    consultation: Consultation,
+    poll: Poll,
+    conn: Any,
+    *,
+    entry_id: int,
+    weight: int,
+    picked: list[int],
+    origin: str,
+    note: str | None,
+) -> Ballot:
+    key = voter_key(ctx.settings.secret_key, poll.id, entry_id)
+    existing = await Ballot.select_for_update().using_db(conn).get_or_none(poll_id=poll.id, voter_key=key)
+    now = ctx.now()
+    if existing is not None:
+        if existing.origin != "ONLINE":
+            raise AlreadyVoted("already_voted_offline")
+        if origin != "ONLINE" or not poll.allow_revote:
+            raise AlreadyVoted()
+        await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1)
+        existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
+        await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt"])
+        ballot, added = existing, 0
+    else:
+        ballot = await Ballot.create(
+            poll_id=poll.id,
+            voter_key=key,
+            entry_id=None if poll.secret else entry_id,
+            receipt=new_receipt(),
+            origin=origin,
+            choices=json.dumps(picked),
+            weight_e4=weight,
+            cast_at=now,
+            assisted_by_id=ctx.actor.account_id if origin != "ONLINE" else None,
+            note=note,
+            using_db=conn,
+        )
+        added = 1
+    await _apply(poll, conn, picked, weight, +1)
+    poll.tally_version += 1
+    poll.ballots_cast += added
+    poll.ballots_weight_e4 += added * weight
+    await Poll.filter(id=poll.id).using_db(conn).update(
+        tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
+    )
+    if poll.secret:
+        # A secret ballot leaves only an anonymous tally change: no voter, no choice.
+        payload = {"poll": to_global_id("Poll", poll.id), "version": poll.tally_version, "ballots": poll.ballots_cast}
+        summary = f"计票更新：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）"
+    else:
+        payload = {
+            "poll": to_global_id("Poll", poll.id),
+            "version": poll.tally_version,
+            "ballots": poll.ballots_cast,
+            "voter": to_global_id("VoterRollEntry", entry_id),
+            "choices": [to_global_id("PollOption", pk) for pk in picked],
+            "origin": origin,
+            "replaced": added == 0,
+        }
+        summary = f"记名投票：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）"
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="ballot.cast" if origin == "ONLINE" else "ballot.offline",
+        kind="TALLY_CHANGED",
+        subject=to_global_id("Poll", poll.id),
+        summary=summary,
+        payload=payload,
+        anonymous=poll.secret and origin == "ONLINE",
+    )
+    return ballot
+
+
+async def cast_vote(ctx: ServiceContext, *, poll_id: str, choices: list[str]) -> Cast:
+    """A resident votes for their own roll entry. Revoting replaces the ballot when allowed.
+
+    Errors: UNAUTHENTICATED; NOT_FOUND; POLL_NOT_OPEN; NOT_ELIGIBLE (not in the electorate);
+    ALREADY_VOTED (no revote, or a paper/assisted ballot stands); INVALID (choices.N).
+    """
+    if not ctx.actor.authenticated:
+        raise Unauthenticated()
+    async with transaction() as conn:
+        consultation, poll = await _locked_poll(ctx, poll_id, conn)
+        await settle(ctx, consultation, poll, conn)
+        if poll.status != "OPEN":
+            raise PollNotOpen()
+        elector = await _elector_of(ctx, poll, conn)
+        if elector is None:
+            raise NotEligible("pollId")
+        options = await PollOption.filter(poll_id=poll.id).using_db(conn).order_by("position")
+        picked = _check_choices(poll, options, choices)
+        ballot = await _record(
+            ctx, consultation, poll, conn, entry_id=elector.entry_id, weight=elector.weight_e4, picked=picked,
+            origin="ONLINE", note=None,
+        )
+        return Cast(ballot=ballot, poll=poll)
+
+
+async def record_offline_ballot(
+    ctx: ServiceContext, *, poll_id: str, voter_entry_id: str, choices: list[str], origin: str, note: str | None = None
+) -> Cast:
+    """An organizer enters a PAPER or ASSISTED (代投) ballot for a roll entry in the electorate.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, POLL_NOT_OPEN, NOT_ELIGIBLE,
+    ALREADY_VOTED, INVALID (origin, choices, note).
+    """
+    require(ctx.actor, "ballot.offline")
+    if origin not in ("PAPER", "ASSISTED"):
+        raise Invalid("bad_origin", "origin")
+    entry_pk = decode_id(voter_entry_id, "VoterRollEntry", "voterEntryId")
+    clean_note = clean_text(note, "note", max_len=1000, required=False)
+    async with transaction() as conn:
+        consultation, poll = await _locked_poll(ctx, poll_id, conn)
+        ensure_stage(consultation, "ballot.offline")
+        await settle(ctx, consultation, poll, conn)
+        if poll.status != "OPEN":
+            raise PollNotOpen()
+        elector = await PollElector.get_or_none(poll_id=poll.id, entry_id=entry_pk).using_db(conn)
+        if elector is None:
+            raise NotEligible("voterEntryId")
+        existing = await Ballot.filter(poll_id=poll.id, voter_key=voter_key(ctx.settings.secret_key, poll.id, entry_pk)).using_db(conn).exists()
+        if existing:
+            raise AlreadyVoted()
+        options = await PollOption.filter(poll_id=poll.id).using_db(conn).order_by("position")
+        picked = _check_choices(poll, options, choices)
+        ballot = await _record(
+            ctx, consultation, poll, conn, entry_id=entry_pk, weight=elector.weight_e4, picked=picked,
+            origin=origin, note=clean_note,
+        )
+        return Cast(ballot=ballot, poll=poll)
+
+
+async def _elector_of(ctx: ServiceContext, poll: Poll, conn: Any) -> PollElector | None:
+    """The viewer's place in the poll's electorate: the roll entry bound to their account."""
+    if ctx.actor.account_id is None:
+        return None
+    entry_ids = await VoterRollEntry.filter(
+        consultation_id=poll.consultation_id, account_id=ctx.actor.account_id
+    ).using_db(conn).values_list("id", flat=True)
+    if not entry_ids:
+        return None
+    return await PollElector.filter(poll_id=poll.id, entry_id__in=list(entry_ids)).using_db(conn).first()
+
+
+async def elector_for(actor_account_id: int | None, poll: Poll) -> PollElector | None:
+    """For readers: the same lookup outside a write."""
+    if actor_account_id is None:
+        return None
+    return await PollElector.filter(poll_id=poll.id, entry__account_id=actor_account_id).first()

@@ -1,0 +1,371 @@
+"""Polls, ballots and tallies."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import Enum
+from fractions import Fraction
+
+import strawberry
+
+from consult import models
+from consult.clock import utcnow
+from consult.domain.decision import Count, decide_choice, decide_yes_no
+from consult.domain.irv import instant_runoff
+from consult.domain.weights import format_weight
+from consult.services.voting import effective_status, poll_rule, voter_key
+from schema.context import Info
+from schema.pagination import PageInfo, encode_cursor, paginate
+from schema.types import Account, Node, Proposal, ratio_string
+
+
+@strawberry.enum(description="What kind of question a poll asks.")
+class PollKind(Enum):
+    YES_NO_ABSTAIN = strawberry.enum_value(
+        "YES_NO_ABSTAIN", description="赞成 / 反对 / 弃权 on one question; options are created by the server"
+    )
+    SINGLE_CHOICE = strawberry.enum_value("SINGLE_CHOICE", description="choose one option")
+    MULTIPLE_CHOICE = strawberry.enum_value("MULTIPLE_CHOICE", description="choose up to maxChoices options")
+    RANKED = strawberry.enum_value("RANKED", description="rank the options; decided by instant runoff")
+
+
+@strawberry.enum(description="Where a poll stands; times move it on by themselves.")
+class PollStatus(Enum):
+    SCHEDULED = strawberry.enum_value("SCHEDULED", description="not open yet")
+    OPEN = strawberry.enum_value("OPEN", description="taking ballots")
+    CLOSED = strawberry.enum_value("CLOSED", description="final")
+
+
+@strawberry.enum(
+    description=(
+        "How a poll decides. Presets fill the numbers: SIMPLE_MAJORITY: more than half of the ballots cast, no "
+        "quorum. TWO_THIRDS: at least two thirds of the ballots cast. CIVIL_CODE_278_ORDINARY / CIVIL_CODE_278_MAJOR: "
+        "PRC Civil Code art. 278: turnout of at least 2/3 of the eligible by headcount AND by area, and approval by "
+        "more than half (ORDINARY) or at least 3/4 (MAJOR) of those taking part, again by headcount AND by area."
+    )
+)
+class DecisionPreset(Enum):
+    SIMPLE_MAJORITY = "SIMPLE_MAJORITY"
+    TWO_THIRDS = "TWO_THIRDS"
+    CIVIL_CODE_278_ORDINARY = "CIVIL_CODE_278_ORDINARY"
+    CIVIL_CODE_278_MAJOR = "CIVIL_CODE_278_MAJOR"
+    CUSTOM = "CUSTOM"
+
+
+@strawberry.enum(description="What a poll decided.")
+class PollOutcome(Enum):
+    PENDING = strawberry.enum_value("PENDING", description="not closed yet")
+    PASSED = strawberry.enum_value("PASSED", description="approved under the rule")
+    FAILED = strawberry.enum_value("FAILED", description="not approved")
+    DECIDED = strawberry.enum_value(
+        "DECIDED", description="a winner among several options (SINGLE_CHOICE, MULTIPLE_CHOICE, RANKED)"
+    )
+    UNDECIDED = strawberry.enum_value("UNDECIDED", description="no quorum, or a tie that the rule cannot break")
+
+
+@strawberry.enum(description="How a ballot reached the count.")
+class BallotOrigin(Enum):
+    ONLINE = strawberry.enum_value("ONLINE", description="cast by the voter on their own device")
+    PAPER = strawberry.enum_value("PAPER", description="a paper ballot entered by an organizer")
+    ASSISTED = strawberry.enum_value(
+        "ASSISTED",
+        description="cast for the voter, with their consent, by a grid worker or organizer (代投); the assistant is recorded",
+    )
+
+
+@strawberry.type(description="The rule a poll decides by.")
+class DecisionRule:
+    preset: DecisionPreset = strawberry.field(description="The preset, or CUSTOM.")
+    quorum_percent: int = strawberry.field(
+        description="minimum turnout, percent of the electorate by headcount (and by area when byArea); 2/3 shows as 67"
+    )
+    threshold: str = strawberry.field(
+        description='approval needed, as a fraction string such as "1/2" (strictly more than) or "2/3" (at least)'
+    )
+    by_area: bool = strawberry.field(description="count both headcount and area (weights); both must pass")
+
+
+@strawberry.type(description="One option of a poll.")
+class PollOption(Node):
+    m: strawberry.Private[models.PollOption]
+
+    @classmethod
+    def of(cls, m: models.PollOption) -> PollOption:
+        return cls(pk=m.id, m=m)
+
+    @strawberry.field(description="What the option says, e.g. 赞成.")
+    def label(self) -> str:
+        return self.m.label
+
+    @strawberry.field(description="the proposal this option stands for, if any")
+    async def proposal(self, info: Info) -> Proposal | None:
+        if self.m.proposal_id is None:
+            return None
+        p = await info.context.loaders.proposal_by_id.load(self.m.proposal_id)
+        return Proposal.of(p) if p else None
+
+
+@strawberry.type(description="One option's count.")
+class OptionTally:
+    option: PollOption = strawberry.field(description="The option.")
+    votes: int = strawberry.field(description="Ballots for it (first preferences for RANKED).")
+    weight: str = strawberry.field(description="sum of the voters' weights (area in m²) as a decimal string")
+
+
+@strawberry.type(description="The count of a poll, kept up to date with every ballot.")
+class Tally:
+    version: int = strawberry.field(
+        description="increases by one with every accepted ballot change; lets clients drop stale pushes"
+    )
+    ballots_cast: int = strawberry.field(description="Ballots counted.")
+    electorate_size: int = strawberry.field(description="Roll entries that may vote.")
+    turnout: str = strawberry.field(description="ballotsCast / electorateSize, decimal string with 4 fraction digits")
+    options: list[OptionTally] = strawberry.field(description="Per option, in option order.")
+    quorum_met: bool = strawberry.field(description="Whether turnout reaches the rule's quorum.")
+    outcome: PollOutcome = strawberry.field(description="PENDING until the poll closes.")
+    winner: PollOption | None = strawberry.field(description="The winning option of a decided multi-option poll.")
+    rounds: list[list[OptionTally]] | None = strawberry.field(
+        description="instant-runoff rounds for RANKED polls, first round first"
+    )
+
+
+@strawberry.type(description="A ballot. In a secret poll only its voter ever sees it.")
+class Ballot(Node):
+    m: strawberry.Private[models.Ballot]
+    named: strawberry.Private[bool]
+
+    @classmethod
+    def of(cls, m: models.Ballot, named: bool) -> Ballot:
+        return cls(pk=m.id, m=m, named=named)
+
+    @strawberry.field(description="How it reached the count.")
+    def origin(self) -> BallotOrigin:
+        return BallotOrigin(self.m.origin)
+
+    @strawberry.field(description="a voter-held code that proves this ballot was counted, without revealing the voter to others")
+    def receipt(self) -> str:
+        return self.m.receipt
+
+    @strawberry.field(description="When it was cast (or last replaced).")
+    def cast_at(self) -> datetime:
+        return self.m.cast_at
+
+    @strawberry.field(description="The options chosen, most preferred first.")
+    async def choices(self, info: Info) -> list[PollOption]:
+        options = {o.id: o for o in await info.context.loaders.options_by_poll.load(self.m.poll_id)}
+        return [PollOption.of(options[pk]) for pk in json.loads(self.m.choices) if pk in options]
+
+    @strawberry.field(description="named polls only")
+    async def voter(self, info: Info) -> Account | None:
+        if not self.named or self.m.entry_id is None:
+            return None
+        entry = await info.context.loaders.roll_entry_by_id.load(self.m.entry_id)
+        if entry is None or entry.account_id is None:
+            return None
+        account = await info.context.loaders.account_by_id.load(entry.account_id)
+        return Account.of(account) if account else None
+
+
+@strawberry.type(description="An edge of a list of ballots.")
+class BallotEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: Ballot = strawberry.field(description="The ballot.")
+
+
+@strawberry.type(description="A page of ballots of a named poll.")
+class BallotConnection:
+    edges: list[BallotEdge] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+    total_count: int = strawberry.field(description="How many ballots, over all pages.")
+
+
+# RANKED rounds are computed from the ballots when read, and cached by tally version.
+_ROUNDS_CACHE: dict[tuple[int, int], list] = {}
+
+
+async def _ranked_rounds(poll: models.Poll, n_options: int):
+    key = (poll.id, poll.tally_version)
+    if key not in _ROUNDS_CACHE:
+        rows = await models.Ballot.filter(poll_id=poll.id).values_list("choices", "weight_e4")
+        options = await models.PollOption.filter(poll_id=poll.id).order_by("position").values_list("id", flat=True)
+        index = {pk: i for i, pk in enumerate(options)}
+        ballots = [([index[pk] for pk in json.loads(c) if pk in index], w) for c, w in rows]
+        if len(_ROUNDS_CACHE) > 256:
+            _ROUNDS_CACHE.clear()
+        _ROUNDS_CACHE[key] = [instant_runoff(n_options, ballots)]
+    return _ROUNDS_CACHE[key][0]
+
+
+async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Count) -> Tally:
+    options = await info.context.loaders.options_by_poll.load(poll.id)
+    rule = poll_rule(poll)
+    counts = [Count(o.votes, o.weight_e4) for o in options]
+    ballots = Count(poll.ballots_cast, poll.ballots_weight_e4)
+    option_tallies = [OptionTally(option=PollOption.of(o), votes=o.votes, weight=format_weight(o.weight_e4)) for o in options]
+    rounds = None
+    winner_index = None
+    quorum_met = _quorum_met(rule.quorum, rule.by_area, ballots, electorate)
+    outcome = "PENDING"
+    if poll.kind == "RANKED":
+        result = await _ranked_rounds(poll, len(options))
+        rounds = [
+            [OptionTally(option=PollOption.of(options[i]), votes=h, weight=format_weight(w)) for i, (h, w) in enumerate(r.counts)]
+            for r in result.rounds
+        ]
+        if status == "CLOSED":
+            if not quorum_met or result.winner is None:
+                outcome = "UNDECIDED"
+            else:
+                outcome, winner_index = "DECIDED", result.winner
+    elif status == "CLOSED":
+        if poll.kind == "YES_NO_ABSTAIN":
+            verdict = decide_yes_no(rule, yes=counts[0], no=counts[1], abstain=counts[2], electorate=electorate)
+        else:
+            verdict = decide_choice(rule, options=counts, ballots=ballots, electorate=electorate)
+        outcome, winner_index, quorum_met = verdict.outcome, verdict.winner, verdict.quorum_met
+    return Tally(
+        version=poll.tally_version,
+        ballots_cast=poll.ballots_cast,
+        electorate_size=electorate.heads,
+        turnout=ratio_string(poll.ballots_cast, electorate.heads),
+        options=option_tallies,
+        quorum_met=quorum_met,
+        outcome=PollOutcome(outcome),
+        winner=PollOption.of(options[winner_index]) if winner_index is not None else None,
+        rounds=rounds,
+    )
+
+
+def _quorum_met(quorum: Fraction, by_area: bool, taking_part: Count, electorate: Count) -> bool:
+    if quorum == 0:
+        return True
+    if electorate.heads == 0:
+        return False
+    heads = Fraction(taking_part.heads) >= quorum * electorate.heads
+    area = not by_area or Fraction(taking_part.weight) >= quorum * electorate.weight
+    return heads and area
+
+
+@strawberry.type(description="A question put to the voter roll.")
+class Poll(Node):
+    m: strawberry.Private[models.Poll]
+
+    @classmethod
+    def of(cls, m: models.Poll) -> Poll:
+        return cls(pk=m.id, m=m)
+
+    async def _stage(self, info: Info) -> str:
+        consultation = await info.context.loaders.consultation_by_id.load(self.m.consultation_id)
+        return consultation.stage if consultation else "ARCHIVED"
+
+    async def _status(self, info: Info) -> str:
+        return effective_status(self.m, await self._stage(info), utcnow())
+
+    async def _electorate(self, info: Info, status: str) -> Count:
+        if self.m.status != "SCHEDULED" or status == "CLOSED":
+            return Count(self.m.electorate_size, self.m.electorate_weight_e4)
+        # Not opened yet: the roll as it stands now is what the electorate would be.
+        entries = await info.context.loaders.roll_by_consultation.load(self.m.consultation_id)
+        return Count(len(entries), sum(e.weight_e4 for e in entries))
+
+    async def _own_ballot(self, info: Info) -> models.Ballot | None:
+        ctx = info.context
+        if ctx.actor.account_id is None:
+            return None
+        elector = await ctx.loaders.elector_by_poll_for_viewer.load(self.m.id)
+        if elector is None:
+            return None
+        key = voter_key(ctx.settings.secret_key, self.m.id, elector.entry_id)
+        return await models.Ballot.get_or_none(poll_id=self.m.id, voter_key=key)
+
+    @strawberry.field(description="The question, in plain words.")
+    def question(self) -> str:
+        return self.m.question
+
+    @strawberry.field(description="What kind of question it is.")
+    def kind(self) -> PollKind:
+        return PollKind(self.m.kind)
+
+    @strawberry.field(description="Where it stands now, by the clock.")
+    async def status(self, info: Info) -> PollStatus:
+        return PollStatus(await self._status(info))
+
+    @strawberry.field(description="The options, in order.")
+    async def options(self, info: Info) -> list[PollOption]:
+        return [PollOption.of(o) for o in await info.context.loaders.options_by_poll.load(self.m.id)]
+
+    @strawberry.field(description="For MULTIPLE_CHOICE: how many options a voter may choose.")
+    def max_choices(self) -> int | None:
+        return self.m.max_choices
+
+    @strawberry.field(description="When it opens by itself, if set.")
+    def opens_at(self) -> datetime | None:
+        return self.m.opens_at
+
+    @strawberry.field(description="When it closes by itself, if set.")
+    def closes_at(self) -> datetime | None:
+        return self.m.closes_at
+
+    @strawberry.field(description="secret: no one, organizers included, can learn who chose what")
+    def secret(self) -> bool:
+        return self.m.secret
+
+    @strawberry.field(description="voters may change their ballot until the poll closes")
+    def allow_revote(self) -> bool:
+        return self.m.allow_revote
+
+    @strawberry.field(description="show running results while open; otherwise the tally is hidden until CLOSED")
+    def live_results(self) -> bool:
+        return self.m.live_results
+
+    @strawberry.field(description="The rule it decides by.")
+    def rule(self) -> DecisionRule:
+        rule = poll_rule(self.m)
+        return DecisionRule(
+            preset=DecisionPreset(rule.preset),
+            quorum_percent=rule.quorum_percent,
+            threshold=rule.threshold_text,
+            by_area=rule.by_area,
+        )
+
+    @strawberry.field(description="Roll entries that may vote: fixed when the poll opens.")
+    async def electorate_size(self, info: Info) -> int:
+        return (await self._electorate(info, await self._status(info))).heads
+
+    @strawberry.field(description="null while results are hidden from the viewer")
+    async def tally(self, info: Info) -> Tally | None:
+        return await self.visible_tally(info)
+
+    async def visible_tally(self, info: Info) -> Tally | None:
+        status = await self._status(info)
+        if not self.m.live_results and status != "CLOSED" and not info.context.may("tally.read_hidden"):
+            return None
+        return await build_tally(info, self.m, status, await self._electorate(info, status))
+
+    @strawberry.field(description="the viewer's own ballot, if they voted")
+    async def my_ballot(self, info: Info) -> Ballot | None:
+        ballot = await self._own_ballot(info)
+        return Ballot.of(ballot, named=not self.m.secret) if ballot else None
+
+    @strawberry.field(description="whether the viewer may vote now")
+    async def viewer_can_vote(self, info: Info) -> bool:
+        if await self._status(info) != "OPEN":
+            return False
+        elector = await info.context.loaders.elector_by_poll_for_viewer.load(self.m.id)
+        if elector is None:
+            return False
+        ballot = await self._own_ballot(info)
+        return ballot is None or (self.m.allow_revote and ballot.origin == "ONLINE")
+
+    @strawberry.field(description="named (non-secret) polls only, for organizers and CPPCC members")
+    async def ballots(self, info: Info, first: int | None = None, after: str | None = None) -> BallotConnection | None:
+        if self.m.secret or not info.context.may("ballots.read_named"):
+            return None
+        page = await paginate(models.Ballot.filter(poll_id=self.m.id), first, after)
+        return BallotConnection(
+            edges=[BallotEdge(cursor=encode_cursor(b.pk), node=Ballot.of(b, named=True)) for b in page.rows],
+            page_info=page.page_info(),
+            total_count=page.total,
+        )
+
