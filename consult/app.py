@@ -5,8 +5,11 @@ This module is the one place where consult/ meets starlette and strawberry.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +56,16 @@ def bearer_token(request: Any) -> str | None:
 class ConsultGraphQL(GraphQL):
     """Strawberry's ASGI view with the project's context."""
 
-    def __init__(self, schema: Any, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, schema: Any, settings: Settings, clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.settings = settings
+        self.clock = clock
 
     async def get_context(self, request: Any, response: Any = None) -> Any:
         from schema.context import Context
 
         token = bearer_token(request)
-        actor = await actor_for_token(token, utcnow()) if token else None
+        actor = await actor_for_token(token, self.clock()) if token else None
         from consult.policies import ANONYMOUS
 
         return Context(
@@ -71,6 +75,7 @@ class ConsultGraphQL(GraphQL):
             actor=actor or ANONYMOUS,
             lang=pick_language(request.headers.get("accept-language")),
             client_key=client_key(request, self.settings),
+            clock=self.clock,
         )
 
 
@@ -113,6 +118,19 @@ class _TooLarge(Exception):
     pass
 
 
+async def _poll_clock(settings: Settings, clock: Callable[[], datetime], every: float = 5.0) -> None:
+    """Open and close polls on time even when no request comes in."""
+    from consult.services.base import ServiceContext
+    from consult.services.voting import settle_due
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await settle_due(ServiceContext(settings=settings, clock=clock))
+        except Exception:  # noqa: BLE001 - a failed sweep is retried on the next tick
+            log.exception("poll clock sweep failed")
+
+
 async def healthz(request: Request) -> JSONResponse:
     """200 only when the database answers a query."""
     try:
@@ -123,14 +141,18 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "up"})
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
-    """Build the app. Tests that own the database connection pass manage_database=False."""
+def create_app(
+    settings: Settings | None = None, *, manage_database: bool = True, clock: Callable[[], datetime] = utcnow
+) -> Starlette:
+    """Build the app. Tests that own the database connection pass manage_database=False, and
+    tests that need exact deadlines pass their own clock."""
     from schema import build_schema
 
     settings = settings or get_settings()
     graphql = ConsultGraphQL(
         build_schema(mask_errors=not settings.debug),
         settings,
+        clock,
         graphql_ide="graphiql",
         keep_alive=True,
         allowed_origins=settings.allowed_origins,
@@ -145,7 +167,11 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app: Starlette):
         if manage_database:
             async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-                yield
+                ticker = asyncio.create_task(_poll_clock(settings, clock))
+                try:
+                    yield
+                finally:
+                    ticker.cancel()
         else:
             yield
 

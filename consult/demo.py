@@ -12,9 +12,9 @@ from pathlib import Path
 
 from consult.clock import SHANGHAI
 from consult.ids import to_global_id
-from consult.models import Consultation, CostShare
+from consult.models import Consultation, CostShare, PollOption, VoterRollEntry
 from consult.policies import Actor
-from consult.services import accounts, consultations, costs, demands, proposals, roll
+from consult.services import accounts, consultations, costs, demands, proposals, roll, voting
 from consult.services.base import ServiceContext
 from consult.settings import get_settings
 
@@ -191,13 +191,38 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         method="EQUAL",
         shares=[{"party_id": to_global_id("Party", parties[k].id)} for k in payers],
     )
-    await proposals.adopt_proposal(org, proposal_id=plan_id)
     shares = {s.party_id: s for s in await CostShare.filter(plan_id=cost_plan.id)}
     for key in payers:
         rep = people[f"rep-{key}"]
         await costs.confirm_share(as_(rep), share_id=to_global_id("CostShare", shares[parties[key].id].id))
+
+    # 居民表决: a secret yes/no vote on the plan; most households vote on paper at the community office.
+    poll = await voting.create_poll(
+        org,
+        consultation_id=cid,
+        question="是否同意《菜园巷管网维修与路面硬化方案》（总投资 24 万元，三方各出资 8 万元）？",
+        kind="YES_NO_ABSTAIN",
+        proposal_ids=[plan_id],
+        preset="SIMPLE_MAJORITY",
+    )
+    poll_id = to_global_id("Poll", poll.id)
+    clock.jump(days=2)
+    await consultations.advance_stage(cppcc, consultation_id=cid, to="VOTING", note="方案提交居民表决")
+    await voting.open_poll(org, poll_id=poll_id)
+    yes, no, abstain = (to_global_id("PollOption", o.id) for o in await PollOption.filter(poll_id=poll.id).order_by("position"))
+    for voice in voices:
+        await voting.cast_vote(voice, poll_id=poll_id, choices=[yes])
+    entries = await VoterRollEntry.filter(consultation_id=c.id, active=True).order_by("position")
+    paper = [yes] * 88 + [no] * 7 + [abstain] * 4
+    for entry, choice in zip(entries[3:], paper):
+        await voting.record_offline_ballot(
+            org, poll_id=poll_id, voter_entry_id=to_global_id("VoterRollEntry", entry.id), choices=[choice], origin="PAPER"
+        )
+    clock.jump(days=3)
+    await voting.close_poll(org, poll_id=poll_id)
+    await proposals.adopt_proposal(org, proposal_id=plan_id)
     clock.jump(days=1)
-    await consultations.advance_stage(cppcc, consultation_id=cid, to="AGREED", note="三方签订出资协议，各出资 8 万元")
+    await consultations.advance_stage(cppcc, consultation_id=cid, to="AGREED", note="表决通过，三方签订出资协议，各出资 8 万元")
     # Money comes in; the local units have paid only half so far (资金筹集不到位).
     for key, amount, day in (("market", "80000", 3), ("street", "80000", 5), ("units", "40000", 8)):
         clock.jump(days=day)
@@ -218,7 +243,7 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
             writer.writerow([slip.label, slip.code])
 
     lines = [
-        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：签订协议；三方各出资 8 万元，已到账 20 万元。",
+        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：签订协议；居民表决 91 票赞成通过，三方各出资 8 万元，已到账 20 万元。",
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]
     lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in DEMO_ACCOUNTS]

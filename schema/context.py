@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from strawberry.types import Info as _Info
 
+from consult.clock import utcnow
 from consult.models import Consultation
 from consult.policies import ANONYMOUS, Actor, allowed
 from consult.services.base import ServiceContext, can_see
@@ -22,6 +25,7 @@ class Context:
     actor: Actor = ANONYMOUS
     lang: str = "zh-CN"
     client_key: str = "local"
+    clock: Callable[[], datetime] = utcnow
     loaders: Loaders = field(init=False)
     # Hash-chain verdicts, computed at most once per consultation per request.
     chain_checks: dict[int, bool] = field(default_factory=dict)
@@ -30,7 +34,10 @@ class Context:
         self.loaders = Loaders(self.actor.account_id)
 
     def service(self) -> ServiceContext:
-        return ServiceContext(actor=self.actor, settings=self.settings, client_key=self.client_key)
+        return ServiceContext(actor=self.actor, settings=self.settings, client_key=self.client_key, clock=self.clock)
+
+    def now(self) -> datetime:
+        return self.clock()
 
     def may(self, action: str, relations: set[str] | frozenset[str] = frozenset()) -> bool:
         return allowed(self.actor, action, relations)

@@ -10,7 +10,6 @@ from fractions import Fraction
 import strawberry
 
 from consult import models
-from consult.clock import utcnow
 from consult.domain.decision import Count, decide_choice, decide_yes_no
 from consult.domain.irv import instant_runoff
 from consult.domain.weights import format_weight
@@ -260,7 +259,7 @@ class Poll(Node):
         return consultation.stage if consultation else "ARCHIVED"
 
     async def _status(self, info: Info) -> str:
-        return effective_status(self.m, await self._stage(info), utcnow())
+        return effective_status(self.m, await self._stage(info), info.context.now())
 
     async def _electorate(self, info: Info, status: str) -> Count:
         if self.m.status != "SCHEDULED" or status == "CLOSED":

@@ -11,7 +11,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 
 from consult.clock import parse_datetime
 from consult.domain.decision import Rule, rule_for
@@ -519,3 +519,21 @@ async def elector_for(actor_account_id: int | None, poll: Poll) -> PollElector |
     if actor_account_id is None:
         return None
     return await PollElector.filter(poll_id=poll.id, entry__account_id=actor_account_id).first()
+
+
+async def settle_due(ctx: ServiceContext) -> int:
+    """Open and close the polls whose time has come, so that the record shows the moment the
+    clock decided rather than the next request. Returns how many polls moved."""
+    now = ctx.now()
+    due = await Poll.filter(status__in=("SCHEDULED", "OPEN")).filter(
+        Q(closes_at__lte=now) | Q(status="SCHEDULED", opens_at__lte=now)
+    ).values_list("id", "consultation_id")
+    moved = 0
+    for poll_id, consultation_id in due:
+        async with transaction() as conn:
+            consultation = await lock_consultation(consultation_id, conn)
+            poll = await Poll.get(id=poll_id).using_db(conn)
+            before = poll.status
+            await settle(ctx, consultation, poll, conn)
+            moved += poll.status != before
+    return moved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,9 +52,37 @@ async def clean(orm) -> AsyncIterator[None]:
     yield
 
 
+class TestClock:
+    """The app's clock in tests: real time unless a test sets it, then exactly what it says."""
+
+    def __init__(self) -> None:
+        self.fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.fixed or datetime.now(timezone.utc)
+
+    def set(self, when: datetime) -> None:
+        self.fixed = when
+
+    def advance(self, **delta: float) -> None:
+        self.fixed = (self.fixed or datetime.now(timezone.utc)) + timedelta(**delta)
+
+
 @pytest.fixture(scope="session")
-def app(settings):
-    return create_app(settings, manage_database=False)
+def session_clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture
+def clock(session_clock) -> TestClock:
+    session_clock.fixed = None
+    yield session_clock
+    session_clock.fixed = None
+
+
+@pytest.fixture(scope="session")
+def app(settings, session_clock):
+    return create_app(settings, manage_database=False, clock=session_clock)
 
 
 # Mutations whose input type is not simply <Name>Input.

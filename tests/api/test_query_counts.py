@@ -103,3 +103,33 @@ async def test_consultation_list_takes_the_same_number_of_statements_for_2_and_6
     many = await _statements(world.anon, LIST_PAGE)
     assert few == many
     assert many <= 10
+
+
+CAST = """mutation($input: CastVoteInput!) { castVote(input: $input) {
+  ballot { id receipt } tally { version ballotsCast options { votes weight } } errors { code } } }"""
+
+
+async def _cast_statements(resident, poll_id: str, option_id: str) -> int:
+    with counting() as statements:
+        data = await resident.query(CAST, {"input": {"pollId": poll_id, "choices": [option_id]}})
+    assert data["castVote"]["errors"] == []
+    return len(statements)
+
+
+async def test_casting_a_vote_takes_the_same_number_of_statements_with_1_or_20_ballots_in(world):
+    from tests.api.conftest import create_poll, residents
+
+    cid = await create_consultation(world, stage="DELIBERATING")
+    voters = await residents(world, cid, [f"{i} 号" for i in range(22)])
+    poll_id = await create_poll(world, cid)
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { id }")
+    await world.organizer.ok("openPoll", {"pollId": poll_id}, "poll { id }")
+    options = await world.anon.query("query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": poll_id})
+    yes = options["node"]["options"][0]["id"]
+    await _cast_statements(voters[0], poll_id, yes)
+    early = await _cast_statements(voters[1], poll_id, yes)
+    for voter in voters[2:21]:
+        await _cast_statements(voter, poll_id, yes)
+    late = await _cast_statements(voters[21], poll_id, yes)
+    assert early == late
+    assert late <= 30

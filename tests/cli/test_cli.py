@@ -96,6 +96,7 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
                  demands { totalCount } proposals { title budget status
                    costPlan { total method fullyConfirmed shares { party { name } amount paid confirmedAt } } }
                  funding { total pledged paid outstanding ratio }
+                 polls { status secret ballots { totalCount } tally { outcome ballotsCast electorateSize options { option { label } votes } } }
                  auditTrail { totalCount chainValid } } } } }""",
         )["data"]["consultations"]
         assert data["totalCount"] == 1
@@ -112,6 +113,11 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
             ("解放街道办事处", "80000.00", "80000.00"),
             ("菜园巷辖区单位", "80000.00", "40000.00"),
         ]
+        [poll] = c["polls"]
+        assert (poll["status"], poll["secret"], poll["ballots"]) == ("CLOSED", True, None)
+        tally = poll["tally"]
+        assert (tally["outcome"], tally["ballotsCast"], tally["electorateSize"]) == ("PASSED", 102, 137)
+        assert [(o["option"]["label"], o["votes"]) for o in tally["options"]] == [("赞成", 91), ("反对", 7), ("弃权", 4)]
         assert c["funding"] == {
             "total": "240000.00", "pledged": "240000.00", "paid": "200000.00", "outstanding": "40000.00", "ratio": "0.8333"
         }
