@@ -61,4 +61,10 @@ screenshots: $(INSTALLED)
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
 	  --disable-component-update --disable-sync --user-data-dir=$(SHOTS)/chrome --hide-scrollbars \
 	  --window-size=412,760 --virtual-time-budget=3000 --screenshot=docs/start-page.png http://127.0.0.1:8765/ 2> /dev/null; \
+	url=$$(curl -s http://127.0.0.1:8765/graphql -H 'content-type: application/json' \
+	  -d '{"query":"{ consultations(stage: ARCHIVED) { edges { node { dossier { htmlUrl } } } } }"}' \
+	  | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["data"]["consultations"]["edges"][0]["node"]["dossier"]["htmlUrl"])'); \
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+	  --disable-component-update --disable-sync --user-data-dir=$(SHOTS)/chrome --hide-scrollbars \
+	  --window-size=900,1400 --screenshot=docs/dossier.png http://127.0.0.1:8765$$url 2> /dev/null; \
 	kill $$(cat $(SHOTS)/pid)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -131,6 +131,22 @@ async def _poll_clock(settings: Settings, clock: Callable[[], datetime], every: 
             log.exception("poll clock sweep failed")
 
 
+async def dossier_page(request: Request) -> Response:
+    """The printable dossier of an archived consultation, from its sealed document."""
+    import json
+
+    from consult.dossier_html import render
+    from consult.ids import expect_id
+    from consult.models import Consultation, Dossier
+
+    pk = expect_id(request.path_params["consultation_id"], "Consultation")
+    dossier = await Dossier.get_or_none(consultation_id=pk) if pk is not None else None
+    consultation = await Consultation.get_or_none(id=pk) if dossier else None
+    if dossier is None or consultation is None or not consultation.published:
+        return HTMLResponse("<!doctype html><html lang=zh-CN><meta charset=utf-8><p>没有找到这份档案。</p></html>", status_code=404)
+    return HTMLResponse(render(json.loads(dossier.document), dossier.sha256))
+
+
 async def healthz(request: Request) -> JSONResponse:
     """200 only when the database answers a query."""
     try:
@@ -160,6 +176,7 @@ def create_app(
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        Route("/dossiers/{consultation_id}.html", dossier_page),
         Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
     ]
 

@@ -12,13 +12,15 @@ from pathlib import Path
 
 from consult.clock import SHANGHAI
 from consult.ids import to_global_id
-from consult.models import Consultation, CostShare, PollOption, VoterRollEntry
+from consult.models import Consultation, CostShare, Finding, PollOption, VoterRollEntry
 from consult.policies import Actor
-from consult.services import accounts, consultations, costs, demands, proposals, roll, voting
+from consult.services import accounts, consultations, costs, demands, evaluation, proposals, roll, supervision, voting
+from consult.services import archive as archive_service
 from consult.services.base import ServiceContext
 from consult.settings import get_settings
 
 DEMO_TITLE = "菜园巷道路改造"
+ARCHIVED_TITLE = "菜园巷道路改造（已归档副本）"
 # Demo-only passwords, printed by `consult demo` and listed in the README. Never use them for real.
 DEMO_ACCOUNTS = [
     # username, password, display name, roles, party key
@@ -62,48 +64,12 @@ def households() -> list[tuple[str, str]]:
     return rows
 
 
-async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> str:
-    if await Consultation.filter(title=DEMO_TITLE).exists():
-        return "演示数据已存在，未重复加载 The 菜园巷 demo is already loaded."
-    if if_empty and await Consultation.all().exists():
-        return "数据库中已有协商，未加载演示数据 The database already holds consultations; demo not loaded."
-
-    settings = get_settings()
-    clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc))
-
-    def as_(account, roll_entry_id: int | None = None) -> ServiceContext:
-        return ServiceContext(
-            actor=Actor(
-                account_id=account.id,
-                roles=account.role_set,
-                party_id=account.party_id,
-                roll_entry_id=roll_entry_id,
-                display_name=account.display_name,
-            ),
-            settings=settings,
-            clock=clock,
-        )
-
-    system = ServiceContext(settings=settings, clock=clock)
-    admin = await accounts.create_admin(system, username="admin", password=DEMO_ACCOUNTS[0][1], display_name="系统管理员")
-    parties = {}
-    for key, name, kind, contact in DEMO_PARTIES:
-        parties[key] = await accounts.create_party(as_(admin), name=name, kind=kind, contact=contact)
-    people = {"admin": admin}
-    for username, password, display, roles, party_key in DEMO_ACCOUNTS[1:]:
-        people[username] = await accounts.create_account(
-            as_(admin),
-            username=username,
-            password=password,
-            display_name=display,
-            roles=roles,
-            party_id=to_global_id("Party", parties[party_key].id) if party_key else None,
-        )
-    org, cppcc = as_(people["organizer"]), as_(people["cppcc"])
+async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, archive: bool):
+    """The whole 菜园巷 case, told through the services, from the first demand to the residents' rating."""
 
     c = await consultations.create_consultation(
         org,
-        title=DEMO_TITLE,
+        title=title,
         summary=(
             "菜园巷是市场旁一条宽约 3 米、长近 1 公里的背街小巷，137 户居民和部分商户每天通行。"
             "路面破损，雨雪天积水，多年未修，根源在于维修资金无人承担。"
@@ -234,6 +200,137 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
             note="银行转账到账",
         )
 
+
+    # 定时限单: the works, milestone by milestone, supervised by the CPPCC member.
+    async def milestone(title_, kind, party_key, start_days, end_days):
+        base = clock.at
+        m = await supervision.add_milestone(
+            org,
+            consultation_id=cid,
+            title=title_,
+            kind=kind,
+            responsible_party_id=to_global_id("Party", parties[party_key].id),
+            planned_start=base + timedelta(days=start_days),
+            planned_end=base + timedelta(days=end_days),
+        )
+        return to_global_id("Milestone", m.id)
+
+    m_funds = await milestone("资金筹集：三方各出资 8 万元到位", "FUNDING", "street", 0, 20)
+    m_tender = await milestone("工程招标", "TENDER", "street", 5, 15)
+    m_pipes = await milestone("维修管网", "CONSTRUCTION", "units", 16, 32)
+    m_road = await milestone("路面硬化", "CONSTRUCTION", "street", 28, 45)
+    m_accept = await milestone("竣工验收", "ACCEPTANCE", "street", 45, 50)
+    await consultations.advance_stage(cppcc, consultation_id=cid, to="IMPLEMENTING", note="开工，政协委员全程监督")
+    rep = {k: as_(people[f"rep-{k}"]) for k in ("market", "street", "units")}
+    clock.jump(days=10)
+    await supervision.update_milestone(rep["street"], milestone_id=m_tender, progress=100, note="完成招标，确定施工单位")
+    await supervision.update_milestone(org, milestone_id=m_funds, progress=83, note="已到位 20 万元，辖区单位尚缺 4 万元")
+    clock.jump(days=8)
+    await supervision.update_milestone(rep["units"], milestone_id=m_pipes, progress=40, note="管网开挖")
+    inspection = await supervision.record_inspection(
+        cppcc,
+        consultation_id=cid,
+        milestone_id=m_pipes,
+        visited_at=clock.at,
+        notes="现场查看管网维修进度和资金到位情况，走访沿街居民。",
+        findings=[
+            {
+                "category": "NOISE",
+                "description": "夜间施工噪声扰民，沿街老人反映休息受影响",
+                "responsible_party_id": to_global_id("Party", parties["street"].id),
+                "assignee_id": to_global_id("Account", people["rep-street"].id),
+                "due_at": clock.at + timedelta(days=3),
+                "expected_outcome": "晚 8 点后停止高噪声作业，居民不再反映",
+            },
+            {
+                "category": "FUNDING_SHORTFALL",
+                "description": "辖区单位 4 万元出资尚未到位",
+                "responsible_party_id": to_global_id("Party", parties["units"].id),
+                "assignee_id": to_global_id("Account", people["rep-units"].id),
+                "due_at": clock.at + timedelta(days=10),
+                "expected_outcome": "余款 4 万元全部到位",
+            },
+        ],
+    )
+    noise, shortfall = (to_global_id("Finding", f.id) for f in await Finding.filter(inspection_id=inspection.id).order_by("id"))
+    clock.jump(days=2)
+    await supervision.update_finding(rep["street"], finding_id=noise, status="RESOLVED", resolution="调整施工时间，晚 8 点后停止机械作业")
+    await supervision.update_finding(cppcc, finding_id=noise, status="VERIFIED")
+    clock.jump(days=5)
+    await costs.record_contribution(
+        org, share_id=to_global_id("CostShare", shares[parties["units"].id].id), amount="40000", received_at=clock.at,
+        note="余款到账",
+    )
+    await supervision.update_milestone(org, milestone_id=m_funds, progress=100, note="24 万元全部到位")
+    await supervision.update_finding(rep["units"], finding_id=shortfall, status="RESOLVED", resolution="余款 4 万元已到账")
+    await supervision.update_finding(cppcc, finding_id=shortfall, status="VERIFIED")
+    clock.jump(days=9)
+    await supervision.update_milestone(rep["units"], milestone_id=m_pipes, progress=100, note="管网维修完成")
+    clock.jump(days=12)
+    await supervision.update_milestone(rep["street"], milestone_id=m_road, progress=100, note="路面硬化完成")
+    clock.jump(days=3)
+    await supervision.update_milestone(org, milestone_id=m_accept, progress=100, note="竣工验收合格")
+    await evaluation.record_follow_up(org, consultation_id=cid, at=clock.at, notes="回访沿街住户，路面平整，雨后不再积水。")
+
+    # 给反馈单: the residents have the last word (百姓说了算).
+    await consultations.advance_stage(cppcc, consultation_id=cid, to="EVALUATING", note="请居民评价")
+    scores = [5] * 21 + [4] * 9 + [3] * 2 + [2]
+    comments = {0: "路修好了，下雨天出门不用再蹚水了。", 1: "施工期间晚上有点吵，后来改了，满意。", 30: "希望以后多维护。"}
+    for i, (slip, score) in enumerate(zip(slips, scores)):
+        login = await accounts.redeem_invitation(ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code)
+        await evaluation.rate_outcome(as_(login.account, slip.entry_id), consultation_id=cid, score=score, comment=comments.get(i))
+    clock.jump(days=20)
+    await evaluation.record_follow_up(cppcc, consultation_id=cid, at=clock.at, notes="一个月后回访：路面完好，管网通畅。")
+    if archive:
+        clock.jump(days=1)
+        await archive_service.archive_consultation(org, consultation_id=cid, note="协商事项办结，存入档案")
+    return slips
+
+
+async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> str:
+    if await Consultation.filter(title=DEMO_TITLE).exists():
+        return "演示数据已存在，未重复加载 The 菜园巷 demo is already loaded."
+    if if_empty and await Consultation.all().exists():
+        return "数据库中已有协商，未加载演示数据 The database already holds consultations; demo not loaded."
+
+    settings = get_settings()
+    clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc))
+
+    def as_(account, roll_entry_id: int | None = None) -> ServiceContext:
+        return ServiceContext(
+            actor=Actor(
+                account_id=account.id,
+                roles=account.role_set,
+                party_id=account.party_id,
+                roll_entry_id=roll_entry_id,
+                display_name=account.display_name,
+            ),
+            settings=settings,
+            clock=clock,
+        )
+
+    system = ServiceContext(settings=settings, clock=clock)
+    admin = await accounts.create_admin(system, username="admin", password=DEMO_ACCOUNTS[0][1], display_name="系统管理员")
+    parties = {}
+    for key, name, kind, contact in DEMO_PARTIES:
+        parties[key] = await accounts.create_party(as_(admin), name=name, kind=kind, contact=contact)
+    people = {"admin": admin}
+    for username, password, display, roles, party_key in DEMO_ACCOUNTS[1:]:
+        people[username] = await accounts.create_account(
+            as_(admin),
+            username=username,
+            password=password,
+            display_name=display,
+            roles=roles,
+            party_id=to_global_id("Party", parties[party_key].id) if party_key else None,
+        )
+    org, cppcc = as_(people["organizer"]), as_(people["cppcc"])
+    slips = await _story(DEMO_TITLE, org=org, cppcc=cppcc, as_=as_, people=people, parties=parties, clock=clock,
+                         settings=settings, archive=False)
+    clock.at = datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)
+    await _story(ARCHIVED_TITLE, org=org, cppcc=cppcc, as_=as_, people=people, parties=parties, clock=clock,
+                 settings=settings, archive=True)
+
     out_dir.mkdir(parents=True, exist_ok=True)
     slips_file = out_dir / "demo-invitations.csv"
     with slips_file.open("w", newline="", encoding="utf-8") as f:
@@ -243,10 +340,10 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
             writer.writerow([slip.label, slip.code])
 
     lines = [
-        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：签订协议；居民表决 91 票赞成通过，三方各出资 8 万元，已到账 20 万元。",
+        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：效果评价；另有一份已归档副本「{ARCHIVED_TITLE}」。",
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]
     lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in DEMO_ACCOUNTS]
-    lines.append(f"居民邀请码 Residents' invitation codes: {slips_file} (first three already used by the demo), e.g.")
-    lines += [f"  {s.label}: {s.code}" for s in slips[3:6]]
+    lines.append(f"居民邀请码 Residents' invitation codes: {slips_file}, e.g. (redeeming one signs out the demo's earlier use)")
+    lines += [f"  {s.label}: {s.code}" for s in slips[33:36]]
     return "\n".join(lines)

@@ -326,6 +326,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "还有表决没有结束：{polls}。",
         "en": "Some polls are not closed yet: {polls}.",
     },
+    "end_before_start": {
+        "zh-CN": "结束时间不能早于开始时间。",
+        "en": "The end cannot come before the start.",
+    },
+    "bad_progress": {
+        "zh-CN": "进度必须是 0 到 100 之间的整数。",
+        "en": "Progress is a whole number from 0 to 100.",
+    },
+    "bad_finding_move": {
+        "zh-CN": "问题不能从“{from_status}”改为“{to_status}”。",
+        "en": "A finding cannot go from {from_status} to {to_status}.",
+    },
+    "resolution_required": {
+        "zh-CN": "请写明整改情况。",
+        "en": "Describe how it was fixed.",
+    },
+    "bad_score": {
+        "zh-CN": "评分必须是 1 到 5 之间的整数（1 很不满意，5 很满意）。",
+        "en": "A score is a whole number from 1 (very dissatisfied) to 5 (very satisfied).",
+    },
+    "not_on_roll": {
+        "zh-CN": "您不在本次协商的居民名册中，不能评价。",
+        "en": "You are not on this consultation's roll, so you cannot rate it.",
+    },
+    "evaluating_needs_verified": {
+        "zh-CN": "进入“效果评价”前，所有问题须经政协委员核实闭环。尚未闭环：{findings}。",
+        "en": "Every finding must be verified before moving to evaluating. Still open: {findings}.",
+    },
+    "archive_from_evaluating": {
+        "zh-CN": "只有处于“效果评价”阶段的协商才能归档。",
+        "en": "Only a consultation in evaluating can be archived.",
+    },
     "roll_empty": {
         "zh-CN": "居民名册为空，请先导入名册。",
         "en": "The voter roll is empty; set it first.",
@@ -337,8 +369,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 PROPOSAL_STATUS_NAMES = {
-    "zh-CN": {"DRAFT": "草稿", "TABLED": "已提交", "ADOPTED": "已采纳", "REJECTED": "已否决", "WITHDRAWN": "已撤回"},
-    "en": {"DRAFT": "draft", "TABLED": "tabled", "ADOPTED": "adopted", "REJECTED": "rejected", "WITHDRAWN": "withdrawn"},
+    "zh-CN": {
+        "DRAFT": "草稿", "TABLED": "已提交", "ADOPTED": "已采纳", "REJECTED": "已否决", "WITHDRAWN": "已撤回",
+        "OPEN": "待整改", "RESOLVED": "已整改", "VERIFIED": "已核实闭环", "REOPENED": "退回重新整改",
+    },
+    "en": {
+        "DRAFT": "draft", "TABLED": "tabled", "ADOPTED": "adopted", "REJECTED": "rejected", "WITHDRAWN": "withdrawn",
+        "OPEN": "open", "RESOLVED": "resolved", "VERIFIED": "verified", "REOPENED": "reopened",
+    },
 }
 
 SUPPORTED = ("zh-CN", "en")

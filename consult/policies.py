@@ -64,6 +64,15 @@ POLICY: dict[str, Rule] = {
     "ballot.offline": _rule(STAFF, why="paper and assisted (代投) ballots are entered by organizers"),
     "ballots.read_named": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}, why="named polls list their voters for supervision"),
     "tally.read_hidden": _rule({ADMIN}, why="hidden results stay hidden, organizers included, until the close"),
+    # supervision (定时限单, 五定闭环)
+    "milestone.add": _rule(STAFF),
+    "milestone.update": _rule(STAFF, {"responsible_rep"}, why="the responsible party reports its own progress"),
+    "inspection.record": _rule({CPPCC_MEMBER}, why="CPPCC members supervise the works"),
+    "finding.resolve": _rule(STAFF, {"responsible_rep"}, why="the responsible party fixes and reports"),
+    "finding.verify": _rule({CPPCC_MEMBER}, why="the supervisor checks the fix, or sends it back"),
+    # evaluation and archive (给反馈单, 存入档案单)
+    "followup.record": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}),
+    "consultation.archive": _rule(STAFF, {"convener"}),
     # voter roll and invitations
     "roll.set": _rule(STAFF),
     "roll.read_all": _rule(STAFF),

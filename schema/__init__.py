@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
+from schema.supervision import Finding, FollowUp, Inspection, Milestone
 from schema.voting import Ballot, Poll, PollOption
 from schema.types import (
     Account,
@@ -45,7 +46,7 @@ def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
         # Every Node type is listed so that `node(id:)` can return it even where no field names it.
         types=[
             Account, Party, Consultation, Demand, Responsibility, Proposal, VoterRollEntry, AuditEvent, CostShare,
-            Contribution, Poll, PollOption, Ballot,
+            Contribution, Poll, PollOption, Ballot, Milestone, Inspection, Finding, FollowUp,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=extensions,

@@ -79,6 +79,19 @@ class Loaders:
         self.polls_by_consultation = DataLoader(load_fn=_grouped(models.Poll, "consultation_id"))
         self.options_by_poll = DataLoader(load_fn=_grouped(models.PollOption, "poll_id", ("position", "id")))
         self.elector_by_poll_for_viewer = DataLoader(load_fn=self._electors(account_id))
+        self.milestone_by_id = DataLoader(load_fn=_by_id(models.Milestone))
+        self.milestones_by_consultation = DataLoader(
+            load_fn=_grouped(models.Milestone, "consultation_id", ("planned_end", "id"))
+        )
+        self.updates_by_milestone = DataLoader(load_fn=_grouped(models.MilestoneUpdate, "milestone_id", ("at", "id")))
+        self.inspections_by_consultation = DataLoader(
+            load_fn=_grouped(models.Inspection, "consultation_id", ("visited_at", "id"))
+        )
+        self.findings_by_inspection = DataLoader(load_fn=_grouped(models.Finding, "inspection_id"))
+        self.findings_by_consultation = DataLoader(load_fn=_grouped(models.Finding, "consultation_id"))
+        self.ratings_by_consultation = DataLoader(load_fn=_grouped(models.Rating, "consultation_id", ("at", "id")))
+        self.follow_ups_by_consultation = DataLoader(load_fn=_grouped(models.FollowUp, "consultation_id", ("at", "id")))
+        self.dossier_by_consultation = DataLoader(load_fn=_one_by(models.Dossier, "consultation_id"))
 
     @staticmethod
     def _electors(account_id: int | None):

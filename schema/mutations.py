@@ -10,10 +10,21 @@ import strawberry
 
 from consult.errors import DomainError
 from consult.security import SESSION_COOKIE
-from consult.services import accounts, consultations, costs, demands, proposals, roll, voting
+from consult.services import accounts, archive, consultations, costs, demands, evaluation, proposals, roll, supervision, voting
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.scalars import Money
+from schema.supervision import (
+    EvaluationSummary,
+    Finding,
+    FindingCategory,
+    FindingStatus,
+    FollowUp,
+    Inspection,
+    Milestone,
+    MilestoneKind,
+    Rating,
+)
 from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 from schema.types import (
     Account,
@@ -323,6 +334,102 @@ class VotePayload:
     errors: list[UserError]
 
 
+@strawberry.input(description="A new step of the works.")
+class AddMilestoneInput:
+    consultation_id: strawberry.ID
+    title: str
+    kind: MilestoneKind
+    responsible_party_id: strawberry.ID | None = None
+    planned_start: datetime | None = None
+    planned_end: datetime
+
+
+@strawberry.input(description="A progress report; every report is kept.")
+class UpdateMilestoneInput:
+    milestone_id: strawberry.ID
+    progress: int | None = None
+    actual_start: datetime | None = None
+    actual_end: datetime | None = None
+    note: str | None = None
+
+
+@strawberry.type(description="The milestone after the change, or why not.")
+class MilestonePayload:
+    milestone: Milestone | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="A problem with its five fixed things (五定).")
+class FindingInput:
+    category: FindingCategory
+    description: str
+    responsible_party_id: strawberry.ID
+    assignee_id: strawberry.ID | None = None
+    due_at: datetime
+    expected_outcome: str
+
+
+@strawberry.input(description="A CPPCC member's visit, with the problems it found.")
+class RecordInspectionInput:
+    consultation_id: strawberry.ID
+    milestone_id: strawberry.ID | None = None
+    visited_at: datetime
+    notes: str
+    findings: list[FindingInput] | None = None
+
+
+@strawberry.type(description="The inspection recorded, or why not.")
+class InspectionPayload:
+    inspection: Inspection | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="RESOLVED (with a resolution) by the responsible party or organizers; VERIFIED or REOPENED by CPPCC members.")
+class UpdateFindingInput:
+    finding_id: strawberry.ID
+    status: FindingStatus
+    resolution: str | None = None
+
+
+@strawberry.type(description="The finding after the change, or why not.")
+class FindingPayload:
+    finding: Finding | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="A household's rating, 1 to 5; rating again replaces it.")
+class RateOutcomeInput:
+    consultation_id: strawberry.ID
+    score: int
+    comment: str | None = None
+
+
+@strawberry.type(description="The rating and the summary after it, or why not.")
+class RatingPayload:
+    rating: Rating | None
+    evaluation: EvaluationSummary | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="跟踪回访: a follow-up visit.")
+class RecordFollowUpInput:
+    consultation_id: strawberry.ID
+    at: datetime
+    notes: str
+
+
+@strawberry.type(description="The follow-up recorded, or why not.")
+class FollowUpPayload:
+    follow_up: FollowUp | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="Seal an EVALUATING consultation into its dossier.")
+class ArchiveInput:
+    consultation_id: strawberry.ID
+    note: str | None = None
+
+
 # ---------------------------------------------------------------- helpers for sessions
 
 
@@ -578,6 +685,86 @@ class Mutation:
             note=input.note,
         )
         return await _vote_payload(info, cast, errors)
+
+    @strawberry.mutation(description="Add a milestone (organizers, AGREED or IMPLEMENTING).")
+    async def add_milestone(self, info: Info, input: AddMilestoneInput) -> MilestonePayload:
+        m, errors = await call(
+            info,
+            supervision.add_milestone,
+            consultation_id=input.consultation_id,
+            title=input.title,
+            kind=input.kind.value,
+            responsible_party_id=input.responsible_party_id,
+            planned_start=input.planned_start,
+            planned_end=input.planned_end,
+        )
+        return MilestonePayload(milestone=Milestone.of(m) if m else None, errors=errors)
+
+    @strawberry.mutation(description="Report progress (organizers or the responsible party's rep).")
+    async def update_milestone(self, info: Info, input: UpdateMilestoneInput) -> MilestonePayload:
+        m, errors = await call(
+            info,
+            supervision.update_milestone,
+            milestone_id=input.milestone_id,
+            progress=input.progress,
+            actual_start=input.actual_start,
+            actual_end=input.actual_end,
+            note=input.note,
+        )
+        return MilestonePayload(milestone=Milestone.of(m) if m else None, errors=errors)
+
+    @strawberry.mutation(description="Record an inspection with its findings (CPPCC members).")
+    async def record_inspection(self, info: Info, input: RecordInspectionInput) -> InspectionPayload:
+        i, errors = await call(
+            info,
+            supervision.record_inspection,
+            consultation_id=input.consultation_id,
+            milestone_id=input.milestone_id,
+            visited_at=input.visited_at,
+            notes=input.notes,
+            findings=[
+                {
+                    "category": f.category.value,
+                    "description": f.description,
+                    "responsible_party_id": f.responsible_party_id,
+                    "assignee_id": f.assignee_id,
+                    "due_at": f.due_at,
+                    "expected_outcome": f.expected_outcome,
+                }
+                for f in input.findings or []
+            ],
+        )
+        return InspectionPayload(inspection=Inspection.of(i) if i else None, errors=errors)
+
+    @strawberry.mutation(description="Move a finding along the five-fixed loop.")
+    async def update_finding(self, info: Info, input: UpdateFindingInput) -> FindingPayload:
+        f, errors = await call(
+            info, supervision.update_finding, finding_id=input.finding_id, status=input.status.value, resolution=input.resolution
+        )
+        return FindingPayload(finding=Finding.of(f) if f else None, errors=errors)
+
+    @strawberry.mutation(description="A household rates the outcome in EVALUATING (百姓说了算).")
+    async def rate_outcome(self, info: Info, input: RateOutcomeInput) -> RatingPayload:
+        r, errors = await call(
+            info, evaluation.rate_outcome, consultation_id=input.consultation_id, score=input.score, comment=input.comment
+        )
+        if r is None:
+            return RatingPayload(rating=None, evaluation=None, errors=errors)
+        consultation = await info.context.loaders.consultation_by_id.load(r.consultation_id)
+        summary = await Consultation.of(consultation).evaluation_summary(info)
+        return RatingPayload(rating=Rating(score=r.score, comment=r.comment, at=r.at), evaluation=summary, errors=[])
+
+    @strawberry.mutation(description="Record a follow-up visit (organizers and CPPCC members).")
+    async def record_follow_up(self, info: Info, input: RecordFollowUpInput) -> FollowUpPayload:
+        f, errors = await call(
+            info, evaluation.record_follow_up, consultation_id=input.consultation_id, at=input.at, notes=input.notes
+        )
+        return FollowUpPayload(follow_up=FollowUp.of(f) if f else None, errors=errors)
+
+    @strawberry.mutation(description="Seal an EVALUATING consultation into its dossier; read-only from then on.")
+    async def archive_consultation(self, info: Info, input: ArchiveInput) -> ConsultationPayload:
+        c, errors = await call(info, archive.archive_consultation, consultation_id=input.consultation_id, note=input.note)
+        return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
         description="replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"

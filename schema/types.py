@@ -19,6 +19,7 @@ from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.scalars import Money
 
 if TYPE_CHECKING:
+    from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
     from schema.voting import Poll
 
 # ---------------------------------------------------------------- enums
@@ -282,6 +283,63 @@ class Consultation(Node):
         from schema.voting import Poll
 
         return [Poll.of(p) for p in await info.context.loaders.polls_by_consultation.load(self.m.id)]
+
+    @strawberry.field(description="定时限单: the steps of the works, by planned end.")
+    async def milestones(self, info: Info) -> list[Annotated[Milestone, strawberry.lazy("schema.supervision")]]:
+        from schema.supervision import Milestone
+
+        return [Milestone.of(m) for m in await info.context.loaders.milestones_by_consultation.load(self.m.id)]
+
+    @strawberry.field(description="CPPCC members' visits, oldest first.")
+    async def inspections(self, info: Info) -> list[Annotated[Inspection, strawberry.lazy("schema.supervision")]]:
+        from schema.supervision import Inspection
+
+        return [Inspection.of(i) for i in await info.context.loaders.inspections_by_consultation.load(self.m.id)]
+
+    @strawberry.field(description="Problems found in supervision, optionally only those with one status.")
+    async def findings(
+        self, info: Info, status: Annotated[FindingStatus, strawberry.lazy("schema.supervision")] | None = None
+    ) -> list[Annotated[Finding, strawberry.lazy("schema.supervision")]]:
+        from schema.supervision import Finding
+
+        rows = await info.context.loaders.findings_by_consultation.load(self.m.id)
+        return [Finding.of(f) for f in rows if status is None or f.status == status.value]
+
+    @strawberry.field(description="给反馈单: the residents' ratings of the outcome.")
+    async def evaluation(self, info: Info) -> Annotated[EvaluationSummary, strawberry.lazy("schema.supervision")]:
+        return await self.evaluation_summary(info)
+
+    async def evaluation_summary(self, info: Info) -> EvaluationSummary:
+        from consult.services.archive import evaluation_summary
+        from schema.supervision import EvaluationSummary, Rating
+
+        ctx = info.context
+        ratings = await ctx.loaders.ratings_by_consultation.load(self.m.id)
+        summary = evaluation_summary([r.score for r in ratings])
+        mine = None
+        if ctx.actor.account_id is not None:
+            own = {e.id for e in await ctx.loaders.roll_by_consultation.load(self.m.id) if e.account_id == ctx.actor.account_id}
+            mine = next((r for r in ratings if r.entry_id in own), None)
+        return EvaluationSummary(
+            count=summary["count"],
+            average=summary["average"],
+            distribution=summary["distribution"],
+            satisfaction_rate=summary["satisfactionRate"],
+            my_rating=Rating(score=mine.score, comment=mine.comment, at=mine.at) if mine else None,
+        )
+
+    @strawberry.field(description="跟踪回访: follow-up visits, oldest first.")
+    async def follow_ups(self, info: Info) -> list[Annotated[FollowUp, strawberry.lazy("schema.supervision")]]:
+        from schema.supervision import FollowUp
+
+        return [FollowUp.of(f) for f in await info.context.loaders.follow_ups_by_consultation.load(self.m.id)]
+
+    @strawberry.field(description="Present once the consultation is ARCHIVED.")
+    async def dossier(self, info: Info) -> Annotated[Dossier, strawberry.lazy("schema.supervision")] | None:
+        from schema.supervision import Dossier
+
+        d = await info.context.loaders.dossier_by_consultation.load(self.m.id)
+        return Dossier(m=d) if d else None
 
     @strawberry.field(description="Funding of the adopted proposal's cost plan, null before one is adopted.")
     async def funding(self, info: Info) -> FundingProgress | None:

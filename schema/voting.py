@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import Enum
-from fractions import Fraction
 
 import strawberry
 
 from consult import models
-from consult.domain.decision import Count, decide_choice, decide_yes_no
-from consult.domain.irv import instant_runoff
+from consult.domain.decision import Count
 from consult.domain.weights import format_weight
-from consult.services.voting import effective_status, poll_rule, voter_key
+from consult.services.voting import compute_tally, effective_status, poll_rule, voter_key
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal, ratio_string
@@ -179,71 +177,24 @@ class BallotConnection:
     total_count: int = strawberry.field(description="How many ballots, over all pages.")
 
 
-# RANKED rounds are computed from the ballots when read, and cached by tally version.
-_ROUNDS_CACHE: dict[tuple[int, int], list] = {}
-
-
-async def _ranked_rounds(poll: models.Poll, n_options: int):
-    key = (poll.id, poll.tally_version)
-    if key not in _ROUNDS_CACHE:
-        rows = await models.Ballot.filter(poll_id=poll.id).values_list("choices", "weight_e4")
-        options = await models.PollOption.filter(poll_id=poll.id).order_by("position").values_list("id", flat=True)
-        index = {pk: i for i, pk in enumerate(options)}
-        ballots = [([index[pk] for pk in json.loads(c) if pk in index], w) for c, w in rows]
-        if len(_ROUNDS_CACHE) > 256:
-            _ROUNDS_CACHE.clear()
-        _ROUNDS_CACHE[key] = [instant_runoff(n_options, ballots)]
-    return _ROUNDS_CACHE[key][0]
-
-
 async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Count) -> Tally:
     options = await info.context.loaders.options_by_poll.load(poll.id)
-    rule = poll_rule(poll)
-    counts = [Count(o.votes, o.weight_e4) for o in options]
-    ballots = Count(poll.ballots_cast, poll.ballots_weight_e4)
-    option_tallies = [OptionTally(option=PollOption.of(o), votes=o.votes, weight=format_weight(o.weight_e4)) for o in options]
-    rounds = None
-    winner_index = None
-    quorum_met = _quorum_met(rule.quorum, rule.by_area, ballots, electorate)
-    outcome = "PENDING"
-    if poll.kind == "RANKED":
-        result = await _ranked_rounds(poll, len(options))
-        rounds = [
-            [OptionTally(option=PollOption.of(options[i]), votes=h, weight=format_weight(w)) for i, (h, w) in enumerate(r.counts)]
-            for r in result.rounds
-        ]
-        if status == "CLOSED":
-            if not quorum_met or result.winner is None:
-                outcome = "UNDECIDED"
-            else:
-                outcome, winner_index = "DECIDED", result.winner
-    elif status == "CLOSED":
-        if poll.kind == "YES_NO_ABSTAIN":
-            verdict = decide_yes_no(rule, yes=counts[0], no=counts[1], abstain=counts[2], electorate=electorate)
-        else:
-            verdict = decide_choice(rule, options=counts, ballots=ballots, electorate=electorate)
-        outcome, winner_index, quorum_met = verdict.outcome, verdict.winner, verdict.quorum_met
+    data = await compute_tally(poll, options, status, electorate)
+
+    def row(i: int, heads: int, weight: int) -> OptionTally:
+        return OptionTally(option=PollOption.of(options[i]), votes=heads, weight=format_weight(weight))
+
     return Tally(
-        version=poll.tally_version,
-        ballots_cast=poll.ballots_cast,
+        version=data.version,
+        ballots_cast=data.ballots_cast,
         electorate_size=electorate.heads,
-        turnout=ratio_string(poll.ballots_cast, electorate.heads),
-        options=option_tallies,
-        quorum_met=quorum_met,
-        outcome=PollOutcome(outcome),
-        winner=PollOption.of(options[winner_index]) if winner_index is not None else None,
-        rounds=rounds,
+        turnout=ratio_string(data.ballots_cast, electorate.heads),
+        options=[row(i, o.votes, o.weight_e4) for i, o in enumerate(options)],
+        quorum_met=data.quorum_met,
+        outcome=PollOutcome(data.outcome),
+        winner=PollOption.of(options[data.winner]) if data.winner is not None else None,
+        rounds=[[row(i, h, w) for i, (h, w) in enumerate(r)] for r in data.rounds] if data.rounds is not None else None,
     )
-
-
-def _quorum_met(quorum: Fraction, by_area: bool, taking_part: Count, electorate: Count) -> bool:
-    if quorum == 0:
-        return True
-    if electorate.heads == 0:
-        return False
-    heads = Fraction(taking_part.heads) >= quorum * electorate.heads
-    area = not by_area or Fraction(taking_part.weight) >= quorum * electorate.weight
-    return heads and area
 
 
 @strawberry.type(description="A question put to the voter roll.")
@@ -349,8 +300,14 @@ class Poll(Node):
 
     @strawberry.field(description="whether the viewer may vote now")
     async def viewer_can_vote(self, info: Info) -> bool:
-        if await self._status(info) != "OPEN":
+        if await self._status(info) != "OPEN" or await self._stage(info) != "VOTING":
             return False
+        if self.m.status == "SCHEDULED":
+            # Opened by the clock and not written down yet: no ballot exists, and the electorate
+            # will be the roll as it stands (as electorateSize already shows).
+            account_id = info.context.actor.account_id
+            entries = await info.context.loaders.roll_by_consultation.load(self.m.consultation_id)
+            return account_id is not None and any(e.account_id == account_id for e in entries)
         elector = await info.context.loaders.elector_by_poll_for_viewer.load(self.m.id)
         if elector is None:
             return False

@@ -5,10 +5,18 @@ from consult.models.audit import AuditEvent
 from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
+from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, MilestoneUpdate, Rating
 from consult.models.roll import Invitation, VoterRollEntry
 from consult.models.voting import Ballot, Poll, PollElector, PollOption
 
 __all__ = [
+    "Rating",
+    "MilestoneUpdate",
+    "Milestone",
+    "Inspection",
+    "FollowUp",
+    "Finding",
+    "Dossier",
     "Account",
     "AuditEvent",
     "AuthFailure",

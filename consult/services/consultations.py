@@ -5,7 +5,18 @@ from __future__ import annotations
 from consult.domain import stages
 from consult.errors import Conflict, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
-from consult.models import Account, Consultation, ConsultationParty, CostPlan, CostShare, Party, Poll, Proposal, StageChange
+from consult.models import (
+    Account,
+    Consultation,
+    ConsultationParty,
+    CostPlan,
+    CostShare,
+    Finding,
+    Party,
+    Poll,
+    Proposal,
+    StageChange,
+)
 from consult.policies import CPPCC_MEMBER, require
 from consult.services.base import (
     ServiceContext,
@@ -143,6 +154,14 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
         await _check_polls(ctx, consultation, to, conn)
         if to == "AGREED":
             await _check_agreement(cpk, conn)
+        if to == "EVALUATING":
+            await _check_findings(cpk, conn)
+        if to == "ARCHIVED":
+            # Archiving by stage move seals the same dossier as archiveConsultation.
+            from consult.services.archive import seal
+
+            await seal(ctx, consultation, conn, clean_note)
+            return consultation
         now = ctx.now()
         consultation.stage = to
         consultation.published = consultation.published or stages.publishes(current, to)
@@ -174,6 +193,15 @@ async def _check_polls(ctx: ServiceContext, consultation: Consultation, to: str,
         still_open = [p.question for p in polls if p.status != "CLOSED"]
         if still_open:
             raise WrongStage("polls_still_open", "to", polls="、".join(still_open))
+
+
+async def _check_findings(consultation_id: int, conn) -> None:
+    """五定闭环: every finding must be verified by a CPPCC member before the residents rate."""
+    open_ones = await Finding.filter(consultation_id=consultation_id, status__not="VERIFIED").using_db(conn).order_by("id").values_list(
+        "description", flat=True
+    )
+    if open_ones:
+        raise WrongStage("evaluating_needs_verified", "to", findings="；".join(d[:40] for d in open_ones))
 
 
 async def _check_agreement(consultation_id: int, conn) -> None:

@@ -67,9 +67,13 @@ async def set_voter_roll(ctx: ServiceContext, *, consultation_id: str, voters: l
             if scaled is None:
                 raise Invalid("bad_weight", f"voters.{i}.weight")
         rows.append((clean_label, scaled))
+    from consult.services.voting import settle_all
+
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_stage(consultation, "roll.set")
+        # A poll the clock has opened takes its electorate from the roll as it was then, not as replaced here.
+        await settle_all(ctx, consultation, conn)
         existing = {e.label: e for e in await VoterRollEntry.filter(consultation_id=cpk).using_db(conn)}
         now = ctx.now()
         to_create: list[VoterRollEntry] = []

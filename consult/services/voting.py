@@ -14,7 +14,8 @@ from typing import Any
 from tortoise.expressions import F, Q
 
 from consult.clock import parse_datetime
-from consult.domain.decision import Rule, rule_for
+from consult.domain.decision import Count, Rule, decide_choice, decide_yes_no, quorum_met, rule_for
+from consult.domain.irv import RunoffResult, instant_runoff
 from consult.errors import DomainError, Invalid, NotFound, Unauthenticated
 from consult.ids import expect_id, to_global_id
 from consult.models import Ballot, Consultation, Poll, PollElector, PollOption, Proposal, VoterRollEntry
@@ -456,6 +457,8 @@ async def cast_vote(ctx: ServiceContext, *, poll_id: str, choices: list[str]) ->
         await settle(ctx, consultation, poll, conn)
         if poll.status != "OPEN":
             raise PollNotOpen()
+        # A poll left open when its consultation was cancelled takes no more ballots.
+        ensure_stage(consultation, "ballot.cast")
         elector = await _elector_of(ctx, poll, conn)
         if elector is None:
             raise NotEligible("pollId")
@@ -537,3 +540,66 @@ async def settle_due(ctx: ServiceContext) -> int:
             await settle(ctx, consultation, poll, conn)
             moved += poll.status != before
     return moved
+
+
+# ---------------------------------------------------------------- counting
+
+
+@dataclass
+class TallyData:
+    """A poll's count as plain values, for the API and the archive alike."""
+
+    version: int
+    ballots_cast: int
+    electorate: Count
+    options: list[PollOption]
+    quorum_met: bool
+    outcome: str
+    winner: int | None
+    rounds: list[list[tuple[int, int]]] | None
+
+
+# RANKED rounds are computed from the ballots when read, and cached by tally version.
+_ROUNDS_CACHE: dict[tuple[int, int], RunoffResult] = {}
+
+
+async def _runoff(poll: Poll, options: list[PollOption]) -> RunoffResult:
+    key = (poll.id, poll.tally_version)
+    if key not in _ROUNDS_CACHE:
+        rows = await Ballot.filter(poll_id=poll.id).values_list("choices", "weight_e4")
+        index = {o.id: i for i, o in enumerate(options)}
+        ballots = [([index[pk] for pk in json.loads(c) if pk in index], w) for c, w in rows]
+        if len(_ROUNDS_CACHE) > 256:
+            _ROUNDS_CACHE.clear()
+        _ROUNDS_CACHE[key] = instant_runoff(len(options), ballots)
+    return _ROUNDS_CACHE[key]
+
+
+async def compute_tally(poll: Poll, options: list[PollOption], status: str, electorate: Count) -> TallyData:
+    """The running count, and once CLOSED the outcome under the poll's rule."""
+    rule = poll_rule(poll)
+    counts = [Count(o.votes, o.weight_e4) for o in options]
+    ballots = Count(poll.ballots_cast, poll.ballots_weight_e4)
+    met = quorum_met(rule, ballots, electorate)
+    outcome, winner, rounds = "PENDING", None, None
+    if poll.kind == "RANKED":
+        result = await _runoff(poll, options)
+        rounds = [list(r.counts) for r in result.rounds]
+        if status == "CLOSED":
+            outcome, winner = ("DECIDED", result.winner) if met and result.winner is not None else ("UNDECIDED", None)
+    elif status == "CLOSED":
+        if poll.kind == "YES_NO_ABSTAIN":
+            verdict = decide_yes_no(rule, yes=counts[0], no=counts[1], abstain=counts[2], electorate=electorate)
+        else:
+            verdict = decide_choice(rule, options=counts, ballots=ballots, electorate=electorate)
+        outcome, winner, met = verdict.outcome, verdict.winner, verdict.quorum_met
+    return TallyData(
+        version=poll.tally_version,
+        ballots_cast=poll.ballots_cast,
+        electorate=electorate,
+        options=options,
+        quorum_met=met,
+        outcome=outcome,
+        winner=winner,
+        rounds=rounds,
+    )

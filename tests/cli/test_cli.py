@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -92,7 +93,8 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
     with served(db, tmp_path) as port:
         data = post(
             port,
-            """{ consultations(first: 5) { totalCount edges { node { title stage voterRoll { id }
+            """{ consultations(first: 5, stage: EVALUATING) { totalCount edges { node { title stage voterRoll { id }
+                 milestones { status } findings { status } evaluation { count average }
                  demands { totalCount } proposals { title budget status
                    costPlan { total method fullyConfirmed shares { party { name } amount paid confirmedAt } } }
                  funding { total pledged paid outstanding ratio }
@@ -101,7 +103,10 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         )["data"]["consultations"]
         assert data["totalCount"] == 1
         c = data["edges"][0]["node"]
-        assert c["title"] == "菜园巷道路改造" and c["stage"] == "AGREED"
+        assert c["title"] == "菜园巷道路改造" and c["stage"] == "EVALUATING"
+        assert [m["status"] for m in c["milestones"]] == ["DONE"] * 5
+        assert [f["status"] for f in c["findings"]] == ["VERIFIED", "VERIFIED"]
+        assert c["evaluation"] == {"count": 33, "average": "4.52"}
         assert c["voterRoll"] == []  # anonymous sees no roll
         assert c["demands"]["totalCount"] == 5
         [proposal] = c["proposals"]
@@ -111,7 +116,7 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         assert [(s["party"]["name"], s["amount"], s["paid"]) for s in plan["shares"]] == [
             ("菜园市场", "80000.00", "80000.00"),
             ("解放街道办事处", "80000.00", "80000.00"),
-            ("菜园巷辖区单位", "80000.00", "40000.00"),
+            ("菜园巷辖区单位", "80000.00", "80000.00"),
         ]
         [poll] = c["polls"]
         assert (poll["status"], poll["secret"], poll["ballots"]) == ("CLOSED", True, None)
@@ -119,12 +124,22 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         assert (tally["outcome"], tally["ballotsCast"], tally["electorateSize"]) == ("PASSED", 102, 137)
         assert [(o["option"]["label"], o["votes"]) for o in tally["options"]] == [("赞成", 91), ("反对", 7), ("弃权", 4)]
         assert c["funding"] == {
-            "total": "240000.00", "pledged": "240000.00", "paid": "200000.00", "outstanding": "40000.00", "ratio": "0.8333"
+            "total": "240000.00", "pledged": "240000.00", "paid": "240000.00", "outstanding": "0.00", "ratio": "1.0000"
         }
         assert c["auditTrail"]["chainValid"] is True
+        # and the archived copy carries a dossier whose hash anyone can recompute, and a printable page
+        archived = post(port, "{ consultations(stage: ARCHIVED) { edges { node { dossier { sha256 htmlUrl document } } } } }")
+        dossier = archived["data"]["consultations"]["edges"][0]["node"]["dossier"]
+        canonical = json.dumps(dossier["document"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        assert hashlib.sha256(canonical.encode()).hexdigest() == dossier["sha256"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{dossier['htmlUrl']}", timeout=10) as page:
+            html = page.read().decode()
+        for form in ("提诉求单", "列责任单", "出方案单", "定时限单", "给反馈单", "签协议单", "存入档案单"):
+            assert form in html
+        assert dossier["sha256"] in html
         organizer = post(port, 'mutation { login(input: {username: "organizer", password: "demo-organizer-2025"}) { token } }')
         token = organizer["data"]["login"]["token"]
-        roll = post(port, "{ consultations { edges { node { voterRoll { id } } } } }", token=token)
+        roll = post(port, "{ consultations(stage: EVALUATING) { edges { node { voterRoll { id } } } } }", token=token)
         assert len(roll["data"]["consultations"]["edges"][0]["node"]["voterRoll"]) == 137
         label, code = codes[4].split(",")
         resident = post(port, "mutation($c: String!) { redeemInvitation(input: {code: $c}) { viewer { displayName } errors { code } } }",

@@ -1,0 +1,315 @@
+"""Supervision (定时限单): milestones, CPPCC inspections and the five-fixed loop (五定闭环)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consult.clock import parse_datetime
+from consult.domain.supervision import FINDING_MOVES
+from consult.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from consult.ids import to_global_id
+from consult.models import Account, ConsultationParty, Finding, Inspection, Milestone, MilestoneUpdate, Party
+from consult.policies import allowed, require
+from consult.services.base import (
+    ServiceContext,
+    audit,
+    clean_text,
+    decode_id,
+    ensure_stage,
+    ensure_visible,
+    lock_consultation,
+    transaction,
+)
+
+MILESTONE_KINDS = ("FUNDING", "TENDER", "CONSTRUCTION", "ACCEPTANCE", "OTHER")
+FINDING_VERBS = {"RESOLVED": "已整改", "VERIFIED": "经核实已闭环", "REOPENED": "被退回重新整改"}
+FINDING_CATEGORIES = ("FUNDING_SHORTFALL", "SLOW_PROGRESS", "QUALITY", "NOISE", "SAFETY", "OTHER")
+
+
+async def _party_of_consultation(cpk: int, party_pk: int, conn: Any, field: str) -> Party:
+    party = await Party.get_or_none(id=party_pk).using_db(conn)
+    if party is None:
+        raise NotFound(field)
+    if not await ConsultationParty.filter(consultation_id=cpk, party_id=party_pk).using_db(conn).exists():
+        raise Invalid("party_not_in_consultation", field)
+    return party
+
+
+async def add_milestone(
+    ctx: ServiceContext,
+    *,
+    consultation_id: str,
+    title: str,
+    kind: str,
+    responsible_party_id: str | None = None,
+    planned_start: object = None,
+    planned_end: object = None,
+) -> Milestone:
+    """Add a step of the works (organizers, AGREED or IMPLEMENTING).
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (title, kind, dates,
+    a party not taking part).
+    """
+    require(ctx.actor, "milestone.add")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    clean_title = clean_text(title, "title", max_len=200)
+    if kind not in MILESTONE_KINDS:
+        raise Invalid("required", "kind")
+    end = parse_datetime(planned_end, "plannedEnd")
+    start = parse_datetime(planned_start, "plannedStart") if planned_start is not None else None
+    if start is not None and start > end:
+        raise Invalid("end_before_start", "plannedEnd")
+    party_pk = decode_id(responsible_party_id, "Party", "responsiblePartyId") if responsible_party_id else None
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_stage(consultation, "milestone.add")
+        if party_pk is not None:
+            await _party_of_consultation(cpk, party_pk, conn, "responsiblePartyId")
+        milestone = await Milestone.create(
+            consultation_id=cpk,
+            title=clean_title,
+            kind=kind,
+            responsible_party_id=party_pk,
+            planned_start=start,
+            planned_end=end,
+            created_at=ctx.now(),
+            using_db=conn,
+        )
+        await audit(
+            ctx, consultation, conn,
+            action="milestone.add",
+            kind="MILESTONE_UPDATED",
+            subject=to_global_id("Milestone", milestone.id),
+            summary=f"定时限：{clean_title}，计划 {end.date().isoformat()} 前完成",
+            payload={
+                "milestone": to_global_id("Milestone", milestone.id),
+                "title": clean_title,
+                "kind": kind,
+                "responsibleParty": to_global_id("Party", party_pk) if party_pk else None,
+                "plannedStart": start.isoformat() if start else None,
+                "plannedEnd": end.isoformat(),
+            },
+        )
+        return milestone
+
+
+async def update_milestone(
+    ctx: ServiceContext,
+    *,
+    milestone_id: str,
+    progress: int | None = None,
+    actual_start: object = None,
+    actual_end: object = None,
+    note: str | None = None,
+) -> Milestone:
+    """Report progress (organizers, or the responsible party's rep). Every update is kept.
+
+    Reaching 100 sets actualEnd to that moment unless given; the first progress sets
+    actualStart. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID
+    (progress outside 0..100, dates, note).
+    """
+    if not ctx.actor.authenticated:
+        raise Unauthenticated()
+    mpk = decode_id(milestone_id, "Milestone", "milestoneId")
+    if progress is not None and not 0 <= progress <= 100:
+        raise Invalid("bad_progress", "progress")
+    start = parse_datetime(actual_start, "actualStart") if actual_start is not None else None
+    end = parse_datetime(actual_end, "actualEnd") if actual_end is not None else None
+    clean_note = clean_text(note, "note", max_len=2000, required=False)
+    probe = await Milestone.get_or_none(id=mpk)
+    if probe is None:
+        raise NotFound("milestoneId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.consultation_id, conn, "milestoneId")
+        ensure_visible(ctx.actor, consultation, "milestoneId")
+        milestone = await Milestone.get(id=mpk).using_db(conn)
+        responsible = milestone.responsible_party_id is not None and ctx.actor.party_id == milestone.responsible_party_id
+        require(ctx.actor, "milestone.update", {"responsible_rep"} if responsible and ctx.actor.has("PARTY_REP") else set())
+        ensure_stage(consultation, "milestone.update")
+        now = ctx.now()
+        if progress is not None:
+            milestone.progress = progress
+        if start is not None:
+            milestone.actual_start = start
+        elif milestone.actual_start is None and milestone.progress > 0:
+            milestone.actual_start = now
+        if end is not None:
+            milestone.actual_end = end
+        elif milestone.progress == 100 and milestone.actual_end is None:
+            milestone.actual_end = now
+        elif milestone.progress < 100:
+            milestone.actual_end = end
+        if milestone.actual_start and milestone.actual_end and milestone.actual_end < milestone.actual_start:
+            raise Invalid("end_before_start", "actualEnd")
+        await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
+        await MilestoneUpdate.create(
+            milestone_id=mpk, at=now, by_id=ctx.actor.account_id, progress=milestone.progress, note=clean_note, using_db=conn
+        )
+        await audit(
+            ctx, consultation, conn,
+            action="milestone.update",
+            kind="MILESTONE_UPDATED",
+            subject=to_global_id("Milestone", mpk),
+            summary=f"进度更新：{milestone.title} {milestone.progress}%" + (f"（{clean_note[:60]}）" if clean_note else ""),
+            payload={
+                "milestone": to_global_id("Milestone", mpk),
+                "progress": milestone.progress,
+                "actualStart": milestone.actual_start.isoformat() if milestone.actual_start else None,
+                "actualEnd": milestone.actual_end.isoformat() if milestone.actual_end else None,
+                "note": clean_note,
+            },
+        )
+        return milestone
+
+
+async def record_inspection(
+    ctx: ServiceContext,
+    *,
+    consultation_id: str,
+    milestone_id: str | None = None,
+    visited_at: object = None,
+    notes: str = "",
+    findings: list[dict] | None = None,
+) -> Inspection:
+    """A CPPCC member records a visit; each finding carries the five fixed things.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (CPPCC members only), WRONG_STAGE, INVALID
+    (visitedAt, notes, findings.N.*: category, description, responsiblePartyId, assigneeId,
+    dueAt, expectedOutcome).
+    """
+    require(ctx.actor, "inspection.record")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    visited = parse_datetime(visited_at, "visitedAt")
+    clean_notes = clean_text(notes, "notes", max_len=10_000)
+    mpk = decode_id(milestone_id, "Milestone", "milestoneId") if milestone_id else None
+    prepared = []
+    for i, f in enumerate(findings or []):
+        base = f"findings.{i}"
+        if f.get("category") not in FINDING_CATEGORIES:
+            raise Invalid("required", f"{base}.category")
+        prepared.append(
+            {
+                "category": f["category"],
+                "description": clean_text(f.get("description"), f"{base}.description", max_len=5000),
+                "party_pk": decode_id(f.get("responsible_party_id"), "Party", f"{base}.responsiblePartyId"),
+                "assignee_pk": decode_id(f["assignee_id"], "Account", f"{base}.assigneeId") if f.get("assignee_id") else None,
+                "due_at": parse_datetime(f.get("due_at"), f"{base}.dueAt"),
+                "expected_outcome": clean_text(f.get("expected_outcome"), f"{base}.expectedOutcome", max_len=5000),
+            }
+        )
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_stage(consultation, "inspection.record")
+        if mpk is not None and not await Milestone.filter(id=mpk, consultation_id=cpk).using_db(conn).exists():
+            raise NotFound("milestoneId")
+        names = {}
+        for i, f in enumerate(prepared):
+            names[i] = (await _party_of_consultation(cpk, f["party_pk"], conn, f"findings.{i}.responsiblePartyId")).name
+            if f["assignee_pk"] is not None and not await Account.filter(id=f["assignee_pk"]).using_db(conn).exists():
+                raise NotFound(f"findings.{i}.assigneeId")
+        now = ctx.now()
+        inspection = await Inspection.create(
+            consultation_id=cpk,
+            inspector_id=ctx.actor.account_id,
+            milestone_id=mpk,
+            visited_at=visited,
+            notes=clean_notes,
+            created_at=now,
+            using_db=conn,
+        )
+        await audit(
+            ctx, consultation, conn,
+            action="inspection.record",
+            kind="INSPECTION_RECORDED",
+            subject=to_global_id("Inspection", inspection.id),
+            summary=f"政协委员视察：{clean_notes[:60]}" + (f"，发现问题 {len(prepared)} 项" if prepared else ""),
+            payload={
+                "inspection": to_global_id("Inspection", inspection.id),
+                "milestone": to_global_id("Milestone", mpk) if mpk else None,
+                "visitedAt": visited.isoformat(),
+                "notes": clean_notes,
+                "findings": len(prepared),
+            },
+        )
+        for i, f in enumerate(prepared):
+            finding = await Finding.create(
+                consultation_id=cpk,
+                inspection_id=inspection.id,
+                category=f["category"],
+                description=f["description"],
+                assignee_id=f["assignee_pk"],
+                responsible_party_id=f["party_pk"],
+                due_at=f["due_at"],
+                expected_outcome=f["expected_outcome"],
+                status="OPEN",
+                created_at=now,
+                updated_at=now,
+                using_db=conn,
+            )
+            # One event per finding, so that a subscriber sees each problem as it is opened.
+            await audit(
+                ctx, consultation, conn,
+                action="finding.open",
+                kind="FINDING_CHANGED",
+                subject=to_global_id("Finding", finding.id),
+                summary=f"发现问题（{names[i]} 负责，{f['due_at'].date().isoformat()} 前）：{f['description'][:60]}",
+                payload={
+                    "finding": to_global_id("Finding", finding.id),
+                    "category": f["category"],
+                    "description": f["description"],
+                    "responsibleParty": to_global_id("Party", f["party_pk"]),
+                    "assignee": to_global_id("Account", f["assignee_pk"]) if f["assignee_pk"] else None,
+                    "dueAt": f["due_at"].isoformat(),
+                    "expectedOutcome": f["expected_outcome"],
+                    "status": "OPEN",
+                },
+            )
+        return inspection
+
+
+async def update_finding(ctx: ServiceContext, *, finding_id: str, status: str, resolution: str | None = None) -> Finding:
+    """Move a finding along the loop.
+
+    RESOLVED (with a resolution) by the responsible party's rep or an organizer; VERIFIED or
+    REOPENED by a CPPCC member. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE,
+    INVALID (a move the loop does not have, a missing resolution).
+    """
+    if not ctx.actor.authenticated:
+        raise Unauthenticated()
+    fpk = decode_id(finding_id, "Finding", "findingId")
+    clean_resolution = clean_text(resolution, "resolution", max_len=5000, required=False)
+    probe = await Finding.get_or_none(id=fpk)
+    if probe is None:
+        raise NotFound("findingId")
+    async with transaction() as conn:
+        consultation = await lock_consultation(probe.consultation_id, conn, "findingId")
+        ensure_visible(ctx.actor, consultation, "findingId")
+        finding = await Finding.get(id=fpk).using_db(conn)
+        if status == "RESOLVED":
+            responsible = ctx.actor.has("PARTY_REP") and ctx.actor.party_id == finding.responsible_party_id
+            if not allowed(ctx.actor, "finding.resolve", {"responsible_rep"} if responsible else set()):
+                raise Forbidden("status")
+        elif status in ("VERIFIED", "REOPENED"):
+            if not allowed(ctx.actor, "finding.verify"):
+                raise Forbidden("status")
+        else:
+            raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
+        ensure_stage(consultation, "finding.update")
+        if status not in FINDING_MOVES.get(finding.status, set()):
+            raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
+        if status == "RESOLVED" and not clean_resolution:
+            raise Invalid("resolution_required", "resolution")
+        old = finding.status
+        finding.status, finding.updated_at = status, ctx.now()
+        if clean_resolution:
+            finding.resolution = clean_resolution
+        await finding.save(using_db=conn, update_fields=["status", "updated_at", "resolution"])
+        await audit(
+            ctx, consultation, conn,
+            action="finding.update",
+            kind="FINDING_CHANGED",
+            subject=to_global_id("Finding", fpk),
+            summary=f"问题{FINDING_VERBS[status]}：{finding.description[:60]}",
+            payload={"finding": to_global_id("Finding", fpk), "from": old, "to": status, "resolution": clean_resolution},
+        )
+        return finding
