@@ -30,6 +30,14 @@ from schema.types import (
 )
 
 
+SUPERVISION_MODELS = {
+    "Milestone": models.Milestone,
+    "Inspection": models.Inspection,
+    "Finding": models.Finding,
+    "FollowUp": models.FollowUp,
+}
+
+
 async def _consultation_of(info: Info, consultation_id: int) -> models.Consultation | None:
     consultation = await info.context.loaders.consultation_by_id.load(consultation_id)
     return consultation if info.context.can_see(consultation) else None
@@ -52,21 +60,13 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
         return await _money_node(info, type_name, pk)
     if type_name in ("Poll", "PollOption", "Ballot"):
         return await _voting_node(info, type_name, pk)
-    if type_name in ("Milestone", "Inspection", "Finding", "FollowUp"):
-        from schema import supervision as sv
+    if type_name in SUPERVISION_MODELS:
+        from schema import supervision
 
-        loader = {
-            "Milestone": loaders.milestone_by_id,
-            "Inspection": None,
-            "Finding": None,
-            "FollowUp": None,
-        }[type_name]
-        model = {"Milestone": models.Milestone, "Inspection": models.Inspection, "Finding": models.Finding,
-                 "FollowUp": models.FollowUp}[type_name]
-        row = await loader.load(pk) if loader else await model.get_or_none(id=pk)
+        row = await SUPERVISION_MODELS[type_name].get_or_none(id=pk)
         if row is None or await _consultation_of(info, row.consultation_id) is None:
             return None
-        return getattr(sv, type_name).of(row)
+        return getattr(supervision, type_name).of(row)
     scoped = {
         "Demand": (loaders.demand_by_id, Demand),
         "Proposal": (loaders.proposal_by_id, Proposal),

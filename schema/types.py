@@ -10,6 +10,7 @@ import strawberry
 
 from consult import models
 from consult.audit import chain_is_valid
+from consult.domain.ratios import ratio_4
 from consult.domain.weights import format_weight
 from consult.ids import to_global_id
 from consult.money import format_fen
@@ -640,15 +641,7 @@ class FundingProgress:
 
     @strawberry.field(description="paid / total, 0..1, as a decimal string with 4 fraction digits")
     def ratio(self) -> str:
-        return ratio_string(self.paid_fen, self.total_fen)
-
-
-def ratio_string(part: int, whole: int) -> str:
-    """part/whole rounded half-up to 4 decimals, exactly, as "0.3333"; "0.0000" when whole is 0."""
-    if whole <= 0:
-        return "0.0000"
-    scaled = (part * 20_000 + whole) // (2 * whole)
-    return f"{scaled // 10_000}.{scaled % 10_000:04d}"
+        return ratio_4(self.paid_fen, self.total_fen)
 
 
 # ---------------------------------------------------------------- voter roll

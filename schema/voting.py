@@ -10,11 +10,12 @@ import strawberry
 
 from consult import models
 from consult.domain.decision import Count
+from consult.domain.ratios import ratio_4
 from consult.domain.weights import format_weight
 from consult.services.voting import compute_tally, effective_status, poll_rule, voter_key
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
-from schema.types import Account, Node, Proposal, ratio_string
+from schema.types import Account, Node, Proposal
 
 
 @strawberry.enum(description="What kind of question a poll asks.")
@@ -188,7 +189,7 @@ async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Co
         version=data.version,
         ballots_cast=data.ballots_cast,
         electorate_size=electorate.heads,
-        turnout=ratio_string(data.ballots_cast, electorate.heads),
+        turnout=ratio_4(data.ballots_cast, electorate.heads),
         options=[row(i, o.votes, o.weight_e4) for i, o in enumerate(options)],
         quorum_met=data.quorum_met,
         outcome=PollOutcome(data.outcome),

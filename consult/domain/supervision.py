@@ -27,12 +27,3 @@ def milestone_status(*, progress: int, planned_end: datetime, actual_start: date
 
 def finding_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:
     return status not in CLOSED_FINDING and due_at < now
-
-
-def mean_2(scores: list[int]) -> str | None:
-    """The mean as a decimal string with 2 fraction digits, rounded half-up, exactly."""
-    if not scores:
-        return None
-    total, n = sum(scores), len(scores)
-    scaled = (total * 200 + n) // (2 * n)
-    return f"{scaled // 100}.{scaled % 100:02d}"

@@ -9,7 +9,8 @@ from typing import Any
 from consult.audit import canonical_json
 from consult.clock import to_api
 from consult.domain.decision import Count
-from consult.domain.supervision import finding_overdue, mean_2, milestone_status
+from consult.domain.ratios import mean_2, ratio_4
+from consult.domain.supervision import finding_overdue, milestone_status
 from consult.domain.weights import format_weight
 from consult.errors import Unauthenticated, WrongStage
 from consult.ids import to_global_id
@@ -56,20 +57,13 @@ def _t(value: datetime | None) -> str | None:
     return to_api(value) if value is not None else None
 
 
-def _ratio(part: int, whole: int) -> str:
-    if whole <= 0:
-        return "0.0000"
-    scaled = (part * 20_000 + whole) // (2 * whole)
-    return f"{scaled // 10_000}.{scaled % 10_000:04d}"
-
-
 def evaluation_summary(scores: list[int]) -> dict[str, Any]:
     """count, average (2 decimals, half-up), distribution (index 0 = score 1), satisfaction rate."""
     return {
         "count": len(scores),
         "average": mean_2(scores),
         "distribution": [scores.count(i) for i in range(1, 6)],
-        "satisfactionRate": _ratio(sum(1 for s in scores if s >= 4), len(scores)) if scores else None,
+        "satisfactionRate": ratio_4(sum(1 for s in scores if s >= 4), len(scores)) if scores else None,
     }
 
 
@@ -153,7 +147,7 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
             "pledged": format_fen(sum(s.amount_fen for s in shares if s.confirmed_at)),
             "paid": format_fen(paid),
             "outstanding": format_fen(plan.total_fen - paid),
-            "ratio": _ratio(paid, plan.total_fen),
+            "ratio": ratio_4(paid, plan.total_fen),
         }
 
     polls_doc = []
@@ -175,7 +169,7 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
                     "version": tally.version,
                     "ballotsCast": tally.ballots_cast,
                     "electorateSize": tally.electorate.heads,
-                    "turnout": _ratio(tally.ballots_cast, tally.electorate.heads),
+                    "turnout": ratio_4(tally.ballots_cast, tally.electorate.heads),
                     "options": [
                         {"label": o.label, "votes": o.votes, "weight": format_weight(o.weight_e4),
                          "proposal": next((p.title for p in proposals if p.id == o.proposal_id), None)}

@@ -78,3 +78,24 @@ def test_messages_exist_in_both_languages_and_format():
     zh = translate("wrong_stage", "zh-CN", stage="VOTING")
     en = translate("wrong_stage", "en", stage="VOTING")
     assert "居民表决" in zh and "voting" in en
+
+
+@pytest.mark.parametrize(
+    "part,whole,text",
+    [(1, 3, "0.3333"), (2, 3, "0.6667"), (1, 20000, "0.0001"), (0, 5, "0.0000"), (5, 5, "1.0000"), (0, 0, "0.0000"),
+     (12345, 100000, "0.1235")],
+)
+def test_ratio_rounds_half_up_exactly(part, whole, text):
+    from consult.domain.ratios import ratio_4
+
+    assert ratio_4(part, whole) == text
+
+
+@pytest.mark.parametrize(
+    "values,text", [([], None), ([5, 4, 4], "4.33"), ([5, 4], "4.50"), ([1, 2], "1.50"), ([4, 5, 5, 5, 5, 5], "4.83"),
+                    ([1, 1, 2, 2, 2, 2, 2, 2], "1.75"), ([3] * 8 + [4], "3.11"), ([5, 5, 5, 5, 4, 4, 4, 1], "4.13")],
+)
+def test_mean_rounds_half_up_exactly(values, text):
+    from consult.domain.ratios import mean_2
+
+    assert mean_2(values) == text
