@@ -17,15 +17,20 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
 from consult.clock import utcnow
 from consult.db import tortoise_config
+from consult import events
 from consult.messages import pick_language
+from consult.policies import ANONYMOUS
 from consult.security import SESSION_COOKIE
 from consult.services.accounts import actor_for_token
 from consult.settings import Settings, get_settings
@@ -66,8 +71,6 @@ class ConsultGraphQL(GraphQL):
 
         token = bearer_token(request)
         actor = await actor_for_token(token, self.clock()) if token else None
-        from consult.policies import ANONYMOUS
-
         return Context(
             request=request,
             response=response,
@@ -76,7 +79,29 @@ class ConsultGraphQL(GraphQL):
             lang=pick_language(request.headers.get("accept-language")),
             client_key=client_key(request, self.settings),
             clock=self.clock,
+            token=token if actor else None,
+            websocket=isinstance(request, WebSocket),
         )
+
+    async def on_ws_connect(self, context: Any) -> Any:
+        """Authenticate a WebSocket like HTTP: `Authorization: Bearer …` in connection_init, or the cookie.
+
+        A token that is given but not valid refuses the connection; none at all is anonymous.
+        """
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        header = params.get("Authorization") or params.get("authorization") or ""
+        token = None
+        if isinstance(header, str) and header.lower().startswith("bearer "):
+            token = header[7:].strip()
+        elif isinstance(params.get("token"), str):
+            token = params["token"]
+        if token is None:
+            return UNSET  # the handshake's cookie, if any, was already checked in get_context
+        actor = await actor_for_token(token, self.clock())
+        if actor is None:
+            raise ConnectionRejectionError({"message": "invalid or expired token", "code": "UNAUTHENTICATED"})
+        context.actor, context.token = actor, token
+        return UNSET
 
 
 class BodyLimit:
@@ -175,6 +200,7 @@ def create_app(
     )
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/dossiers/{consultation_id}.html", dossier_page),
         Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
@@ -184,11 +210,19 @@ def create_app(
     async def lifespan(app: Starlette):
         if manage_database:
             async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+                bus = (
+                    events.PostgresEventBus(settings.database_url)
+                    if settings.database_url.startswith("postgres://")
+                    else events.EventBus()
+                )
+                await bus.start()
+                events.use(bus)
                 ticker = asyncio.create_task(_poll_clock(settings, clock))
                 try:
                     yield
                 finally:
                     ticker.cancel()
+                    await bus.stop()
         else:
             yield
 

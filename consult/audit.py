@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
+from consult import events
 from consult.ids import to_global_id
 from consult.models import AuditEvent, Consultation
 
@@ -82,6 +83,11 @@ async def append_event(
     consultation.last_seq = seq
     consultation.head_hash = digest
     await Consultation.filter(id=consultation.id).using_db(using_db).update(last_seq=seq, head_hash=digest)
+    # Live subscribers: other processes hear NOTIFY when this transaction commits (and not
+    # before); this process is signalled after the commit by the write path.
+    if using_db.capabilities.dialect == "postgres":
+        await using_db.execute_query("SELECT pg_notify($1, $2)", [events.CHANNEL, str(consultation.id)])
+    events.written(consultation.id)
     return event
 
 

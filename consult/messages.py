@@ -46,6 +46,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "找不到该对象，可能已被删除或您无权查看。",
         "en": "Not found, or you may not see it.",
     },
+    "http_only": {
+        "zh-CN": "修改请通过 HTTP 提交；WebSocket 只用于订阅实时进展。",
+        "en": "Send changes over HTTP; the WebSocket is for live subscriptions only.",
+    },
     "rate_limited": {
         "zh-CN": "尝试次数过多，请稍后再试。",
         "en": "Too many attempts. Please try again later.",

@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.mutations import Mutation
 from schema.query import Query
+from schema.subscriptions import Subscription
 from schema.scalars import SCALAR_MAP
 from schema.supervision import Finding, FollowUp, Inspection, Milestone
 from schema.voting import Ballot, Poll, PollOption
@@ -43,6 +44,7 @@ def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Every Node type is listed so that `node(id:)` can return it even where no field names it.
         types=[
             Account, Party, Consultation, Demand, Responsibility, Proposal, VoterRollEntry, AuditEvent, CostShare,

@@ -26,6 +26,11 @@ class Context:
     lang: str = "zh-CN"
     client_key: str = "local"
     clock: Callable[[], datetime] = utcnow
+    # The bearer token the actor came from, re-checked by long-lived subscriptions.
+    token: str | None = None
+    # graphql-transport-ws / graphql-ws connection_init payload.
+    connection_params: dict | None = None
+    websocket: bool = False
     loaders: Loaders = field(init=False)
     # Hash-chain verdicts, computed at most once per consultation per request.
     chain_checks: dict[int, bool] = field(default_factory=dict)

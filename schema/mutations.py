@@ -50,6 +50,9 @@ T = TypeVar("T")
 
 
 async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tuple[T | None, list[UserError]]:
+    if info.context.websocket:
+        # Writes go over HTTP, where sessions, cookies and rate limits apply per request.
+        return None, [user_error(DomainError("FORBIDDEN", "http_only"), info.context.lang)]
     try:
         return await fn(info.context.service(), **kwargs), []
     except DomainError as error:
@@ -479,6 +482,8 @@ class Mutation:
 
     @strawberry.mutation(description="End the current session and clear the cookie; false when there was none.")
     async def logout(self, info: Info) -> bool:
+        if info.context.websocket:
+            return False
         done = await accounts.logout(info.context.service())
         info.context.response.delete_cookie(SESSION_COOKIE, path="/")
         return done

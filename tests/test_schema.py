@@ -14,10 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
 SCHEMA_FILE = ROOT / "schema" / "schema.graphql"
 
-NOT_YET_SERVED_TYPES = {
-    # live events
-    "EventKind", "ConsultationEvent", "Subscription",
-}
+NOT_YET_SERVED_TYPES: set[str] = set()
 NOT_YET_SERVED_FIELDS: set[str] = set()
 
 

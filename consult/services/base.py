@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from consult import events
 from consult.audit import append_event
 from consult.clock import utcnow
 from consult.domain import stages
@@ -67,8 +69,16 @@ def decode_id(global_id: Any, type_name: str, field_name: str) -> int:
     return pk
 
 
-def transaction():
-    return in_transaction("default")
+@asynccontextmanager
+async def transaction():
+    """One database transaction; live subscribers are signalled once it has committed."""
+    outermost = events.pending_is_empty()
+    with events.collecting() as written:
+        async with in_transaction("default") as conn:
+            yield conn
+    if outermost:
+        for consultation_id in written:
+            events.bus().notify(consultation_id)
 
 
 async def lock_consultation(pk: int, conn: Any, field_name: str = "consultationId") -> Consultation:
