@@ -8,7 +8,7 @@ DATABASE ?= $(or $(CONSULT_DATABASE_URL),sqlite://./var/consult.sqlite3)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo schema screenshots test-sqlite test-postgres clean
+.PHONY: js run test install migrate demo schema screenshots test-sqlite test-postgres clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "consult needs Python 3.11 or newer"'
@@ -30,10 +30,16 @@ run: demo
 	$(BIN)/consult serve --database "$(DATABASE)" --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite, and again on PostgreSQL when CONSULT_TEST_POSTGRES_URL is set
-test: $(INSTALLED)
+test: $(INSTALLED) js
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$CONSULT_TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "CONSULT_TEST_POSTGRES_URL is not set: PostgreSQL run skipped."; fi
+
+# The reference graphql-ws client, for the protocol conformance test; skipped without node.
+js:
+	@if command -v node > /dev/null && command -v npm > /dev/null; then \
+	  npm ci --prefix tests/js --no-audit --no-fund --silent; \
+	else echo "node/npm not found: the graphql-ws conformance test will be skipped."; fi
 
 test-sqlite: $(INSTALLED)
 	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q

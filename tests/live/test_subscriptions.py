@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 import websockets
@@ -278,6 +280,57 @@ def test_events_cross_processes_and_survive_a_killed_listener(app_env, tmp_path)
             await asyncio.to_thread(demand, b, s, "断线后二")
             got = await t.events(2)
             assert [x["seq"] for x in got] == [head + 2, head + 3]
+            await t.close()
+
+        asyncio.run(scenario())
+
+
+JS = Path(__file__).resolve().parents[1] / "js"
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (JS / "node_modules" / "graphql-ws").exists(),
+                    reason="needs node and `npm ci --prefix tests/js` (make test does it when node is present)")
+def test_the_reference_graphql_ws_client_replays_and_receives_live(app_env, tmp_path):
+    with served(app_env, tmp_path) as port:
+        s = setup(port)
+        total = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
+            "consultation"]["auditTrail"]["totalCount"]
+        # given the reference client subscribed from the start and waiting for one live event
+        node = subprocess.Popen(
+            ["node", str(JS / "subscribe.mjs"), f"ws://127.0.0.1:{port}/graphql", s["cid"], "0", str(total + 1)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        # when a demand is submitted once the replay is under way
+        first = node.stdout.readline()
+        demand(port, s, "参考客户端")
+        out, err = node.communicate(timeout=30)
+        # then it saw every seq, in order, replay and live, and finished cleanly
+        seqs = [json.loads(line)["seq"] for line in [first, *out.splitlines()] if line.strip()]
+        assert node.returncode == 0, err
+        assert seqs == list(range(1, total + 2))
+
+
+def test_a_secret_ballot_event_names_no_voter_and_no_choice(app_env, tmp_path):
+    with served(app_env, tmp_path) as port:
+        s = setup(port)
+        org = s["org"]
+        ok(port, "advanceStage", {"consultationId": s["cid"], "to": "DELIBERATING"}, "consultation { id }", org)
+        poll = ok(port, "createPoll", {"consultationId": s["cid"], "question": "同意吗？", "kind": "YES_NO_ABSTAIN"},
+                  "poll { id options { id } }", org)["poll"]
+        ok(port, "advanceStage", {"consultationId": s["cid"], "to": "VOTING"}, "consultation { id }", org)
+        ok(port, "openPoll", {"pollId": poll["id"]}, "poll { id }", org, "PollIdInput")
+        head = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
+            "consultation"]["auditTrail"]["totalCount"]
+
+        async def scenario():
+            t = await Transport.connect(port, {"Authorization": f"Bearer {org}"})
+            await t.subscribe(EVENTS, {"id": s["cid"], "after": head})
+            await asyncio.to_thread(ok, port, "castVote", {"pollId": poll["id"], "choices": [poll["options"][1]["id"]]},
+                                    "ballot { id }", s["residents"][0])
+            [e] = await t.events(1)
+            # even the organizer's stream shows only that the tally moved
+            assert e["kind"] == "TALLY_CHANGED" and e["subjectId"] == poll["id"]
+            assert "1 号" not in e["summary"] and "反对" not in e["summary"]
             await t.close()
 
         asyncio.run(scenario())
