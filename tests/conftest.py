@@ -13,6 +13,11 @@ import secrets
 import urllib.parse
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check rules, not speed: a busy CI machine must not fail them on a deadline.
+hypothesis_settings.register_profile("consult", deadline=None)
+hypothesis_settings.load_profile("consult")
 
 BACKEND = os.environ.get("CONSULT_TEST_DB", "sqlite")
 POSTGRES_URL = os.environ.get("CONSULT_TEST_POSTGRES_URL", "")

@@ -15,12 +15,15 @@ CLOSED_FINDING = frozenset({"RESOLVED", "VERIFIED"})
 
 
 def milestone_status(*, progress: int, planned_end: datetime, actual_start: datetime | None, now: datetime) -> str:
-    """DONE at 100; OVERDUE past the planned end; IN_PROGRESS once started or with progress; else PLANNED."""
+    """DONE at 100; OVERDUE past the planned end; IN_PROGRESS once started or with progress; else PLANNED.
+
+    "Started" means the actual start has been reached: a start reported ahead of time does not count yet.
+    """
     if progress >= 100:
         return "DONE"
     if planned_end < now:
         return "OVERDUE"
-    if actual_start is not None or progress > 0:
+    if (actual_start is not None and actual_start <= now) or progress > 0:
         return "IN_PROGRESS"
     return "PLANNED"
 

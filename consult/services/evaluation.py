@@ -72,6 +72,7 @@ async def record_follow_up(ctx: ServiceContext, *, consultation_id: str, at: obj
     clean_notes = clean_text(notes, "notes", max_len=10_000)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         ensure_stage(consultation, "followup.record")
         follow_up = await FollowUp.create(consultation_id=cpk, at=when, by_id=ctx.actor.account_id, notes=clean_notes, using_db=conn)
         await audit(

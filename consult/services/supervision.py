@@ -199,6 +199,7 @@ async def record_inspection(
         )
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         ensure_stage(consultation, "inspection.record")
         if mpk is not None and not await Milestone.filter(id=mpk, consultation_id=cpk).using_db(conn).exists():
             raise NotFound("milestoneId")
