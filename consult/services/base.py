@@ -93,6 +93,19 @@ async def lock_consultation(pk: int, conn: Any, field_name: str = "consultationI
     return consultation
 
 
+async def lock_through(model: Any, pk: int, conn: Any, field_name: str) -> tuple[Consultation, Any]:
+    """Lock the consultation a row belongs to, then read the row under that lock.
+
+    Every write to a consultation's things takes the consultation's lock first, so stage
+    checks, the audit chain and the row itself cannot race another writer.
+    """
+    owner = await model.filter(id=pk).using_db(conn).values_list("consultation_id", flat=True)
+    if not owner:
+        raise NotFound(field_name)
+    consultation = await lock_consultation(owner[0], conn, field_name)
+    return consultation, await model.get(id=pk).using_db(conn)
+
+
 def relations_to(actor: Actor, consultation: Consultation) -> set[str]:
     rel: set[str] = set()
     if actor.account_id is not None and consultation.convener_id == actor.account_id:

@@ -17,6 +17,7 @@ from consult.services.base import (
     ensure_stage,
     ensure_visible,
     lock_consultation,
+    lock_through,
     transaction,
 )
 
@@ -67,13 +68,9 @@ async def set_cost_plan(
         total_fen,
         [ShareSpec(amount=s.get("amount"), percent=s.get("percent"), weight=s.get("weight")) for s in shares],
     )
-    probe = await Proposal.get_or_none(id=ppk)
-    if probe is None:
-        raise NotFound("proposalId")
     async with transaction() as conn:
-        consultation = await lock_consultation(probe.consultation_id, conn, "proposalId")
+        consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
-        proposal = await Proposal.get(id=ppk).using_db(conn)
         relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
         require(ctx.actor, "costplan.set", relations)
         ensure_stage(consultation, "costplan.set")

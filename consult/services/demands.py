@@ -18,6 +18,7 @@ from consult.services.base import (
     ensure_stage,
     ensure_visible,
     lock_consultation,
+    lock_through,
     transaction,
 )
 
@@ -76,15 +77,11 @@ async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:
     """
     require(ctx.actor, "demand.support")
     dpk = decode_id(demand_id, "Demand", "demandId")
-    probe = await Demand.get_or_none(id=dpk)
-    if probe is None:
-        raise NotFound("demandId")
     async with transaction() as conn:
-        consultation = await lock_consultation(probe.consultation_id, conn, "demandId")
+        consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
         ensure_visible(ctx.actor, consultation, "demandId")
         await ensure_own_consultation(ctx.actor, consultation.id, conn, "demandId")
         ensure_stage(consultation, "demand.support")
-        demand = await Demand.get(id=dpk).using_db(conn)
         if await DemandSupport.filter(demand_id=dpk, account_id=ctx.actor.account_id).using_db(conn).exists():
             return demand
         await DemandSupport.create(demand_id=dpk, account_id=ctx.actor.account_id, at=ctx.now(), using_db=conn)
@@ -122,13 +119,9 @@ async def set_demand_status(
         target_pk = decode_id(merged_into_id, "Demand", "mergedIntoId")
     elif merged_into_id:
         raise Invalid("merge_target_unexpected", "mergedIntoId")
-    probe = await Demand.get_or_none(id=dpk)
-    if probe is None:
-        raise NotFound("demandId")
     async with transaction() as conn:
-        consultation = await lock_consultation(probe.consultation_id, conn, "demandId")
+        consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
         ensure_stage(consultation, "demand.set_status")
-        demand = await Demand.get(id=dpk).using_db(conn)
         if target_pk is not None:
             target = await Demand.get_or_none(id=target_pk).using_db(conn)
             if target is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from consult.errors import Conflict, Invalid, NotFound, Unauthenticated
+from consult.errors import Conflict, Invalid, Unauthenticated
 from consult.ids import to_global_id
 from consult.models import Proposal
 from consult.money import format_fen, parse_money
@@ -15,6 +15,7 @@ from consult.services.base import (
     ensure_stage,
     ensure_visible,
     lock_consultation,
+    lock_through,
     transaction,
 )
 
@@ -97,13 +98,9 @@ async def update_proposal(
         changes["body"] = clean_text(body, "body", max_len=20_000)
     if budget is not None:
         changes["budget_fen"] = parse_money(budget, "budget")
-    probe = await Proposal.get_or_none(id=ppk)
-    if probe is None:
-        raise NotFound("proposalId")
     async with transaction() as conn:
-        consultation = await lock_consultation(probe.consultation_id, conn, "proposalId")
+        consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
-        proposal = await Proposal.get(id=ppk).using_db(conn)
         relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
         require(ctx.actor, "proposal.update", relations)
         ensure_stage(consultation, "proposal.update")
@@ -146,13 +143,9 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
     """
     require(ctx.actor, "proposal.adopt")
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
-    probe = await Proposal.get_or_none(id=ppk)
-    if probe is None:
-        raise NotFound("proposalId")
     async with transaction() as conn:
-        consultation = await lock_consultation(probe.consultation_id, conn, "proposalId")
+        consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_stage(consultation, "proposal.adopt")
-        proposal = await Proposal.get(id=ppk).using_db(conn)
         if proposal.status == "ADOPTED":
             raise Conflict("proposal_already_adopted", "proposalId")
         if proposal.status in ("WITHDRAWN", "REJECTED"):

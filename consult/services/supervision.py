@@ -18,6 +18,7 @@ from consult.services.base import (
     ensure_stage,
     ensure_visible,
     lock_consultation,
+    lock_through,
     transaction,
 )
 
@@ -116,13 +117,9 @@ async def update_milestone(
     start = parse_datetime(actual_start, "actualStart") if actual_start is not None else None
     end = parse_datetime(actual_end, "actualEnd") if actual_end is not None else None
     clean_note = clean_text(note, "note", max_len=2000, required=False)
-    probe = await Milestone.get_or_none(id=mpk)
-    if probe is None:
-        raise NotFound("milestoneId")
     async with transaction() as conn:
-        consultation = await lock_consultation(probe.consultation_id, conn, "milestoneId")
+        consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
-        milestone = await Milestone.get(id=mpk).using_db(conn)
         responsible = milestone.responsible_party_id is not None and ctx.actor.party_id == milestone.responsible_party_id
         require(ctx.actor, "milestone.update", {"responsible_rep"} if responsible and ctx.actor.has("PARTY_REP") else set())
         ensure_stage(consultation, "milestone.update")
@@ -279,13 +276,9 @@ async def update_finding(ctx: ServiceContext, *, finding_id: str, status: str, r
         raise Unauthenticated()
     fpk = decode_id(finding_id, "Finding", "findingId")
     clean_resolution = clean_text(resolution, "resolution", max_len=5000, required=False)
-    probe = await Finding.get_or_none(id=fpk)
-    if probe is None:
-        raise NotFound("findingId")
     async with transaction() as conn:
-        consultation = await lock_consultation(probe.consultation_id, conn, "findingId")
+        consultation, finding = await lock_through(Finding, fpk, conn, "findingId")
         ensure_visible(ctx.actor, consultation, "findingId")
-        finding = await Finding.get(id=fpk).using_db(conn)
         if status == "RESOLVED":
             responsible = ctx.actor.has("PARTY_REP") and ctx.actor.party_id == finding.responsible_party_id
             if not allowed(ctx.actor, "finding.resolve", {"responsible_rep"} if responsible else set()):
