@@ -91,7 +91,9 @@ class ConsultGraphQL(GraphQL):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         header = params.get("Authorization") or params.get("authorization") or ""
         token = None
-        if isinstance(header, str) and header.lower().startswith("bearer "):
+        if header:
+            if not (isinstance(header, str) and header.lower().startswith("bearer ")):
+                raise ConnectionRejectionError({"message": "Authorization must be 'Bearer <token>'", "code": "UNAUTHENTICATED"})
             token = header[7:].strip()
         elif isinstance(params.get("token"), str):
             token = params["token"]

@@ -126,7 +126,7 @@ async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
     wrapper = Poll.of(poll)
     own = await wrapper._own_ballot(info)
     if own is not None and own.id == ballot.id:
-        return Ballot.of(ballot, named=not poll.secret)
+        return Ballot.for_viewer(info, ballot, poll)
     if not poll.secret and info.context.may("ballots.read_named"):
         return Ballot.of(ballot, named=True)
     return None

@@ -12,7 +12,7 @@ from consult import models
 from consult.domain.decision import Count
 from consult.domain.ratios import ratio_4
 from consult.domain.weights import format_weight
-from consult.services.voting import compute_tally, effective_status, poll_rule, voter_key
+from consult.services.voting import compute_tally, effective_status, poll_rule, session_key, voter_key
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
@@ -108,7 +108,12 @@ class PollOption(Node):
 class OptionTally:
     option: PollOption = strawberry.field(description="The option.")
     votes: int = strawberry.field(description="Ballots for it (first preferences for RANKED).")
-    weight: str = strawberry.field(description="sum of the voters' weights (area in m²) as a decimal string")
+    weight: str = strawberry.field(
+        description=(
+            "sum of the voters' weights (area in m²) as a decimal string; for a secret poll \"0\" until it closes, "
+            "since one ballot's area could name its household"
+        )
+    )
 
 
 @strawberry.type(description="The count of a poll, kept up to date with every ballot.")
@@ -124,7 +129,7 @@ class Tally:
     outcome: PollOutcome = strawberry.field(description="PENDING until the poll closes.")
     winner: PollOption | None = strawberry.field(description="The winning option of a decided multi-option poll.")
     rounds: list[list[OptionTally]] | None = strawberry.field(
-        description="instant-runoff rounds for RANKED polls, first round first"
+        description="instant-runoff rounds for RANKED polls, first round first; for a secret poll only once it closes"
     )
 
 
@@ -132,10 +137,17 @@ class Tally:
 class Ballot(Node):
     m: strawberry.Private[models.Ballot]
     named: strawberry.Private[bool]
+    show_choices: strawberry.Private[bool] = True
 
     @classmethod
-    def of(cls, m: models.Ballot, named: bool) -> Ballot:
-        return cls(pk=m.id, m=m, named=named)
+    def of(cls, m: models.Ballot, named: bool, show_choices: bool = True) -> Ballot:
+        return cls(pk=m.id, m=m, named=named, show_choices=show_choices)
+
+    @classmethod
+    def for_viewer(cls, info: Info, m: models.Ballot, poll: models.Poll) -> Ballot:
+        """A secret ballot's choices are shown only to the session that cast it."""
+        key = session_key(info.context.settings.secret_key, info.context.actor.session_id)
+        return cls.of(m, named=not poll.secret, show_choices=not poll.secret or (key is not None and key == m.session_key))
 
     @strawberry.field(description="How it reached the count.")
     def origin(self) -> BallotOrigin:
@@ -149,8 +161,12 @@ class Ballot(Node):
     def cast_at(self) -> datetime:
         return self.m.cast_at
 
-    @strawberry.field(description="The options chosen, most preferred first.")
+    @strawberry.field(
+        description="The options chosen, most preferred first; for a secret ballot, empty except on the device that cast it."
+    )
     async def choices(self, info: Info) -> list[PollOption]:
+        if not self.show_choices:
+            return []
         options = {o.id: o for o in await info.context.loaders.options_by_poll.load(self.m.poll_id)}
         return [PollOption.of(options[pk]) for pk in json.loads(self.m.choices) if pk in options]
 
@@ -181,9 +197,12 @@ class BallotConnection:
 async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Count) -> Tally:
     options = await info.context.loaders.options_by_poll.load(poll.id)
     data = await compute_tally(poll, options, status, electorate)
+    # While a secret poll is open, one ballot's area (and a ranked ballot's whole order) would
+    # show in the difference between two tallies and could name the household: withheld until the close.
+    withhold = poll.secret and status != "CLOSED"
 
     def row(i: int, heads: int, weight: int) -> OptionTally:
-        return OptionTally(option=PollOption.of(options[i]), votes=heads, weight=format_weight(weight))
+        return OptionTally(option=PollOption.of(options[i]), votes=heads, weight="0" if withhold else format_weight(weight))
 
     return Tally(
         version=data.version,
@@ -194,7 +213,9 @@ async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Co
         quorum_met=data.quorum_met,
         outcome=PollOutcome(data.outcome),
         winner=PollOption.of(options[data.winner]) if data.winner is not None else None,
-        rounds=[[row(i, h, w) for i, (h, w) in enumerate(r)] for r in data.rounds] if data.rounds is not None else None,
+        rounds=[[row(i, h, w) for i, (h, w) in enumerate(r)] for r in data.rounds]
+        if data.rounds is not None and not withhold
+        else None,
     )
 
 
@@ -297,7 +318,7 @@ class Poll(Node):
     @strawberry.field(description="the viewer's own ballot, if they voted")
     async def my_ballot(self, info: Info) -> Ballot | None:
         ballot = await self._own_ballot(info)
-        return Ballot.of(ballot, named=not self.m.secret) if ballot else None
+        return Ballot.for_viewer(info, ballot, self.m) if ballot else None
 
     @strawberry.field(description="whether the viewer may vote now")
     async def viewer_can_vote(self, info: Info) -> bool:

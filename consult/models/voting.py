@@ -88,6 +88,8 @@ class Ballot(Model):
     cast_at = fields.DatetimeField()
     assisted_by = fields.ForeignKeyField("models.Account", null=True, related_name="assisted_ballots")
     note = fields.TextField(null=True)
+    # HMAC of the session that cast it online (consult.services.voting.session_key).
+    session_key = fields.CharField(max_length=64, null=True)
 
     class Meta:
         table = "ballot"

@@ -267,7 +267,9 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
         {
             "name": "给反馈单",
             "evaluation": evaluation_summary(scores),
-            "ratings": [{"score": r.score, "comment": r.comment, "at": _t(r.at)} for r in ratings],
+            # Scores and comments without times, in a fixed order: no rating can be told apart by when it came.
+            "ratings": sorted(({"score": r.score, "comment": r.comment} for r in ratings),
+                              key=lambda r: (-r["score"], r["comment"] or "")),
             "followUps": [{"at": _t(f.at), "by": await name_of(f.by_id), "notes": f.notes} for f in follow_ups],
         },
         {

@@ -79,6 +79,18 @@ def voter_key(secret_key: str, poll_id: int, entry_id: int) -> str:
     return hmac.new(secret_key.encode(), f"ballot:{poll_id}:{entry_id}".encode(), hashlib.sha256).hexdigest()
 
 
+def session_key(secret_key: str, session_id: int | None) -> str | None:
+    """Which session cast a ballot, keyed so the column alone names no session.
+
+    A secret ballot shows its choices only to the session that cast it. Whoever later gets a
+    fresh slip for the household (a new phone, or someone at the community office) can still
+    replace the ballot, but cannot read what was chosen.
+    """
+    if session_id is None:
+        return None
+    return hmac.new(secret_key.encode(), f"ballot-session:{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
 def new_receipt() -> str:
     raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(20))
     return "-".join(raw[i : i + 5] for i in range(0, 20, 5))
@@ -267,6 +279,8 @@ async def _close(ctx: ServiceContext, consultation: Consultation, poll: Poll, co
 
 async def settle(ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any) -> None:
     """Write down what the clock already decided: opening at opensAt, closing at closesAt."""
+    if consultation.stage in ("ARCHIVED", "CANCELLED"):
+        return  # read-only: the sealed record must stay as sealed
     now = ctx.now()
     target = effective_status(poll, consultation.stage, now)
     if target == poll.status:
@@ -391,7 +405,8 @@ async def _record(
             raise AlreadyVoted()
         await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1)
         existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
-        await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt"])
+        existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
+        await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt", "session_key"])
         ballot, added = existing, 0
     else:
         ballot = await Ballot.create(
@@ -405,6 +420,7 @@ async def _record(
             cast_at=now,
             assisted_by_id=ctx.actor.account_id if origin != "ONLINE" else None,
             note=note,
+            session_key=session_key(ctx.settings.secret_key, ctx.actor.session_id) if origin == "ONLINE" else None,
             using_db=conn,
         )
         added = 1
@@ -415,7 +431,11 @@ async def _record(
     await Poll.filter(id=poll.id).using_db(conn).update(
         tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
     )
-    if poll.secret:
+    if poll.secret and not poll.live_results:
+        # Results hidden until the close: not even the running count goes into the public trail.
+        payload = {"poll": to_global_id("Poll", poll.id)}
+        summary = f"收到选票：{poll.question}（结果在表决结束后公布）"
+    elif poll.secret:
         # A secret ballot leaves only an anonymous tally change: no voter, no choice.
         payload = {"poll": to_global_id("Poll", poll.id), "version": poll.tally_version, "ballots": poll.ballots_cast}
         summary = f"计票更新：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）"
@@ -493,11 +513,12 @@ async def record_offline_ballot(
         elector = await PollElector.get_or_none(poll_id=poll.id, entry_id=entry_pk).using_db(conn)
         if elector is None:
             raise NotEligible("voterEntryId")
+        # Choices first: an empty ballot must not serve as a free "has this household voted?" probe.
+        options = await PollOption.filter(poll_id=poll.id).using_db(conn).order_by("position")
+        picked = _check_choices(poll, options, choices)
         existing = await Ballot.filter(poll_id=poll.id, voter_key=voter_key(ctx.settings.secret_key, poll.id, entry_pk)).using_db(conn).exists()
         if existing:
             raise AlreadyVoted()
-        options = await PollOption.filter(poll_id=poll.id).using_db(conn).order_by("position")
-        picked = _check_choices(poll, options, choices)
         ballot = await _record(
             ctx, consultation, poll, conn, entry_id=entry_pk, weight=elector.weight_e4, picked=picked,
             origin=origin, note=clean_note,
@@ -528,7 +549,7 @@ async def settle_due(ctx: ServiceContext) -> int:
     """Open and close the polls whose time has come, so that the record shows the moment the
     clock decided rather than the next request. Returns how many polls moved."""
     now = ctx.now()
-    due = await Poll.filter(status__in=("SCHEDULED", "OPEN")).filter(
+    due = await Poll.filter(status__in=("SCHEDULED", "OPEN"), consultation__stage__not_in=("ARCHIVED", "CANCELLED")).filter(
         Q(closes_at__lte=now) | Q(status="SCHEDULED", opens_at__lte=now)
     ).values_list("id", "consultation_id")
     moved = 0

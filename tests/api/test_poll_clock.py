@@ -41,3 +41,19 @@ async def test_the_clock_opens_and_closes_a_poll_and_records_both(world, clock, 
     assert ("poll.open", None) in actions and ("poll.close", None) in actions
     assert [a for a, _ in actions].count("poll.close") == 1
     assert data["auditTrail"]["chainValid"] is True
+
+
+async def test_the_clock_never_writes_into_a_cancelled_or_archived_consultation(world, clock, settings):
+    # given a poll due to close in an hour, in a consultation that is then cancelled
+    cid = await create_consultation(world, stage="DELIBERATING")
+    start = clock()
+    clock.set(start)
+    await create_poll(world, cid, closesAt=(start + timedelta(hours=1)).isoformat())
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "CANCELLED", "note": "撤销"}, "consultation { id }")
+    before = (await world.organizer.query(TRAIL, {"id": cid}))["consultation"]["auditTrail"]["edges"]
+    # when the closing time passes and the sweep runs
+    clock.advance(hours=2)
+    assert await settle_due(ServiceContext(settings=settings, clock=clock)) == 0
+    # then the read-only record is untouched
+    after = (await world.organizer.query(TRAIL, {"id": cid}))["consultation"]["auditTrail"]["edges"]
+    assert after == before

@@ -655,9 +655,10 @@ async def test_a_weight_changed_after_the_opening_does_not_change_the_count(worl
     # when the roll is corrected to 120 m² for 1号 after the opening, and 1号 votes
     await set_roll(world, cid, [("菜园巷1号", "120"), ("菜园巷2号", "80")])
     payload = await voted(first, pid, [yes])
-    # then the ballot weighs what the household weighed at the opening
-    assert [o["weight"] for o in payload["tally"]["options"]] == ["80", "0", "0"]
+    # then the ballot weighs what the household weighed at the opening (shown once the secret poll closes)
+    assert [o["weight"] for o in payload["tally"]["options"]] == WITHHELD
     assert payload["tally"]["electorateSize"] == 2
+    assert await weights_after_close(world, pid) == ["80", "0", "0"]
 
 
 async def test_a_scheduled_poll_shows_the_roll_as_it_stands(world):
@@ -709,7 +710,7 @@ async def test_a_resident_votes_for_their_own_roll_entry(world):
     tally = payload["tally"]
     assert (tally["version"], tally["ballotsCast"], tally["electorateSize"], tally["turnout"]) == (1, 1, 1, "1.0000")
     assert votes_by_label(tally) == {YES: 1, NO: 0, ABSTAIN: 0}
-    assert [o["weight"] for o in tally["options"]] == ["80", "0", "0"]
+    assert [o["weight"] for o in tally["options"]] == WITHHELD
     mine = (await poll_of(resident, pid))["myBallot"]
     assert (mine["id"], mine["receipt"]) == (ballot["id"], ballot["receipt"])
 
@@ -848,7 +849,7 @@ async def test_a_revote_replaces_the_ballot_and_moves_exactly_one_vote(world):
     after = payload["tally"]
     assert (after["version"], after["ballotsCast"]) == (3, 2)
     assert votes_by_label(after) == {YES: 1, NO: 1, ABSTAIN: 0}
-    assert [o["weight"] for o in after["options"]] == ["80", "80", "0"]
+    assert [o["weight"] for o in after["options"]] == WITHHELD
     assert [c["id"] for c in payload["ballot"]["choices"]] == [no]
     # and the old receipt no longer verifies while the new one does
     new = payload["ballot"]
@@ -921,8 +922,8 @@ async def test_ten_residents_voting_at_once_are_all_counted(world):
     tally = await tally_of(world.anon, pid)
     assert (tally["ballotsCast"], tally["version"], tally["turnout"]) == (10, 10, "1.0000")
     assert votes_by_label(tally) == {YES: 7, NO: 3, ABSTAIN: 0}
-    assert [o["weight"] for o in tally["options"]] == ["560", "240", "0"]
     assert len({r["ballot"]["receipt"] for r in results}) == 10
+    assert await weights_after_close(world, pid) == ["560", "240", "0"]
     assert await Ballot.filter(poll_id=expect_id(pid, "Poll")).count() == 10
 
 
@@ -1514,3 +1515,38 @@ async def test_a_named_ballot_id_resolves_for_supervisors(world):
         assert (await client.query(query, {"id": ballot["id"]}))["node"] == {"id": ballot["id"], "voter": voter}
     for client in (second, world.anon):
         assert (await client.query(query, {"id": ballot["id"]}))["node"] is None
+
+
+# While a secret poll is open its tally withholds areas: one ballot's area could name its household.
+WITHHELD = ["0", "0", "0"]
+
+
+async def weights_after_close(world, pid: str) -> list[str]:
+    closed = await world.organizer.ok("closePoll", {"pollId": pid}, "poll { tally { options { weight } } }")
+    return [o["weight"] for o in closed["poll"]["tally"]["options"]]
+
+
+async def test_a_secret_polls_areas_and_rounds_are_withheld_until_the_close(world):
+    # given an open secret poll where 1号 has a telling area
+    cid, pid, (first, _) = await open_with_residents(world, households(2))
+    yes = (await options_of(world.organizer, pid))[0]
+    # when 1号 votes
+    payload = await voted(first, pid, [yes])
+    # then the running tally shows the count but not the area, until the poll closes
+    assert [o["weight"] for o in payload["tally"]["options"]] == WITHHELD
+    assert await weights_after_close(world, pid) == ["80", "0", "0"]
+
+
+async def test_a_fresh_slip_can_replace_a_secret_ballot_but_not_read_it(world):
+    # given 1号 voted 反对 on their phone in a secret poll
+    cid, pid, (first, _) = await open_with_residents(world, households(2))
+    _, no, _ = await options_of(world.organizer, pid)
+    await voted(first, pid, [no])
+    # when the community office issues a fresh slip for the household and someone redeems it
+    issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { label code }")
+    code = next(i["code"] for i in issued["invitations"] if i["label"] == households(2)[0])
+    token = (await world.anon.ok("redeemInvitation", {"code": code}, "token"))["token"]
+    newcomer = world.anon.as_(token)
+    # then the new session sees that a ballot exists, with its receipt, but not what it chose
+    mine = (await poll_of(newcomer, pid))["myBallot"]
+    assert mine is not None and mine["choices"] == []
