@@ -27,7 +27,7 @@ from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
 from consult.clock import utcnow
-from consult.db import tortoise_config
+from consult.db import is_postgres, tortoise_config
 from consult import events
 from consult.messages import pick_language
 from consult.policies import ANONYMOUS
@@ -214,7 +214,7 @@ def create_app(
             async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
                 bus = (
                     events.PostgresEventBus(settings.database_url)
-                    if settings.database_url.startswith("postgres://")
+                    if is_postgres(settings.database_url)
                     else events.EventBus()
                 )
                 await bus.start()

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from consult.db import is_postgres
 from consult.settings import DEFAULT_DATABASE_URL, normalize_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +117,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     url = _database_url(args)
-    if args.workers > 1 and not url.startswith("postgres://"):
+    if args.workers > 1 and not is_postgres(url):
         print(
             "SQLite 只支持单进程；多进程请使用 PostgreSQL。SQLite serves one process; use PostgreSQL for --workers > 1.",
             file=sys.stderr,

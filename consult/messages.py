@@ -94,10 +94,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "出资方或责任方代表必须关联一个单位。",
         "en": "A party representative must be linked to a party.",
     },
-    "bad_id": {
-        "zh-CN": "编号无效。",
-        "en": "This ID is not valid.",
-    },
     "bad_money": {
         "zh-CN": "金额格式不正确：请填写不带符号的数字，最多两位小数，例如 80000 或 80000.50。",
         "en": "Not a valid amount: digits with at most two decimals and no sign, e.g. 80000 or 80000.50.",

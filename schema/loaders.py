@@ -1,7 +1,7 @@
 """Per-request DataLoaders, so that lists resolve in a fixed number of queries.
 
-Named <thing>_by_<key>. A WebSocket operation gets a fresh set for each operation, since a
-loader caches for its whole life.
+Named <thing>_by_<key>. A loader caches for its whole life, so long-lived subscription
+streams build a fresh set for each push (schema/subscriptions.py).
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
         "Proposal": (loaders.proposal_by_id, Proposal),
         "Responsibility": (loaders.responsibility_by_id, Responsibility),
         "VoterRollEntry": (loaders.roll_entry_by_id, VoterRollEntry),
-        "AuditEvent": (loaders.audit_event_by_id, None),
+        "AuditEvent": (loaders.audit_event_by_id, AuditEvent),
     }
     if type_name not in scoped:
         return None
@@ -82,8 +82,6 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
         return None
     if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row.account_id):
         return None
-    if type_name == "AuditEvent":
-        return AuditEvent.of(row)
     return wrapper.of(row)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.expressions import F
 
 from consult.clock import parse_datetime
-from consult.errors import Forbidden, Invalid, NotFound
+from consult.errors import DomainError, Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Demand, DemandSupport, Party, Responsibility
 from consult.policies import default_channel, demand_channels, require
@@ -22,7 +22,6 @@ from consult.services.base import (
     transaction,
 )
 
-CHANNELS = ("RESIDENT", "GRID_WORKER", "COURIER", "HOTLINE", "CPPCC_MEMBER", "OTHER")
 DEMAND_STATUSES = ("OPEN", "ACCEPTED", "MERGED", "REJECTED")
 
 
@@ -39,7 +38,7 @@ async def submit_demand(
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     chosen = channel or default_channel(ctx.actor)
     if chosen not in demand_channels(ctx.actor):
-        raise Forbidden("channel")
+        raise DomainError("FORBIDDEN", "channel_not_allowed", "channel")
     clean_title = clean_text(title, "title", max_len=200)
     clean_body = clean_text(body, "body", max_len=10_000)
     async with transaction() as conn:
