@@ -17,7 +17,14 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-install: $(INSTALLED)
+# The browser packages the pages load (graphql-ws), exactly as frontend_static/package-lock.json pins them.
+FRONTEND := frontend_static/node_modules/.package-lock.json
+$(FRONTEND): frontend_static/package-lock.json
+	@command -v npm > /dev/null || { echo "consult's web pages need Node.js 20+ with npm to install their browser packages (apt-get install nodejs npm)."; exit 1; }
+	npm ci --prefix frontend_static --omit=peer --no-audit --no-fund --silent
+	touch $@
+
+install: $(INSTALLED) $(FRONTEND)
 
 migrate: $(INSTALLED)
 	$(BIN)/consult migrate --database "$(DATABASE)"
@@ -26,16 +33,16 @@ demo: migrate
 	$(BIN)/consult demo --if-empty --database "$(DATABASE)"
 
 ## make run: install, migrate, load the 菜园巷 demo on first start, serve on http://127.0.0.1:8000
-run: demo
+run: demo $(FRONTEND)
 	$(BIN)/consult serve --database "$(DATABASE)" --host $(HOST) --port $(PORT)
 
 ## make test: the whole suite on SQLite, and again on PostgreSQL when CONSULT_TEST_POSTGRES_URL is set
-test: $(INSTALLED) js
+test: $(INSTALLED) $(FRONTEND) js
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$CONSULT_TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "CONSULT_TEST_POSTGRES_URL is not set: PostgreSQL run skipped."; fi
 
-# The reference graphql-ws client, for the protocol conformance test; skipped without node.
+# The reference graphql-ws client and axe-core, for the protocol and accessibility tests; skipped without node.
 js:
 	@if command -v node > /dev/null && command -v npm > /dev/null; then \
 	  npm ci --prefix tests/js --no-audit --no-fund --silent; \

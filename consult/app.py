@@ -16,7 +16,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from starlette.staticfiles import StaticFiles
@@ -184,6 +184,39 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "up"})
 
 
+# The pages of the web frontend: path patterns and the HTML file each one serves.
+PAGES = {
+    "/": "index.html",
+    "/i/{code}": "consultation.html",
+    "/c/{consultation_id}": "consultation.html",
+    "/login": "login.html",
+    "/board": "board.html",
+    "/console": "console.html",
+    "/console/{consultation_id}": "console.html",
+}
+VENDOR_DIR = STATIC_DIR / "node_modules"
+# Pages load only their own scripts and styles and talk only to this server.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+
+def page_routes() -> list[Route]:
+    def serve(filename: str) -> Callable[[Request], Any]:
+        async def page(request: Request) -> Response:
+            return FileResponse(STATIC_DIR / filename, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+        return page
+
+    return [Route(path, serve(filename), methods=["GET", "HEAD"]) for path, filename in PAGES.items()]
+
+
 def create_app(
     settings: Settings | None = None, *, manage_database: bool = True, clock: Callable[[], datetime] = utcnow
 ) -> Starlette:
@@ -205,7 +238,9 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/dossiers/{consultation_id}.html", dossier_page),
-        Mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static"),
+        *page_routes(),
+        Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets"),
+        Mount("/vendor", StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor"),
     ]
 
     @contextlib.asynccontextmanager

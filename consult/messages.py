@@ -98,6 +98,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "金额格式不正确：请填写不带符号的数字，最多两位小数，例如 80000 或 80000.50。",
         "en": "Not a valid amount: digits with at most two decimals and no sign, e.g. 80000 or 80000.50.",
     },
+    "too_many_shares": {
+        "zh-CN": "分摊方最多 {max} 个。",
+        "en": "At most {max} sharing parties.",
+    },
     "money_too_large": {
         "zh-CN": "金额过大。",
         "en": "The amount is too large.",

@@ -70,6 +70,9 @@ class Settings:
     # A 100,000-household roll is about 6 MB of JSON.
     max_body_bytes: int = 16 * 1024 * 1024
     debug: bool = False
+    # The address printed on invitation slips' QR codes, e.g. https://xieshang.example.cn;
+    # empty means the address the organizer's browser used.
+    public_url: str = ""
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -88,6 +91,7 @@ class Settings:
             trusted_proxies=_list("CONSULT_TRUSTED_PROXIES"),
             max_body_bytes=_int("CONSULT_MAX_BODY_BYTES", 16 * 1024 * 1024),
             debug=os.environ.get("CONSULT_DEBUG", "") in ("1", "true", "yes"),
+            public_url=os.environ.get("CONSULT_PUBLIC_URL", "").strip(),
         )
 
 

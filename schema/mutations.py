@@ -27,6 +27,7 @@ from schema.supervision import (
 )
 from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 from schema.types import (
+    public_base_url,
     Account,
     Consultation,
     CostPlan,
@@ -82,6 +83,10 @@ class AuthPayload:
     token: str | None = strawberry.field(description="The bearer token; shown once.")
     viewer: Account | None = strawberry.field(description="Who is now signed in.")
     errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
+    consultation: Consultation | None = strawberry.field(
+        default=None,
+        description="For a redeemed invitation, the consultation the slip belongs to, so the phone can open it at once.",
+    )
 
 
 @strawberry.input(description="A new party.")
@@ -448,12 +453,18 @@ def _set_session_cookie(info: Info, token: str, max_age: int) -> None:
     )
 
 
-def _auth_payload(info: Info, login: accounts.Login | None, errors: list[UserError]) -> AuthPayload:
+async def _auth_payload(info: Info, login: accounts.Login | None, errors: list[UserError]) -> AuthPayload:
     if login is None:
         return AuthPayload(token=None, viewer=None, errors=errors)
     lifetime = int((login.session.expires_at - login.session.created_at).total_seconds())
     _set_session_cookie(info, login.token, lifetime)
-    return AuthPayload(token=login.token, viewer=Account.of(login.account), errors=[])
+    consultation = None
+    if login.session.roll_entry_id is not None:
+        from consult.models import VoterRollEntry
+
+        entry = await VoterRollEntry.get_or_none(id=login.session.roll_entry_id).prefetch_related("consultation")
+        consultation = Consultation.of(entry.consultation) if entry else None
+    return AuthPayload(token=login.token, viewer=Account.of(login.account), errors=[], consultation=consultation)
 
 
 async def _vote_payload(info: Info, cast: voting.Cast | None, errors: list[UserError]) -> VotePayload:
@@ -468,7 +479,7 @@ class Mutation:
     @strawberry.mutation(description="Sign in with a password; returns a bearer token and sets an HttpOnly cookie.")
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:
         result, errors = await call(info, accounts.login, username=input.username, password=input.password)
-        return _auth_payload(info, result, errors)
+        return await _auth_payload(info, result, errors)
 
     @strawberry.mutation(
         description=(
@@ -478,7 +489,7 @@ class Mutation:
     )
     async def redeem_invitation(self, info: Info, input: RedeemInvitationInput) -> AuthPayload:
         result, errors = await call(info, accounts.redeem_invitation, code=input.code)
-        return _auth_payload(info, result, errors)
+        return await _auth_payload(info, result, errors)
 
     @strawberry.mutation(description="End the current session and clear the cookie; false when there was none.")
     async def logout(self, info: Info) -> bool:
@@ -789,5 +800,6 @@ class Mutation:
     async def issue_invitations(self, info: Info, input: IssueInvitationsInput) -> InvitationsPayload:
         issued, errors = await call(info, roll.issue_invitations, consultation_id=input.consultation_id)
         return InvitationsPayload(
-            invitations=[Invitation(label=i.label, code=i.code) for i in issued or []], errors=errors
+            invitations=[Invitation(label=i.label, code=i.code, base_url=public_base_url(info)) for i in issued or []],
+            errors=errors,
         )

@@ -10,7 +10,9 @@ from consult.ids import expect_id, from_global_id
 from consult.policies import allowed, can_see_roll_entry
 from consult.services.base import strip_unstorable
 from schema.context import Info
+from schema.errors import UserError
 from schema.pagination import encode_cursor, paginate
+from schema.scalars import Money
 from schema.types import (
     Account,
     AuditEvent,
@@ -24,10 +26,28 @@ from schema.types import (
     Party,
     Proposal,
     Responsibility,
+    SplitMethod,
     Stage,
     VoterRollEntry,
     account_visible,
 )
+
+
+MAX_PREVIEW_SHARES = 200
+
+
+@strawberry.input(description="One line of a split to preview: which value counts depends on the method.")
+class SharePreviewInput:
+    amount: Money | None = None
+    percent: str | None = None
+    weight: str | None = None
+
+
+@strawberry.type(description="A previewed split: one amount per line in input order, or why the split is not valid.")
+class CostSplitPreview:
+    amounts: list[Money] = strawberry.field(description="Each line's amount, in input order; empty when errors.")
+    sum: Money | None = strawberry.field(description="The amounts added up; always the total when valid.")
+    errors: list[UserError] = strawberry.field(description="The same errors setCostPlan would give for these values.")
 
 
 SUPERVISION_MODELS = {
@@ -196,6 +216,34 @@ class Query:
             return False
         cleaned = receipt.strip().upper()
         return await models.Ballot.filter(poll_id=pk, receipt=cleaned).exists()
+
+    @strawberry.field(
+        description=(
+            "The exact split a cost plan would get, computed by the same rules as setCostPlan, without saving "
+            "anything: for editors that preview amounts as they are typed."
+        )
+    )
+    def preview_cost_split(
+        self, info: Info, total: Money, method: SplitMethod, shares: list[SharePreviewInput]
+    ) -> CostSplitPreview:
+        from consult.domain.splits import ShareSpec, split
+        from consult.errors import DomainError, Invalid
+        from consult.money import format_fen, parse_money
+        from schema.errors import user_error
+
+        try:
+            if len(shares) > MAX_PREVIEW_SHARES:
+                raise Invalid("too_many_shares", "shares", max=MAX_PREVIEW_SHARES)
+            total_fen = parse_money(total, "total")
+            specs = [ShareSpec(amount=s.amount, percent=s.percent, weight=s.weight) for s in shares]
+            lines = split(method.value, total_fen, specs)
+        except DomainError as error:
+            return CostSplitPreview(amounts=[], sum=None, errors=[user_error(error, info.context.lang)])
+        return CostSplitPreview(
+            amounts=[format_fen(line.amount_fen) for line in lines],
+            sum=format_fen(sum(line.amount_fen for line in lines)),
+            errors=[],
+        )
 
     @strawberry.field(description="Every party known to the platform, by name.")
     async def parties(self, info: Info) -> list[Party]:

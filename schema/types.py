@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -679,6 +679,37 @@ class VoterRollEntry(Node):
 class Invitation:
     label: str = strawberry.field(description="The roll entry the code is for.")
     code: str = strawberry.field(description="The code to print, e.g. ABCD-EFGH-JKMN.")
+    base_url: strawberry.Private[str] = ""
+
+    @strawberry.field(description="The link a phone opens to redeem the code: <server>/i/<code>.")
+    def link(self) -> str:
+        return invitation_link(self.base_url, self.code)
+
+    @strawberry.field(description="The link as a QR code, an SVG document to print on the slip.")
+    def qr_svg(self) -> str:
+        return qr_svg(invitation_link(self.base_url, self.code))
+
+
+def invitation_link(base_url: str, code: str) -> str:
+    from urllib.parse import quote
+
+    return f"{base_url.rstrip('/')}/i/{quote(code, safe='')}"
+
+
+def qr_svg(text: str) -> str:
+    import segno
+
+    # Medium error correction survives a crease or a smudge on a printed slip.
+    return segno.make(text, error="m", micro=False).svg_inline(scale=4, border=2, title="扫码参与表决")
+
+
+def public_base_url(info: Any) -> str:
+    """Where phones reach this server: CONSULT_PUBLIC_URL, else the address the request came to."""
+    configured = info.context.settings.public_url
+    if configured:
+        return configured
+    request = info.context.request
+    return str(request.base_url) if request is not None else ""
 
 
 # ---------------------------------------------------------------- audit trail

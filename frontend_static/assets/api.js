@@ -1,0 +1,104 @@
+// The one way pages talk to the server: GraphQL over HTTP for reads and writes,
+// and graphql-ws (from npm, served at /vendor) for live subscriptions.
+// The session travels in the HttpOnly cookie set by login and redeemInvitation.
+import { createClient } from "/vendor/graphql-ws/dist/client.js";
+
+/** A request that failed as a whole (network down, server error). */
+export class ApiError extends Error {}
+
+/** A mutation refused with UserErrors: `errors` are the payload's {field, code, message}. */
+export class UserErrors extends Error {
+  constructor(errors) {
+    super(errors.map((e) => e.message).join("；"));
+    this.errors = errors;
+  }
+}
+
+export async function gql(query, variables = {}) {
+  let response;
+  try {
+    response = await fetch("/graphql", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch {
+    throw new ApiError("网络连接不上，请检查网络后再试。");
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError("服务器暂时没有回应，请稍后再试。");
+  }
+  if (body.errors?.length) throw new ApiError(body.errors[0].message || "请求没有成功，请稍后再试。");
+  return body.data;
+}
+
+/** Run `name(input: $input)` and return its payload; throws UserErrors when the payload has any. */
+export async function mutate(name, input, select = "") {
+  const type = name[0].toUpperCase() + name.slice(1) + "Input";
+  const data = await gql(
+    `mutation($input: ${type}!) { ${name}(input: $input) { ${select} errors { field code message } } }`,
+    { input },
+  );
+  const payload = data[name];
+  if (payload.errors.length) throw new UserErrors(payload.errors);
+  return payload;
+}
+
+let client = null;
+const reconnectListeners = new Set();
+
+function liveClient() {
+  if (client) return client;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  let connectedOnce = false;
+  client = createClient({
+    url: `${scheme}//${location.host}/graphql`,
+    lazy: true,
+    keepAlive: 20_000,
+    retryAttempts: Infinity,
+    shouldRetry: () => true,
+    on: {
+      connected: () => {
+        // After a drop, what happened meanwhile is fetched again by whoever listens.
+        if (connectedOnce) reconnectListeners.forEach((fn) => fn());
+        connectedOnce = true;
+        document.documentElement.dataset.live = "on";
+      },
+      closed: () => {
+        document.documentElement.dataset.live = "off";
+      },
+    },
+  });
+  return client;
+}
+
+/** Subscribe; `onData` gets each result's data. Returns a function that unsubscribes. */
+export function subscribe(query, variables, onData) {
+  return liveClient().subscribe(
+    { query, variables },
+    {
+      next: (result) => result.data && onData(result.data),
+      error: (error) => console.warn("subscription ended", error),
+      complete: () => {},
+    },
+  );
+}
+
+/** Call `fn` whenever the live connection comes back after a drop. */
+export function onReconnect(fn) {
+  reconnectListeners.add(fn);
+}
+
+/** Who is signed in, or null. */
+export async function viewer() {
+  const data = await gql("{ viewer { id displayName roles party { id name } } }");
+  return data.viewer;
+}
+
+export async function logout() {
+  await gql("mutation { logout }");
+}

@@ -1,0 +1,110 @@
+// Pictures drawn as plain SVG: who pays how much, how far the money has come in, and the
+// milestones planned against actual. Each picture also carries its numbers as text.
+import { h, svg } from "./ui.js";
+import { date, fen, MILESTONE_STATUS, percentOf, yuan } from "./format.js";
+
+const PALETTE = ["#0b4f9c", "#b35900", "#1b6e20", "#7b1fa2", "#9e1c1c", "#00695c", "#5d4037", "#37474f"];
+
+/** A horizontal bar per party, its length the party's share of the total; the amount written beside it. */
+export function splitChart(shares, total) {
+  const rowH = 44;
+  const height = shares.length * rowH + 8;
+  const chart = svg("svg", {
+    viewBox: `0 0 320 ${height}`, width: "100%", role: "img", class: "split-chart",
+    "aria-label": "分摊图：" + shares.map((s) => `${s.name} ${yuan(s.amount)}`).join("，"),
+  });
+  shares.forEach((s, i) => {
+    const pct = percentOf(s.amount, total);
+    const y = i * rowH + 4;
+    chart.append(
+      svg("rect", { x: 0, y, width: 320, height: 30, fill: "#e8edf3", rx: 4 }),
+      svg("rect", { x: 0, y, width: Math.max(2, (320 * pct) / 100), height: 30, fill: PALETTE[i % PALETTE.length], rx: 4 }),
+    );
+  });
+  const legend = h("ul", { class: "legend" },
+    shares.map((s, i) => h("li", {},
+      h("span", { class: "swatch", style: `background:${PALETTE[i % PALETTE.length]}`, "aria-hidden": "true" }),
+      h("span", { class: "legend-name" }, s.name),
+      h("strong", { class: "legend-amount" }, yuan(s.amount)),
+      h("span", { class: "muted" }, ` 占 ${percentOf(s.amount, total)}%`))));
+  return h("figure", { class: "split" }, chart, legend);
+}
+
+/** Funding: paid and pledged against the total, as one bar with words under it. */
+export function fundingBar(funding) {
+  if (!funding) return h("p", { class: "muted" }, "方案通过后，这里显示资金到位情况。");
+  const paid = percentOf(funding.paid, funding.total);
+  const pledged = percentOf(funding.pledged, funding.total);
+  return h("div", { class: "funding" },
+    h("div", {
+      class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(Math.round(paid)),
+      "aria-label": `资金到位 ${paid}%`,
+    },
+      h("span", { class: "bar-pledged", style: `width:${pledged}%` }),
+      h("span", { class: "bar-paid", style: `width:${paid}%` })),
+    h("p", { class: "bar-text" },
+      h("strong", {}, `已到位 ${yuan(funding.paid)}`), `，共需 ${yuan(funding.total)}（${paid}%）。`,
+      fen(funding.outstanding) > 0n ? `还差 ${yuan(funding.outstanding)}。` : "资金已全部到位。"));
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Milestones on one time axis: a light bar for the plan, a solid bar for what actually happened,
+ * a red outline when overdue. `now` marks today. A list under it says the same in words.
+ */
+export function milestoneTimeline(milestones, now = new Date()) {
+  if (!milestones.length) return h("p", { class: "muted" }, "还没有安排施工节点。");
+  const t = (iso) => (iso ? new Date(iso).getTime() : null);
+  const points = milestones.flatMap((m) => [t(m.plannedStart), t(m.plannedEnd), t(m.actualStart), t(m.actualEnd)]).filter(Boolean);
+  points.push(now.getTime());
+  const start = Math.min(...points) - DAY;
+  const end = Math.max(...points) + DAY;
+  const width = 320;
+  const x = (ms) => ((ms - start) / (end - start)) * width;
+  const rowH = 30;
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${milestones.length * rowH + 24}`, width: "100%", role: "img", class: "timeline-chart",
+    "aria-label": "施工节点时间图，计划与实际对比，详见下方列表",
+  });
+  milestones.forEach((m, i) => {
+    const y = i * rowH + 4;
+    const ps = t(m.plannedStart) ?? t(m.plannedEnd) - DAY;
+    chart.append(svg("rect", {
+      x: x(ps), y, width: Math.max(3, x(t(m.plannedEnd)) - x(ps)), height: 10, fill: "#9fb7d3", rx: 2,
+    }));
+    if (m.actualStart) {
+      const ae = t(m.actualEnd) ?? now.getTime();
+      chart.append(svg("rect", {
+        x: x(t(m.actualStart)), y: y + 12, width: Math.max(3, x(ae) - x(t(m.actualStart))), height: 10, rx: 2,
+        fill: m.status === "OVERDUE" ? "#b00020" : m.status === "DONE" ? "#1b6e20" : "#0b4f9c",
+      }));
+    } else if (m.status === "OVERDUE") {
+      chart.append(svg("rect", { x: x(ps), y: y + 12, width: Math.max(3, x(t(m.plannedEnd)) - x(ps)), height: 10, fill: "none", stroke: "#b00020", "stroke-width": 2 }));
+    }
+  });
+  const today = x(now.getTime());
+  chart.append(svg("line", { x1: today, x2: today, y1: 0, y2: milestones.length * rowH + 4, stroke: "#111", "stroke-dasharray": "3 3" }),
+    svg("text", { x: Math.min(today + 3, width - 30), y: milestones.length * rowH + 18, "font-size": 11, fill: "#111" }, "今天"));
+  const list = h("ol", { class: "milestones" }, milestones.map((m) => h("li", { class: `ms ms-${m.status.toLowerCase()}` },
+    h("span", { class: `badge badge-${m.status.toLowerCase()}` }, MILESTONE_STATUS[m.status] ?? m.status),
+    " ", h("strong", {}, m.title), m.responsibleParty ? `（${m.responsibleParty.name}）` : "",
+    h("br"),
+    h("span", { class: "muted" }, `计划 ${m.plannedStart ? date(m.plannedStart) + " 至 " : ""}${date(m.plannedEnd)}`),
+    m.actualStart ? h("span", { class: "muted" }, `；实际 ${date(m.actualStart)} 至 ${m.actualEnd ? date(m.actualEnd) : "今"}`) : "",
+    h("span", {}, `；完成 ${m.progress}%`))));
+  const key = h("p", { class: "chart-key muted" },
+    h("span", { class: "key key-plan", "aria-hidden": "true" }), "计划 ",
+    h("span", { class: "key key-actual", "aria-hidden": "true" }), "实际 ",
+    h("span", { class: "key key-overdue", "aria-hidden": "true" }), "超期");
+  return h("div", { class: "timeline" }, chart, key, list);
+}
+
+/** Ratings 1..5 as bars. */
+export function distributionChart(distribution) {
+  const max = Math.max(1, ...distribution);
+  return h("ul", { class: "distribution", "aria-label": "评分分布" }, distribution.map((n, i) => h("li", {},
+    h("span", { class: "stars" }, `${i + 1} 分`),
+    h("span", { class: "dist-bar", style: `width:${(n / max) * 60}%` }),
+    h("span", {}, ` ${n} 户`))).reverse());
+}

@@ -1,0 +1,29 @@
+// 工作人员登录: organizers, CPPCC members and party representatives sign in with a password.
+import { mutate, viewer } from "./api.js";
+import { field, h, mountPage, onSubmit } from "./ui.js";
+
+/** Only a path on this site, never another site: ?next=//evil.example stays home. */
+function nextPath(me) {
+  const next = new URLSearchParams(location.search).get("next") || "";
+  if (next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\")) return next;
+  if (me?.roles.includes("CPPCC_MEMBER") && !me.roles.includes("ORGANIZER")) return "/board";
+  if (me?.roles.some((r) => r === "ORGANIZER" || r === "ADMIN")) return "/console";
+  return "/";
+}
+
+const me = await viewer().catch(() => null);
+const main = mountPage(me);
+document.title = "工作人员登录 · 基层协商";
+const form = h("form", { class: "card", novalidate: true },
+  field("用户名", h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "off" })),
+  field("密码", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+  h("div", { class: "actions" }, h("button", { type: "submit" }, "登录")));
+main.replaceChildren(
+  h("h1", {}, "工作人员登录"),
+  h("p", { class: "muted" }, "组织方、政协委员和出资方代表在这里登录。居民请用邀请条上的二维码或邀请码进入，不需要密码。"),
+  me ? h("p", { class: "msg msg-info" }, `您已登录为 ${me.displayName}。`, h("a", { href: nextPath(me) }, "继续")) : null,
+  form);
+onSubmit(form, async ({ username, password }) => {
+  const payload = await mutate("login", { username, password }, "viewer { roles }");
+  location.assign(nextPath(payload.viewer));
+});

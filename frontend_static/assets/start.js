@@ -1,0 +1,40 @@
+// The start page: type the code from an invitation slip, or open a consultation from the list.
+import { gql, mutate, viewer } from "./api.js";
+import { STAGE_NAME } from "./format.js";
+import { field, h, mountPage, onSubmit } from "./ui.js";
+
+const me = await viewer().catch(() => null);
+const main = mountPage(me);
+
+const codeForm = h("form", { class: "card", id: "code-form" },
+  h("h2", {}, "收到邀请条了吗？"),
+  field("邀请码", h("input", {
+    name: "code", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", required: true,
+    placeholder: "例如 ABCD-EFGH-JKMN",
+  }), "邀请条上印着 12 位邀请码，字母大小写都可以，短横线可以不输。用手机扫描邀请条上的二维码也能直接进入。"),
+  h("div", { class: "actions" }, h("button", { type: "submit" }, "进入")));
+onSubmit(codeForm, async ({ code }) => {
+  const payload = await mutate("redeemInvitation", { code }, "consultation { id }");
+  location.assign(`/c/${encodeURIComponent(payload.consultation.id)}`);
+});
+
+const list = h("ul", { class: "plain", id: "consultations" }, h("li", { class: "muted" }, "正在读取……"));
+main.replaceChildren(
+  h("h1", {}, "基层协商平台"),
+  h("p", {}, "街坊邻里的难事，大家一起商量着办：提出诉求、商量方案和费用分担、居民投票、政协委员全程监督、最后由居民打分评价。"),
+  me?.roles.includes("RESIDENT") ? null : codeForm,
+  h("h2", {}, "正在进行的协商"),
+  list);
+
+try {
+  const data = await gql("{ consultations(first: 50) { edges { node { id title location stage } } } }");
+  const edges = data.consultations.edges;
+  list.replaceChildren(...(edges.length
+    ? edges.map(({ node }) => h("li", { class: "card" },
+        h("a", { href: `/c/${encodeURIComponent(node.id)}`, class: "title-link" }, h("strong", {}, node.title)),
+        h("br"),
+        h("span", { class: "badge" }, STAGE_NAME[node.stage] ?? node.stage), " ", h("span", { class: "muted" }, node.location)))
+    : [h("li", { class: "muted" }, "暂无公开的协商。")]));
+} catch (error) {
+  list.replaceChildren(h("li", { class: "msg msg-error", role: "alert" }, error.message));
+}

@@ -1,0 +1,169 @@
+// Small DOM helpers shared by every page: building elements, the page header with the
+// large-type switch, messages, and form handling that shows the server's own error texts.
+import { logout, UserErrors } from "./api.js";
+import { ROLE } from "./format.js";
+
+/** h("p", {class: "x"}, "text", child) -> element. Text is always set as text, never as HTML. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) if (value !== null && value !== undefined) el.setAttribute(key, String(value));
+  el.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+const LARGE = "consult.largeType";
+
+/** Apply the saved large-type choice at once, before anything is drawn. */
+export function applyLargeType() {
+  document.documentElement.classList.toggle("large-type", localStorage.getItem(LARGE) === "1");
+}
+
+function largeTypeSwitch() {
+  const on = () => document.documentElement.classList.contains("large-type");
+  const button = h("button", { type: "button", class: "switch", "aria-pressed": String(on()), id: "large-type" }, "大字模式");
+  button.addEventListener("click", () => {
+    const next = !on();
+    document.documentElement.classList.toggle("large-type", next);
+    localStorage.setItem(LARGE, next ? "1" : "0");
+    button.setAttribute("aria-pressed", String(next));
+  });
+  return button;
+}
+
+/** The header every page shares: home link, who is signed in, sign-out, the large-type switch. */
+export function header(me, links = []) {
+  const who = me
+    ? h("span", { class: "who" }, me.displayName, me.roles.includes("RESIDENT") ? "" : `（${me.roles.map((r) => ROLE[r] ?? r).join("、")}）`)
+    : null;
+  const out = me
+    ? h("button", {
+        type: "button", class: "link", onclick: async () => {
+          await logout();
+          location.href = "/";
+        },
+      }, "退出")
+    : h("a", { href: "/login" }, "工作人员登录");
+  const staff = me && !me.roles.includes("RESIDENT");
+  return h("header", { class: "top" },
+    h("a", { href: "/", class: "home" }, "基层协商"),
+    h("nav", { "aria-label": "主菜单" },
+      staff && (me.roles.includes("ORGANIZER") || me.roles.includes("ADMIN")) ? h("a", { href: "/console" }, "组织方工作台") : null,
+      staff && (me.roles.includes("CPPCC_MEMBER") || me.roles.includes("ORGANIZER") || me.roles.includes("ADMIN"))
+        ? h("a", { href: "/board" }, "监督看板") : null,
+      ...links),
+    h("span", { class: "account" }, who, out),
+    largeTypeSwitch());
+}
+
+/** Put the header at the top of <body> and return the <main>. */
+export function mountPage(me, links) {
+  applyLargeType();
+  const main = document.querySelector("main");
+  document.body.prepend(header(me, links));
+  return main;
+}
+
+/** A status line read out by screen readers. kind: "ok" | "error" | "info". */
+export function message(text, kind = "info") {
+  return h("p", { class: `msg msg-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
+}
+
+/** Show an error (UserErrors, ApiError or anything) in `box`, in the user's words. */
+export function showError(box, error) {
+  const text = error instanceof Error ? error.message : String(error);
+  box.replaceChildren(message(text || "没有成功，请再试一次。", "error"));
+  if (error instanceof UserErrors) return error.errors;
+  return [];
+}
+
+/**
+ * Wire a <form>: on submit, run `action(values)`; while it runs the submit button is disabled,
+ * errors are shown in the form's .form-msg, success text from `done(result)` likewise.
+ */
+export function onSubmit(form, action, done) {
+  const box = form.querySelector(".form-msg") ?? form.appendChild(h("div", { class: "form-msg", "aria-live": "polite" }));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("[type=submit]");
+    if (button?.disabled) return;
+    if (button) button.disabled = true;
+    box.replaceChildren();
+    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    try {
+      const result = await action(formValues(form), event.submitter);
+      const text = done ? done(result) : null;
+      if (text) box.replaceChildren(message(text, "ok"));
+    } catch (error) {
+      for (const e of showError(box, error)) {
+        const name = e.field?.split(".").pop();
+        const input = name && form.elements.namedItem(name);
+        if (input instanceof Element) input.setAttribute("aria-invalid", "true");
+      }
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}
+
+export function formValues(form) {
+  const values = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    if (el.type === "checkbox") values[el.name] = el.checked;
+    else if (el.type === "radio") { if (el.checked) values[el.name] = el.value; }
+    else if (el.tagName === "SELECT" && el.multiple) values[el.name] = [...el.selectedOptions].map((o) => o.value);
+    else values[el.name] = el.value.trim();
+  }
+  return values;
+}
+
+/** A labelled input. `input` attrs go on the control; hint text is tied to it for screen readers. */
+let fieldSeq = 0;
+export function field(label, control, hint) {
+  const id = control.id || `f${++fieldSeq}`;
+  control.id = id;
+  const hintEl = hint ? h("small", { id: `${id}-hint`, class: "hint" }, hint) : null;
+  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
+  return h("div", { class: "field" }, h("label", { for: id }, label), control, hintEl);
+}
+
+export function select(name, options, attrs = {}) {
+  return h("select", { name, ...attrs },
+    Object.entries(options).map(([value, text]) => h("option", { value }, text)));
+}
+
+/** A section with a heading; returns [section, body] so the body can be refilled. */
+export function section(title, id, ...intro) {
+  const body = h("div", { class: "section-body" });
+  const el = h("section", { id, "aria-labelledby": `${id}-h` }, h("h2", { id: `${id}-h` }, title), ...intro, body);
+  return [el, body];
+}
+
+/** Run `fn` at most once per `ms`, after the last call. */
+export function debounce(fn, ms = 250) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+/** Global ID of the path's last segment, e.g. /c/<id>. */
+export function pathId(prefix) {
+  const rest = location.pathname.slice(prefix.length).split("/")[0];
+  return rest ? decodeURIComponent(rest) : null;
+}

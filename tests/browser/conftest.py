@@ -1,0 +1,191 @@
+"""Browser tests: Debian's chromium driven by Playwright for Python, against a served app.
+
+One app is served for the whole package, on the run's backend (SQLite, or PostgreSQL when
+CONSULT_TEST_DB=postgres), with the 菜园巷 demo loaded. Each test builds the data it needs
+through the public GraphQL API, then uses the pages as a person would.
+
+The tests are skipped when chromium is not installed (`.ci/run` installs it with apt-get).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.test_cli import run, served
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CONSULT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+DOCS = ROOT / "docs"
+PHONE = {"width": 360, "height": 640}
+DESKTOP = {"width": 1280, "height": 900}
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+
+ORGANIZER = ("organizer", "demo-organizer-2025")
+CPPCC = ("cppcc", "demo-cppcc-2025")
+ADMIN = ("admin", "demo-admin-2025")
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"chromium not found at {CHROMIUM}: browser tests skipped", allow_module_level=True)
+
+
+class Site:
+    """The served app, and GraphQL calls against it as a given user."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._tokens: dict[str, str] = {}
+
+    def gql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        request = urllib.request.Request(
+            f"{self.url}/graphql",
+            data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+            headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})},
+        )
+        with urllib.request.urlopen(request, timeout=15) as response:
+            body = json.loads(response.read())
+        assert not body.get("errors"), body
+        return body["data"]
+
+    def token(self, who: tuple[str, str]) -> str:
+        if who[0] not in self._tokens:
+            data = self.gql("mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token } }",
+                            {"u": who[0], "p": who[1]})
+            self._tokens[who[0]] = data["login"]["token"]
+        return self._tokens[who[0]]
+
+    def ok(self, name: str, input: dict, select: str, who: tuple[str, str] = ORGANIZER) -> dict:
+        t = name[0].upper() + name[1:] + "Input"
+        data = self.gql(f"mutation($i: {t}!) {{ {name}(input: $i) {{ {select} errors {{ field code message }} }} }}",
+                        {"i": input}, self.token(who))
+        assert data[name]["errors"] == [], data[name]["errors"]
+        return data[name]
+
+    def parties(self) -> dict[str, str]:
+        """Demo party name -> id."""
+        return {p["name"]: p["id"] for p in self.gql("{ parties { id name } }")["parties"]}
+
+    def consultation(self, title: str, stage: str = "DRAFT", households: int = 0) -> dict[str, Any]:
+        """A consultation of the demo's parties, walked to `stage` through the API.
+
+        At VOTING it has a tabled 240,000-yuan proposal split three ways, a roll of
+        `households`, their invitation codes, and an open secret yes/no/abstain poll.
+        """
+        parties = self.parties()
+        payers = [parties["菜园市场"], parties["解放街道办事处"], parties["菜园巷辖区单位"]]
+        cid = self.ok("createConsultation", {
+            "title": title, "summary": "路面破损、雨雪天积水，居民出行不便。", "location": "临河区解放街道菜园巷",
+            "partyIds": payers,
+        }, "consultation { id }")["consultation"]["id"]
+        case: dict[str, Any] = {"id": cid, "parties": payers, "codes": [], "poll": None}
+        path = ["COLLECTING", "DELIBERATING", "VOTING"]
+        if stage == "DRAFT":
+            return case
+        for step in path[: path.index(stage) + 1]:
+            if step == "VOTING":
+                pid = self.ok("createProposal", {
+                    "consultationId": cid, "title": "道路改造方案", "body": "更换地下管网，路面硬化，三方各出八万元。",
+                    "budget": "240000",
+                }, "proposal { id }")["proposal"]["id"]
+                self.ok("setCostPlan", {"proposalId": pid, "total": "240000", "method": "EQUAL",
+                                        "shares": [{"partyId": p} for p in payers]}, "costPlan { total }")
+                self.ok("updateProposal", {"proposalId": pid, "status": "TABLED"}, "proposal { id }")
+                case["proposal"] = pid
+                if households:
+                    self.ok("setVoterRoll", {"consultationId": cid, "voters": [
+                        {"label": f"菜园巷 {i + 1} 号", "weight": "80"} for i in range(households)]}, "entries { id }")
+                    issued = self.ok("issueInvitations", {"consultationId": cid}, "invitations { code }")
+                    case["codes"] = [i["code"] for i in issued["invitations"]]
+                case["poll"] = self.ok("createPoll", {
+                    "consultationId": cid, "question": "是否同意《菜园巷道路改造方案》？", "kind": "YES_NO_ABSTAIN",
+                    "proposalIds": [pid], "secret": True, "allowRevote": True, "liveResults": True,
+                }, "poll { id }")["poll"]["id"]
+            self.ok("advanceStage", {"consultationId": cid, "to": step}, "consultation { stage }")
+            if step == "VOTING":
+                self.ok("openPoll", {"pollId": case["poll"]}, "poll { status }")
+        return case
+
+
+@pytest.fixture(scope="package")
+def site(tmp_path_factory, scratch_databases):
+    tmp = tmp_path_factory.mktemp("site")
+    env = {"CONSULT_DATABASE_URL": scratch_databases.new(), "CONSULT_SECRET_KEY": "browser-test-secret",
+           "CONSULT_AUTH_DELAY_SECONDS": "0"}
+    run("migrate", env=env)
+    run("demo", "--out-dir", str(tmp), env=env)
+    with served(env, tmp) as port:
+        yield Site(port)
+
+
+@pytest.fixture(scope="package")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def new_page(browser, site):
+    """new_page(size=PHONE) -> a page in a fresh browser context (its own cookies), zh-CN, Beijing time."""
+    contexts = []
+
+    def make(size: dict = PHONE, **options: Any):
+        context = browser.new_context(
+            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=site.url,
+            bypass_csp=True,  # only so axe-core can be injected; the pages themselves run under the CSP
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, who: tuple[str, str], then: str) -> None:
+    """Sign in through the login page, then go to `then`."""
+    page.goto(f"/login?next={then}")
+    page.get_by_label("用户名").fill(who[0])
+    page.get_by_label("密码").fill(who[1])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: url.split("://", 1)[1].split("/", 1)[1].startswith(then.lstrip("/")) and "/login" not in url)
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `make test` (it installs tests/js with npm ci)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
+        for v in result if v["impact"] in ("serious", "critical")
+    ]
+
+
+def screenshot(page, name: str) -> None:
+    """Store a README image under docs/ (only from the SQLite run, so the two runs do not both write)."""
+    from tests.conftest import BACKEND
+
+    if BACKEND == "sqlite":
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / name), full_page=True)

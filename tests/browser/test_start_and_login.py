@@ -1,0 +1,48 @@
+"""The start page and staff sign-in, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, sign_in
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_start_page_lists_consultations_and_passes_axe(new_page, size):
+    page = new_page(size)
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.get_by_role("link", name="菜园巷道路改造", exact=True).wait_for()
+    assert axe_violations(page) == []
+    assert page.errors == []
+
+
+def test_a_wrong_code_says_so_in_chinese_and_signs_nobody_in(new_page):
+    page = new_page()
+    page.goto("/")
+    page.get_by_label("邀请码").fill("AAAA-BBBB-CCCC")
+    page.get_by_role("button", name="进入").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "邀请码" in alert.inner_text()
+    assert page.url.endswith("/")
+    assert page.context.cookies() == []
+
+
+def test_an_organizer_signs_in_and_lands_where_asked_but_never_off_site(new_page, site):
+    page = new_page(DESKTOP)
+    sign_in(page, ORGANIZER, "/console")
+    assert page.url == f"{site.url}/console"
+    page.goto("/login?next=//example.com/x")
+    assert page.get_by_text("您已登录为").is_visible()
+    assert page.get_by_role("link", name="继续").get_attribute("href") == "/console"
+
+
+def test_a_wrong_password_is_refused_with_a_message(new_page):
+    page = new_page()
+    page.goto("/login")
+    page.get_by_label("用户名").fill("organizer")
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("alert").wait_for()
+    assert page.url.endswith("/login")
