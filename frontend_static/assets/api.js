@@ -36,9 +36,12 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+// Mutations whose input type is not simply <Name>Input.
+const INPUT_TYPES = { openPoll: "PollIdInput", closePoll: "PollIdInput", archiveConsultation: "ArchiveInput" };
+
 /** Run `name(input: $input)` and return its payload; throws UserErrors when the payload has any. */
 export async function mutate(name, input, select = "") {
-  const type = name[0].toUpperCase() + name.slice(1) + "Input";
+  const type = INPUT_TYPES[name] ?? name[0].toUpperCase() + name.slice(1) + "Input";
   const data = await gql(
     `mutation($input: ${type}!) { ${name}(input: $input) { ${select} errors { field code message } } }`,
     { input },

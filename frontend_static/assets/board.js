@@ -1,0 +1,543 @@
+// 政协委员监督看板: every consultation whose agreement is being signed or whose works are under
+// way, one card each: the milestones planned against actual, the problems found and how far
+// each is in the five-fixed loop (五定闭环), and the money. CPPCC members record inspections
+// here and verify or send back what the responsible parties report as fixed.
+//
+// Each card has two kinds of parts: the data parts, drawn again whenever the consultation
+// changes (pushed live), and the forms, built once and kept, so that a refresh never wipes
+// what someone is typing.
+import { gql, mutate, onReconnect, subscribe, UserErrors, viewer } from "./api.js";
+import { fundingBar, milestoneTimeline } from "./charts.js";
+import {
+  date, dateTime, endOfDay, FINDING_CATEGORY, FINDING_STATUS, fromLocalInput, MILESTONE_STATUS, STAGE_NAME, toLocalInput,
+} from "./format.js";
+import { debounce, field, h, message, mountPage, onSubmit, select } from "./ui.js";
+
+const BOARD_STAGES = ["IMPLEMENTING", "AGREED"];
+const BOARD_ROLES = ["CPPCC_MEMBER", "ORGANIZER", "ADMIN"];
+
+const CARD_FIELDS = `
+  id title location stage
+  convener { id displayName }
+  parties { id name }
+  milestones {
+    id title kind status progress plannedStart plannedEnd actualStart actualEnd
+    responsibleParty { id name }
+  }
+  findings {
+    id category description status resolution overdue dueAt expectedOutcome createdAt
+    assignee { id displayName }
+    responsibleParty { id name }
+  }
+  inspections { id visitedAt inspector { displayName } }
+  funding { total pledged paid outstanding ratio }
+  auditTrail(first: 1) { totalCount }`;
+
+const LIST_QUERY = `query($stage: Stage!, $after: String) {
+  consultations(first: 50, stage: $stage, after: $after) {
+    edges { node { ${CARD_FIELDS} } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+const CARD_QUERY = `query($id: ID!) { consultation(id: $id) { ${CARD_FIELDS} } }`;
+const EVENTS = `subscription($id: ID!, $after: Int) {
+  consultationEvents(consultationId: $id, afterSeq: $after) { seq kind }
+}`;
+
+/** The input fields of recordInspection, as the form names them to people. */
+const INSPECTION_FIELD = { milestoneId: "视察的施工节点", visitedAt: "视察时间", notes: "视察情况" };
+const FINDING_FIELD = {
+  category: "问题类别", description: "定事项", assigneeId: "定人员", responsiblePartyId: "定责任",
+  dueAt: "定时限", expectedOutcome: "定效果",
+};
+
+// ---------------------------------------------------------------- page
+
+const me = await viewer().catch(() => null);
+const main = mountPage(me);
+main.classList.add("wide");
+const mayWatch = Boolean(me?.roles.some((r) => BOARD_ROLES.includes(r)));
+const isMember = Boolean(me?.roles.includes("CPPCC_MEMBER"));
+
+const cards = new Map(); // consultation id -> card
+const summaryLine = h("p", { class: "board-summary", id: "board-summary" }, "正在读取……");
+const boardAlert = h("div", { class: "board-alert" });
+const cardList = h("div", { class: "board-cards", id: "board-cards" });
+let cardSeq = 0;
+
+// ---------------------------------------------------------------- loading
+
+let loading = null;
+let loadAgain = false;
+
+/** Fetch every consultation on the board; add, update and remove cards to match. */
+async function loadAll() {
+  if (loading) {
+    loadAgain = true;
+    return loading;
+  }
+  loading = (async () => {
+    try {
+      const list = [];
+      for (const stage of BOARD_STAGES) list.push(...await fetchStage(stage));
+      showCards(list);
+      boardAlert.replaceChildren();
+    } catch (error) {
+      boardAlert.replaceChildren(message(error.message || "看板没有读取成功，请稍后刷新页面。", "error"));
+    }
+  })();
+  try {
+    await loading;
+  } finally {
+    loading = null;
+  }
+  if (loadAgain) {
+    loadAgain = false;
+    await loadAll();
+  }
+}
+
+const reloadAllSoon = debounce(() => loadAll(), 300);
+
+async function fetchStage(stage) {
+  const nodes = [];
+  let after = null;
+  do {
+    const { consultations } = await gql(LIST_QUERY, { stage, after });
+    nodes.push(...consultations.edges.map((e) => e.node));
+    after = consultations.pageInfo.hasNextPage ? consultations.pageInfo.endCursor : null;
+  } while (after);
+  return nodes;
+}
+
+function showCards(list) {
+  const wanted = new Set(list.map((c) => c.id));
+  for (const [id, card] of cards) {
+    if (!wanted.has(id)) {
+      card.unsubscribe?.();
+      card.el.remove();
+      cards.delete(id);
+    }
+  }
+  for (const c of list) {
+    const card = cards.get(c.id);
+    if (card) {
+      card.version += 1;
+      card.data = c;
+      renderCard(card);
+    } else {
+      const created = makeCard(c);
+      cards.set(c.id, created);
+      listen(created);
+    }
+  }
+  if (list.length) syncChildren(cardList, list.map((c) => cards.get(c.id).el));
+  else cardList.replaceChildren(h("p", { class: "muted" }, "目前没有正在签协议或正在施工的协商。"));
+  renderSummary();
+}
+
+/** Fetch one card's consultation again; a newer request wins over an older one. */
+async function reloadCard(card) {
+  const version = ++card.version;
+  try {
+    const { consultation } = await gql(CARD_QUERY, { id: card.id });
+    if (version !== card.version) return;
+    if (!consultation || !BOARD_STAGES.includes(consultation.stage)) {
+      reloadAllSoon();
+      return;
+    }
+    card.data = consultation;
+    card.loadError.replaceChildren();
+    renderCard(card);
+    renderSummary();
+  } catch (error) {
+    card.loadError.replaceChildren(message(`最新情况没有读取成功：${error.message}`, "error"));
+  }
+}
+
+/** Live: any change to the consultation re-reads its card; a stage change re-reads the board. */
+function listen(card) {
+  card.unsubscribe = subscribe(EVENTS, { id: card.id, after: card.data.auditTrail.totalCount }, (data) => {
+    if (data.consultationEvents.kind === "STAGE_CHANGED") reloadAllSoon();
+    else card.refresh();
+  });
+}
+
+// ---------------------------------------------------------------- the summary line
+
+function renderSummary() {
+  const all = [...cards.values()].map((card) => counts(card.data));
+  const total = (key) => all.reduce((sum, c) => sum + c[key], 0);
+  const num = (n, bad = false) => h("strong", { class: bad && n > 0 ? "bad" : null }, String(n));
+  summaryLine.replaceChildren(
+    "正在监督 ", num(all.length), " 项协商：超期节点 ", num(total("overdueMilestones"), true), " 个，待整改问题 ",
+    num(total("open")), " 项，其中超期 ", num(total("overdueFindings"), true), " 项，已整改待核实 ", num(total("resolved")), " 项。");
+}
+
+function counts(c) {
+  const open = c.findings.filter(isOpen);
+  return {
+    milestones: c.milestones.length,
+    overdueMilestones: c.milestones.filter((m) => m.status === "OVERDUE").length,
+    doneMilestones: c.milestones.filter((m) => m.status === "DONE").length,
+    open: open.length,
+    overdueFindings: open.filter((f) => f.overdue).length,
+    resolved: c.findings.filter((f) => f.status === "RESOLVED").length,
+    verified: c.findings.filter((f) => f.status === "VERIFIED").length,
+  };
+}
+
+const isOpen = (f) => f.status === "OPEN" || f.status === "REOPENED";
+
+// ---------------------------------------------------------------- one card
+
+function makeCard(c) {
+  const n = ++cardSeq;
+  const card = {
+    id: c.id,
+    data: c,
+    version: 0,
+    unsubscribe: null,
+    headingId: `card-${n}-h`,
+    head: h("div", { class: "card-head" }),
+    loadError: h("div"),
+    milestones: h("div", { class: "section-body" }),
+    funding: h("div", { class: "section-body" }),
+    openHeading: h("h3", { id: `card-${n}-open` }),
+    openList: h("div"),
+    resolvedHeading: h("h3", { id: `card-${n}-resolved` }),
+    resolvedList: h("ul", { class: "findings resolved" }),
+    resolvedNotice: h("div", { "aria-live": "polite" }),
+    verifyForms: new Map(), // finding id -> { li, info } kept across refreshes
+    inspection: null,
+  };
+  card.refresh = debounce(() => reloadCard(card), 250);
+  card.inspection = isMember ? inspectionForm(card) : null;
+  card.el = h("article", { class: "card board-card", "aria-labelledby": card.headingId },
+    card.head,
+    card.loadError,
+    h("div", { class: "board-parts" },
+      h("section", { "aria-labelledby": `card-${n}-ms` }, h("h3", { id: `card-${n}-ms` }, "施工节点：计划与实际"), card.milestones),
+      h("section", { "aria-labelledby": `card-${n}-fund` }, h("h3", { id: `card-${n}-fund` }, "资金到位"), card.funding)),
+    h("section", { "aria-labelledby": card.openHeading.id }, card.openHeading, card.openList),
+    h("section", { "aria-labelledby": card.resolvedHeading.id }, card.resolvedHeading, card.resolvedNotice, card.resolvedList),
+    card.inspection?.el);
+  renderCard(card);
+  return card;
+}
+
+/** Draw the card's data parts from card.data; the forms stay as they are. */
+function renderCard(card) {
+  const c = card.data;
+  fill(card.head, cardHead(c, card.headingId));
+  fill(card.milestones, milestonesPart(c));
+  card.funding.replaceChildren(fundingBar(c.funding));
+  openFindingsPart(card);
+  resolvedFindingsPart(card);
+  card.inspection?.sync(c);
+}
+
+function cardHead(c, headingId) {
+  const n = counts(c);
+  const last = c.inspections.at(-1);
+  return [
+    h("h2", { id: headingId }, h("a", { href: `/c/${encodeURIComponent(c.id)}` }, c.title)),
+    h("p", { class: "card-where" },
+      h("span", { class: "badge" }, STAGE_NAME[c.stage] ?? c.stage), " ", h("span", {}, c.location),
+      c.convener ? h("span", { class: "muted" }, `，召集人：${c.convener.displayName}`) : null),
+    h("p", { class: "card-counts" },
+      countText(n.overdueMilestones, `超期节点 ${n.overdueMilestones} 个`, "没有超期节点"), "；",
+      `待整改问题 ${n.open} 项`, n.overdueFindings ? [ "（", countText(n.overdueFindings, `超期 ${n.overdueFindings} 项`), "）"] : "", "；",
+      `待核实 ${n.resolved} 项；已办结 ${n.verified} 项。`),
+    h("p", { class: "muted" },
+      last ? `已视察 ${c.inspections.length} 次，最近一次：${dateTime(last.visitedAt)}（${last.inspector.displayName}）。` : "还没有视察记录。"),
+  ];
+}
+
+function countText(n, text, none = text) {
+  return n > 0 ? h("strong", { class: "bad" }, text) : none;
+}
+
+function milestonesPart(c) {
+  const n = counts(c);
+  const line = n.milestones === 0
+    ? null
+    : h("p", { class: "overdue-line" },
+      n.overdueMilestones
+        ? h("strong", { class: "bad" }, `${n.overdueMilestones} 个节点已超期`)
+        : "没有超期的节点",
+      `，共 ${n.milestones} 个节点，已完成 ${n.doneMilestones} 个。`);
+  return [line, milestoneTimeline(c.milestones)];
+}
+
+function openFindingsPart(card) {
+  const c = card.data;
+  const open = c.findings.filter(isOpen).sort(byUrgency);
+  const overdue = open.filter((f) => f.overdue).length;
+  card.openHeading.replaceChildren(`待整改的问题（${open.length} 项${overdue ? `，其中超期 ${overdue} 项` : ""}）`);
+  card.openList.replaceChildren(open.length
+    ? h("ul", { class: "findings open" }, open.map((f) => h("li", { class: findingClass(f) }, findingDetails(f))))
+    : h("p", { class: "muted" }, "没有待整改的问题。"));
+}
+
+/** Overdue first, then by deadline. */
+function byUrgency(a, b) {
+  if (a.overdue !== b.overdue) return a.overdue ? -1 : 1;
+  return new Date(a.dueAt) - new Date(b.dueAt);
+}
+
+function findingClass(f) {
+  return `finding finding-${f.status.toLowerCase()}${f.overdue ? " is-overdue" : ""}`;
+}
+
+/** A finding's status and its five fixed things (五定). */
+function findingDetails(f) {
+  const row = (term, value) => h("div", {}, h("dt", {}, term), h("dd", {}, value));
+  return [
+    h("p", { class: "finding-status" },
+      h("span", { class: `badge badge-${f.status.toLowerCase()}` }, FINDING_STATUS[f.status] ?? f.status),
+      f.overdue ? [" ", h("span", { class: "badge badge-overdue" }, "已超期")] : null,
+      " ", h("span", { class: "muted" }, `${FINDING_CATEGORY[f.category] ?? f.category}，${date(f.createdAt)} 发现`)),
+    h("dl", { class: "five-fixed" },
+      row("定事项（问题）", f.description),
+      row("定人员（跟进人）", f.assignee?.displayName ?? "未指定"),
+      row("定时限（整改期限）", f.overdue ? h("strong", { class: "bad" }, `${date(f.dueAt)}，已超期`) : date(f.dueAt)),
+      row("定责任（责任方）", f.responsibleParty.name),
+      row("定效果（预期效果）", f.expectedOutcome)),
+    f.resolution
+      ? h("p", { class: "finding-resolution" }, h("strong", {}, f.status === "REOPENED" ? "退回原因：" : "整改情况："), f.resolution)
+      : null,
+  ];
+}
+
+// ---------------------------------------------------------------- findings awaiting verification
+
+function resolvedFindingsPart(card) {
+  const resolved = card.data.findings.filter((f) => f.status === "RESOLVED").sort(byUrgency);
+  card.resolvedHeading.replaceChildren(`已整改、等待核实的问题（${resolved.length} 项）`);
+  const ids = new Set(resolved.map((f) => f.id));
+  for (const id of card.verifyForms.keys()) if (!ids.has(id)) card.verifyForms.delete(id);
+  const items = resolved.map((f) => {
+    let entry = card.verifyForms.get(f.id);
+    if (!entry) {
+      entry = { info: h("div"), li: null };
+      entry.li = h("li", { class: "finding finding-resolved" }, entry.info, isMember ? verifyForm(card, f) : null);
+      card.verifyForms.set(f.id, entry);
+    }
+    fill(entry.info, findingDetails(f));
+    return entry.li;
+  });
+  if (items.length) syncChildren(card.resolvedList, items);
+  else card.resolvedList.replaceChildren(h("li", { class: "muted" }, "没有等待核实的问题。"));
+}
+
+/** 核实办结 or 退回重新整改, with the reason for sending it back. */
+function verifyForm(card, f) {
+  const reason = h("textarea", { name: "resolution", rows: 2 });
+  const form = h("form", { class: "verify-form", novalidate: true },
+    field("退回原因（退回重新整改时必须填写）", reason, "写明还有哪些没有改好，责任方会看到。"),
+    h("div", { class: "actions" },
+      h("button", { type: "submit", dataset: { status: "VERIFIED" } }, "核实办结"),
+      h("button", { type: "submit", class: "secondary", dataset: { status: "REOPENED" } }, "退回重新整改")));
+  onSubmit(form, async (values, submitter) => {
+    const status = submitter?.dataset.status === "REOPENED" ? "REOPENED" : "VERIFIED";
+    if (status === "REOPENED" && !values.resolution) {
+      reason.setAttribute("aria-invalid", "true");
+      reason.focus();
+      throw new Error("请写明退回的原因，告诉责任方还要怎样整改。");
+    }
+    const input = { findingId: f.id, status, resolution: status === "REOPENED" ? values.resolution : null };
+    await mutate("updateFinding", input, "finding { id status }");
+    const verb = status === "VERIFIED" ? "已核实办结" : "已退回重新整改";
+    card.resolvedNotice.replaceChildren(message(`“${short(f.description)}”${verb}。`, "ok"));
+    await reloadCard(card);
+    return null;
+  });
+  return form;
+}
+
+const short = (text) => (text.length > 30 ? `${text.slice(0, 30)}…` : text);
+
+// ---------------------------------------------------------------- recording an inspection
+
+/** The 记录视察 form of one card: built once; `sync(c)` refreshes its choices without clearing it. */
+function inspectionForm(card) {
+  const milestoneSelect = h("select", { name: "milestoneId" });
+  const visitedAt = h("input", { type: "datetime-local", name: "visitedAt", value: nowLocal() });
+  const notes = h("textarea", { name: "notes", rows: 3 });
+  const blocks = h("div", { class: "finding-blocks" });
+  const addButton = h("button", { type: "button", class: "secondary add-finding" }, "添加一个发现的问题");
+  const form = h("form", { class: "inspection-form", novalidate: true },
+    field("视察的施工节点（可以不选）", milestoneSelect),
+    field("视察时间", visitedAt),
+    field("视察情况", notes, "看到了什么，做得好的和存在的问题都可以写。"),
+    h("p", { class: "muted" }, "发现问题的，每个问题都要按“五定”写清：问题是什么、谁来跟进、什么时候改好、哪一方负责、改好后的效果。"),
+    blocks,
+    h("div", { class: "actions" }, addButton),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "保存视察记录")));
+  const el = h("details", { class: "inspect" }, h("summary", {}, "记录一次视察"), form);
+
+  const findingBlocks = () => [...blocks.querySelectorAll("fieldset.finding-block")];
+  const renumber = () => findingBlocks().forEach((block, i) => {
+    block.querySelector("legend").textContent = `发现的问题 ${i + 1}`;
+    block.querySelector(".remove-finding").textContent = `去掉问题 ${i + 1}`;
+  });
+  addButton.addEventListener("click", () => {
+    const block = findingBlock(card.data, me, () => {
+      block.remove();
+      renumber();
+      addButton.focus();
+    });
+    blocks.append(block);
+    renumber();
+    block.querySelector("select, textarea, input").focus();
+  });
+
+  onSubmit(form, async (values) => {
+    const findings = findingBlocks().map(readFinding);
+    requireParties(findingBlocks());
+    const input = {
+      consultationId: card.id,
+      milestoneId: values.milestoneId || null,
+      visitedAt: fromLocalInput(values.visitedAt) ?? "",
+      notes: values.notes,
+      findings,
+    };
+    let payload;
+    try {
+      payload = await mutate("recordInspection", input, "inspection { id findings { id } }");
+    } catch (error) {
+      throw explainErrors(error, form, findingBlocks());
+    }
+    notes.value = "";
+    visitedAt.value = nowLocal();
+    milestoneSelect.value = "";
+    blocks.replaceChildren();
+    card.refresh();
+    return payload.inspection.findings.length;
+  }, (n) => `视察记录已保存${n ? `，记下问题 ${n} 项，已列入“待整改的问题”` : ""}。`);
+
+  const sync = (c) => {
+    syncOptions(milestoneSelect, [["", "不针对具体节点"],
+      ...c.milestones.map((m) => [m.id, `${m.title}（${MILESTONE_STATUS[m.status] ?? m.status}）`])]);
+    for (const block of findingBlocks()) syncFindingChoices(block, c, me);
+  };
+  return { el, sync };
+}
+
+/** One finding with its five fixed things. */
+function findingBlock(c, viewer, remove) {
+  const block = h("fieldset", { class: "finding-block" },
+    h("legend", {}, "发现的问题"),
+    field("问题类别", select("category", FINDING_CATEGORY)),
+    field("定事项：问题是什么", h("textarea", { name: "description", rows: 2 })),
+    field("定人员：谁来跟进", h("select", { name: "assigneeId" }), "可以不指定。"),
+    field("定责任：哪一方负责整改", h("select", { name: "responsiblePartyId" })),
+    field("定时限：最晚哪天改好", h("input", { type: "date", name: "dueAt" })),
+    field("定效果：改好后要达到什么效果", h("textarea", { name: "expectedOutcome", rows: 2 })),
+    h("div", { class: "actions" }, h("button", { type: "button", class: "secondary remove-finding", onclick: remove }, "去掉这个问题")));
+  syncFindingChoices(block, c, viewer);
+  return block;
+}
+
+/** The people and parties a finding may name, from the consultation as it now stands. */
+function syncFindingChoices(block, c, viewer) {
+  const people = [["", "不指定"], [viewer.id, `我自己（${viewer.displayName}）`]];
+  if (c.convener && c.convener.id !== viewer.id) people.push([c.convener.id, `召集人（${c.convener.displayName}）`]);
+  syncOptions(block.querySelector("[name=assigneeId]"), people);
+  syncOptions(block.querySelector("[name=responsiblePartyId]"), [["", "请选择责任方"], ...c.parties.map((p) => [p.id, p.name])]);
+}
+
+function readFinding(block) {
+  const value = (name) => block.querySelector(`[name=${name}]`).value.trim();
+  return {
+    category: value("category"),
+    description: value("description"),
+    assigneeId: value("assigneeId") || null,
+    responsiblePartyId: value("responsiblePartyId"),
+    dueAt: endOfDay(value("dueAt")) ?? "",
+    expectedOutcome: value("expectedOutcome"),
+  };
+}
+
+/** 定责任 is a choice from a list, not text the server can judge: ask for it before sending. */
+function requireParties(blocks) {
+  const missing = blocks.filter((block) => !block.querySelector("[name=responsiblePartyId]").value);
+  if (!missing.length) return;
+  missing.forEach((block) => block.querySelector("[name=responsiblePartyId]").setAttribute("aria-invalid", "true"));
+  missing[0].querySelector("[name=responsiblePartyId]").focus();
+  const which = missing.map((block) => blocks.indexOf(block) + 1).join("、");
+  throw new Error(`第 ${which} 个问题还没有选择哪一方负责整改（定责任）。`);
+}
+
+/**
+ * The server's messages name their input by path (findings.1.dueAt): mark that control and say
+ * which question it is about, keeping the server's own words.
+ */
+function explainErrors(error, form, blocks) {
+  if (!(error instanceof UserErrors)) return error;
+  const explained = error.errors.map((e) => {
+    const path = (e.field ?? "").split(".");
+    if (path[0] === "findings" && blocks[Number(path[1])]) {
+      const i = Number(path[1]);
+      const name = path[2];
+      blocks[i].querySelector(`[name=${name}]`)?.setAttribute("aria-invalid", "true");
+      return { ...e, message: `第 ${i + 1} 个问题的“${FINDING_FIELD[name] ?? name}”：${e.message}` };
+    }
+    if (INSPECTION_FIELD[path[0]]) {
+      form.elements.namedItem(path[0])?.setAttribute?.("aria-invalid", "true");
+      return { ...e, message: `${INSPECTION_FIELD[path[0]]}：${e.message}` };
+    }
+    return e;
+  });
+  return new UserErrors(explained);
+}
+
+// ---------------------------------------------------------------- small DOM helpers
+
+const nowLocal = () => toLocalInput(new Date().toISOString());
+
+/** Replace a select's options only when they changed, keeping the chosen value if it is still offered. */
+function syncOptions(selectEl, pairs) {
+  const signature = JSON.stringify(pairs);
+  if (selectEl.dataset.options === signature) return;
+  const chosen = selectEl.value;
+  selectEl.replaceChildren(...pairs.map(([value, text]) => h("option", { value }, text)));
+  selectEl.dataset.options = signature;
+  if (pairs.some(([value]) => value === chosen)) selectEl.value = chosen;
+}
+
+/** Replace an element's children with `nodes`, leaving out the empty ones. */
+function fill(el, nodes) {
+  el.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
+}
+
+/** Put `children` into `parent` in order, touching the DOM only when the order differs (keeps focus). */
+function syncChildren(parent, children) {
+  const current = [...parent.children];
+  if (current.length === children.length && current.every((el, i) => el === children[i])) return;
+  parent.replaceChildren(...children);
+}
+
+// ---------------------------------------------------------------- start
+
+if (!mayWatch) {
+  main.replaceChildren(
+    h("h1", {}, "政协委员监督看板"),
+    h("p", { class: "msg msg-info" },
+      me ? "您现在的账号不能查看监督看板。监督看板供政协委员和组织方使用。" : "监督看板供政协委员和组织方使用，请先登录。",
+      " ", h("a", { href: "/login?next=/board" }, me ? "换一个账号登录" : "登录")));
+} else {
+  main.replaceChildren(...[
+    h("h1", {}, "政协委员监督看板"),
+    h("p", {}, "这里列出正在签协议和正在施工的协商：施工节点按计划和实际对比，监督中发现的问题按“五定”跟到办结，资金到位情况一目了然。内容有变化时会自动更新。"),
+    isMember ? null : h("p", { class: "msg msg-info" }, "您以组织方身份查看。记录视察、核实整改结果由政协委员操作。"),
+    summaryLine,
+    boardAlert,
+    cardList,
+  ].filter(Boolean));
+  await loadAll();
+  onReconnect(() => reloadAllSoon());
+  // A slow safety net: consultations that reach AGREED elsewhere appear without a reload.
+  setInterval(() => reloadAllSoon(), 120_000);
+}

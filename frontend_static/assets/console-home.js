@@ -1,0 +1,162 @@
+// /console: every consultation, a new one, the parties and new staff accounts.
+import { gql, mutate } from "./api.js";
+import { date, PARTY_KIND, ROLE, STAGE_NAME, STAGES } from "./format.js";
+import { debounce, field, h, message, onSubmit, section, select } from "./ui.js";
+import { checkbox, fillSelect, orNull, submitRow, syncList } from "./console-kit.js";
+
+const LIST = `query($first: Int, $after: String, $stage: Stage, $search: String) {
+  consultations(first: $first, after: $after, stage: $stage, search: $search) {
+    totalCount
+    edges { node { id title location stage createdAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export async function homePage(main, me) {
+  document.title = "组织方工作台 · 基层协商";
+  const state = { parties: [] };
+  const partyHooks = [];
+  const onParties = (fn) => partyHooks.push(fn);
+  async function loadParties() {
+    state.parties = (await gql("{ parties { id name kind contact } }")).parties;
+    partyHooks.forEach((fn) => fn(state.parties));
+  }
+
+  const sections = [
+    consultationsSection(),
+    createConsultationSection(onParties),
+    partiesSection(onParties, loadParties),
+    accountSection(me, onParties),
+  ];
+  main.replaceChildren(
+    h("h1", {}, "组织方工作台"),
+    h("p", { class: "muted" }, "在这里建立和管理协商：提诉求、列责任、出方案、分摊费用、居民表决、施工监督，直到存档。"),
+    h("nav", { class: "toc", "aria-label": "本页内容" },
+      h("a", { href: "#list" }, "全部协商"), h("a", { href: "#create" }, "新建协商"),
+      h("a", { href: "#parties" }, "参与方"), h("a", { href: "#accounts" }, "工作人员账号")),
+    ...sections);
+  await loadParties();
+}
+
+function consultationsSection() {
+  const [el, body] = section("全部协商", "list");
+  const stage = select("stage", { "": "全部阶段", ...Object.fromEntries([...STAGES.map(([k, name]) => [k, name]), ["CANCELLED", "已取消"]]) });
+  const search = h("input", { name: "search", type: "search", autocomplete: "off" });
+  const filters = h("form", { class: "grid2", role: "search", onsubmit: (e) => e.preventDefault() },
+    field("按阶段筛选", stage), field("查找（标题、地点）", search));
+  const list = h("ul", { class: "plain", id: "consultation-list" }, h("li", { class: "muted" }, "正在读取……"));
+  const count = h("p", { class: "muted", "aria-live": "polite" });
+  const more = h("button", { type: "button", class: "secondary hidden" }, "显示更多");
+  let after = null;
+  let seq = 0;
+
+  async function load(append = false) {
+    const mine = ++seq;
+    try {
+      const data = await gql(LIST, { first: 50, after: append ? after : null, stage: orNull(stage.value), search: orNull(search.value.trim()) });
+      if (mine !== seq) return;
+      const { edges, pageInfo, totalCount } = data.consultations;
+      after = pageInfo.endCursor;
+      if (!append) list.replaceChildren();
+      list.append(...edges.map(({ node }) => consultationItem(node)));
+      if (!list.children.length) list.append(h("li", { class: "muted" }, "没有符合条件的协商。"));
+      count.textContent = `共 ${totalCount} 项协商。`;
+      more.classList.toggle("hidden", !pageInfo.hasNextPage);
+    } catch (error) {
+      list.replaceChildren(h("li", {}, message(error.message, "error")));
+    }
+  }
+  stage.addEventListener("change", () => load());
+  search.addEventListener("input", debounce(() => load(), 300));
+  more.addEventListener("click", () => load(true));
+  body.append(filters, count, list, more);
+  load();
+  return el;
+}
+
+function consultationItem(node) {
+  const id = encodeURIComponent(node.id);
+  return h("li", { class: "card" },
+    h("a", { href: `/console/${id}` }, h("strong", {}, node.title)),
+    " ", h("span", { class: "badge" }, STAGE_NAME[node.stage] ?? node.stage),
+    h("br"),
+    h("span", { class: "muted" }, `${node.location}；建立于 ${date(node.createdAt)}`),
+    h("div", { class: "actions" },
+      h("a", { class: "button", href: `/console/${id}` }, "管理"),
+      node.stage === "DRAFT" ? h("span", { class: "muted" }, "草稿尚未公开")
+        : h("a", { class: "button secondary", href: `/c/${id}` }, "查看公开页面")));
+}
+
+function createConsultationSection(onParties) {
+  const [el, body] = section("新建协商", "create", h("p", { class: "muted" }, "新建的协商先是草稿，只有组织方能看到；准备好后再进入“提诉求”阶段。"));
+  const box = h("div", { class: "checks" });
+  const form = h("form", { class: "card", id: "create-form", novalidate: true },
+    field("标题", h("input", { name: "title", required: true, autocomplete: "off" }), "写清楚是什么事，例如：幸福里路灯维修"),
+    field("简要说明", h("textarea", { name: "summary", required: true, rows: 3 })),
+    field("地点", h("input", { name: "location", required: true, autocomplete: "off" }), "例如：临河区解放街道幸福里"),
+    h("fieldset", {}, h("legend", {}, "参与各方（可以以后再加）"), box),
+    ...submitRow("建立协商"));
+  onParties((parties) => {
+    const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
+    box.replaceChildren(...parties.map((p) => checkbox("partyIds", `${p.name}（${PARTY_KIND[p.kind] ?? p.kind}）`, checked.has(p.id), { value: p.id })));
+  });
+  onSubmit(form, async ({ title, summary, location: where }) => {
+    const partyIds = [...box.querySelectorAll("input:checked")].map((i) => i.value);
+    const payload = await mutate("createConsultation", { title, summary, location: where, partyIds }, "consultation { id }");
+    window.location.assign(`/console/${encodeURIComponent(payload.consultation.id)}`);
+  });
+  body.append(form);
+  return el;
+}
+
+function partiesSection(onParties, reload) {
+  const [el, body] = section("参与方", "parties", h("p", { class: "muted" }, "出钱或负责的各方：商户、辖区单位、街道办事处、政府部门、企业等。"));
+  const list = h("ul", { class: "plain", id: "party-list" });
+  onParties((parties) => syncList(list, parties, (p) => p.id, () => {
+    const el = h("li", { class: "card" });
+    return {
+      el,
+      update: (p) => el.replaceChildren(h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind),
+        p.contact ? h("span", { class: "muted" }, `　联系方式：${p.contact}`) : null),
+    };
+  }, "还没有参与方。"));
+  const form = h("form", { class: "card", id: "party-form", novalidate: true },
+    h("h3", {}, "添加参与方"),
+    field("名称", h("input", { name: "name", required: true, autocomplete: "off" })),
+    field("类别", select("kind", PARTY_KIND)),
+    field("联系方式（选填）", h("input", { name: "contact", autocomplete: "off" }), "只有组织方能看到"),
+    ...submitRow("添加参与方"));
+  onSubmit(form, async ({ name, kind, contact }) => {
+    const payload = await mutate("createParty", { name, kind, contact: orNull(contact) }, "party { id name }");
+    form.reset();
+    await reload();
+    return payload.party;
+  }, (party) => `已添加：${party.name}`);
+  body.append(h("details", {}, h("summary", {}, "查看全部参与方"), list), form);
+  return el;
+}
+
+function accountSection(me, onParties) {
+  const [el, body] = section("工作人员账号", "accounts",
+    h("p", { class: "muted" }, "为政协委员、出资方代表建立登录账号。居民不需要账号，用邀请条进入。"));
+  const roles = me.roles.includes("ADMIN") ? ["ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "ADMIN"] : ["CPPCC_MEMBER", "PARTY_REP"];
+  const party = h("select", { name: "partyId" });
+  onParties((parties) => fillSelect(party, parties.map((p) => [p.id, p.name]), "不代表任何一方"));
+  const roleBox = h("fieldset", {}, h("legend", {}, "身份（可多选）"), roles.map((r) => checkbox(`role-${r}`, ROLE[r] ?? r, false, { value: r })));
+  const form = h("form", { class: "card", id: "account-form", novalidate: true },
+    field("用户名", h("input", { name: "username", required: true, autocomplete: "off", autocapitalize: "off", spellcheck: "false" }), "登录时用，字母或数字"),
+    field("初始密码", h("input", { name: "password", type: "password", required: true, autocomplete: "new-password" }), "请当面告诉本人，并请对方妥善保管"),
+    field("显示名称", h("input", { name: "displayName", required: true, autocomplete: "off" }), "例如：菜园市场 张经理"),
+    roleBox,
+    field("代表哪一方", party, "出资方代表必须选择所代表的一方"),
+    ...submitRow("建立账号"));
+  onSubmit(form, async ({ username, password, displayName }) => {
+    const chosen = [...roleBox.querySelectorAll("input:checked")].map((i) => i.value);
+    const payload = await mutate("createAccount", { username, password, displayName, roles: chosen, partyId: orNull(party.value) },
+      "account { displayName roles }");
+    form.reset();
+    return payload.account;
+  }, (account) => `已建立账号：${account.displayName}（${account.roles.map((r) => ROLE[r] ?? r).join("、")}）`);
+  body.append(form);
+  return el;
+}

@@ -1,0 +1,210 @@
+// 居民表决: create polls, open and close them, follow the count, and enter paper or assisted
+// ballots for households that did not vote on a phone.
+import { mutate } from "./api.js";
+import { dateTime, fromLocalInput, ORIGIN, OUTCOME, POLL_KIND, POLL_STATUS, PRESET, ratioText } from "./format.js";
+import { field, h, onSubmit, section, select } from "./ui.js";
+import { actButton, checkbox, fillSelect, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
+
+export function pollsSection(ctx) {
+  const title = "居民表决";
+  const [el, body] = section(title, "polls",
+    h("p", { class: "muted" }, "表决在“协商方案”或“居民表决”阶段设立，只能在“居民表决”阶段开始和结束。进入“居民表决”阶段前至少要设立一项表决。"));
+  const list = h("ul", { class: "plain", id: "poll-list" });
+  const form = createPollForm(ctx);
+  body.append(list, form.el);
+  return {
+    el, title,
+    update(c) {
+      form.update(c);
+      syncList(list, c.polls, (p) => p.id, () => pollItem(ctx), "还没有表决。");
+    },
+    roll(entries) {
+      for (const li of list.children) li.onRoll?.(entries);
+    },
+  };
+}
+
+function createPollForm(ctx) {
+  const kind = select("kind", POLL_KIND);
+  const proposal = h("select", { name: "proposalId" });
+  const options = h("textarea", { name: "options", rows: 4 });
+  const maxChoices = h("input", { name: "maxChoices", type: "number", min: 1, inputmode: "numeric" });
+  const preset = select("preset", PRESET);
+  const proposalField = field("表决的方案", proposal, "赞成/反对/弃权的表决，一般是针对一个方案");
+  const optionsField = field("选项（每行一个）", options, "例如每行写一个方案的名称");
+  const maxField = field("最多可选几项", maxChoices);
+  const custom = h("div", { class: "grid2 hidden" },
+    field("最低参与率（%）", h("input", { name: "quorumPercent", type: "number", min: 0, max: 100, inputmode: "numeric" })),
+    field("通过比例", h("input", { name: "threshold", autocomplete: "off", placeholder: "例如 3/5" }), "“1/2”表示超过一半，其他比例表示达到即可"),
+    checkbox("byArea", "同时按面积计算"));
+  const form = h("form", { class: "card write", id: "poll-form", novalidate: true },
+    h("h3", {}, "设立表决"),
+    field("表决的问题", h("input", { name: "question", required: true, autocomplete: "off" }), "用大白话写，例如：是否同意《菜园巷道路改造方案》？"),
+    field("表决方式", kind),
+    proposalField, optionsField, maxField,
+    field("通过规则", preset),
+    custom,
+    h("fieldset", {}, h("legend", {}, "设置"),
+      checkbox("secret", "无记名投票（谁投了什么，任何人都看不到）", true),
+      checkbox("allowRevote", "结束前可以改票", true),
+      checkbox("liveResults", "投票过程中公开票数", true)),
+    h("div", { class: "grid2" },
+      field("自动开始时间（选填）", h("input", { name: "opensAt", type: "datetime-local" })),
+      field("自动结束时间（选填）", h("input", { name: "closesAt", type: "datetime-local" }))),
+    ...submitRow("设立表决"));
+  const toggle = () => {
+    const yesNo = kind.value === "YES_NO_ABSTAIN";
+    proposalField.classList.toggle("hidden", !yesNo);
+    optionsField.classList.toggle("hidden", yesNo);
+    maxField.classList.toggle("hidden", kind.value !== "MULTIPLE_CHOICE");
+    custom.classList.toggle("hidden", preset.value !== "CUSTOM");
+  };
+  kind.addEventListener("change", toggle);
+  preset.addEventListener("change", toggle);
+  toggle();
+  onSubmit(form, async (v) => {
+    const yesNo = v.kind === "YES_NO_ABSTAIN";
+    const isCustom = v.preset === "CUSTOM";
+    await mutate("createPoll", {
+      consultationId: ctx.id, question: v.question, kind: v.kind,
+      options: yesNo ? null : v.options.split("\n").map((s) => s.trim()).filter(Boolean),
+      proposalIds: yesNo && v.proposalId ? [v.proposalId] : null,
+      maxChoices: v.kind === "MULTIPLE_CHOICE" && v.maxChoices ? Number(v.maxChoices) : null,
+      opensAt: fromLocalInput(v.opensAt), closesAt: fromLocalInput(v.closesAt),
+      secret: v.secret, allowRevote: v.allowRevote, liveResults: v.liveResults, preset: v.preset,
+      quorumPercent: isCustom && v.quorumPercent !== "" ? Number(v.quorumPercent) : null,
+      threshold: isCustom ? orNull(v.threshold) : null,
+      byArea: isCustom ? v.byArea : null,
+    }, "poll { id }");
+    form.querySelector("[name=question]").value = "";
+    options.value = "";
+    await ctx.refresh();
+    return "已设立表决。到“居民表决”阶段后，点“开始投票”。";
+  }, (text) => text);
+  return {
+    el: form,
+    update(c) {
+      fillSelect(proposal, c.proposals.filter((p) => p.status !== "WITHDRAWN" && p.status !== "REJECTED").map((p) => [p.id, p.title]), "不关联方案");
+    },
+  };
+}
+
+function tallyView(poll) {
+  const t = poll.tally;
+  if (!t) return h("p", { class: "muted" }, poll.status === "CLOSED" ? "结果不公开。" : "投票过程中不公开票数，结束后公布结果。");
+  const votes = new Map(t.options.map((o) => [o.option.id, o]));
+  return h("div", { class: "tally" },
+    h("p", {}, h("strong", {}, `已投 ${t.ballotsCast} 票`), `，可投 ${t.electorateSize} 户，参与率 ${ratioText(t.turnout)}`,
+      poll.rule.quorumPercent ? (t.quorumMet ? "，已达到最低参与率。" : "，还没达到最低参与率。") : "。"),
+    h("ul", { class: "tally-list" }, poll.options.map((o) => {
+      const row = votes.get(o.id);
+      return h("li", {}, `${o.label}：${row?.votes ?? 0} 票`, poll.rule.byArea && row && row.weight !== "0" ? `（面积 ${row.weight} 平方米）` : "");
+    })),
+    poll.status === "CLOSED"
+      ? h("p", {}, "结果：", h("strong", { class: `badge badge-${t.outcome.toLowerCase()}` }, OUTCOME[t.outcome] ?? t.outcome),
+        t.winner ? `　选出：${t.winner.label}` : "")
+      : null);
+}
+
+function pollItem(ctx) {
+  const info = h("div", {});
+  const tally = h("div", {});
+  const actions = h("div", { class: "actions write" });
+  const box = msgBox();
+  const offline = h("div", {});
+  let pollId = null;
+  let shownStatus = null;
+  let ballot = null;
+  const run = (name) => async () => {
+    await mutate(name, { pollId }, "poll { status }");
+    await ctx.refresh();
+  };
+  const open = actButton("开始投票", run("openPoll"), { box, cls: "" });
+  const close = actButton("结束投票", run("closePoll"), { box, cls: "danger", ask: "结束后不能再投票，结果就此确定。确定结束吗？" });
+  const el = h("li", { class: "card poll-item" }, info, tally, actions, box, offline);
+  el.onRoll = (entries) => ballot?.roll(entries);
+  return {
+    el,
+    update(p) {
+      pollId = p.id;
+      info.replaceChildren(
+        h("h3", {}, p.question),
+        h("span", { class: `badge badge-${p.status.toLowerCase()}` }, POLL_STATUS[p.status] ?? p.status), " ",
+        h("span", { class: "muted" }, [
+          POLL_KIND[p.kind] ?? p.kind, p.secret ? "无记名" : "记名", PRESET[p.rule.preset] ?? p.rule.preset,
+          p.allowRevote ? "可改票" : "不可改票", p.liveResults ? "公开票数" : "结束前不公开票数",
+        ].join("；")),
+        p.opensAt || p.closesAt ? h("p", { class: "muted" },
+          p.opensAt ? `${dateTime(p.opensAt)} 自动开始` : "", p.opensAt && p.closesAt ? "，" : "",
+          p.closesAt ? `${dateTime(p.closesAt)} 自动结束` : "") : null,
+        h("p", {}, "选项：", p.options.map((o) => o.label + (o.proposal ? `（${o.proposal.title}）` : "")).join("、")));
+      tally.replaceChildren(tallyView(p));
+      if (p.status !== shownStatus) {
+        actions.replaceChildren(p.status === "SCHEDULED" ? open : p.status === "OPEN" ? close : "");
+        if (p.status === "OPEN" && !ballot) {
+          ballot = offlineBallotForm(ctx, p);
+          offline.append(ballot.el);
+          ballot.roll(ctx.roll);
+        }
+        ballot?.el.classList.toggle("hidden", p.status !== "OPEN");
+      }
+      shownStatus = p.status;
+    },
+  };
+}
+
+/** A paper or assisted ballot for one household; the options are fixed once a poll exists. */
+function offlineBallotForm(ctx, poll) {
+  const find = h("input", { type: "search", autocomplete: "off" });
+  const voter = h("select", { name: "voterEntryId", required: true });
+  const origin = select("origin", { PAPER: ORIGIN.PAPER, ASSISTED: ORIGIN.ASSISTED });
+  const note = h("input", { name: "note", autocomplete: "off" });
+  let choiceBox;
+  let choices;
+  if (poll.kind === "RANKED") {
+    const ranks = poll.options.map((_, i) => select(`rank${i}`, {
+      "": "请选择", ...Object.fromEntries(poll.options.map((o) => [o.id, o.label])),
+    }));
+    choiceBox = h("fieldset", {}, h("legend", {}, "选票上的排序（第 1 位最想要）"), ranks.map((r, i) => field(`第 ${i + 1} 位`, r)));
+    choices = () => ranks.map((r) => r.value).filter(Boolean);
+  } else {
+    const multiple = poll.kind === "MULTIPLE_CHOICE";
+    const name = `choice-${poll.id}`;
+    choiceBox = h("fieldset", {}, h("legend", {}, multiple ? "选票上选了（可多选）" : "选票上选了"),
+      poll.options.map((o) => h("label", { class: "check" },
+        h("input", { type: multiple ? "checkbox" : "radio", name, value: o.id }), h("span", {}, o.label))));
+    choices = () => [...choiceBox.querySelectorAll("input:checked")].map((i) => i.value);
+  }
+  const form = h("form", { class: "offline-ballot write", novalidate: true },
+    h("h4", {}, "录入纸质选票或代投"),
+    h("div", { class: "grid2" }, field("按户名查找", find, "输入门牌的一部分，缩小下面的名单"), field("哪一户", voter)),
+    choiceBox,
+    h("div", { class: "grid2" }, field("方式", origin), field("备注（选填）", note, "例如：由网格员协助，本人同意")),
+    ...submitRow("录入选票"));
+  let entries = [];
+  const fill = () => {
+    const q = find.value.trim();
+    const matches = (q ? entries.filter((e) => e.label.includes(q)) : entries).slice(0, 300);
+    fillSelect(voter, matches.map((e) => [e.id, e.label]), matches.length ? "请选择" : "名册里没有找到");
+  };
+  find.addEventListener("input", fill);
+  onSubmit(form, async () => {
+    const payload = await mutate("recordOfflineBallot", {
+      pollId: poll.id, voterEntryId: voter.value, choices: choices(), origin: origin.value, note: orNull(note.value.trim()),
+    }, "ballot { receipt }");
+    const label = voter.selectedOptions[0]?.textContent ?? "";
+    choiceBox.querySelectorAll("input").forEach((i) => { i.checked = false; });
+    choiceBox.querySelectorAll("select").forEach((s) => { s.value = ""; });
+    voter.value = "";
+    note.value = "";
+    await ctx.refresh();
+    return `已录入 ${label} 的选票。回执号：${payload.ballot.receipt}`;
+  }, (text) => text);
+  return {
+    el: form,
+    roll(list) {
+      entries = list;
+      fill();
+    },
+  };
+}

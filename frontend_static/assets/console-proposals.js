@@ -1,0 +1,160 @@
+// 出方案单: proposals, their status, the cost plan with each party's confirmation (签协议) and
+// the money paid in, and the editor for a new plan.
+import { mutate } from "./api.js";
+import { date, dateTime, fromLocalInput, PROPOSAL_STATUS, SPLIT_METHOD, yuan } from "./format.js";
+import { fundingBar } from "./charts.js";
+import { field, h, onSubmit, section } from "./ui.js";
+import { actButton, msgBox, nowLocal, orNull, plainNumber, submitRow, syncList } from "./console-kit.js";
+import { costPlanEditor } from "./console-costplan.js";
+
+export function proposalsSection(ctx) {
+  const title = "出方案单与出资分担";
+  const [el, body] = section(title, "proposals",
+    h("p", { class: "muted" }, "方案和预算、各方怎么分摊费用、各方确认（签协议）和资金到位。在“协商方案”和“居民表决”阶段填写。"));
+  const funding = h("div", { class: "card funding-box" });
+  const list = h("ul", { class: "plain", id: "proposal-list" });
+  const form = h("form", { class: "card write", id: "proposal-form", novalidate: true },
+    h("h3", {}, "提出新方案"),
+    field("方案名称", h("input", { name: "title", required: true, autocomplete: "off" }), "例如：菜园巷道路改造方案"),
+    field("方案内容", h("textarea", { name: "body", required: true, rows: 4 }), "做什么、怎么做、多长时间"),
+    field("预算（元）", h("input", { name: "budget", required: true, inputmode: "decimal", autocomplete: "off" }), "只写数字，最多两位小数，例如 240000 或 240000.50"),
+    ...submitRow("提出方案"));
+  onSubmit(form, async ({ title: t, body: text, budget }) => {
+    const payload = await mutate("createProposal", { consultationId: ctx.id, title: t, body: text, budget: plainNumber(budget) }, "proposal { title }");
+    form.reset();
+    await ctx.refresh();
+    return `已提出方案：${payload.proposal.title}。下一步请在方案下面编辑出资分担方案。`;
+  }, (text) => text);
+  body.append(funding, list, form);
+  return {
+    el, title,
+    update(c) {
+      const adopted = c.proposals.find((p) => p.id === c.adoptedProposal?.id);
+      funding.replaceChildren(h("h3", {}, "资金到位情况"),
+        adopted ? h("p", {}, `已采用的方案：${adopted.title}`) : null, fundingBar(c.funding));
+      syncList(list, c.proposals, (p) => p.id, () => proposalItem(ctx), "还没有方案。");
+    },
+  };
+}
+
+function proposalItem(ctx) {
+  const info = h("div", {});
+  const actions = h("div", { class: "actions write" });
+  const box = msgBox();
+  const plan = h("div", { class: "plan" });
+  const shares = h("ul", { class: "plain shares" });
+  const editorSlot = h("details", { class: "write cp-details" }, h("summary", {}, "编辑出资分担方案"));
+  let editor = null;
+  let shownStatus = null;
+  let proposalId = null;
+
+  const run = (fn) => async () => {
+    await fn();
+    await ctx.refresh();
+  };
+  const move = (status) => run(() => mutate("updateProposal", { proposalId, status }, "proposal { status }"));
+  const adopt = run(() => mutate("adoptProposal", { proposalId }, "proposal { status }"));
+
+  function drawActions(status) {
+    const buttons = {
+      DRAFT: [
+        actButton("提交讨论", move("TABLED"), { box, cls: "" }),
+        actButton("采用这个方案", adopt, { box }),
+        actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
+      ],
+      TABLED: [
+        actButton("采用这个方案", adopt, { box, cls: "" }),
+        actButton("退回草稿", move("DRAFT"), { box }),
+        actButton("否决", move("REJECTED"), { box, ask: "确定否决这个方案吗？" }),
+        actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
+      ],
+      ADOPTED: [h("p", { class: "muted" }, "这是已采用的方案。采用另一个方案时，它会退回讨论。")],
+    }[status] ?? [];
+    actions.replaceChildren(...buttons);
+  }
+
+  const el = h("li", { class: "card proposal" }, info, actions, box, plan, editorSlot);
+  return {
+    el,
+    update(p) {
+      proposalId = p.id;
+      info.replaceChildren(
+        h("h3", {}, p.title), h("span", { class: `badge badge-${p.status.toLowerCase()}` }, PROPOSAL_STATUS[p.status] ?? p.status),
+        h("p", {}, h("strong", {}, `预算 ${yuan(p.budget)}`),
+          h("span", { class: "muted" }, `；${p.author ? `${p.author.displayName} ` : ""}提出于 ${date(p.createdAt)}`)),
+        h("p", { class: "proposal-body" }, p.body));
+      if (p.status !== shownStatus) drawActions(p.status);
+      shownStatus = p.status;
+      const cp = p.costPlan;
+      if (cp) {
+        plan.replaceChildren(
+          h("h4", {}, "已保存的分摊方案"),
+          h("p", {}, `${SPLIT_METHOD[cp.method] ?? cp.method}，总额 ${yuan(cp.total)}。`,
+            cp.fullyConfirmed ? h("strong", { class: "ok-text" }, "各方都已确认。")
+              : `已确认 ${cp.shares.filter((s) => s.confirmedAt).length} / ${cp.shares.length} 方。`),
+          shares);
+        syncList(shares, cp.shares, (s) => s.id, () => shareItem(ctx));
+      } else {
+        plan.replaceChildren(h("p", { class: "muted" }, "还没有分摊方案。"));
+      }
+      if (!editor) {
+        editor = costPlanEditor(ctx, p);
+        editorSlot.append(editor.el);
+        editorSlot.open = !cp && (p.status === "DRAFT" || p.status === "TABLED" || p.status === "ADOPTED");
+      }
+      editor.update(ctx.data.parties);
+    },
+  };
+}
+
+function shareItem(ctx) {
+  const info = h("div", {});
+  const actions = h("div", { class: "actions write" });
+  const box = msgBox();
+  let shareId = null;
+  let shownConfirmed = null;
+  const amount = h("input", { name: "amount", inputmode: "decimal", required: true, autocomplete: "off" });
+  const receivedAt = h("input", { name: "receivedAt", type: "datetime-local", required: true, value: nowLocal() });
+  const note = h("input", { name: "note", autocomplete: "off" });
+  const pay = h("form", { class: "pay", novalidate: true },
+    h("div", { class: "grid2" }, field("到账金额（元）", amount), field("到账时间", receivedAt)),
+    field("备注（选填）", note, "例如银行转账的流水号"),
+    ...submitRow("登记到账", { class: "secondary" }));
+  onSubmit(pay, async () => {
+    await mutate("recordContribution", {
+      shareId, amount: plainNumber(amount.value), receivedAt: fromLocalInput(receivedAt.value), note: orNull(note.value.trim()),
+    }, "share { paid }");
+    amount.value = "";
+    note.value = "";
+    await ctx.refresh();
+    return "已登记到账。";
+  }, (text) => text);
+  const confirm = actButton("代为确认（签协议）", async () => {
+    await mutate("confirmShare", { shareId }, "share { confirmedAt }");
+    await ctx.refresh();
+  }, { box, ask: "确认表示这一方同意出这笔钱。确定代为确认吗？" });
+  const el = h("li", { class: "share" }, info, actions, box,
+    h("details", { class: "write" }, h("summary", {}, "登记到账的钱"), pay));
+  return {
+    el,
+    update(s) {
+      shareId = s.id;
+      info.replaceChildren(
+        h("strong", {}, s.party.name), `：${yuan(s.amount)}`,
+        s.percent ? `（${s.percent}%）` : "", s.weight ? `（权重 ${s.weight}）` : "", " ",
+        s.confirmedAt
+          ? h("span", { class: "badge badge-done" }, "已确认")
+          : h("span", { class: "badge badge-overdue" }, "未确认"),
+        s.confirmedAt ? h("span", { class: "muted" }, ` ${dateTime(s.confirmedAt)}${s.confirmedBy ? `，${s.confirmedBy.displayName}` : ""}`) : "",
+        h("br"),
+        h("span", {}, `已到位 ${yuan(s.paid)}，还差 ${yuan(s.outstanding)}`),
+        s.contributions.length
+          ? h("ul", { class: "contributions" }, s.contributions.map((c) =>
+            h("li", {}, `${dateTime(c.receivedAt)} 到账 ${yuan(c.amount)}`, c.note ? `（${c.note}）` : "")))
+          : null);
+      const confirmed = Boolean(s.confirmedAt);
+      if (confirmed !== shownConfirmed) actions.replaceChildren(confirmed ? "" : confirm);
+      shownConfirmed = confirmed;
+    },
+  };
+}

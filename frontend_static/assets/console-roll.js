@@ -1,0 +1,208 @@
+// 居民名册 and invitation slips: paste or upload the roll (household and area), then print one
+// slip per household with its QR code and invitation code.
+import { mutate, UserErrors } from "./api.js";
+import { h, field, message, onSubmit, section } from "./ui.js";
+import { actButton, msgBox, plainNumber, submitRow } from "./console-kit.js";
+
+const SEPARATORS = new Set([",", "\t", "，"]);
+
+/** One CSV line as cells; double quotes may wrap a cell that holds a separator. */
+function cells(line) {
+  const out = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') { cell += '"'; i++; }
+      else if (ch === '"') quoted = false;
+      else cell += ch;
+    } else if (ch === '"' && cell.trim() === "") { quoted = true; cell = ""; }
+    else if (SEPARATORS.has(ch)) { out.push(cell.trim()); cell = ""; }
+    else cell += ch;
+  }
+  out.push(cell.trim());
+  return out;
+}
+
+/** What a header cell names: "label" (户、门牌), "area" (面积) or null. */
+function headerKind(cell) {
+  const c = cell.replace(/[（(][^）)]*[）)]/g, "").replace(/\s/g, "").toLowerCase();
+  if (!c) return null;
+  if (c.includes("面积") || ["area", "weight", "权重"].includes(c)) return "area";
+  if (c.includes("门牌") || c.startsWith("户") || c.includes("住户") || c.includes("房号")
+    || ["label", "household", "name", "名称", "姓名"].includes(c)) return "label";
+  return null;
+}
+
+const NUMBER = /^\d+(\.\d+)?$/;
+
+/**
+ * The roll from CSV text: rows of {label, weight, line}, with or without a header row, columns
+ * separated by commas, tabs or Chinese commas. `problems` name the line of anything unreadable.
+ */
+export function parseRoll(text) {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\r|\n/);
+  const rows = [];
+  const problems = [];
+  let labelCol = 0;
+  let areaCol = 1;
+  let header = false;
+  let firstSeen = false;
+  lines.forEach((raw, i) => {
+    if (!raw.trim()) return;
+    const row = cells(raw);
+    if (!firstSeen) {
+      firstSeen = true;
+      const kinds = row.map(headerKind);
+      if (kinds.some(Boolean) && !row.some((c) => NUMBER.test(plainNumber(c)))) {
+        header = true;
+        labelCol = Math.max(0, kinds.indexOf("label"));
+        areaCol = kinds.indexOf("area");
+        return;
+      }
+    }
+    const label = (row[labelCol] ?? "").trim();
+    const area = areaCol >= 0 ? plainNumber(row[areaCol] ?? "") : "";
+    if (!label) {
+      problems.push(`第 ${i + 1} 行没有户名（门牌）。`);
+      return;
+    }
+    if (area && !NUMBER.test(area)) {
+      problems.push(`第 ${i + 1} 行的面积“${row[areaCol]}”不是数字。`);
+      return;
+    }
+    rows.push({ label, weight: area || null, line: i + 1 });
+  });
+  return { rows, problems, header };
+}
+
+/** A file's text: UTF-8, or GB18030 as saved by Chinese spreadsheet programs. */
+async function readText(file) {
+  const bytes = await file.arrayBuffer();
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder("gb18030").decode(bytes);
+  }
+}
+
+const sumArea = (rows) => rows.reduce((sum, r) => sum + Number(r.weight ?? 1), 0);
+const areaText = (n) => `${Math.round(n * 100) / 100}`;
+
+export function rollSection(ctx) {
+  const title = "居民名册与邀请条";
+  const [el, body] = section(title, "roll",
+    h("p", { class: "muted" }, "名册里的每一户可以投票和打分。每户一张邀请条，居民扫码或输入邀请码就能参与，不需要密码。"));
+  const current = h("div", { class: "card", id: "roll-current" }, h("p", { class: "muted" }, "正在读取名册……"));
+
+  // The roll: paste or upload, see what was read, then save.
+  const csv = h("textarea", { name: "csv", rows: 6, spellcheck: "false" });
+  const file = h("input", { type: "file", name: "file", accept: ".csv,.txt,text/csv,text/plain" });
+  const parsed = h("div", { class: "roll-preview", "aria-live": "polite" });
+  const form = h("form", { class: "card write", id: "roll-form", novalidate: true },
+    h("h3", {}, "导入名册"),
+    field("粘贴名册（每行一户：户名或门牌，面积）", csv,
+      "例如“菜园巷 1 号, 86.5”。可以直接从表格里复制两列粘贴。面积单位是平方米，可以不填（按 1 计）。第一行可以是标题（户、门牌、面积）。"),
+    field("或者选择 CSV 文件", file),
+    parsed,
+    ...submitRow("保存名册"));
+  let result = { rows: [], problems: [] };
+  function showParsed() {
+    result = parseRoll(csv.value);
+    if (!csv.value.trim()) {
+      parsed.replaceChildren();
+      return;
+    }
+    const { rows, problems } = result;
+    parsed.replaceChildren(
+      h("p", { class: "roll-count" }, h("strong", {}, `读到 ${rows.length} 户`), `，总面积 ${areaText(sumArea(rows))} 平方米。`,
+        result.header ? "第一行是标题，没有算在内。" : ""),
+      rows.length ? h("table", {}, h("caption", { class: "muted" }, rows.length > 5 ? "前 5 户：" : "名册："),
+        h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "行"), h("th", { scope: "col" }, "户名（门牌）"), h("th", { scope: "col" }, "面积（平方米）"))),
+        h("tbody", {}, rows.slice(0, 5).map((r) => h("tr", {}, h("td", {}, String(r.line)), h("td", {}, r.label), h("td", {}, r.weight ?? "未填（按 1 计）"))))) : null,
+      problems.length ? message(`有 ${problems.length} 行读不懂，请改正：${problems.slice(0, 5).join(" ")}`, "error") : null);
+  }
+  csv.addEventListener("input", showParsed);
+  file.addEventListener("change", async () => {
+    const chosen = file.files?.[0];
+    if (!chosen) return;
+    csv.value = await readText(chosen);
+    showParsed();
+  });
+  onSubmit(form, async () => {
+    showParsed();
+    const { rows, problems } = result;
+    if (problems.length) throw new Error(`名册有 ${problems.length} 行读不懂，请先改正。${problems[0]}`);
+    if (!rows.length) throw new Error("没有读到任何一户，请先粘贴名册或选择文件。");
+    if (ctx.roll.length && !window.confirm(`保存后会替换现有名册（${ctx.roll.length} 户）。确定吗？`)) return null;
+    try {
+      await mutate("setVoterRoll", { consultationId: ctx.id, voters: rows.map(({ label, weight }) => ({ label, weight })) }, "entries { id }");
+    } catch (error) {
+      // voters.3.label -> the line of the pasted text it came from
+      if (error instanceof UserErrors) {
+        throw new UserErrors(error.errors.map((e) => {
+          const at = /^voters\.(\d+)/.exec(e.field ?? "");
+          return at && rows[Number(at[1])] ? { ...e, message: `第 ${rows[Number(at[1])].line} 行：${e.message}` } : e;
+        }));
+      }
+      throw error;
+    }
+    await ctx.refreshRoll();
+    return rows.length;
+  }, (n) => (n ? `已保存名册，共 ${n} 户。如果要发邀请条，请在下面生成邀请码。` : null));
+
+  // Invitations: fresh codes, shown once, printed as cut-out slips.
+  const box = msgBox();
+  const sheet = h("div", { class: "print-area slips-sheet hidden", id: "slips-sheet" });
+  const issue = actButton("生成邀请码并排版邀请条", async () => {
+    const payload = await mutate("issueInvitations", { consultationId: ctx.id }, "invitations { label code link qrSvg }");
+    drawSlips(sheet, ctx.data.title, payload.invitations);
+    box.replaceChildren(message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`, "ok"));
+    sheet.scrollIntoView({ block: "start" });
+  }, { box, cls: "", ask: "生成新邀请码后，还没使用的旧邀请码都会作废（已经登录的居民不受影响）。确定要生成吗？" });
+  const invite = h("div", { class: "card write", id: "invite-box" },
+    h("h3", {}, "邀请条"),
+    h("p", {}, "按名册每户生成一个邀请码，排成 A4 纸的邀请条，打印后剪开发到各户。"),
+    h("p", { class: "muted" }, "邀请码只在生成时显示这一次，请生成后马上打印。"),
+    h("div", { class: "actions" }, issue), box);
+
+  body.append(current, form, invite);
+  return {
+    el, title, sheet,
+    roll(entries) {
+      const redeemed = entries.filter((e) => e.account).length;
+      current.replaceChildren(
+        h("h3", {}, "现有名册"),
+        h("p", { id: "roll-count" }, h("strong", {}, `${entries.length} 户`),
+          entries.length ? `，总面积 ${areaText(sumArea(entries))} 平方米，已有 ${redeemed} 户用邀请码进入。` : "。还没有导入名册。"),
+        entries.length ? h("details", {}, h("summary", {}, entries.length > 50 ? "查看名册（前 50 户）" : "查看名册"),
+          h("ol", {}, entries.slice(0, 50).map((e) => h("li", {}, `${e.label}（${e.weight} 平方米）`, e.account ? " · 已进入" : "")))) : null);
+    },
+  };
+}
+
+/** The A4 sheet of slips; qrSvg is the server's own SVG markup, the one place HTML is inserted. */
+function drawSlips(sheet, title, invitations) {
+  sheet.classList.remove("hidden");
+  sheet.replaceChildren(
+    h("h2", { class: "no-print" }, `邀请条（共 ${invitations.length} 张）`),
+    h("p", { class: "no-print" }, "打印时只打印邀请条，每张 A4 纸 8 张，沿虚线剪开。邀请码离开本页后就看不到了。"),
+    h("div", { class: "actions no-print" }, h("button", { type: "button", onclick: () => window.print() }, "打印")),
+    h("div", { class: "slips" }, invitations.map((inv) => {
+      const qr = h("span", { class: "qr" });
+      qr.innerHTML = inv.qrSvg;
+      const svg = qr.querySelector("svg");
+      // Let CSS size the QR: give it a viewBox when it only has a width and height.
+      if (svg && !svg.getAttribute("viewBox") && svg.getAttribute("width") && svg.getAttribute("height")) {
+        svg.setAttribute("viewBox", `0 0 ${parseFloat(svg.getAttribute("width"))} ${parseFloat(svg.getAttribute("height"))}`);
+      }
+      return h("div", { class: "slip" }, qr,
+        h("div", { class: "slip-text" },
+          h("p", { class: "slip-title" }, h("strong", {}, title)),
+          h("p", { class: "slip-label" }, inv.label),
+          h("p", { class: "code" }, inv.code),
+          h("p", {}, "用手机扫描二维码，或打开网址输入邀请码"),
+          h("p", { class: "slip-link" }, inv.link)));
+    })));
+}

@@ -1,0 +1,194 @@
+// The consultation's stage, its parties, 提诉求单 (demands) and 列责任单 (responsibilities).
+import { mutate } from "./api.js";
+import { date, dateTime, DEMAND_CHANNEL, DEMAND_STATUS, endOfDay, PARTY_KIND, STAGE_NAME, STAGES } from "./format.js";
+import { field, h, onSubmit, section, select } from "./ui.js";
+import { fillSelect, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
+
+const ORDER = STAGES.map(([key]) => key);
+const SKIPPABLE = new Set(["COLLECTING", "VOTING"]);
+const EXPLAIN = Object.fromEntries(STAGES.map(([key, , text]) => [key, text]));
+
+/** The stages one step away, as the server's stage machine has them (CANCELLED apart). */
+export function nextStages(current) {
+  if (current === "ARCHIVED" || current === "CANCELLED") return [];
+  const out = [];
+  for (let i = ORDER.indexOf(current) + 1; i < ORDER.length; i++) {
+    out.push(ORDER[i]);
+    if (!SKIPPABLE.has(ORDER[i])) break;
+  }
+  return out;
+}
+
+export const partyChoices = (c) => c.parties.map((p) => [p.id, p.name]);
+
+export function stageSection(ctx) {
+  const title = "推进阶段";
+  const [el, body] = section(title, "stage");
+  const note = h("textarea", { name: "note", rows: 2 });
+  const buttons = h("div", { class: "actions", id: "stage-buttons" });
+  const form = h("form", { class: "card write", id: "stage-form", novalidate: true },
+    h("p", { class: "stage-now" }),
+    field("说明（选填；取消协商时必须写明原因）", note, "会记在阶段记录里，所有人都能看到。"),
+    buttons, msgBox());
+  onSubmit(form, async (values, submitter) => {
+    const to = submitter?.value;
+    if (!to) return null;
+    if (to === "CANCELLED" && !window.confirm("取消后这个协商就不能再继续了。确定要取消吗？")) return null;
+    await mutate("advanceStage", { consultationId: ctx.id, to, note: orNull(note.value.trim()) }, "consultation { stage }");
+    note.value = "";
+    await ctx.refresh();
+    return to;
+  }, (to) => (to ? `已进入“${STAGE_NAME[to]}”阶段。` : null));
+  const history = h("ol", { class: "history" });
+  body.append(form, h("details", {}, h("summary", {}, "阶段记录"), history));
+  return {
+    el, title,
+    update(c) {
+      const next = nextStages(c.stage).filter((s) => s !== "ARCHIVED");
+      form.querySelector(".stage-now").replaceChildren(
+        "现在是“", h("strong", {}, STAGE_NAME[c.stage] ?? c.stage), "”阶段",
+        EXPLAIN[c.stage] ? `：${EXPLAIN[c.stage]}。` : "。",
+        c.stage === "EVALUATING" ? "评价结束后，请到下方“存档”一节存档。" : "");
+      const skipFrom = next.length > 1 ? next[0] : null;
+      buttons.replaceChildren(
+        ...next.map((s) => h("button", { type: "submit", name: "to", value: s, class: s === next[0] ? null : "secondary" },
+          s === next[0] ? `进入下一阶段：${STAGE_NAME[s]}` : `跳过“${STAGE_NAME[skipFrom]}”，直接进入：${STAGE_NAME[s]}`)),
+        c.stage === "ARCHIVED" || c.stage === "CANCELLED" ? null
+          : h("button", { type: "submit", name: "to", value: "CANCELLED", class: "danger" }, "取消这个协商"));
+      history.replaceChildren(...c.stageHistory.map((s) => h("li", {},
+        `${dateTime(s.at)}：${s.from ? `${STAGE_NAME[s.from] ?? s.from} → ` : "建立为"}${STAGE_NAME[s.to] ?? s.to}`,
+        s.by ? `（${s.by.displayName}）` : "", s.note ? `。说明：${s.note}` : "")));
+    },
+  };
+}
+
+export function partiesSection(ctx) {
+  const title = "参与各方";
+  const [el, body] = section(title, "case-parties");
+  const list = h("ul", { class: "plain chips" });
+  const party = h("select", { name: "partyId", required: true });
+  const form = h("form", { class: "card write", id: "add-party-form", novalidate: true },
+    field("加入一方", party, "名单里没有的，请先到工作台首页“参与方”里添加。"),
+    ...submitRow("加入协商"));
+  onSubmit(form, async ({ partyId }) => {
+    await mutate("addParty", { consultationId: ctx.id, partyId }, "consultation { id }");
+    await ctx.refresh();
+    return "已加入。";
+  }, (text) => text);
+  body.append(list, form, h("p", {}, h("a", { href: "/console#parties" }, "到工作台首页添加新的参与方")));
+  return {
+    el, title,
+    update(c) {
+      syncList(list, c.parties, (p) => p.id, () => {
+        const li = h("li", {});
+        return { el: li, update: (p) => li.replaceChildren(h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind)) };
+      }, "还没有参与方。");
+      const taking = new Set(c.parties.map((p) => p.id));
+      fillSelect(party, ctx.parties.filter((p) => !taking.has(p.id)).map((p) => [p.id, `${p.name}（${PARTY_KIND[p.kind] ?? p.kind}）`]), "请选择");
+    },
+  };
+}
+
+const ON_BEHALF = { HOTLINE: DEMAND_CHANNEL.HOTLINE, GRID_WORKER: DEMAND_CHANNEL.GRID_WORKER, COURIER: DEMAND_CHANNEL.COURIER };
+const TRIAGE = { ACCEPTED: "采纳", REJECTED: "不采纳", MERGED: "合并到另一条诉求" };
+
+export function demandsSection(ctx) {
+  const title = "提诉求单";
+  const [el, body] = section(title, "demands", h("p", { class: "muted" }, "居民和各方提出的问题。诉求在“提诉求”阶段提出，在“提诉求”和“协商方案”阶段处理。"));
+  const summary = h("p", {});
+  const list = h("ul", { class: "plain", id: "demand-list" });
+  const form = h("form", { class: "card write", id: "demand-form", novalidate: true },
+    h("h3", {}, "代为登记诉求"),
+    h("p", { class: "muted" }, "热线、网格员、民情收集员收到的诉求，在这里登记。"),
+    field("来源", select("channel", ON_BEHALF)),
+    field("标题", h("input", { name: "title", required: true, autocomplete: "off" }), "一句话说清楚，例如：路灯不亮"),
+    field("具体内容", h("textarea", { name: "body", required: true, rows: 3 })),
+    ...submitRow("登记诉求"));
+  onSubmit(form, async ({ channel, title: t, body: text }) => {
+    await mutate("submitDemand", { consultationId: ctx.id, title: t, body: text, channel }, "demand { id }");
+    form.reset();
+    await ctx.refresh();
+    return "已登记。";
+  }, (text) => text);
+  body.append(summary, list, form);
+  return {
+    el, title,
+    update(c) {
+      const demands = c.demands.edges.map((e) => e.node);
+      const counts = Object.entries(DEMAND_STATUS).map(([k, name]) => `${name} ${demands.filter((d) => d.status === k).length}`);
+      summary.textContent = `共 ${c.demands.totalCount} 条：${counts.join("，")}。${c.demands.totalCount > demands.length ? `下面列出前 ${demands.length} 条。` : ""}`;
+      syncList(list, demands, (d) => d.id, () => demandItem(ctx), "还没有诉求。");
+    },
+  };
+}
+
+function demandItem(ctx) {
+  const info = h("div", {});
+  const status = select("status", TRIAGE);
+  const into = h("select", { name: "mergedIntoId" });
+  const intoField = field("合并到", into);
+  const form = h("form", { class: "triage write", novalidate: true },
+    h("div", { class: "grid2" }, field("处理结果", status), intoField), ...submitRow("保存处理结果", { class: "secondary" }));
+  const toggle = () => {
+    const merging = status.value === "MERGED";
+    intoField.classList.toggle("hidden", !merging);
+    into.disabled = !merging;
+  };
+  status.addEventListener("change", toggle);
+  let demandId = null;
+  onSubmit(form, async ({ status: s, mergedIntoId }) => {
+    await mutate("setDemandStatus", { demandId, status: s, mergedIntoId: s === "MERGED" ? orNull(mergedIntoId) : null }, "demand { status }");
+    await ctx.refresh();
+    return `已保存：${DEMAND_STATUS[s]}。`;
+  }, (text) => text);
+  const el = h("li", { class: "card demand" }, info, form);
+  return {
+    el,
+    update(d) {
+      demandId = d.id;
+      info.replaceChildren(
+        h("h3", {}, d.title), h("span", { class: `badge badge-${d.status.toLowerCase()}` }, DEMAND_STATUS[d.status] ?? d.status), " ",
+        h("span", { class: "muted" }, `来源：${DEMAND_CHANNEL[d.channel] ?? d.channel}；${date(d.createdAt)}`,
+          d.submittedBy ? `；登记人：${d.submittedBy.displayName}` : "", `；${d.supportCount} 人支持`),
+        h("p", {}, d.body),
+        d.mergedInto ? h("p", { class: "muted" }, `已合并到：${d.mergedInto.title}`) : null);
+      const others = ctx.data.demands.edges.map((e) => e.node).filter((o) => o.id !== d.id && o.status !== "MERGED");
+      fillSelect(into, others.map((o) => [o.id, o.title]), "请选择要合并到的诉求");
+      toggle();
+    },
+  };
+}
+
+export function dutiesSection(ctx) {
+  const title = "列责任单";
+  const [el, body] = section(title, "duties", h("p", { class: "muted" }, "每一方负责什么、什么时候完成。在“协商方案”和“居民表决”阶段填写。"));
+  const list = h("ul", { class: "plain", id: "duty-list" });
+  const party = h("select", { name: "partyId", required: true });
+  const form = h("form", { class: "card write", id: "duty-form", novalidate: true },
+    h("h3", {}, "添加一项责任"),
+    field("负责的一方", party),
+    field("负责什么", h("textarea", { name: "duty", required: true, rows: 2 }), "例如：承担维修资金 8 万元"),
+    field("完成期限（选填）", h("input", { name: "dueAt", type: "date" })),
+    ...submitRow("添加责任"));
+  onSubmit(form, async ({ partyId, duty, dueAt }) => {
+    await mutate("assignResponsibility", { consultationId: ctx.id, partyId, duty, dueAt: endOfDay(dueAt) }, "responsibility { id }");
+    form.querySelector("[name=duty]").value = "";
+    await ctx.refresh();
+    return "已添加。";
+  }, (text) => text);
+  body.append(list, form);
+  return {
+    el, title,
+    update(c) {
+      syncList(list, c.responsibilities, (r) => r.id, () => {
+        const li = h("li", { class: "card" });
+        return {
+          el: li,
+          update: (r) => li.replaceChildren(h("strong", {}, r.party.name), "：", r.duty,
+            h("br"), h("span", { class: "muted" }, r.dueAt ? `期限：${date(r.dueAt)}` : "未定期限")),
+        };
+      }, "还没有列出责任。");
+      fillSelect(party, partyChoices(c), "请选择");
+    },
+  };
+}

@@ -1,0 +1,510 @@
+// The consultation page, made first for residents on their phones: where things stand,
+// the vote (with its receipt), the money, the works and the rating. Opened from an
+// invitation slip's QR code at /i/<code>, or at /c/<consultationId>.
+import { gql, mutate, onReconnect, subscribe, viewer } from "./api.js";
+import { fundingBar, milestoneTimeline, splitChart, distributionChart } from "./charts.js";
+import {
+  date, dateTime, DEMAND_STATUS, FINDING_CATEGORY, FINDING_STATUS, OUTCOME, PROPOSAL_STATUS, SPLIT_METHOD, STAGES,
+  STAGE_NAME, ratioText, yuan,
+} from "./format.js";
+import { debounce, field, h, message, mountPage, onSubmit, section, showError } from "./ui.js";
+
+const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
+const QUERY = `query($id: ID!) {
+  viewer { id displayName roles }
+  consultation(id: $id) {
+    id title summary location stage
+    demands(first: 100) { totalCount edges { node { id title body channel status supportCount supportedByViewer createdAt } } }
+    responsibilities { id party { name } duty dueAt }
+    proposals { id title body status budget costPlan { total method fullyConfirmed shares { id party { name } amount confirmedAt } } }
+    adoptedProposal { id title }
+    polls {
+      id question kind status maxChoices opensAt closesAt secret allowRevote liveResults electorateSize viewerCanVote
+      options { id label proposal { id title } }
+      rule { preset quorumPercent threshold byArea }
+      myBallot { receipt castAt origin choices { id label } }
+      tally { ${TALLY_FIELDS} }
+    }
+    funding { total pledged paid outstanding ratio }
+    milestones { id title kind responsibleParty { name } plannedStart plannedEnd actualStart actualEnd progress status }
+    findings { id category description responsibleParty { name } dueAt expectedOutcome status resolution overdue }
+    evaluation { count average distribution satisfactionRate myRating { score comment at } }
+    dossier { htmlUrl }
+  }
+}`;
+
+// What each choice of a yes/no/abstain vote means, in plain words.
+const MEANING = {
+  赞成: ["yes", "同意这个方案：按方案施工，各方按方案出钱。"],
+  反对: ["no", "不同意这个方案：方案需要重新商量。"],
+  弃权: ["abstain", "不表态：算您参加了投票，但不算赞成也不算反对。"],
+};
+const SCORE_WORDS = ["很不满意", "不满意", "一般", "满意", "很满意"];
+
+const state = { id: null, data: null, me: null, tallies: new Map(), confirming: null, revoting: new Set(), unsubs: new Map() };
+const main = document.querySelector("main");
+
+// ---------------------------------------------------------------- start
+
+async function start() {
+  const inviteMatch = location.pathname.match(/^\/i\/([^/]+)/);
+  if (inviteMatch) {
+    const code = decodeURIComponent(inviteMatch[1]);
+    try {
+      const payload = await mutate("redeemInvitation", { code }, "consultation { id }");
+      state.id = payload.consultation.id;
+      // The code leaves the address bar and the history: the page is now the consultation's.
+      history.replaceState(null, "", `/c/${encodeURIComponent(state.id)}`);
+    } catch (error) {
+      mountPage(null);
+      main.replaceChildren(
+        h("h1", {}, "邀请码用不了"),
+        message(error.message, "error"),
+        h("p", {}, "如果邀请条是新发的，请直接输入上面的 12 位邀请码再试一次；如果丢了或用不了，请联系社区工作人员补发。"),
+        h("p", {}, h("a", { class: "button", href: "/" }, "手动输入邀请码")));
+      return;
+    }
+  } else {
+    state.id = decodeURIComponent(location.pathname.split("/")[2] || "");
+  }
+  await load();
+  if (!state.data) return;
+  subscribe("subscription($id: ID!) { consultationEvents(consultationId: $id) { seq kind } }", { id: state.id }, () => reload());
+  onReconnect(() => reload());
+}
+
+const reload = debounce(() => load(), 300);
+
+async function load() {
+  let data;
+  try {
+    data = await gql(QUERY, { id: state.id });
+  } catch (error) {
+    if (!state.data) {
+      mountPage(null);
+      main.replaceChildren(message(error.message, "error"));
+    }
+    return;
+  }
+  if (!data.consultation) {
+    mountPage(data.viewer);
+    main.replaceChildren(h("h1", {}, "没有找到这项协商"), h("p", {}, h("a", { href: "/" }, "回到首页")));
+    return;
+  }
+  const first = !state.data;
+  state.data = data.consultation;
+  state.me = data.viewer;
+  if (first) {
+    mountPage(state.me);
+    document.title = `${state.data.title} · 基层协商`;
+    build();
+  }
+  render();
+}
+
+// ---------------------------------------------------------------- layout
+
+const parts = {};
+
+function build() {
+  const c = state.data;
+  parts.action = h("div", { id: "main-action" });
+  parts.stepper = h("div", { id: "stage" });
+  [parts.pollsSection, parts.polls] = section("居民表决", "polls");
+  [parts.demandsSection, parts.demands] = section("居民诉求", "demands");
+  parts.demandForm = demandForm();
+  [parts.proposalsSection, parts.proposals] = section("方案和费用分摊", "proposals");
+  [parts.fundingSection, parts.funding] = section("资金到位情况", "funding");
+  [parts.worksSection, parts.works] = section("施工进度", "works");
+  [parts.findingsSection, parts.findings] = section("监督发现的问题", "findings",
+    h("p", { class: "muted" }, "政协委员检查时发现的问题，每一件都定事项、定人员、定时限、定责任、定效果，整改后由委员核实。"));
+  [parts.ratingSection, parts.rating] = section("满意度评价", "rating");
+  parts.ratingForm = ratingForm();
+  parts.archive = h("div", { id: "archive" });
+  parts.demandsSection.append(parts.demandForm);
+  parts.ratingSection.append(parts.ratingForm);
+  main.replaceChildren(
+    h("h1", {}, c.title),
+    h("p", { class: "muted" }, c.location),
+    parts.action,
+    parts.stepper,
+    h("p", {}, c.summary),
+    parts.pollsSection, parts.demandsSection, parts.proposalsSection, parts.fundingSection, parts.worksSection,
+    parts.findingsSection, parts.ratingSection, parts.archive);
+}
+
+function render() {
+  const c = state.data;
+  renderStepper(c);
+  renderPolls(c);
+  renderDemands(c);
+  renderProposals(c);
+  parts.funding.replaceChildren(fundingBar(c.funding));
+  parts.fundingSection.classList.toggle("hidden", !c.funding);
+  parts.works.replaceChildren(milestoneTimeline(c.milestones));
+  parts.worksSection.classList.toggle("hidden", !c.milestones.length);
+  renderFindings(c);
+  renderRating(c);
+  parts.archive.replaceChildren(...(c.dossier
+    ? [h("h2", {}, "档案"), h("p", {}, "这项协商已经存入档案，全过程记录不再改动。"), h("a", { class: "button", href: c.dossier.htmlUrl }, "查看可打印的档案")]
+    : []));
+  renderMainAction(c);
+}
+
+/** One main action per screen: what this viewer can do now, at the top. */
+function renderMainAction(c) {
+  const resident = state.me?.roles.includes("RESIDENT");
+  const votable = c.polls.find((p) => p.status === "OPEN" && (p.viewerCanVote || myReceipt(p)));
+  // While a vote is open, the vote comes first; otherwise it sits in its place in the story.
+  if (votable) parts.action.after(parts.pollsSection);
+  else parts.fundingSection.before(parts.pollsSection);
+  if (votable) {
+    parts.action.replaceChildren();
+    return;
+  }
+  if (c.stage === "EVALUATING" && resident && !c.evaluation.myRating) {
+    parts.action.replaceChildren(h("p", { class: "msg msg-info" }, "工程已经完工，请给结果打个分。", " ", h("a", { href: "#rating" }, "去评价")));
+    return;
+  }
+  if (!state.me) {
+    parts.action.replaceChildren(h("p", { class: "msg msg-info" }, "居民投票和评价需要邀请条。", " ",
+      h("a", { href: "/" }, "输入邀请码")));
+    return;
+  }
+  parts.action.replaceChildren();
+}
+
+// ---------------------------------------------------------------- stepper
+
+function renderStepper(c) {
+  const steps = STAGES.filter(([key]) => key !== "DRAFT");
+  const current = steps.findIndex(([key]) => key === c.stage);
+  const explain = STAGES.find(([key]) => key === c.stage)?.[2];
+  parts.stepper.replaceChildren(
+    h("ol", { class: "stepper", "aria-label": "协商进度" }, steps.map(([key, name], i) => h("li", {
+      class: i < current ? "done" : i === current ? "current" : "",
+      "aria-current": i === current ? "step" : null,
+    }, `${i + 1}. ${name}`, i < current ? h("span", { class: "sr-only" }, "（已完成）") : null))),
+    h("p", { class: "stage-explain" }, h("strong", {}, `现在：${STAGE_NAME[c.stage] ?? c.stage}。`), explain ?? (c.stage === "CANCELLED" ? "这项协商已经取消。" : "")));
+}
+
+// ---------------------------------------------------------------- polls
+
+function receiptKey(poll) {
+  return `consult.receipt.${poll.id}`;
+}
+
+function myReceipt(poll) {
+  return poll.myBallot?.receipt ?? localStorage.getItem(receiptKey(poll));
+}
+
+function renderPolls(c) {
+  const polls = c.polls.filter((p) => p.status !== "SCHEDULED" || c.stage === "VOTING");
+  parts.pollsSection.classList.toggle("hidden", !polls.length);
+  // A card is redrawn only when what it offers changed, so a refresh underneath never takes
+  // a button from under a finger, and a half-made choice stays on screen.
+  const cards = polls.map((poll) => {
+    const old = parts.polls.querySelector(`[data-poll="${poll.id}"]`);
+    if (old && (state.confirming === poll.id || old.dataset.key === pollKey(poll))) {
+      old.querySelector(".tally")?.replaceChildren(tallyView(poll, newestTally(poll)));
+      return old;
+    }
+    return pollCard(poll);
+  });
+  parts.polls.replaceChildren(...cards);
+  for (const poll of polls) watchTally(poll);
+}
+
+function pollKey(poll) {
+  return JSON.stringify([poll.status, poll.viewerCanVote, myReceipt(poll), state.revoting.has(poll.id), !!poll.tally,
+    poll.myBallot?.choices?.map((o) => o.id)]);
+}
+
+function pollCard(poll) {
+  const card = h("article", { class: "card poll", dataset: { poll: poll.id, key: pollKey(poll) } });
+  const tally = newestTally(poll);
+  const receipt = myReceipt(poll);
+  const canVote = poll.status === "OPEN" && poll.viewerCanVote;
+  const choosing = canVote && (!receipt || state.revoting.has(poll.id));
+  card.append(
+    h("h3", {}, poll.question),
+    h("p", { class: "muted" }, pollFacts(poll)));
+  if (poll.status === "SCHEDULED") card.append(h("p", {}, poll.opensAt ? `${dateTime(poll.opensAt)} 开始投票。` : "投票还没有开始。"));
+  if (choosing) card.append(ballotForm(poll, card));
+  else if (receipt) card.append(receiptBox(poll, receipt));
+  else if (poll.status === "OPEN" && !state.me) card.append(h("p", {}, "投票需要邀请条上的邀请码。", " ", h("a", { href: "/" }, "输入邀请码")));
+  else if (poll.status === "OPEN" && state.me?.roles.includes("RESIDENT")) card.append(h("p", {}, "您不在这次投票的名册上。如有疑问请联系社区。"));
+  card.append(h("div", { class: "tally", "aria-live": "polite" }, tallyView(poll, tally)));
+  return card;
+}
+
+function pollFacts(poll) {
+  const bits = [];
+  if (poll.closesAt && poll.status !== "CLOSED") bits.push(`${dateTime(poll.closesAt)} 截止`);
+  bits.push(poll.secret ? "无记名投票，谁投了什么谁也看不到" : "记名投票");
+  if (poll.allowRevote && poll.status === "OPEN") bits.push("截止前可以改票");
+  return bits.join("；") + "。";
+}
+
+/** The big buttons: tap a choice, then confirm it. Two taps from the page to a counted vote. */
+function ballotForm(poll, card) {
+  const box = h("div", { class: "ballot" });
+  const status = h("div", { "aria-live": "polite" });
+  if (poll.kind === "YES_NO_ABSTAIN" || poll.kind === "SINGLE_CHOICE") {
+    const proposal = poll.options.find((o) => o.proposal)?.proposal;
+    if (proposal) box.append(h("p", {}, "表决的方案：", h("a", { href: "#proposals" }, proposal.title), "。"));
+    box.append(h("div", { class: "vote-buttons" }, poll.options.map((option) => {
+      const [tone, meaning] = MEANING[option.label] ?? ["", ""];
+      return h("button", {
+        type: "button", class: tone, onclick: () => confirmChoice(poll, card, [option], status),
+      }, h("span", {}, option.label), meaning ? h("span", { class: "explain" }, meaning) : null);
+    })));
+  } else if (poll.kind === "MULTIPLE_CHOICE") {
+    const boxes = poll.options.map((o) => h("label", { class: "check" }, h("input", { type: "checkbox", value: o.id }), o.label));
+    box.append(h("fieldset", {}, h("legend", {}, `最多选 ${poll.maxChoices ?? poll.options.length} 项`), boxes),
+      h("button", {
+        type: "button", onclick: () => {
+          const chosen = poll.options.filter((o) => boxes.some((b) => b.firstChild.checked && b.firstChild.value === o.id));
+          confirmChoice(poll, card, chosen, status);
+        },
+      }, "下一步"));
+  } else {
+    // RANKED: tap the options in order of preference.
+    const order = [];
+    const list = h("ol", {});
+    const buttons = h("div", { class: "vote-buttons" }, poll.options.map((o) => h("button", {
+      type: "button", class: "secondary", onclick: (event) => {
+        if (order.includes(o)) return;
+        order.push(o);
+        event.currentTarget.disabled = true;
+        list.append(h("li", {}, o.label));
+        if (order.length === poll.options.length) confirmChoice(poll, card, order, status);
+      },
+    }, o.label)));
+    box.append(h("p", {}, "请按您的喜好依次点选，最想要的先点。"), buttons, list);
+  }
+  box.append(status);
+  return box;
+}
+
+function confirmChoice(poll, card, chosen, status) {
+  state.confirming = poll.id;
+  const box = card.querySelector(".ballot");
+  const words = chosen.map((o) => o.label).join(poll.kind === "RANKED" ? " > " : "、");
+  const confirm = h("button", { type: "button", class: "yes", id: "confirm-vote" }, "确认投票");
+  const back = h("button", { type: "button", class: "secondary" }, "重新选择");
+  const err = h("div", { "aria-live": "assertive" });
+  const panel = h("div", { class: "confirm" },
+    h("p", { class: "stage-explain" }, "您选择了：", h("strong", {}, words)),
+    h("div", { class: "vote-buttons" }, confirm, back), err);
+  box.replaceWith(panel);
+  confirm.focus();
+  back.addEventListener("click", () => {
+    state.confirming = null;
+    panel.replaceWith(ballotForm(poll, card));
+  });
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    try {
+      const payload = await mutate("castVote", { pollId: poll.id, choices: chosen.map((o) => o.id) },
+        `ballot { receipt castAt choices { id label } } tally { ${TALLY_FIELDS} }`);
+      localStorage.setItem(receiptKey(poll), payload.ballot.receipt);
+      state.revoting.delete(poll.id);
+      if (payload.tally) updateTally(poll.id, payload.tally);
+      poll.myBallot = { ...payload.ballot, origin: "ONLINE" };
+      state.confirming = null;
+      const fresh = pollCard(poll);
+      card.replaceWith(fresh);
+      fresh.querySelector(".receipt-box")?.focus();
+      renderMainAction(state.data);
+    } catch (error) {
+      confirm.disabled = false;
+      showError(err, error);
+    }
+  });
+}
+
+function receiptBox(poll, receipt) {
+  const result = h("div", { "aria-live": "polite" });
+  const check = h("form", { class: "check-receipt" },
+    field("回执码", h("input", { name: "receipt", value: receipt, autocomplete: "off", spellcheck: "false" })),
+    h("button", { type: "submit", class: "secondary" }, "核对我的票"), result);
+  check.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const data = await gql("query($p: ID!, $r: String!) { verifyReceipt(pollId: $p, receipt: $r) }",
+        { p: poll.id, r: check.elements.receipt.value.trim() });
+      result.replaceChildren(data.verifyReceipt
+        ? message("核对无误：这张票已经计入。", "ok")
+        : message("没有找到这个回执码对应的票。请核对后再试，或联系社区。", "error"));
+    } catch (error) {
+      showError(result, error);
+    }
+  });
+  const chosen = poll.myBallot?.choices?.map((o) => o.label).join("、");
+  return h("div", { class: "receipt-box", tabindex: "-1" },
+    message(chosen ? `您的票已经记录：${chosen}。` : "您的票已经记录。", "ok"),
+    h("p", {}, "您的回执码（请记下或截图保存，可以随时核对这张票是否被计入）："),
+    h("p", { class: "receipt" }, receipt),
+    check,
+    poll.status === "OPEN" && poll.allowRevote && poll.viewerCanVote
+      ? h("button", {
+          type: "button", class: "secondary", onclick: () => {
+            state.revoting.add(poll.id);
+            const card = document.querySelector(`[data-poll="${poll.id}"]`);
+            card.replaceWith(pollCard(poll));
+          },
+        }, "改投（截止前可以改）")
+      : null);
+}
+
+function tallyView(poll, tally) {
+  if (!tally) {
+    return h("p", { class: "muted" }, poll.status === "CLOSED" ? "结果暂不公开。" : "投票结束后公布结果。");
+  }
+  const total = tally.ballotsCast || 0;
+  return h("div", { dataset: { version: String(tally.version) } },
+    h("p", {}, h("strong", {}, poll.status === "CLOSED" ? "最终结果" : "实时票数"),
+      `：已投 ${tally.ballotsCast} 户，共 ${tally.electorateSize} 户，参与率 ${ratioText(tally.turnout)}。`),
+    tally.options.map((row) => {
+      const share = total ? Math.round((row.votes / total) * 1000) / 10 : 0;
+      return h("div", { class: "tally-row" },
+        h("span", {}, `${row.option.label}：${row.votes} 票（${share}%）`),
+        h("div", { class: "tally-bar", "aria-hidden": "true" }, h("span", { style: `width:${share}%` })));
+    }),
+    poll.status === "CLOSED" || tally.outcome !== "PENDING"
+      ? h("p", {}, h("strong", {}, `结果：${OUTCOME[tally.outcome] ?? tally.outcome}`), tally.winner && poll.kind !== "YES_NO_ABSTAIN" ? `（${tally.winner.label}）` : "")
+      : null);
+}
+
+/** The pushed tally or the fetched one, whichever is newer; null while hidden. */
+function newestTally(poll) {
+  const pushed = state.tallies.get(poll.id);
+  if (!poll.tally) return poll.status === "CLOSED" ? null : pushed ?? null;
+  return pushed && pushed.version > poll.tally.version ? pushed : poll.tally;
+}
+
+function updateTally(pollId, tally) {
+  const known = state.tallies.get(pollId);
+  if (known && known.version >= tally.version) return; // a stale push
+  state.tallies.set(pollId, tally);
+  const poll = state.data.polls.find((p) => p.id === pollId);
+  const box = document.querySelector(`[data-poll="${pollId}"] .tally`);
+  if (poll && box) box.replaceChildren(tallyView(poll, tally));
+}
+
+function watchTally(poll) {
+  if (poll.status !== "OPEN" || state.unsubs.has(poll.id)) return;
+  state.unsubs.set(poll.id, subscribe(`subscription($id: ID!) { pollTally(pollId: $id) { ${TALLY_FIELDS} } }`, { id: poll.id },
+    (data) => updateTally(poll.id, data.pollTally)));
+}
+
+// ---------------------------------------------------------------- demands
+
+function renderDemands(c) {
+  const edges = c.demands.edges;
+  parts.demandForm.classList.toggle("hidden", c.stage !== "COLLECTING" || !state.me);
+  parts.demands.replaceChildren(edges.length
+    ? h("ul", { class: "plain" }, edges.map(({ node: d }) => h("li", { class: "card" },
+        h("h3", {}, d.title),
+        h("p", {}, d.body),
+        h("p", { class: "muted" }, `${DEMAND_STATUS[d.status] ?? d.status} · ${d.supportCount} 户支持 · ${date(d.createdAt)}`),
+        c.stage === "COLLECTING" && state.me && d.status !== "REJECTED" && d.status !== "MERGED"
+          ? h("button", {
+              type: "button", class: "secondary", disabled: d.supportedByViewer, "aria-pressed": String(d.supportedByViewer),
+              onclick: (event) => support(d, event.currentTarget),
+            }, d.supportedByViewer ? "已支持" : "我也有这个问题（支持）")
+          : null)))
+    : h("p", { class: "muted" }, "还没有诉求。"));
+}
+
+async function support(demand, button) {
+  button.disabled = true;
+  try {
+    await mutate("supportDemand", { demandId: demand.id }, "demand { id supportCount supportedByViewer }");
+    await load();
+  } catch (error) {
+    button.disabled = false;
+    button.after(message(error.message, "error"));
+  }
+}
+
+function demandForm() {
+  const form = h("form", { class: "card" },
+    h("h3", {}, "提一个诉求"),
+    field("问题是什么", h("input", { name: "title", maxlength: "100", required: true }), "一句话，例如：巷子里下雨积水"),
+    field("具体说说", h("textarea", { name: "body", required: true })),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "提交诉求")));
+  onSubmit(form, async ({ title, body }) => {
+    await mutate("submitDemand", { consultationId: state.id, title, body }, "demand { id }");
+    form.reset();
+    await load();
+  }, () => "已提交，谢谢您。");
+  return form;
+}
+
+// ---------------------------------------------------------------- proposals, findings, rating
+
+function renderProposals(c) {
+  const shown = c.proposals.filter((p) => p.status !== "DRAFT" && p.status !== "WITHDRAWN");
+  parts.proposalsSection.classList.toggle("hidden", !shown.length && !c.responsibilities.length);
+  parts.proposals.replaceChildren(...[
+    c.responsibilities.length
+      ? h("div", {}, h("h3", {}, "各方责任"), h("ul", {}, c.responsibilities.map((r) => h("li", {},
+          h("strong", {}, r.party.name), `：${r.duty}`, r.dueAt ? `（${date(r.dueAt)} 前）` : ""))))
+      : null,
+    ...shown.map((p) => h("article", { class: "card" },
+      h("h3", {}, p.title, " ", h("span", { class: `badge badge-${p.status === "ADOPTED" ? "passed" : p.status.toLowerCase()}` }, PROPOSAL_STATUS[p.status] ?? p.status)),
+      h("p", {}, p.body),
+      h("p", {}, "总费用：", h("strong", {}, yuan(p.budget))),
+      p.costPlan
+        ? h("div", {},
+            h("p", {}, `谁出多少钱（${SPLIT_METHOD[p.costPlan.method] ?? p.costPlan.method}）：`),
+            splitChart(p.costPlan.shares.map((s) => ({ name: s.party.name, amount: s.amount })), p.costPlan.total),
+            p.status === "ADOPTED"
+              ? h("p", { class: "muted" }, p.costPlan.fullyConfirmed ? "各方都已签字确认自己的份额。"
+                : `已确认 ${p.costPlan.shares.filter((s) => s.confirmedAt).length} / ${p.costPlan.shares.length} 方。`)
+              : null)
+        : h("p", { class: "muted" }, "费用分摊还在商量。")))].filter(Boolean));
+}
+
+function renderFindings(c) {
+  parts.findingsSection.classList.toggle("hidden", !c.findings.length);
+  parts.findings.replaceChildren(h("ul", { class: "plain" }, c.findings.map((f) => h("li", { class: "card" },
+    h("p", {}, h("span", { class: `badge badge-${f.overdue ? "overdue" : f.status.toLowerCase()}` }, f.overdue ? "已超期" : FINDING_STATUS[f.status] ?? f.status),
+      " ", h("strong", {}, FINDING_CATEGORY[f.category] ?? f.category)),
+    h("p", {}, f.description),
+    h("p", { class: "muted" }, `由 ${f.responsibleParty.name} 负责，${date(f.dueAt)} 前做到：${f.expectedOutcome}`),
+    f.resolution ? h("p", {}, `整改情况：${f.resolution}`) : null))));
+}
+
+function renderRating(c) {
+  const e = c.evaluation;
+  const show = c.stage === "EVALUATING" || c.stage === "ARCHIVED" || e.count > 0;
+  parts.ratingSection.classList.toggle("hidden", !show);
+  const resident = state.me?.roles.includes("RESIDENT");
+  parts.ratingForm.classList.toggle("hidden", !(c.stage === "EVALUATING" && resident && !e.myRating));
+  parts.rating.replaceChildren(...[
+    e.myRating ? message(`您已评价：${e.myRating.score} 分（${SCORE_WORDS[e.myRating.score - 1]}）。谢谢！`, "ok") : null,
+    e.count
+      ? h("div", {},
+          h("p", {}, `${e.count} 户已评价，平均 `, h("strong", {}, `${e.average} 分`), `，满意率 ${ratioText(e.satisfactionRate)}。`),
+          distributionChart(e.distribution))
+      : h("p", { class: "muted" }, "还没有评价。")].filter(Boolean));
+}
+
+function ratingForm() {
+  const form = h("form", { class: "card" },
+    h("fieldset", {}, h("legend", {}, "您对这次改造满意吗？"),
+      h("div", { class: "stars-input" }, SCORE_WORDS.map((word, i) => h("label", {},
+        h("input", { type: "radio", name: "score", value: String(i + 1), required: true }), `${i + 1} 分 ${word}`)))),
+    field("还想说的话（可以不填）", h("textarea", { name: "comment", maxlength: "500" })),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "提交评价")));
+  onSubmit(form, async ({ score, comment }) => {
+    await mutate("rateOutcome", { consultationId: state.id, score: Number(score), comment: comment || null }, "rating { score }");
+    await load();
+  });
+  return form;
+}
+
+start();

@@ -1,0 +1,178 @@
+"""Residents on their phones: from the slip's QR link to a counted vote, live tallies, large type."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot
+
+
+class Taps:
+    """Counts the taps a resident makes on a page."""
+
+    def __init__(self, page) -> None:
+        self.page, self.count = page, 0
+
+    def tap(self, locator) -> None:
+        self.count += 1
+        locator.click()
+
+
+def tally_text(page) -> str:
+    return page.locator("[data-poll] .tally").inner_text()
+
+
+def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(new_page, site):
+    case = site.consultation("巷口路灯改造", stage="VOTING", households=3)
+    page = new_page(PHONE)
+    taps = Taps(page)
+    # Scanning the slip opens /i/<code>: no tap yet.
+    page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    assert case["codes"][0] not in page.url  # the code leaves the address bar
+    assert page.get_by_role("heading", name="巷口路灯改造").is_visible()
+    taps.tap(page.get_by_role("button", name=re.compile("^赞成")))
+    taps.tap(page.get_by_role("button", name="确认投票"))
+    receipt = page.locator(".receipt")
+    receipt.wait_for()
+    assert taps.count <= 3
+    code = receipt.inner_text().strip()
+    assert re.fullmatch(r"[A-Z0-9-]{6,64}", code), code
+    assert "您的票已经记录" in page.locator(".receipt-box").inner_text()
+    # The receipt checks out on the page, and through the API.
+    page.get_by_role("button", name="核对我的票").click()
+    page.get_by_text("核对无误").wait_for()
+    assert site.gql("query($p: ID!, $r: String!) { verifyReceipt(pollId: $p, receipt: $r) }",
+                    {"p": case["poll"], "r": code})["verifyReceipt"] is True
+    tally = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
+                     {"id": case["poll"]}, site.token(ORGANIZER))["node"]["tally"]
+    assert tally["ballotsCast"] == 1
+    assert {o["option"]["label"]: o["votes"] for o in tally["options"]} == {"赞成": 1, "反对": 0, "弃权": 0}
+    # Revoting is offered while the poll allows it, and replaces the ballot.
+    page.get_by_role("button", name=re.compile("改投")).click()
+    page.get_by_role("button", name=re.compile("^反对")).click()
+    page.get_by_role("button", name="确认投票").click()
+    page.locator(".receipt").wait_for()
+    assert "反对" in page.locator(".receipt-box").inner_text()
+    tally = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
+                     {"id": case["poll"]}, site.token(ORGANIZER))["node"]["tally"]
+    assert tally["ballotsCast"] == 1 and {o["option"]["label"]: o["votes"] for o in tally["options"]}["反对"] == 1
+    assert page.errors == []
+
+
+def test_a_second_residents_vote_updates_the_first_page_without_reload(new_page, site):
+    case = site.consultation("二号楼加装电梯", stage="VOTING", households=3)
+    first = new_page(PHONE)
+    first.goto(f"/i/{case['codes'][0]}")
+    first.get_by_role("button", name=re.compile("^赞成")).click()
+    first.get_by_role("button", name="确认投票").click()
+    first.locator(".receipt").wait_for()
+    first.wait_for_function("() => document.documentElement.dataset.live === 'on'")
+    assert "已投 1 户" in tally_text(first)
+    first.evaluate("window.__sameDocument = true")
+
+    second = new_page(PHONE)  # another browser context: another phone
+    second.goto(f"/i/{case['codes'][1]}")
+    second.get_by_role("button", name=re.compile("^反对")).click()
+    second.get_by_role("button", name="确认投票").click()
+    second.locator(".receipt").wait_for()
+
+    first.wait_for_function("() => document.querySelector('[data-poll] .tally').innerText.includes('已投 2 户')")
+    assert first.evaluate("window.__sameDocument") is True  # no reload happened
+    assert "反对：1 票" in tally_text(first)
+    # The second phone never sees the first phone's choice.
+    assert "赞成" not in second.locator(".receipt-box").inner_text()
+
+
+def test_demands_appear_live_and_residents_support_them(new_page, site):
+    case = site.consultation("菜园巷排水", stage="COLLECTING")
+    site.ok("setVoterRoll", {"consultationId": case["id"], "voters": [{"label": "1 号"}]}, "entries { id }")
+    code = site.ok("issueInvitations", {"consultationId": case["id"]}, "invitations { code }")["invitations"][0]["code"]
+    page = new_page(PHONE)
+    page.goto(f"/i/{code}")
+    page.get_by_role("heading", name="居民诉求").wait_for()
+    page.evaluate("window.__sameDocument = true")
+    site.ok("submitDemand", {"consultationId": case["id"], "title": "雨后巷口积水", "body": "一下雨就积水", "channel": "HOTLINE"},
+            "demand { id }")
+    page.get_by_role("heading", name="雨后巷口积水").wait_for()
+    assert page.evaluate("window.__sameDocument") is True
+    page.get_by_role("button", name="我也有这个问题（支持）").click()
+    page.get_by_role("button", name="已支持").wait_for()
+    # A resident's own demand, through the form.
+    page.get_by_label("问题是什么").fill("路灯不亮")
+    page.get_by_label("具体说说").fill("晚上回家看不清路")
+    page.get_by_role("button", name="提交诉求").click()
+    page.get_by_role("heading", name="路灯不亮").wait_for()
+    titles = [e["node"]["title"] for e in site.gql(
+        "query($id: ID!) { consultation(id: $id) { demands { edges { node { title supportCount } } } } }",
+        {"id": case["id"]})["consultation"]["demands"]["edges"]]
+    assert set(titles) == {"雨后巷口积水", "路灯不亮"}
+
+
+def test_the_large_type_switch_enlarges_everything_and_is_remembered(new_page, site):
+    case = site.consultation("大字模式测试", stage="VOTING", households=1)
+    page = new_page(PHONE)
+    page.goto(f"/i/{case['codes'][0]}")
+    page.get_by_role("button", name=re.compile("^赞成")).wait_for()
+    base = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    body = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
+    assert base >= 18 and body >= 18
+    button_height = page.get_by_role("button", name=re.compile("^赞成")).bounding_box()["height"]
+    assert button_height >= 48
+    screenshot(page, "resident-phone.png")
+    switch = page.get_by_role("button", name="大字模式")
+    assert switch.get_attribute("aria-pressed") == "false"
+    switch.click()
+    assert switch.get_attribute("aria-pressed") == "true"
+    large = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    large_body = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
+    assert large >= base * 1.25 and large_body >= body * 1.25
+    assert page.get_by_role("button", name=re.compile("^赞成")).bounding_box()["height"] > button_height
+    screenshot(page, "resident-phone-large.png")
+    page.reload()
+    page.get_by_role("button", name=re.compile("^赞成")).wait_for()
+    assert page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") == large
+    # Nothing runs off the side of a 360-pixel phone, in large type either.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_resident_rates_the_finished_works(new_page, site):
+    page = new_page(PHONE)
+    page.goto(f"/i/{site.demo_codes[-1]}")
+    page.get_by_role("heading", name="满意度评价").wait_for()
+    page.get_by_text("5 分 很满意").click()
+    page.get_by_label("还想说的话（可以不填）").fill("路平了，谢谢大家")
+    page.get_by_role("button", name="提交评价").click()
+    page.get_by_text("您已评价：5 分").wait_for()
+    assert page.get_by_role("button", name="提交评价").is_hidden()
+
+
+def test_a_slip_that_does_not_work_says_what_to_do(new_page):
+    page = new_page(PHONE)
+    page.goto("/i/AAAA-BBBB-CCCC")
+    page.get_by_role("heading", name="邀请码用不了").wait_for()
+    assert "邀请码" in page.get_by_role("alert").inner_text()
+    assert page.context.cookies() == []
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_resident_pages_pass_axe(new_page, site, size):
+    case = site.consultation(f"无障碍检查 {size['width']}", stage="VOTING", households=2)
+    page = new_page(size)
+    page.goto(f"/i/{case['codes'][0]}")
+    page.get_by_role("button", name=re.compile("^赞成")).wait_for()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=re.compile("^赞成")).click()
+    page.get_by_role("button", name="确认投票").wait_for()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="确认投票").click()
+    page.locator(".receipt").wait_for()
+    assert axe_violations(page) == []
+    # The demo case at EVALUATING: charts, timeline, findings, ratings.
+    demo = site.gql('{ consultations(search: "菜园巷道路改造", stage: EVALUATING) { edges { node { id } } } }')
+    page.goto(f"/c/{demo['consultations']['edges'][0]['node']['id']}")
+    page.get_by_role("heading", name="施工进度").wait_for()
+    assert axe_violations(page) == []
+    assert page.errors == []
