@@ -62,22 +62,6 @@ schema: $(INSTALLED)
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
 
-## make screenshots: refresh the README images (needs Debian's chromium and fonts-noto-cjk)
-SHOTS := var/shots
-CHROMIUM ?= chromium
-screenshots: $(INSTALLED)
-	rm -rf $(SHOTS) && mkdir -p $(SHOTS) docs
-	$(BIN)/consult migrate --database sqlite://./$(SHOTS)/db.sqlite3 > /dev/null
-	$(BIN)/consult demo --database sqlite://./$(SHOTS)/db.sqlite3 --out-dir $(SHOTS) > /dev/null
-	$(BIN)/consult serve --database sqlite://./$(SHOTS)/db.sqlite3 --port 8765 --log-level warning & echo $$! > $(SHOTS)/pid; \
-	for i in $$(seq 1 50); do curl -sf http://127.0.0.1:8765/healthz > /dev/null && break; sleep 0.2; done; \
-	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
-	  --disable-component-update --disable-sync --user-data-dir=$(SHOTS)/chrome --hide-scrollbars \
-	  --window-size=412,760 --virtual-time-budget=3000 --screenshot=docs/start-page.png http://127.0.0.1:8765/ 2> /dev/null; \
-	url=$$(curl -s http://127.0.0.1:8765/graphql -H 'content-type: application/json' \
-	  -d '{"query":"{ consultations(stage: ARCHIVED) { edges { node { dossier { htmlUrl } } } } }"}' \
-	  | $(BIN)/python -c 'import json,sys; print(json.load(sys.stdin)["data"]["consultations"]["edges"][0]["node"]["dossier"]["htmlUrl"])'); \
-	$(CHROMIUM) --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
-	  --disable-component-update --disable-sync --user-data-dir=$(SHOTS)/chrome --hide-scrollbars \
-	  --window-size=900,1400 --screenshot=docs/dossier.png http://127.0.0.1:8765$$url 2> /dev/null; \
-	kill $$(cat $(SHOTS)/pid)
+## make screenshots: refresh the README images under docs/ (the browser tests take them; needs Debian's chromium)
+screenshots: $(INSTALLED) $(FRONTEND) js
+	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q tests/browser

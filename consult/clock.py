@@ -19,6 +19,9 @@ def parse_datetime(value: object, field: str | None = None) -> datetime:
         parsed = value
     elif isinstance(value, str):
         text = value.strip()
+        if not text:
+            # A date left blank in a form: say it is missing, not that its format is wrong.
+            raise Invalid("date_required", field)
         if text.endswith("Z") or text.endswith("z"):
             text = text[:-1] + "+00:00"
         try:

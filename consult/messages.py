@@ -106,6 +106,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "金额过大。",
         "en": "The amount is too large.",
     },
+    "date_required": {
+        "zh-CN": "请填写日期。",
+        "en": "Please give a date.",
+    },
     "bad_datetime": {
         "zh-CN": "时间格式不正确，请使用 1970 到 2200 年之间的 ISO 8601 时间，例如 2026-01-05T10:00:00+08:00。",
         "en": "Not a valid time: use ISO 8601 between the years 1970 and 2200, e.g. 2026-01-05T10:00:00+08:00.",

@@ -84,6 +84,7 @@ async function loadAll() {
       boardAlert.replaceChildren();
     } catch (error) {
       boardAlert.replaceChildren(message(error.message || "看板没有读取成功，请稍后刷新页面。", "error"));
+      if (!cards.size) summaryLine.replaceChildren("看板暂时没有读取到内容。");
     }
   })();
   try {
@@ -239,7 +240,7 @@ function renderCard(card) {
 
 function cardHead(c, headingId) {
   const n = counts(c);
-  const last = c.inspections.at(-1);
+  const last = c.inspections.reduce((a, b) => (!a || new Date(b.visitedAt) > new Date(a.visitedAt) ? b : a), null);
   return [
     h("h2", { id: headingId }, h("a", { href: `/c/${encodeURIComponent(c.id)}` }, c.title)),
     h("p", { class: "card-where" },

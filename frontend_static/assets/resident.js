@@ -30,6 +30,7 @@ const QUERY = `query($id: ID!) {
     findings { id category description responsibleParty { name } dueAt expectedOutcome status resolution overdue }
     evaluation { count average distribution satisfactionRate myRating { score comment at } }
     dossier { htmlUrl }
+    auditTrail(first: 1) { totalCount }
   }
 }`;
 
@@ -69,7 +70,9 @@ async function start() {
   }
   await load();
   if (!state.data) return;
-  subscribe("subscription($id: ID!) { consultationEvents(consultationId: $id) { seq kind } }", { id: state.id }, () => reload());
+  // Without afterSeq the server replays the whole history first; start after what was just read.
+  subscribe("subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind } }",
+    { id: state.id, after: state.seen }, () => reload());
   onReconnect(() => reload());
 }
 
@@ -93,6 +96,7 @@ async function load() {
   }
   const first = !state.data;
   state.data = data.consultation;
+  state.seen ??= data.consultation.auditTrail.totalCount;
   state.me = data.viewer;
   if (first) {
     mountPage(state.me);

@@ -38,6 +38,8 @@ CPPCC = ("cppcc", "demo-cppcc-2025")
 ADMIN = ("admin", "demo-admin-2025")
 
 if not Path(CHROMIUM).exists():
+    if os.environ.get("CONSULT_REQUIRE_BROWSER"):
+        raise RuntimeError(f"CONSULT_REQUIRE_BROWSER is set but chromium is not at {CHROMIUM}")
     pytest.skip(f"chromium not found at {CHROMIUM}: browser tests skipped", allow_module_level=True)
 
 
@@ -146,7 +148,7 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, site):
+def new_page(site, browser):
     """new_page(size=PHONE) -> a page in a fresh browser context (its own cookies), zh-CN, Beijing time."""
     contexts = []
 

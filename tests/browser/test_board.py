@@ -4,6 +4,9 @@ Each test walks its own consultation through the API to IMPLEMENTING (poll close
 adopted, every share confirmed by the organizer on the party's behalf), adds milestones, one
 of them past its planned end, and then uses /board as a CPPCC member would. Other tests share
 the served site, so a card is always found by its consultation's title.
+
+Tests ask for `site` before `new_page`: on PostgreSQL the site's database is created with
+asyncio.run, which must happen before Playwright's sync API starts its own event loop.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def start_inspection(card):
 
 
 # The README image first, while the board holds only its own consultation.
-def test_screenshot_of_a_board_with_milestones_findings_and_money(new_page, site):
+def test_screenshot_of_a_board_with_milestones_findings_and_money(site, new_page):
     title = "胜利巷路面硬化"
     case = implementing(site, title, paid=("80000", "80000", "30000"))
     road = case["road"]["id"]
@@ -123,7 +126,7 @@ def test_screenshot_of_a_board_with_milestones_findings_and_money(new_page, site
     assert page.errors == []
 
 
-def test_a_member_records_an_inspection_with_a_five_fixed_finding(new_page, site):
+def test_a_member_records_an_inspection_with_a_five_fixed_finding(site, new_page):
     title = "看板测试：记录视察"
     case = implementing(site, title)
     me = site.gql("{ viewer { id displayName } }", token=site.token(CPPCC))["viewer"]
@@ -171,7 +174,7 @@ def test_a_member_records_an_inspection_with_a_five_fixed_finding(new_page, site
     assert page.errors == []
 
 
-def test_a_member_verifies_one_fix_and_sends_another_back(new_page, site):
+def test_a_member_verifies_one_fix_and_sends_another_back(site, new_page):
     title = "看板测试：核实整改"
     case = implementing(site, title)
     fixed, not_fixed, late = inspect(
@@ -217,7 +220,7 @@ def test_a_member_verifies_one_fix_and_sends_another_back(new_page, site):
     assert page.errors == []
 
 
-def test_the_board_follows_milestone_progress_without_a_reload(new_page, site):
+def test_the_board_follows_milestone_progress_without_a_reload(site, new_page):
     title = "看板测试：实时进度"
     case = implementing(site, title)
     page = open_board(new_page)
@@ -242,7 +245,7 @@ def test_the_board_follows_milestone_progress_without_a_reload(new_page, site):
     assert page.errors == []
 
 
-def test_a_refused_inspection_shows_the_server_message_and_records_nothing(new_page, site):
+def test_a_refused_inspection_shows_the_server_message_and_records_nothing(site, new_page):
     title = "看板测试：拒绝记录"
     case = implementing(site, title)
     # What the server says to the same inputs, asked directly.
@@ -281,7 +284,7 @@ def test_a_refused_inspection_shows_the_server_message_and_records_nothing(new_p
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_the_board_passes_axe(new_page, site, size):
+def test_the_board_passes_axe(site, new_page, size):
     title = f"看板测试：无障碍 {size['width']}"
     case = implementing(site, title)
     first, _ = inspect(site, case, finding_input(site, "夜间施工噪声", due=timedelta(days=-1)),
@@ -291,13 +294,25 @@ def test_the_board_passes_axe(new_page, site, size):
     card = card_of(page, title)
     start_inspection(card)
     expect(card.get_by_label("定事项")).to_be_visible()
-    card.screenshot(path=f"/tmp/board-{size['width']}.png")  # SCRATCH
-    print("OVERFLOW", page.evaluate("""() => [document.documentElement.scrollWidth, ...[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))]"""))  # SCRATCH
     assert axe_violations(page) == []
     assert page.errors == []
 
 
-def test_someone_not_signed_in_is_asked_to_sign_in(new_page):
+def test_an_organizer_watches_the_board_but_leaves_supervision_to_members(site, new_page):
+    title = "看板测试：组织方查看"
+    case = implementing(site, title)
+    resolve(site, inspect(site, case, finding_input(site, "巷口堆放建筑垃圾", category="SAFETY"))[0], "已清运")
+    page = new_page(DESKTOP)
+    sign_in(page, ORGANIZER, "/board")
+    card = card_of(page, title)
+    expect(card.locator("ul.findings.resolved li.finding", has_text="巷口堆放建筑垃圾")).to_contain_text("已清运")
+    expect(page.get_by_text("记录视察、核实整改结果由政协委员操作")).to_be_visible()
+    expect(card.get_by_text("记录一次视察")).to_have_count(0)
+    expect(card.get_by_role("button", name="核实办结")).to_have_count(0)
+    assert page.errors == []
+
+
+def test_someone_not_signed_in_is_asked_to_sign_in(site, new_page):
     page = new_page()
     page.goto("/board")
     link = page.get_by_role("link", name="登录", exact=True)

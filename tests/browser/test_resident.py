@@ -32,7 +32,7 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
     page.goto(f"/i/{case['codes'][0]}")
     page.wait_for_url(re.compile(r"/c/"))
     assert case["codes"][0] not in page.url  # the code leaves the address bar
-    assert page.get_by_role("heading", name="巷口路灯改造").is_visible()
+    page.get_by_role("heading", name="巷口路灯改造").wait_for()
     taps.tap(page.get_by_role("button", name=re.compile("^赞成")))
     taps.tap(page.get_by_role("button", name="确认投票"))
     receipt = page.locator(".receipt")
@@ -176,3 +176,14 @@ def test_the_resident_pages_pass_axe(new_page, site, size):
     page.get_by_role("heading", name="施工进度").wait_for()
     assert axe_violations(page) == []
     assert page.errors == []
+
+
+def test_an_archived_consultation_links_to_its_printable_dossier(new_page, site):
+    page = new_page({"width": 900, "height": 1200})
+    archived = site.gql('{ consultations(stage: ARCHIVED, search: "已归档副本") { edges { node { id dossier { htmlUrl sha256 } } } } }')
+    node = archived["consultations"]["edges"][0]["node"]
+    page.goto(f"/c/{node['id']}")
+    page.get_by_role("link", name="查看可打印的档案").click()
+    page.wait_for_url(f"**{node['dossier']['htmlUrl']}")
+    assert node["dossier"]["sha256"] in page.content()
+    screenshot(page, "dossier.png")

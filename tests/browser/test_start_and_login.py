@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, sign_in
+from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot, sign_in
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -15,6 +15,8 @@ def test_start_page_lists_consultations_and_passes_axe(new_page, size):
     page.get_by_role("link", name="菜园巷道路改造", exact=True).wait_for()
     assert axe_violations(page) == []
     assert page.errors == []
+    if size == PHONE:
+        screenshot(page, "start-page.png")
 
 
 def test_a_wrong_code_says_so_in_chinese_and_signs_nobody_in(new_page):
