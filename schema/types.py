@@ -700,7 +700,7 @@ def qr_svg(text: str) -> str:
     import segno
 
     # Medium error correction survives a crease or a smudge on a printed slip.
-    return segno.make(text, error="m", micro=False).svg_inline(scale=4, border=2, title="扫码参与表决")
+    return segno.make(text, error="m", micro=False).svg_inline(scale=4, border=2, omitsize=True, title="扫码参与表决")
 
 
 def public_base_url(info: Any) -> str:

@@ -4,6 +4,7 @@
 import { gql, onReconnect, subscribe } from "./api.js";
 import { STAGE_NAME, STAGES, dateTime } from "./format.js";
 import { debounce, h, message } from "./ui.js";
+import { fill } from "./console-kit.js";
 import { demandsSection, dutiesSection, partiesSection, stageSection } from "./console-sections.js";
 import { archiveSection, followUpsSection, milestonesSection } from "./console-supervision.js";
 import { proposalsSection } from "./console-proposals.js";
@@ -54,11 +55,11 @@ export async function consultationPage(main, me, id) {
     try {
       data = await gql(CONSULTATION, { id });
     } catch (error) {
-      if (mine === loadSeq) status.replaceChildren(message(`刷新没有成功：${error.message}`, "error"));
+      if (mine === loadSeq) fill(status, message(`刷新没有成功：${error.message}`, "error"));
       return null;
     }
     if (mine !== loadSeq) return data;
-    status.replaceChildren();
+    fill(status);
     if (data.consultation) {
       ctx.data = data.consultation;
       ctx.parties = data.parties;
@@ -76,11 +77,11 @@ export async function consultationPage(main, me, id) {
 
   const first = await ctx.refresh();
   if (!first) {
-    main.replaceChildren(h("h1", {}, "组织方工作台"), status, h("p", {}, h("a", { href: "/console" }, "返回工作台")));
+    fill(main, h("h1", {}, "组织方工作台"), status, h("p", {}, h("a", { href: "/console" }, "返回工作台")));
     return;
   }
   if (!first.consultation) {
-    main.replaceChildren(h("h1", {}, "找不到这个协商"),
+    fill(main, h("h1", {}, "找不到这个协商"),
       message("这个协商不存在，或者您没有查看它的权限。", "error"),
       h("p", {}, h("a", { href: "/console" }, "返回工作台")));
     return;
@@ -103,13 +104,17 @@ export async function consultationPage(main, me, id) {
   ];
   const toc = h("nav", { class: "toc", "aria-label": "本页内容" },
     sections.filter((s) => s.el.id && s.title).map((s) => h("a", { href: `#${s.el.id}` }, s.title)));
-  main.replaceChildren(head.el, status, toc, ...sections.slice(1).flatMap((s) => (s === roll ? [s.el, roll.sheet] : [s.el])));
+  fill(main, head.el, status, toc, ...sections.slice(1).flatMap((s) => (s === roll ? [s.el, roll.sheet] : [s.el])));
 
   function apply() {
     const c = ctx.data;
     document.title = `${c.title} · 组织方工作台`;
     main.classList.toggle("readonly", c.stage === "ARCHIVED" || c.stage === "CANCELLED");
     sections.forEach((s) => s.update?.(c, ctx));
+    // Per-item actions show only in the stages the server allows them in.
+    for (const el of main.querySelectorAll("[data-stages]")) {
+      el.classList.toggle("off-stage", !el.dataset.stages.split(" ").includes(c.stage));
+    }
   }
   apply();
   ctx.refreshRoll();
@@ -151,16 +156,17 @@ function headSection() {
       where.textContent = `${c.location}；建立于 ${dateTime(c.createdAt)}`;
       summary.textContent = c.summary;
       const at = STAGES.findIndex(([k]) => k === c.stage);
-      stepper.replaceChildren(...STAGES.map(([k, name], i) => h("li", {
+      fill(stepper, ...STAGES.map(([k, name], i) => h("li", {
         class: i < at ? "done" : i === at ? "current" : null, "aria-current": i === at ? "step" : null,
       }, name)));
       stepper.classList.toggle("hidden", c.stage === "CANCELLED");
       const id = encodeURIComponent(c.id);
-      links.replaceChildren(
-        c.stage === "DRAFT" ? h("span", { class: "muted" }, "草稿尚未公开，居民还看不到。")
+      fill(links,
+        !c.stageHistory.some((s) => s.to !== "DRAFT" && s.to !== "CANCELLED")
+          ? h("span", { class: "muted" }, "草稿尚未公开，居民还看不到。")
           : h("a", { class: "button secondary", href: `/c/${id}` }, "查看公开页面"),
         c.dossier ? h("a", { class: "button secondary", href: c.dossier.htmlUrl }, "打开存档（可打印）") : null);
-      readonly.replaceChildren(
+      fill(readonly,
         c.stage === "CANCELLED" ? message("这个协商已取消，只能查看，不能再修改。", "info")
           : c.stage === "ARCHIVED" ? message("这个协商已存档，只能查看，不能再修改。", "info") : "");
     },

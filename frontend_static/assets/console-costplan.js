@@ -5,7 +5,7 @@ import { gql, mutate, UserErrors } from "./api.js";
 import { SPLIT_METHOD, yuan } from "./format.js";
 import { splitChart } from "./charts.js";
 import { debounce, field, h, message, onSubmit, select } from "./ui.js";
-import { plainNumber, submitRow } from "./console-kit.js";
+import { fill, plainNumber, submitRow } from "./console-kit.js";
 
 const PREVIEW = `query($total: Money!, $method: SplitMethod!, $shares: [SharePreviewInput!]!) {
   previewCostSplit(total: $total, method: $method, shares: $shares) { amounts sum errors { field code message } }
@@ -46,7 +46,6 @@ export function costPlanEditor(ctx, proposal) {
   const methodField = field("分摊方式", method);
   methodField.append(methodHint);
   const form = h("form", { class: "cost-plan write", novalidate: true },
-    h("h4", {}, "编辑出资分担方案"),
     h("div", { class: "grid2" }, methodField,
       field("分摊总额（元）", total, "默认是方案预算；如有其他来源，可以只分摊其中一部分。")),
     h("fieldset", {}, h("legend", {}, "各方出资（勾选参与分摊的一方）"), rowsBox),
@@ -105,14 +104,16 @@ export function costPlanEditor(ctx, proposal) {
   const included = () => rows.filter((r) => r.include.checked);
   const shares = () => included().map((r) => shareValue(current, r.input.value));
 
+  /** Mark the inputs the errors are about; returns the messages, each naming its party. */
   function markInvalid(errors) {
     form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
     const lines = included();
-    for (const e of errors) {
+    return errors.map((e) => {
       const parts = (e.field ?? "").split(".");
-      const target = parts[0] === "total" ? total : parts[0] === "shares" && parts.length > 1 ? lines[Number(parts[1])]?.input : null;
-      target?.setAttribute("aria-invalid", "true");
-    }
+      const row = parts[0] === "shares" && parts.length > 1 ? lines[Number(parts[1])] : null;
+      (parts[0] === "total" ? total : row?.input)?.setAttribute("aria-invalid", "true");
+      return row ? `${row.party.name}：${e.message}` : e.message;
+    });
   }
 
   async function preview() {
@@ -122,24 +123,28 @@ export function costPlanEditor(ctx, proposal) {
     try {
       result = (await gql(PREVIEW, { total: plainNumber(total.value), method: current, shares: shares() })).previewCostSplit;
     } catch (error) {
-      if (mine === previewSeq) status.replaceChildren(message(error.message, "error"));
+      if (mine === previewSeq) fill(status, message(error.message, "error"));
       return;
     }
     if (mine !== previewSeq) return; // a later keystroke has already asked again
-    markInvalid(result.errors);
+    const problems = markInvalid(result.errors);
     rows.forEach((r) => { r.out.textContent = r.include.checked ? "—" : "不参与"; });
-    if (result.errors.length) {
-      status.replaceChildren(message(result.errors.map((e) => e.message).join("；"), "error"));
-      chart.replaceChildren();
+    if (problems.length) {
+      fill(status, message(problems.join("；"), "error"));
+      fill(chart);
       return;
     }
     lines.forEach((r, i) => { r.out.textContent = `应出 ${yuan(result.amounts[i])}`; });
-    status.replaceChildren(message(`合计 ${yuan(result.sum)}，与分摊总额一致。`, "ok"));
-    chart.replaceChildren(splitChart(lines.map((r, i) => ({ name: r.party.name, amount: result.amounts[i] })), result.sum));
+    fill(status, message(`合计 ${yuan(result.sum)}，与分摊总额一致。`, "ok"));
+    fill(chart, splitChart(lines.map((r, i) => ({ name: r.party.name, amount: result.amounts[i] })), result.sum));
   }
   const later = debounce(preview, 150);
-  form.addEventListener("input", later);
-  form.addEventListener("change", later);
+  const changed = () => {
+    previewSeq++; // an answer to the values before this change is stale from now on
+    later();
+  };
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
 
   onSubmit(form, async () => {
     const lines = included();
@@ -149,8 +154,9 @@ export function costPlanEditor(ctx, proposal) {
         shares: lines.map((r) => ({ partyId: r.party.id, ...shareValue(current, r.input.value) })),
       }, "costPlan { total }");
     } catch (error) {
-      if (error instanceof UserErrors) markInvalid(error.errors);
-      throw error;
+      if (!(error instanceof UserErrors)) throw error;
+      const named = markInvalid(error.errors);
+      throw new UserErrors(error.errors.map((e, i) => ({ ...e, field: null, message: named[i] })));
     }
     await ctx.refresh();
     return true;
@@ -167,7 +173,7 @@ export function costPlanEditor(ctx, proposal) {
           added = true;
         }
       }
-      if (added) later();
+      if (added) changed();
     },
   };
 }

@@ -2,7 +2,7 @@
 import { gql, mutate } from "./api.js";
 import { date, PARTY_KIND, ROLE, STAGE_NAME, STAGES } from "./format.js";
 import { debounce, field, h, message, onSubmit, section, select } from "./ui.js";
-import { checkbox, fillSelect, orNull, submitRow, syncList } from "./console-kit.js";
+import { checkbox, fill, fillSelect, orNull, submitRow, syncList } from "./console-kit.js";
 
 const LIST = `query($first: Int, $after: String, $stage: Stage, $search: String) {
   consultations(first: $first, after: $after, stage: $stage, search: $search) {
@@ -28,7 +28,7 @@ export async function homePage(main, me) {
     partiesSection(onParties, loadParties),
     accountSection(me, onParties),
   ];
-  main.replaceChildren(
+  fill(main,
     h("h1", {}, "组织方工作台"),
     h("p", { class: "muted" }, "在这里建立和管理协商：提诉求、列责任、出方案、分摊费用、居民表决、施工监督，直到存档。"),
     h("nav", { class: "toc", "aria-label": "本页内容" },
@@ -57,13 +57,13 @@ function consultationsSection() {
       if (mine !== seq) return;
       const { edges, pageInfo, totalCount } = data.consultations;
       after = pageInfo.endCursor;
-      if (!append) list.replaceChildren();
+      if (!append) fill(list);
       list.append(...edges.map(({ node }) => consultationItem(node)));
       if (!list.children.length) list.append(h("li", { class: "muted" }, "没有符合条件的协商。"));
       count.textContent = `共 ${totalCount} 项协商。`;
       more.classList.toggle("hidden", !pageInfo.hasNextPage);
     } catch (error) {
-      list.replaceChildren(h("li", {}, message(error.message, "error")));
+      fill(list, h("li", {}, message(error.message, "error")));
     }
   }
   stage.addEventListener("change", () => load());
@@ -98,7 +98,7 @@ function createConsultationSection(onParties) {
     ...submitRow("建立协商"));
   onParties((parties) => {
     const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
-    box.replaceChildren(...parties.map((p) => checkbox("partyIds", `${p.name}（${PARTY_KIND[p.kind] ?? p.kind}）`, checked.has(p.id), { value: p.id })));
+    fill(box, ...parties.map((p) => checkbox("partyIds", `${p.name}（${PARTY_KIND[p.kind] ?? p.kind}）`, checked.has(p.id), { value: p.id })));
   });
   onSubmit(form, async ({ title, summary, location: where }) => {
     const partyIds = [...box.querySelectorAll("input:checked")].map((i) => i.value);
@@ -116,7 +116,7 @@ function partiesSection(onParties, reload) {
     const el = h("li", { class: "card" });
     return {
       el,
-      update: (p) => el.replaceChildren(h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind),
+      update: (p) => fill(el, h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind),
         p.contact ? h("span", { class: "muted" }, `　联系方式：${p.contact}`) : null),
     };
   }, "还没有参与方。"));
@@ -132,7 +132,7 @@ function partiesSection(onParties, reload) {
     await reload();
     return payload.party;
   }, (party) => `已添加：${party.name}`);
-  body.append(h("details", {}, h("summary", {}, "查看全部参与方"), list), form);
+  body.append(h("details", { open: true }, h("summary", {}, "全部参与方"), list), form);
   return el;
 }
 

@@ -1,7 +1,6 @@
 // Small helpers of the organizer console: lists that update in place (so a form being typed in
 // is never rebuilt), selects refilled without losing the choice, buttons that run one mutation.
-import { showError } from "./ui.js";
-import { h } from "./ui.js";
+import { h, showError } from "./ui.js";
 
 const updaters = new WeakMap();
 
@@ -97,4 +96,14 @@ export function nowLocal() {
 /** A row of submit + message box, for the end of a form. */
 export function submitRow(text, attrs = {}) {
   return [h("div", { class: "actions" }, h("button", { type: "submit", ...attrs }, text)), msgBox()];
+}
+
+/** Replace `el`'s children; null, undefined and false are left out, as h() does. */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+/** A form folded away under a summary line, so a long page stays easy to scan. */
+export function fold(summary, form, open = false) {
+  return h("details", { class: "fold write", open }, h("summary", {}, summary), form);
 }

@@ -3,7 +3,7 @@
 import { mutate } from "./api.js";
 import { dateTime, fromLocalInput, ORIGIN, OUTCOME, POLL_KIND, POLL_STATUS, PRESET, ratioText } from "./format.js";
 import { field, h, onSubmit, section, select } from "./ui.js";
-import { actButton, checkbox, fillSelect, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
+import { actButton, checkbox, fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
 
 export function pollsSection(ctx) {
   const title = "居民表决";
@@ -11,7 +11,7 @@ export function pollsSection(ctx) {
     h("p", { class: "muted" }, "表决在“协商方案”或“居民表决”阶段设立，只能在“居民表决”阶段开始和结束。进入“居民表决”阶段前至少要设立一项表决。"));
   const list = h("ul", { class: "plain", id: "poll-list" });
   const form = createPollForm(ctx);
-  body.append(list, form.el);
+  body.append(list, fold("＋ 设立表决", form.el));
   return {
     el, title,
     update(c) {
@@ -38,7 +38,6 @@ function createPollForm(ctx) {
     field("通过比例", h("input", { name: "threshold", autocomplete: "off", placeholder: "例如 3/5" }), "“1/2”表示超过一半，其他比例表示达到即可"),
     checkbox("byArea", "同时按面积计算"));
   const form = h("form", { class: "card write", id: "poll-form", novalidate: true },
-    h("h3", {}, "设立表决"),
     field("表决的问题", h("input", { name: "question", required: true, autocomplete: "off" }), "用大白话写，例如：是否同意《菜园巷道路改造方案》？"),
     field("表决方式", kind),
     proposalField, optionsField, maxField,
@@ -127,7 +126,7 @@ function pollItem(ctx) {
     el,
     update(p) {
       pollId = p.id;
-      info.replaceChildren(
+      fill(info,
         h("h3", {}, p.question),
         h("span", { class: `badge badge-${p.status.toLowerCase()}` }, POLL_STATUS[p.status] ?? p.status), " ",
         h("span", { class: "muted" }, [
@@ -138,9 +137,9 @@ function pollItem(ctx) {
           p.opensAt ? `${dateTime(p.opensAt)} 自动开始` : "", p.opensAt && p.closesAt ? "，" : "",
           p.closesAt ? `${dateTime(p.closesAt)} 自动结束` : "") : null,
         h("p", {}, "选项：", p.options.map((o) => o.label + (o.proposal ? `（${o.proposal.title}）` : "")).join("、")));
-      tally.replaceChildren(tallyView(p));
+      fill(tally, tallyView(p));
       if (p.status !== shownStatus) {
-        actions.replaceChildren(p.status === "SCHEDULED" ? open : p.status === "OPEN" ? close : "");
+        fill(actions, p.status === "SCHEDULED" ? open : p.status === "OPEN" ? close : "");
         if (p.status === "OPEN" && !ballot) {
           ballot = offlineBallotForm(ctx, p);
           offline.append(ballot.el);
@@ -182,12 +181,12 @@ function offlineBallotForm(ctx, poll) {
     h("div", { class: "grid2" }, field("方式", origin), field("备注（选填）", note, "例如：由网格员协助，本人同意")),
     ...submitRow("录入选票"));
   let entries = [];
-  const fill = () => {
+  const refill = () => {
     const q = find.value.trim();
     const matches = (q ? entries.filter((e) => e.label.includes(q)) : entries).slice(0, 300);
     fillSelect(voter, matches.map((e) => [e.id, e.label]), matches.length ? "请选择" : "名册里没有找到");
   };
-  find.addEventListener("input", fill);
+  find.addEventListener("input", refill);
   onSubmit(form, async () => {
     const payload = await mutate("recordOfflineBallot", {
       pollId: poll.id, voterEntryId: voter.value, choices: choices(), origin: origin.value, note: orNull(note.value.trim()),
@@ -204,7 +203,7 @@ function offlineBallotForm(ctx, poll) {
     el: form,
     roll(list) {
       entries = list;
-      fill();
+      refill();
     },
   };
 }

@@ -4,7 +4,7 @@ import { mutate } from "./api.js";
 import { date, dateTime, fromLocalInput, PROPOSAL_STATUS, SPLIT_METHOD, yuan } from "./format.js";
 import { fundingBar } from "./charts.js";
 import { field, h, onSubmit, section } from "./ui.js";
-import { actButton, msgBox, nowLocal, orNull, plainNumber, submitRow, syncList } from "./console-kit.js";
+import { actButton, fill, fold, msgBox, nowLocal, orNull, plainNumber, submitRow, syncList } from "./console-kit.js";
 import { costPlanEditor } from "./console-costplan.js";
 
 export function proposalsSection(ctx) {
@@ -14,7 +14,6 @@ export function proposalsSection(ctx) {
   const funding = h("div", { class: "card funding-box" });
   const list = h("ul", { class: "plain", id: "proposal-list" });
   const form = h("form", { class: "card write", id: "proposal-form", novalidate: true },
-    h("h3", {}, "提出新方案"),
     field("方案名称", h("input", { name: "title", required: true, autocomplete: "off" }), "例如：菜园巷道路改造方案"),
     field("方案内容", h("textarea", { name: "body", required: true, rows: 4 }), "做什么、怎么做、多长时间"),
     field("预算（元）", h("input", { name: "budget", required: true, inputmode: "decimal", autocomplete: "off" }), "只写数字，最多两位小数，例如 240000 或 240000.50"),
@@ -25,12 +24,12 @@ export function proposalsSection(ctx) {
     await ctx.refresh();
     return `已提出方案：${payload.proposal.title}。下一步请在方案下面编辑出资分担方案。`;
   }, (text) => text);
-  body.append(funding, list, form);
+  body.append(funding, list, fold("＋ 提出新方案", form));
   return {
     el, title,
     update(c) {
       const adopted = c.proposals.find((p) => p.id === c.adoptedProposal?.id);
-      funding.replaceChildren(h("h3", {}, "资金到位情况"),
+      fill(funding, h("h3", {}, "资金到位情况"),
         adopted ? h("p", {}, `已采用的方案：${adopted.title}`) : null, fundingBar(c.funding));
       syncList(list, c.proposals, (p) => p.id, () => proposalItem(ctx), "还没有方案。");
     },
@@ -39,11 +38,11 @@ export function proposalsSection(ctx) {
 
 function proposalItem(ctx) {
   const info = h("div", {});
-  const actions = h("div", { class: "actions write" });
+  const actions = h("div", { class: "actions write", dataset: { stages: "DELIBERATING VOTING" } });
   const box = msgBox();
   const plan = h("div", { class: "plan" });
   const shares = h("ul", { class: "plain shares" });
-  const editorSlot = h("details", { class: "write cp-details" }, h("summary", {}, "编辑出资分担方案"));
+  const editorSlot = h("details", { class: "write cp-details", dataset: { stages: "DELIBERATING VOTING" } }, h("summary", {}, "编辑出资分担方案"));
   let editor = null;
   let shownStatus = null;
   let proposalId = null;
@@ -70,7 +69,7 @@ function proposalItem(ctx) {
       ],
       ADOPTED: [h("p", { class: "muted" }, "这是已采用的方案。采用另一个方案时，它会退回讨论。")],
     }[status] ?? [];
-    actions.replaceChildren(...buttons);
+    fill(actions, ...buttons);
   }
 
   const el = h("li", { class: "card proposal" }, info, actions, box, plan, editorSlot);
@@ -78,7 +77,7 @@ function proposalItem(ctx) {
     el,
     update(p) {
       proposalId = p.id;
-      info.replaceChildren(
+      fill(info,
         h("h3", {}, p.title), h("span", { class: `badge badge-${p.status.toLowerCase()}` }, PROPOSAL_STATUS[p.status] ?? p.status),
         h("p", {}, h("strong", {}, `预算 ${yuan(p.budget)}`),
           h("span", { class: "muted" }, `；${p.author ? `${p.author.displayName} ` : ""}提出于 ${date(p.createdAt)}`)),
@@ -87,7 +86,7 @@ function proposalItem(ctx) {
       shownStatus = p.status;
       const cp = p.costPlan;
       if (cp) {
-        plan.replaceChildren(
+        fill(plan,
           h("h4", {}, "已保存的分摊方案"),
           h("p", {}, `${SPLIT_METHOD[cp.method] ?? cp.method}，总额 ${yuan(cp.total)}。`,
             cp.fullyConfirmed ? h("strong", { class: "ok-text" }, "各方都已确认。")
@@ -95,7 +94,7 @@ function proposalItem(ctx) {
           shares);
         syncList(shares, cp.shares, (s) => s.id, () => shareItem(ctx));
       } else {
-        plan.replaceChildren(h("p", { class: "muted" }, "还没有分摊方案。"));
+        fill(plan, h("p", { class: "muted" }, "还没有分摊方案。"));
       }
       if (!editor) {
         editor = costPlanEditor(ctx, p);
@@ -109,7 +108,7 @@ function proposalItem(ctx) {
 
 function shareItem(ctx) {
   const info = h("div", {});
-  const actions = h("div", { class: "actions write" });
+  const actions = h("div", { class: "actions write", dataset: { stages: "DELIBERATING VOTING" } });
   const box = msgBox();
   let shareId = null;
   let shownConfirmed = null;
@@ -134,12 +133,13 @@ function shareItem(ctx) {
     await ctx.refresh();
   }, { box, ask: "确认表示这一方同意出这笔钱。确定代为确认吗？" });
   const el = h("li", { class: "share" }, info, actions, box,
-    h("details", { class: "write" }, h("summary", {}, "登记到账的钱"), pay));
+    h("details", { class: "write", dataset: { stages: "DELIBERATING VOTING AGREED IMPLEMENTING EVALUATING" } },
+      h("summary", {}, "登记到账的钱"), pay));
   return {
     el,
     update(s) {
       shareId = s.id;
-      info.replaceChildren(
+      fill(info,
         h("strong", {}, s.party.name), `：${yuan(s.amount)}`,
         s.percent ? `（${s.percent}%）` : "", s.weight ? `（权重 ${s.weight}）` : "", " ",
         s.confirmedAt
@@ -153,7 +153,7 @@ function shareItem(ctx) {
             h("li", {}, `${dateTime(c.receivedAt)} 到账 ${yuan(c.amount)}`, c.note ? `（${c.note}）` : "")))
           : null);
       const confirmed = Boolean(s.confirmedAt);
-      if (confirmed !== shownConfirmed) actions.replaceChildren(confirmed ? "" : confirm);
+      if (confirmed !== shownConfirmed) fill(actions, confirmed ? "" : confirm);
       shownConfirmed = confirmed;
     },
   };

@@ -2,7 +2,7 @@
 // slip per household with its QR code and invitation code.
 import { mutate, UserErrors } from "./api.js";
 import { h, field, message, onSubmit, section } from "./ui.js";
-import { actButton, msgBox, plainNumber, submitRow } from "./console-kit.js";
+import { actButton, fill, msgBox, plainNumber, submitRow } from "./console-kit.js";
 
 const SEPARATORS = new Set([",", "\t", "，"]);
 
@@ -111,11 +111,11 @@ export function rollSection(ctx) {
   function showParsed() {
     result = parseRoll(csv.value);
     if (!csv.value.trim()) {
-      parsed.replaceChildren();
+      fill(parsed);
       return;
     }
     const { rows, problems } = result;
-    parsed.replaceChildren(
+    fill(parsed,
       h("p", { class: "roll-count" }, h("strong", {}, `读到 ${rows.length} 户`), `，总面积 ${areaText(sumArea(rows))} 平方米。`,
         result.header ? "第一行是标题，没有算在内。" : ""),
       rows.length ? h("table", {}, h("caption", { class: "muted" }, rows.length > 5 ? "前 5 户：" : "名册："),
@@ -158,7 +158,7 @@ export function rollSection(ctx) {
   const issue = actButton("生成邀请码并排版邀请条", async () => {
     const payload = await mutate("issueInvitations", { consultationId: ctx.id }, "invitations { label code link qrSvg }");
     drawSlips(sheet, ctx.data.title, payload.invitations);
-    box.replaceChildren(message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`, "ok"));
+    fill(box, message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`, "ok"));
     sheet.scrollIntoView({ block: "start" });
   }, { box, cls: "", ask: "生成新邀请码后，还没使用的旧邀请码都会作废（已经登录的居民不受影响）。确定要生成吗？" });
   const invite = h("div", { class: "card write", id: "invite-box" },
@@ -172,7 +172,7 @@ export function rollSection(ctx) {
     el, title, sheet,
     roll(entries) {
       const redeemed = entries.filter((e) => e.account).length;
-      current.replaceChildren(
+      fill(current,
         h("h3", {}, "现有名册"),
         h("p", { id: "roll-count" }, h("strong", {}, `${entries.length} 户`),
           entries.length ? `，总面积 ${areaText(sumArea(entries))} 平方米，已有 ${redeemed} 户用邀请码进入。` : "。还没有导入名册。"),
@@ -185,18 +185,13 @@ export function rollSection(ctx) {
 /** The A4 sheet of slips; qrSvg is the server's own SVG markup, the one place HTML is inserted. */
 function drawSlips(sheet, title, invitations) {
   sheet.classList.remove("hidden");
-  sheet.replaceChildren(
+  fill(sheet,
     h("h2", { class: "no-print" }, `邀请条（共 ${invitations.length} 张）`),
     h("p", { class: "no-print" }, "打印时只打印邀请条，每张 A4 纸 8 张，沿虚线剪开。邀请码离开本页后就看不到了。"),
     h("div", { class: "actions no-print" }, h("button", { type: "button", onclick: () => window.print() }, "打印")),
     h("div", { class: "slips" }, invitations.map((inv) => {
       const qr = h("span", { class: "qr" });
-      qr.innerHTML = inv.qrSvg;
-      const svg = qr.querySelector("svg");
-      // Let CSS size the QR: give it a viewBox when it only has a width and height.
-      if (svg && !svg.getAttribute("viewBox") && svg.getAttribute("width") && svg.getAttribute("height")) {
-        svg.setAttribute("viewBox", `0 0 ${parseFloat(svg.getAttribute("width"))} ${parseFloat(svg.getAttribute("height"))}`);
-      }
+      qr.innerHTML = inv.qrSvg; // a viewBox and no fixed size: CSS sizes it on the slip
       return h("div", { class: "slip" }, qr,
         h("div", { class: "slip-text" },
           h("p", { class: "slip-title" }, h("strong", {}, title)),

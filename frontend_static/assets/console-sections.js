@@ -2,7 +2,7 @@
 import { mutate } from "./api.js";
 import { date, dateTime, DEMAND_CHANNEL, DEMAND_STATUS, endOfDay, PARTY_KIND, STAGE_NAME, STAGES } from "./format.js";
 import { field, h, onSubmit, section, select } from "./ui.js";
-import { fillSelect, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
+import { fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
 
 const ORDER = STAGES.map(([key]) => key);
 const SKIPPABLE = new Set(["COLLECTING", "VOTING"]);
@@ -41,23 +41,26 @@ export function stageSection(ctx) {
   }, (to) => (to ? `已进入“${STAGE_NAME[to]}”阶段。` : null));
   const history = h("ol", { class: "history" });
   body.append(form, h("details", {}, h("summary", {}, "阶段记录"), history));
+  let shownStage = null;
   return {
     el, title,
     update(c) {
+      fill(history, ...c.stageHistory.map((s) => h("li", {},
+        `${dateTime(s.at)}：${s.from ? `${STAGE_NAME[s.from] ?? s.from} → ` : "建立为"}${STAGE_NAME[s.to] ?? s.to}`,
+        s.by ? `（${s.by.displayName}）` : "", s.note ? `。说明：${s.note}` : "")));
+      if (c.stage === shownStage) return; // the buttons stay as they are, focus included
+      shownStage = c.stage;
       const next = nextStages(c.stage).filter((s) => s !== "ARCHIVED");
-      form.querySelector(".stage-now").replaceChildren(
+      fill(form.querySelector(".stage-now"),
         "现在是“", h("strong", {}, STAGE_NAME[c.stage] ?? c.stage), "”阶段",
         EXPLAIN[c.stage] ? `：${EXPLAIN[c.stage]}。` : "。",
         c.stage === "EVALUATING" ? "评价结束后，请到下方“存档”一节存档。" : "");
       const skipFrom = next.length > 1 ? next[0] : null;
-      buttons.replaceChildren(
+      fill(buttons,
         ...next.map((s) => h("button", { type: "submit", name: "to", value: s, class: s === next[0] ? null : "secondary" },
           s === next[0] ? `进入下一阶段：${STAGE_NAME[s]}` : `跳过“${STAGE_NAME[skipFrom]}”，直接进入：${STAGE_NAME[s]}`)),
         c.stage === "ARCHIVED" || c.stage === "CANCELLED" ? null
           : h("button", { type: "submit", name: "to", value: "CANCELLED", class: "danger" }, "取消这个协商"));
-      history.replaceChildren(...c.stageHistory.map((s) => h("li", {},
-        `${dateTime(s.at)}：${s.from ? `${STAGE_NAME[s.from] ?? s.from} → ` : "建立为"}${STAGE_NAME[s.to] ?? s.to}`,
-        s.by ? `（${s.by.displayName}）` : "", s.note ? `。说明：${s.note}` : "")));
     },
   };
 }
@@ -81,7 +84,7 @@ export function partiesSection(ctx) {
     update(c) {
       syncList(list, c.parties, (p) => p.id, () => {
         const li = h("li", {});
-        return { el: li, update: (p) => li.replaceChildren(h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind)) };
+        return { el: li, update: (p) => fill(li, h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind)) };
       }, "还没有参与方。");
       const taking = new Set(c.parties.map((p) => p.id));
       fillSelect(party, ctx.parties.filter((p) => !taking.has(p.id)).map((p) => [p.id, `${p.name}（${PARTY_KIND[p.kind] ?? p.kind}）`]), "请选择");
@@ -98,7 +101,6 @@ export function demandsSection(ctx) {
   const summary = h("p", {});
   const list = h("ul", { class: "plain", id: "demand-list" });
   const form = h("form", { class: "card write", id: "demand-form", novalidate: true },
-    h("h3", {}, "代为登记诉求"),
     h("p", { class: "muted" }, "热线、网格员、民情收集员收到的诉求，在这里登记。"),
     field("来源", select("channel", ON_BEHALF)),
     field("标题", h("input", { name: "title", required: true, autocomplete: "off" }), "一句话说清楚，例如：路灯不亮"),
@@ -110,7 +112,7 @@ export function demandsSection(ctx) {
     await ctx.refresh();
     return "已登记。";
   }, (text) => text);
-  body.append(summary, list, form);
+  body.append(summary, list, fold("＋ 代为登记诉求（热线、网格员、民情收集员）", form));
   return {
     el, title,
     update(c) {
@@ -127,7 +129,7 @@ function demandItem(ctx) {
   const status = select("status", TRIAGE);
   const into = h("select", { name: "mergedIntoId" });
   const intoField = field("合并到", into);
-  const form = h("form", { class: "triage write", novalidate: true },
+  const form = h("form", { class: "triage write", novalidate: true, dataset: { stages: "COLLECTING DELIBERATING" } },
     h("div", { class: "grid2" }, field("处理结果", status), intoField), ...submitRow("保存处理结果", { class: "secondary" }));
   const toggle = () => {
     const merging = status.value === "MERGED";
@@ -136,6 +138,7 @@ function demandItem(ctx) {
   };
   status.addEventListener("change", toggle);
   let demandId = null;
+  let filled = false;
   onSubmit(form, async ({ status: s, mergedIntoId }) => {
     await mutate("setDemandStatus", { demandId, status: s, mergedIntoId: s === "MERGED" ? orNull(mergedIntoId) : null }, "demand { status }");
     await ctx.refresh();
@@ -146,7 +149,9 @@ function demandItem(ctx) {
     el,
     update(d) {
       demandId = d.id;
-      info.replaceChildren(
+      if (!filled && d.status in TRIAGE) status.value = d.status;
+      filled = true;
+      fill(info,
         h("h3", {}, d.title), h("span", { class: `badge badge-${d.status.toLowerCase()}` }, DEMAND_STATUS[d.status] ?? d.status), " ",
         h("span", { class: "muted" }, `来源：${DEMAND_CHANNEL[d.channel] ?? d.channel}；${date(d.createdAt)}`,
           d.submittedBy ? `；登记人：${d.submittedBy.displayName}` : "", `；${d.supportCount} 人支持`),
@@ -165,7 +170,6 @@ export function dutiesSection(ctx) {
   const list = h("ul", { class: "plain", id: "duty-list" });
   const party = h("select", { name: "partyId", required: true });
   const form = h("form", { class: "card write", id: "duty-form", novalidate: true },
-    h("h3", {}, "添加一项责任"),
     field("负责的一方", party),
     field("负责什么", h("textarea", { name: "duty", required: true, rows: 2 }), "例如：承担维修资金 8 万元"),
     field("完成期限（选填）", h("input", { name: "dueAt", type: "date" })),
@@ -176,7 +180,7 @@ export function dutiesSection(ctx) {
     await ctx.refresh();
     return "已添加。";
   }, (text) => text);
-  body.append(list, form);
+  body.append(list, fold("＋ 添加一项责任", form));
   return {
     el, title,
     update(c) {
@@ -184,7 +188,7 @@ export function dutiesSection(ctx) {
         const li = h("li", { class: "card" });
         return {
           el: li,
-          update: (r) => li.replaceChildren(h("strong", {}, r.party.name), "：", r.duty,
+          update: (r) => fill(li, h("strong", {}, r.party.name), "：", r.duty,
             h("br"), h("span", { class: "muted" }, r.dueAt ? `期限：${date(r.dueAt)}` : "未定期限")),
         };
       }, "还没有列出责任。");

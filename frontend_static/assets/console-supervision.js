@@ -3,7 +3,7 @@ import { mutate } from "./api.js";
 import { date, dateTime, endOfDay, fromLocalInput, MILESTONE_KIND, MILESTONE_STATUS, toLocalInput } from "./format.js";
 import { milestoneTimeline } from "./charts.js";
 import { field, h, message, onSubmit, section, select } from "./ui.js";
-import { fillSelect, nowLocal, orNull, startOfDay, submitRow, syncList } from "./console-kit.js";
+import { fill, fillSelect, fold, nowLocal, orNull, startOfDay, submitRow, syncList } from "./console-kit.js";
 import { partyChoices } from "./console-sections.js";
 
 export function milestonesSection(ctx) {
@@ -14,7 +14,6 @@ export function milestonesSection(ctx) {
   const list = h("ul", { class: "plain", id: "milestone-list" });
   const party = h("select", { name: "responsiblePartyId" });
   const form = h("form", { class: "card write", id: "milestone-form", novalidate: true },
-    h("h3", {}, "添加施工节点"),
     field("节点名称", h("input", { name: "title", required: true, autocomplete: "off" }), "例如：路面硬化"),
     h("div", { class: "grid2" }, field("类别", select("kind", MILESTONE_KIND)), field("负责的一方（选填）", party)),
     h("div", { class: "grid2" },
@@ -30,11 +29,11 @@ export function milestonesSection(ctx) {
     await ctx.refresh();
     return "已添加。";
   }, (text) => text);
-  body.append(timeline, list, form);
+  body.append(timeline, list, fold("＋ 添加施工节点", form));
   return {
     el, title,
     update(c) {
-      timeline.replaceChildren(milestoneTimeline(c.milestones));
+      fill(timeline, milestoneTimeline(c.milestones));
       syncList(list, c.milestones, (m) => m.id, () => milestoneItem(ctx), null);
       fillSelect(party, partyChoices(c), "不指定");
     },
@@ -50,7 +49,7 @@ function milestoneItem(ctx) {
   const note = h("input", { name: "note", autocomplete: "off" });
   let milestoneId = null;
   let filled = false;
-  const form = h("form", { class: "write", novalidate: true },
+  const form = h("form", { class: "write", novalidate: true, dataset: { stages: "AGREED IMPLEMENTING" } },
     h("div", { class: "grid2" }, field("完成进度（0 到 100）", progress), field("情况说明（选填）", note)),
     h("div", { class: "grid2" }, field("实际开始时间（选填）", actualStart), field("实际完成时间（选填）", actualEnd, "进度到 100 时不填则按当时计")),
     ...submitRow("报告进度", { class: "secondary" }));
@@ -68,8 +67,9 @@ function milestoneItem(ctx) {
     el,
     update(m) {
       milestoneId = m.id;
-      heading.textContent = `报告进度：${m.title}（${MILESTONE_STATUS[m.status] ?? m.status}，${m.progress}%）`;
-      history.replaceChildren(...m.updates.map((u) => h("li", {},
+      const open = ctx.data.stage === "AGREED" || ctx.data.stage === "IMPLEMENTING";
+      heading.textContent = `${open ? "报告进度" : "进度记录"}：${m.title}（${MILESTONE_STATUS[m.status] ?? m.status}，${m.progress}%）`;
+      fill(history, ...m.updates.map((u) => h("li", {},
         `${dateTime(u.at)}：${u.progress}%`, u.by ? `（${u.by.displayName}）` : "", u.note ? `　${u.note}` : "")));
       if (!filled) {
         progress.value = String(m.progress);
@@ -87,7 +87,6 @@ export function followUpsSection(ctx) {
   const list = h("ul", { class: "plain", id: "follow-up-list" });
   const at = h("input", { name: "at", type: "datetime-local", required: true, value: nowLocal() });
   const form = h("form", { class: "card write", id: "follow-up-form", novalidate: true },
-    h("h3", {}, "记录一次回访"),
     field("回访时间", at),
     field("回访情况", h("textarea", { name: "notes", required: true, rows: 3 }), "例如：走访 12 户，路面平整，雨后不再积水。"),
     ...submitRow("记录回访"));
@@ -97,13 +96,13 @@ export function followUpsSection(ctx) {
     await ctx.refresh();
     return "已记录。";
   }, (text) => text);
-  body.append(list, form);
+  body.append(list, fold("＋ 记录一次回访", form));
   return {
     el, title,
     update(c) {
       syncList(list, c.followUps, (f) => f.id, () => {
         const li = h("li", { class: "card" });
-        return { el: li, update: (f) => li.replaceChildren(h("strong", {}, date(f.at)), f.by ? `（${f.by.displayName}）` : "", "：", f.notes) };
+        return { el: li, update: (f) => fill(li, h("strong", {}, date(f.at)), f.by ? `（${f.by.displayName}）` : "", "：", f.notes) };
       }, "还没有回访记录。");
     },
   };
@@ -128,7 +127,7 @@ export function archiveSection(ctx) {
     el, title,
     update(c) {
       const d = c.dossier;
-      state.replaceChildren(d
+      fill(state, d
         ? h("div", { class: "card" },
           message(`已于 ${dateTime(d.sealedAt)} 存档。`, "ok"),
           h("p", {}, h("a", { href: d.htmlUrl, class: "button", id: "dossier-link" }, "打开可打印的档案")),

@@ -62,6 +62,7 @@ async def test_slips_carry_the_link_and_a_qr_code_of_it(world, http):
         # the organizer's browser reached the server at http://testserver/
         assert slip["link"] == f"http://testserver/i/{quote(slip['code'], safe='')}"
         assert slip["qrSvg"].startswith("<svg") and "<path" in slip["qrSvg"] and "<script" not in slip["qrSvg"]
+        assert "viewBox=" in slip["qrSvg"] and "width=" not in slip["qrSvg"]  # it scales to the slip's size
     assert slips[0]["qrSvg"] != slips[1]["qrSvg"]
     # The link itself opens the resident page.
     assert (await http.get(slips[0]["link"].removeprefix("http://testserver"))).status_code == 200
@@ -73,7 +74,7 @@ async def test_the_qr_code_decodes_to_the_link(world):
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "5 号"}]}, "entries { id }")
     [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { link qrSvg }"))["invitations"]
     # The same encoder, given the link, draws the same symbol: the slip carries exactly the link.
-    expected = segno.make(slip["link"], error="m", micro=False).svg_inline(scale=4, border=2, title="扫码参与表决")
+    expected = segno.make(slip["link"], error="m", micro=False).svg_inline(scale=4, border=2, omitsize=True, title="扫码参与表决")
     assert slip["qrSvg"] == expected
     assert segno.make(slip["link"], error="m").version <= 5  # small enough to scan from a 3 cm square
 

@@ -9,6 +9,7 @@ The tests are skipped when chromium is not installed (`.ci/run` installs it with
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -123,8 +124,9 @@ class Site:
         return case
 
 
-@pytest.fixture(scope="package")
-def site(tmp_path_factory, scratch_databases):
+@contextlib.contextmanager
+def demo_site(tmp_path_factory, scratch_databases):
+    """A served app on a new database with the 菜园巷 demo loaded."""
     tmp = tmp_path_factory.mktemp("site")
     env = {"CONSULT_DATABASE_URL": scratch_databases.new(), "CONSULT_SECRET_KEY": "browser-test-secret",
            "CONSULT_AUTH_DELAY_SECONDS": "0"}
@@ -135,6 +137,20 @@ def site(tmp_path_factory, scratch_databases):
         with (tmp / "demo-invitations.csv").open(encoding="utf-8") as f:
             site.demo_codes = [row["code"] for row in csv.DictReader(f)]
         yield site
+
+
+@pytest.fixture(scope="package")
+def site(tmp_path_factory, scratch_databases):
+    """The app most tests share; each test adds the consultations it needs."""
+    with demo_site(tmp_path_factory, scratch_databases) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def demo_only_site(tmp_path_factory, scratch_databases):
+    """An app holding nothing but the demo, for pictures of what a new install shows."""
+    with demo_site(tmp_path_factory, scratch_databases) as s:
+        yield s
 
 
 @pytest.fixture(scope="package")

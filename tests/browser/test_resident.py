@@ -112,7 +112,7 @@ def test_demands_appear_live_and_residents_support_them(new_page, site):
 
 
 def test_the_large_type_switch_enlarges_everything_and_is_remembered(new_page, site):
-    case = site.consultation("大字模式测试", stage="VOTING", households=1)
+    case = site.consultation("菜园巷北口路灯改造", stage="VOTING", households=1)
     page = new_page(PHONE)
     page.goto(f"/i/{case['codes'][0]}")
     page.get_by_role("button", name=re.compile("^赞成")).wait_for()

@@ -8,9 +8,9 @@ from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, sc
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_start_page_lists_consultations_and_passes_axe(new_page, size):
+def test_start_page_lists_consultations_and_passes_axe(demo_only_site, new_page, size):
     page = new_page(size)
-    page.goto("/")
+    page.goto(f"{demo_only_site.url}/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.get_by_role("link", name="菜园巷道路改造", exact=True).wait_for()
     assert axe_violations(page) == []
