@@ -8,6 +8,7 @@ database that is created for the run and dropped after it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import secrets
 import urllib.parse
@@ -56,6 +57,16 @@ async def _pg_drop(url: str, name: str) -> None:
         await conn.close()
 
 
+def _run(coro):
+    """asyncio.run, also from inside a running loop (Playwright's, in the browser tests): then in a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 class ScratchDatabases:
     """Makes empty databases of the run's backend, for tests that need their own."""
 
@@ -67,12 +78,12 @@ class ScratchDatabases:
         if BACKEND == "postgres":
             name = f"consult_test_{os.getpid()}_{secrets.token_hex(4)}"
             self.pg_names.append(name)
-            return asyncio.run(_pg_create(POSTGRES_URL, name))
+            return _run(_pg_create(POSTGRES_URL, name))
         return "sqlite://" + str(self.tmp.mktemp("db") / "consult.sqlite3")
 
     def cleanup(self) -> None:
         for name in self.pg_names:
-            asyncio.run(_pg_drop(POSTGRES_URL, name))
+            _run(_pg_drop(POSTGRES_URL, name))
 
 
 @pytest.fixture(scope="session")

@@ -207,10 +207,16 @@ def axe_violations(page) -> list[dict]:
     ]
 
 
-def screenshot(page, name: str) -> None:
-    """Store a README image under docs/ (only from the SQLite run, so the two runs do not both write)."""
+def screenshot(target, name: str, full_page: bool = True) -> None:
+    """Store a README image under docs/: of a page (whole, or what the screen shows) or of one element.
+
+    Only the SQLite run writes, so the two runs do not both write.
+    """
     from tests.conftest import BACKEND
 
     if BACKEND == "sqlite":
         DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / name), full_page=True)
+        if hasattr(target, "goto"):
+            target.screenshot(path=str(DOCS / name), full_page=full_page)
+        else:
+            target.screenshot(path=str(DOCS / name))

@@ -40,16 +40,6 @@ def row_amount(editor, party: str):
     return editor.locator(".cp-row", has_text=party).locator("output")
 
 
-class _Only:
-    """Lets screenshot() store one element instead of the whole (long) page."""
-
-    def __init__(self, locator) -> None:
-        self.locator = locator
-
-    def screenshot(self, path: str, full_page: bool = True) -> None:
-        self.locator.screenshot(path=path)
-
-
 def test_an_organizer_builds_a_cost_plan_and_sees_the_split_preview(site, new_page):
     case = site.consultation("幸福里路面修补（分摊）", stage="DELIBERATING")
     pid = proposal(site, case, "幸福里路面修补方案")
@@ -90,7 +80,7 @@ def test_an_organizer_builds_a_cost_plan_and_sees_the_split_preview(site, new_pa
     expect(chart).to_contain_text("120,000 元")
     expect(chart.locator("svg")).to_have_attribute("aria-label", re.compile("菜园市场 120,000 元"))
     card.scroll_into_view_if_needed()
-    screenshot(_Only(card), "cost-plan-editor.png")
+    screenshot(card, "cost-plan-editor.png")
 
     # What was typed per method is kept: back to FIXED shows the fixed amounts again.
     editor.get_by_label("分摊方式").select_option("FIXED")

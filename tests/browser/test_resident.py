@@ -121,7 +121,7 @@ def test_the_large_type_switch_enlarges_everything_and_is_remembered(new_page, s
     assert base >= 18 and body >= 18
     button_height = page.get_by_role("button", name=re.compile("^赞成")).bounding_box()["height"]
     assert button_height >= 48
-    screenshot(page, "resident-phone.png")
+    screenshot(page, "resident-phone.png", full_page=False)
     switch = page.get_by_role("button", name="大字模式")
     assert switch.get_attribute("aria-pressed") == "false"
     switch.click()
@@ -130,7 +130,7 @@ def test_the_large_type_switch_enlarges_everything_and_is_remembered(new_page, s
     large_body = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
     assert large >= base * 1.25 and large_body >= body * 1.25
     assert page.get_by_role("button", name=re.compile("^赞成")).bounding_box()["height"] > button_height
-    screenshot(page, "resident-phone-large.png")
+    screenshot(page, "resident-phone-large.png", full_page=False)
     page.reload()
     page.get_by_role("button", name=re.compile("^赞成")).wait_for()
     assert page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") == large
