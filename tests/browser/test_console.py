@@ -6,8 +6,10 @@ asyncio.run, which must happen before Playwright's sync API starts its own event
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -223,6 +225,21 @@ def test_a_pasted_roll_becomes_invitation_slips_whose_codes_work(site, new_page)
     assert payload["consultation"]["id"] == case["id"]
     assert axe_violations(page) == []
     assert page.errors == []
+
+
+@pytest.mark.parametrize("households, pages", [(8, 1), (9, 2)])
+def test_the_slips_print_eight_to_an_a4_page_and_nothing_else_prints(site, new_page, households, pages):
+    case = site.consultation(f"幸福里打印邀请条 {households}", stage="COLLECTING")
+    site.ok("setVoterRoll", {"consultationId": case["id"], "voters": [
+        {"label": f"幸福里 {i + 1} 号"} for i in range(households)]}, "entries { id }")
+    page = console(new_page, case)
+    page.get_by_role("button", name="生成邀请码并排版邀请条").click()
+    expect(page.locator("main > .print-area .slip")).to_have_count(households)
+    pdf = page.pdf(format="A4", print_background=True)
+    # Each page object of the PDF: the whole long console would take many more.
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == pages
+    if os.environ.get("CONSULT_KEEP_PDF"):
+        Path(os.environ["CONSULT_KEEP_PDF"]).write_bytes(pdf)
 
 
 def test_a_roll_file_in_gbk_without_a_header_is_read(site, new_page):
