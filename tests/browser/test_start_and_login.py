@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot, sign_in
@@ -48,3 +50,22 @@ def test_a_wrong_password_is_refused_with_a_message(new_page):
     page.get_by_role("button", name="登录").click()
     page.get_by_role("alert").wait_for()
     assert page.url.endswith("/login")
+
+
+def test_a_code_typed_by_hand_in_lower_case_without_dashes_opens_the_consultation(new_page, site):
+    case = site.consultation("手输邀请码", stage="VOTING", households=1)
+    page = new_page(PHONE)
+    page.goto("/")
+    page.get_by_label("邀请码").fill(case["codes"][0].replace("-", "").lower())
+    page.get_by_role("button", name="进入").click()
+    page.wait_for_url(f"**/c/{case['id']}")
+    page.get_by_role("heading", name="手输邀请码").wait_for()
+    page.get_by_role("button", name=re.compile("^赞成")).wait_for()
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_sign_in_page_passes_axe(new_page, size):
+    page = new_page(size)
+    page.goto("/login")
+    page.get_by_label("用户名").wait_for()
+    assert axe_violations(page) == []
