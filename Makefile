@@ -64,4 +64,4 @@ clean:
 
 ## make screenshots: refresh the README images under docs/ (the browser tests take them; needs Debian's chromium)
 screenshots: $(INSTALLED) $(FRONTEND) js
-	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q tests/browser
+	CONSULT_SCREENSHOTS=1 CONSULT_TEST_DB=sqlite $(BIN)/pytest -q tests/browser

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -196,21 +197,46 @@ PAGES = {
 }
 VENDOR_DIR = STATIC_DIR / "node_modules"
 # Pages load only their own scripts and styles and talk only to this server.
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'{sockets}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+_HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+def page_headers(request: Request) -> dict[str, str]:
+    """The pages' security headers. WebSockets are allowed to this same host only, spelled out for
+    browsers whose 'self' does not cover ws:/wss: yet."""
+    host = request.headers.get("host", "")
+    sockets = f" ws://{host} wss://{host}" if _HOST_RE.match(host) else ""
+    return {
+        "Content-Security-Policy": PAGE_POLICY.format(sockets=sockets),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+
+
+class RedactInvitationCodes(logging.Filter):
+    """Access logs show /i/… instead of the code: a logged code could be redeemed by whoever reads the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and args[2].startswith("/i/"):
+            record.args = (*args[:2], "/i/…", *args[3:])
+        return True
+
+
+def redact_invitation_codes_in_access_logs() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactInvitationCodes) for f in access.filters):
+        access.addFilter(RedactInvitationCodes())
 
 
 def page_routes() -> list[Route]:
     def serve(filename: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
-            return FileResponse(STATIC_DIR / filename, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+            return FileResponse(STATIC_DIR / filename, media_type="text/html; charset=utf-8", headers=page_headers(request))
 
         return page
 
@@ -225,6 +251,7 @@ def create_app(
     from schema import build_schema
 
     settings = settings or get_settings()
+    redact_invitation_codes_in_access_logs()
     graphql = ConsultGraphQL(
         build_schema(mask_errors=not settings.debug),
         settings,
@@ -240,7 +267,9 @@ def create_app(
         Route("/dossiers/{consultation_id}.html", dossier_page),
         *page_routes(),
         Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets"),
-        Mount("/vendor", StaticFiles(directory=VENDOR_DIR, check_dir=False), name="vendor"),
+        # Only the browser build of graphql-ws, not the rest of node_modules.
+        Mount("/vendor/graphql-ws/dist", StaticFiles(directory=VENDOR_DIR / "graphql-ws" / "dist", check_dir=False),
+              name="vendor"),
     ]
 
     @contextlib.asynccontextmanager

@@ -463,7 +463,8 @@ async def _auth_payload(info: Info, login: accounts.Login | None, errors: list[U
         from consult.models import VoterRollEntry
 
         entry = await VoterRollEntry.get_or_none(id=login.session.roll_entry_id).prefetch_related("consultation")
-        consultation = Consultation.of(entry.consultation) if entry else None
+        # A slip handed out before the consultation is published opens nothing yet.
+        consultation = Consultation.of(entry.consultation) if entry and entry.consultation.published else None
     return AuthPayload(token=login.token, viewer=Account.of(login.account), errors=[], consultation=consultation)
 
 

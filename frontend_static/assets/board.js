@@ -78,9 +78,11 @@ async function loadAll() {
   }
   loading = (async () => {
     try {
+      // A card re-read on its own while this runs has newer data than this read: it keeps it.
+      const started = new Map([...cards].map(([id, card]) => [id, card.version]));
       const list = [];
       for (const stage of BOARD_STAGES) list.push(...await fetchStage(stage));
-      showCards(list);
+      showCards(list, started);
       boardAlert.replaceChildren();
     } catch (error) {
       boardAlert.replaceChildren(message(error.message || "看板没有读取成功，请稍后刷新页面。", "error"));
@@ -111,7 +113,7 @@ async function fetchStage(stage) {
   return nodes;
 }
 
-function showCards(list) {
+function showCards(list, started = new Map()) {
   const wanted = new Set(list.map((c) => c.id));
   for (const [id, card] of cards) {
     if (!wanted.has(id)) {
@@ -123,6 +125,7 @@ function showCards(list) {
   for (const c of list) {
     const card = cards.get(c.id);
     if (card) {
+      if (started.has(c.id) && started.get(c.id) !== card.version) continue;
       card.version += 1;
       card.data = c;
       renderCard(card);

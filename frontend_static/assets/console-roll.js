@@ -182,12 +182,25 @@ export function rollSection(ctx) {
   };
 }
 
+/** A link only this computer can open (a server run without CONSULT_PUBLIC_URL, seen from itself). */
+function loopback(link) {
+  try {
+    const host = new URL(link).hostname;
+    return host === "localhost" || host === "[::1]" || host.startsWith("127.");
+  } catch {
+    return false;
+  }
+}
+
 /** The A4 sheet of slips; qrSvg is the server's own SVG markup, the one place HTML is inserted. */
 function drawSlips(sheet, title, invitations) {
   sheet.classList.remove("hidden");
   fill(sheet,
     h("h2", { class: "no-print" }, `邀请条（共 ${invitations.length} 张）`),
     h("p", { class: "no-print" }, "打印时只打印邀请条，每张 A4 纸 8 张，沿虚线剪开。邀请码离开本页后就看不到了。"),
+    loopback(invitations[0]?.link)
+      ? Object.assign(message("注意：邀请条上的网址是本机地址，居民的手机打不开。请管理员把 CONSULT_PUBLIC_URL 设为居民能访问的网址后，重新生成邀请条。", "error"), { className: "msg msg-error no-print" })
+      : null,
     h("div", { class: "actions no-print" }, h("button", { type: "button", onclick: () => window.print() }, "打印")),
     h("div", { class: "slips" }, invitations.map((inv) => {
       const qr = h("span", { class: "qr" });

@@ -5,7 +5,13 @@ import { field, h, mountPage, onSubmit } from "./ui.js";
 /** Only a path on this site, never another site: ?next=//evil.example stays home. */
 function nextPath(me) {
   const next = new URLSearchParams(location.search).get("next") || "";
-  if (next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\")) return next;
+  // Resolve it as the browser would (tabs and backslashes included); only this site's own pages count.
+  try {
+    const url = new URL(next, location.origin);
+    if (next && url.origin === location.origin) return url.pathname + url.search + url.hash;
+  } catch {
+    // not a URL at all: go to the default page
+  }
   if (me?.roles.includes("CPPCC_MEMBER") && !me.roles.includes("ORGANIZER")) return "/board";
   if (me?.roles.some((r) => r === "ORGANIZER" || r === "ADMIN")) return "/console";
   return "/";

@@ -53,6 +53,13 @@ async function start() {
     const code = decodeURIComponent(inviteMatch[1]);
     try {
       const payload = await mutate("redeemInvitation", { code }, "consultation { id }");
+      if (!payload.consultation) {
+        history.replaceState(null, "", "/");
+        mountPage(null);
+        main.replaceChildren(h("h1", {}, "邀请码有效"),
+          message("这项协商还没有开始。开始以后，再扫一次邀请条上的二维码就能进入。", "info"));
+        return;
+      }
       state.id = payload.consultation.id;
       // The code leaves the address bar and the history: the page is now the consultation's.
       history.replaceState(null, "", `/c/${encodeURIComponent(state.id)}`);
@@ -61,7 +68,7 @@ async function start() {
       main.replaceChildren(
         h("h1", {}, "邀请码用不了"),
         message(error.message, "error"),
-        h("p", {}, "如果邀请条是新发的，请直接输入上面的 12 位邀请码再试一次；如果丢了或用不了，请联系社区工作人员补发。"),
+        h("p", {}, "请回到首页，输入邀请条上的 12 位邀请码再试一次；如果邀请条丢了或用不了，请联系社区工作人员补发。"),
         h("p", {}, h("a", { class: "button", href: "/" }, "手动输入邀请码")));
       return;
     }
@@ -78,10 +85,14 @@ async function start() {
 
 const reload = debounce(() => load(), 300);
 
+let loadSeq = 0;
+
 async function load() {
+  const mine = ++loadSeq;
   let data;
   try {
     data = await gql(QUERY, { id: state.id });
+    if (mine !== loadSeq) return; // a newer read is on its way: never draw older data over it
   } catch (error) {
     if (!state.data) {
       mountPage(null);
@@ -137,7 +148,16 @@ function build() {
     parts.findingsSection, parts.ratingSection, parts.archive);
 }
 
+/** Redraw, keeping the focus on the same control when it is drawn again (data-focus-key). */
 function render() {
+  const focusKey = document.activeElement?.dataset?.focusKey;
+  draw();
+  if (focusKey && !document.activeElement?.dataset?.focusKey) {
+    document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+  }
+}
+
+function draw() {
   const c = state.data;
   renderStepper(c);
   renderPolls(c);
@@ -160,8 +180,9 @@ function renderMainAction(c) {
   const resident = state.me?.roles.includes("RESIDENT");
   const votable = c.polls.find((p) => p.status === "OPEN" && (p.viewerCanVote || myReceipt(p)));
   // While a vote is open, the vote comes first; otherwise it sits in its place in the story.
-  if (votable) parts.action.after(parts.pollsSection);
-  else parts.fundingSection.before(parts.pollsSection);
+  // Moved only when its place changes: moving a node takes the focus off whatever is in it.
+  if (votable && parts.action.nextElementSibling !== parts.pollsSection) parts.action.after(parts.pollsSection);
+  if (!votable && parts.fundingSection.previousElementSibling !== parts.pollsSection) parts.fundingSection.before(parts.pollsSection);
   if (votable) {
     parts.action.replaceChildren();
     return;
@@ -194,12 +215,13 @@ function renderStepper(c) {
 
 // ---------------------------------------------------------------- polls
 
+/** Receipts are kept per household and poll: a phone shared by two households never mixes them up. */
 function receiptKey(poll) {
-  return `consult.receipt.${poll.id}`;
+  return `consult.receipt.${state.me?.id ?? "anonymous"}.${poll.id}`;
 }
 
 function myReceipt(poll) {
-  return poll.myBallot?.receipt ?? localStorage.getItem(receiptKey(poll));
+  return poll.myBallot?.receipt ?? (state.me ? localStorage.getItem(receiptKey(poll)) : null);
 }
 
 function renderPolls(c) {
@@ -215,7 +237,8 @@ function renderPolls(c) {
     }
     return pollCard(poll);
   });
-  parts.polls.replaceChildren(...cards);
+  const same = cards.length === parts.polls.children.length && cards.every((card, i) => parts.polls.children[i] === card);
+  if (!same) parts.polls.replaceChildren(...cards);
   for (const poll of polls) watchTally(poll);
 }
 
@@ -238,7 +261,7 @@ function pollCard(poll) {
   else if (receipt) card.append(receiptBox(poll, receipt));
   else if (poll.status === "OPEN" && !state.me) card.append(h("p", {}, "投票需要邀请条上的邀请码。", " ", h("a", { href: "/" }, "输入邀请码")));
   else if (poll.status === "OPEN" && state.me?.roles.includes("RESIDENT")) card.append(h("p", {}, "您不在这次投票的名册上。如有疑问请联系社区。"));
-  card.append(h("div", { class: "tally", "aria-live": "polite" }, tallyView(poll, tally)));
+  card.append(h("div", { class: "tally" }, tallyView(poll, tally)));
   return card;
 }
 
@@ -415,20 +438,23 @@ function renderDemands(c) {
         h("p", { class: "muted" }, `${DEMAND_STATUS[d.status] ?? d.status} · ${d.supportCount} 户支持 · ${date(d.createdAt)}`),
         c.stage === "COLLECTING" && state.me && d.status !== "REJECTED" && d.status !== "MERGED"
           ? h("button", {
-              type: "button", class: "secondary", disabled: d.supportedByViewer, "aria-pressed": String(d.supportedByViewer),
-              onclick: (event) => support(d, event.currentTarget),
+              // Not `disabled` once supported: a disabled button cannot keep the focus.
+              type: "button", class: "secondary", "aria-pressed": String(d.supportedByViewer),
+              "aria-disabled": d.supportedByViewer ? "true" : null, dataset: { focusKey: `support-${d.id}` },
+              onclick: (event) => d.supportedByViewer || support(d, event.currentTarget),
             }, d.supportedByViewer ? "已支持" : "我也有这个问题（支持）")
           : null)))
     : h("p", { class: "muted" }, "还没有诉求。"));
 }
 
 async function support(demand, button) {
-  button.disabled = true;
+  if (button.getAttribute("aria-busy") === "true") return;
+  button.setAttribute("aria-busy", "true");
   try {
     await mutate("supportDemand", { demandId: demand.id }, "demand { id supportCount supportedByViewer }");
     await load();
   } catch (error) {
-    button.disabled = false;
+    button.removeAttribute("aria-busy");
     button.after(message(error.message, "error"));
   }
 }
@@ -489,7 +515,7 @@ function renderRating(c) {
   const resident = state.me?.roles.includes("RESIDENT");
   parts.ratingForm.classList.toggle("hidden", !(c.stage === "EVALUATING" && resident && !e.myRating));
   parts.rating.replaceChildren(...[
-    e.myRating ? message(`您已评价：${e.myRating.score} 分（${SCORE_WORDS[e.myRating.score - 1]}）。谢谢！`, "ok") : null,
+    e.myRating ? Object.assign(message(`您已评价：${e.myRating.score} 分（${SCORE_WORDS[e.myRating.score - 1]}）。谢谢！`, "ok"), { tabIndex: -1 }) : null,
     e.count
       ? h("div", {},
           h("p", {}, `${e.count} 户已评价，平均 `, h("strong", {}, `${e.average} 分`), `，满意率 ${ratioText(e.satisfactionRate)}。`),
@@ -507,6 +533,7 @@ function ratingForm() {
   onSubmit(form, async ({ score, comment }) => {
     await mutate("rateOutcome", { consultationId: state.id, score: Number(score), comment: comment || null }, "rating { score }");
     await load();
+    parts.rating.querySelector(".msg")?.focus();
   });
   return form;
 }

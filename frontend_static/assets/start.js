@@ -7,7 +7,7 @@ const me = await viewer().catch(() => null);
 const main = mountPage(me);
 
 const codeForm = h("form", { class: "card", id: "code-form" },
-  h("h2", {}, "收到邀请条了吗？"),
+  h("h2", {}, me?.roles.includes("RESIDENT") ? "换一户？输入另一张邀请条的邀请码" : "收到邀请条了吗？"),
   field("邀请码", h("input", {
     name: "code", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", required: true,
     placeholder: "例如 ABCD-EFGH-JKMN",
@@ -22,7 +22,7 @@ const list = h("ul", { class: "plain", id: "consultations" }, h("li", { class: "
 main.replaceChildren(
   h("h1", {}, "基层协商平台"),
   h("p", {}, "街坊邻里的难事，大家一起商量着办：提出诉求、商量方案和费用分担、居民投票、政协委员全程监督、最后由居民打分评价。"),
-  me?.roles.includes("RESIDENT") ? null : codeForm,
+  codeForm,
   h("h2", {}, "正在进行的协商"),
   list);
 

@@ -35,8 +35,10 @@ async def test_the_graphql_ws_client_is_served_from_the_installed_package(http):
     response = await http.get("/vendor/graphql-ws/dist/client.js")
     assert response.status_code == 200
     assert "export" in response.text and "createClient" in response.text
-    assert (await http.get("/vendor/../consult/app.py")).status_code == 404
-    assert (await http.get("/assets/../../consult/settings.py")).status_code == 404
+    # Only the package's browser build is served, not its package files nor the rest of node_modules.
+    for path in ["/vendor/graphql-ws/package.json", "/vendor/.package-lock.json", "/vendor/graphql/package.json",
+                 "/vendor/graphql-ws/dist/%2e%2e/package.json", "/assets/%2e%2e/package.json"]:
+        assert (await http.get(path)).status_code == 404, path
 
 
 async def test_redeeming_a_slip_names_its_consultation_and_login_names_none(world):
@@ -149,3 +151,11 @@ async def test_a_date_left_blank_in_a_form_is_called_missing_not_malformed(world
     assert refused["errors"] == [{"field": "dueAt", "code": "INVALID", "message": "请填写日期。"}]
     data = await world.organizer.query("query($id: ID!) { consultation(id: $id) { responsibilities { id } } }", {"id": cid})
     assert data["consultation"]["responsibilities"] == []
+
+
+async def test_a_slip_for_a_draft_opens_nothing_yet(world):
+    cid = await create_consultation(world)  # DRAFT: not published
+    await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "8 号"}]}, "entries { id }")
+    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }"))["invitations"]
+    payload = await world.anon.ok("redeemInvitation", {"code": slip["code"]}, "token consultation { id title }")
+    assert payload["token"] and payload["consultation"] is None

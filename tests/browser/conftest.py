@@ -165,12 +165,12 @@ def browser():
 
 @pytest.fixture
 def new_page(site, browser):
-    """new_page(size=PHONE) -> a page in a fresh browser context (its own cookies), zh-CN, Beijing time."""
+    """new_page(size=PHONE, on=site) -> a page in a fresh browser context (its own cookies), zh-CN, Beijing time."""
     contexts = []
 
-    def make(size: dict = PHONE, **options: Any):
+    def make(size: dict = PHONE, on: Site | None = None, **options: Any):
         context = browser.new_context(
-            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=site.url,
+            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=(on or site).url,
             bypass_csp=True,  # only so axe-core can be injected; the pages themselves run under the CSP
             **options,
         )
@@ -210,11 +210,12 @@ def axe_violations(page) -> list[dict]:
 def screenshot(target, name: str, full_page: bool = True) -> None:
     """Store a README image under docs/: of a page (whole, or what the screen shows) or of one element.
 
-    Only the SQLite run writes, so the two runs do not both write.
+    Only with CONSULT_SCREENSHOTS=1 (`make screenshots`), so test runs leave the tree as it was,
+    and only on SQLite, so the two runs do not both write.
     """
     from tests.conftest import BACKEND
 
-    if BACKEND == "sqlite":
+    if BACKEND == "sqlite" and os.environ.get("CONSULT_SCREENSHOTS") == "1":
         DOCS.mkdir(exist_ok=True)
         if hasattr(target, "goto"):
             target.screenshot(path=str(DOCS / name), full_page=full_page)

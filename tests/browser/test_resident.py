@@ -82,8 +82,9 @@ def test_a_second_residents_vote_updates_the_first_page_without_reload(new_page,
     first.wait_for_function("() => document.querySelector('[data-poll] .tally').innerText.includes('已投 2 户')")
     assert first.evaluate("window.__sameDocument") is True  # no reload happened
     assert "反对：1 票" in tally_text(first)
-    # The second phone never sees the first phone's choice.
-    assert "赞成" not in second.locator(".receipt-box").inner_text()
+    # Each phone shows only its own choice.
+    assert "您的票已经记录：赞成" in first.locator(".receipt-box").inner_text()
+    assert "您的票已经记录：反对" in second.locator(".receipt-box").inner_text()
 
 
 def test_demands_appear_live_and_residents_support_them(new_page, site):
@@ -187,3 +188,16 @@ def test_an_archived_consultation_links_to_its_printable_dossier(new_page, site)
     page.wait_for_url(f"**{node['dossier']['htmlUrl']}")
     assert node["dossier"]["sha256"] in page.content()
     screenshot(page, "dossier.png")
+
+
+def test_a_phone_shared_by_two_households_keeps_their_votes_apart(new_page, site):
+    case = site.consultation("两户共用一部手机", stage="VOTING", households=2)
+    page = new_page(PHONE)
+    page.goto(f"/i/{case['codes'][0]}")
+    page.get_by_role("button", name=re.compile("^赞成")).click()
+    page.get_by_role("button", name="确认投票").click()
+    page.locator(".receipt").wait_for()
+    # The second household opens its own slip on the same phone: it has not voted, and may.
+    page.goto(f"/i/{case['codes'][1]}")
+    page.get_by_role("button", name=re.compile("^反对")).wait_for()
+    assert page.locator(".receipt").count() == 0

@@ -164,14 +164,14 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path):
 class served:
     """`consult serve` in a subprocess on a free port, stopped on exit."""
 
-    def __init__(self, env: dict[str, str], tmp_path: Path, workers: int = 1) -> None:
-        self.env, self.tmp, self.workers = env, tmp_path, workers
+    def __init__(self, env: dict[str, str], tmp_path: Path, workers: int = 1, log_level: str = "warning") -> None:
+        self.env, self.tmp, self.workers, self.log_level = env, tmp_path, workers, log_level
 
     def __enter__(self) -> int:
         self.port = free_port()
         self.log = open(self.tmp / f"serve-{self.port}.log", "w")
         self.proc = subprocess.Popen(
-            [CONSULT, "serve", "--port", str(self.port), "--workers", str(self.workers), "--log-level", "warning"],
+            [CONSULT, "serve", "--port", str(self.port), "--workers", str(self.workers), "--log-level", self.log_level],
             cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
@@ -222,3 +222,15 @@ def test_two_workers_on_postgres_and_health_turns_503_when_the_database_goes(db,
         asyncio.run(_pg_drop(POSTGRES_URL, name))
         statuses = {get_status(port, "/healthz") for _ in range(4)}
         assert statuses == {503}
+
+
+def test_access_logs_never_show_an_invitation_code(db, tmp_path):
+    run("migrate", env=db)
+    server = served(db, tmp_path, log_level="info")
+    with server as port:
+        assert get_status(port, "/i/WXYZ-2345-6789") == 200
+        assert get_status(port, "/login") == 200
+        time.sleep(0.5)
+    log = (tmp_path / f"serve-{server.port}.log").read_text()
+    assert "GET /login" in log  # the access log is on
+    assert "GET /i/…" in log and "WXYZ-2345-6789" not in log
