@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot
 
@@ -147,7 +148,7 @@ def test_a_resident_rates_the_finished_works(new_page, site):
     page.get_by_label("还想说的话（可以不填）").fill("路平了，谢谢大家")
     page.get_by_role("button", name="提交评价").click()
     page.get_by_text("您已评价：5 分").wait_for()
-    assert page.get_by_role("button", name="提交评价").is_hidden()
+    expect(page.get_by_role("button", name="提交评价")).to_be_hidden()
 
 
 def test_a_slip_that_does_not_work_says_what_to_do(new_page):
@@ -200,4 +201,4 @@ def test_a_phone_shared_by_two_households_keeps_their_votes_apart(new_page, site
     # The second household opens its own slip on the same phone: it has not voted, and may.
     page.goto(f"/i/{case['codes'][1]}")
     page.get_by_role("button", name=re.compile("^反对")).wait_for()
-    assert page.locator(".receipt").count() == 0
+    expect(page.locator(".receipt")).to_have_count(0)
