@@ -202,3 +202,25 @@ def test_a_phone_shared_by_two_households_keeps_their_votes_apart(new_page, site
     page.goto(f"/i/{case['codes'][1]}")
     page.get_by_role("button", name=re.compile("^反对")).wait_for()
     expect(page.locator(".receipt")).to_have_count(0)
+
+
+def test_a_ranked_poll_is_voted_by_tapping_the_options_in_order(new_page, site):
+    case = site.consultation("健身器材选址", stage="VOTING", households=2)
+    ranked = site.ok("createPoll", {
+        "consultationId": case["id"], "question": "健身器材放在哪里？请排出先后", "kind": "RANKED",
+        "options": ["巷口空地", "市场后院", "小学门口"],
+    }, "poll { id }")["poll"]["id"]
+    site.ok("openPoll", {"pollId": ranked}, "poll { status }")
+    page = new_page(PHONE)
+    page.goto(f"/i/{case['codes'][0]}")
+    card = page.locator("[data-poll]", has_text="健身器材放在哪里")
+    for option in ["市场后院", "巷口空地", "小学门口"]:
+        card.get_by_role("button", name=option).click()
+    expect(card).to_contain_text("您选择了：市场后院 > 巷口空地 > 小学门口")
+    card.get_by_role("button", name="确认投票").click()
+    expect(card.locator(".receipt")).to_be_visible()
+    tally = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": ranked},
+                     site.token(ORGANIZER))["node"]["tally"]
+    assert tally["ballotsCast"] == 1
+    # The yes/no poll of the same consultation is still waiting for this household.
+    expect(page.locator("[data-poll]", has_text="道路改造方案").get_by_role("button", name=re.compile("^赞成"))).to_be_visible()
