@@ -79,7 +79,9 @@ async function start() {
   if (!state.data) return;
   // Without afterSeq the server replays the whole history first; start after what was just read.
   subscribe("subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind } }",
-    { id: state.id, after: state.seen }, () => reload());
+    { id: state.id, after: state.seen },
+    // Tallies arrive on their own subscription: a vote elsewhere need not re-read the whole page.
+    (data) => data.consultationEvents.kind === "TALLY_CHANGED" || reload());
   onReconnect(() => reload());
 }
 
@@ -277,6 +279,7 @@ function pollFacts(poll) {
 function ballotForm(poll, card) {
   const box = h("div", { class: "ballot" });
   const status = h("div", { "aria-live": "polite" });
+  if (state.me?.roles.includes("RESIDENT")) box.append(h("p", { class: "muted" }, `您以“${state.me.displayName}”的身份投票。`));
   if (poll.kind === "YES_NO_ABSTAIN" || poll.kind === "SINGLE_CHOICE") {
     const proposal = poll.options.find((o) => o.proposal)?.proposal;
     if (proposal) box.append(h("p", {}, "表决的方案：", h("a", { href: "#proposals" }, proposal.title), "。"));
