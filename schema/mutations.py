@@ -27,7 +27,6 @@ from schema.supervision import (
 )
 from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 from schema.types import (
-    public_base_url,
     Account,
     Consultation,
     CostPlan,
@@ -45,6 +44,7 @@ from schema.types import (
     SplitMethod,
     Stage,
     VoterRollEntry,
+    public_base_url,
 )
 
 T = TypeVar("T")
@@ -800,7 +800,8 @@ class Mutation:
     )
     async def issue_invitations(self, info: Info, input: IssueInvitationsInput) -> InvitationsPayload:
         issued, errors = await call(info, roll.issue_invitations, consultation_id=input.consultation_id)
+        base_url = public_base_url(info)
         return InvitationsPayload(
-            invitations=[Invitation(label=i.label, code=i.code, base_url=public_base_url(info)) for i in issued or []],
+            invitations=[Invitation(label=i.label, code=i.code, base_url=base_url) for i in issued or []],
             errors=errors,
         )

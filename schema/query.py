@@ -6,11 +6,14 @@ import strawberry
 from tortoise.expressions import Q
 
 from consult import models
+from consult.domain.splits import ShareSpec, split
+from consult.errors import DomainError, Invalid
 from consult.ids import expect_id, from_global_id
+from consult.money import format_fen, parse_money
 from consult.policies import allowed, can_see_roll_entry
 from consult.services.base import strip_unstorable
 from schema.context import Info
-from schema.errors import UserError
+from schema.errors import UserError, user_error
 from schema.pagination import encode_cursor, paginate
 from schema.scalars import Money
 from schema.types import (
@@ -226,11 +229,6 @@ class Query:
     def preview_cost_split(
         self, info: Info, total: Money, method: SplitMethod, shares: list[SharePreviewInput]
     ) -> CostSplitPreview:
-        from consult.domain.splits import ShareSpec, split
-        from consult.errors import DomainError, Invalid
-        from consult.money import format_fen, parse_money
-        from schema.errors import user_error
-
         try:
             if len(shares) > MAX_PREVIEW_SHARES:
                 raise Invalid("too_many_shares", "shares", max=MAX_PREVIEW_SHARES)
