@@ -9,9 +9,9 @@
 import { gql, mutate, onReconnect, subscribe, UserErrors, viewer } from "./api.js";
 import { fundingBar, milestoneTimeline } from "./charts.js";
 import {
-  date, dateTime, endOfDay, FINDING_CATEGORY, FINDING_STATUS, fromLocalInput, MILESTONE_STATUS, STAGE_NAME, toLocalInput,
+  date, dateTime, endOfDay, FINDING_CATEGORY, FINDING_STATUS, fromLocalInput, MILESTONE_STATUS, nowLocal, STAGE_NAME,
 } from "./format.js";
-import { debounce, field, h, message, mountPage, onSubmit, select } from "./ui.js";
+import { debounce, field, fill, fillSelect, h, message, mountPage, onSubmit, select, syncChildren } from "./ui.js";
 
 const BOARD_STAGES = ["IMPLEMENTING", "AGREED"];
 const BOARD_ROLES = ["CPPCC_MEMBER", "ORGANIZER", "ADMIN"];
@@ -422,7 +422,7 @@ function inspectionForm(card) {
   }, (n) => `视察记录已保存${n ? `，记下问题 ${n} 项，已列入“待整改的问题”` : ""}。`);
 
   const sync = (c) => {
-    syncOptions(milestoneSelect, [["", "不针对具体节点"],
+    fillSelect(milestoneSelect, [["", "不针对具体节点"],
       ...c.milestones.map((m) => [m.id, `${m.title}（${MILESTONE_STATUS[m.status] ?? m.status}）`])]);
     for (const block of findingBlocks()) syncFindingChoices(block, c, me);
   };
@@ -448,8 +448,8 @@ function findingBlock(c, viewer, remove) {
 function syncFindingChoices(block, c, viewer) {
   const people = [["", "不指定"], [viewer.id, `我自己（${viewer.displayName}）`]];
   if (c.convener && c.convener.id !== viewer.id) people.push([c.convener.id, `召集人（${c.convener.displayName}）`]);
-  syncOptions(block.querySelector("[name=assigneeId]"), people);
-  syncOptions(block.querySelector("[name=responsiblePartyId]"), [["", "请选择责任方"], ...c.parties.map((p) => [p.id, p.name])]);
+  fillSelect(block.querySelector("[name=assigneeId]"), people);
+  fillSelect(block.querySelector("[name=responsiblePartyId]"), [["", "请选择责任方"], ...c.parties.map((p) => [p.id, p.name])]);
 }
 
 function readFinding(block) {
@@ -499,29 +499,6 @@ function explainErrors(error, form, blocks) {
 
 // ---------------------------------------------------------------- small DOM helpers
 
-const nowLocal = () => toLocalInput(new Date().toISOString());
-
-/** Replace a select's options only when they changed, keeping the chosen value if it is still offered. */
-function syncOptions(selectEl, pairs) {
-  const signature = JSON.stringify(pairs);
-  if (selectEl.dataset.options === signature) return;
-  const chosen = selectEl.value;
-  selectEl.replaceChildren(...pairs.map(([value, text]) => h("option", { value }, text)));
-  selectEl.dataset.options = signature;
-  if (pairs.some(([value]) => value === chosen)) selectEl.value = chosen;
-}
-
-/** Replace an element's children with `nodes`, leaving out the empty ones. */
-function fill(el, nodes) {
-  el.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
-}
-
-/** Put `children` into `parent` in order, touching the DOM only when the order differs (keeps focus). */
-function syncChildren(parent, children) {
-  const current = [...parent.children];
-  if (current.length === children.length && current.every((el, i) => el === children[i])) return;
-  parent.replaceChildren(...children);
-}
 
 // ---------------------------------------------------------------- start
 

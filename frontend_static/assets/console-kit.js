@@ -2,6 +2,10 @@
 // is never rebuilt), selects refilled without losing the choice, buttons that run one mutation.
 import { h, showError } from "./ui.js";
 
+// Shared with the other pages; re-exported so the console's modules import their helpers from one place.
+export { fill, fillSelect } from "./ui.js";
+export { nowLocal } from "./format.js";
+
 const updaters = new WeakMap();
 
 /**
@@ -33,14 +37,6 @@ export function syncList(container, items, keyOf, create, empty = "暂无。") {
   if (!items.length && empty) container.append(h(container.tagName === "UL" || container.tagName === "OL" ? "li" : "p", { class: "muted" }, empty));
 }
 
-/** Refill a <select> with [value, text] pairs, keeping the current choice when it is still offered. */
-export function fillSelect(sel, entries, placeholder = null) {
-  const keep = sel.value;
-  const options = entries.map(([value, text]) => h("option", { value }, text));
-  if (placeholder !== null) options.unshift(h("option", { value: "" }, placeholder));
-  sel.replaceChildren(...options);
-  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
-}
 
 /** A labelled checkbox; the label is visible and wraps the box. */
 export function checkbox(name, text, checked = false, attrs = {}) {
@@ -88,20 +84,12 @@ export const startOfDay = (value) => (value ? `${value}T00:00:00+08:00` : null);
 /** "" -> null, for optional inputs. */
 export const orNull = (value) => (value === "" || value === undefined ? null : value);
 
-/** Current Beijing time as a datetime-local value. */
-export function nowLocal() {
-  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 16);
-}
 
 /** A row of submit + message box, for the end of a form. */
 export function submitRow(text, attrs = {}) {
   return [h("div", { class: "actions" }, h("button", { type: "submit", ...attrs }, text)), msgBox()];
 }
 
-/** Replace `el`'s children; null, undefined and false are left out, as h() does. */
-export function fill(el, ...children) {
-  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
-}
 
 /** A form folded away under a summary line, so a long page stays easy to scan. */
 export function fold(summary, form, open = false) {

@@ -44,6 +44,9 @@ export function toLocalInput(iso) {
   return d.toISOString().slice(0, 16);
 }
 
+/** Now, as the value of an <input type="datetime-local">, in Beijing time. */
+export const nowLocal = () => toLocalInput(new Date().toISOString());
+
 /** The value of an <input type="datetime-local"> (Beijing time) as ISO 8601 with +08:00. */
 export function fromLocalInput(value) {
   if (!value) return null;

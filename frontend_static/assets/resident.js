@@ -7,7 +7,7 @@ import {
   date, dateTime, DEMAND_STATUS, FINDING_CATEGORY, FINDING_STATUS, OUTCOME, PROPOSAL_STATUS, SPLIT_METHOD, STAGES,
   STAGE_NAME, ratioText, yuan,
 } from "./format.js";
-import { debounce, field, h, message, mountPage, onSubmit, section, showError } from "./ui.js";
+import { debounce, field, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
 
 const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
 const QUERY = `query($id: ID!) {
@@ -239,8 +239,7 @@ function renderPolls(c) {
     }
     return pollCard(poll);
   });
-  const same = cards.length === parts.polls.children.length && cards.every((card, i) => parts.polls.children[i] === card);
-  if (!same) parts.polls.replaceChildren(...cards);
+  syncChildren(parts.polls, cards);
   for (const poll of polls) watchTally(poll);
 }
 

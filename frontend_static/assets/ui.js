@@ -167,3 +167,29 @@ export function pathId(prefix) {
   const rest = location.pathname.slice(prefix.length).split("/")[0];
   return rest ? decodeURIComponent(rest) : null;
 }
+
+/** Replace `el`'s children; null, undefined and false are left out, as h() does. */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+/** Put `children` into `parent` in order, touching the DOM only when the order differs (moving a node drops its focus). */
+export function syncChildren(parent, children) {
+  const current = [...parent.children];
+  if (current.length === children.length && current.every((el, i) => el === children[i])) return;
+  parent.replaceChildren(...children);
+}
+
+/**
+ * Refill a <select> with [value, text] pairs, only when they changed, keeping the current
+ * choice when it is still offered. `placeholder` adds a first option with the value "".
+ */
+export function fillSelect(sel, entries, placeholder = null) {
+  const pairs = placeholder === null ? entries : [["", placeholder], ...entries];
+  const signature = JSON.stringify(pairs);
+  if (sel.dataset.options === signature) return;
+  const keep = sel.value;
+  sel.replaceChildren(...pairs.map(([value, text]) => h("option", { value }, text)));
+  sel.dataset.options = signature;
+  if (pairs.some(([value]) => value === keep)) sel.value = keep;
+}
