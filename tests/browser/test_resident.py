@@ -21,6 +21,15 @@ class Taps:
         locator.click()
 
 
+def vote(page, choice: str, code: str | None = None) -> None:
+    """Open the slip's link (when given), pick `choice`, confirm, and wait for the receipt."""
+    if code:
+        page.goto(f"/i/{code}")
+    page.get_by_role("button", name=re.compile(f"^{choice}")).click()
+    page.get_by_role("button", name="确认投票").click()
+    page.locator(".receipt").wait_for()
+
+
 def tally_text(page) -> str:
     return page.locator("[data-poll] .tally").inner_text()
 
@@ -53,9 +62,7 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
     assert {o["option"]["label"]: o["votes"] for o in tally["options"]} == {"赞成": 1, "反对": 0, "弃权": 0}
     # Revoting is offered while the poll allows it, and replaces the ballot.
     page.get_by_role("button", name=re.compile("改投")).click()
-    page.get_by_role("button", name=re.compile("^反对")).click()
-    page.get_by_role("button", name="确认投票").click()
-    page.locator(".receipt").wait_for()
+    vote(page, "反对")
     assert "反对" in page.locator(".receipt-box").inner_text()
     tally = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
                      {"id": case["poll"]}, site.token(ORGANIZER))["node"]["tally"]
@@ -66,19 +73,13 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
 def test_a_second_residents_vote_updates_the_first_page_without_reload(new_page, site):
     case = site.consultation("二号楼加装电梯", stage="VOTING", households=3)
     first = new_page(PHONE)
-    first.goto(f"/i/{case['codes'][0]}")
-    first.get_by_role("button", name=re.compile("^赞成")).click()
-    first.get_by_role("button", name="确认投票").click()
-    first.locator(".receipt").wait_for()
+    vote(first, "赞成", case["codes"][0])
     first.wait_for_function("() => document.documentElement.dataset.live === 'on'")
     assert "已投 1 户" in tally_text(first)
     first.evaluate("window.__sameDocument = true")
 
     second = new_page(PHONE)  # another browser context: another phone
-    second.goto(f"/i/{case['codes'][1]}")
-    second.get_by_role("button", name=re.compile("^反对")).click()
-    second.get_by_role("button", name="确认投票").click()
-    second.locator(".receipt").wait_for()
+    vote(second, "反对", case["codes"][1])
 
     first.wait_for_function("() => document.querySelector('[data-poll] .tally').innerText.includes('已投 2 户')")
     assert first.evaluate("window.__sameDocument") is True  # no reload happened
@@ -194,10 +195,7 @@ def test_an_archived_consultation_links_to_its_printable_dossier(new_page, site)
 def test_a_phone_shared_by_two_households_keeps_their_votes_apart(new_page, site):
     case = site.consultation("两户共用一部手机", stage="VOTING", households=2)
     page = new_page(PHONE)
-    page.goto(f"/i/{case['codes'][0]}")
-    page.get_by_role("button", name=re.compile("^赞成")).click()
-    page.get_by_role("button", name="确认投票").click()
-    page.locator(".receipt").wait_for()
+    vote(page, "赞成", case["codes"][0])
     # The second household opens its own slip on the same phone: it has not voted, and may.
     page.goto(f"/i/{case['codes'][1]}")
     page.get_by_role("button", name=re.compile("^反对")).wait_for()
