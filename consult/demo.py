@@ -21,6 +21,12 @@ from consult.settings import get_settings
 
 DEMO_TITLE = "菜园巷道路改造"
 ARCHIVED_TITLE = "菜园巷道路改造（已归档副本）"
+# The same story stopped earlier, ending today, so that a new install has a vote to try on a
+# phone and works for the supervision board: (title, where it stops, days the story takes to get there).
+LIVE_COPIES = [
+    ("菜园巷道路改造（表决中演示副本）", "VOTING", 20),
+    ("菜园巷道路改造（施工中演示副本）", "IMPLEMENTING", 70),
+]
 # Demo-only passwords, printed by `consult demo` and listed in the README. Never use them for real.
 DEMO_ACCOUNTS = [
     # username, password, display name, roles, party key
@@ -64,8 +70,13 @@ def households() -> list[tuple[str, str]]:
     return rows
 
 
-async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, archive: bool):
-    """The whole 菜园巷 case, told through the services, from the first demand to the residents' rating."""
+async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, archive: bool = False, stop: str | None = None):
+    """The whole 菜园巷 case, told through the services, from the first demand to the residents' rating.
+
+    With stop="VOTING" the story ends with the vote open (three households have voted on their
+    phones); with stop="IMPLEMENTING" it ends mid-works, with a fix waiting for the CPPCC
+    member's check and the funding still short.
+    """
 
     c = await consultations.create_consultation(
         org,
@@ -178,6 +189,8 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     yes, no, abstain = (to_global_id("PollOption", o.id) for o in await PollOption.filter(poll_id=poll.id).order_by("position"))
     for voice in voices:
         await voting.cast_vote(voice, poll_id=poll_id, choices=[yes])
+    if stop == "VOTING":
+        return slips
     entries = await VoterRollEntry.filter(consultation_id=c.id, active=True).order_by("position")
     paper = [yes] * 88 + [no] * 7 + [abstain] * 4
     for entry, choice in zip(entries[3:], paper):
@@ -255,6 +268,8 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     noise, shortfall = (to_global_id("Finding", f.id) for f in await Finding.filter(inspection_id=inspection.id).order_by("id"))
     clock.jump(days=2)
     await supervision.update_finding(rep["street"], finding_id=noise, status="RESOLVED", resolution="调整施工时间，晚 8 点后停止机械作业")
+    if stop == "IMPLEMENTING":
+        return slips
     await supervision.update_finding(cppcc, finding_id=noise, status="VERIFIED")
     clock.jump(days=5)
     await costs.record_contribution(
@@ -330,20 +345,30 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
     clock.at = datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)
     await _story(ARCHIVED_TITLE, org=org, cppcc=cppcc, as_=as_, people=people, parties=parties, clock=clock,
                  settings=settings, archive=True)
+    live_slips = []
+    for title, stop, days in LIVE_COPIES:
+        clock.at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=days)
+        live_slips.append(await _story(title, org=org, cppcc=cppcc, as_=as_, people=people, parties=parties, clock=clock,
+                                       settings=settings, stop=stop))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     slips_file = out_dir / "demo-invitations.csv"
-    with slips_file.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["label", "code"])
-        for slip in slips:
-            writer.writerow([slip.label, slip.code])
+    voting_file = out_dir / "demo-invitations-voting.csv"
+    for path, written in ((slips_file, slips), (voting_file, live_slips[0])):
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["label", "code"])
+            for slip in written:
+                writer.writerow([slip.label, slip.code])
 
     lines = [
-        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：效果评价；另有一份已归档副本「{ARCHIVED_TITLE}」。",
+        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：效果评价；另有一份已归档副本「{ARCHIVED_TITLE}」，"
+        f"一份正在表决的「{LIVE_COPIES[0][0]}」和一份正在施工的「{LIVE_COPIES[1][0]}」。",
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]
     lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in DEMO_ACCOUNTS]
     lines.append(f"居民邀请码 Residents' invitation codes: {slips_file}, e.g. (redeeming one signs out the demo's earlier use)")
     lines += [f"  {s.label}: {s.code}" for s in slips[33:36]]
+    lines.append(f"正在表决的副本 The copy with an open vote: {voting_file}, e.g. (try /i/<code> on a phone)")
+    lines += [f"  {s.label}: {s.code}" for s in live_slips[0][3:6]]
     return "\n".join(lines)

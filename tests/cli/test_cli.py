@@ -147,6 +147,50 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         assert resident["data"]["redeemInvitation"]["viewer"]["displayName"] == label
 
 
+def test_the_demo_has_a_vote_to_try_and_works_to_supervise_ending_before_now(db, tmp_path):
+    from datetime import datetime, timezone
+
+    run("migrate", env=db)
+    run("demo", "--out-dir", str(tmp_path), env=db)
+    rows = (tmp_path / "demo-invitations-voting.csv").read_text(encoding="utf-8").splitlines()
+    assert len(rows) == 1 + 137
+    with served(db, tmp_path) as port:
+        voting = post(port, """{ consultations(stage: VOTING) { edges { node { title
+            polls { status tally { ballotsCast electorateSize } } } } } }""")["data"]["consultations"]["edges"]
+        assert [e["node"]["title"] for e in voting] == ["菜园巷道路改造（表决中演示副本）"]
+        [poll] = voting[0]["node"]["polls"]
+        assert poll["status"] == "OPEN" and poll["tally"] == {"ballotsCast": 3, "electorateSize": 137}
+        # a household from the file that has not voted yet may vote
+        label, code = rows[5].split(",")
+        token = post(port, "mutation($c: String!) { redeemInvitation(input: {code: $c}) { token } }", {"c": code})[
+            "data"]["redeemInvitation"]["token"]
+        can = post(port, "{ consultations(stage: VOTING) { edges { node { polls { viewerCanVote } } } } }", token=token)
+        assert can["data"]["consultations"]["edges"][0]["node"]["polls"][0]["viewerCanVote"] is True
+        works = post(port, """{ consultations(stage: IMPLEMENTING) { edges { node { title milestones { status }
+            findings { status } funding { paid total } auditTrail(first: 100) { totalCount } } } } }""")[
+            "data"]["consultations"]["edges"]
+        [node] = [e["node"] for e in works]
+        assert node["title"] == "菜园巷道路改造（施工中演示副本）"
+        assert "OVERDUE" in [m["status"] for m in node["milestones"]]
+        assert sorted(f["status"] for f in node["findings"]) == ["OPEN", "RESOLVED"]
+        assert node["funding"] == {"paid": "200000.00", "total": "240000.00"}
+        # nothing in either story happens after today
+        now = datetime.now(timezone.utc)
+        for title in ("表决中演示副本", "施工中演示副本"):
+            cid = post(port, "query($s: String) { consultations(search: $s) { edges { node { id } } } }", {"s": title})[
+                "data"]["consultations"]["edges"][0]["node"]["id"]
+            after, last = None, None
+            while True:
+                page = post(port, """query($id: ID!, $a: String) { consultation(id: $id) { auditTrail(first: 100, after: $a) {
+                    edges { node { at } } pageInfo { hasNextPage endCursor } } } }""", {"id": cid, "a": after})[
+                    "data"]["consultation"]["auditTrail"]
+                last = page["edges"][-1]["node"]["at"] if page["edges"] else last
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+            assert datetime.fromisoformat(last) < now, (title, last)
+
+
 def test_export_schema_check_detects_a_stale_file(tmp_path):
     target = tmp_path / "schema.graphql"
     run("export-schema", "--output", str(target))
