@@ -100,7 +100,7 @@ def start_inspection(card):
     card.get_by_role("button", name="添加一个发现的问题").click()
 
 
-# The README image, on a site of its own, so the board holds only this consultation.
+# The README image, on a site of its own so that no other test adds cards to the board.
 def test_screenshot_of_a_board_with_milestones_findings_and_money(demo_only_site, new_page):
     site = demo_only_site
     title = "胜利巷路面硬化"
@@ -124,7 +124,7 @@ def test_screenshot_of_a_board_with_milestones_findings_and_money(demo_only_site
     expect(card.locator("li.finding", has_text="管网维修进度慢于计划")).to_be_visible()
     expect(card.locator("li.finding-resolved", has_text="夜间施工噪声扰民")).to_be_visible()
     expect(card.get_by_role("progressbar")).to_be_visible()
-    screenshot(page, "supervision-board.png")
+    screenshot(card, "supervision-board.png")  # this card only: the demo case is on the board too
     assert page.errors == []
 
 
