@@ -459,12 +459,12 @@ async def _auth_payload(info: Info, login: accounts.Login | None, errors: list[U
     lifetime = int((login.session.expires_at - login.session.created_at).total_seconds())
     _set_session_cookie(info, login.token, lifetime)
     consultation = None
-    if login.session.roll_entry_id is not None:
-        from consult.models import VoterRollEntry
+    if login.consultation_id is not None:
+        from consult.models import Consultation as ConsultationModel
 
-        entry = await VoterRollEntry.get_or_none(id=login.session.roll_entry_id).prefetch_related("consultation")
         # A slip handed out before the consultation is published opens nothing yet.
-        consultation = Consultation.of(entry.consultation) if entry and entry.consultation.published else None
+        found = await ConsultationModel.get_or_none(id=login.consultation_id, published=True)
+        consultation = Consultation.of(found) if found else None
     return AuthPayload(token=login.token, viewer=Account.of(login.account), errors=[], consultation=consultation)
 
 

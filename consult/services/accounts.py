@@ -33,6 +33,8 @@ class Login:
     token: str
     account: Account
     session: Session
+    # For a redeemed invitation: the consultation whose roll the slip belongs to.
+    consultation_id: int | None = None
 
 
 # ---------------------------------------------------------------- rate limiting
@@ -137,6 +139,7 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
         # Once a newer slip is in use, older slips of the household (lost or photographed) stop working.
         await Invitation.filter(entry_id=entry.id, id__lt=invitation.id, voided_at=None).using_db(conn).update(voided_at=now)
         login = await _new_session(ctx, account, conn, roll_entry_id=entry.id, lifetime=timedelta(days=ctx.settings.resident_session_days))
+        login.consultation_id = entry.consultation_id
     await _succeeded(attempt)
     return login
 
