@@ -19,17 +19,17 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.websockets import WebSocket
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UNSET
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
+from consult import events
 from consult.clock import utcnow
 from consult.db import is_postgres, tortoise_config
-from consult import events
 from consult.messages import pick_language
 from consult.policies import ANONYMOUS
 from consult.security import SESSION_COOKIE
@@ -94,7 +94,9 @@ class ConsultGraphQL(GraphQL):
         token = None
         if header:
             if not (isinstance(header, str) and header.lower().startswith("bearer ")):
-                raise ConnectionRejectionError({"message": "Authorization must be 'Bearer <token>'", "code": "UNAUTHENTICATED"})
+                raise ConnectionRejectionError(
+                    {"message": "Authorization must be 'Bearer <token>'", "code": "UNAUTHENTICATED"}
+                )
             token = header[7:].strip()
         elif isinstance(params.get("token"), str):
             token = params["token"]
@@ -155,7 +157,7 @@ async def _poll_clock(settings: Settings, clock: Callable[[], datetime], every: 
         await asyncio.sleep(every)
         try:
             await settle_due(ServiceContext(settings=settings, clock=clock))
-        except Exception:  # noqa: BLE001 - a failed sweep is retried on the next tick
+        except Exception:
             log.exception("poll clock sweep failed")
 
 
@@ -171,7 +173,9 @@ async def dossier_page(request: Request) -> Response:
     dossier = await Dossier.get_or_none(consultation_id=pk) if pk is not None else None
     consultation = await Consultation.get_or_none(id=pk) if dossier else None
     if dossier is None or consultation is None or not consultation.published:
-        return HTMLResponse("<!doctype html><html lang=zh-CN><meta charset=utf-8><p>没有找到这份档案。</p></html>", status_code=404)
+        return HTMLResponse(
+            "<!doctype html><html lang=zh-CN><meta charset=utf-8><p>没有找到这份档案。</p></html>", status_code=404
+        )
     return HTMLResponse(render(json.loads(dossier.document), dossier.sha256))
 
 
@@ -179,7 +183,7 @@ async def healthz(request: Request) -> JSONResponse:
     """200 only when the database answers a query."""
     try:
         await get_connection("default").execute_query("SELECT 1")
-    except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+    except Exception as error:
         log.warning("health check failed: %s", error)
         return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "up"})
@@ -236,7 +240,9 @@ def redact_invitation_codes_in_access_logs() -> None:
 def page_routes() -> list[Route]:
     def serve(filename: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
-            return FileResponse(STATIC_DIR / filename, media_type="text/html; charset=utf-8", headers=page_headers(request))
+            return FileResponse(
+                STATIC_DIR / filename, media_type="text/html; charset=utf-8", headers=page_headers(request)
+            )
 
         return page
 
@@ -268,8 +274,11 @@ def create_app(
         *page_routes(),
         Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets"),
         # Only the browser build of graphql-ws, not the rest of node_modules.
-        Mount("/vendor/graphql-ws/dist", StaticFiles(directory=VENDOR_DIR / "graphql-ws" / "dist", check_dir=False),
-              name="vendor"),
+        Mount(
+            "/vendor/graphql-ws/dist",
+            StaticFiles(directory=VENDOR_DIR / "graphql-ws" / "dist", check_dir=False),
+            name="vendor",
+        ),
     ]
 
     @contextlib.asynccontextmanager

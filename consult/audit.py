@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from consult import events
@@ -23,11 +23,19 @@ def canonical_json(value: Any) -> str:
 
 
 def _iso(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def event_content(
-    *, seq: int, at: datetime, actor_id: int | None, action: str, kind: str, subject: str | None, summary: str, payload: str
+    *,
+    seq: int,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    kind: str,
+    subject: str | None,
+    summary: str,
+    payload: str,
 ) -> str:
     return canonical_json(
         {
@@ -63,7 +71,14 @@ async def append_event(
     seq = consultation.last_seq + 1
     payload_json = canonical_json(payload)
     content = event_content(
-        seq=seq, at=at, actor_id=actor_id, action=action, kind=kind, subject=subject, summary=summary, payload=payload_json
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        kind=kind,
+        subject=subject,
+        summary=summary,
+        payload=payload_json,
     )
     digest = chain_hash(consultation.head_hash, content)
     event = await AuditEvent.create(

@@ -76,7 +76,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
             return 2
 
     async def run():
-        return await create_admin(ServiceContext(), username=args.username, password=password, display_name=args.display_name)
+        return await create_admin(
+            ServiceContext(), username=args.username, password=password, display_name=args.display_name
+        )
 
     try:
         account = asyncio.run(_with_orm(url, run))
@@ -127,7 +129,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from consult.settings import Settings
 
     Settings.from_env(url)
-    print(f"consult 正在 http://{args.host}:{args.port} 提供服务 serving ({_redact(url)}, {args.workers} worker(s))", flush=True)
+    print(
+        f"consult 正在 http://{args.host}:{args.port} 提供服务 serving ({_redact(url)}, {args.workers} worker(s))",
+        flush=True,
+    )
     uvicorn.run(
         "consult.app:app_factory",
         factory=True,
@@ -141,12 +146,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="consult", description="基层协商平台 consult: consultation, voting and supervision.")
+    parser = argparse.ArgumentParser(
+        prog="consult", description="基层协商平台 consult: consultation, voting and supervision."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def database_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--database", help="Tortoise URL, e.g. sqlite://./var/consult.sqlite3 or postgres://user@host:5432/db "
-                       "(default: $CONSULT_DATABASE_URL, else the embedded SQLite file)")
+        p.add_argument(
+            "--database",
+            help="Tortoise URL, e.g. sqlite://./var/consult.sqlite3 or postgres://user@host:5432/db "
+            "(default: $CONSULT_DATABASE_URL, else the embedded SQLite file)",
+        )
 
     p = sub.add_parser("serve", help="serve the app")
     database_option(p)

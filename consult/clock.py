@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from consult.errors import Invalid
 
@@ -10,7 +10,7 @@ SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def parse_datetime(value: object, field: str | None = None) -> datetime:
@@ -35,10 +35,10 @@ def parse_datetime(value: object, field: str | None = None) -> datetime:
         raise Invalid("bad_datetime", field)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SHANGHAI)
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def to_api(value: datetime) -> str:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(SHANGHAI).isoformat()

@@ -31,8 +31,9 @@ def tortoise_config(url: str) -> dict[str, Any]:
 
 
 def _default_config() -> dict[str, Any]:
-    from consult.settings import DEFAULT_DATABASE_URL, normalize_database_url
     import os
+
+    from consult.settings import DEFAULT_DATABASE_URL, normalize_database_url
 
     return tortoise_config(normalize_database_url(os.environ.get("CONSULT_DATABASE_URL") or DEFAULT_DATABASE_URL))
 

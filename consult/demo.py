@@ -7,7 +7,7 @@ valid hash chain and the demo doubles as an end-to-end exercise of the services.
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from consult.clock import SHANGHAI
@@ -70,7 +70,9 @@ def households() -> list[tuple[str, str]]:
     return rows
 
 
-async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, archive: bool = False, stop: str | None = None):
+async def _story(
+    title, *, org, cppcc, as_, people, parties, clock, settings, archive: bool = False, stop: str | None = None
+):
     """The whole 菜园巷 case, told through the services, from the first demand to the residents' rating.
 
     With stop="VOTING" the story ends with the vote open (three households have voted on their
@@ -100,10 +102,15 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     # Three residents take their slips and speak for themselves.
     voices = []
     for slip in slips[:3]:
-        login = await accounts.redeem_invitation(ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code)
+        login = await accounts.redeem_invitation(
+            ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code
+        )
         voices.append(as_(login.account, slip.entry_id))
     d1 = await demands.submit_demand(
-        voices[0], consultation_id=cid, title="路面坑洼，雨雪天积水", body="巷子路面破损多年，一下雨就积水，老人出门很不方便，希望尽快修路。"
+        voices[0],
+        consultation_id=cid,
+        title="路面坑洼，雨雪天积水",
+        body="巷子路面破损多年，一下雨就积水，老人出门很不方便，希望尽快修路。",
     )
     d2 = await demands.submit_demand(
         org,
@@ -120,7 +127,10 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
         channel="COURIER",
     )
     d4 = await demands.submit_demand(
-        cppcc, consultation_id=cid, title="维修资金无人承担", body="走访发现：道路多年未修的根本原因是资金没有着落，需要各方协商分担。"
+        cppcc,
+        consultation_id=cid,
+        title="维修资金无人承担",
+        body="走访发现：道路多年未修的根本原因是资金没有着落，需要各方协商分担。",
     )
     await demands.submit_demand(
         voices[1], consultation_id=cid, title="巷子里路灯不亮", body="晚上巷子很黑，路面又不平，容易摔倒。"
@@ -130,12 +140,12 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     await demands.support_demand(voices[2], demand_id=to_global_id("Demand", d2.id))
 
     clock.jump(days=10)
-    await consultations.advance_stage(cppcc, consultation_id=cid, to="DELIBERATING", note="社会和法制委员会召集多轮协商")
+    await consultations.advance_stage(
+        cppcc, consultation_id=cid, to="DELIBERATING", note="社会和法制委员会召集多轮协商"
+    )
     for d in (d1, d2, d4):
         await demands.set_demand_status(org, demand_id=to_global_id("Demand", d.id), status="ACCEPTED")
-    await demands.set_demand_status(
-        org, demand_id=to_global_id("Demand", d3.id), status="REJECTED"
-    )
+    await demands.set_demand_status(org, demand_id=to_global_id("Demand", d3.id), status="REJECTED")
     due = datetime(2025, 6, 30, 18, 0, tzinfo=SHANGHAI)
     for key, duty in [
         ("market", "承担道路改造资金 8 万元；施工期间协调市场卸货车辆避让"),
@@ -186,7 +196,9 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     clock.jump(days=2)
     await consultations.advance_stage(cppcc, consultation_id=cid, to="VOTING", note="方案提交居民表决")
     await voting.open_poll(org, poll_id=poll_id)
-    yes, no, abstain = (to_global_id("PollOption", o.id) for o in await PollOption.filter(poll_id=poll.id).order_by("position"))
+    yes, no, abstain = (
+        to_global_id("PollOption", o.id) for o in await PollOption.filter(poll_id=poll.id).order_by("position")
+    )
     for voice in voices:
         await voting.cast_vote(voice, poll_id=poll_id, choices=[yes])
     if stop == "VOTING":
@@ -195,13 +207,19 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     paper = [yes] * 88 + [no] * 7 + [abstain] * 4
     for entry, choice in zip(entries[3:], paper):
         await voting.record_offline_ballot(
-            org, poll_id=poll_id, voter_entry_id=to_global_id("VoterRollEntry", entry.id), choices=[choice], origin="PAPER"
+            org,
+            poll_id=poll_id,
+            voter_entry_id=to_global_id("VoterRollEntry", entry.id),
+            choices=[choice],
+            origin="PAPER",
         )
     clock.jump(days=3)
     await voting.close_poll(org, poll_id=poll_id)
     await proposals.adopt_proposal(org, proposal_id=plan_id)
     clock.jump(days=1)
-    await consultations.advance_stage(cppcc, consultation_id=cid, to="AGREED", note="表决通过，三方签订出资协议，各出资 8 万元")
+    await consultations.advance_stage(
+        cppcc, consultation_id=cid, to="AGREED", note="表决通过，三方签订出资协议，各出资 8 万元"
+    )
     # Money comes in; the local units have paid only half so far (资金筹集不到位).
     for key, amount, day in (("market", "80000", 3), ("street", "80000", 5), ("units", "40000", 8)):
         clock.jump(days=day)
@@ -212,7 +230,6 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
             received_at=clock.at,
             note="银行转账到账",
         )
-
 
     # 定时限单: the works, milestone by milestone, supervised by the CPPCC member.
     async def milestone(title_, kind, party_key, start_days, end_days):
@@ -236,8 +253,12 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     await consultations.advance_stage(cppcc, consultation_id=cid, to="IMPLEMENTING", note="开工，政协委员全程监督")
     rep = {k: as_(people[f"rep-{k}"]) for k in ("market", "street", "units")}
     clock.jump(days=10)
-    await supervision.update_milestone(rep["street"], milestone_id=m_tender, progress=100, note="完成招标，确定施工单位")
-    await supervision.update_milestone(org, milestone_id=m_funds, progress=83, note="已到位 20 万元，辖区单位尚缺 4 万元")
+    await supervision.update_milestone(
+        rep["street"], milestone_id=m_tender, progress=100, note="完成招标，确定施工单位"
+    )
+    await supervision.update_milestone(
+        org, milestone_id=m_funds, progress=83, note="已到位 20 万元，辖区单位尚缺 4 万元"
+    )
     clock.jump(days=8)
     await supervision.update_milestone(rep["units"], milestone_id=m_pipes, progress=40, note="管网开挖")
     inspection = await supervision.record_inspection(
@@ -265,19 +286,28 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
             },
         ],
     )
-    noise, shortfall = (to_global_id("Finding", f.id) for f in await Finding.filter(inspection_id=inspection.id).order_by("id"))
+    noise, shortfall = (
+        to_global_id("Finding", f.id) for f in await Finding.filter(inspection_id=inspection.id).order_by("id")
+    )
     clock.jump(days=2)
-    await supervision.update_finding(rep["street"], finding_id=noise, status="RESOLVED", resolution="调整施工时间，晚 8 点后停止机械作业")
+    await supervision.update_finding(
+        rep["street"], finding_id=noise, status="RESOLVED", resolution="调整施工时间，晚 8 点后停止机械作业"
+    )
     if stop == "IMPLEMENTING":
         return slips
     await supervision.update_finding(cppcc, finding_id=noise, status="VERIFIED")
     clock.jump(days=5)
     await costs.record_contribution(
-        org, share_id=to_global_id("CostShare", shares[parties["units"].id].id), amount="40000", received_at=clock.at,
+        org,
+        share_id=to_global_id("CostShare", shares[parties["units"].id].id),
+        amount="40000",
+        received_at=clock.at,
         note="余款到账",
     )
     await supervision.update_milestone(org, milestone_id=m_funds, progress=100, note="24 万元全部到位")
-    await supervision.update_finding(rep["units"], finding_id=shortfall, status="RESOLVED", resolution="余款 4 万元已到账")
+    await supervision.update_finding(
+        rep["units"], finding_id=shortfall, status="RESOLVED", resolution="余款 4 万元已到账"
+    )
     await supervision.update_finding(cppcc, finding_id=shortfall, status="VERIFIED")
     clock.jump(days=9)
     await supervision.update_milestone(rep["units"], milestone_id=m_pipes, progress=100, note="管网维修完成")
@@ -285,17 +315,29 @@ async def _story(title, *, org, cppcc, as_, people, parties, clock, settings, ar
     await supervision.update_milestone(rep["street"], milestone_id=m_road, progress=100, note="路面硬化完成")
     clock.jump(days=3)
     await supervision.update_milestone(org, milestone_id=m_accept, progress=100, note="竣工验收合格")
-    await evaluation.record_follow_up(org, consultation_id=cid, at=clock.at, notes="回访沿街住户，路面平整，雨后不再积水。")
+    await evaluation.record_follow_up(
+        org, consultation_id=cid, at=clock.at, notes="回访沿街住户，路面平整，雨后不再积水。"
+    )
 
     # 给反馈单: the residents have the last word (百姓说了算).
     await consultations.advance_stage(cppcc, consultation_id=cid, to="EVALUATING", note="请居民评价")
     scores = [5] * 21 + [4] * 9 + [3] * 2 + [2]
-    comments = {0: "路修好了，下雨天出门不用再蹚水了。", 1: "施工期间晚上有点吵，后来改了，满意。", 30: "希望以后多维护。"}
+    comments = {
+        0: "路修好了，下雨天出门不用再蹚水了。",
+        1: "施工期间晚上有点吵，后来改了，满意。",
+        30: "希望以后多维护。",
+    }
     for i, (slip, score) in enumerate(zip(slips, scores)):
-        login = await accounts.redeem_invitation(ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code)
-        await evaluation.rate_outcome(as_(login.account, slip.entry_id), consultation_id=cid, score=score, comment=comments.get(i))
+        login = await accounts.redeem_invitation(
+            ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code
+        )
+        await evaluation.rate_outcome(
+            as_(login.account, slip.entry_id), consultation_id=cid, score=score, comment=comments.get(i)
+        )
     clock.jump(days=20)
-    await evaluation.record_follow_up(cppcc, consultation_id=cid, at=clock.at, notes="一个月后回访：路面完好，管网通畅。")
+    await evaluation.record_follow_up(
+        cppcc, consultation_id=cid, at=clock.at, notes="一个月后回访：路面完好，管网通畅。"
+    )
     if archive:
         clock.jump(days=1)
         await archive_service.archive_consultation(org, consultation_id=cid, note="协商事项办结，存入档案")
@@ -309,7 +351,7 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         return "数据库中已有协商，未加载演示数据 The database already holds consultations; demo not loaded."
 
     settings = get_settings()
-    clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc))
+    clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC))
 
     def as_(account, roll_entry_id: int | None = None) -> ServiceContext:
         return ServiceContext(
@@ -325,7 +367,9 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         )
 
     system = ServiceContext(settings=settings, clock=clock)
-    admin = await accounts.create_admin(system, username="admin", password=DEMO_ACCOUNTS[0][1], display_name="系统管理员")
+    admin = await accounts.create_admin(
+        system, username="admin", password=DEMO_ACCOUNTS[0][1], display_name="系统管理员"
+    )
     parties = {}
     for key, name, kind, contact in DEMO_PARTIES:
         parties[key] = await accounts.create_party(as_(admin), name=name, kind=kind, contact=contact)
@@ -340,16 +384,45 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
             party_id=to_global_id("Party", parties[party_key].id) if party_key else None,
         )
     org, cppcc = as_(people["organizer"]), as_(people["cppcc"])
-    slips = await _story(DEMO_TITLE, org=org, cppcc=cppcc, as_=as_, people=people, parties=parties, clock=clock,
-                         settings=settings, archive=False)
-    clock.at = datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(timezone.utc)
-    await _story(ARCHIVED_TITLE, org=org, cppcc=cppcc, as_=as_, people=people, parties=parties, clock=clock,
-                 settings=settings, archive=True)
+    slips = await _story(
+        DEMO_TITLE,
+        org=org,
+        cppcc=cppcc,
+        as_=as_,
+        people=people,
+        parties=parties,
+        clock=clock,
+        settings=settings,
+        archive=False,
+    )
+    clock.at = datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    await _story(
+        ARCHIVED_TITLE,
+        org=org,
+        cppcc=cppcc,
+        as_=as_,
+        people=people,
+        parties=parties,
+        clock=clock,
+        settings=settings,
+        archive=True,
+    )
     live_slips = []
     for title, stop, days in LIVE_COPIES:
-        clock.at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=days)
-        live_slips.append(await _story(title, org=org, cppcc=cppcc, as_=as_, people=people, parties=parties, clock=clock,
-                                       settings=settings, stop=stop))
+        clock.at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=days)
+        live_slips.append(
+            await _story(
+                title,
+                org=org,
+                cppcc=cppcc,
+                as_=as_,
+                people=people,
+                parties=parties,
+                clock=clock,
+                settings=settings,
+                stop=stop,
+            )
+        )
 
     out_dir.mkdir(parents=True, exist_ok=True)
     slips_file = out_dir / "demo-invitations.csv"
@@ -367,7 +440,9 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]
     lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in DEMO_ACCOUNTS]
-    lines.append(f"居民邀请码 Residents' invitation codes: {slips_file}, e.g. (redeeming one signs out the demo's earlier use)")
+    lines.append(
+        f"居民邀请码 Residents' invitation codes: {slips_file}, e.g. (redeeming one signs out the demo's earlier use)"
+    )
     lines += [f"  {s.label}: {s.code}" for s in slips[33:36]]
     lines.append(f"正在表决的副本 The copy with an open vote: {voting_file}, e.g. (try /i/<code> on a phone)")
     lines += [f"  {s.label}: {s.code}" for s in live_slips[0][3:6]]

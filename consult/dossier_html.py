@@ -6,21 +6,51 @@ from html import escape
 from typing import Any
 
 STAGES = {
-    "DRAFT": "草稿", "COLLECTING": "征集诉求", "DELIBERATING": "协商", "VOTING": "居民表决", "AGREED": "签订协议",
-    "IMPLEMENTING": "实施与监督", "EVALUATING": "效果评价", "ARCHIVED": "归档", "CANCELLED": "已取消",
+    "DRAFT": "草稿",
+    "COLLECTING": "征集诉求",
+    "DELIBERATING": "协商",
+    "VOTING": "居民表决",
+    "AGREED": "签订协议",
+    "IMPLEMENTING": "实施与监督",
+    "EVALUATING": "效果评价",
+    "ARCHIVED": "归档",
+    "CANCELLED": "已取消",
 }
-CHANNELS = {"RESIDENT": "居民本人", "GRID_WORKER": "网格员、楼栋长", "COURIER": "移动民情收集员", "HOTLINE": "接诉即办热线",
-            "CPPCC_MEMBER": "政协委员", "OTHER": "其他"}
+CHANNELS = {
+    "RESIDENT": "居民本人",
+    "GRID_WORKER": "网格员、楼栋长",
+    "COURIER": "移动民情收集员",
+    "HOTLINE": "接诉即办热线",
+    "CPPCC_MEMBER": "政协委员",
+    "OTHER": "其他",
+}
 DEMAND_STATUS = {"OPEN": "待处理", "ACCEPTED": "已受理", "MERGED": "已合并", "REJECTED": "不予受理"}
-PROPOSAL_STATUS = {"DRAFT": "草稿", "TABLED": "已提交", "ADOPTED": "已采纳", "REJECTED": "已否决", "WITHDRAWN": "已撤回"}
+PROPOSAL_STATUS = {
+    "DRAFT": "草稿",
+    "TABLED": "已提交",
+    "ADOPTED": "已采纳",
+    "REJECTED": "已否决",
+    "WITHDRAWN": "已撤回",
+}
 METHODS = {"EQUAL": "平均分担", "FIXED": "固定金额", "PERCENT": "按比例", "WEIGHTED": "按权重"}
 MILESTONE_STATUS = {"PLANNED": "未开始", "IN_PROGRESS": "进行中", "DONE": "已完成", "OVERDUE": "已逾期"}
-FINDING_CATEGORY = {"FUNDING_SHORTFALL": "资金筹集不到位", "SLOW_PROGRESS": "施工进度缓慢", "QUALITY": "工程质量",
-                    "NOISE": "施工噪声扰民", "SAFETY": "安全隐患", "OTHER": "其他"}
+FINDING_CATEGORY = {
+    "FUNDING_SHORTFALL": "资金筹集不到位",
+    "SLOW_PROGRESS": "施工进度缓慢",
+    "QUALITY": "工程质量",
+    "NOISE": "施工噪声扰民",
+    "SAFETY": "安全隐患",
+    "OTHER": "其他",
+}
 FINDING_STATUS = {"OPEN": "待整改", "RESOLVED": "已整改", "VERIFIED": "已核实闭环", "REOPENED": "退回重新整改"}
 OUTCOMES = {"PENDING": "未结束", "PASSED": "通过", "FAILED": "未通过", "DECIDED": "已决出", "UNDECIDED": "未能决定"}
-PRESETS = {"SIMPLE_MAJORITY": "简单多数", "TWO_THIRDS": "三分之二多数", "CIVIL_CODE_278_ORDINARY": "民法典第278条（一般事项）",
-           "CIVIL_CODE_278_MAJOR": "民法典第278条（重大事项）", "CUSTOM": "自定义"}
+PRESETS = {
+    "SIMPLE_MAJORITY": "简单多数",
+    "TWO_THIRDS": "三分之二多数",
+    "CIVIL_CODE_278_ORDINARY": "民法典第278条（一般事项）",
+    "CIVIL_CODE_278_MAJOR": "民法典第278条（重大事项）",
+    "CUSTOM": "自定义",
+}
 
 
 def _e(value: Any) -> str:
@@ -45,62 +75,129 @@ def render(document: dict, sha256: str) -> str:
     parts: list[str] = []
 
     f1 = forms["提诉求单"]
-    parts.append(_section("一、提诉求单", _table(
-        ["诉求", "内容", "渠道", "状态", "支持"],
-        [[_e(d["title"]), _e(d["body"]), _e(CHANNELS.get(d["channel"])), _e(DEMAND_STATUS.get(d["status"])), _e(d["supportCount"])]
-         for d in f1["demands"]],
-    )))
+    parts.append(
+        _section(
+            "一、提诉求单",
+            _table(
+                ["诉求", "内容", "渠道", "状态", "支持"],
+                [
+                    [
+                        _e(d["title"]),
+                        _e(d["body"]),
+                        _e(CHANNELS.get(d["channel"])),
+                        _e(DEMAND_STATUS.get(d["status"])),
+                        _e(d["supportCount"]),
+                    ]
+                    for d in f1["demands"]
+                ],
+            ),
+        )
+    )
     f2 = forms["列责任单"]
-    parts.append(_section("二、列责任单", _table(
-        ["责任方", "责任内容", "时限"], [[_e(r["party"]), _e(r["duty"]), _day(r["dueAt"])] for r in f2["responsibilities"]]
-    )))
+    parts.append(
+        _section(
+            "二、列责任单",
+            _table(
+                ["责任方", "责任内容", "时限"],
+                [[_e(r["party"]), _e(r["duty"]), _day(r["dueAt"])] for r in f2["responsibilities"]],
+            ),
+        )
+    )
     f3 = forms["出方案单"]
-    rows = [[_e(p["title"]), _e(p["body"]), _e(p["budget"]) + " 元", _e(PROPOSAL_STATUS.get(p["status"]))] for p in f3["proposals"]]
+    rows = [
+        [_e(p["title"]), _e(p["body"]), _e(p["budget"]) + " 元", _e(PROPOSAL_STATUS.get(p["status"]))]
+        for p in f3["proposals"]
+    ]
     votes = "".join(_vote(v) for v in document.get("votes", []))
     parts.append(_section("三、出方案单", _table(["方案", "内容", "预算", "状态"], rows) + votes))
     f4 = forms["定时限单"]
     milestones = _table(
         ["节点", "责任方", "计划完成", "实际完成", "进度", "状态"],
-        [[_e(m["title"]), _e(m["responsibleParty"]), _day(m["plannedEnd"]), _day(m["actualEnd"]), f'{m["progress"]}%',
-          _e(MILESTONE_STATUS.get(m["status"]))] for m in f4["milestones"]],
+        [
+            [
+                _e(m["title"]),
+                _e(m["responsibleParty"]),
+                _day(m["plannedEnd"]),
+                _day(m["actualEnd"]),
+                f"{m['progress']}%",
+                _e(MILESTONE_STATUS.get(m["status"])),
+            ]
+            for m in f4["milestones"]
+        ],
     )
     findings = [
-        [_e(FINDING_CATEGORY.get(f["category"])), _e(f["description"]), _e(f["assignee"]), _e(f["responsibleParty"]),
-         _day(f["dueAt"]), _e(f["expectedOutcome"]), _e(FINDING_STATUS.get(f["status"])), _e(f["resolution"])]
-        for i in f4["inspections"] for f in i["findings"]
+        [
+            _e(FINDING_CATEGORY.get(f["category"])),
+            _e(f["description"]),
+            _e(f["assignee"]),
+            _e(f["responsibleParty"]),
+            _day(f["dueAt"]),
+            _e(f["expectedOutcome"]),
+            _e(FINDING_STATUS.get(f["status"])),
+            _e(f["resolution"]),
+        ]
+        for i in f4["inspections"]
+        for f in i["findings"]
     ]
     inspections = _table(
         ["视察时间", "政协委员", "节点", "情况"],
         [[_day(i["visitedAt"]), _e(i["inspector"]), _e(i["milestone"]), _e(i["notes"])] for i in f4["inspections"]],
     )
-    parts.append(_section("四、定时限单", "<h3>工程节点</h3>" + milestones + "<h3>监督视察</h3>" + inspections
-                          + "<h3>问题整改（五定闭环）</h3>"
-                          + _table(["类别", "定事项", "定人员", "定责任", "定时限", "定效果", "状态", "整改情况"], findings)))
+    parts.append(
+        _section(
+            "四、定时限单",
+            "<h3>工程节点</h3>"
+            + milestones
+            + "<h3>监督视察</h3>"
+            + inspections
+            + "<h3>问题整改（五定闭环）</h3>"
+            + _table(["类别", "定事项", "定人员", "定责任", "定时限", "定效果", "状态", "整改情况"], findings),
+        )
+    )
     f5 = forms["给反馈单"]
     ev = f5["evaluation"]
     dist = " ".join(f"{i + 1}分:{n}" for i, n in enumerate(ev["distribution"]))
-    rate = "—" if ev["satisfactionRate"] is None else f'{float(ev["satisfactionRate"]) * 100:.2f}%'
-    summary = f'<p>评价 {ev["count"]} 份，平均 {_e(ev["average"])} 分，满意率（4 分及以上）{rate}；分布：{dist}</p>'
-    follow = _table(["回访时间", "回访人", "情况"], [[_day(f["at"]), _e(f["by"]), _e(f["notes"])] for f in f5["followUps"]])
+    rate = "—" if ev["satisfactionRate"] is None else f"{float(ev['satisfactionRate']) * 100:.2f}%"
+    summary = f"<p>评价 {ev['count']} 份，平均 {_e(ev['average'])} 分，满意率（4 分及以上）{rate}；分布：{dist}</p>"
+    follow = _table(
+        ["回访时间", "回访人", "情况"], [[_day(f["at"]), _e(f["by"]), _e(f["notes"])] for f in f5["followUps"]]
+    )
     parts.append(_section("五、给反馈单", summary + "<h3>跟踪回访</h3>" + follow))
     f6 = forms["签协议单"]
     plan = f6.get("costPlan")
     money = '<p class="none">（无出资分担）</p>'
     if plan:
-        money = f'<p>采纳方案：{_e(f6["adoptedProposal"])}；总额 {_e(plan["total"])} 元，{_e(METHODS.get(plan["method"]))}</p>' + _table(
-            ["出资方", "分担金额", "确认时间", "确认人", "已到位", "未到位"],
-            [[_e(s["party"]), _e(s["amount"]), _day(s["confirmedAt"]), _e(s["confirmedBy"]), _e(s["paid"]), _e(s["outstanding"])]
-             for s in plan["shares"]],
+        money = (
+            f"<p>采纳方案：{_e(f6['adoptedProposal'])}；总额 {_e(plan['total'])} 元，{_e(METHODS.get(plan['method']))}</p>"
+            + _table(
+                ["出资方", "分担金额", "确认时间", "确认人", "已到位", "未到位"],
+                [
+                    [
+                        _e(s["party"]),
+                        _e(s["amount"]),
+                        _day(s["confirmedAt"]),
+                        _e(s["confirmedBy"]),
+                        _e(s["paid"]),
+                        _e(s["outstanding"]),
+                    ]
+                    for s in plan["shares"]
+                ],
+            )
         )
     parts.append(_section("六、签协议单", money))
     f7 = forms["存入档案单"]
     trail = f7["auditTrail"]
-    parts.append(_section("七、存入档案单", (
-        f'<p>归档时间：{_day(f7["sealedAt"])}</p>'
-        f'<p>审计链：共 {trail["length"]} 条记录，末条哈希 <code>{_e(trail["headHash"])}</code></p>'
-        f'<p>档案 SHA-256：<code>{escape(sha256)}</code></p>'
-    )))
-    history = " → ".join(f'{STAGES.get(h["to"], h["to"])}（{_day(h["at"])[:10]}）' for h in c["stageHistory"])
+    parts.append(
+        _section(
+            "七、存入档案单",
+            (
+                f"<p>归档时间：{_day(f7['sealedAt'])}</p>"
+                f"<p>审计链：共 {trail['length']} 条记录，末条哈希 <code>{_e(trail['headHash'])}</code></p>"
+                f"<p>档案 SHA-256：<code>{escape(sha256)}</code></p>"
+            ),
+        )
+    )
+    history = " → ".join(f"{STAGES.get(h['to'], h['to'])}（{_day(h['at'])[:10]}）" for h in c["stageHistory"])
     return f"""<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -143,10 +240,13 @@ def _section(title: str, body: str) -> str:
 
 def _vote(v: dict) -> str:
     t = v["tally"]
-    options = "、".join(f'{escape(o["label"])} {o["votes"]} 票' for o in t["options"])
+    options = "、".join(f"{escape(o['label'])} {o['votes']} 票" for o in t["options"])
     rule = PRESETS.get(v["rule"]["preset"], v["rule"]["preset"])
     secret = "无记名" if v["secret"] else "记名"
-    return (f'<h3>居民表决：{_e(v["question"])}</h3><p>{secret}投票，规则：{escape(rule)}；'
-            f'应投 {t["electorateSize"]} 户，实投 {t["ballotsCast"]} 户（参与率 {float(t["turnout"]) * 100:.2f}%）；'
-            f'{options}；结果：<strong>{_e(OUTCOMES.get(t["outcome"]))}</strong>'
-            + (f'，胜出：{_e(t["winner"])}' if t["winner"] else "") + "</p>")
+    return (
+        f"<h3>居民表决：{_e(v['question'])}</h3><p>{secret}投票，规则：{escape(rule)}；"
+        f"应投 {t['electorateSize']} 户，实投 {t['ballotsCast']} 户（参与率 {float(t['turnout']) * 100:.2f}%）；"
+        f"{options}；结果：<strong>{_e(OUTCOMES.get(t['outcome']))}</strong>"
+        + (f"，胜出：{_e(t['winner'])}" if t["winner"] else "")
+        + "</p>"
+    )

@@ -130,7 +130,7 @@ class PostgresEventBus(EventBus):
                     # Anything committed while we were deaf is in the audit trail: re-read it.
                     self.notify_all()
                     break
-                except Exception as error:  # noqa: BLE001 - keep trying until the database is back
+                except Exception as error:
                     log.warning("event listener reconnect failed: %s", error)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)

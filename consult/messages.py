@@ -378,12 +378,26 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 PROPOSAL_STATUS_NAMES = {
     "zh-CN": {
-        "DRAFT": "草稿", "TABLED": "已提交", "ADOPTED": "已采纳", "REJECTED": "已否决", "WITHDRAWN": "已撤回",
-        "OPEN": "待整改", "RESOLVED": "已整改", "VERIFIED": "已核实闭环", "REOPENED": "退回重新整改",
+        "DRAFT": "草稿",
+        "TABLED": "已提交",
+        "ADOPTED": "已采纳",
+        "REJECTED": "已否决",
+        "WITHDRAWN": "已撤回",
+        "OPEN": "待整改",
+        "RESOLVED": "已整改",
+        "VERIFIED": "已核实闭环",
+        "REOPENED": "退回重新整改",
     },
     "en": {
-        "DRAFT": "draft", "TABLED": "tabled", "ADOPTED": "adopted", "REJECTED": "rejected", "WITHDRAWN": "withdrawn",
-        "OPEN": "open", "RESOLVED": "resolved", "VERIFIED": "verified", "REOPENED": "reopened",
+        "DRAFT": "draft",
+        "TABLED": "tabled",
+        "ADOPTED": "adopted",
+        "REJECTED": "rejected",
+        "WITHDRAWN": "withdrawn",
+        "OPEN": "open",
+        "RESOLVED": "resolved",
+        "VERIFIED": "verified",
+        "REOPENED": "reopened",
     },
 }
 

@@ -56,7 +56,9 @@ POLICY: dict[str, Rule] = {
     "proposal.adopt": _rule(STAFF, why="adopting stays an explicit organizer act"),
     # cost sharing (出资分担, 签协议)
     "costplan.set": _rule(STAFF, {"author"}, why="organizers, or the proposal's author, draft the split"),
-    "share.confirm": _rule(STAFF, {"party_rep"}, why="a party signs through its rep; organizers may sign on its behalf"),
+    "share.confirm": _rule(
+        STAFF, {"party_rep"}, why="a party signs through its rep; organizers may sign on its behalf"
+    ),
     "contribution.record": _rule(STAFF, why="organizers record money as it arrives"),
     # voting (居民表决)
     "poll.create": _rule(STAFF),
@@ -119,7 +121,9 @@ def allowed(actor: Actor, action: str, relations: frozenset[str] | set[str] = fr
     return bool(actor.roles & rule.roles) or bool(rule.relations & set(relations))
 
 
-def require(actor: Actor, action: str, relations: frozenset[str] | set[str] = frozenset(), field: str | None = None) -> None:
+def require(
+    actor: Actor, action: str, relations: frozenset[str] | set[str] = frozenset(), field: str | None = None
+) -> None:
     """Raise UNAUTHENTICATED for anonymous callers and FORBIDDEN for the rest."""
     if not actor.authenticated:
         raise Unauthenticated()

@@ -99,7 +99,7 @@ def normalize_database_url(url: str) -> str:
     """Accept the usual PostgreSQL spellings; Tortoise wants postgres://."""
     for prefix in ("postgresql://", "postgresql+asyncpg://", "asyncpg://"):
         if url.startswith(prefix):
-            return "postgres://" + url[len(prefix):]
+            return "postgres://" + url[len(prefix) :]
     return url
 
 

@@ -9,10 +9,9 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.mutations import Mutation
 from schema.query import Query
-from schema.subscriptions import Subscription
 from schema.scalars import SCALAR_MAP
+from schema.subscriptions import Subscription
 from schema.supervision import Finding, FollowUp, Inspection, Milestone
-from schema.voting import Ballot, Poll, PollOption
 from schema.types import (
     Account,
     AuditEvent,
@@ -25,6 +24,7 @@ from schema.types import (
     Responsibility,
     VoterRollEntry,
 )
+from schema.voting import Ballot, Poll, PollOption
 
 
 def _is_bug(error: GraphQLError) -> bool:
@@ -47,8 +47,23 @@ def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
         subscription=Subscription,
         # Every Node type is listed so that `node(id:)` can return it even where no field names it.
         types=[
-            Account, Party, Consultation, Demand, Responsibility, Proposal, VoterRollEntry, AuditEvent, CostShare,
-            Contribution, Poll, PollOption, Ballot, Milestone, Inspection, Finding, FollowUp,
+            Account,
+            Party,
+            Consultation,
+            Demand,
+            Responsibility,
+            Proposal,
+            VoterRollEntry,
+            AuditEvent,
+            CostShare,
+            Contribution,
+            Poll,
+            PollOption,
+            Ballot,
+            Milestone,
+            Inspection,
+            Finding,
+            FollowUp,
         ],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=extensions,

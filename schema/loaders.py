@@ -44,7 +44,11 @@ def _one_by(model: type[Model], key_field: str):
 
 
 async def _parties_by_consultation(keys: Sequence[int]) -> list[list[models.Party]]:
-    links = await models.ConsultationParty.filter(consultation_id__in=list(keys)).order_by("position").select_related("party")
+    links = (
+        await models.ConsultationParty.filter(consultation_id__in=list(keys))
+        .order_by("position")
+        .select_related("party")
+    )
     groups: dict[int, list[models.Party]] = defaultdict(list)
     for link in links:
         groups[link.consultation_id].append(link.party)
@@ -71,7 +75,9 @@ class Loaders:
         self.supported_by_viewer = DataLoader(load_fn=self._supported(account_id))
         self.cost_plan_by_proposal = DataLoader(load_fn=_one_by(models.CostPlan, "proposal_id"))
         self.cost_shares_by_plan = DataLoader(load_fn=_grouped(models.CostShare, "plan_id", ("position", "id")))
-        self.contributions_by_share = DataLoader(load_fn=_grouped(models.Contribution, "share_id", ("received_at", "id")))
+        self.contributions_by_share = DataLoader(
+            load_fn=_grouped(models.Contribution, "share_id", ("received_at", "id"))
+        )
         self.cost_share_by_id = DataLoader(load_fn=_by_id(models.CostShare))
         self.contribution_by_id = DataLoader(load_fn=_by_id(models.Contribution))
         self.poll_by_id = DataLoader(load_fn=_by_id(models.Poll))

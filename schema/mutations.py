@@ -10,7 +10,18 @@ import strawberry
 
 from consult.errors import DomainError
 from consult.security import SESSION_COOKIE
-from consult.services import accounts, archive, consultations, costs, demands, evaluation, proposals, roll, supervision, voting
+from consult.services import (
+    accounts,
+    archive,
+    consultations,
+    costs,
+    demands,
+    evaluation,
+    proposals,
+    roll,
+    supervision,
+    voting,
+)
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.scalars import Money
@@ -25,7 +36,6 @@ from schema.supervision import (
     MilestoneKind,
     Rating,
 )
-from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 from schema.types import (
     Account,
     Consultation,
@@ -46,6 +56,7 @@ from schema.types import (
     VoterRollEntry,
     public_base_url,
 )
+from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 
 T = TypeVar("T")
 
@@ -78,7 +89,9 @@ class RedeemInvitationInput:
     code: str
 
 
-@strawberry.type(description="A new session: send the token as `Authorization: Bearer <token>`; browsers also get a cookie.")
+@strawberry.type(
+    description="A new session: send the token as `Authorization: Bearer <token>`; browsers also get a cookie."
+)
 class AuthPayload:
     token: str | None = strawberry.field(description="The bearer token; shown once.")
     viewer: Account | None = strawberry.field(description="Who is now signed in.")
@@ -195,7 +208,9 @@ class CreateProposalInput:
     budget: Money
 
 
-@strawberry.input(description="Edit a proposal, or move it: DRAFT ⇄ TABLED, → WITHDRAWN, or (organizers) TABLED → REJECTED.")
+@strawberry.input(
+    description="Edit a proposal, or move it: DRAFT ⇄ TABLED, → WITHDRAWN, or (organizers) TABLED → REJECTED."
+)
 class UpdateProposalInput:
     proposal_id: strawberry.ID
     title: str | None = None
@@ -248,8 +263,12 @@ class InvitationsPayload:
 class ShareInput:
     party_id: strawberry.ID
     amount: Money | None = strawberry.field(default=None, description="FIXED: the party's amount.")
-    percent: str | None = strawberry.field(default=None, description="PERCENT: e.g. \"33.3333\"; all add up to exactly 100.")
-    weight: str | None = strawberry.field(default=None, description="WEIGHTED: a positive weight, e.g. households or frontage metres.")
+    percent: str | None = strawberry.field(
+        default=None, description='PERCENT: e.g. "33.3333"; all add up to exactly 100.'
+    )
+    weight: str | None = strawberry.field(
+        default=None, description="WEIGHTED: a positive weight, e.g. households or frontage metres."
+    )
 
 
 @strawberry.input(description="Replace a proposal's cost plan; every confirmation is cleared.")
@@ -291,7 +310,9 @@ class CreatePollInput:
     consultation_id: strawberry.ID
     question: str
     kind: PollKind
-    options: list[str] | None = strawberry.field(default=None, description="labels for SINGLE_CHOICE, MULTIPLE_CHOICE and RANKED")
+    options: list[str] | None = strawberry.field(
+        default=None, description="labels for SINGLE_CHOICE, MULTIPLE_CHOICE and RANKED"
+    )
     proposal_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="proposals the options stand for, in the same order as options"
     )
@@ -335,7 +356,9 @@ class RecordOfflineBallotInput:
     note: str | None = None
 
 
-@strawberry.type(description="The ballot and the tally after it, or why not. The tally is null while results are hidden.")
+@strawberry.type(
+    description="The ballot and the tally after it, or why not. The tally is null while results are hidden."
+)
 class VotePayload:
     ballot: Ballot | None
     tally: Tally | None
@@ -392,7 +415,9 @@ class InspectionPayload:
     errors: list[UserError]
 
 
-@strawberry.input(description="RESOLVED (with a resolution) by the responsible party or organizers; VERIFIED or REOPENED by CPPCC members.")
+@strawberry.input(
+    description="RESOLVED (with a resolution) by the responsible party or organizers; VERIFIED or REOPENED by CPPCC members."
+)
 class UpdateFindingInput:
     finding_id: strawberry.ID
     status: FindingStatus
@@ -472,7 +497,9 @@ async def _vote_payload(info: Info, cast: voting.Cast | None, errors: list[UserE
     if cast is None:
         return VotePayload(ballot=None, tally=None, errors=errors)
     poll = Poll.of(cast.poll)
-    return VotePayload(ballot=Ballot.of(cast.ballot, named=not cast.poll.secret), tally=await poll.visible_tally(info), errors=[])
+    return VotePayload(
+        ballot=Ballot.of(cast.ballot, named=not cast.poll.secret), tally=await poll.visible_tally(info), errors=[]
+    )
 
 
 @strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")
@@ -507,7 +534,9 @@ class Mutation:
         )
         return PartyPayload(party=Party.of(party) if party else None, errors=errors)
 
-    @strawberry.mutation(description="Create an account (admins; organizers for CPPCC, party-rep and resident accounts).")
+    @strawberry.mutation(
+        description="Create an account (admins; organizers for CPPCC, party-rep and resident accounts)."
+    )
     async def create_account(self, info: Info, input: CreateAccountInput) -> AccountPayload:
         account, errors = await call(
             info,
@@ -535,7 +564,9 @@ class Mutation:
 
     @strawberry.mutation(description="Add a party to a consultation (organizers).")
     async def add_party(self, info: Info, input: AddPartyInput) -> ConsultationPayload:
-        c, errors = await call(info, consultations.add_party, consultation_id=input.consultation_id, party_id=input.party_id)
+        c, errors = await call(
+            info, consultations.add_party, consultation_id=input.consultation_id, party_id=input.party_id
+        )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
@@ -625,19 +656,26 @@ class Mutation:
             proposal_id=input.proposal_id,
             total=input.total,
             method=input.method.value,
-            shares=[{"party_id": s.party_id, "amount": s.amount, "percent": s.percent, "weight": s.weight} for s in input.shares],
+            shares=[
+                {"party_id": s.party_id, "amount": s.amount, "percent": s.percent, "weight": s.weight}
+                for s in input.shares
+            ],
         )
         if result is None:
             return CostPlanPayload(proposal=None, cost_plan=None, errors=errors)
         proposal, plan = result
         return CostPlanPayload(proposal=Proposal.of(proposal), cost_plan=CostPlan(m=plan), errors=[])
 
-    @strawberry.mutation(description="签协议: confirm a share (the party's representative, or an organizer on its behalf).")
+    @strawberry.mutation(
+        description="签协议: confirm a share (the party's representative, or an organizer on its behalf)."
+    )
     async def confirm_share(self, info: Info, input: ConfirmShareInput) -> CostSharePayload:
         share, errors = await call(info, costs.confirm_share, share_id=input.share_id)
         return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
 
-    @strawberry.mutation(description="Record money received against a share (organizers); paid never exceeds the share.")
+    @strawberry.mutation(
+        description="Record money received against a share (organizers); paid never exceeds the share."
+    )
     async def record_contribution(self, info: Info, input: RecordContributionInput) -> CostSharePayload:
         share, errors = await call(
             info,
@@ -673,7 +711,9 @@ class Mutation:
         )
         return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
 
-    @strawberry.mutation(description="Open a poll now (organizers, VOTING only); the electorate is the roll as it stands.")
+    @strawberry.mutation(
+        description="Open a poll now (organizers, VOTING only); the electorate is the roll as it stands."
+    )
     async def open_poll(self, info: Info, input: PollIdInput) -> PollPayload:
         poll, errors = await call(info, voting.open_poll, poll_id=input.poll_id)
         return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
@@ -756,14 +796,22 @@ class Mutation:
     @strawberry.mutation(description="Move a finding along the five-fixed loop.")
     async def update_finding(self, info: Info, input: UpdateFindingInput) -> FindingPayload:
         f, errors = await call(
-            info, supervision.update_finding, finding_id=input.finding_id, status=input.status.value, resolution=input.resolution
+            info,
+            supervision.update_finding,
+            finding_id=input.finding_id,
+            status=input.status.value,
+            resolution=input.resolution,
         )
         return FindingPayload(finding=Finding.of(f) if f else None, errors=errors)
 
     @strawberry.mutation(description="A household rates the outcome in EVALUATING (百姓说了算).")
     async def rate_outcome(self, info: Info, input: RateOutcomeInput) -> RatingPayload:
         r, errors = await call(
-            info, evaluation.rate_outcome, consultation_id=input.consultation_id, score=input.score, comment=input.comment
+            info,
+            evaluation.rate_outcome,
+            consultation_id=input.consultation_id,
+            score=input.score,
+            comment=input.comment,
         )
         if r is None:
             return RatingPayload(rating=None, evaluation=None, errors=errors)
@@ -780,7 +828,9 @@ class Mutation:
 
     @strawberry.mutation(description="Seal an EVALUATING consultation into its dossier; read-only from then on.")
     async def archive_consultation(self, info: Info, input: ArchiveInput) -> ConsultationPayload:
-        c, errors = await call(info, archive.archive_consultation, consultation_id=input.consultation_id, note=input.note)
+        c, errors = await call(
+            info, archive.archive_consultation, consultation_id=input.consultation_id, note=input.note
+        )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(

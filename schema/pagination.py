@@ -17,7 +17,9 @@ class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
     has_previous_page: bool = strawberry.field(description="Items come before this page (an `after` cursor was given).")
     start_cursor: str | None = strawberry.field(description="Cursor of the first item of this page.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last item; pass it as `after` for the next page.")
+    end_cursor: str | None = strawberry.field(
+        description="Cursor of the last item; pass it as `after` for the next page."
+    )
 
 
 def encode_cursor(pk: int) -> str:

@@ -35,7 +35,6 @@ from schema.types import (
     account_visible,
 )
 
-
 MAX_PREVIEW_SHARES = 200
 
 
@@ -155,7 +154,9 @@ async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
 
 @strawberry.type(description="Read the consultations and everything in them.")
 class Query:
-    @strawberry.field(description="Any object by its global ID; null when it does not exist or the viewer may not see it.")
+    @strawberry.field(
+        description="Any object by its global ID; null when it does not exist or the viewer may not see it."
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         decoded = from_global_id(id)
         if decoded is None:
@@ -246,6 +247,3 @@ class Query:
     @strawberry.field(description="Every party known to the platform, by name.")
     async def parties(self, info: Info) -> list[Party]:
         return [Party.of(p) for p in await models.Party.all().order_by("name", "id")]
-
-
-

@@ -59,7 +59,9 @@ class EventKind(Enum):
 
 @strawberry.type(description="One audited change of a consultation, as pushed to subscribers.")
 class ConsultationEvent:
-    seq: int = strawberry.field(description="the audit event's seq: a client that reconnects with afterSeq misses nothing")
+    seq: int = strawberry.field(
+        description="the audit event's seq: a client that reconnects with afterSeq misses nothing"
+    )
     at: datetime = strawberry.field(description="When it happened.")
     kind: EventKind = strawberry.field(description="What it is about.")
     consultation_id: strawberry.ID = strawberry.field(description="The consultation.")
@@ -80,7 +82,9 @@ async def _still_allowed(info: Info, consultation_id: int) -> bool:
 
 
 def _refuse() -> GraphQLError:
-    return GraphQLError("找不到该协商，或您无权查看。Not found, or you may not see it.", extensions={"code": "NOT_FOUND"})
+    return GraphQLError(
+        "找不到该协商，或您无权查看。Not found, or you may not see it.", extensions={"code": "NOT_FOUND"}
+    )
 
 
 @strawberry.type(description="Live progress.")

@@ -30,7 +30,9 @@ class MilestoneStatus(Enum):
     PLANNED = strawberry.enum_value("PLANNED", description="not started")
     IN_PROGRESS = strawberry.enum_value("IN_PROGRESS", description="started or with progress")
     DONE = strawberry.enum_value("DONE", description="at 100%")
-    OVERDUE = strawberry.enum_value("OVERDUE", description="past its planned end and not DONE; computed, never set by hand")
+    OVERDUE = strawberry.enum_value(
+        "OVERDUE", description="past its planned end and not DONE; computed, never set by hand"
+    )
 
 
 @strawberry.enum(description="Kinds of problem seen in supervision.")
@@ -118,7 +120,9 @@ class Milestone(Node):
     def status(self, info: Info) -> MilestoneStatus:
         return MilestoneStatus(
             milestone_status(
-                progress=self.m.progress, planned_end=self.m.planned_end, actual_start=self.m.actual_start,
+                progress=self.m.progress,
+                planned_end=self.m.planned_end,
+                actual_start=self.m.actual_start,
                 now=info.context.now(),
             )
         )
@@ -224,7 +228,9 @@ class Rating:
 @strawberry.type(description="给反馈单: how the residents judged the outcome (百姓说了算).")
 class EvaluationSummary:
     count: int = strawberry.field(description="Ratings given.")
-    average: str | None = strawberry.field(description="mean score, decimal string with 2 fraction digits; null with no ratings")
+    average: str | None = strawberry.field(
+        description="mean score, decimal string with 2 fraction digits; null with no ratings"
+    )
     distribution: list[int] = strawberry.field(description="count of ratings per score, index 0 is score 1")
     satisfaction_rate: str | None = strawberry.field(
         description="share of ratings with score >= 4, decimal string with 4 fraction digits; null with none"

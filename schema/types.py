@@ -62,10 +62,14 @@ class Stage(Enum):
     )
     VOTING = strawberry.enum_value("VOTING", description="居民表决")
     AGREED = strawberry.enum_value("AGREED", description="签订协议: every paying party confirms its share（签协议单）")
-    IMPLEMENTING = strawberry.enum_value("IMPLEMENTING", description="实施与监督: milestones, inspections, findings（定时限单）")
+    IMPLEMENTING = strawberry.enum_value(
+        "IMPLEMENTING", description="实施与监督: milestones, inspections, findings（定时限单）"
+    )
     EVALUATING = strawberry.enum_value("EVALUATING", description="效果评价与回访（给反馈单）")
     ARCHIVED = strawberry.enum_value("ARCHIVED", description="归档（存入档案单）: read-only from here on")
-    CANCELLED = strawberry.enum_value("CANCELLED", description="已取消: read-only, with the reason in the stage history")
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED", description="已取消: read-only, with the reason in the stage history"
+    )
 
 
 @strawberry.enum(description="Where a demand came in from.")
@@ -155,7 +159,9 @@ class Account(Node):
 
     @strawberry.field(description="What this account may do.")
     def roles(self) -> list[Role]:
-        return [Role(r) for r in ("ADMIN", "ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "RESIDENT") if r in self.m.role_set]
+        return [
+            Role(r) for r in ("ADMIN", "ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "RESIDENT") if r in self.m.role_set
+        ]
 
     @strawberry.field(description="The party this account speaks for, if it represents one.")
     async def party(self, info: Info) -> Party | None:
@@ -165,7 +171,9 @@ class Account(Node):
         return Party.of(party) if party else None
 
 
-@strawberry.type(description="A paying or responsible party: a merchant, a local unit, the street office, a department...")
+@strawberry.type(
+    description="A paying or responsible party: a merchant, a local unit, the street office, a department..."
+)
 class Party(Node):
     m: strawberry.Private[models.Party]
 
@@ -238,7 +246,9 @@ class Consultation(Node):
     def stage(self) -> Stage:
         return Stage(self.m.stage)
 
-    @strawberry.field(description="Every move between stages, oldest first; the first is the creation (from null to DRAFT).")
+    @strawberry.field(
+        description="Every move between stages, oldest first; the first is the creation (from null to DRAFT)."
+    )
     async def stage_history(self, info: Info) -> list[StageChange]:
         rows = await info.context.loaders.stage_changes_by_consultation.load(self.m.id)
         return [StageChange(m=r) for r in rows]
@@ -266,7 +276,9 @@ class Consultation(Node):
 
     @strawberry.field(description="列责任单: which party answers for what.")
     async def responsibilities(self, info: Info) -> list[Responsibility]:
-        return [Responsibility.of(r) for r in await info.context.loaders.responsibilities_by_consultation.load(self.m.id)]
+        return [
+            Responsibility.of(r) for r in await info.context.loaders.responsibilities_by_consultation.load(self.m.id)
+        ]
 
     @strawberry.field(description="出方案单: every proposal, oldest first.")
     async def proposals(self, info: Info) -> list[Proposal]:
@@ -319,7 +331,11 @@ class Consultation(Node):
         summary = evaluation_summary([r.score for r in ratings])
         mine = None
         if ctx.actor.account_id is not None:
-            own = {e.id for e in await ctx.loaders.roll_by_consultation.load(self.m.id) if e.account_id == ctx.actor.account_id}
+            own = {
+                e.id
+                for e in await ctx.loaders.roll_by_consultation.load(self.m.id)
+                if e.account_id == ctx.actor.account_id
+            }
             mine = next((r for r in ratings if r.entry_id in own), None)
         return EvaluationSummary(
             count=summary["count"],
@@ -345,7 +361,9 @@ class Consultation(Node):
     @strawberry.field(description="Funding of the adopted proposal's cost plan, null before one is adopted.")
     async def funding(self, info: Info) -> FundingProgress | None:
         loaders = info.context.loaders
-        adopted = next((p for p in await loaders.proposals_by_consultation.load(self.m.id) if p.status == "ADOPTED"), None)
+        adopted = next(
+            (p for p in await loaders.proposals_by_consultation.load(self.m.id) if p.status == "ADOPTED"), None
+        )
         if adopted is None:
             return None
         plan = await loaders.cost_plan_by_proposal.load(adopted.id)
@@ -647,7 +665,9 @@ class FundingProgress:
 # ---------------------------------------------------------------- voter roll
 
 
-@strawberry.type(description="One line of a consultation's voter roll: a household or person, with a weight (area in m², 1 by default).")
+@strawberry.type(
+    description="One line of a consultation's voter roll: a household or person, with a weight (area in m², 1 by default)."
+)
 class VoterRollEntry(Node):
     m: strawberry.Private[models.VoterRollEntry]
 

@@ -110,7 +110,7 @@ class OptionTally:
     votes: int = strawberry.field(description="Ballots for it (first preferences for RANKED).")
     weight: str = strawberry.field(
         description=(
-            "sum of the voters' weights (area in m²) as a decimal string; for a secret poll \"0\" until it closes, "
+            'sum of the voters\' weights (area in m²) as a decimal string; for a secret poll "0" until it closes, '
             "since one ballot's area could name its household"
         )
     )
@@ -147,13 +147,17 @@ class Ballot(Node):
     def for_viewer(cls, info: Info, m: models.Ballot, poll: models.Poll) -> Ballot:
         """A secret ballot's choices are shown only to the session that cast it."""
         key = session_key(info.context.settings.secret_key, info.context.actor.session_id)
-        return cls.of(m, named=not poll.secret, show_choices=not poll.secret or (key is not None and key == m.session_key))
+        return cls.of(
+            m, named=not poll.secret, show_choices=not poll.secret or (key is not None and key == m.session_key)
+        )
 
     @strawberry.field(description="How it reached the count.")
     def origin(self) -> BallotOrigin:
         return BallotOrigin(self.m.origin)
 
-    @strawberry.field(description="a voter-held code that proves this ballot was counted, without revealing the voter to others")
+    @strawberry.field(
+        description="a voter-held code that proves this ballot was counted, without revealing the voter to others"
+    )
     def receipt(self) -> str:
         return self.m.receipt
 
@@ -202,7 +206,9 @@ async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Co
     withhold = poll.secret and status != "CLOSED"
 
     def row(i: int, heads: int, weight: int) -> OptionTally:
-        return OptionTally(option=PollOption.of(options[i]), votes=heads, weight="0" if withhold else format_weight(weight))
+        return OptionTally(
+            option=PollOption.of(options[i]), votes=heads, weight="0" if withhold else format_weight(weight)
+        )
 
     return Tally(
         version=data.version,
@@ -346,4 +352,3 @@ class Poll(Node):
             page_info=page.page_info(),
             total_count=page.total,
         )
-

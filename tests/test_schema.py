@@ -1,11 +1,13 @@
 """The exported SDL is fresh, and a compatible superset of the public contract.
 
 Members of the contract that later issues will serve are listed in NOT_YET_SERVED; each
-issue shortens the list, and it ends empty.
+issue shortens the list, and it ends empty. The contract lives beside the project, in
+`../shared/contract/`; a clone with nothing beside it skips the contract checks and says why.
 """
 
 from pathlib import Path
 
+import pytest
 from graphql import BreakingChangeType, build_schema, find_breaking_changes
 
 from schema import export_sdl
@@ -13,6 +15,11 @@ from schema import export_sdl
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT.parent / "shared" / "contract" / "schema.graphql"
 SCHEMA_FILE = ROOT / "schema" / "schema.graphql"
+
+needs_contract = pytest.mark.skipif(
+    not CONTRACT.is_file(),
+    reason=f"no API contract at {CONTRACT} (it sits beside the project on the team's machines and in CI)",
+)
 
 NOT_YET_SERVED_TYPES: set[str] = set()
 NOT_YET_SERVED_FIELDS: set[str] = set()
@@ -31,6 +38,7 @@ def test_schema_file_is_freshly_exported():
     assert SCHEMA_FILE.read_text(encoding="utf-8") == export_sdl(), "run `make schema` (consult export-schema)"
 
 
+@needs_contract
 def test_served_schema_is_compatible_with_the_contract():
     contract = build_schema(CONTRACT.read_text(encoding="utf-8"))
     served = build_schema(export_sdl())
@@ -38,6 +46,7 @@ def test_served_schema_is_compatible_with_the_contract():
     assert unexpected == []
 
 
+@needs_contract
 def test_not_yet_served_list_names_only_what_is_really_missing():
     # When a later issue serves a member, this fails until the member leaves the list.
     contract = build_schema(CONTRACT.read_text(encoding="utf-8"))

@@ -56,7 +56,7 @@ def largest_remainder(total: int, weights: list[int]) -> list[int]:
 
 
 def parse_scaled(text: str | None, scale_digits: int = 4) -> int | None:
-    """"33.3333" -> 333333 (in units of 10^-4); None when not a plain non-negative decimal."""
+    """ "33.3333" -> 333333 (in units of 10^-4); None when not a plain non-negative decimal."""
     if text is None:
         return None
     match = _DECIMAL_RE.match(str(text).strip())

@@ -9,7 +9,7 @@ _WEIGHT_RE = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,4}))?$")
 
 
 def parse_weight(text: str) -> int | None:
-    """"85.5" -> 855000; None for anything that is not a positive decimal with ≤ 4 decimals."""
+    """ "85.5" -> 855000; None for anything that is not a positive decimal with ≤ 4 decimals."""
     match = _WEIGHT_RE.match(text.strip())
     if not match:
         return None

@@ -2,21 +2,14 @@
 
 from consult.models.accounts import Account, AuthFailure, Session
 from consult.models.audit import AuditEvent
-from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
+from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
-from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, MilestoneUpdate, Rating
 from consult.models.roll import Invitation, VoterRollEntry
+from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, MilestoneUpdate, Rating
 from consult.models.voting import Ballot, Poll, PollElector, PollOption
 
 __all__ = [
-    "Rating",
-    "MilestoneUpdate",
-    "Milestone",
-    "Inspection",
-    "FollowUp",
-    "Finding",
-    "Dossier",
     "Account",
     "AuditEvent",
     "AuthFailure",
@@ -28,12 +21,19 @@ __all__ = [
     "CostShare",
     "Demand",
     "DemandSupport",
+    "Dossier",
+    "Finding",
+    "FollowUp",
+    "Inspection",
     "Invitation",
+    "Milestone",
+    "MilestoneUpdate",
     "Party",
     "Poll",
     "PollElector",
     "PollOption",
     "Proposal",
+    "Rating",
     "Responsibility",
     "Session",
     "StageChange",

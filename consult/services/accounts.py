@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from tortoise.exceptions import IntegrityError
 
+from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
 from consult.policies import ADMIN, ORGANIZER, PARTY_REP, RESIDENT, ROLES, Actor, allowed, require
 from consult.security import (
@@ -49,7 +49,9 @@ async def _attempt(ctx: ServiceContext, key: str) -> AuthFailure:
     s = ctx.settings
     now = ctx.now()
     attempt = await AuthFailure.create(key=key, at=now)
-    earlier = await AuthFailure.filter(key=key, at__gte=now - timedelta(seconds=s.auth_window_seconds), id__lt=attempt.id).count()
+    earlier = await AuthFailure.filter(
+        key=key, at__gte=now - timedelta(seconds=s.auth_window_seconds), id__lt=attempt.id
+    ).count()
     if earlier >= s.auth_refuse_after:
         raise RateLimited()
     if earlier >= s.auth_slow_after:
@@ -67,7 +69,9 @@ async def _succeeded(attempt: AuthFailure) -> None:
 # ---------------------------------------------------------------- sessions
 
 
-async def _new_session(ctx: ServiceContext, account: Account, conn, *, roll_entry_id: int | None, lifetime: timedelta) -> Login:
+async def _new_session(
+    ctx: ServiceContext, account: Account, conn, *, roll_entry_id: int | None, lifetime: timedelta
+) -> Login:
     token = new_token()
     now = ctx.now()
     session = await Session.create(
@@ -100,7 +104,9 @@ async def login(ctx: ServiceContext, *, username: str, password: str) -> Login:
         if needs_rehash(account.password_hash):
             account.password_hash = await asyncio.to_thread(hash_password, password)
             await account.save(using_db=conn, update_fields=["password_hash"])
-        return await _new_session(ctx, account, conn, roll_entry_id=None, lifetime=timedelta(hours=ctx.settings.staff_session_hours))
+        return await _new_session(
+            ctx, account, conn, roll_entry_id=None, lifetime=timedelta(hours=ctx.settings.staff_session_hours)
+        )
 
 
 async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
@@ -126,19 +132,31 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
             raise bad
         now = ctx.now()
         if entry.account_id is None:
-            account = await Account.create(display_name=entry.label[:100], roles=RESIDENT, created_at=now, using_db=conn)
+            account = await Account.create(
+                display_name=entry.label[:100], roles=RESIDENT, created_at=now, using_db=conn
+            )
             entry.account_id = account.id
             await entry.save(using_db=conn, update_fields=["account_id"])
         else:
             account = await Account.get(id=entry.account_id).using_db(conn)
         # The slip moves the session: whatever phone used it before is signed out.
-        await Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None).using_db(conn).update(revoked_at=now)
+        await (
+            Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None)
+            .using_db(conn)
+            .update(revoked_at=now)
+        )
         if invitation.redeemed_at is None:
             invitation.redeemed_at = now
             await invitation.save(using_db=conn, update_fields=["redeemed_at"])
         # Once a newer slip is in use, older slips of the household (lost or photographed) stop working.
-        await Invitation.filter(entry_id=entry.id, id__lt=invitation.id, voided_at=None).using_db(conn).update(voided_at=now)
-        login = await _new_session(ctx, account, conn, roll_entry_id=entry.id, lifetime=timedelta(days=ctx.settings.resident_session_days))
+        await (
+            Invitation.filter(entry_id=entry.id, id__lt=invitation.id, voided_at=None)
+            .using_db(conn)
+            .update(voided_at=now)
+        )
+        login = await _new_session(
+            ctx, account, conn, roll_entry_id=entry.id, lifetime=timedelta(days=ctx.settings.resident_session_days)
+        )
         login.consultation_id = entry.consultation_id
     await _succeeded(attempt)
     return login
@@ -240,7 +258,9 @@ async def create_account(
             raise Conflict("username_taken", "username") from None
 
 
-async def create_admin(ctx: ServiceContext, *, username: str, password: str, display_name: str | None = None) -> Account:
+async def create_admin(
+    ctx: ServiceContext, *, username: str, password: str, display_name: str | None = None
+) -> Account:
     """For the CLI: make (or reset the password of) an administrator. No policy check."""
     name = (username or "").strip()
     if not USERNAME_RE.match(name):

@@ -67,7 +67,9 @@ def evaluation_summary(scores: list[int]) -> dict[str, Any]:
     }
 
 
-async def build_document(consultation: Consultation, conn: Any, *, sealed_at: datetime, head: AuditEvent | None) -> dict:
+async def build_document(
+    consultation: Consultation, conn: Any, *, sealed_at: datetime, head: AuditEvent | None
+) -> dict:
     """The whole record in one JSON value: strings, integers, booleans, null, lists and objects.
 
     Only what the public may read goes in: no household names, no contacts, no submitters, and
@@ -89,7 +91,12 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
             return None
         return account.display_name
 
-    links = await ConsultationParty.filter(consultation_id=cid).using_db(conn).order_by("position").values_list("party_id", flat=True)
+    links = (
+        await ConsultationParty.filter(consultation_id=cid)
+        .using_db(conn)
+        .order_by("position")
+        .values_list("party_id", flat=True)
+    )
     by_id = {p.id: p for p in await Party.filter(id__in=list(links)).using_db(conn)}
     parties = {pk: by_id[pk] for pk in links if pk in by_id}
 
@@ -105,7 +112,9 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
         shares_by_plan.setdefault(share.plan_id, []).append(share)
     contributions: dict[int, list[Contribution]] = {}
     all_shares = [s for group in shares_by_plan.values() for s in group]
-    for c in await Contribution.filter(share_id__in=[s.id for s in all_shares]).using_db(conn).order_by("received_at", "id"):
+    for c in (
+        await Contribution.filter(share_id__in=[s.id for s in all_shares]).using_db(conn).order_by("received_at", "id")
+    ):
         contributions.setdefault(c.share_id, []).append(c)
 
     async def plan_doc(proposal: Proposal) -> dict | None:
@@ -161,8 +170,12 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
                 "kind": poll.kind,
                 "status": poll.status,
                 "secret": poll.secret,
-                "rule": {"preset": rule.preset, "quorumPercent": rule.quorum_percent, "threshold": rule.threshold_text,
-                         "byArea": rule.by_area},
+                "rule": {
+                    "preset": rule.preset,
+                    "quorumPercent": rule.quorum_percent,
+                    "threshold": rule.threshold_text,
+                    "byArea": rule.by_area,
+                },
                 "openedAt": _t(poll.opened_at),
                 "closedAt": _t(poll.closed_at),
                 "tally": {
@@ -171,22 +184,35 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
                     "electorateSize": tally.electorate.heads,
                     "turnout": ratio_4(tally.ballots_cast, tally.electorate.heads),
                     "options": [
-                        {"label": o.label, "votes": o.votes, "weight": format_weight(o.weight_e4),
-                         "proposal": next((p.title for p in proposals if p.id == o.proposal_id), None)}
+                        {
+                            "label": o.label,
+                            "votes": o.votes,
+                            "weight": format_weight(o.weight_e4),
+                            "proposal": next((p.title for p in proposals if p.id == o.proposal_id), None),
+                        }
                         for o in options
                     ],
                     "quorumMet": tally.quorum_met,
                     "outcome": tally.outcome,
                     "winner": options[tally.winner].label if tally.winner is not None else None,
-                    "rounds": [[{"label": options[i].label, "votes": h, "weight": format_weight(w)} for i, (h, w) in enumerate(r)]
-                               for r in tally.rounds] if tally.rounds is not None else None,
+                    "rounds": [
+                        [
+                            {"label": options[i].label, "votes": h, "weight": format_weight(w)}
+                            for i, (h, w) in enumerate(r)
+                        ]
+                        for r in tally.rounds
+                    ]
+                    if tally.rounds is not None
+                    else None,
                 },
             }
         )
 
     milestones = await Milestone.filter(consultation_id=cid).using_db(conn).order_by("planned_end", "id")
     updates: dict[int, list[MilestoneUpdate]] = {}
-    for u in await MilestoneUpdate.filter(milestone_id__in=[m.id for m in milestones]).using_db(conn).order_by("at", "id"):
+    for u in (
+        await MilestoneUpdate.filter(milestone_id__in=[m.id for m in milestones]).using_db(conn).order_by("at", "id")
+    ):
         updates.setdefault(u.milestone_id, []).append(u)
     titles = {m.id: m.title for m in milestones}
     inspections = await Inspection.filter(consultation_id=cid).using_db(conn).order_by("visited_at", "id")
@@ -213,8 +239,14 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
         {
             "name": "提诉求单",
             "demands": [
-                {"title": d.title, "body": d.body, "channel": d.channel, "status": d.status,
-                 "supportCount": d.support_count, "createdAt": _t(d.created_at)}
+                {
+                    "title": d.title,
+                    "body": d.body,
+                    "channel": d.channel,
+                    "status": d.status,
+                    "supportCount": d.support_count,
+                    "createdAt": _t(d.created_at),
+                }
                 for d in demands
             ],
         },
@@ -227,8 +259,14 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
         {
             "name": "出方案单",
             "proposals": [
-                {"title": p.title, "body": p.body, "status": p.status, "budget": format_fen(p.budget_fen),
-                 "author": await name_of(p.author_id), "costPlan": await plan_doc(p)}
+                {
+                    "title": p.title,
+                    "body": p.body,
+                    "status": p.status,
+                    "budget": format_fen(p.budget_fen),
+                    "author": await name_of(p.author_id),
+                    "costPlan": await plan_doc(p),
+                }
                 for p in proposals
             ],
         },
@@ -244,8 +282,9 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
                     "actualStart": _t(m.actual_start),
                     "actualEnd": _t(m.actual_end),
                     "progress": m.progress,
-                    "status": milestone_status(progress=m.progress, planned_end=m.planned_end, actual_start=m.actual_start,
-                                               now=sealed_at),
+                    "status": milestone_status(
+                        progress=m.progress, planned_end=m.planned_end, actual_start=m.actual_start, now=sealed_at
+                    ),
                     "updates": [
                         {"at": _t(u.at), "by": await name_of(u.by_id), "progress": u.progress, "note": u.note}
                         for u in updates.get(m.id, [])
@@ -268,8 +307,10 @@ async def build_document(consultation: Consultation, conn: Any, *, sealed_at: da
             "name": "给反馈单",
             "evaluation": evaluation_summary(scores),
             # Scores and comments without times, in a fixed order: no rating can be told apart by when it came.
-            "ratings": sorted(({"score": r.score, "comment": r.comment} for r in ratings),
-                              key=lambda r: (-r["score"], r["comment"] or "")),
+            "ratings": sorted(
+                ({"score": r.score, "comment": r.comment} for r in ratings),
+                key=lambda r: (-r["score"], r["comment"] or ""),
+            ),
             "followUps": [{"at": _t(f.at), "by": await name_of(f.by_id), "notes": f.notes} for f in follow_ups],
         },
         {
@@ -311,16 +352,25 @@ async def seal(ctx: ServiceContext, consultation: Consultation, conn: Any, note:
     """Move to ARCHIVED, build the document, hash it, and chain the hash into the audit trail."""
     now = ctx.now()
     await StageChange.create(
-        consultation_id=consultation.id, from_stage=consultation.stage, to_stage="ARCHIVED", at=now,
-        by_id=ctx.actor.account_id, note=note, using_db=conn,
+        consultation_id=consultation.id,
+        from_stage=consultation.stage,
+        to_stage="ARCHIVED",
+        at=now,
+        by_id=ctx.actor.account_id,
+        note=note,
+        using_db=conn,
     )
     consultation.stage = "ARCHIVED"
     await Consultation.filter(id=consultation.id).using_db(conn).update(stage="ARCHIVED")
     head = await AuditEvent.filter(consultation_id=consultation.id).using_db(conn).order_by("-seq").first()
     text, digest = document_hash(await build_document(consultation, conn, sealed_at=now, head=head))
-    dossier = await Dossier.create(consultation_id=consultation.id, sealed_at=now, sha256=digest, document=text, using_db=conn)
+    dossier = await Dossier.create(
+        consultation_id=consultation.id, sealed_at=now, sha256=digest, document=text, using_db=conn
+    )
     await audit(
-        ctx, consultation, conn,
+        ctx,
+        consultation,
+        conn,
         action="consultation.archive",
         kind="ARCHIVED",
         subject=to_global_id("Consultation", consultation.id),
@@ -347,4 +397,3 @@ async def archive_consultation(ctx: ServiceContext, *, consultation_id: str, not
             raise WrongStage("archive_from_evaluating", "consultationId")
         await seal(ctx, consultation, conn, clean_note)
         return consultation
-

@@ -57,7 +57,11 @@ async def create_consultation(
         party_pks.append(pk)
     convener_pk = decode_id(convener_id, "Account", "convenerId") if convener_id else None
     async with transaction() as conn:
-        found = set(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", flat=True)) if party_pks else set()
+        found = (
+            set(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", flat=True))
+            if party_pks
+            else set()
+        )
         for i, pk in enumerate(party_pks):
             if pk not in found:
                 raise NotFound(f"partyIds.{i}")
@@ -79,9 +83,16 @@ async def create_consultation(
             using_db=conn,
         )
         for position, pk in enumerate(party_pks):
-            await ConsultationParty.create(consultation_id=consultation.id, party_id=pk, position=position, using_db=conn)
+            await ConsultationParty.create(
+                consultation_id=consultation.id, party_id=pk, position=position, using_db=conn
+            )
         await StageChange.create(
-            consultation_id=consultation.id, from_stage=None, to_stage="DRAFT", at=now, by_id=ctx.actor.account_id, using_db=conn
+            consultation_id=consultation.id,
+            from_stage=None,
+            to_stage="DRAFT",
+            at=now,
+            by_id=ctx.actor.account_id,
+            using_db=conn,
         )
         await audit(
             ctx,
@@ -167,7 +178,13 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
         consultation.published = consultation.published or stages.publishes(current, to)
         await Consultation.filter(id=cpk).using_db(conn).update(stage=to, published=consultation.published)
         await StageChange.create(
-            consultation_id=cpk, from_stage=current, to_stage=to, at=now, by_id=ctx.actor.account_id, note=clean_note, using_db=conn
+            consultation_id=cpk,
+            from_stage=current,
+            to_stage=to,
+            at=now,
+            by_id=ctx.actor.account_id,
+            note=clean_note,
+            using_db=conn,
         )
         await audit(
             ctx,
@@ -197,8 +214,11 @@ async def _check_polls(ctx: ServiceContext, consultation: Consultation, to: str,
 
 async def _check_findings(consultation_id: int, conn) -> None:
     """五定闭环: every finding must be verified by a CPPCC member before the residents rate."""
-    open_ones = await Finding.filter(consultation_id=consultation_id, status__not="VERIFIED").using_db(conn).order_by("id").values_list(
-        "description", flat=True
+    open_ones = (
+        await Finding.filter(consultation_id=consultation_id, status__not="VERIFIED")
+        .using_db(conn)
+        .order_by("id")
+        .values_list("description", flat=True)
     )
     if open_ones:
         raise WrongStage("evaluating_needs_verified", "to", findings="；".join(d[:40] for d in open_ones))
@@ -212,8 +232,11 @@ async def _check_agreement(consultation_id: int, conn) -> None:
     plan = await CostPlan.get_or_none(proposal_id=adopted.id).using_db(conn)
     if plan is None:
         return
-    missing = await CostShare.filter(plan_id=plan.id, confirmed_at=None).using_db(conn).order_by("position").values_list(
-        "party__name", flat=True
+    missing = (
+        await CostShare.filter(plan_id=plan.id, confirmed_at=None)
+        .using_db(conn)
+        .order_by("position")
+        .values_list("party__name", flat=True)
     )
     if missing:
         raise WrongStage("agreed_needs_confirmations", "to", parties="、".join(missing))

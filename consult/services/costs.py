@@ -6,7 +6,7 @@ from consult.clock import parse_datetime
 from consult.domain.splits import ShareSpec, split
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from consult.ids import to_global_id
-from consult.models import Contribution, ConsultationParty, CostPlan, CostShare, Party, Proposal
+from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
 from consult.money import format_fen, parse_money
 from consult.policies import allowed, require
 from consult.services.base import (
@@ -77,7 +77,9 @@ async def set_cost_plan(
         if proposal.status in ("WITHDRAWN", "REJECTED"):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
         taking_part = set(
-            await ConsultationParty.filter(consultation_id=consultation.id).using_db(conn).values_list("party_id", flat=True)
+            await ConsultationParty.filter(consultation_id=consultation.id)
+            .using_db(conn)
+            .values_list("party_id", flat=True)
         )
         names = dict(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", "name")) if party_pks else {}
         for i, pk in enumerate(party_pks):
@@ -96,7 +98,12 @@ async def set_cost_plan(
             )
             old_description = describe_plan(plan, old_shares, old_names)
             await CostShare.filter(plan_id=plan.id).using_db(conn).delete()
-            plan.total_fen, plan.method, plan.updated_at, plan.updated_by_id = total_fen, method, ctx.now(), ctx.actor.account_id
+            plan.total_fen, plan.method, plan.updated_at, plan.updated_by_id = (
+                total_fen,
+                method,
+                ctx.now(),
+                ctx.actor.account_id,
+            )
             await plan.save(using_db=conn)
         else:
             plan = await CostPlan.create(
@@ -172,7 +179,8 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
             action="share.confirm",
             kind="SHARE_CONFIRMED",
             subject=to_global_id("CostShare", spk),
-            summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元" + ("（由组织方代为确认）" if on_behalf else ""),
+            summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元"
+            + ("（由组织方代为确认）" if on_behalf else ""),
             payload={
                 "share": to_global_id("CostShare", spk),
                 "party": to_global_id("Party", share.party_id),
@@ -205,7 +213,9 @@ async def record_contribution(
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_stage(consultation, "contribution.record")
         share = await CostShare.get(id=spk).using_db(conn)
-        proposal_status = await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
+        proposal_status = (
+            await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
+        )
         if proposal_status != ["ADOPTED"]:
             # Money follows the agreed plan only; a draft plan may still be replaced.
             raise Invalid("share_not_adopted", "shareId")

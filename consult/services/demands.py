@@ -64,7 +64,12 @@ async def submit_demand(
             kind="DEMAND_SUBMITTED",
             subject=to_global_id("Demand", demand.id),
             summary=f"提交诉求：{clean_title}",
-            payload={"demand": to_global_id("Demand", demand.id), "title": clean_title, "body": clean_body, "channel": chosen},
+            payload={
+                "demand": to_global_id("Demand", demand.id),
+                "title": clean_title,
+                "body": clean_body,
+                "channel": chosen,
+            },
         )
         return demand
 

@@ -35,7 +35,11 @@ async def rate_outcome(ctx: ServiceContext, *, consultation_id: str, score: int,
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
         ensure_stage(consultation, "rating.add")
-        entry = await VoterRollEntry.filter(consultation_id=cpk, account_id=ctx.actor.account_id, active=True).using_db(conn).first()
+        entry = (
+            await VoterRollEntry.filter(consultation_id=cpk, account_id=ctx.actor.account_id, active=True)
+            .using_db(conn)
+            .first()
+        )
         if entry is None:
             raise DomainError("NOT_ELIGIBLE", "not_on_roll", "consultationId")
         now = ctx.now()
@@ -50,7 +54,9 @@ async def rate_outcome(ctx: ServiceContext, *, consultation_id: str, score: int,
             await rating.save(using_db=conn, update_fields=["score", "comment", "at"])
         # Ratings are anonymous in the trail: the score counts, the household stays unnamed.
         await audit(
-            ctx, consultation, conn,
+            ctx,
+            consultation,
+            conn,
             action="rating.add",
             kind="RATING_ADDED",
             subject=to_global_id("Consultation", cpk),
@@ -74,9 +80,13 @@ async def record_follow_up(ctx: ServiceContext, *, consultation_id: str, at: obj
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
         ensure_stage(consultation, "followup.record")
-        follow_up = await FollowUp.create(consultation_id=cpk, at=when, by_id=ctx.actor.account_id, notes=clean_notes, using_db=conn)
+        follow_up = await FollowUp.create(
+            consultation_id=cpk, at=when, by_id=ctx.actor.account_id, notes=clean_notes, using_db=conn
+        )
         await audit(
-            ctx, consultation, conn,
+            ctx,
+            consultation,
+            conn,
             action="followup.record",
             kind="FOLLOW_UP_RECORDED",
             subject=to_global_id("FollowUp", follow_up.id),
@@ -84,6 +94,3 @@ async def record_follow_up(ctx: ServiceContext, *, consultation_id: str, at: obj
             payload={"followUp": to_global_id("FollowUp", follow_up.id), "at": when.isoformat(), "notes": clean_notes},
         )
         return follow_up
-
-
-

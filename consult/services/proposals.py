@@ -129,7 +129,8 @@ async def update_proposal(
             action="proposal.update",
             kind="PROPOSAL_CHANGED",
             subject=to_global_id("Proposal", ppk),
-            summary=f"修改方案：{proposal.title}" + (f"（{old_status} → {proposal.status}）" if "status" in changes else ""),
+            summary=f"修改方案：{proposal.title}"
+            + (f"（{old_status} → {proposal.status}）" if "status" in changes else ""),
             payload=payload,
         )
         return proposal
@@ -150,8 +151,10 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
             raise Conflict("proposal_already_adopted", "proposalId")
         if proposal.status in ("WITHDRAWN", "REJECTED"):
             raise Invalid("proposal_not_adoptable", "proposalId")
-        previous = await Proposal.filter(consultation_id=proposal.consultation_id, status="ADOPTED").using_db(conn).values_list(
-            "id", flat=True
+        previous = (
+            await Proposal.filter(consultation_id=proposal.consultation_id, status="ADOPTED")
+            .using_db(conn)
+            .values_list("id", flat=True)
         )
         if previous:
             await Proposal.filter(id__in=list(previous)).using_db(conn).update(status="TABLED")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from tortoise.expressions import Subquery
+
 from consult.domain.weights import SCALE, format_weight, parse_weight
 from consult.errors import Invalid
 from consult.ids import to_global_id
-from tortoise.expressions import Subquery
-
 from consult.models import Invitation, Session, VoterRollEntry
 from consult.policies import require
 from consult.security import invitation_digest, new_invitation_code
@@ -42,7 +42,9 @@ def _roll_digest(rows: list[tuple[str, int]]) -> str:
     return h.hexdigest()
 
 
-async def set_voter_roll(ctx: ServiceContext, *, consultation_id: str, voters: list[tuple[str, str | None]]) -> list[VoterRollEntry]:
+async def set_voter_roll(
+    ctx: ServiceContext, *, consultation_id: str, voters: list[tuple[str, str | None]]
+) -> list[VoterRollEntry]:
     """Replace the roll. Entries whose label stays keep their invitations and sessions;
     entries no longer listed are retired (kept for history, no longer eligible).
 
@@ -82,7 +84,14 @@ async def set_voter_roll(ctx: ServiceContext, *, consultation_id: str, voters: l
             entry = existing.pop(label, None)
             if entry is None:
                 to_create.append(
-                    VoterRollEntry(consultation_id=cpk, label=label, weight_e4=weight, position=position, active=True, created_at=now)
+                    VoterRollEntry(
+                        consultation_id=cpk,
+                        label=label,
+                        weight_e4=weight,
+                        position=position,
+                        active=True,
+                        created_at=now,
+                    )
                 )
             elif (entry.weight_e4, entry.position, entry.active) != (weight, position, True):
                 entry.weight_e4, entry.position, entry.active = weight, position, True
@@ -91,7 +100,9 @@ async def set_voter_roll(ctx: ServiceContext, *, consultation_id: str, voters: l
         if to_create:
             await VoterRollEntry.bulk_create(to_create, batch_size=BATCH, using_db=conn)
         if to_update:
-            await VoterRollEntry.bulk_update(to_update, fields=["weight_e4", "position", "active"], batch_size=BATCH, using_db=conn)
+            await VoterRollEntry.bulk_update(
+                to_update, fields=["weight_e4", "position", "active"], batch_size=BATCH, using_db=conn
+            )
         for start in range(0, len(retired), BATCH):
             chunk = retired[start : start + BATCH]
             await VoterRollEntry.filter(id__in=chunk).using_db(conn).update(active=False)
@@ -135,8 +146,10 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
             raise Invalid("roll_empty", "consultationId")
         now = ctx.now()
         roll_ids = Subquery(VoterRollEntry.filter(consultation_id=cpk).values("id"))
-        voided = await Invitation.filter(entry_id__in=roll_ids, redeemed_at=None, voided_at=None).using_db(conn).update(
-            voided_at=now
+        voided = (
+            await Invitation.filter(entry_id__in=roll_ids, redeemed_at=None, voided_at=None)
+            .using_db(conn)
+            .update(voided_at=now)
         )
         issued: list[IssuedInvitation] = []
         rows: list[Invitation] = []
@@ -144,7 +157,9 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
             code = new_invitation_code()
             issued.append(IssuedInvitation(label=entry.label, code=code, entry_id=entry.id))
             rows.append(
-                Invitation(entry_id=entry.id, code_hash=invitation_digest(ctx.settings.secret_key, code), created_at=now)
+                Invitation(
+                    entry_id=entry.id, code_hash=invitation_digest(ctx.settings.secret_key, code), created_at=now
+                )
             )
         await Invitation.bulk_create(rows, batch_size=BATCH, using_db=conn)
         await audit(

@@ -77,7 +77,9 @@ async def add_milestone(
             using_db=conn,
         )
         await audit(
-            ctx, consultation, conn,
+            ctx,
+            consultation,
+            conn,
             action="milestone.add",
             kind="MILESTONE_UPDATED",
             subject=to_global_id("Milestone", milestone.id),
@@ -120,8 +122,12 @@ async def update_milestone(
     async with transaction() as conn:
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
-        responsible = milestone.responsible_party_id is not None and ctx.actor.party_id == milestone.responsible_party_id
-        require(ctx.actor, "milestone.update", {"responsible_rep"} if responsible and ctx.actor.has("PARTY_REP") else set())
+        responsible = (
+            milestone.responsible_party_id is not None and ctx.actor.party_id == milestone.responsible_party_id
+        )
+        require(
+            ctx.actor, "milestone.update", {"responsible_rep"} if responsible and ctx.actor.has("PARTY_REP") else set()
+        )
         ensure_stage(consultation, "milestone.update")
         now = ctx.now()
         if progress is not None:
@@ -140,14 +146,22 @@ async def update_milestone(
             raise Invalid("end_before_start", "actualEnd")
         await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
         await MilestoneUpdate.create(
-            milestone_id=mpk, at=now, by_id=ctx.actor.account_id, progress=milestone.progress, note=clean_note, using_db=conn
+            milestone_id=mpk,
+            at=now,
+            by_id=ctx.actor.account_id,
+            progress=milestone.progress,
+            note=clean_note,
+            using_db=conn,
         )
         await audit(
-            ctx, consultation, conn,
+            ctx,
+            consultation,
+            conn,
             action="milestone.update",
             kind="MILESTONE_UPDATED",
             subject=to_global_id("Milestone", mpk),
-            summary=f"进度更新：{milestone.title} {milestone.progress}%" + (f"（{clean_note[:60]}）" if clean_note else ""),
+            summary=f"进度更新：{milestone.title} {milestone.progress}%"
+            + (f"（{clean_note[:60]}）" if clean_note else ""),
             payload={
                 "milestone": to_global_id("Milestone", mpk),
                 "progress": milestone.progress,
@@ -189,7 +203,9 @@ async def record_inspection(
                 "category": f["category"],
                 "description": clean_text(f.get("description"), f"{base}.description", max_len=5000),
                 "party_pk": decode_id(f.get("responsible_party_id"), "Party", f"{base}.responsiblePartyId"),
-                "assignee_pk": decode_id(f["assignee_id"], "Account", f"{base}.assigneeId") if f.get("assignee_id") else None,
+                "assignee_pk": decode_id(f["assignee_id"], "Account", f"{base}.assigneeId")
+                if f.get("assignee_id")
+                else None,
                 "due_at": parse_datetime(f.get("due_at"), f"{base}.dueAt"),
                 "expected_outcome": clean_text(f.get("expected_outcome"), f"{base}.expectedOutcome", max_len=5000),
             }
@@ -216,7 +232,9 @@ async def record_inspection(
             using_db=conn,
         )
         await audit(
-            ctx, consultation, conn,
+            ctx,
+            consultation,
+            conn,
             action="inspection.record",
             kind="INSPECTION_RECORDED",
             subject=to_global_id("Inspection", inspection.id),
@@ -246,7 +264,9 @@ async def record_inspection(
             )
             # One event per finding, so that a subscriber sees each problem as it is opened.
             await audit(
-                ctx, consultation, conn,
+                ctx,
+                consultation,
+                conn,
                 action="finding.open",
                 kind="FINDING_CHANGED",
                 subject=to_global_id("Finding", finding.id),
@@ -265,7 +285,9 @@ async def record_inspection(
         return inspection
 
 
-async def update_finding(ctx: ServiceContext, *, finding_id: str, status: str, resolution: str | None = None) -> Finding:
+async def update_finding(
+    ctx: ServiceContext, *, finding_id: str, status: str, resolution: str | None = None
+) -> Finding:
     """Move a finding along the loop.
 
     RESOLVED (with a resolution) by the responsible party's rep or an organizer; VERIFIED or
@@ -299,11 +321,18 @@ async def update_finding(ctx: ServiceContext, *, finding_id: str, status: str, r
             finding.resolution = clean_resolution
         await finding.save(using_db=conn, update_fields=["status", "updated_at", "resolution"])
         await audit(
-            ctx, consultation, conn,
+            ctx,
+            consultation,
+            conn,
             action="finding.update",
             kind="FINDING_CHANGED",
             subject=to_global_id("Finding", fpk),
             summary=f"问题{FINDING_VERBS[status]}：{finding.description[:60]}",
-            payload={"finding": to_global_id("Finding", fpk), "from": old, "to": status, "resolution": clean_resolution},
+            payload={
+                "finding": to_global_id("Finding", fpk),
+                "from": old,
+                "to": status,
+                "resolution": clean_resolution,
+            },
         )
         return finding

@@ -219,8 +219,12 @@ async def create_poll(
                 "secret": poll.secret,
                 "allowRevote": poll.allow_revote,
                 "liveResults": poll.live_results,
-                "rule": {"preset": rule.preset, "quorumPercent": rule.quorum_percent, "threshold": rule.threshold_text,
-                         "byArea": rule.by_area},
+                "rule": {
+                    "preset": rule.preset,
+                    "quorumPercent": rule.quorum_percent,
+                    "threshold": rule.threshold_text,
+                    "byArea": rule.by_area,
+                },
                 "opensAt": opens.isoformat() if opens else None,
                 "closesAt": closes.isoformat() if closes else None,
             },
@@ -242,7 +246,9 @@ async def _snapshot_electorate(poll: Poll, conn: Any) -> None:
     poll.electorate_weight_e4 = sum(rows)
 
 
-async def _open(ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool) -> None:
+async def _open(
+    ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool
+) -> None:
     await _snapshot_electorate(poll, conn)
     poll.status, poll.opened_at = "OPEN", at
     await poll.save(using_db=conn, update_fields=["status", "opened_at", "electorate_size", "electorate_weight_e4"])
@@ -253,14 +259,21 @@ async def _open(ctx: ServiceContext, consultation: Consultation, poll: Poll, con
         action="poll.open",
         kind="POLL_CHANGED",
         subject=to_global_id("Poll", poll.id),
-        summary=f"开始表决：{poll.question}（选民 {poll.electorate_size} 户）" + ("，按时自动开始" if automatic else ""),
-        payload={"poll": to_global_id("Poll", poll.id), "status": "OPEN", "electorate": poll.electorate_size,
-                 "automatic": automatic},
+        summary=f"开始表决：{poll.question}（选民 {poll.electorate_size} 户）"
+        + ("，按时自动开始" if automatic else ""),
+        payload={
+            "poll": to_global_id("Poll", poll.id),
+            "status": "OPEN",
+            "electorate": poll.electorate_size,
+            "automatic": automatic,
+        },
         anonymous=automatic,
     )
 
 
-async def _close(ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool) -> None:
+async def _close(
+    ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool
+) -> None:
     poll.status, poll.closed_at = "CLOSED", at
     await poll.save(using_db=conn, update_fields=["status", "closed_at"])
     await audit(
@@ -271,8 +284,13 @@ async def _close(ctx: ServiceContext, consultation: Consultation, poll: Poll, co
         kind="POLL_CHANGED",
         subject=to_global_id("Poll", poll.id),
         summary=f"结束表决：{poll.question}（共 {poll.ballots_cast} 票）" + ("，按时自动结束" if automatic else ""),
-        payload={"poll": to_global_id("Poll", poll.id), "status": "CLOSED", "ballots": poll.ballots_cast,
-                 "version": poll.tally_version, "automatic": automatic},
+        payload={
+            "poll": to_global_id("Poll", poll.id),
+            "status": "CLOSED",
+            "ballots": poll.ballots_cast,
+            "version": poll.tally_version,
+            "automatic": automatic,
+        },
         anonymous=automatic,
     )
 
@@ -285,7 +303,12 @@ async def settle(ctx: ServiceContext, consultation: Consultation, poll: Poll, co
     target = effective_status(poll, consultation.stage, now)
     if target == poll.status:
         return
-    if poll.status == "SCHEDULED" and target in ("OPEN", "CLOSED") and poll.opens_at is not None and consultation.stage == "VOTING":
+    if (
+        poll.status == "SCHEDULED"
+        and target in ("OPEN", "CLOSED")
+        and poll.opens_at is not None
+        and consultation.stage == "VOTING"
+    ):
         await _open(ctx, consultation, poll, conn, at=poll.opens_at, automatic=True)
     if target == "CLOSED" and poll.status != "CLOSED":
         await _close(ctx, consultation, poll, conn, at=poll.closes_at or now, automatic=True)
@@ -378,8 +401,10 @@ def _counted(poll: Poll, picked: list[int]) -> list[int]:
 
 async def _apply(poll: Poll, conn: Any, picked: list[int], weight: int, sign: int) -> None:
     for option_id in _counted(poll, picked):
-        await PollOption.filter(id=option_id).using_db(conn).update(
-            votes=F("votes") + sign, weight_e4=F("weight_e4") + sign * weight
+        await (
+            PollOption.filter(id=option_id)
+            .using_db(conn)
+            .update(votes=F("votes") + sign, weight_e4=F("weight_e4") + sign * weight)
         )
 
 
@@ -428,8 +453,12 @@ async def _record(
     poll.tally_version += 1
     poll.ballots_cast += added
     poll.ballots_weight_e4 += added * weight
-    await Poll.filter(id=poll.id).using_db(conn).update(
-        tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
+    await (
+        Poll.filter(id=poll.id)
+        .using_db(conn)
+        .update(
+            tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
+        )
     )
     if poll.secret and not poll.live_results:
         # Results hidden until the close: not even the running count goes into the public trail.
@@ -485,8 +514,15 @@ async def cast_vote(ctx: ServiceContext, *, poll_id: str, choices: list[str]) ->
         options = await PollOption.filter(poll_id=poll.id).using_db(conn).order_by("position")
         picked = _check_choices(poll, options, choices)
         ballot = await _record(
-            ctx, consultation, poll, conn, entry_id=elector.entry_id, weight=elector.weight_e4, picked=picked,
-            origin="ONLINE", note=None,
+            ctx,
+            consultation,
+            poll,
+            conn,
+            entry_id=elector.entry_id,
+            weight=elector.weight_e4,
+            picked=picked,
+            origin="ONLINE",
+            note=None,
         )
         return Cast(ballot=ballot, poll=poll)
 
@@ -516,12 +552,23 @@ async def record_offline_ballot(
         # Choices first: an empty ballot must not serve as a free "has this household voted?" probe.
         options = await PollOption.filter(poll_id=poll.id).using_db(conn).order_by("position")
         picked = _check_choices(poll, options, choices)
-        existing = await Ballot.filter(poll_id=poll.id, voter_key=voter_key(ctx.settings.secret_key, poll.id, entry_pk)).using_db(conn).exists()
+        existing = (
+            await Ballot.filter(poll_id=poll.id, voter_key=voter_key(ctx.settings.secret_key, poll.id, entry_pk))
+            .using_db(conn)
+            .exists()
+        )
         if existing:
             raise AlreadyVoted()
         ballot = await _record(
-            ctx, consultation, poll, conn, entry_id=entry_pk, weight=elector.weight_e4, picked=picked,
-            origin=origin, note=clean_note,
+            ctx,
+            consultation,
+            poll,
+            conn,
+            entry_id=entry_pk,
+            weight=elector.weight_e4,
+            picked=picked,
+            origin=origin,
+            note=clean_note,
         )
         return Cast(ballot=ballot, poll=poll)
 
@@ -530,9 +577,11 @@ async def _elector_of(ctx: ServiceContext, poll: Poll, conn: Any) -> PollElector
     """The viewer's place in the poll's electorate: the roll entry bound to their account."""
     if ctx.actor.account_id is None:
         return None
-    entry_ids = await VoterRollEntry.filter(
-        consultation_id=poll.consultation_id, account_id=ctx.actor.account_id
-    ).using_db(conn).values_list("id", flat=True)
+    entry_ids = (
+        await VoterRollEntry.filter(consultation_id=poll.consultation_id, account_id=ctx.actor.account_id)
+        .using_db(conn)
+        .values_list("id", flat=True)
+    )
     if not entry_ids:
         return None
     return await PollElector.filter(poll_id=poll.id, entry_id__in=list(entry_ids)).using_db(conn).first()
@@ -549,9 +598,11 @@ async def settle_due(ctx: ServiceContext) -> int:
     """Open and close the polls whose time has come, so that the record shows the moment the
     clock decided rather than the next request. Returns how many polls moved."""
     now = ctx.now()
-    due = await Poll.filter(status__in=("SCHEDULED", "OPEN"), consultation__stage__not_in=("ARCHIVED", "CANCELLED")).filter(
-        Q(closes_at__lte=now) | Q(status="SCHEDULED", opens_at__lte=now)
-    ).values_list("id", "consultation_id")
+    due = (
+        await Poll.filter(status__in=("SCHEDULED", "OPEN"), consultation__stage__not_in=("ARCHIVED", "CANCELLED"))
+        .filter(Q(closes_at__lte=now) | Q(status="SCHEDULED", opens_at__lte=now))
+        .values_list("id", "consultation_id")
+    )
     moved = 0
     for poll_id, consultation_id in due:
         async with transaction() as conn:

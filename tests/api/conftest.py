@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -59,13 +59,13 @@ class TestClock:
         self.fixed: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.fixed or datetime.now(timezone.utc)
+        return self.fixed or datetime.now(UTC)
 
     def set(self, when: datetime) -> None:
         self.fixed = when
 
     def advance(self, **delta: float) -> None:
-        self.fixed = (self.fixed or datetime.now(timezone.utc)) + timedelta(**delta)
+        self.fixed = (self.fixed or datetime.now(UTC)) + timedelta(**delta)
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +111,9 @@ class Client:
             headers["Authorization"] = f"Bearer {self.token}"
         if self.lang:
             headers["Accept-Language"] = self.lang
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -124,7 +126,9 @@ class Client:
     async def mutate(self, name: str, input: dict[str, Any], select: str = "") -> dict[str, Any]:
         """Run `name(input: $input) { <select> errors { field code message } }`; return the payload."""
         type_name = INPUT_TYPES.get(name) or name[0].upper() + name[1:] + "Input"
-        document = f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {select} errors {{ field code message }} }} }}"
+        document = (
+            f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {select} errors {{ field code message }} }} }}"
+        )
         return (await self.query(document, {"input": input}))[name]
 
     async def ok(self, name: str, input: dict[str, Any], select: str = "") -> dict[str, Any]:
@@ -137,7 +141,7 @@ CLIENT_ADDRESS = ("198.51.100.7", 40000)
 
 
 class RefuseAllCookies(DefaultCookiePolicy):
-    def set_ok(self, cookie, request) -> bool:  # noqa: ARG002 - the stdlib policy's signature
+    def set_ok(self, cookie, request) -> bool:
         return False
 
 
@@ -148,7 +152,9 @@ def cookieless_client(app, address: tuple[str, int] = CLIENT_ADDRESS) -> httpx.A
     whoever signed in last. Tests that need the cookie send it explicitly.
     """
     transport = httpx.ASGITransport(app=app, client=address)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=CookieJar(policy=RefuseAllCookies()))
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=CookieJar(policy=RefuseAllCookies())
+    )
 
 
 @pytest_asyncio.fixture
@@ -186,7 +192,9 @@ class World:
     accounts: dict[str, str]
 
 
-async def make_account(admin: Client, username: str, roles: list[str], party_id: str | None = None, name: str | None = None) -> str:
+async def make_account(
+    admin: Client, username: str, roles: list[str], party_id: str | None = None, name: str | None = None
+) -> str:
     payload = await admin.ok(
         "createAccount",
         {
@@ -209,7 +217,9 @@ async def world(admin, anon) -> World:
         ("street", "解放街道办事处", "STREET_OFFICE"),
         ("units", "辖区单位联合体", "UNIT"),
     ]:
-        payload = await admin.ok("createParty", {"name": name, "kind": kind, "contact": f"{key}@example.cn"}, "party { id }")
+        payload = await admin.ok(
+            "createParty", {"name": name, "kind": kind, "contact": f"{key}@example.cn"}, "party { id }"
+        )
         parties[key] = payload["party"]["id"]
     accounts = {
         "organizer": await make_account(admin, "organizer", ["ORGANIZER"], name="社区干部"),
@@ -230,7 +240,9 @@ async def world(admin, anon) -> World:
     )
 
 
-async def create_consultation(world: World, *, stage: str = "DRAFT", convener: bool = True, title: str = "菜园巷道路改造") -> str:
+async def create_consultation(
+    world: World, *, stage: str = "DRAFT", convener: bool = True, title: str = "菜园巷道路改造"
+) -> str:
     payload = await world.organizer.ok(
         "createConsultation",
         {
@@ -276,7 +288,9 @@ async def close_polls(world: World, cid: str) -> None:
 async def adopt_a_proposal(world: World, cid: str, budget: str = "240000") -> str:
     """AGREED needs an adopted proposal: the organizer puts one forward and adopts it."""
     created = await world.organizer.ok(
-        "createProposal", {"consultationId": cid, "title": "道路改造方案", "body": "管网维修与路面硬化", "budget": budget}, "proposal { id }"
+        "createProposal",
+        {"consultationId": cid, "title": "道路改造方案", "body": "管网维修与路面硬化", "budget": budget},
+        "proposal { id }",
     )
     pid = created["proposal"]["id"]
     await world.organizer.ok("adoptProposal", {"proposalId": pid}, "proposal { id }")
@@ -286,7 +300,9 @@ async def adopt_a_proposal(world: World, cid: str, budget: str = "240000") -> st
 async def residents(world: World, cid: str, labels: list[str]) -> list[Client]:
     """Put households on the roll, issue slips and redeem them: one resident client each."""
     await world.organizer.ok(
-        "setVoterRoll", {"consultationId": cid, "voters": [{"label": label, "weight": "80"} for label in labels]}, "entries { id }"
+        "setVoterRoll",
+        {"consultationId": cid, "voters": [{"label": label, "weight": "80"} for label in labels]},
+        "entries { id }",
     )
     issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { label code }")
     clients = []

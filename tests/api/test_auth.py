@@ -21,8 +21,6 @@ LOGIN = """mutation($input: LoginInput!) {
 }"""
 
 
-
-
 def login_body(username: str, password: str) -> dict:
     return {"query": LOGIN, "variables": {"input": {"username": username, "password": password}}}
 

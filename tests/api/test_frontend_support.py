@@ -15,8 +15,18 @@ PREVIEW = """query($total: Money!, $method: SplitMethod!, $shares: [SharePreview
 }"""
 
 
-@pytest.mark.parametrize("path", ["/", "/i/ABCD-EFGH-JKMN", "/c/Q29uc3VsdGF0aW9uOjE=", "/login", "/board", "/console",
-                                  "/console/Q29uc3VsdGF0aW9uOjE="])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/i/ABCD-EFGH-JKMN",
+        "/c/Q29uc3VsdGF0aW9uOjE=",
+        "/login",
+        "/board",
+        "/console",
+        "/console/Q29uc3VsdGF0aW9uOjE=",
+    ],
+)
 async def test_every_page_is_served_in_chinese_under_a_strict_policy(http, path):
     response = await http.get(path)
     assert response.status_code == 200
@@ -36,18 +46,27 @@ async def test_the_graphql_ws_client_is_served_from_the_installed_package(http):
     assert response.status_code == 200
     assert "export" in response.text and "createClient" in response.text
     # Only the package's browser build is served, not its package files nor the rest of node_modules.
-    for path in ["/vendor/graphql-ws/package.json", "/vendor/.package-lock.json", "/vendor/graphql/package.json",
-                 "/vendor/graphql-ws/dist/%2e%2e/package.json", "/assets/%2e%2e/package.json"]:
+    for path in [
+        "/vendor/graphql-ws/package.json",
+        "/vendor/.package-lock.json",
+        "/vendor/graphql/package.json",
+        "/vendor/graphql-ws/dist/%2e%2e/package.json",
+        "/assets/%2e%2e/package.json",
+    ]:
         assert (await http.get(path)).status_code == 404, path
 
 
 async def test_redeeming_a_slip_names_its_consultation_and_login_names_none(world):
     cid = await create_consultation(world, stage="COLLECTING")
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "1 号"}]}, "entries { id }")
-    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }"))["invitations"]
+    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }"))[
+        "invitations"
+    ]
     payload = await world.anon.ok("redeemInvitation", {"code": slip["code"]}, "consultation { id title }")
     assert payload["consultation"]["id"] == cid
-    payload = await world.anon.ok("login", {"username": "organizer", "password": "organizer-password"}, "consultation { id }")
+    payload = await world.anon.ok(
+        "login", {"username": "organizer", "password": "organizer-password"}, "consultation { id }"
+    )
     assert payload["consultation"] is None
     refused = await world.anon.mutate("redeemInvitation", {"code": "AAAA-BBBB-CCCC"}, "consultation { id }")
     assert refused["consultation"] is None and refused["errors"][0]["code"] == "INVALID"
@@ -55,10 +74,12 @@ async def test_redeeming_a_slip_names_its_consultation_and_login_names_none(worl
 
 async def test_slips_carry_the_link_and_a_qr_code_of_it(world, http):
     cid = await create_consultation(world, stage="COLLECTING")
-    await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "3 号"}, {"label": "4 号"}]},
-                             "entries { id }")
-    slips = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { label code link qrSvg }"))[
-        "invitations"]
+    await world.organizer.ok(
+        "setVoterRoll", {"consultationId": cid, "voters": [{"label": "3 号"}, {"label": "4 号"}]}, "entries { id }"
+    )
+    slips = (
+        await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { label code link qrSvg }")
+    )["invitations"]
     assert [s["label"] for s in slips] == ["3 号", "4 号"]
     for slip in slips:
         # the organizer's browser reached the server at http://testserver/
@@ -74,9 +95,13 @@ async def test_the_qr_code_decodes_to_the_link(world):
     segno = pytest.importorskip("segno")
     cid = await create_consultation(world, stage="COLLECTING")
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "5 号"}]}, "entries { id }")
-    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { link qrSvg }"))["invitations"]
+    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { link qrSvg }"))[
+        "invitations"
+    ]
     # The same encoder, given the link, draws the same symbol: the slip carries exactly the link.
-    expected = segno.make(slip["link"], error="m", micro=False).svg_inline(scale=4, border=2, omitsize=True, title="扫码参与表决")
+    expected = segno.make(slip["link"], error="m", micro=False).svg_inline(
+        scale=4, border=2, omitsize=True, title="扫码参与表决"
+    )
     assert slip["qrSvg"] == expected
     assert segno.make(slip["link"], error="m").version <= 5  # small enough to scan from a 3 cm square
 
@@ -87,13 +112,18 @@ async def test_a_configured_public_address_goes_on_the_slips(world, settings, se
     from consult.app import create_app
     from tests.api.conftest import Client, cookieless_client
 
-    app = create_app(dataclasses.replace(settings, public_url="https://xieshang.example.cn"), manage_database=False,
-                     clock=session_clock)
+    app = create_app(
+        dataclasses.replace(settings, public_url="https://xieshang.example.cn"),
+        manage_database=False,
+        clock=session_clock,
+    )
     cid = await create_consultation(world, stage="COLLECTING")
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "6 号"}]}, "entries { id }")
     async with cookieless_client(app) as http:
         organizer = Client(http, world.organizer.token)
-        [slip] = (await organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code link }"))["invitations"]
+        [slip] = (await organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code link }"))[
+            "invitations"
+        ]
     assert slip["link"] == f"https://xieshang.example.cn/i/{slip['code']}"
 
 
@@ -107,8 +137,13 @@ async def test_only_organizers_get_slips(world):
 async def test_the_split_preview_is_the_split_that_is_saved(world, anon):
     cid = await create_consultation(world, stage="DELIBERATING")
     parties = list(world.parties.values())
-    pid = (await world.organizer.ok("createProposal", {"consultationId": cid, "title": "方案", "body": "修路", "budget": "100"},
-                                    "proposal { id }"))["proposal"]["id"]
+    pid = (
+        await world.organizer.ok(
+            "createProposal",
+            {"consultationId": cid, "title": "方案", "body": "修路", "budget": "100"},
+            "proposal { id }",
+        )
+    )["proposal"]["id"]
     cases = [
         ("EQUAL", "100", [{}, {}, {}]),
         ("PERCENT", "240000", [{"percent": "50"}, {"percent": "30"}, {"percent": "20"}]),
@@ -118,10 +153,16 @@ async def test_the_split_preview_is_the_split_that_is_saved(world, anon):
     for method, total, lines in cases:
         preview = (await anon.query(PREVIEW, {"total": total, "method": method, "shares": lines}))["previewCostSplit"]
         assert preview["errors"] == []
-        saved = await world.organizer.ok("setCostPlan", {
-            "proposalId": pid, "total": total, "method": method,
-            "shares": [{"partyId": p, **line} for p, line in zip(parties, lines)],
-        }, "costPlan { total shares { amount } }")
+        saved = await world.organizer.ok(
+            "setCostPlan",
+            {
+                "proposalId": pid,
+                "total": total,
+                "method": method,
+                "shares": [{"partyId": p, **line} for p, line in zip(parties, lines)],
+            },
+            "costPlan { total shares { amount } }",
+        )
         assert preview["amounts"] == [s["amount"] for s in saved["costPlan"]["shares"]]
         assert preview["sum"] == saved["costPlan"]["total"]
     equal = (await anon.query(PREVIEW, {"total": "100", "method": "EQUAL", "shares": [{}, {}, {}]}))["previewCostSplit"]
@@ -129,15 +170,22 @@ async def test_the_split_preview_is_the_split_that_is_saved(world, anon):
 
 
 async def test_the_split_preview_gives_the_same_errors_in_the_users_language(anon):
-    mismatch = (await anon.query(PREVIEW, {"total": "240000", "method": "FIXED",
-                                           "shares": [{"amount": "80000"}, {"amount": "80000"}]}))["previewCostSplit"]
+    mismatch = (
+        await anon.query(
+            PREVIEW, {"total": "240000", "method": "FIXED", "shares": [{"amount": "80000"}, {"amount": "80000"}]}
+        )
+    )["previewCostSplit"]
     assert mismatch["amounts"] == [] and mismatch["sum"] is None
     assert mismatch["errors"][0]["code"] == "SPLIT_MISMATCH" and "160000.00" in mismatch["errors"][0]["message"]
     bad = (await anon.query(PREVIEW, {"total": "1e5", "method": "EQUAL", "shares": [{}]}))["previewCostSplit"]
     assert bad["errors"][0]["field"] == "total" and bad["errors"][0]["code"] == "INVALID"
-    english = (await anon.as_(None, "en").query(PREVIEW, {"total": "1e5", "method": "EQUAL", "shares": [{}]}))["previewCostSplit"]
+    english = (await anon.as_(None, "en").query(PREVIEW, {"total": "1e5", "method": "EQUAL", "shares": [{}]}))[
+        "previewCostSplit"
+    ]
     assert "Not a valid amount" in english["errors"][0]["message"]
-    weights = (await anon.query(PREVIEW, {"total": "10", "method": "WEIGHTED", "shares": [{"weight": "0"}]}))["previewCostSplit"]
+    weights = (await anon.query(PREVIEW, {"total": "10", "method": "WEIGHTED", "shares": [{"weight": "0"}]}))[
+        "previewCostSplit"
+    ]
     assert weights["errors"][0]["field"] == "shares.0.weight"
     too_many = (await anon.query(PREVIEW, {"total": "10", "method": "EQUAL", "shares": [{}] * 201}))["previewCostSplit"]
     assert too_many["errors"][0]["field"] == "shares" and "200" in too_many["errors"][0]["message"]
@@ -145,17 +193,24 @@ async def test_the_split_preview_gives_the_same_errors_in_the_users_language(ano
 
 async def test_a_date_left_blank_in_a_form_is_called_missing_not_malformed(world):
     cid = await create_consultation(world, stage="DELIBERATING")
-    refused = await world.organizer.mutate("assignResponsibility", {
-        "consultationId": cid, "partyId": world.parties["market"], "duty": "出资", "dueAt": "  "}, "responsibility { id }")
+    refused = await world.organizer.mutate(
+        "assignResponsibility",
+        {"consultationId": cid, "partyId": world.parties["market"], "duty": "出资", "dueAt": "  "},
+        "responsibility { id }",
+    )
     assert refused["responsibility"] is None
     assert refused["errors"] == [{"field": "dueAt", "code": "INVALID", "message": "请填写日期。"}]
-    data = await world.organizer.query("query($id: ID!) { consultation(id: $id) { responsibilities { id } } }", {"id": cid})
+    data = await world.organizer.query(
+        "query($id: ID!) { consultation(id: $id) { responsibilities { id } } }", {"id": cid}
+    )
     assert data["consultation"]["responsibilities"] == []
 
 
 async def test_a_slip_for_a_draft_opens_nothing_yet(world):
     cid = await create_consultation(world)  # DRAFT: not published
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "8 号"}]}, "entries { id }")
-    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }"))["invitations"]
+    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }"))[
+        "invitations"
+    ]
     payload = await world.anon.ok("redeemInvitation", {"code": slip["code"]}, "token consultation { id title }")
     assert payload["token"] and payload["consultation"] is None

@@ -21,7 +21,9 @@ def codes(payload: dict) -> list[tuple[str | None, str]]:
 async def test_an_unredeemed_roll_entry_is_not_readable_anonymously_by_id(world):
     # given a roll whose entries nobody has redeemed yet
     cid = await create_consultation(world, stage="COLLECTING")
-    await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "菜园巷 12 号 张大爷"}]}, "entries { id }")
+    await world.organizer.ok(
+        "setVoterRoll", {"consultationId": cid, "voters": [{"label": "菜园巷 12 号 张大爷"}]}, "entries { id }"
+    )
     entry = await VoterRollEntry.get(label="菜园巷 12 号 张大爷")
     gid = to_global_id("VoterRollEntry", entry.id)
     # when anonymous, CPPCC and organizer viewers ask for it by id
@@ -36,14 +38,18 @@ async def test_an_unredeemed_roll_entry_is_not_readable_anonymously_by_id(world)
 async def test_a_draft_cancelled_as_a_draft_stays_private(world):
     # given a DRAFT that is cancelled before it was ever opened
     cid = await create_consultation(world)
-    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "CANCELLED", "note": "内部撤销"}, "consultation { id }")
+    await world.organizer.ok(
+        "advanceStage", {"consultationId": cid, "to": "CANCELLED", "note": "内部撤销"}, "consultation { id }"
+    )
     # when anonymous viewers look for it
     query = "query($id: ID!) { consultation(id: $id) { id } consultations { totalCount } }"
     data = await world.anon.query(query, {"id": cid})
     # then it does not exist for them, while a consultation cancelled after opening is public
     assert data == {"consultation": None, "consultations": {"totalCount": 0}}
     opened = await create_consultation(world, stage="COLLECTING", title="开放后取消")
-    await world.organizer.ok("advanceStage", {"consultationId": opened, "to": "CANCELLED", "note": "资金无法落实"}, "consultation { id }")
+    await world.organizer.ok(
+        "advanceStage", {"consultationId": opened, "to": "CANCELLED", "note": "资金无法落实"}, "consultation { id }"
+    )
     assert (await world.anon.query(query, {"id": opened}))["consultation"] == {"id": opened}
 
 
@@ -53,10 +59,14 @@ async def test_a_slip_resident_speaks_only_in_the_slips_consultation(world):
     b = await create_consultation(world, stage="COLLECTING", title="乙")
     [resident] = await residents(world, a, ["甲 1 号"])
     other = await world.organizer.ok(
-        "submitDemand", {"consultationId": b, "title": "乙的诉求", "body": "内容", "channel": "HOTLINE"}, "demand { id }"
+        "submitDemand",
+        {"consultationId": b, "title": "乙的诉求", "body": "内容", "channel": "HOTLINE"},
+        "demand { id }",
     )
     # when the resident submits or supports in B
-    submit = await resident.mutate("submitDemand", {"consultationId": b, "title": "越界", "body": "内容"}, "demand { id }")
+    submit = await resident.mutate(
+        "submitDemand", {"consultationId": b, "title": "越界", "body": "内容"}, "demand { id }"
+    )
     support = await resident.mutate("supportDemand", {"demandId": other["demand"]["id"]}, "demand { supportCount }")
     # then both are FORBIDDEN, while A works
     assert codes(submit) == [("consultationId", "FORBIDDEN")]
@@ -83,9 +93,16 @@ async def test_control_characters_and_lone_surrogates_are_invalid_not_a_crash(wo
     cid = await create_consultation(world, stage="COLLECTING")
     # when a demand carries characters no database stores (sent as JSON escapes, as a browser would)
     document = "mutation($i: SubmitDemandInput!) { submitDemand(input: $i) { demand { id } errors { field code } } }"
-    body = json.dumps({"query": document, "variables": {"i": {"consultationId": cid, "title": text, "body": "内容", "channel": "HOTLINE"}}})
+    body = json.dumps(
+        {
+            "query": document,
+            "variables": {"i": {"consultationId": cid, "title": text, "body": "内容", "channel": "HOTLINE"}},
+        }
+    )
     response = await world.organizer.http.post(
-        "/graphql", content=body, headers={"content-type": "application/json", "authorization": f"Bearer {world.organizer.token}"}
+        "/graphql",
+        content=body,
+        headers={"content-type": "application/json", "authorization": f"Bearer {world.organizer.token}"},
     )
     # then it is INVALID on that field
     assert codes(response.json()["data"]["submitDemand"]) == [("title", "INVALID")]
@@ -95,7 +112,8 @@ async def test_control_characters_and_lone_surrogates_are_invalid_not_a_crash(wo
 async def test_dates_outside_1970_to_2200_are_invalid(world, when):
     cid = await create_consultation(world, stage="DELIBERATING")
     payload = await world.organizer.mutate(
-        "assignResponsibility", {"consultationId": cid, "partyId": world.parties["market"], "duty": "出资", "dueAt": when},
+        "assignResponsibility",
+        {"consultationId": cid, "partyId": world.parties["market"], "duty": "出资", "dueAt": when},
         "responsibility { id }",
     )
     assert codes(payload) == [("dueAt", "INVALID")]
@@ -109,8 +127,12 @@ async def test_a_very_long_username_is_a_failed_login_not_a_crash(anon):
 async def test_concurrent_wrong_logins_cannot_slip_past_the_limit(app, settings, admin):
     # given a client that fires many wrong passwords at once
     async with cookieless_client(app, ("203.0.113.50", 1234)) as http:
-        body = {"query": 'mutation { login(input: {username: "admin", password: "wrong-password"}) { errors { code } } }'}
-        responses = await asyncio.gather(*(http.post("/graphql", json=body) for _ in range(3 * settings.auth_refuse_after)))
+        body = {
+            "query": 'mutation { login(input: {username: "admin", password: "wrong-password"}) { errors { code } } }'
+        }
+        responses = await asyncio.gather(
+            *(http.post("/graphql", json=body) for _ in range(3 * settings.auth_refuse_after))
+        )
     outcomes = [r.json()["data"]["login"]["errors"][0]["code"] for r in responses]
     # then no more than the limit were even checked; the rest were refused
     assert outcomes.count("UNAUTHENTICATED") <= settings.auth_refuse_after
@@ -126,9 +148,14 @@ async def test_an_oversized_request_body_is_refused_before_parsing(http, setting
 async def test_pages_are_capped(world):
     cid = await create_consultation(world, stage="COLLECTING")
     for i in range(3):
-        await world.organizer.ok("submitDemand", {"consultationId": cid, "title": f"诉求{i}", "body": "内容", "channel": "HOTLINE"}, "demand { id }")
+        await world.organizer.ok(
+            "submitDemand",
+            {"consultationId": cid, "title": f"诉求{i}", "body": "内容", "channel": "HOTLINE"},
+            "demand { id }",
+        )
     data = await world.anon.query(
-        "query($id: ID!) { consultation(id: $id) { demands(first: 100000) { totalCount edges { cursor } } } }", {"id": cid}
+        "query($id: ID!) { consultation(id: $id) { demands(first: 100000) { totalCount edges { cursor } } } }",
+        {"id": cid},
     )
     assert data["consultation"]["demands"]["totalCount"] == 3
     assert len(data["consultation"]["demands"]["edges"]) == 3

@@ -49,7 +49,9 @@ async def test_the_clock_never_writes_into_a_cancelled_or_archived_consultation(
     start = clock()
     clock.set(start)
     await create_poll(world, cid, closesAt=(start + timedelta(hours=1)).isoformat())
-    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "CANCELLED", "note": "撤销"}, "consultation { id }")
+    await world.organizer.ok(
+        "advanceStage", {"consultationId": cid, "to": "CANCELLED", "note": "撤销"}, "consultation { id }"
+    )
     before = (await world.organizer.query(TRAIL, {"id": cid}))["consultation"]["auditTrail"]["edges"]
     # when the closing time passes and the sweep runs
     clock.advance(hours=2)

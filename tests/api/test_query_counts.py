@@ -60,19 +60,29 @@ def counting():
 async def _fill(world, cid: str, n: int) -> None:
     for i in range(n):
         await world.organizer.ok(
-            "submitDemand", {"consultationId": cid, "title": f"诉求{i}", "body": "内容", "channel": "HOTLINE"}, "demand { id }"
+            "submitDemand",
+            {"consultationId": cid, "title": f"诉求{i}", "body": "内容", "channel": "HOTLINE"},
+            "demand { id }",
         )
     await world.organizer.ok(
-        "setVoterRoll", {"consultationId": cid, "voters": [{"label": f"{i}号", "weight": "60"} for i in range(n)]}, "entries { id }"
+        "setVoterRoll",
+        {"consultationId": cid, "voters": [{"label": f"{i}号", "weight": "60"} for i in range(n)]},
+        "entries { id }",
     )
     await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "DELIBERATING"}, "consultation { id }")
     for i in range(n):
         party = list(world.parties.values())[i % 3]
         await world.organizer.ok(
-            "assignResponsibility", {"consultationId": cid, "partyId": party, "duty": f"责任{i}"}, "responsibility { id }"
+            "assignResponsibility",
+            {"consultationId": cid, "partyId": party, "duty": f"责任{i}"},
+            "responsibility { id }",
         )
         rep = list(world.reps.values())[i % 3]
-        await rep.ok("createProposal", {"consultationId": cid, "title": f"方案{i}", "body": "内容", "budget": "1000"}, "proposal { id }")
+        await rep.ok(
+            "createProposal",
+            {"consultationId": cid, "title": f"方案{i}", "body": "内容", "budget": "1000"},
+            "proposal { id }",
+        )
 
 
 async def _statements(client, document: str, variables: dict | None = None) -> int:
@@ -126,7 +136,9 @@ async def test_casting_a_vote_takes_the_same_number_of_statements_with_1_or_20_b
     poll_id = await create_poll(world, cid)
     await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { id }")
     await world.organizer.ok("openPoll", {"pollId": poll_id}, "poll { id }")
-    options = await world.anon.query("query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": poll_id})
+    options = await world.anon.query(
+        "query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": poll_id}
+    )
     yes = options["node"]["options"][0]["id"]
     await _cast_statements(voters[0], poll_id, yes)
     early = await _cast_statements(voters[1], poll_id, yes)

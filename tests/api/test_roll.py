@@ -19,8 +19,6 @@ TRAIL = """query($id: ID!) {
 CODE_ALPHABET = set("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
 
 
-
-
 def only_error(payload: dict) -> dict:
     assert len(payload["errors"]) == 1, payload["errors"]
     return payload["errors"][0]
@@ -75,7 +73,11 @@ async def test_organizer_sets_a_roll_with_weights_and_a_default_of_one(world):
     payload = await set_roll(
         world.organizer,
         cid,
-        [{"label": "菜园巷 1 号", "weight": "85.5"}, {"label": "菜园巷 2 号"}, {"label": "  菜园巷 3 号  ", "weight": "0.0001"}],
+        [
+            {"label": "菜园巷 1 号", "weight": "85.5"},
+            {"label": "菜园巷 2 号"},
+            {"label": "  菜园巷 3 号  ", "weight": "0.0001"},
+        ],
     )
     # then the entries come back in order, with the weights as given, "1" by default, labels trimmed
     assert payload["errors"] == []
@@ -160,7 +162,9 @@ async def test_a_household_put_back_on_the_roll_needs_a_new_code(world):
 async def test_a_repeated_label_is_invalid_on_the_repeat(world, second):
     cid = await create_consultation(world)
     # when a roll lists the same household twice
-    payload = await set_roll(world.organizer, cid, [{"label": "菜园巷 1 号"}, {"label": second}, {"label": "菜园巷 2 号"}])
+    payload = await set_roll(
+        world.organizer, cid, [{"label": "菜园巷 1 号"}, {"label": second}, {"label": "菜园巷 2 号"}]
+    )
     # then the second mention is INVALID and no entries are returned
     assert code_and_field(payload) == ("INVALID", "voters.1.label")
     assert payload["entries"] == []

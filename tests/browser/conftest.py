@@ -29,8 +29,13 @@ DOCS = ROOT / "docs"
 PHONE = {"width": 360, "height": 640}
 DESKTOP = {"width": 1280, "height": 900}
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 INPUT_TYPES = {"openPoll": "PollIdInput", "closePoll": "PollIdInput", "archiveConsultation": "ArchiveInput"}
@@ -67,15 +72,20 @@ class Site:
 
     def token(self, who: tuple[str, str]) -> str:
         if who[0] not in self._tokens:
-            data = self.gql("mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token } }",
-                            {"u": who[0], "p": who[1]})
+            data = self.gql(
+                "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token } }",
+                {"u": who[0], "p": who[1]},
+            )
             self._tokens[who[0]] = data["login"]["token"]
         return self._tokens[who[0]]
 
     def ok(self, name: str, input: dict, select: str, who: tuple[str, str] = ORGANIZER) -> dict:
         t = INPUT_TYPES.get(name) or name[0].upper() + name[1:] + "Input"
-        data = self.gql(f"mutation($i: {t}!) {{ {name}(input: $i) {{ {select} errors {{ field code message }} }} }}",
-                        {"i": input}, self.token(who))
+        data = self.gql(
+            f"mutation($i: {t}!) {{ {name}(input: $i) {{ {select} errors {{ field code message }} }} }}",
+            {"i": input},
+            self.token(who),
+        )
         assert data[name]["errors"] == [], data[name]["errors"]
         return data[name]
 
@@ -91,33 +101,68 @@ class Site:
         """
         parties = self.parties()
         payers = [parties["菜园市场"], parties["解放街道办事处"], parties["菜园巷辖区单位"]]
-        cid = self.ok("createConsultation", {
-            "title": title, "summary": "路面破损、雨雪天积水，居民出行不便。", "location": "临河区解放街道菜园巷",
-            "partyIds": payers,
-        }, "consultation { id }")["consultation"]["id"]
+        cid = self.ok(
+            "createConsultation",
+            {
+                "title": title,
+                "summary": "路面破损、雨雪天积水，居民出行不便。",
+                "location": "临河区解放街道菜园巷",
+                "partyIds": payers,
+            },
+            "consultation { id }",
+        )["consultation"]["id"]
         case: dict[str, Any] = {"id": cid, "parties": payers, "codes": [], "poll": None}
         path = ["COLLECTING", "DELIBERATING", "VOTING"]
         if stage == "DRAFT":
             return case
         for step in path[: path.index(stage) + 1]:
             if step == "VOTING":
-                pid = self.ok("createProposal", {
-                    "consultationId": cid, "title": "道路改造方案", "body": "更换地下管网，路面硬化，三方各出八万元。",
-                    "budget": "240000",
-                }, "proposal { id }")["proposal"]["id"]
-                self.ok("setCostPlan", {"proposalId": pid, "total": "240000", "method": "EQUAL",
-                                        "shares": [{"partyId": p} for p in payers]}, "costPlan { total }")
+                pid = self.ok(
+                    "createProposal",
+                    {
+                        "consultationId": cid,
+                        "title": "道路改造方案",
+                        "body": "更换地下管网，路面硬化，三方各出八万元。",
+                        "budget": "240000",
+                    },
+                    "proposal { id }",
+                )["proposal"]["id"]
+                self.ok(
+                    "setCostPlan",
+                    {
+                        "proposalId": pid,
+                        "total": "240000",
+                        "method": "EQUAL",
+                        "shares": [{"partyId": p} for p in payers],
+                    },
+                    "costPlan { total }",
+                )
                 self.ok("updateProposal", {"proposalId": pid, "status": "TABLED"}, "proposal { id }")
                 case["proposal"] = pid
                 if households:
-                    self.ok("setVoterRoll", {"consultationId": cid, "voters": [
-                        {"label": f"菜园巷 {i + 1} 号", "weight": "80"} for i in range(households)]}, "entries { id }")
+                    self.ok(
+                        "setVoterRoll",
+                        {
+                            "consultationId": cid,
+                            "voters": [{"label": f"菜园巷 {i + 1} 号", "weight": "80"} for i in range(households)],
+                        },
+                        "entries { id }",
+                    )
                     issued = self.ok("issueInvitations", {"consultationId": cid}, "invitations { code }")
                     case["codes"] = [i["code"] for i in issued["invitations"]]
-                case["poll"] = self.ok("createPoll", {
-                    "consultationId": cid, "question": "是否同意《菜园巷道路改造方案》？", "kind": "YES_NO_ABSTAIN",
-                    "proposalIds": [pid], "secret": True, "allowRevote": True, "liveResults": True,
-                }, "poll { id }")["poll"]["id"]
+                case["poll"] = self.ok(
+                    "createPoll",
+                    {
+                        "consultationId": cid,
+                        "question": "是否同意《菜园巷道路改造方案》？",
+                        "kind": "YES_NO_ABSTAIN",
+                        "proposalIds": [pid],
+                        "secret": True,
+                        "allowRevote": True,
+                        "liveResults": True,
+                    },
+                    "poll { id }",
+                )["poll"]["id"]
             self.ok("advanceStage", {"consultationId": cid, "to": step}, "consultation { stage }")
             if step == "VOTING":
                 self.ok("openPoll", {"pollId": case["poll"]}, "poll { status }")
@@ -128,8 +173,11 @@ class Site:
 def demo_site(tmp_path_factory, scratch_databases):
     """A served app on a new database with the 菜园巷 demo loaded."""
     tmp = tmp_path_factory.mktemp("site")
-    env = {"CONSULT_DATABASE_URL": scratch_databases.new(), "CONSULT_SECRET_KEY": "browser-test-secret",
-           "CONSULT_AUTH_DELAY_SECONDS": "0"}
+    env = {
+        "CONSULT_DATABASE_URL": scratch_databases.new(),
+        "CONSULT_SECRET_KEY": "browser-test-secret",
+        "CONSULT_AUTH_DELAY_SECONDS": "0",
+    }
     run("migrate", env=env)
     run("demo", "--out-dir", str(tmp), env=env)
     with served(env, tmp) as port:
@@ -170,7 +218,10 @@ def new_page(site, browser):
 
     def make(size: dict = PHONE, on: Site | None = None, **options: Any):
         context = browser.new_context(
-            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=(on or site).url,
+            viewport=size,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            base_url=(on or site).url,
             bypass_csp=True,  # only so axe-core can be injected; the pages themselves run under the CSP
             **options,
         )
@@ -192,7 +243,9 @@ def sign_in(page, who: tuple[str, str], then: str) -> None:
     page.get_by_label("用户名").fill(who[0])
     page.get_by_label("密码").fill(who[1])
     page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: url.split("://", 1)[1].split("/", 1)[1].startswith(then.lstrip("/")) and "/login" not in url)
+    page.wait_for_url(
+        lambda url: url.split("://", 1)[1].split("/", 1)[1].startswith(then.lstrip("/")) and "/login" not in url
+    )
 
 
 def axe_violations(page) -> list[dict]:
@@ -203,7 +256,8 @@ def axe_violations(page) -> list[dict]:
     result = page.evaluate("async () => (await axe.run(document, { resultTypes: ['violations'] })).violations")
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"][:5]]}
-        for v in result if v["impact"] in ("serious", "critical")
+        for v in result
+        if v["impact"] in ("serious", "critical")
     ]
 
 

@@ -12,7 +12,7 @@ asyncio.run, which must happen before Playwright's sync API starts its own event
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,52 +25,90 @@ FINDINGS = """findings { id category description status resolution overdue dueAt
 
 
 def iso(delta: timedelta) -> str:
-    return (datetime.now(timezone.utc) + delta).isoformat()
+    return (datetime.now(UTC) + delta).isoformat()
 
 
 def implementing(site, title: str, *, paid: tuple[str, ...] = ("80000",)) -> dict[str, Any]:
     """A consultation at IMPLEMENTING with an overdue and a current milestone, and some money paid in."""
     case = site.consultation(title, stage="VOTING", households=3)
     cid = case["id"]
-    closed = site.gql("mutation($i: PollIdInput!) { closePoll(input: $i) { poll { status } errors { message } } }",
-                      {"i": {"pollId": case["poll"]}}, site.token(ORGANIZER))["closePoll"]
+    closed = site.gql(
+        "mutation($i: PollIdInput!) { closePoll(input: $i) { poll { status } errors { message } } }",
+        {"i": {"pollId": case["poll"]}},
+        site.token(ORGANIZER),
+    )["closePoll"]
     assert closed["errors"] == [], closed
     site.ok("adoptProposal", {"proposalId": case["proposal"]}, "proposal { status }")
-    plan = site.gql("query($id: ID!) { consultation(id: $id) { adoptedProposal { costPlan { shares { id party { name } } } } } }",
-                    {"id": cid}, site.token(ORGANIZER))["consultation"]["adoptedProposal"]["costPlan"]
+    plan = site.gql(
+        "query($id: ID!) { consultation(id: $id) { adoptedProposal { costPlan { shares { id party { name } } } } } }",
+        {"id": cid},
+        site.token(ORGANIZER),
+    )["consultation"]["adoptedProposal"]["costPlan"]
     case["shares"] = {s["party"]["name"]: s["id"] for s in plan["shares"]}
     for share in plan["shares"]:
         site.ok("confirmShare", {"shareId": share["id"]}, "share { confirmedAt }")
     site.ok("advanceStage", {"consultationId": cid, "to": "AGREED"}, "consultation { stage }")
     site.ok("advanceStage", {"consultationId": cid, "to": "IMPLEMENTING"}, "consultation { stage }")
     parties = site.parties()
-    case["late"] = site.ok("addMilestone", {
-        "consultationId": cid, "title": "维修地下管网", "kind": "CONSTRUCTION", "responsiblePartyId": parties["解放街道办事处"],
-        "plannedStart": iso(timedelta(days=-20)), "plannedEnd": iso(timedelta(days=-3)),
-    }, "milestone { id status }")["milestone"]
+    case["late"] = site.ok(
+        "addMilestone",
+        {
+            "consultationId": cid,
+            "title": "维修地下管网",
+            "kind": "CONSTRUCTION",
+            "responsiblePartyId": parties["解放街道办事处"],
+            "plannedStart": iso(timedelta(days=-20)),
+            "plannedEnd": iso(timedelta(days=-3)),
+        },
+        "milestone { id status }",
+    )["milestone"]
     assert case["late"]["status"] == "OVERDUE"
-    case["road"] = site.ok("addMilestone", {
-        "consultationId": cid, "title": "路面硬化", "kind": "CONSTRUCTION", "responsiblePartyId": parties["菜园巷辖区单位"],
-        "plannedStart": iso(timedelta(days=-2)), "plannedEnd": iso(timedelta(days=25)),
-    }, "milestone { id status }")["milestone"]
+    case["road"] = site.ok(
+        "addMilestone",
+        {
+            "consultationId": cid,
+            "title": "路面硬化",
+            "kind": "CONSTRUCTION",
+            "responsiblePartyId": parties["菜园巷辖区单位"],
+            "plannedStart": iso(timedelta(days=-2)),
+            "plannedEnd": iso(timedelta(days=25)),
+        },
+        "milestone { id status }",
+    )["milestone"]
     for share_id, amount in zip(case["shares"].values(), paid):
-        site.ok("recordContribution", {"shareId": share_id, "amount": amount, "receivedAt": iso(timedelta(days=-5))},
-                "share { paid }")
+        site.ok(
+            "recordContribution",
+            {"shareId": share_id, "amount": amount, "receivedAt": iso(timedelta(days=-5))},
+            "share { paid }",
+        )
     return case
 
 
-def finding_input(site, description: str, *, party: str = "菜园市场", due: timedelta = timedelta(days=10), **extra) -> dict:
+def finding_input(
+    site, description: str, *, party: str = "菜园市场", due: timedelta = timedelta(days=10), **extra
+) -> dict:
     return {
-        "category": extra.get("category", "NOISE"), "description": description, "responsiblePartyId": site.parties()[party],
-        "dueAt": iso(due), "expectedOutcome": extra.get("outcome", "夜间不再施工，居民不再投诉。"),
+        "category": extra.get("category", "NOISE"),
+        "description": description,
+        "responsiblePartyId": site.parties()[party],
+        "dueAt": iso(due),
+        "expectedOutcome": extra.get("outcome", "夜间不再施工，居民不再投诉。"),
     }
 
 
 def inspect(site, case: dict, *findings: dict) -> list[str]:
     """Record an inspection through the API as the CPPCC member; the new findings' ids."""
-    payload = site.ok("recordInspection", {
-        "consultationId": case["id"], "visitedAt": iso(timedelta(hours=-1)), "notes": "到现场查看施工。", "findings": list(findings),
-    }, "inspection { findings { id } }", who=CPPCC)
+    payload = site.ok(
+        "recordInspection",
+        {
+            "consultationId": case["id"],
+            "visitedAt": iso(timedelta(hours=-1)),
+            "notes": "到现场查看施工。",
+            "findings": list(findings),
+        },
+        "inspection { findings { id } }",
+        who=CPPCC,
+    )
     return [f["id"] for f in payload["inspection"]["findings"]]
 
 
@@ -79,8 +117,11 @@ def resolve(site, finding_id: str, how: str) -> None:
 
 
 def state(site, case: dict) -> dict:
-    return site.gql(f"query($id: ID!) {{ consultation(id: $id) {{ inspections {{ id notes milestone {{ id }} }} {FINDINGS} }} }}",
-                    {"id": case["id"]}, site.token(CPPCC))["consultation"]
+    return site.gql(
+        f"query($id: ID!) {{ consultation(id: $id) {{ inspections {{ id notes milestone {{ id }} }} {FINDINGS} }} }}",
+        {"id": case["id"]},
+        site.token(CPPCC),
+    )["consultation"]
 
 
 def open_board(new_page, size=DESKTOP, on=None):
@@ -106,17 +147,36 @@ def test_screenshot_of_a_board_with_milestones_findings_and_money(demo_only_site
     title = "胜利巷路面硬化"
     case = implementing(site, title, paid=("80000", "80000", "30000"))
     road = case["road"]["id"]
-    site.ok("updateMilestone", {"milestoneId": road, "progress": 35, "actualStart": iso(timedelta(days=-2)),
-                                "note": "东段已开挖"}, "milestone { id }")
-    site.ok("updateMilestone", {"milestoneId": case["late"]["id"], "progress": 70, "actualStart": iso(timedelta(days=-18))},
-            "milestone { id }")
+    site.ok(
+        "updateMilestone",
+        {"milestoneId": road, "progress": 35, "actualStart": iso(timedelta(days=-2)), "note": "东段已开挖"},
+        "milestone { id }",
+    )
+    site.ok(
+        "updateMilestone",
+        {"milestoneId": case["late"]["id"], "progress": 70, "actualStart": iso(timedelta(days=-18))},
+        "milestone { id }",
+    )
     noisy, slow, shortfall = inspect(
-        site, case,
+        site,
+        case,
         finding_input(site, "夜间施工噪声扰民，22 点后仍有机械作业", due=timedelta(days=-1)),
-        finding_input(site, "管网维修进度慢于计划", party="解放街道办事处", due=timedelta(days=7), category="SLOW_PROGRESS",
-                      outcome="一周内完成管网维修，恢复通行"),
-        finding_input(site, "辖区单位出资尚未全部到位", party="菜园巷辖区单位", due=timedelta(days=-2),
-                      category="FUNDING_SHORTFALL", outcome="余款 5 万元到账"),
+        finding_input(
+            site,
+            "管网维修进度慢于计划",
+            party="解放街道办事处",
+            due=timedelta(days=7),
+            category="SLOW_PROGRESS",
+            outcome="一周内完成管网维修，恢复通行",
+        ),
+        finding_input(
+            site,
+            "辖区单位出资尚未全部到位",
+            party="菜园巷辖区单位",
+            due=timedelta(days=-2),
+            category="FUNDING_SHORTFALL",
+            outcome="余款 5 万元到账",
+        ),
     )
     resolve(site, noisy, "已调整作业时间，22 点后停工")
     page = open_board(new_page, on=site)
@@ -180,7 +240,8 @@ def test_a_member_verifies_one_fix_and_sends_another_back(site, new_page):
     title = "看板测试：核实整改"
     case = implementing(site, title)
     fixed, not_fixed, late = inspect(
-        site, case,
+        site,
+        case,
         finding_input(site, "围挡破损，行人易受伤", category="SAFETY", outcome="围挡完整，夜间有警示灯"),
         finding_input(site, "路面积水未清理", party="解放街道办事处", category="QUALITY", outcome="雨后路面无积水"),
         finding_input(site, "施工车辆堵住巷口", due=timedelta(days=3), category="OTHER", outcome="巷口保持畅通"),
@@ -234,7 +295,11 @@ def test_the_board_follows_milestone_progress_without_a_reload(site, new_page):
     card.get_by_label("视察情况").fill("正在写的视察记录")
     card.get_by_label("定事项").fill("正在写的问题")
 
-    site.ok("updateMilestone", {"milestoneId": case["road"]["id"], "progress": 60, "note": "路基完成"}, "milestone { progress }")
+    site.ok(
+        "updateMilestone",
+        {"milestoneId": case["road"]["id"], "progress": 60, "note": "路基完成"},
+        "milestone { progress }",
+    )
     expect(card.locator("li.ms", has_text="路面硬化")).to_contain_text("完成 60%")
     expect(card.locator("li.ms", has_text="路面硬化")).to_contain_text("进行中")
     site.ok("updateMilestone", {"milestoneId": case["late"]["id"], "progress": 100}, "milestone { progress }")
@@ -251,9 +316,18 @@ def test_a_refused_inspection_shows_the_server_message_and_records_nothing(site,
     title = "看板测试：拒绝记录"
     case = implementing(site, title)
     # What the server says to the same inputs, asked directly.
-    refusal = site.gql("""mutation($i: RecordInspectionInput!) { recordInspection(input: $i) { errors { field message } } }""",
-                       {"i": {"consultationId": case["id"], "visitedAt": iso(timedelta(0)), "notes": "x",
-                              "findings": [{**finding_input(site, "x"), "dueAt": ""}]}}, site.token(CPPCC))
+    refusal = site.gql(
+        """mutation($i: RecordInspectionInput!) { recordInspection(input: $i) { errors { field message } } }""",
+        {
+            "i": {
+                "consultationId": case["id"],
+                "visitedAt": iso(timedelta(0)),
+                "notes": "x",
+                "findings": [{**finding_input(site, "x"), "dueAt": ""}],
+            }
+        },
+        site.token(CPPCC),
+    )
     [no_date] = refusal["recordInspection"]["errors"]
     assert no_date["field"] == "findings.0.dueAt"
 
@@ -289,8 +363,12 @@ def test_a_refused_inspection_shows_the_server_message_and_records_nothing(site,
 def test_the_board_passes_axe(site, new_page, size):
     title = f"看板测试：无障碍 {size['width']}"
     case = implementing(site, title)
-    first, _ = inspect(site, case, finding_input(site, "夜间施工噪声", due=timedelta(days=-1)),
-                       finding_input(site, "路面有裂缝", category="QUALITY"))
+    first, _ = inspect(
+        site,
+        case,
+        finding_input(site, "夜间施工噪声", due=timedelta(days=-1)),
+        finding_input(site, "路面有裂缝", category="QUALITY"),
+    )
     resolve(site, first, "已停止夜间施工")
     page = open_board(new_page, size)
     card = card_of(page, title)

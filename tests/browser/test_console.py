@@ -20,9 +20,16 @@ PAYERS = ["菜园市场", "解放街道办事处", "菜园巷辖区单位"]
 
 
 def proposal(site, case: dict, title: str, budget: str = "240000") -> str:
-    return site.ok("createProposal", {
-        "consultationId": case["id"], "title": title, "body": "更换地下管网，路面硬化。", "budget": budget,
-    }, "proposal { id }")["proposal"]["id"]
+    return site.ok(
+        "createProposal",
+        {
+            "consultationId": case["id"],
+            "title": title,
+            "body": "更换地下管网，路面硬化。",
+            "budget": budget,
+        },
+        "proposal { id }",
+    )["proposal"]["id"]
 
 
 def console(new_page, case: dict, size: dict = DESKTOP):
@@ -101,11 +108,18 @@ def test_an_organizer_builds_a_cost_plan_and_sees_the_split_preview(site, new_pa
     expect(shares).to_have_count(3)
     expect(shares.nth(0)).to_contain_text("菜园市场：33.34 元")
     expect(shares.nth(0)).to_contain_text("未确认")
-    plan = as_organizer(site, "query($id: ID!) { node(id: $id) { ... on Proposal { costPlan { total method "
-                              "shares { party { name } amount confirmedAt } } } } }", {"id": pid})["node"]["costPlan"]
+    plan = as_organizer(
+        site,
+        "query($id: ID!) { node(id: $id) { ... on Proposal { costPlan { total method "
+        "shares { party { name } amount confirmedAt } } } } }",
+        {"id": pid},
+    )["node"]["costPlan"]
     assert plan["total"] == "100.00" and plan["method"] == "EQUAL"
     assert [(s["party"]["name"], s["amount"], s["confirmedAt"]) for s in plan["shares"]] == [
-        ("菜园市场", "33.34", None), ("解放街道办事处", "33.33", None), ("菜园巷辖区单位", "33.33", None)]
+        ("菜园市场", "33.34", None),
+        ("解放街道办事处", "33.33", None),
+        ("菜园巷辖区单位", "33.33", None),
+    ]
 
     # The organizer confirms one share on the party's behalf (签协议).
     shares.nth(0).get_by_role("button", name="代为确认（签协议）").click()
@@ -175,7 +189,9 @@ def test_a_draft_moves_on_from_the_console(site, new_page):
     page.get_by_role("button", name="进入下一阶段：提诉求").click()
     expect(badge).to_have_text("提诉求")
     expect(page.locator("#stage-form .form-msg")).to_contain_text("已进入“提诉求”阶段")
-    history = as_organizer(site, "query($id: ID!) { consultation(id: $id) { stage stageHistory { to note } } }", {"id": case["id"]})
+    history = as_organizer(
+        site, "query($id: ID!) { consultation(id: $id) { stage stageHistory { to note } } }", {"id": case["id"]}
+    )
     assert history["consultation"]["stage"] == "COLLECTING"
     assert history["consultation"]["stageHistory"][-1] == {"to": "COLLECTING", "note": "开始征集居民意见"}
 
@@ -186,7 +202,8 @@ def test_a_pasted_roll_becomes_invitation_slips_whose_codes_work(site, new_page)
     expect(page.locator("#roll-count")).to_contain_text("0 户")
 
     page.get_by_label("粘贴名册（每行一户：户名或门牌，面积）").fill(
-        "户/门牌,面积（m²）\n幸福里 1 号,86.5\n幸福里 2 号，72\n幸福里 3 号\t90.25\n\n幸福里 4 号\n")
+        "户/门牌,面积（m²）\n幸福里 1 号,86.5\n幸福里 2 号，72\n幸福里 3 号\t90.25\n\n幸福里 4 号\n"
+    )
     preview = page.locator(".roll-preview")
     expect(preview).to_contain_text("读到 4 户")
     expect(preview).to_contain_text("第一行是标题")
@@ -194,9 +211,15 @@ def test_a_pasted_roll_becomes_invitation_slips_whose_codes_work(site, new_page)
     page.get_by_role("button", name="保存名册").click()
     expect(page.locator("#roll-form .form-msg")).to_contain_text("已保存名册，共 4 户")
     expect(page.locator("#roll-count")).to_contain_text("4 户")
-    roll = as_organizer(site, "query($id: ID!) { consultation(id: $id) { voterRoll { label weight } } }", {"id": case["id"]})
+    roll = as_organizer(
+        site, "query($id: ID!) { consultation(id: $id) { voterRoll { label weight } } }", {"id": case["id"]}
+    )
     assert [(e["label"], e["weight"]) for e in roll["consultation"]["voterRoll"]] == [
-        ("幸福里 1 号", "86.5"), ("幸福里 2 号", "72"), ("幸福里 3 号", "90.25"), ("幸福里 4 号", "1")]
+        ("幸福里 1 号", "86.5"),
+        ("幸福里 2 号", "72"),
+        ("幸福里 3 号", "90.25"),
+        ("幸福里 4 号", "1"),
+    ]
 
     page.get_by_role("button", name="生成邀请码并排版邀请条").click()
     sheet = page.locator("main > .print-area")
@@ -219,8 +242,11 @@ def test_a_pasted_roll_becomes_invitation_slips_whose_codes_work(site, new_page)
         codes.append(code)
     assert len(set(codes)) == 4
 
-    redeemed = site.gql("mutation($c: String!) { redeemInvitation(input: {code: $c}) "
-                        "{ token viewer { displayName } consultation { id } errors { code message } } }", {"c": codes[1]})
+    redeemed = site.gql(
+        "mutation($c: String!) { redeemInvitation(input: {code: $c}) "
+        "{ token viewer { displayName } consultation { id } errors { code message } } }",
+        {"c": codes[1]},
+    )
     payload = redeemed["redeemInvitation"]
     assert payload["errors"] == [] and payload["token"]
     assert payload["viewer"]["displayName"] == "幸福里 2 号"
@@ -232,8 +258,11 @@ def test_a_pasted_roll_becomes_invitation_slips_whose_codes_work(site, new_page)
 @pytest.mark.parametrize("households, pages", [(8, 1), (9, 2)])
 def test_the_slips_print_eight_to_an_a4_page_and_nothing_else_prints(site, new_page, households, pages):
     case = site.consultation(f"幸福里打印邀请条 {households}", stage="COLLECTING")
-    site.ok("setVoterRoll", {"consultationId": case["id"], "voters": [
-        {"label": f"幸福里 {i + 1} 号"} for i in range(households)]}, "entries { id }")
+    site.ok(
+        "setVoterRoll",
+        {"consultationId": case["id"], "voters": [{"label": f"幸福里 {i + 1} 号"} for i in range(households)]},
+        "entries { id }",
+    )
     page = console(new_page, case)
     page.get_by_role("button", name="生成邀请码并排版邀请条").click()
     expect(page.locator("main > .print-area .slip")).to_have_count(households)
@@ -258,13 +287,16 @@ def test_a_roll_file_in_gbk_without_a_header_is_read(site, new_page):
     assert roll["consultation"]["voterRoll"] == []
 
 
-@pytest.mark.parametrize(("text", "rows"), [
-    ("label,area\nA 1,80\nA 2,90", [["A 1", "80"], ["A 2", "90"]]),
-    ("面积,门牌\n80,A 1", [["A 1", "80"]]),
-    ("A 1，80\nA 2，", [["A 1", "80"], ["A 2", None]]),
-    ('"A, 1",80\nB 2\t１２.５', [["A, 1", "80"], ["B 2", "12.5"]]),
-    ("\ufeff户\nA 1\nA 2", [["A 1", None], ["A 2", None]]),
-])
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ("label,area\nA 1,80\nA 2,90", [["A 1", "80"], ["A 2", "90"]]),
+        ("面积,门牌\n80,A 1", [["A 1", "80"]]),
+        ("A 1，80\nA 2，", [["A 1", "80"], ["A 2", None]]),
+        ('"A, 1",80\nB 2\t１２.５', [["A, 1", "80"], ["B 2", "12.5"]]),
+        ("\ufeff户\nA 1\nA 2", [["A 1", None], ["A 2", None]]),
+    ],
+)
 def test_roll_parsing_accepts_headers_and_separators(site, new_page, text, rows):
     page = new_page(DESKTOP)
     page.goto("/console")
@@ -276,8 +308,11 @@ def test_roll_parsing_accepts_headers_and_separators(site, new_page, text, rows)
 def test_an_organizer_creates_opens_and_closes_a_poll_and_enters_a_paper_ballot(site, new_page):
     case = site.consultation("幸福里停车位表决", stage="DELIBERATING")
     proposal(site, case, "幸福里停车位改造方案", "36000")
-    site.ok("setVoterRoll", {"consultationId": case["id"], "voters": [
-        {"label": f"幸福里 {i} 号", "weight": "70"} for i in range(1, 4)]}, "entries { id }")
+    site.ok(
+        "setVoterRoll",
+        {"consultationId": case["id"], "voters": [{"label": f"幸福里 {i} 号", "weight": "70"} for i in range(1, 4)]},
+        "entries { id }",
+    )
     page = console(new_page, case)
 
     page.get_by_text("＋ 设立表决").click()
@@ -318,8 +353,11 @@ def test_an_organizer_creates_opens_and_closes_a_poll_and_enters_a_paper_ballot(
     poll.get_by_role("button", name="结束投票").click()
     expect(poll.locator(".badge").first).to_have_text("已结束")
     expect(poll).to_contain_text("结果：通过")
-    polls = as_organizer(site, "query($id: ID!) { consultation(id: $id) { polls { status tally { ballotsCast outcome } } } }",
-                         {"id": case["id"]})["consultation"]["polls"]
+    polls = as_organizer(
+        site,
+        "query($id: ID!) { consultation(id: $id) { polls { status tally { ballotsCast outcome } } } }",
+        {"id": case["id"]},
+    )["consultation"]["polls"]
     assert polls == [{"status": "CLOSED", "tally": {"ballotsCast": 1, "outcome": "PASSED"}}]
     assert page.errors == []
 
@@ -331,8 +369,16 @@ def test_live_updates_keep_what_the_organizer_is_typing(site, new_page):
     title = page.locator("#demand-form").get_by_label("标题")
     title.fill("热线：楼道灯坏了")
     title.focus()
-    site.ok("submitDemand", {"consultationId": case["id"], "title": "网格员反映：下水道堵塞", "body": "雨后积水。",
-                             "channel": "GRID_WORKER"}, "demand { id }")
+    site.ok(
+        "submitDemand",
+        {
+            "consultationId": case["id"],
+            "title": "网格员反映：下水道堵塞",
+            "body": "雨后积水。",
+            "channel": "GRID_WORKER",
+        },
+        "demand { id }",
+    )
     expect(page.locator("#demand-list")).to_contain_text("网格员反映：下水道堵塞")
     expect(title).to_have_value("热线：楼道灯坏了")
     expect(title).to_be_focused()
@@ -340,8 +386,11 @@ def test_live_updates_keep_what_the_organizer_is_typing(site, new_page):
     page.locator("#demand-form").get_by_label("具体内容").fill("三楼楼道灯不亮。")
     page.locator("#demand-form").get_by_role("button", name="登记诉求").click()
     expect(page.locator("#demand-list > li")).to_have_count(2)
-    demands = as_organizer(site, "query($id: ID!) { consultation(id: $id) { demands { edges { node { title channel } } } } }",
-                           {"id": case["id"]})["consultation"]["demands"]["edges"]
+    demands = as_organizer(
+        site,
+        "query($id: ID!) { consultation(id: $id) { demands { edges { node { title channel } } } } }",
+        {"id": case["id"]},
+    )["consultation"]["demands"]["edges"]
     assert {"title": "热线：楼道灯坏了", "channel": "HOTLINE"} in [e["node"] for e in demands]
 
 
@@ -393,8 +442,11 @@ def implementing(site, title: str) -> dict:
     case = site.consultation(title, stage="VOTING", households=2)
     site.ok("closePoll", {"pollId": case["poll"]}, "poll { status }")
     site.ok("adoptProposal", {"proposalId": case["proposal"]}, "proposal { status }")
-    plan = as_organizer(site, "query($id: ID!) { consultation(id: $id) { adoptedProposal { costPlan { shares { id } } } } }",
-                        {"id": case["id"]})["consultation"]["adoptedProposal"]["costPlan"]
+    plan = as_organizer(
+        site,
+        "query($id: ID!) { consultation(id: $id) { adoptedProposal { costPlan { shares { id } } } } }",
+        {"id": case["id"]},
+    )["consultation"]["adoptedProposal"]["costPlan"]
     for share in plan["shares"]:
         site.ok("confirmShare", {"shareId": share["id"]}, "share { id }")
     for stage in ("AGREED", "IMPLEMENTING"):
@@ -472,8 +524,10 @@ def test_parties_and_accounts_are_created_on_the_console(site, new_page):
     account.get_by_label("代表哪一方").select_option(label="幸福里物业公司")
     account.get_by_role("button", name="建立账号").click()
     expect(account.locator(".form-msg")).to_contain_text("已建立账号：幸福里物业 陈经理（出资方代表）")
-    login = site.gql("mutation { login(input: {username: \"rep-xingfuli\", password: \"xingfuli-2025-secret\"}) "
-                     "{ viewer { roles party { name } } errors { code } } }")["login"]
+    login = site.gql(
+        'mutation { login(input: {username: "rep-xingfuli", password: "xingfuli-2025-secret"}) '
+        "{ viewer { roles party { name } } errors { code } } }"
+    )["login"]
     assert login["errors"] == [] and login["viewer"] == {"roles": ["PARTY_REP"], "party": {"name": "幸福里物业公司"}}
 
     # Organizers may not create organizers: the role is not even offered.

@@ -38,7 +38,10 @@ def login(page, who) -> None:
 
 
 def demo_id(site, stage: str) -> str:
-    data = site.gql('query($s: Stage) { consultations(stage: $s, search: "菜园巷道路改造") { edges { node { id } } } }', {"s": stage})
+    data = site.gql(
+        'query($s: Stage) { consultations(stage: $s, search: "菜园巷道路改造") { edges { node { id } } } }',
+        {"s": stage},
+    )
     return data["consultations"]["edges"][0]["node"]["id"]
 
 
@@ -51,7 +54,9 @@ def test_every_page_runs_under_its_policy_without_errors(strict_page, site, size
     resident.goto(f"/i/{site.demo_codes[40 + size['width'] % 7]}")
     resident.get_by_role("heading", name="满意度评价").wait_for()
     resident.goto(f"/i/{case['codes'][0]}")
-    resident.get_by_role("button", name="确认投票").or_(resident.get_by_role("button", name="大字模式")).first.wait_for()
+    resident.get_by_role("button", name="确认投票").or_(
+        resident.get_by_role("button", name="大字模式")
+    ).first.wait_for()
     resident.wait_for_function("() => document.documentElement.dataset.live === 'on'")  # the WebSocket is allowed
     resident.goto(f"/c/{archived}")
     resident.get_by_role("link", name="查看可打印的档案").wait_for()

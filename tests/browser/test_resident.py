@@ -54,18 +54,28 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
     # The receipt checks out on the page, and through the API.
     page.get_by_role("button", name="核对我的票").click()
     page.get_by_text("核对无误").wait_for()
-    assert site.gql("query($p: ID!, $r: String!) { verifyReceipt(pollId: $p, receipt: $r) }",
-                    {"p": case["poll"], "r": code})["verifyReceipt"] is True
-    tally = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
-                     {"id": case["poll"]}, site.token(ORGANIZER))["node"]["tally"]
+    assert (
+        site.gql(
+            "query($p: ID!, $r: String!) { verifyReceipt(pollId: $p, receipt: $r) }", {"p": case["poll"], "r": code}
+        )["verifyReceipt"]
+        is True
+    )
+    tally = site.gql(
+        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
+        {"id": case["poll"]},
+        site.token(ORGANIZER),
+    )["node"]["tally"]
     assert tally["ballotsCast"] == 1
     assert {o["option"]["label"]: o["votes"] for o in tally["options"]} == {"赞成": 1, "反对": 0, "弃权": 0}
     # Revoting is offered while the poll allows it, and replaces the ballot.
     page.get_by_role("button", name=re.compile("改投")).click()
     vote(page, "反对")
     assert "反对" in page.locator(".receipt-box").inner_text()
-    tally = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
-                     {"id": case["poll"]}, site.token(ORGANIZER))["node"]["tally"]
+    tally = site.gql(
+        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
+        {"id": case["poll"]},
+        site.token(ORGANIZER),
+    )["node"]["tally"]
     assert tally["ballotsCast"] == 1 and {o["option"]["label"]: o["votes"] for o in tally["options"]}["反对"] == 1
     assert page.errors == []
 
@@ -97,8 +107,11 @@ def test_demands_appear_live_and_residents_support_them(new_page, site):
     page.goto(f"/i/{code}")
     page.get_by_role("heading", name="居民诉求").wait_for()
     page.evaluate("window.__sameDocument = true")
-    site.ok("submitDemand", {"consultationId": case["id"], "title": "雨后巷口积水", "body": "一下雨就积水", "channel": "HOTLINE"},
-            "demand { id }")
+    site.ok(
+        "submitDemand",
+        {"consultationId": case["id"], "title": "雨后巷口积水", "body": "一下雨就积水", "channel": "HOTLINE"},
+        "demand { id }",
+    )
     page.get_by_role("heading", name="雨后巷口积水").wait_for()
     assert page.evaluate("window.__sameDocument") is True
     page.get_by_role("button", name="我也有这个问题（支持）").click()
@@ -108,9 +121,13 @@ def test_demands_appear_live_and_residents_support_them(new_page, site):
     page.get_by_label("具体说说").fill("晚上回家看不清路")
     page.get_by_role("button", name="提交诉求").click()
     page.get_by_role("heading", name="路灯不亮").wait_for()
-    titles = [e["node"]["title"] for e in site.gql(
-        "query($id: ID!) { consultation(id: $id) { demands { edges { node { title supportCount } } } } }",
-        {"id": case["id"]})["consultation"]["demands"]["edges"]]
+    titles = [
+        e["node"]["title"]
+        for e in site.gql(
+            "query($id: ID!) { consultation(id: $id) { demands { edges { node { title supportCount } } } } }",
+            {"id": case["id"]},
+        )["consultation"]["demands"]["edges"]
+    ]
     assert set(titles) == {"雨后巷口积水", "路灯不亮"}
 
 
@@ -183,7 +200,9 @@ def test_the_resident_pages_pass_axe(new_page, site, size):
 
 def test_an_archived_consultation_links_to_its_printable_dossier(new_page, site):
     page = new_page({"width": 900, "height": 1200})
-    archived = site.gql('{ consultations(stage: ARCHIVED, search: "已归档副本") { edges { node { id dossier { htmlUrl sha256 } } } } }')
+    archived = site.gql(
+        '{ consultations(stage: ARCHIVED, search: "已归档副本") { edges { node { id dossier { htmlUrl sha256 } } } } }'
+    )
     node = archived["consultations"]["edges"][0]["node"]
     page.goto(f"/c/{node['id']}")
     page.get_by_role("link", name="查看可打印的档案").click()
@@ -204,10 +223,16 @@ def test_a_phone_shared_by_two_households_keeps_their_votes_apart(new_page, site
 
 def test_a_ranked_poll_is_voted_by_tapping_the_options_in_order(new_page, site):
     case = site.consultation("健身器材选址", stage="VOTING", households=2)
-    ranked = site.ok("createPoll", {
-        "consultationId": case["id"], "question": "健身器材放在哪里？请排出先后", "kind": "RANKED",
-        "options": ["巷口空地", "市场后院", "小学门口"],
-    }, "poll { id }")["poll"]["id"]
+    ranked = site.ok(
+        "createPoll",
+        {
+            "consultationId": case["id"],
+            "question": "健身器材放在哪里？请排出先后",
+            "kind": "RANKED",
+            "options": ["巷口空地", "市场后院", "小学门口"],
+        },
+        "poll { id }",
+    )["poll"]["id"]
     site.ok("openPoll", {"pollId": ranked}, "poll { status }")
     page = new_page(PHONE)
     page.goto(f"/i/{case['codes'][0]}")
@@ -217,8 +242,13 @@ def test_a_ranked_poll_is_voted_by_tapping_the_options_in_order(new_page, site):
     expect(card).to_contain_text("您选择了：市场后院 > 巷口空地 > 小学门口")
     card.get_by_role("button", name="确认投票").click()
     expect(card.locator(".receipt")).to_be_visible()
-    tally = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": ranked},
-                     site.token(ORGANIZER))["node"]["tally"]
+    tally = site.gql(
+        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }",
+        {"id": ranked},
+        site.token(ORGANIZER),
+    )["node"]["tally"]
     assert tally["ballotsCast"] == 1
     # The yes/no poll of the same consultation is still waiting for this household.
-    expect(page.locator("[data-poll]", has_text="道路改造方案").get_by_role("button", name=re.compile("^赞成"))).to_be_visible()
+    expect(
+        page.locator("[data-poll]", has_text="道路改造方案").get_by_role("button", name=re.compile("^赞成"))
+    ).to_be_visible()

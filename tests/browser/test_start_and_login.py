@@ -37,7 +37,13 @@ def test_an_organizer_signs_in_and_lands_where_asked_but_never_off_site(new_page
     page = new_page(DESKTOP)
     sign_in(page, ORGANIZER, "/console")
     assert page.url == f"{site.url}/console"
-    for trick in ["//example.com/x", "/%09/example.com/x", "/%5Cexample.com", "javascript:alert(1)", "http://example.com/"]:
+    for trick in [
+        "//example.com/x",
+        "/%09/example.com/x",
+        "/%5Cexample.com",
+        "javascript:alert(1)",
+        "http://example.com/",
+    ]:
         page.goto(f"/login?next={trick}")
         page.get_by_text("您已登录为").wait_for()
         assert page.get_by_role("link", name="继续").get_attribute("href") == "/console", trick

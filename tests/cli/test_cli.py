@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,13 @@ CONSULT = str(Path(sys.executable).parent / "consult")
 
 def run(*args: str, env: dict[str, str] | None = None, input: str | None = None, check: bool = True):
     result = subprocess.run(
-        [CONSULT, *args], cwd=ROOT, env={**os.environ, **(env or {})}, input=input, capture_output=True, text=True, timeout=120
+        [CONSULT, *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"consult {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
@@ -76,7 +83,10 @@ def test_create_admin_then_log_in_through_the_served_api(db, tmp_path):
     short = run("create-admin", "--username", "other", "--password", "short", env=db, check=False)
     assert short.returncode == 2 and "密码" in short.stderr
     with served(db, tmp_path) as port:
-        body = post(port, 'mutation { login(input: {username: "root-admin", password: "a-long-password"}) { token errors { code } } }')
+        body = post(
+            port,
+            'mutation { login(input: {username: "root-admin", password: "a-long-password"}) { token errors { code } } }',
+        )
         token = body["data"]["login"]["token"]
         viewer = post(port, "{ viewer { displayName roles } }", token=token)["data"]["viewer"]
         assert viewer == {"displayName": "root-admin", "roles": ["ADMIN"]}
@@ -110,7 +120,11 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         assert c["voterRoll"] == []  # anonymous sees no roll
         assert c["demands"]["totalCount"] == 5
         [proposal] = c["proposals"]
-        assert (proposal["title"], proposal["budget"], proposal["status"]) == ("菜园巷管网维修与路面硬化方案", "240000.00", "ADOPTED")
+        assert (proposal["title"], proposal["budget"], proposal["status"]) == (
+            "菜园巷管网维修与路面硬化方案",
+            "240000.00",
+            "ADOPTED",
+        )
         plan = proposal["costPlan"]
         assert (plan["total"], plan["method"], plan["fullyConfirmed"]) == ("240000.00", "EQUAL", True)
         assert [(s["party"]["name"], s["amount"], s["paid"]) for s in plan["shares"]] == [
@@ -122,13 +136,23 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         assert (poll["status"], poll["secret"], poll["ballots"]) == ("CLOSED", True, None)
         tally = poll["tally"]
         assert (tally["outcome"], tally["ballotsCast"], tally["electorateSize"]) == ("PASSED", 102, 137)
-        assert [(o["option"]["label"], o["votes"]) for o in tally["options"]] == [("赞成", 91), ("反对", 7), ("弃权", 4)]
+        assert [(o["option"]["label"], o["votes"]) for o in tally["options"]] == [
+            ("赞成", 91),
+            ("反对", 7),
+            ("弃权", 4),
+        ]
         assert c["funding"] == {
-            "total": "240000.00", "pledged": "240000.00", "paid": "240000.00", "outstanding": "0.00", "ratio": "1.0000"
+            "total": "240000.00",
+            "pledged": "240000.00",
+            "paid": "240000.00",
+            "outstanding": "0.00",
+            "ratio": "1.0000",
         }
         assert c["auditTrail"]["chainValid"] is True
         # and the archived copy carries a dossier whose hash anyone can recompute, and a printable page
-        archived = post(port, "{ consultations(stage: ARCHIVED) { edges { node { dossier { sha256 htmlUrl document } } } } }")
+        archived = post(
+            port, "{ consultations(stage: ARCHIVED) { edges { node { dossier { sha256 htmlUrl document } } } } }"
+        )
         dossier = archived["data"]["consultations"]["edges"][0]["node"]["dossier"]
         canonical = json.dumps(dossier["document"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         assert hashlib.sha256(canonical.encode()).hexdigest() == dossier["sha256"]
@@ -137,53 +161,68 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         for form in ("提诉求单", "列责任单", "出方案单", "定时限单", "给反馈单", "签协议单", "存入档案单"):
             assert form in html
         assert dossier["sha256"] in html
-        organizer = post(port, 'mutation { login(input: {username: "organizer", password: "demo-organizer-2025"}) { token } }')
+        organizer = post(
+            port, 'mutation { login(input: {username: "organizer", password: "demo-organizer-2025"}) { token } }'
+        )
         token = organizer["data"]["login"]["token"]
         roll = post(port, "{ consultations(stage: EVALUATING) { edges { node { voterRoll { id } } } } }", token=token)
         assert len(roll["data"]["consultations"]["edges"][0]["node"]["voterRoll"]) == 137
         label, code = codes[4].split(",")
-        resident = post(port, "mutation($c: String!) { redeemInvitation(input: {code: $c}) { viewer { displayName } errors { code } } }",
-                        {"c": code})
+        resident = post(
+            port,
+            "mutation($c: String!) { redeemInvitation(input: {code: $c}) { viewer { displayName } errors { code } } }",
+            {"c": code},
+        )
         assert resident["data"]["redeemInvitation"]["viewer"]["displayName"] == label
 
 
 def test_the_demo_has_a_vote_to_try_and_works_to_supervise_ending_before_now(db, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     run("migrate", env=db)
     run("demo", "--out-dir", str(tmp_path), env=db)
     rows = (tmp_path / "demo-invitations-voting.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 1 + 137
     with served(db, tmp_path) as port:
-        voting = post(port, """{ consultations(stage: VOTING) { edges { node { title
-            polls { status tally { ballotsCast electorateSize } } } } } }""")["data"]["consultations"]["edges"]
+        voting = post(
+            port,
+            """{ consultations(stage: VOTING) { edges { node { title
+            polls { status tally { ballotsCast electorateSize } } } } } }""",
+        )["data"]["consultations"]["edges"]
         assert [e["node"]["title"] for e in voting] == ["菜园巷道路改造（表决中演示副本）"]
         [poll] = voting[0]["node"]["polls"]
         assert poll["status"] == "OPEN" and poll["tally"] == {"ballotsCast": 3, "electorateSize": 137}
         # a household from the file that has not voted yet may vote
         label, code = rows[5].split(",")
         token = post(port, "mutation($c: String!) { redeemInvitation(input: {code: $c}) { token } }", {"c": code})[
-            "data"]["redeemInvitation"]["token"]
+            "data"
+        ]["redeemInvitation"]["token"]
         can = post(port, "{ consultations(stage: VOTING) { edges { node { polls { viewerCanVote } } } } }", token=token)
         assert can["data"]["consultations"]["edges"][0]["node"]["polls"][0]["viewerCanVote"] is True
-        works = post(port, """{ consultations(stage: IMPLEMENTING) { edges { node { title milestones { status }
-            findings { status } funding { paid total } auditTrail(first: 100) { totalCount } } } } }""")[
-            "data"]["consultations"]["edges"]
+        works = post(
+            port,
+            """{ consultations(stage: IMPLEMENTING) { edges { node { title milestones { status }
+            findings { status } funding { paid total } auditTrail(first: 100) { totalCount } } } } }""",
+        )["data"]["consultations"]["edges"]
         [node] = [e["node"] for e in works]
         assert node["title"] == "菜园巷道路改造（施工中演示副本）"
         assert "OVERDUE" in [m["status"] for m in node["milestones"]]
         assert sorted(f["status"] for f in node["findings"]) == ["OPEN", "RESOLVED"]
         assert node["funding"] == {"paid": "200000.00", "total": "240000.00"}
         # nothing in either story happens after today
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for title in ("表决中演示副本", "施工中演示副本"):
             cid = post(port, "query($s: String) { consultations(search: $s) { edges { node { id } } } }", {"s": title})[
-                "data"]["consultations"]["edges"][0]["node"]["id"]
+                "data"
+            ]["consultations"]["edges"][0]["node"]["id"]
             after, last = None, None
             while True:
-                page = post(port, """query($id: ID!, $a: String) { consultation(id: $id) { auditTrail(first: 100, after: $a) {
-                    edges { node { at } } pageInfo { hasNextPage endCursor } } } }""", {"id": cid, "a": after})[
-                    "data"]["consultation"]["auditTrail"]
+                page = post(
+                    port,
+                    """query($id: ID!, $a: String) { consultation(id: $id) { auditTrail(first: 100, after: $a) {
+                    edges { node { at } } pageInfo { hasNextPage endCursor } } } }""",
+                    {"id": cid, "a": after},
+                )["data"]["consultation"]["auditTrail"]
                 last = page["edges"][-1]["node"]["at"] if page["edges"] else last
                 if not page["pageInfo"]["hasNextPage"]:
                     break
@@ -216,7 +255,10 @@ class served:
         self.log = open(self.tmp / f"serve-{self.port}.log", "w")
         self.proc = subprocess.Popen(
             [CONSULT, "serve", "--port", str(self.port), "--workers", str(self.workers), "--log-level", self.log_level],
-            cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -260,8 +302,9 @@ def test_two_workers_on_postgres_and_health_turns_503_when_the_database_goes(db,
         for _ in range(6):
             assert post(port, "{ parties { id } }") == {"data": {"parties": []}}
         name = db["CONSULT_DATABASE_URL"].rsplit("/", 1)[1]
-        from tests.conftest import POSTGRES_URL, _pg_drop
         import asyncio
+
+        from tests.conftest import POSTGRES_URL, _pg_drop
 
         asyncio.run(_pg_drop(POSTGRES_URL, name))
         statuses = {get_status(port, "/healthz") for _ in range(4)}

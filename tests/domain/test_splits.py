@@ -45,7 +45,9 @@ def test_fixed_bad_amount_names_its_field():
 
 
 def test_percent_with_four_decimals_must_add_to_exactly_100():
-    lines = split("PERCENT", 100_00, [ShareSpec(percent="33.3333"), ShareSpec(percent="33.3333"), ShareSpec(percent="33.3334")])
+    lines = split(
+        "PERCENT", 100_00, [ShareSpec(percent="33.3333"), ShareSpec(percent="33.3333"), ShareSpec(percent="33.3334")]
+    )
     assert sum(amounts(lines)) == 100_00
     assert [line.percent for line in lines] == ["33.3333", "33.3333", "33.3334"]
     with pytest.raises(DomainError) as caught:

@@ -13,13 +13,22 @@ from consult.money import MAX_FEN, format_fen, parse_money
 
 @pytest.mark.parametrize(
     "text,fen",
-    [("80000", 8_000_000), ("80000.5", 8_000_050), ("80000.50", 8_000_050), ("0.01", 1), ("0", 0), ("10000000000000", MAX_FEN)],
+    [
+        ("80000", 8_000_000),
+        ("80000.5", 8_000_050),
+        ("80000.50", 8_000_050),
+        ("0.01", 1),
+        ("0", 0),
+        ("10000000000000", MAX_FEN),
+    ],
 )
 def test_money_parses_to_fen(text, fen):
     assert parse_money(text) == fen
 
 
-@pytest.mark.parametrize("text", ["12.345", "-5", "abc", "1e5", "", " ", "80000.", ".5", "1,000", "10000000000000.01", "+5"])
+@pytest.mark.parametrize(
+    "text", ["12.345", "-5", "abc", "1e5", "", " ", "80000.", ".5", "1,000", "10000000000000.01", "+5"]
+)
 def test_bad_money_is_invalid(text):
     with pytest.raises(DomainError) as caught:
         parse_money(text, "budget")
@@ -67,8 +76,15 @@ def test_garbage_ids_decode_to_none(garbage):
 
 @pytest.mark.parametrize(
     "header,lang",
-    [(None, "zh-CN"), ("", "zh-CN"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"), ("fr, en;q=0.5", "en"),
-     ("en;q=0.3, zh;q=0.7", "zh-CN"), ("de", "zh-CN")],
+    [
+        (None, "zh-CN"),
+        ("", "zh-CN"),
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("fr, en;q=0.5", "en"),
+        ("en;q=0.3, zh;q=0.7", "zh-CN"),
+        ("de", "zh-CN"),
+    ],
 )
 def test_language_pick(header, lang):
     assert pick_language(header) == lang
@@ -82,8 +98,15 @@ def test_messages_exist_in_both_languages_and_format():
 
 @pytest.mark.parametrize(
     "part,whole,text",
-    [(1, 3, "0.3333"), (2, 3, "0.6667"), (1, 20000, "0.0001"), (0, 5, "0.0000"), (5, 5, "1.0000"), (0, 0, "0.0000"),
-     (12345, 100000, "0.1235")],
+    [
+        (1, 3, "0.3333"),
+        (2, 3, "0.6667"),
+        (1, 20000, "0.0001"),
+        (0, 5, "0.0000"),
+        (5, 5, "1.0000"),
+        (0, 0, "0.0000"),
+        (12345, 100000, "0.1235"),
+    ],
 )
 def test_ratio_rounds_half_up_exactly(part, whole, text):
     from consult.domain.ratios import ratio_4
@@ -92,8 +115,17 @@ def test_ratio_rounds_half_up_exactly(part, whole, text):
 
 
 @pytest.mark.parametrize(
-    "values,text", [([], None), ([5, 4, 4], "4.33"), ([5, 4], "4.50"), ([1, 2], "1.50"), ([4, 5, 5, 5, 5, 5], "4.83"),
-                    ([1, 1, 2, 2, 2, 2, 2, 2], "1.75"), ([3] * 8 + [4], "3.11"), ([5, 5, 5, 5, 4, 4, 4, 1], "4.13")],
+    "values,text",
+    [
+        ([], None),
+        ([5, 4, 4], "4.33"),
+        ([5, 4], "4.50"),
+        ([1, 2], "1.50"),
+        ([4, 5, 5, 5, 5, 5], "4.83"),
+        ([1, 1, 2, 2, 2, 2, 2, 2], "1.75"),
+        ([3] * 8 + [4], "3.11"),
+        ([5, 5, 5, 5, 4, 4, 4, 1], "4.13"),
+    ],
 )
 def test_mean_rounds_half_up_exactly(values, text):
     from consult.domain.ratios import mean_2

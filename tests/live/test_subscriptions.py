@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -35,34 +35,67 @@ def gql(port: int, query: str, variables: dict | None = None, token: str | None 
 
 def ok(port: int, name: str, input: dict, select: str, token: str, input_type: str | None = None) -> dict:
     t = input_type or name[0].upper() + name[1:] + "Input"
-    data = gql(port, f"mutation($i: {t}!) {{ {name}(input: $i) {{ {select} errors {{ code message }} }} }}", {"i": input}, token)
+    data = gql(
+        port,
+        f"mutation($i: {t}!) {{ {name}(input: $i) {{ {select} errors {{ code message }} }} }}",
+        {"i": input},
+        token,
+    )
     assert data[name]["errors"] == [], data[name]["errors"]
     return data[name]
 
 
 def login(port: int, username: str, password: str) -> str:
-    return gql(port, f'mutation {{ login(input: {{username: "{username}", password: "{password}"}}) {{ token }} }}')["login"]["token"]
+    return gql(port, f'mutation {{ login(input: {{username: "{username}", password: "{password}"}}) {{ token }} }}')[
+        "login"
+    ]["token"]
 
 
 def setup(port: int) -> dict:
     """An organizer and a COLLECTING consultation with two residents on the roll."""
     admin = login(port, "admin", "admin-password")
-    ok(port, "createAccount", {"username": "org", "password": "org-password", "displayName": "组织方", "roles": ["ORGANIZER"]},
-       "account { id }", admin)
+    ok(
+        port,
+        "createAccount",
+        {"username": "org", "password": "org-password", "displayName": "组织方", "roles": ["ORGANIZER"]},
+        "account { id }",
+        admin,
+    )
     org = login(port, "org", "org-password")
-    cid = ok(port, "createConsultation", {"title": "菜园巷", "summary": "修路", "location": "临河区"}, "consultation { id }", org)[
-        "consultation"]["id"]
-    ok(port, "setVoterRoll", {"consultationId": cid, "voters": [{"label": "1 号"}, {"label": "2 号"}]}, "entries { id }", org)
-    codes = [i["code"] for i in ok(port, "issueInvitations", {"consultationId": cid}, "invitations { code }", org)["invitations"]]
-    residents = [gql(port, f'mutation {{ redeemInvitation(input: {{code: "{c}"}}) {{ token }} }}')["redeemInvitation"]["token"]
-                 for c in codes]
+    cid = ok(
+        port,
+        "createConsultation",
+        {"title": "菜园巷", "summary": "修路", "location": "临河区"},
+        "consultation { id }",
+        org,
+    )["consultation"]["id"]
+    ok(
+        port,
+        "setVoterRoll",
+        {"consultationId": cid, "voters": [{"label": "1 号"}, {"label": "2 号"}]},
+        "entries { id }",
+        org,
+    )
+    codes = [
+        i["code"]
+        for i in ok(port, "issueInvitations", {"consultationId": cid}, "invitations { code }", org)["invitations"]
+    ]
+    residents = [
+        gql(port, f'mutation {{ redeemInvitation(input: {{code: "{c}"}}) {{ token }} }}')["redeemInvitation"]["token"]
+        for c in codes
+    ]
     ok(port, "advanceStage", {"consultationId": cid, "to": "COLLECTING"}, "consultation { id }", org)
     return {"org": org, "cid": cid, "residents": residents}
 
 
 def demand(port: int, s: dict, title: str) -> str:
-    return ok(port, "submitDemand", {"consultationId": s["cid"], "title": title, "body": "内容", "channel": "HOTLINE"},
-              "demand { id }", s["org"])["demand"]["id"]
+    return ok(
+        port,
+        "submitDemand",
+        {"consultationId": s["cid"], "title": title, "body": "内容", "channel": "HOTLINE"},
+        "demand { id }",
+        s["org"],
+    )["demand"]["id"]
 
 
 class Transport:
@@ -73,15 +106,18 @@ class Transport:
 
     @classmethod
     async def connect(cls, port: int, payload: dict | None = None) -> Transport:
-        ws = await websockets.connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"],
-                                      origin=f"http://127.0.0.1:{port}")
+        ws = await websockets.connect(
+            f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-transport-ws"], origin=f"http://127.0.0.1:{port}"
+        )
         await ws.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
         return cls(ws)
 
     async def subscribe(self, query: str, variables: dict, op: str = "1") -> None:
-        await self.ws.send(json.dumps({"id": op, "type": "subscribe", "payload": {"query": query, "variables": variables}}))
+        await self.ws.send(
+            json.dumps({"id": op, "type": "subscribe", "payload": {"query": query, "variables": variables}})
+        )
 
     async def next(self, timeout: float = 10) -> dict:
         while True:
@@ -113,7 +149,8 @@ def test_replay_then_live_then_resume_without_gaps(app_env, tmp_path):
     with served(app_env, tmp_path) as port:
         s = setup(port)
         total = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
-            "consultation"]["auditTrail"]["totalCount"]
+            "consultation"
+        ]["auditTrail"]["totalCount"]
 
         async def scenario():
             # given a subscriber from the start: the whole trail is replayed, CREATED first
@@ -157,8 +194,9 @@ def test_no_event_is_duplicated_or_lost_across_the_replay_live_edge_under_writes
             t = await Transport.connect(port)
             await t.subscribe(EVENTS, {"id": s["cid"], "after": 0})
             await asyncio.to_thread(writer.join)
-            head = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
-                "consultation"]["auditTrail"]["totalCount"]
+            head = gql(
+                port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]}
+            )["consultation"]["auditTrail"]["totalCount"]
             got = await t.events(head)
             assert [e["seq"] for e in got] == list(range(1, head + 1))
             await t.nothing_for(1.0)
@@ -171,8 +209,13 @@ def test_no_event_is_duplicated_or_lost_across_the_replay_live_edge_under_writes
 def test_drafts_are_for_organizers_and_bad_tokens_are_refused(app_env, tmp_path):
     with served(app_env, tmp_path) as port:
         admin = login(port, "admin", "admin-password")
-        cid = ok(port, "createConsultation", {"title": "草稿", "summary": "内部", "location": "某地"}, "consultation { id }", admin)[
-            "consultation"]["id"]
+        cid = ok(
+            port,
+            "createConsultation",
+            {"title": "草稿", "summary": "内部", "location": "某地"},
+            "consultation { id }",
+            admin,
+        )["consultation"]["id"]
 
         async def scenario():
             # anonymous: the DRAFT does not exist for them
@@ -203,10 +246,20 @@ def test_poll_tally_pushes_versions_and_respects_hidden_results(app_env, tmp_pat
         s = setup(port)
         org = s["org"]
         ok(port, "advanceStage", {"consultationId": s["cid"], "to": "DELIBERATING"}, "consultation { id }", org)
-        live = ok(port, "createPoll", {"consultationId": s["cid"], "question": "同意吗？", "kind": "YES_NO_ABSTAIN"},
-                  "poll { id options { id } }", org)["poll"]
-        hidden = ok(port, "createPoll", {"consultationId": s["cid"], "question": "保密吗？", "kind": "YES_NO_ABSTAIN",
-                                         "liveResults": False}, "poll { id options { id } }", org)["poll"]
+        live = ok(
+            port,
+            "createPoll",
+            {"consultationId": s["cid"], "question": "同意吗？", "kind": "YES_NO_ABSTAIN"},
+            "poll { id options { id } }",
+            org,
+        )["poll"]
+        hidden = ok(
+            port,
+            "createPoll",
+            {"consultationId": s["cid"], "question": "保密吗？", "kind": "YES_NO_ABSTAIN", "liveResults": False},
+            "poll { id options { id } }",
+            org,
+        )["poll"]
         ok(port, "advanceStage", {"consultationId": s["cid"], "to": "VOTING"}, "consultation { id }", org)
         for p in (live, hidden):
             ok(port, "openPoll", {"pollId": p["id"]}, "poll { id }", org, "PollIdInput")
@@ -218,16 +271,26 @@ def test_poll_tally_pushes_versions_and_respects_hidden_results(app_env, tmp_pat
             first = await t.next()
             assert first["id"] == "live" and first["payload"]["data"]["pollTally"]["ballotsCast"] == 0
             for p in (live, hidden):
-                await asyncio.to_thread(ok, port, "castVote", {"pollId": p["id"], "choices": [p["options"][0]["id"]]},
-                                        "ballot { id }", s["residents"][0])
+                await asyncio.to_thread(
+                    ok,
+                    port,
+                    "castVote",
+                    {"pollId": p["id"], "choices": [p["options"][0]["id"]]},
+                    "ballot { id }",
+                    s["residents"][0],
+                )
             pushed = await t.next()
             assert pushed["id"] == "live" and pushed["payload"]["data"]["pollTally"]["ballotsCast"] == 1
             await t.nothing_for(1.0)  # the hidden poll says nothing while open
             await asyncio.to_thread(ok, port, "closePoll", {"pollId": hidden["id"]}, "poll { id }", org, "PollIdInput")
             final = await t.next()
             assert final["id"] == "hidden"
-            assert final["payload"]["data"]["pollTally"] == {"version": 1, "ballotsCast": 1, "outcome": "PASSED",
-                                                             "options": [{"votes": 1}, {"votes": 0}, {"votes": 0}]}
+            assert final["payload"]["data"]["pollTally"] == {
+                "version": 1,
+                "ballotsCast": 1,
+                "outcome": "PASSED",
+                "options": [{"votes": 1}, {"votes": 0}, {"votes": 0}],
+            }
             await t.close()
 
         asyncio.run(scenario())
@@ -241,7 +304,15 @@ def test_the_legacy_graphql_ws_protocol_works_too(app_env, tmp_path):
             ws = await websockets.connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-ws"])
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
-            await ws.send(json.dumps({"id": "1", "type": "start", "payload": {"query": EVENTS, "variables": {"id": s["cid"], "after": 0}}}))
+            await ws.send(
+                json.dumps(
+                    {
+                        "id": "1",
+                        "type": "start",
+                        "payload": {"query": EVENTS, "variables": {"id": s["cid"], "after": 0}},
+                    }
+                )
+            )
             seen = []
             while len(seen) < 3:
                 m = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -261,7 +332,8 @@ def test_events_cross_processes_and_survive_a_killed_listener(app_env, tmp_path)
         async def scenario():
             t = await Transport.connect(a)
             head = gql(b, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
-                "consultation"]["auditTrail"]["totalCount"]
+                "consultation"
+            ]["auditTrail"]["totalCount"]
             await t.subscribe(EVENTS, {"id": s["cid"], "after": head})
             # a write through process B reaches the subscriber on process A
             await asyncio.to_thread(demand, b, s, "跨进程")
@@ -270,10 +342,16 @@ def test_events_cross_processes_and_survive_a_killed_listener(app_env, tmp_path)
             # when every LISTEN connection is killed, the next writes still arrive, in order, without a gap
             name = app_env["CONSULT_DATABASE_URL"].rsplit("/", 1)[1]
             killed = subprocess.run(
-                ["psql", POSTGRES_URL.replace("postgres://", "postgresql://", 1), "-Atc",
-                 f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}' "
-                 "AND query LIKE 'LISTEN%'"],
-                capture_output=True, text=True, check=True,
+                [
+                    "psql",
+                    POSTGRES_URL.replace("postgres://", "postgresql://", 1),
+                    "-Atc",
+                    f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}' "
+                    "AND query LIKE 'LISTEN%'",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             assert int(killed.stdout.strip()) >= 1
             await asyncio.to_thread(demand, b, s, "断线后一")
@@ -288,17 +366,22 @@ def test_events_cross_processes_and_survive_a_killed_listener(app_env, tmp_path)
 JS = Path(__file__).resolve().parents[1] / "js"
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (JS / "node_modules" / "graphql-ws").exists(),
-                    reason="needs node and `npm ci --prefix tests/js` (make test does it when node is present)")
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (JS / "node_modules" / "graphql-ws").exists(),
+    reason="needs node and `npm ci --prefix tests/js` (make test does it when node is present)",
+)
 def test_the_reference_graphql_ws_client_replays_and_receives_live(app_env, tmp_path):
     with served(app_env, tmp_path) as port:
         s = setup(port)
         total = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
-            "consultation"]["auditTrail"]["totalCount"]
+            "consultation"
+        ]["auditTrail"]["totalCount"]
         # given the reference client subscribed from the start and waiting for one live event
         node = subprocess.Popen(
             ["node", str(JS / "subscribe.mjs"), f"ws://127.0.0.1:{port}/graphql", s["cid"], "0", str(total + 1)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         # when a demand is submitted once the replay is under way
         first = node.stdout.readline()
@@ -315,18 +398,30 @@ def test_a_secret_ballot_event_names_no_voter_and_no_choice(app_env, tmp_path):
         s = setup(port)
         org = s["org"]
         ok(port, "advanceStage", {"consultationId": s["cid"], "to": "DELIBERATING"}, "consultation { id }", org)
-        poll = ok(port, "createPoll", {"consultationId": s["cid"], "question": "同意吗？", "kind": "YES_NO_ABSTAIN"},
-                  "poll { id options { id } }", org)["poll"]
+        poll = ok(
+            port,
+            "createPoll",
+            {"consultationId": s["cid"], "question": "同意吗？", "kind": "YES_NO_ABSTAIN"},
+            "poll { id options { id } }",
+            org,
+        )["poll"]
         ok(port, "advanceStage", {"consultationId": s["cid"], "to": "VOTING"}, "consultation { id }", org)
         ok(port, "openPoll", {"pollId": poll["id"]}, "poll { id }", org, "PollIdInput")
         head = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
-            "consultation"]["auditTrail"]["totalCount"]
+            "consultation"
+        ]["auditTrail"]["totalCount"]
 
         async def scenario():
             t = await Transport.connect(port, {"Authorization": f"Bearer {org}"})
             await t.subscribe(EVENTS, {"id": s["cid"], "after": head})
-            await asyncio.to_thread(ok, port, "castVote", {"pollId": poll["id"], "choices": [poll["options"][1]["id"]]},
-                                    "ballot { id }", s["residents"][0])
+            await asyncio.to_thread(
+                ok,
+                port,
+                "castVote",
+                {"pollId": poll["id"], "choices": [poll["options"][1]["id"]]},
+                "ballot { id }",
+                s["residents"][0],
+            )
             [e] = await t.events(1)
             # even the organizer's stream shows only that the tally moved
             assert e["kind"] == "TALLY_CHANGED" and e["subjectId"] == poll["id"]
