@@ -470,6 +470,62 @@ async def _apply(poll: Poll, conn: Any, picked: list[int], weight: int, sign: in
         )
 
 
+async def _replace_ballot(
+    ctx: ServiceContext, poll: Poll, conn: Any, existing: Ballot, *, picked: list[int], origin: str, now: datetime
+) -> None:
+    """A revote: an online ballot replaces an online ballot, where the poll allows revoting."""
+    if existing.origin != "ONLINE":
+        raise AlreadyVoted("already_voted_offline")
+    if origin != "ONLINE" or not poll.allow_revote:
+        raise AlreadyVoted()
+    await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1)
+    existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
+    existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
+    await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt", "session_key"])
+
+
+async def _count_ballot(poll: Poll, conn: Any, picked: list[int], weight: int, added: int) -> None:
+    """Add the ballot's choices to the running count; `added` is 0 when it replaced an earlier one."""
+    await _apply(poll, conn, picked, weight, +1)
+    poll.tally_version += 1
+    poll.ballots_cast += added
+    poll.ballots_weight_e4 += added * weight
+    await (
+        Poll.filter(id=poll.id)
+        .using_db(conn)
+        .update(
+            tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
+        )
+    )
+
+
+def _ballot_trail(
+    poll: Poll, *, entry_id: int, picked: list[int], origin: str, replaced: bool
+) -> tuple[str, dict[str, Any]]:
+    """What the public audit trail says about a ballot (summary, payload): no more than the poll's secrecy allows."""
+    if poll.secret and not poll.live_results:
+        # Results hidden until the close: not even the running count goes into the public trail.
+        return f"收到选票：{poll.question}（结果在表决结束后公布）", {"poll": to_global_id("Poll", poll.id)}
+    if poll.secret:
+        # A secret ballot leaves only an anonymous tally change: no voter, no choice.
+        return (
+            f"计票更新：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）",
+            {"poll": to_global_id("Poll", poll.id), "version": poll.tally_version, "ballots": poll.ballots_cast},
+        )
+    return (
+        f"记名投票：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）",
+        {
+            "poll": to_global_id("Poll", poll.id),
+            "version": poll.tally_version,
+            "ballots": poll.ballots_cast,
+            "voter": to_global_id("VoterRollEntry", entry_id),
+            "choices": [to_global_id("PollOption", pk) for pk in picked],
+            "origin": origin,
+            "replaced": replaced,
+        },
+    )
+
+
 async def _record(
     ctx: ServiceContext,
     consultation: Consultation,
@@ -486,14 +542,7 @@ async def _record(
     existing = await Ballot.select_for_update().using_db(conn).get_or_none(poll_id=poll.id, voter_key=key)
     now = ctx.now()
     if existing is not None:
-        if existing.origin != "ONLINE":
-            raise AlreadyVoted("already_voted_offline")
-        if origin != "ONLINE" or not poll.allow_revote:
-            raise AlreadyVoted()
-        await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1)
-        existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
-        existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
-        await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt", "session_key"])
+        await _replace_ballot(ctx, poll, conn, existing, picked=picked, origin=origin, now=now)
         ballot, added = existing, 0
     else:
         ballot = await Ballot.create(
@@ -511,36 +560,8 @@ async def _record(
             using_db=conn,
         )
         added = 1
-    await _apply(poll, conn, picked, weight, +1)
-    poll.tally_version += 1
-    poll.ballots_cast += added
-    poll.ballots_weight_e4 += added * weight
-    await (
-        Poll.filter(id=poll.id)
-        .using_db(conn)
-        .update(
-            tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
-        )
-    )
-    if poll.secret and not poll.live_results:
-        # Results hidden until the close: not even the running count goes into the public trail.
-        payload = {"poll": to_global_id("Poll", poll.id)}
-        summary = f"收到选票：{poll.question}（结果在表决结束后公布）"
-    elif poll.secret:
-        # A secret ballot leaves only an anonymous tally change: no voter, no choice.
-        payload = {"poll": to_global_id("Poll", poll.id), "version": poll.tally_version, "ballots": poll.ballots_cast}
-        summary = f"计票更新：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）"
-    else:
-        payload = {
-            "poll": to_global_id("Poll", poll.id),
-            "version": poll.tally_version,
-            "ballots": poll.ballots_cast,
-            "voter": to_global_id("VoterRollEntry", entry_id),
-            "choices": [to_global_id("PollOption", pk) for pk in picked],
-            "origin": origin,
-            "replaced": added == 0,
-        }
-        summary = f"记名投票：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）"
+    await _count_ballot(poll, conn, picked, weight, added)
+    summary, payload = _ballot_trail(poll, entry_id=entry_id, picked=picked, origin=origin, replaced=added == 0)
     await audit(
         ctx,
         consultation,
