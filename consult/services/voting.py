@@ -167,7 +167,7 @@ def _clean_proposal_ids(kind: str, proposal_ids: list[str] | None, count: int) -
 
 def _clean_max_choices(kind: str, max_choices: int | None, count: int) -> int | None:
     """How many options a ballot may pick, as stored: up to all for MULTIPLE_CHOICE (the default),
-    one for a single pick, and none for RANKED, whose ballots order every option they name."""
+    one for a single pick, and no cap (None) for RANKED, whose ballots rank as many as they like."""
     if kind == "MULTIPLE_CHOICE":
         chosen = count if max_choices is None else max_choices
         if not 1 <= chosen <= count:
