@@ -12,7 +12,7 @@ from consult import models
 from consult.domain.decision import Count
 from consult.domain.ratios import ratio_4
 from consult.domain.weights import format_weight
-from consult.services.voting import compute_tally, effective_status, poll_rule, session_key, voter_key
+from consult.services.voting import compute_tally, effective_status, poll_rule, rule_document, session_key, voter_key
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
@@ -68,7 +68,8 @@ class BallotOrigin(Enum):
     PAPER = strawberry.enum_value("PAPER", description="a paper ballot entered by an organizer")
     ASSISTED = strawberry.enum_value(
         "ASSISTED",
-        description="cast for the voter, with their consent, by a grid worker or organizer (代投); the assistant is recorded",
+        description="cast for the voter, with their consent, by a grid worker or organizer (代投); "
+        "the assistant is recorded",
     )
 
 
@@ -166,7 +167,8 @@ class Ballot(Node):
         return self.m.cast_at
 
     @strawberry.field(
-        description="The options chosen, most preferred first; for a secret ballot, empty except on the device that cast it."
+        description="The options chosen, most preferred first; "
+        "for a secret ballot, empty except on the device that cast it."
     )
     async def choices(self, info: Info) -> list[PollOption]:
         if not self.show_choices:
@@ -299,12 +301,12 @@ class Poll(Node):
 
     @strawberry.field(description="The rule it decides by.")
     def rule(self) -> DecisionRule:
-        rule = poll_rule(self.m)
+        rule = rule_document(poll_rule(self.m))
         return DecisionRule(
-            preset=DecisionPreset(rule.preset),
-            quorum_percent=rule.quorum_percent,
-            threshold=rule.threshold_text,
-            by_area=rule.by_area,
+            preset=DecisionPreset(rule["preset"]),
+            quorum_percent=rule["quorumPercent"],
+            threshold=rule["threshold"],
+            by_area=rule["byArea"],
         )
 
     @strawberry.field(description="Roll entries that may vote: fixed when the poll opens.")

@@ -70,6 +70,55 @@ def format_scaled(value: int, scale: int = 10_000) -> str:
     return str(whole) if frac == 0 else f"{whole}.{frac:04d}".rstrip("0")
 
 
+def _split_fixed(total_fen: int, specs: list[ShareSpec]) -> list[SplitLine]:
+    """Each party's amount as entered; together they must make the total, to the fen."""
+    amounts = []
+    for i, spec in enumerate(specs):
+        if spec.amount is None:
+            raise Invalid("required", f"shares.{i}.amount")
+        amounts.append(parse_money(spec.amount, f"shares.{i}.amount"))
+    if sum(amounts) != total_fen:
+        # The message speaks yuan: "239999.99", not the fen inside.
+        raise DomainError(
+            "SPLIT_MISMATCH", "fixed_mismatch", "shares", total=format_fen(total_fen), sum=format_fen(sum(amounts))
+        )
+    return [SplitLine(a) for a in amounts]
+
+
+def _split_percent(total_fen: int, specs: list[ShareSpec]) -> list[SplitLine]:
+    """Percentages with up to 4 decimals that make exactly 100."""
+    percents = []
+    for i, spec in enumerate(specs):
+        value = parse_scaled(spec.percent)
+        if value is None:
+            raise Invalid("bad_percent", f"shares.{i}.percent")
+        if value > 100 * PERCENT_SCALE:
+            raise Invalid("bad_percent", f"shares.{i}.percent")
+        percents.append(value)
+    if sum(percents) != 100 * PERCENT_SCALE:
+        raise DomainError("SPLIT_MISMATCH", "percent_mismatch", "shares", sum=format_scaled(sum(percents)))
+    # A 0% line gets nothing; the rest share by largest remainder.
+    positive = [i for i, p in enumerate(percents) if p > 0]
+    amounts = [0] * len(specs)
+    for i, amount in zip(positive, largest_remainder(total_fen, [percents[i] for i in positive]), strict=True):
+        amounts[i] = amount
+    return [SplitLine(a, percent=format_scaled(p)) for a, p in zip(amounts, percents, strict=True)]
+
+
+def _split_weighted(total_fen: int, specs: list[ShareSpec]) -> list[SplitLine]:
+    """Positive weights with up to 4 decimals, in any unit: only their proportions count."""
+    weights = []
+    for i, spec in enumerate(specs):
+        value = parse_scaled(spec.weight)
+        if value is None or value <= 0:
+            raise Invalid("bad_split_weight", f"shares.{i}.weight")
+        weights.append(value)
+    return [
+        SplitLine(a, weight=format_scaled(w))
+        for a, w in zip(largest_remainder(total_fen, weights), weights, strict=True)
+    ]
+
+
 def split(method: str, total_fen: int, specs: list[ShareSpec]) -> list[SplitLine]:
     """Amounts per party, in input order.
 
@@ -83,38 +132,7 @@ def split(method: str, total_fen: int, specs: list[ShareSpec]) -> list[SplitLine
     if method == "EQUAL":
         return [SplitLine(a) for a in largest_remainder(total_fen, [1] * len(specs))]
     if method == "FIXED":
-        amounts = []
-        for i, spec in enumerate(specs):
-            if spec.amount is None:
-                raise Invalid("required", f"shares.{i}.amount")
-            amounts.append(parse_money(spec.amount, f"shares.{i}.amount"))
-        if sum(amounts) != total_fen:
-            # The message speaks yuan: "239999.99", not the fen inside.
-            raise DomainError(
-                "SPLIT_MISMATCH", "fixed_mismatch", "shares", total=format_fen(total_fen), sum=format_fen(sum(amounts))
-            )
-        return [SplitLine(a) for a in amounts]
+        return _split_fixed(total_fen, specs)
     if method == "PERCENT":
-        percents = []
-        for i, spec in enumerate(specs):
-            value = parse_scaled(spec.percent)
-            if value is None:
-                raise Invalid("bad_percent", f"shares.{i}.percent")
-            if value > 100 * PERCENT_SCALE:
-                raise Invalid("bad_percent", f"shares.{i}.percent")
-            percents.append(value)
-        if sum(percents) != 100 * PERCENT_SCALE:
-            raise DomainError("SPLIT_MISMATCH", "percent_mismatch", "shares", sum=format_scaled(sum(percents)))
-        # A 0% line gets nothing; the rest share by largest remainder.
-        positive = [i for i, p in enumerate(percents) if p > 0]
-        amounts = [0] * len(specs)
-        for i, amount in zip(positive, largest_remainder(total_fen, [percents[i] for i in positive])):
-            amounts[i] = amount
-        return [SplitLine(a, percent=format_scaled(p)) for a, p in zip(amounts, percents)]
-    weights = []
-    for i, spec in enumerate(specs):
-        value = parse_scaled(spec.weight)
-        if value is None or value <= 0:
-            raise Invalid("bad_split_weight", f"shares.{i}.weight")
-        weights.append(value)
-    return [SplitLine(a, weight=format_scaled(w)) for a, w in zip(largest_remainder(total_fen, weights), weights)]
+        return _split_percent(total_fen, specs)
+    return _split_weighted(total_fen, specs)

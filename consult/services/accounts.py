@@ -203,6 +203,28 @@ def _check_password(password: str | None, field_name: str = "password") -> str:
     return password
 
 
+def _clean_username(username: str) -> str:
+    name = (username or "").strip()
+    if not USERNAME_RE.match(name):
+        raise Invalid("bad_username", "username")
+    return name
+
+
+def _check_roles(wanted: list[str]) -> None:
+    if not wanted:
+        raise Invalid("no_roles", "roles")
+    if any(r not in ROLES for r in wanted):
+        raise Invalid("no_roles", "roles")
+
+
+def _clean_party(party_id: str | None, wanted: list[str]) -> int | None:
+    """The account's party: required for a party representative."""
+    party_pk = decode_id(party_id, "Party", "partyId") if party_id else None
+    if PARTY_REP in wanted and party_pk is None:
+        raise Invalid("rep_needs_party", "partyId")
+    return party_pk
+
+
 async def create_account(
     ctx: ServiceContext,
     *,
@@ -224,18 +246,11 @@ async def create_account(
         require(actor, "account.create_limited")
         if ADMIN in wanted or ORGANIZER in wanted:
             raise Forbidden("roles")
-    name = (username or "").strip()
-    if not USERNAME_RE.match(name):
-        raise Invalid("bad_username", "username")
+    name = _clean_username(username)
     _check_password(password)
     display = clean_text(display_name, "displayName", max_len=100)
-    if not wanted:
-        raise Invalid("no_roles", "roles")
-    if any(r not in ROLES for r in wanted):
-        raise Invalid("no_roles", "roles")
-    party_pk = decode_id(party_id, "Party", "partyId") if party_id else None
-    if PARTY_REP in wanted and party_pk is None:
-        raise Invalid("rep_needs_party", "partyId")
+    _check_roles(wanted)
+    party_pk = _clean_party(party_id, wanted)
     hashed = await asyncio.to_thread(hash_password, password)
     async with transaction() as conn:
         if party_pk is not None and not await Party.filter(id=party_pk).using_db(conn).exists():
@@ -262,9 +277,7 @@ async def create_admin(
     ctx: ServiceContext, *, username: str, password: str, display_name: str | None = None
 ) -> Account:
     """For the CLI: make (or reset the password of) an administrator. No policy check."""
-    name = (username or "").strip()
-    if not USERNAME_RE.match(name):
-        raise Invalid("bad_username", "username")
+    name = _clean_username(username)
     _check_password(password)
     async with transaction() as conn:
         account = await Account.get_or_none(username=name).using_db(conn)

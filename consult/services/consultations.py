@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from consult.domain import stages
 from consult.errors import Conflict, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
@@ -31,6 +33,37 @@ from consult.services.base import (
 )
 
 
+def _clean_party_ids(party_ids: list[str] | None) -> list[int]:
+    party_pks: list[int] = []
+    for i, gid in enumerate(party_ids or []):
+        pk = decode_id(gid, "Party", f"partyIds.{i}")
+        if pk in party_pks:
+            raise Invalid("duplicate_party", f"partyIds.{i}")
+        party_pks.append(pk)
+    return party_pks
+
+
+async def _check_parties_and_convener(party_pks: list[int], convener_pk: int | None, conn: Any) -> None:
+    """The parties exist, and the convener is a CPPCC member."""
+    found = (
+        set(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", flat=True)) if party_pks else set()
+    )
+    for i, pk in enumerate(party_pks):
+        if pk not in found:
+            raise NotFound(f"partyIds.{i}")
+    if convener_pk is not None:
+        convener = await Account.get_or_none(id=convener_pk).using_db(conn)
+        if convener is None:
+            raise NotFound("convenerId")
+        if CPPCC_MEMBER not in convener.role_set:
+            raise Invalid("convener_not_cppcc", "convenerId")
+
+
+async def _link_parties(consultation: Consultation, party_pks: list[int], conn: Any) -> None:
+    for position, pk in enumerate(party_pks):
+        await ConsultationParty.create(consultation_id=consultation.id, party_id=pk, position=position, using_db=conn)
+
+
 async def create_consultation(
     ctx: ServiceContext,
     *,
@@ -49,28 +82,10 @@ async def create_consultation(
     clean_title = clean_text(title, "title", max_len=200)
     clean_summary = clean_text(summary, "summary", max_len=10_000)
     clean_location = clean_text(location, "location", max_len=200)
-    party_pks: list[int] = []
-    for i, gid in enumerate(party_ids or []):
-        pk = decode_id(gid, "Party", f"partyIds.{i}")
-        if pk in party_pks:
-            raise Invalid("duplicate_party", f"partyIds.{i}")
-        party_pks.append(pk)
+    party_pks = _clean_party_ids(party_ids)
     convener_pk = decode_id(convener_id, "Account", "convenerId") if convener_id else None
     async with transaction() as conn:
-        found = (
-            set(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", flat=True))
-            if party_pks
-            else set()
-        )
-        for i, pk in enumerate(party_pks):
-            if pk not in found:
-                raise NotFound(f"partyIds.{i}")
-        if convener_pk is not None:
-            convener = await Account.get_or_none(id=convener_pk).using_db(conn)
-            if convener is None:
-                raise NotFound("convenerId")
-            if CPPCC_MEMBER not in convener.role_set:
-                raise Invalid("convener_not_cppcc", "convenerId")
+        await _check_parties_and_convener(party_pks, convener_pk, conn)
         now = ctx.now()
         consultation = await Consultation.create(
             title=clean_title,
@@ -82,10 +97,7 @@ async def create_consultation(
             convener_id=convener_pk,
             using_db=conn,
         )
-        for position, pk in enumerate(party_pks):
-            await ConsultationParty.create(
-                consultation_id=consultation.id, party_id=pk, position=position, using_db=conn
-            )
+        await _link_parties(consultation, party_pks, conn)
         await StageChange.create(
             consultation_id=consultation.id,
             from_stage=None,

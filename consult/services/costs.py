@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from consult.clock import parse_datetime
-from consult.domain.splits import ShareSpec, split
+from consult.domain.splits import ShareSpec, SplitLine, split
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
@@ -43,6 +45,82 @@ def describe_plan(plan: CostPlan | None, shares: list[CostShare], names: dict[in
     }
 
 
+def _share_party_pks(shares: list[dict]) -> list[int]:
+    party_pks: list[int] = []
+    for i, share in enumerate(shares):
+        pk = decode_id(share.get("party_id"), "Party", f"shares.{i}.partyId")
+        if pk in party_pks:
+            raise Invalid("duplicate_party", f"shares.{i}.partyId")
+        party_pks.append(pk)
+    return party_pks
+
+
+async def _names_of_paying_parties(consultation_id: int, party_pks: list[int], conn: Any) -> dict[int, str]:
+    """The paying parties' names; each must exist and take part in the consultation."""
+    taking_part = set(
+        await ConsultationParty.filter(consultation_id=consultation_id)
+        .using_db(conn)
+        .values_list("party_id", flat=True)
+    )
+    names = dict(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", "name")) if party_pks else {}
+    for i, pk in enumerate(party_pks):
+        if pk not in names:
+            raise NotFound(f"shares.{i}.partyId")
+        if pk not in taking_part:
+            raise Invalid("party_not_in_consultation", f"shares.{i}.partyId")
+    return names
+
+
+async def _reset_plan(
+    ctx: ServiceContext, ppk: int, total_fen: int, method: str, conn: Any
+) -> tuple[CostPlan, dict | None]:
+    """The proposal's plan with its new total and method and no shares, and the old plan as the trail describes it."""
+    plan = await CostPlan.get_or_none(proposal_id=ppk).using_db(conn)
+    old_description = None
+    if plan is not None:
+        old_shares = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
+        if any(s.paid_fen for s in old_shares):
+            raise Conflict("plan_has_payments", "proposalId")
+        old_names = dict(
+            await Party.filter(id__in=[s.party_id for s in old_shares]).using_db(conn).values_list("id", "name")
+        )
+        old_description = describe_plan(plan, old_shares, old_names)
+        await CostShare.filter(plan_id=plan.id).using_db(conn).delete()
+        plan.total_fen, plan.method, plan.updated_at, plan.updated_by_id = (
+            total_fen,
+            method,
+            ctx.now(),
+            ctx.actor.account_id,
+        )
+        await plan.save(using_db=conn)
+    else:
+        plan = await CostPlan.create(
+            proposal_id=ppk,
+            total_fen=total_fen,
+            method=method,
+            updated_at=ctx.now(),
+            updated_by_id=ctx.actor.account_id,
+            using_db=conn,
+        )
+    return plan, old_description
+
+
+async def _write_shares(plan: CostPlan, party_pks: list[int], lines: list[SplitLine], conn: Any) -> list[CostShare]:
+    new_shares = [
+        CostShare(
+            plan_id=plan.id,
+            party_id=pk,
+            position=position,
+            amount_fen=line.amount_fen,
+            percent=line.percent,
+            weight=line.weight,
+        )
+        for position, (pk, line) in enumerate(zip(party_pks, lines, strict=True))
+    ]
+    await CostShare.bulk_create(new_shares, using_db=conn)
+    return await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
+
+
 async def set_cost_plan(
     ctx: ServiceContext, *, proposal_id: str, total: str, method: str, shares: list[dict]
 ) -> tuple[Proposal, CostPlan]:
@@ -57,12 +135,7 @@ async def set_cost_plan(
         raise Unauthenticated()
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
     total_fen = parse_money(total, "total")
-    party_pks: list[int] = []
-    for i, share in enumerate(shares):
-        pk = decode_id(share.get("party_id"), "Party", f"shares.{i}.partyId")
-        if pk in party_pks:
-            raise Invalid("duplicate_party", f"shares.{i}.partyId")
-        party_pks.append(pk)
+    party_pks = _share_party_pks(shares)
     lines = split(
         method,
         total_fen,
@@ -76,57 +149,9 @@ async def set_cost_plan(
         ensure_stage(consultation, "costplan.set")
         if proposal.status in ("WITHDRAWN", "REJECTED"):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
-        taking_part = set(
-            await ConsultationParty.filter(consultation_id=consultation.id)
-            .using_db(conn)
-            .values_list("party_id", flat=True)
-        )
-        names = dict(await Party.filter(id__in=party_pks).using_db(conn).values_list("id", "name")) if party_pks else {}
-        for i, pk in enumerate(party_pks):
-            if pk not in names:
-                raise NotFound(f"shares.{i}.partyId")
-            if pk not in taking_part:
-                raise Invalid("party_not_in_consultation", f"shares.{i}.partyId")
-        plan = await CostPlan.get_or_none(proposal_id=ppk).using_db(conn)
-        old_description = None
-        if plan is not None:
-            old_shares = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
-            if any(s.paid_fen for s in old_shares):
-                raise Conflict("plan_has_payments", "proposalId")
-            old_names = dict(
-                await Party.filter(id__in=[s.party_id for s in old_shares]).using_db(conn).values_list("id", "name")
-            )
-            old_description = describe_plan(plan, old_shares, old_names)
-            await CostShare.filter(plan_id=plan.id).using_db(conn).delete()
-            plan.total_fen, plan.method, plan.updated_at, plan.updated_by_id = (
-                total_fen,
-                method,
-                ctx.now(),
-                ctx.actor.account_id,
-            )
-            await plan.save(using_db=conn)
-        else:
-            plan = await CostPlan.create(
-                proposal_id=ppk,
-                total_fen=total_fen,
-                method=method,
-                updated_at=ctx.now(),
-                updated_by_id=ctx.actor.account_id,
-                using_db=conn,
-            )
-        new_shares = [
-            CostShare(
-                plan_id=plan.id,
-                party_id=pk,
-                position=position,
-                amount_fen=line.amount_fen,
-                percent=line.percent,
-                weight=line.weight,
-            )
-            for position, (pk, line) in enumerate(zip(party_pks, lines))
-        ]
-        await CostShare.bulk_create(new_shares, using_db=conn)
-        created = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
+        names = await _names_of_paying_parties(consultation.id, party_pks, conn)
+        plan, old_description = await _reset_plan(ctx, ppk, total_fen, method, conn)
+        created = await _write_shares(plan, party_pks, lines, conn)
         await audit(
             ctx,
             consultation,
@@ -240,7 +265,8 @@ async def record_contribution(
             action="contribution.record",
             kind="CONTRIBUTION_RECORDED",
             subject=to_global_id("CostShare", spk),
-            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
+            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元"
+            f"（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
             payload={
                 "contribution": to_global_id("Contribution", contribution.id),
                 "share": to_global_id("CostShare", spk),

@@ -73,6 +73,28 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
         return proposal
 
 
+def _clean_edits(title: str | None, body: str | None, budget: str | None) -> dict[str, object]:
+    """The fields an edit changes, cleaned: only those given."""
+    changes: dict[str, object] = {}
+    if title is not None:
+        changes["title"] = clean_text(title, "title", max_len=200)
+    if body is not None:
+        changes["body"] = clean_text(body, "body", max_len=20_000)
+    if budget is not None:
+        changes["budget_fen"] = parse_money(budget, "budget")
+    return changes
+
+
+def _update_payload(changes: dict[str, object], ppk: int) -> dict[str, object]:
+    """The changes as the trail records them: the budget as a decimal string."""
+    payload = {k: v for k, v in changes.items() if k != "budget_fen"}
+    budget_fen = changes.get("budget_fen")
+    if isinstance(budget_fen, int):
+        payload["budget"] = format_fen(budget_fen)
+    payload["proposal"] = to_global_id("Proposal", ppk)
+    return payload
+
+
 async def update_proposal(
     ctx: ServiceContext,
     *,
@@ -91,13 +113,7 @@ async def update_proposal(
     if not ctx.actor.authenticated:
         raise Unauthenticated()
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
-    changes: dict[str, object] = {}
-    if title is not None:
-        changes["title"] = clean_text(title, "title", max_len=200)
-    if body is not None:
-        changes["body"] = clean_text(body, "body", max_len=20_000)
-    if budget is not None:
-        changes["budget_fen"] = parse_money(budget, "budget")
+    changes = _clean_edits(title, body, budget)
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
@@ -118,10 +134,7 @@ async def update_proposal(
         for name, value in changes.items():
             setattr(proposal, name, value)
         await proposal.save(using_db=conn, update_fields=list(changes))
-        payload = {k if k != "budget_fen" else "budget": v for k, v in changes.items()}
-        if "budget" in payload:
-            payload["budget"] = format_fen(int(payload["budget"]))  # type: ignore[arg-type]
-        payload["proposal"] = to_global_id("Proposal", ppk)
+        payload = _update_payload(changes, ppk)
         await audit(
             ctx,
             consultation,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from tortoise.expressions import Subquery
 
@@ -42,19 +44,8 @@ def _roll_digest(rows: list[tuple[str, int]]) -> str:
     return h.hexdigest()
 
 
-async def set_voter_roll(
-    ctx: ServiceContext, *, consultation_id: str, voters: list[tuple[str, str | None]]
-) -> list[VoterRollEntry]:
-    """Replace the roll. Entries whose label stays keep their invitations and sessions;
-    entries no longer listed are retired (kept for history, no longer eligible).
-
-    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (voters.N.label
-    missing, too long or repeated; voters.N.weight not a positive decimal; too many rows).
-    """
-    require(ctx.actor, "roll.set")
-    cpk = decode_id(consultation_id, "Consultation", "consultationId")
-    if len(voters) > MAX_ROLL:
-        raise Invalid("roll_too_large", "voters", max=MAX_ROLL)
+def _clean_voters(voters: list[tuple[str, str | None]]) -> list[tuple[str, int]]:
+    """(label, weight in 1/10000) per row: labels distinct, a missing weight counts as 1."""
     rows: list[tuple[str, int]] = []
     seen: set[str] = set()
     for i, (label, weight) in enumerate(voters):
@@ -69,6 +60,60 @@ async def set_voter_roll(
             if scaled is None:
                 raise Invalid("bad_weight", f"voters.{i}.weight")
         rows.append((clean_label, scaled))
+    return rows
+
+
+def _roll_changes(
+    cpk: int, existing: dict[str, VoterRollEntry], rows: list[tuple[str, int]], now: datetime
+) -> tuple[list[VoterRollEntry], list[VoterRollEntry]]:
+    """The entries to create and to update so that the roll reads `rows`.
+
+    Takes out of `existing` every entry whose label stays: those left are no longer listed.
+    """
+    to_create: list[VoterRollEntry] = []
+    to_update: list[VoterRollEntry] = []
+    for position, (label, weight) in enumerate(rows):
+        entry = existing.pop(label, None)
+        if entry is None:
+            to_create.append(
+                VoterRollEntry(
+                    consultation_id=cpk,
+                    label=label,
+                    weight_e4=weight,
+                    position=position,
+                    active=True,
+                    created_at=now,
+                )
+            )
+        elif (entry.weight_e4, entry.position, entry.active) != (weight, position, True):
+            entry.weight_e4, entry.position, entry.active = weight, position, True
+            to_update.append(entry)
+    return to_create, to_update
+
+
+async def _retire(retired: list[int], now: datetime, conn: Any) -> None:
+    for start in range(0, len(retired), BATCH):
+        chunk = retired[start : start + BATCH]
+        await VoterRollEntry.filter(id__in=chunk).using_db(conn).update(active=False)
+        # A retired household's slip and phone session stop working with it.
+        await Invitation.filter(entry_id__in=chunk, voided_at=None).using_db(conn).update(voided_at=now)
+        await Session.filter(roll_entry_id__in=chunk, revoked_at=None).using_db(conn).update(revoked_at=now)
+
+
+async def set_voter_roll(
+    ctx: ServiceContext, *, consultation_id: str, voters: list[tuple[str, str | None]]
+) -> list[VoterRollEntry]:
+    """Replace the roll. Entries whose label stays keep their invitations and sessions;
+    entries no longer listed are retired (kept for history, no longer eligible).
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (voters.N.label
+    missing, too long or repeated; voters.N.weight not a positive decimal; too many rows).
+    """
+    require(ctx.actor, "roll.set")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    if len(voters) > MAX_ROLL:
+        raise Invalid("roll_too_large", "voters", max=MAX_ROLL)
+    rows = _clean_voters(voters)
     from consult.services.voting import settle_all
 
     async with transaction() as conn:
@@ -78,24 +123,7 @@ async def set_voter_roll(
         await settle_all(ctx, consultation, conn)
         existing = {e.label: e for e in await VoterRollEntry.filter(consultation_id=cpk).using_db(conn)}
         now = ctx.now()
-        to_create: list[VoterRollEntry] = []
-        to_update: list[VoterRollEntry] = []
-        for position, (label, weight) in enumerate(rows):
-            entry = existing.pop(label, None)
-            if entry is None:
-                to_create.append(
-                    VoterRollEntry(
-                        consultation_id=cpk,
-                        label=label,
-                        weight_e4=weight,
-                        position=position,
-                        active=True,
-                        created_at=now,
-                    )
-                )
-            elif (entry.weight_e4, entry.position, entry.active) != (weight, position, True):
-                entry.weight_e4, entry.position, entry.active = weight, position, True
-                to_update.append(entry)
+        to_create, to_update = _roll_changes(cpk, existing, rows, now)
         retired = [e.id for e in existing.values() if e.active]
         if to_create:
             await VoterRollEntry.bulk_create(to_create, batch_size=BATCH, using_db=conn)
@@ -103,12 +131,7 @@ async def set_voter_roll(
             await VoterRollEntry.bulk_update(
                 to_update, fields=["weight_e4", "position", "active"], batch_size=BATCH, using_db=conn
             )
-        for start in range(0, len(retired), BATCH):
-            chunk = retired[start : start + BATCH]
-            await VoterRollEntry.filter(id__in=chunk).using_db(conn).update(active=False)
-            # A retired household's slip and phone session stop working with it.
-            await Invitation.filter(entry_id__in=chunk, voided_at=None).using_db(conn).update(voided_at=now)
-            await Session.filter(roll_entry_id__in=chunk, revoked_at=None).using_db(conn).update(revoked_at=now)
+        await _retire(retired, now, conn)
         total_weight = sum(w for _, w in rows)
         await audit(
             ctx,
@@ -117,7 +140,8 @@ async def set_voter_roll(
             action="roll.set",
             kind="VOTER_ROLL_SET",
             subject=to_global_id("Consultation", cpk),
-            summary=f"更新居民名册：共 {len(rows)} 户，新增 {len(to_create)}，调整 {len(to_update)}，移出 {len(retired)}",
+            summary=f"更新居民名册：共 {len(rows)} 户，"
+            f"新增 {len(to_create)}，调整 {len(to_update)}，移出 {len(retired)}",
             payload={
                 "entries": len(rows),
                 "added": len(to_create),

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from consult.clock import parse_datetime
 from consult.domain.supervision import FINDING_MOVES
 from consult.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from consult.ids import to_global_id
-from consult.models import Account, ConsultationParty, Finding, Inspection, Milestone, MilestoneUpdate, Party
+from consult.models import (
+    Account,
+    Consultation,
+    ConsultationParty,
+    Finding,
+    Inspection,
+    Milestone,
+    MilestoneUpdate,
+    Party,
+)
 from consult.policies import allowed, require
 from consult.services.base import (
     ServiceContext,
@@ -96,6 +106,37 @@ async def add_milestone(
         return milestone
 
 
+def _clean_report(
+    progress: int | None, actual_start: object, actual_end: object
+) -> tuple[datetime | None, datetime | None]:
+    """A progress report's checks before the database: progress within 0..100, and the actual dates."""
+    if progress is not None and not 0 <= progress <= 100:
+        raise Invalid("bad_progress", "progress")
+    start = parse_datetime(actual_start, "actualStart") if actual_start is not None else None
+    end = parse_datetime(actual_end, "actualEnd") if actual_end is not None else None
+    return start, end
+
+
+def _apply_report(
+    milestone: Milestone, progress: int | None, start: datetime | None, end: datetime | None, now: datetime
+) -> None:
+    """The first progress starts the step and reaching 100 ends it, unless the report gives those dates."""
+    if progress is not None:
+        milestone.progress = progress
+    if start is not None:
+        milestone.actual_start = start
+    elif milestone.actual_start is None and milestone.progress > 0:
+        milestone.actual_start = now
+    if end is not None:
+        milestone.actual_end = end
+    elif milestone.progress == 100 and milestone.actual_end is None:
+        milestone.actual_end = now
+    elif milestone.progress < 100:
+        milestone.actual_end = end
+    if milestone.actual_start and milestone.actual_end and milestone.actual_end < milestone.actual_start:
+        raise Invalid("end_before_start", "actualEnd")
+
+
 async def update_milestone(
     ctx: ServiceContext,
     *,
@@ -114,10 +155,7 @@ async def update_milestone(
     if not ctx.actor.authenticated:
         raise Unauthenticated()
     mpk = decode_id(milestone_id, "Milestone", "milestoneId")
-    if progress is not None and not 0 <= progress <= 100:
-        raise Invalid("bad_progress", "progress")
-    start = parse_datetime(actual_start, "actualStart") if actual_start is not None else None
-    end = parse_datetime(actual_end, "actualEnd") if actual_end is not None else None
+    start, end = _clean_report(progress, actual_start, actual_end)
     clean_note = clean_text(note, "note", max_len=2000, required=False)
     async with transaction() as conn:
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
@@ -130,20 +168,7 @@ async def update_milestone(
         )
         ensure_stage(consultation, "milestone.update")
         now = ctx.now()
-        if progress is not None:
-            milestone.progress = progress
-        if start is not None:
-            milestone.actual_start = start
-        elif milestone.actual_start is None and milestone.progress > 0:
-            milestone.actual_start = now
-        if end is not None:
-            milestone.actual_end = end
-        elif milestone.progress == 100 and milestone.actual_end is None:
-            milestone.actual_end = now
-        elif milestone.progress < 100:
-            milestone.actual_end = end
-        if milestone.actual_start and milestone.actual_end and milestone.actual_end < milestone.actual_start:
-            raise Invalid("end_before_start", "actualEnd")
+        _apply_report(milestone, progress, start, end, now)
         await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
         await MilestoneUpdate.create(
             milestone_id=mpk,
@@ -173,6 +198,84 @@ async def update_milestone(
         return milestone
 
 
+def _clean_findings(findings: list[dict] | None) -> list[dict[str, Any]]:
+    """Each finding's five fixed things (五定), cleaned, in input order."""
+    prepared = []
+    for i, f in enumerate(findings or []):
+        base = f"findings.{i}"
+        if f.get("category") not in FINDING_CATEGORIES:
+            raise Invalid("required", f"{base}.category")
+        prepared.append(
+            {
+                "category": f["category"],
+                "description": clean_text(f.get("description"), f"{base}.description", max_len=5000),
+                "party_pk": decode_id(f.get("responsible_party_id"), "Party", f"{base}.responsiblePartyId"),
+                "assignee_pk": decode_id(f["assignee_id"], "Account", f"{base}.assigneeId")
+                if f.get("assignee_id")
+                else None,
+                "due_at": parse_datetime(f.get("due_at"), f"{base}.dueAt"),
+                "expected_outcome": clean_text(f.get("expected_outcome"), f"{base}.expectedOutcome", max_len=5000),
+            }
+        )
+    return prepared
+
+
+async def _responsible_names(cpk: int, prepared: list[dict[str, Any]], conn: Any) -> dict[int, str]:
+    """Each finding's responsible party takes part in the consultation, and its assignee exists."""
+    names = {}
+    for i, f in enumerate(prepared):
+        names[i] = (await _party_of_consultation(cpk, f["party_pk"], conn, f"findings.{i}.responsiblePartyId")).name
+        if f["assignee_pk"] is not None and not await Account.filter(id=f["assignee_pk"]).using_db(conn).exists():
+            raise NotFound(f"findings.{i}.assigneeId")
+    return names
+
+
+async def _open_finding(
+    ctx: ServiceContext,
+    consultation: Consultation,
+    inspection: Inspection,
+    f: dict[str, Any],
+    party_name: str,
+    now: datetime,
+    conn: Any,
+) -> None:
+    """Open one finding of the inspection, with its own event in the trail."""
+    finding = await Finding.create(
+        consultation_id=consultation.id,
+        inspection_id=inspection.id,
+        category=f["category"],
+        description=f["description"],
+        assignee_id=f["assignee_pk"],
+        responsible_party_id=f["party_pk"],
+        due_at=f["due_at"],
+        expected_outcome=f["expected_outcome"],
+        status="OPEN",
+        created_at=now,
+        updated_at=now,
+        using_db=conn,
+    )
+    # One event per finding, so that a subscriber sees each problem as it is opened.
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="finding.open",
+        kind="FINDING_CHANGED",
+        subject=to_global_id("Finding", finding.id),
+        summary=f"发现问题（{party_name} 负责，{f['due_at'].date().isoformat()} 前）：{f['description'][:60]}",
+        payload={
+            "finding": to_global_id("Finding", finding.id),
+            "category": f["category"],
+            "description": f["description"],
+            "responsibleParty": to_global_id("Party", f["party_pk"]),
+            "assignee": to_global_id("Account", f["assignee_pk"]) if f["assignee_pk"] else None,
+            "dueAt": f["due_at"].isoformat(),
+            "expectedOutcome": f["expected_outcome"],
+            "status": "OPEN",
+        },
+    )
+
+
 async def record_inspection(
     ctx: ServiceContext,
     *,
@@ -193,34 +296,14 @@ async def record_inspection(
     visited = parse_datetime(visited_at, "visitedAt")
     clean_notes = clean_text(notes, "notes", max_len=10_000)
     mpk = decode_id(milestone_id, "Milestone", "milestoneId") if milestone_id else None
-    prepared = []
-    for i, f in enumerate(findings or []):
-        base = f"findings.{i}"
-        if f.get("category") not in FINDING_CATEGORIES:
-            raise Invalid("required", f"{base}.category")
-        prepared.append(
-            {
-                "category": f["category"],
-                "description": clean_text(f.get("description"), f"{base}.description", max_len=5000),
-                "party_pk": decode_id(f.get("responsible_party_id"), "Party", f"{base}.responsiblePartyId"),
-                "assignee_pk": decode_id(f["assignee_id"], "Account", f"{base}.assigneeId")
-                if f.get("assignee_id")
-                else None,
-                "due_at": parse_datetime(f.get("due_at"), f"{base}.dueAt"),
-                "expected_outcome": clean_text(f.get("expected_outcome"), f"{base}.expectedOutcome", max_len=5000),
-            }
-        )
+    prepared = _clean_findings(findings)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
         ensure_stage(consultation, "inspection.record")
         if mpk is not None and not await Milestone.filter(id=mpk, consultation_id=cpk).using_db(conn).exists():
             raise NotFound("milestoneId")
-        names = {}
-        for i, f in enumerate(prepared):
-            names[i] = (await _party_of_consultation(cpk, f["party_pk"], conn, f"findings.{i}.responsiblePartyId")).name
-            if f["assignee_pk"] is not None and not await Account.filter(id=f["assignee_pk"]).using_db(conn).exists():
-                raise NotFound(f"findings.{i}.assigneeId")
+        names = await _responsible_names(cpk, prepared, conn)
         now = ctx.now()
         inspection = await Inspection.create(
             consultation_id=cpk,
@@ -248,40 +331,7 @@ async def record_inspection(
             },
         )
         for i, f in enumerate(prepared):
-            finding = await Finding.create(
-                consultation_id=cpk,
-                inspection_id=inspection.id,
-                category=f["category"],
-                description=f["description"],
-                assignee_id=f["assignee_pk"],
-                responsible_party_id=f["party_pk"],
-                due_at=f["due_at"],
-                expected_outcome=f["expected_outcome"],
-                status="OPEN",
-                created_at=now,
-                updated_at=now,
-                using_db=conn,
-            )
-            # One event per finding, so that a subscriber sees each problem as it is opened.
-            await audit(
-                ctx,
-                consultation,
-                conn,
-                action="finding.open",
-                kind="FINDING_CHANGED",
-                subject=to_global_id("Finding", finding.id),
-                summary=f"发现问题（{names[i]} 负责，{f['due_at'].date().isoformat()} 前）：{f['description'][:60]}",
-                payload={
-                    "finding": to_global_id("Finding", finding.id),
-                    "category": f["category"],
-                    "description": f["description"],
-                    "responsibleParty": to_global_id("Party", f["party_pk"]),
-                    "assignee": to_global_id("Account", f["assignee_pk"]) if f["assignee_pk"] else None,
-                    "dueAt": f["due_at"].isoformat(),
-                    "expectedOutcome": f["expected_outcome"],
-                    "status": "OPEN",
-                },
-            )
+            await _open_finding(ctx, consultation, inspection, f, names[i], now, conn)
         return inspection
 
 

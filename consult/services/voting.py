@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypedDict
 
 from tortoise.expressions import F, Q
 
@@ -53,6 +53,7 @@ class AlreadyVoted(DomainError):
 
 
 def poll_rule(poll: Poll) -> Rule:
+    """The rule a poll decides by, read back from the columns `_rule_columns` stores it in."""
     return Rule(
         preset=poll.preset,
         quorum=Fraction(poll.quorum_num, poll.quorum_den),
@@ -60,6 +61,38 @@ def poll_rule(poll: Poll) -> Rule:
         strict=poll.threshold_strict,
         by_area=poll.by_area,
     )
+
+
+def _rule_columns(rule: Rule) -> dict[str, Any]:
+    """A rule as a poll stores it: the exact fractions, never a rounded percentage."""
+    return {
+        "preset": rule.preset,
+        "quorum_num": rule.quorum.numerator,
+        "quorum_den": rule.quorum.denominator,
+        "threshold_num": rule.threshold.numerator,
+        "threshold_den": rule.threshold.denominator,
+        "threshold_strict": rule.strict,
+        "by_area": rule.by_area,
+    }
+
+
+class RuleDocument(TypedDict):
+    preset: str
+    quorumPercent: int
+    threshold: str
+    byArea: bool
+
+
+def rule_document(rule: Rule) -> RuleDocument:
+    """A decision rule as people read it: the one description that the API shows, the audit trail
+    records when a poll is created, and the sealed dossier keeps (its keys are part of the dossier's
+    hashed format). The quorum is in whole percent, rounded up; the threshold is "a/b"."""
+    return {
+        "preset": rule.preset,
+        "quorumPercent": rule.quorum_percent,
+        "threshold": rule.threshold_text,
+        "byArea": rule.by_area,
+    }
 
 
 def effective_status(poll: Poll, stage: str, now: datetime) -> str:
@@ -99,6 +132,106 @@ def new_receipt() -> str:
 # ---------------------------------------------------------------- creating, opening, closing
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise Invalid("required", "kind")
+
+
+def _clean_options(kind: str, options: list[str] | None) -> list[str]:
+    """The labels: 赞成/反对/弃权 for YES_NO_ABSTAIN (which takes none), else 2 to 50 distinct ones."""
+    if kind == "YES_NO_ABSTAIN":
+        if options:
+            raise Invalid("options_not_for_yes_no", "options")
+        return list(YES_NO_ABSTAIN_LABELS)
+    labels = [clean_text(label, f"options.{i}", max_len=200) for i, label in enumerate(options or [])]
+    if len(labels) < 2:
+        raise Invalid("too_few_options", "options")
+    if len(labels) > MAX_OPTIONS:
+        raise Invalid("too_many_options", "options", max=MAX_OPTIONS)
+    for i, label in enumerate(labels):
+        if label in labels[:i]:
+            raise Invalid("duplicate_option", f"options.{i}")
+    return labels
+
+
+def _clean_proposal_ids(kind: str, proposal_ids: list[str] | None, count: int) -> list[int | None]:
+    """The proposal each option stands for, if any. A yes/no poll may name one: 赞成 stands for it."""
+    if not proposal_ids:
+        return [None] * count
+    if kind == "YES_NO_ABSTAIN" and len(proposal_ids) == 1:
+        return [decode_id(proposal_ids[0], "Proposal", "proposalIds.0"), None, None]
+    if len(proposal_ids) != count:
+        raise Invalid("proposals_mismatch", "proposalIds")
+    return [decode_id(p, "Proposal", f"proposalIds.{i}") for i, p in enumerate(proposal_ids)]
+
+
+def _clean_max_choices(kind: str, max_choices: int | None, count: int) -> int | None:
+    """How many options a ballot may pick, as stored: up to all for MULTIPLE_CHOICE (the default),
+    one for a single pick, and no cap (None) for RANKED, whose ballots rank as many as they like."""
+    if kind == "MULTIPLE_CHOICE":
+        chosen = count if max_choices is None else max_choices
+        if not 1 <= chosen <= count:
+            raise Invalid("bad_max_choices", "maxChoices", max=count)
+        return chosen
+    if max_choices is not None and max_choices != 1:
+        raise Invalid("bad_max_choices", "maxChoices", max=1)
+    return None if kind == "RANKED" else 1
+
+
+def _clean_times(ctx: ServiceContext, opens_at: object, closes_at: object) -> tuple[datetime | None, datetime | None]:
+    """When the poll opens and closes by itself, if set: it closes after it opens, and in the future."""
+    opens = parse_datetime(opens_at, "opensAt") if opens_at is not None else None
+    closes = parse_datetime(closes_at, "closesAt") if closes_at is not None else None
+    if opens and closes and closes <= opens:
+        raise Invalid("closes_before_opens", "closesAt")
+    if closes and closes <= ctx.now():
+        raise Invalid("closes_in_past", "closesAt")
+    return opens, closes
+
+
+def _secrecy_columns(secret: object, allow_revote: object, live_results: object) -> dict[str, bool]:
+    """Who learns what, and when: a secret ballot keeps choices apart from voters; revoting
+    replaces a ballot until the close; live results show the count while the poll is open."""
+    return {"secret": bool(secret), "allow_revote": bool(allow_revote), "live_results": bool(live_results)}
+
+
+async def _check_proposals(cpk: int, proposal_pks: list[int | None], conn: Any) -> None:
+    """Each option's proposal belongs to this consultation."""
+    wanted = [pk for pk in proposal_pks if pk is not None]
+    if not wanted:
+        return
+    found = set(await Proposal.filter(id__in=wanted, consultation_id=cpk).using_db(conn).values_list("id", flat=True))
+    for i, pk in enumerate(proposal_pks):
+        if pk is not None and pk not in found:
+            raise NotFound(f"proposalIds.{i}")
+
+
+async def _audit_created(
+    ctx: ServiceContext, consultation: Consultation, poll: Poll, labels: list[str], rule: Rule, conn: Any
+) -> None:
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="poll.create",
+        kind="POLL_CHANGED",
+        subject=to_global_id("Poll", poll.id),
+        summary=f"设立表决：{poll.question}",
+        payload={
+            "poll": to_global_id("Poll", poll.id),
+            "question": poll.question,
+            "kind": poll.kind,
+            "options": labels,
+            "secret": poll.secret,
+            "allowRevote": poll.allow_revote,
+            "liveResults": poll.live_results,
+            "rule": rule_document(rule),
+            "opensAt": poll.opens_at.isoformat() if poll.opens_at else None,
+            "closesAt": poll.closes_at.isoformat() if poll.closes_at else None,
+        },
+    )
+
+
 async def create_poll(
     ctx: ServiceContext,
     *,
@@ -126,72 +259,26 @@ async def create_poll(
     require(ctx.actor, "poll.create")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     clean_question = clean_text(question, "question", max_len=500)
-    if kind not in KINDS:
-        raise Invalid("required", "kind")
-    if kind == "YES_NO_ABSTAIN":
-        if options:
-            raise Invalid("options_not_for_yes_no", "options")
-        labels = list(YES_NO_ABSTAIN_LABELS)
-    else:
-        labels = [clean_text(label, f"options.{i}", max_len=200) for i, label in enumerate(options or [])]
-        if len(labels) < 2:
-            raise Invalid("too_few_options", "options")
-        if len(labels) > MAX_OPTIONS:
-            raise Invalid("too_many_options", "options", max=MAX_OPTIONS)
-        for i, label in enumerate(labels):
-            if label in labels[:i]:
-                raise Invalid("duplicate_option", f"options.{i}")
-    proposal_pks: list[int | None] = [None] * len(labels)
-    if proposal_ids:
-        if kind == "YES_NO_ABSTAIN" and len(proposal_ids) == 1:
-            proposal_pks = [decode_id(proposal_ids[0], "Proposal", "proposalIds.0"), None, None]
-        elif len(proposal_ids) != len(labels):
-            raise Invalid("proposals_mismatch", "proposalIds")
-        else:
-            proposal_pks = [decode_id(p, "Proposal", f"proposalIds.{i}") for i, p in enumerate(proposal_ids)]
-    if kind == "MULTIPLE_CHOICE":
-        if max_choices is None:
-            max_choices = len(labels)
-        if not 1 <= max_choices <= len(labels):
-            raise Invalid("bad_max_choices", "maxChoices", max=len(labels))
-    elif max_choices is not None and max_choices != 1:
-        raise Invalid("bad_max_choices", "maxChoices", max=1)
-    opens = parse_datetime(opens_at, "opensAt") if opens_at is not None else None
-    closes = parse_datetime(closes_at, "closesAt") if closes_at is not None else None
-    if opens and closes and closes <= opens:
-        raise Invalid("closes_before_opens", "closesAt")
-    if closes and closes <= ctx.now():
-        raise Invalid("closes_in_past", "closesAt")
+    _check_kind(kind)
+    labels = _clean_options(kind, options)
+    proposal_pks = _clean_proposal_ids(kind, proposal_ids, len(labels))
+    stored_max_choices = _clean_max_choices(kind, max_choices, len(labels))
+    opens, closes = _clean_times(ctx, opens_at, closes_at)
     rule = rule_for(preset, quorum_percent=quorum_percent, threshold=threshold, by_area=by_area)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_stage(consultation, "poll.create")
-        wanted = [pk for pk in proposal_pks if pk is not None]
-        if wanted:
-            found = set(
-                await Proposal.filter(id__in=wanted, consultation_id=cpk).using_db(conn).values_list("id", flat=True)
-            )
-            for i, pk in enumerate(proposal_pks):
-                if pk is not None and pk not in found:
-                    raise NotFound(f"proposalIds.{i}")
+        await _check_proposals(cpk, proposal_pks, conn)
         poll = await Poll.create(
             consultation_id=cpk,
             question=clean_question,
             kind=kind,
             status="SCHEDULED",
-            max_choices=max_choices if kind == "MULTIPLE_CHOICE" else (1 if kind != "RANKED" else None),
+            max_choices=stored_max_choices,
             opens_at=opens,
             closes_at=closes,
-            secret=bool(secret),
-            allow_revote=bool(allow_revote),
-            live_results=bool(live_results),
-            preset=rule.preset,
-            quorum_num=rule.quorum.numerator,
-            quorum_den=rule.quorum.denominator,
-            threshold_num=rule.threshold.numerator,
-            threshold_den=rule.threshold.denominator,
-            threshold_strict=rule.strict,
-            by_area=rule.by_area,
+            **_secrecy_columns(secret, allow_revote, live_results),
+            **_rule_columns(rule),
             created_by_id=ctx.actor.account_id,
             created_at=ctx.now(),
             using_db=conn,
@@ -203,32 +290,7 @@ async def create_poll(
             ],
             using_db=conn,
         )
-        await audit(
-            ctx,
-            consultation,
-            conn,
-            action="poll.create",
-            kind="POLL_CHANGED",
-            subject=to_global_id("Poll", poll.id),
-            summary=f"设立表决：{clean_question}",
-            payload={
-                "poll": to_global_id("Poll", poll.id),
-                "question": clean_question,
-                "kind": kind,
-                "options": labels,
-                "secret": poll.secret,
-                "allowRevote": poll.allow_revote,
-                "liveResults": poll.live_results,
-                "rule": {
-                    "preset": rule.preset,
-                    "quorumPercent": rule.quorum_percent,
-                    "threshold": rule.threshold_text,
-                    "byArea": rule.by_area,
-                },
-                "opensAt": opens.isoformat() if opens else None,
-                "closesAt": closes.isoformat() if closes else None,
-            },
-        )
+        await _audit_created(ctx, consultation, poll, labels, rule, conn)
         return poll
 
 
@@ -408,6 +470,62 @@ async def _apply(poll: Poll, conn: Any, picked: list[int], weight: int, sign: in
         )
 
 
+async def _replace_ballot(
+    ctx: ServiceContext, poll: Poll, conn: Any, existing: Ballot, *, picked: list[int], origin: str, now: datetime
+) -> None:
+    """A revote: an online ballot replaces an online ballot, where the poll allows revoting."""
+    if existing.origin != "ONLINE":
+        raise AlreadyVoted("already_voted_offline")
+    if origin != "ONLINE" or not poll.allow_revote:
+        raise AlreadyVoted()
+    await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1)
+    existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
+    existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
+    await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt", "session_key"])
+
+
+async def _count_ballot(poll: Poll, conn: Any, picked: list[int], weight: int, added: int) -> None:
+    """Add the ballot's choices to the running count; `added` is 0 when it replaced an earlier one."""
+    await _apply(poll, conn, picked, weight, +1)
+    poll.tally_version += 1
+    poll.ballots_cast += added
+    poll.ballots_weight_e4 += added * weight
+    await (
+        Poll.filter(id=poll.id)
+        .using_db(conn)
+        .update(
+            tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
+        )
+    )
+
+
+def _ballot_trail(
+    poll: Poll, *, entry_id: int, picked: list[int], origin: str, replaced: bool
+) -> tuple[str, dict[str, Any]]:
+    """What the public audit trail says about a ballot (summary, payload): no more than the poll's secrecy allows."""
+    if poll.secret and not poll.live_results:
+        # Results hidden until the close: not even the running count goes into the public trail.
+        return f"收到选票：{poll.question}（结果在表决结束后公布）", {"poll": to_global_id("Poll", poll.id)}
+    if poll.secret:
+        # A secret ballot leaves only an anonymous tally change: no voter, no choice.
+        return (
+            f"计票更新：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）",
+            {"poll": to_global_id("Poll", poll.id), "version": poll.tally_version, "ballots": poll.ballots_cast},
+        )
+    return (
+        f"记名投票：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）",
+        {
+            "poll": to_global_id("Poll", poll.id),
+            "version": poll.tally_version,
+            "ballots": poll.ballots_cast,
+            "voter": to_global_id("VoterRollEntry", entry_id),
+            "choices": [to_global_id("PollOption", pk) for pk in picked],
+            "origin": origin,
+            "replaced": replaced,
+        },
+    )
+
+
 async def _record(
     ctx: ServiceContext,
     consultation: Consultation,
@@ -424,14 +542,7 @@ async def _record(
     existing = await Ballot.select_for_update().using_db(conn).get_or_none(poll_id=poll.id, voter_key=key)
     now = ctx.now()
     if existing is not None:
-        if existing.origin != "ONLINE":
-            raise AlreadyVoted("already_voted_offline")
-        if origin != "ONLINE" or not poll.allow_revote:
-            raise AlreadyVoted()
-        await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1)
-        existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
-        existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
-        await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt", "session_key"])
+        await _replace_ballot(ctx, poll, conn, existing, picked=picked, origin=origin, now=now)
         ballot, added = existing, 0
     else:
         ballot = await Ballot.create(
@@ -449,36 +560,8 @@ async def _record(
             using_db=conn,
         )
         added = 1
-    await _apply(poll, conn, picked, weight, +1)
-    poll.tally_version += 1
-    poll.ballots_cast += added
-    poll.ballots_weight_e4 += added * weight
-    await (
-        Poll.filter(id=poll.id)
-        .using_db(conn)
-        .update(
-            tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
-        )
-    )
-    if poll.secret and not poll.live_results:
-        # Results hidden until the close: not even the running count goes into the public trail.
-        payload = {"poll": to_global_id("Poll", poll.id)}
-        summary = f"收到选票：{poll.question}（结果在表决结束后公布）"
-    elif poll.secret:
-        # A secret ballot leaves only an anonymous tally change: no voter, no choice.
-        payload = {"poll": to_global_id("Poll", poll.id), "version": poll.tally_version, "ballots": poll.ballots_cast}
-        summary = f"计票更新：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）"
-    else:
-        payload = {
-            "poll": to_global_id("Poll", poll.id),
-            "version": poll.tally_version,
-            "ballots": poll.ballots_cast,
-            "voter": to_global_id("VoterRollEntry", entry_id),
-            "choices": [to_global_id("PollOption", pk) for pk in picked],
-            "origin": origin,
-            "replaced": added == 0,
-        }
-        summary = f"记名投票：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）"
+    await _count_ballot(poll, conn, picked, weight, added)
+    summary, payload = _ballot_trail(poll, entry_id=entry_id, picked=picked, origin=origin, replaced=added == 0)
     await audit(
         ctx,
         consultation,
@@ -635,10 +718,11 @@ class TallyData:
 _ROUNDS_CACHE: dict[tuple[int, int], RunoffResult] = {}
 
 
-async def _runoff(poll: Poll, options: list[PollOption]) -> RunoffResult:
+async def _runoff(poll: Poll, options: list[PollOption], rows: list[tuple[str, int]] | None) -> RunoffResult:
     key = (poll.id, poll.tally_version)
     if key not in _ROUNDS_CACHE:
-        rows = await Ballot.filter(poll_id=poll.id).values_list("choices", "weight_e4")
+        if rows is None:
+            rows = await Ballot.filter(poll_id=poll.id).values_list("choices", "weight_e4")
         index = {o.id: i for i, o in enumerate(options)}
         ballots = [([index[pk] for pk in json.loads(c) if pk in index], w) for c, w in rows]
         if len(_ROUNDS_CACHE) > 256:
@@ -647,15 +731,25 @@ async def _runoff(poll: Poll, options: list[PollOption]) -> RunoffResult:
     return _ROUNDS_CACHE[key]
 
 
-async def compute_tally(poll: Poll, options: list[PollOption], status: str, electorate: Count) -> TallyData:
-    """The running count, and once CLOSED the outcome under the poll's rule."""
+async def compute_tally(
+    poll: Poll,
+    options: list[PollOption],
+    status: str,
+    electorate: Count,
+    ranked_ballots: list[tuple[str, int]] | None = None,
+) -> TallyData:
+    """The running count, and once CLOSED the outcome under the poll's rule.
+
+    A RANKED poll's rounds come from its ballots, (choices, weight) rows: read here unless the
+    caller already has them (the archive reads every poll's at once).
+    """
     rule = poll_rule(poll)
     counts = [Count(o.votes, o.weight_e4) for o in options]
     ballots = Count(poll.ballots_cast, poll.ballots_weight_e4)
     met = quorum_met(rule, ballots, electorate)
     outcome, winner, rounds = "PENDING", None, None
     if poll.kind == "RANKED":
-        result = await _runoff(poll, options)
+        result = await _runoff(poll, options, ranked_ballots)
         rounds = [list(r.counts) for r in result.rounds]
         if status == "CLOSED":
             outcome, winner = ("DECIDED", result.winner) if met and result.winner is not None else ("UNDECIDED", None)

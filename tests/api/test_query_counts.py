@@ -15,7 +15,8 @@ query($id: ID!) {
     convener { displayName roles party { name } }
     parties { id name kind contact }
     demands(first: 50) { totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id title body channel status supportCount supportedByViewer createdAt submittedBy { displayName } } } }
+      edges { node { id title body channel status supportCount supportedByViewer createdAt
+        submittedBy { displayName } } } }
     responsibilities { id duty dueAt party { name } }
     proposals { id title status budget author { displayName party { name } } createdAt }
     adoptedProposal { id }
@@ -27,7 +28,8 @@ query($id: ID!) {
 
 LIST_PAGE = """
 { consultations(first: 50) { totalCount edges { node {
-    id title location stage convener { displayName } parties { name } proposals { title budget status author { displayName } }
+    id title location stage convener { displayName } parties { name }
+    proposals { title budget status author { displayName } }
     adoptedProposal { title } stageHistory { to at }
 } } } }
 """
@@ -147,3 +149,58 @@ async def test_casting_a_vote_takes_the_same_number_of_statements_with_1_or_20_b
     late = await _cast_statements(voters[21], poll_id, yes)
     assert early == late
     assert late <= 30
+
+
+ARCHIVE = """mutation($input: ArchiveInput!) { archiveConsultation(input: $input) {
+  consultation { stage } errors { code } } }"""
+
+
+async def _evaluating_with(world, n: int) -> str:
+    """Walked to EVALUATING with n polls (the first RANKED) and n milestones, each reported on
+    by the representative of a different party: rows and people the dossier has to show."""
+    from tests.api.conftest import adopt_a_proposal, close_polls, create_poll
+
+    cid = await create_consultation(world, stage="DELIBERATING", title=f"{n} 项")
+    await create_poll(world, cid, question="选哪个方案？", kind="RANKED", options=["甲", "乙", "丙"])
+    for i in range(n - 1):
+        await create_poll(world, cid, question=f"第 {i} 题")
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { id }")
+    await close_polls(world, cid)
+    await adopt_a_proposal(world, cid)
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "AGREED"}, "consultation { id }")
+    for key in list(world.reps)[:n]:
+        added = await world.organizer.ok(
+            "addMilestone",
+            {
+                "consultationId": cid,
+                "title": f"{key} 的工程",
+                "kind": "CONSTRUCTION",
+                "responsiblePartyId": world.parties[key],
+                "plannedEnd": "2030-01-01T00:00:00+08:00",
+            },
+            "milestone { id }",
+        )
+        await world.reps[key].ok("updateMilestone", {"milestoneId": added["milestone"]["id"], "progress": 100})
+    for step in ("IMPLEMENTING", "EVALUATING"):
+        await world.organizer.ok("advanceStage", {"consultationId": cid, "to": step}, "consultation { id }")
+    return cid
+
+
+async def _archive_statements(world, cid: str) -> int:
+    with counting() as statements:
+        data = await world.cppcc.query(ARCHIVE, {"input": {"consultationId": cid}})
+    assert data["archiveConsultation"]["errors"] == []
+    return len(statements)
+
+
+async def test_sealing_the_dossier_takes_the_same_number_of_statements_for_1_and_3_polls_and_people(world):
+    # given two consultations ready to archive, one with one poll and one person reporting
+    # progress, the other with three of each
+    small = await _evaluating_with(world, 1)
+    large = await _evaluating_with(world, 3)
+    # when each is sealed into its dossier
+    few = await _archive_statements(world, small)
+    many = await _archive_statements(world, large)
+    # then the larger one takes no more statements: the record is read in one pass
+    assert many == few, (few, many)
+    assert many <= 30, many
