@@ -71,10 +71,6 @@ async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tu
         return None, [user_error(error, info.context.lang)]
 
 
-def _value(enum_value: Any) -> Any:
-    return enum_value.value if enum_value is not None else None
-
-
 # ---------------------------------------------------------------- inputs and payloads
 
 
@@ -529,9 +525,7 @@ class Mutation:
 
     @strawberry.mutation(description="Add a party (organizers).")
     async def create_party(self, info: Info, input: CreatePartyInput) -> PartyPayload:
-        party, errors = await call(
-            info, accounts.create_party, name=input.name, kind=_value(input.kind), contact=input.contact
-        )
+        party, errors = await call(info, accounts.create_party, name=input.name, kind=input.kind, contact=input.contact)
         return PartyPayload(party=Party.of(party) if party else None, errors=errors)
 
     @strawberry.mutation(
@@ -544,7 +538,7 @@ class Mutation:
             username=input.username,
             password=input.password,
             display_name=input.display_name,
-            roles=[r.value for r in input.roles],
+            roles=list(input.roles),
             party_id=input.party_id,
         )
         return AccountPayload(account=Account.of(account) if account else None, errors=errors)
@@ -574,7 +568,7 @@ class Mutation:
     )
     async def advance_stage(self, info: Info, input: AdvanceStageInput) -> ConsultationPayload:
         c, errors = await call(
-            info, consultations.advance_stage, consultation_id=input.consultation_id, to=input.to.value, note=input.note
+            info, consultations.advance_stage, consultation_id=input.consultation_id, to=input.to, note=input.note
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
@@ -586,7 +580,7 @@ class Mutation:
             consultation_id=input.consultation_id,
             title=input.title,
             body=input.body,
-            channel=_value(input.channel),
+            channel=input.channel,
         )
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
 
@@ -601,7 +595,7 @@ class Mutation:
             info,
             demands.set_demand_status,
             demand_id=input.demand_id,
-            status=input.status.value,
+            status=input.status,
             merged_into_id=input.merged_into_id,
         )
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
@@ -639,7 +633,7 @@ class Mutation:
             title=input.title,
             body=input.body,
             budget=input.budget,
-            status=_value(input.status),
+            status=input.status,
         )
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
@@ -655,7 +649,7 @@ class Mutation:
             costs.set_cost_plan,
             proposal_id=input.proposal_id,
             total=input.total,
-            method=input.method.value,
+            method=input.method,
             shares=[
                 {"party_id": s.party_id, "amount": s.amount, "percent": s.percent, "weight": s.weight}
                 for s in input.shares
@@ -695,7 +689,7 @@ class Mutation:
             voting.create_poll,
             consultation_id=input.consultation_id,
             question=input.question,
-            kind=input.kind.value,
+            kind=input.kind,
             options=input.options,
             proposal_ids=input.proposal_ids,
             max_choices=input.max_choices,
@@ -704,7 +698,7 @@ class Mutation:
             secret=True if input.secret is None else input.secret,
             allow_revote=True if input.allow_revote is None else input.allow_revote,
             live_results=True if input.live_results is None else input.live_results,
-            preset=preset.value,
+            preset=preset,
             quorum_percent=input.quorum_percent,
             threshold=input.threshold,
             by_area=input.by_area,
@@ -738,7 +732,7 @@ class Mutation:
             poll_id=input.poll_id,
             voter_entry_id=input.voter_entry_id,
             choices=input.choices,
-            origin=input.origin.value,
+            origin=input.origin,
             note=input.note,
         )
         return await _vote_payload(info, cast, errors)
@@ -750,7 +744,7 @@ class Mutation:
             supervision.add_milestone,
             consultation_id=input.consultation_id,
             title=input.title,
-            kind=input.kind.value,
+            kind=input.kind,
             responsible_party_id=input.responsible_party_id,
             planned_start=input.planned_start,
             planned_end=input.planned_end,
@@ -781,7 +775,7 @@ class Mutation:
             notes=input.notes,
             findings=[
                 {
-                    "category": f.category.value,
+                    "category": f.category,
                     "description": f.description,
                     "responsible_party_id": f.responsible_party_id,
                     "assignee_id": f.assignee_id,
@@ -799,7 +793,7 @@ class Mutation:
             info,
             supervision.update_finding,
             finding_id=input.finding_id,
-            status=input.status.value,
+            status=input.status,
             resolution=input.resolution,
         )
         return FindingPayload(finding=Finding.of(f) if f else None, errors=errors)

@@ -102,7 +102,7 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
             "列出各方责任，拿出方案，商量谁出多少钱",
             "list who answers for what, draw up plans, agree who pays how much",
         ),
-        Stage.VOTING: L("居民表决", "resident vote", "居民对方案投票", "residents vote on the plan"),
+        Stage.VOTING: L("居民表决", "voting", "居民对方案投票", "residents vote on the plan"),
         Stage.AGREED: L(
             "签协议", "signing the agreement", "出钱的各方确认自己的份额", "every paying party confirms its share"
         ),
@@ -222,7 +222,7 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
             "代投",
             "assisted",
             "经本人同意，由网格员或工作人员代为投票",
-            "cast for the voter, with their consent, by a grid worker or organizer",
+            "cast for the voter, with their consent, by a grid worker or organizer, who is recorded",
         ),
     },
     MilestoneKind: {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from consult.clock import parse_datetime
 from consult.domain.splits import ShareSpec, split
+from consult.domain.vocabulary import EventKind, ProposalStatus, Role
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
@@ -74,7 +75,7 @@ async def set_cost_plan(
         relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
         require(ctx.actor, "costplan.set", relations)
         ensure_stage(consultation, "costplan.set")
-        if proposal.status in ("WITHDRAWN", "REJECTED"):
+        if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
         taking_part = set(
             await ConsultationParty.filter(consultation_id=consultation.id)
@@ -132,7 +133,7 @@ async def set_cost_plan(
             consultation,
             conn,
             action="costplan.set",
-            kind="COST_PLAN_SET",
+            kind=EventKind.COST_PLAN_SET,
             subject=to_global_id("Proposal", ppk),
             summary=f"设定出资分担：{proposal.title}，共 {format_fen(total_fen)} 元，{len(created)} 方分担",
             payload={
@@ -161,7 +162,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         ensure_visible(ctx.actor, consultation, "shareId")
         share = await CostShare.get(id=spk).using_db(conn)
         own_party = ctx.actor.party_id is not None and ctx.actor.party_id == share.party_id
-        relations = {"party_rep"} if own_party and ctx.actor.has("PARTY_REP") else set()
+        relations = {"party_rep"} if own_party and ctx.actor.has(Role.PARTY_REP) else set()
         if not allowed(ctx.actor, "share.confirm", relations):
             raise Forbidden("shareId")
         ensure_stage(consultation, "share.confirm")
@@ -177,7 +178,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
             consultation,
             conn,
             action="share.confirm",
-            kind="SHARE_CONFIRMED",
+            kind=EventKind.SHARE_CONFIRMED,
             subject=to_global_id("CostShare", spk),
             summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元"
             + ("（由组织方代为确认）" if on_behalf else ""),
@@ -216,7 +217,7 @@ async def record_contribution(
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
         )
-        if proposal_status != ["ADOPTED"]:
+        if proposal_status != [ProposalStatus.ADOPTED]:
             # Money follows the agreed plan only; a draft plan may still be replaced.
             raise Invalid("share_not_adopted", "shareId")
         if share.paid_fen + amount_fen > share.amount_fen:
@@ -238,7 +239,7 @@ async def record_contribution(
             consultation,
             conn,
             action="contribution.record",
-            kind="CONTRIBUTION_RECORDED",
+            kind=EventKind.CONTRIBUTION_RECORDED,
             subject=to_global_id("CostShare", spk),
             summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
             payload={

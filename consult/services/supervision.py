@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from consult.clock import parse_datetime
+from consult.domain.labels import label_of
 from consult.domain.supervision import FINDING_MOVES
+from consult.domain.vocabulary import EventKind, FindingCategory, FindingStatus, MilestoneKind, Role
 from consult.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from consult.ids import to_global_id
 from consult.models import Account, ConsultationParty, Finding, Inspection, Milestone, MilestoneUpdate, Party
@@ -22,9 +24,8 @@ from consult.services.base import (
     transaction,
 )
 
-MILESTONE_KINDS = ("FUNDING", "TENDER", "CONSTRUCTION", "ACCEPTANCE", "OTHER")
-FINDING_VERBS = {"RESOLVED": "已整改", "VERIFIED": "经核实已闭环", "REOPENED": "被退回重新整改"}
-FINDING_CATEGORIES = ("FUNDING_SHORTFALL", "SLOW_PROGRESS", "QUALITY", "NOISE", "SAFETY", "OTHER")
+MILESTONE_KINDS = tuple(MilestoneKind)
+FINDING_CATEGORIES = tuple(FindingCategory)
 
 
 async def _party_of_consultation(cpk: int, party_pk: int, conn: Any, field: str) -> Party:
@@ -81,7 +82,7 @@ async def add_milestone(
             consultation,
             conn,
             action="milestone.add",
-            kind="MILESTONE_UPDATED",
+            kind=EventKind.MILESTONE_UPDATED,
             subject=to_global_id("Milestone", milestone.id),
             summary=f"定时限：{clean_title}，计划 {end.date().isoformat()} 前完成",
             payload={
@@ -126,7 +127,9 @@ async def update_milestone(
             milestone.responsible_party_id is not None and ctx.actor.party_id == milestone.responsible_party_id
         )
         require(
-            ctx.actor, "milestone.update", {"responsible_rep"} if responsible and ctx.actor.has("PARTY_REP") else set()
+            ctx.actor,
+            "milestone.update",
+            {"responsible_rep"} if responsible and ctx.actor.has(Role.PARTY_REP) else set(),
         )
         ensure_stage(consultation, "milestone.update")
         now = ctx.now()
@@ -158,7 +161,7 @@ async def update_milestone(
             consultation,
             conn,
             action="milestone.update",
-            kind="MILESTONE_UPDATED",
+            kind=EventKind.MILESTONE_UPDATED,
             subject=to_global_id("Milestone", mpk),
             summary=f"进度更新：{milestone.title} {milestone.progress}%"
             + (f"（{clean_note[:60]}）" if clean_note else ""),
@@ -236,7 +239,7 @@ async def record_inspection(
             consultation,
             conn,
             action="inspection.record",
-            kind="INSPECTION_RECORDED",
+            kind=EventKind.INSPECTION_RECORDED,
             subject=to_global_id("Inspection", inspection.id),
             summary=f"政协委员视察：{clean_notes[:60]}" + (f"，发现问题 {len(prepared)} 项" if prepared else ""),
             payload={
@@ -257,7 +260,7 @@ async def record_inspection(
                 responsible_party_id=f["party_pk"],
                 due_at=f["due_at"],
                 expected_outcome=f["expected_outcome"],
-                status="OPEN",
+                status=FindingStatus.OPEN,
                 created_at=now,
                 updated_at=now,
                 using_db=conn,
@@ -268,7 +271,7 @@ async def record_inspection(
                 consultation,
                 conn,
                 action="finding.open",
-                kind="FINDING_CHANGED",
+                kind=EventKind.FINDING_CHANGED,
                 subject=to_global_id("Finding", finding.id),
                 summary=f"发现问题（{names[i]} 负责，{f['due_at'].date().isoformat()} 前）：{f['description'][:60]}",
                 payload={
@@ -279,7 +282,7 @@ async def record_inspection(
                     "assignee": to_global_id("Account", f["assignee_pk"]) if f["assignee_pk"] else None,
                     "dueAt": f["due_at"].isoformat(),
                     "expectedOutcome": f["expected_outcome"],
-                    "status": "OPEN",
+                    "status": FindingStatus.OPEN,
                 },
             )
         return inspection
@@ -301,11 +304,11 @@ async def update_finding(
     async with transaction() as conn:
         consultation, finding = await lock_through(Finding, fpk, conn, "findingId")
         ensure_visible(ctx.actor, consultation, "findingId")
-        if status == "RESOLVED":
-            responsible = ctx.actor.has("PARTY_REP") and ctx.actor.party_id == finding.responsible_party_id
+        if status == FindingStatus.RESOLVED:
+            responsible = ctx.actor.has(Role.PARTY_REP) and ctx.actor.party_id == finding.responsible_party_id
             if not allowed(ctx.actor, "finding.resolve", {"responsible_rep"} if responsible else set()):
                 raise Forbidden("status")
-        elif status in ("VERIFIED", "REOPENED"):
+        elif status in (FindingStatus.VERIFIED, FindingStatus.REOPENED):
             if not allowed(ctx.actor, "finding.verify"):
                 raise Forbidden("status")
         else:
@@ -313,7 +316,7 @@ async def update_finding(
         ensure_stage(consultation, "finding.update")
         if status not in FINDING_MOVES.get(finding.status, set()):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
-        if status == "RESOLVED" and not clean_resolution:
+        if status == FindingStatus.RESOLVED and not clean_resolution:
             raise Invalid("resolution_required", "resolution")
         old = finding.status
         finding.status, finding.updated_at = status, ctx.now()
@@ -325,9 +328,9 @@ async def update_finding(
             consultation,
             conn,
             action="finding.update",
-            kind="FINDING_CHANGED",
+            kind=EventKind.FINDING_CHANGED,
             subject=to_global_id("Finding", fpk),
-            summary=f"问题{FINDING_VERBS[status]}：{finding.description[:60]}",
+            summary=f"问题{label_of(FindingStatus, status)}：{finding.description[:60]}",
             payload={
                 "finding": to_global_id("Finding", fpk),
                 "from": old,
