@@ -94,7 +94,9 @@ class AuthPayload:
     errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
     consultation: Consultation | None = strawberry.field(
         default=None,
-        description="For a redeemed invitation, the consultation the slip belongs to, so the phone can open it at once.",
+        description=(
+            "For a redeemed invitation, the consultation the slip belongs to, so the phone can open it at once."
+        ),
     )
 
 
@@ -412,7 +414,9 @@ class InspectionPayload:
 
 
 @strawberry.input(
-    description="RESOLVED (with a resolution) by the responsible party or organizers; VERIFIED or REOPENED by CPPCC members."
+    description=(
+        "RESOLVED (with a resolution) by the responsible party or organizers; VERIFIED or REOPENED by CPPCC members."
+    )
 )
 class UpdateFindingInput:
     finding_id: strawberry.ID
@@ -564,7 +568,9 @@ class Mutation:
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
-        description="Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, convener)."
+        description=(
+            "Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, convener)."
+        )
     )
     async def advance_stage(self, info: Info, input: AdvanceStageInput) -> ConsultationPayload:
         c, errors = await call(
@@ -723,7 +729,10 @@ class Mutation:
         return await _vote_payload(info, cast, errors)
 
     @strawberry.mutation(
-        description="organizers enter a paper or assisted ballot for a voter-roll entry that has not voted online; the same one-ballot rule holds"
+        description=(
+            "organizers enter a paper or assisted ballot for a voter-roll "
+            "entry that has not voted online; the same one-ballot rule holds"
+        )
     )
     async def record_offline_ballot(self, info: Info, input: RecordOfflineBallotInput) -> VotePayload:
         cast, errors = await call(
@@ -828,7 +837,9 @@ class Mutation:
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
-        description="replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
+        description=(
+            "replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
+        )
     )
     async def set_voter_roll(self, info: Info, input: SetVoterRollInput) -> VoterRollPayload:
         entries, errors = await call(
@@ -840,7 +851,9 @@ class Mutation:
         return VoterRollPayload(entries=[VoterRollEntry.of(e) for e in entries or []], errors=errors)
 
     @strawberry.mutation(
-        description="one invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
+        description=(
+            "one invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
+        )
     )
     async def issue_invitations(self, info: Info, input: IssueInvitationsInput) -> InvitationsPayload:
         issued, errors = await call(info, roll.issue_invitations, consultation_id=input.consultation_id)

@@ -309,7 +309,10 @@ class Consultation(Node):
         )
 
     @strawberry.field(
-        description="居民名册: the households or people who may vote and rate; organizers see every entry, a resident only their own"
+        description=(
+            "居民名册: the households or people who may vote and rate; "
+            "organizers see every entry, a resident only their own"
+        )
     )
     async def voter_roll(self, info: Info) -> list[VoterRollEntry]:
         ctx = info.context
@@ -598,7 +601,9 @@ class FundingProgress:
 
 
 @strawberry.type(
-    description="One line of a consultation's voter roll: a household or person, with a weight (area in m², 1 by default)."
+    description=(
+        "One line of a consultation's voter roll: a household or person, with a weight (area in m², 1 by default)."
+    )
 )
 class VoterRollEntry(Node):
     m: strawberry.Private[models.VoterRollEntry]

@@ -131,7 +131,9 @@ class Ballot(Node):
         return self.m.cast_at
 
     @strawberry.field(
-        description="The options chosen, most preferred first; for a secret ballot, empty except on the device that cast it."
+        description=(
+            "The options chosen, most preferred first; for a secret ballot, empty except on the device that cast it."
+        )
     )
     async def choices(self, info: Info) -> list[PollOption]:
         if not self.show_choices:

@@ -124,7 +124,7 @@ async def set_cost_plan(
                 percent=line.percent,
                 weight=line.weight,
             )
-            for position, (pk, line) in enumerate(zip(party_pks, lines))
+            for position, (pk, line) in enumerate(zip(party_pks, lines, strict=False))
         ]
         await CostShare.bulk_create(new_shares, using_db=conn)
         created = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
@@ -241,7 +241,10 @@ async def record_contribution(
             action="contribution.record",
             kind=EventKind.CONTRIBUTION_RECORDED,
             subject=to_global_id("CostShare", spk),
-            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
+            summary=(
+                f"收到 {party.name} 出资 {format_fen(amount_fen)} 元（累计 "
+                f"{format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）"
+            ),
             payload={
                 "contribution": to_global_id("Contribution", contribution.id),
                 "share": to_global_id("CostShare", spk),

@@ -118,7 +118,9 @@ async def set_voter_roll(
             action="roll.set",
             kind=EventKind.VOTER_ROLL_SET,
             subject=to_global_id("Consultation", cpk),
-            summary=f"更新居民名册：共 {len(rows)} 户，新增 {len(to_create)}，调整 {len(to_update)}，移出 {len(retired)}",
+            summary=(
+                f"更新居民名册：共 {len(rows)} 户，新增 {len(to_create)}，调整 {len(to_update)}，移出 {len(retired)}"
+            ),
             payload={
                 "entries": len(rows),
                 "added": len(to_create),
