@@ -313,7 +313,7 @@ def description(member: StrEnum) -> str:
     """zh-CN label, en label and hint in one line, for API documentation."""
     entry = _entry(member)
     text = f"{entry.zh} ({entry.en})"
-    hints = "; ".join(h for h in (entry.hint_zh, entry.hint_en) if h)
+    hints = "; ".join(h.rstrip("。.") for h in (entry.hint_zh, entry.hint_en) if h)
     return f"{text}: {hints}" if hints else text
 
 
