@@ -15,6 +15,7 @@ from consult import events
 from consult.audit import append_event
 from consult.clock import utcnow
 from consult.domain import stages
+from consult.domain.vocabulary import Role
 from consult.errors import Forbidden, Invalid, NotFound, WrongStage
 from consult.ids import expect_id
 from consult.models import Consultation, VoterRollEntry
@@ -129,7 +130,7 @@ def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) ->
 
 async def ensure_own_consultation(actor: Actor, consultation_id: int, conn: Any, field_name: str) -> None:
     """A resident who came in with an invitation slip speaks only in that slip's consultation."""
-    if actor.roll_entry_id is None or actor.roles - {"RESIDENT"}:
+    if actor.roll_entry_id is None or actor.roles - {Role.RESIDENT}:
         return
     entry = await VoterRollEntry.get_or_none(id=actor.roll_entry_id).using_db(conn)
     if entry is None or entry.consultation_id != consultation_id:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from consult.domain import stages
+from consult.domain.labels import label_of
+from consult.domain.vocabulary import EventKind, FindingStatus, PollStatus, ProposalStatus, Stage
 from consult.errors import Conflict, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
 from consult.models import (
@@ -91,7 +93,7 @@ async def create_consultation(
             title=clean_title,
             summary=clean_summary,
             location=clean_location,
-            stage="DRAFT",
+            stage=Stage.DRAFT,
             created_at=now,
             created_by_id=ctx.actor.account_id,
             convener_id=convener_pk,
@@ -101,7 +103,7 @@ async def create_consultation(
         await StageChange.create(
             consultation_id=consultation.id,
             from_stage=None,
-            to_stage="DRAFT",
+            to_stage=Stage.DRAFT,
             at=now,
             by_id=ctx.actor.account_id,
             using_db=conn,
@@ -111,7 +113,7 @@ async def create_consultation(
             consultation,
             conn,
             action="consultation.create",
-            kind="CREATED",
+            kind=EventKind.CREATED,
             subject=to_global_id("Consultation", consultation.id),
             summary=f"创建协商：{clean_title}",
             payload={
@@ -145,7 +147,7 @@ async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str)
             consultation,
             conn,
             action="consultation.add_party",
-            kind="PARTY_ADDED",
+            kind=EventKind.PARTY_ADDED,
             subject=to_global_id("Party", ppk),
             summary=f"加入参与方：{party.name}",
             payload={"party": to_global_id("Party", ppk), "name": party.name, "kind": party.kind},
@@ -175,11 +177,11 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
         if to == stages.CANCELLED and not clean_note:
             raise Invalid("cancel_needs_note", "note")
         await _check_polls(ctx, consultation, to, conn)
-        if to == "AGREED":
+        if to == Stage.AGREED:
             await _check_agreement(cpk, conn)
-        if to == "EVALUATING":
+        if to == Stage.EVALUATING:
             await _check_findings(cpk, conn)
-        if to == "ARCHIVED":
+        if to == Stage.ARCHIVED:
             # Archiving by stage move seals the same dossier as archiveConsultation.
             from consult.services.archive import seal
 
@@ -203,7 +205,7 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
             consultation,
             conn,
             action="consultation.advance_stage",
-            kind="STAGE_CHANGED",
+            kind=EventKind.STAGE_CHANGED,
             subject=to_global_id("Consultation", cpk),
             summary=f"阶段变更：{stages_label(current)} → {stages_label(to)}",
             payload={"from": current, "to": to, "note": clean_note},
@@ -215,11 +217,11 @@ async def _check_polls(ctx: ServiceContext, consultation: Consultation, to: str,
     """VOTING needs a poll to vote on; leaving VOTING (other than by cancelling) needs them all closed."""
     from consult.services.voting import settle_all
 
-    if to == "VOTING" and not await Poll.filter(consultation_id=consultation.id).using_db(conn).exists():
+    if to == Stage.VOTING and not await Poll.filter(consultation_id=consultation.id).using_db(conn).exists():
         raise WrongStage("voting_needs_poll", "to")
-    if consultation.stage == "VOTING" and to != stages.CANCELLED:
+    if consultation.stage == Stage.VOTING and to != stages.CANCELLED:
         polls = await settle_all(ctx, consultation, conn)
-        still_open = [p.question for p in polls if p.status != "CLOSED"]
+        still_open = [p.question for p in polls if p.status != PollStatus.CLOSED]
         if still_open:
             raise WrongStage("polls_still_open", "to", polls="、".join(still_open))
 
@@ -227,7 +229,7 @@ async def _check_polls(ctx: ServiceContext, consultation: Consultation, to: str,
 async def _check_findings(consultation_id: int, conn) -> None:
     """五定闭环: every finding must be verified by a CPPCC member before the residents rate."""
     open_ones = (
-        await Finding.filter(consultation_id=consultation_id, status__not="VERIFIED")
+        await Finding.filter(consultation_id=consultation_id, status__not=FindingStatus.VERIFIED)
         .using_db(conn)
         .order_by("id")
         .values_list("description", flat=True)
@@ -238,7 +240,9 @@ async def _check_findings(consultation_id: int, conn) -> None:
 
 async def _check_agreement(consultation_id: int, conn) -> None:
     """签协议: AGREED needs an adopted proposal whose cost plan, if any, every party confirmed."""
-    adopted = await Proposal.filter(consultation_id=consultation_id, status="ADOPTED").using_db(conn).first()
+    adopted = (
+        await Proposal.filter(consultation_id=consultation_id, status=ProposalStatus.ADOPTED).using_db(conn).first()
+    )
     if adopted is None:
         raise WrongStage("agreed_needs_adopted", "to")
     plan = await CostPlan.get_or_none(proposal_id=adopted.id).using_db(conn)
@@ -255,6 +259,4 @@ async def _check_agreement(consultation_id: int, conn) -> None:
 
 
 def stages_label(stage: str) -> str:
-    from consult.messages import STAGE_NAMES
-
-    return STAGE_NAMES["zh-CN"].get(stage, stage)
+    return label_of(Stage, stage)

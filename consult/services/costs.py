@@ -6,6 +6,7 @@ from typing import Any
 
 from consult.clock import parse_datetime
 from consult.domain.splits import ShareSpec, SplitLine, split
+from consult.domain.vocabulary import EventKind, ProposalStatus, Role
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
@@ -147,7 +148,7 @@ async def set_cost_plan(
         relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
         require(ctx.actor, "costplan.set", relations)
         ensure_stage(consultation, "costplan.set")
-        if proposal.status in ("WITHDRAWN", "REJECTED"):
+        if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
         names = await _names_of_paying_parties(consultation.id, party_pks, conn)
         plan, old_description = await _reset_plan(ctx, ppk, total_fen, method, conn)
@@ -157,7 +158,7 @@ async def set_cost_plan(
             consultation,
             conn,
             action="costplan.set",
-            kind="COST_PLAN_SET",
+            kind=EventKind.COST_PLAN_SET,
             subject=to_global_id("Proposal", ppk),
             summary=f"设定出资分担：{proposal.title}，共 {format_fen(total_fen)} 元，{len(created)} 方分担",
             payload={
@@ -186,7 +187,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         ensure_visible(ctx.actor, consultation, "shareId")
         share = await CostShare.get(id=spk).using_db(conn)
         own_party = ctx.actor.party_id is not None and ctx.actor.party_id == share.party_id
-        relations = {"party_rep"} if own_party and ctx.actor.has("PARTY_REP") else set()
+        relations = {"party_rep"} if own_party and ctx.actor.has(Role.PARTY_REP) else set()
         if not allowed(ctx.actor, "share.confirm", relations):
             raise Forbidden("shareId")
         ensure_stage(consultation, "share.confirm")
@@ -202,7 +203,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
             consultation,
             conn,
             action="share.confirm",
-            kind="SHARE_CONFIRMED",
+            kind=EventKind.SHARE_CONFIRMED,
             subject=to_global_id("CostShare", spk),
             summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元"
             + ("（由组织方代为确认）" if on_behalf else ""),
@@ -214,6 +215,13 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
             },
         )
         return share
+
+
+def _contribution_summary(party_name: str, amount_fen: int, share: CostShare) -> str:
+    return (
+        f"收到 {party_name} 出资 {format_fen(amount_fen)} 元（累计 "
+        f"{format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）"
+    )
 
 
 async def record_contribution(
@@ -241,7 +249,7 @@ async def record_contribution(
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
         )
-        if proposal_status != ["ADOPTED"]:
+        if proposal_status != [ProposalStatus.ADOPTED]:
             # Money follows the agreed plan only; a draft plan may still be replaced.
             raise Invalid("share_not_adopted", "shareId")
         if share.paid_fen + amount_fen > share.amount_fen:
@@ -263,10 +271,9 @@ async def record_contribution(
             consultation,
             conn,
             action="contribution.record",
-            kind="CONTRIBUTION_RECORDED",
+            kind=EventKind.CONTRIBUTION_RECORDED,
             subject=to_global_id("CostShare", spk),
-            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元"
-            f"（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
+            summary=_contribution_summary(party.name, amount_fen, share),
             payload={
                 "contribution": to_global_id("Contribution", contribution.id),
                 "share": to_global_id("CostShare", spk),

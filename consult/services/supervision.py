@@ -6,7 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from consult.clock import parse_datetime
+from consult.domain.labels import label_of
 from consult.domain.supervision import FINDING_MOVES
+from consult.domain.vocabulary import EventKind, FindingCategory, FindingStatus, MilestoneKind, Role
 from consult.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from consult.ids import to_global_id
 from consult.models import (
@@ -32,9 +34,8 @@ from consult.services.base import (
     transaction,
 )
 
-MILESTONE_KINDS = ("FUNDING", "TENDER", "CONSTRUCTION", "ACCEPTANCE", "OTHER")
-FINDING_VERBS = {"RESOLVED": "已整改", "VERIFIED": "经核实已闭环", "REOPENED": "被退回重新整改"}
-FINDING_CATEGORIES = ("FUNDING_SHORTFALL", "SLOW_PROGRESS", "QUALITY", "NOISE", "SAFETY", "OTHER")
+MILESTONE_KINDS = tuple(MilestoneKind)
+FINDING_CATEGORIES = tuple(FindingCategory)
 
 
 async def _party_of_consultation(cpk: int, party_pk: int, conn: Any, field: str) -> Party:
@@ -91,7 +92,7 @@ async def add_milestone(
             consultation,
             conn,
             action="milestone.add",
-            kind="MILESTONE_UPDATED",
+            kind=EventKind.MILESTONE_UPDATED,
             subject=to_global_id("Milestone", milestone.id),
             summary=f"定时限：{clean_title}，计划 {end.date().isoformat()} 前完成",
             payload={
@@ -160,12 +161,9 @@ async def update_milestone(
     async with transaction() as conn:
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
-        responsible = (
-            milestone.responsible_party_id is not None and ctx.actor.party_id == milestone.responsible_party_id
-        )
-        require(
-            ctx.actor, "milestone.update", {"responsible_rep"} if responsible and ctx.actor.has("PARTY_REP") else set()
-        )
+        rep = ctx.actor.has(Role.PARTY_REP) and milestone.responsible_party_id is not None
+        relations = {"responsible_rep"} if rep and ctx.actor.party_id == milestone.responsible_party_id else set()
+        require(ctx.actor, "milestone.update", relations)
         ensure_stage(consultation, "milestone.update")
         now = ctx.now()
         _apply_report(milestone, progress, start, end, now)
@@ -183,7 +181,7 @@ async def update_milestone(
             consultation,
             conn,
             action="milestone.update",
-            kind="MILESTONE_UPDATED",
+            kind=EventKind.MILESTONE_UPDATED,
             subject=to_global_id("Milestone", mpk),
             summary=f"进度更新：{milestone.title} {milestone.progress}%"
             + (f"（{clean_note[:60]}）" if clean_note else ""),
@@ -249,7 +247,7 @@ async def _open_finding(
         responsible_party_id=f["party_pk"],
         due_at=f["due_at"],
         expected_outcome=f["expected_outcome"],
-        status="OPEN",
+        status=FindingStatus.OPEN,
         created_at=now,
         updated_at=now,
         using_db=conn,
@@ -260,7 +258,7 @@ async def _open_finding(
         consultation,
         conn,
         action="finding.open",
-        kind="FINDING_CHANGED",
+        kind=EventKind.FINDING_CHANGED,
         subject=to_global_id("Finding", finding.id),
         summary=f"发现问题（{party_name} 负责，{f['due_at'].date().isoformat()} 前）：{f['description'][:60]}",
         payload={
@@ -271,7 +269,7 @@ async def _open_finding(
             "assignee": to_global_id("Account", f["assignee_pk"]) if f["assignee_pk"] else None,
             "dueAt": f["due_at"].isoformat(),
             "expectedOutcome": f["expected_outcome"],
-            "status": "OPEN",
+            "status": FindingStatus.OPEN,
         },
     )
 
@@ -319,7 +317,7 @@ async def record_inspection(
             consultation,
             conn,
             action="inspection.record",
-            kind="INSPECTION_RECORDED",
+            kind=EventKind.INSPECTION_RECORDED,
             subject=to_global_id("Inspection", inspection.id),
             summary=f"政协委员视察：{clean_notes[:60]}" + (f"，发现问题 {len(prepared)} 项" if prepared else ""),
             payload={
@@ -351,11 +349,11 @@ async def update_finding(
     async with transaction() as conn:
         consultation, finding = await lock_through(Finding, fpk, conn, "findingId")
         ensure_visible(ctx.actor, consultation, "findingId")
-        if status == "RESOLVED":
-            responsible = ctx.actor.has("PARTY_REP") and ctx.actor.party_id == finding.responsible_party_id
+        if status == FindingStatus.RESOLVED:
+            responsible = ctx.actor.has(Role.PARTY_REP) and ctx.actor.party_id == finding.responsible_party_id
             if not allowed(ctx.actor, "finding.resolve", {"responsible_rep"} if responsible else set()):
                 raise Forbidden("status")
-        elif status in ("VERIFIED", "REOPENED"):
+        elif status in (FindingStatus.VERIFIED, FindingStatus.REOPENED):
             if not allowed(ctx.actor, "finding.verify"):
                 raise Forbidden("status")
         else:
@@ -363,7 +361,7 @@ async def update_finding(
         ensure_stage(consultation, "finding.update")
         if status not in FINDING_MOVES.get(finding.status, set()):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
-        if status == "RESOLVED" and not clean_resolution:
+        if status == FindingStatus.RESOLVED and not clean_resolution:
             raise Invalid("resolution_required", "resolution")
         old = finding.status
         finding.status, finding.updated_at = status, ctx.now()
@@ -375,9 +373,9 @@ async def update_finding(
             consultation,
             conn,
             action="finding.update",
-            kind="FINDING_CHANGED",
+            kind=EventKind.FINDING_CHANGED,
             subject=to_global_id("Finding", fpk),
-            summary=f"问题{FINDING_VERBS[status]}：{finding.description[:60]}",
+            summary=f"问题{label_of(FindingStatus, status)}：{finding.description[:60]}",
             payload={
                 "finding": to_global_id("Finding", fpk),
                 "from": old,
