@@ -59,9 +59,9 @@ class StoryClock:
         self.at += timedelta(**delta)
 
 
-def households() -> list[tuple[str, str]]:
+def households() -> list[tuple[str, str | None]]:
     """137 households along the lane, each with a plausible floor area in m²."""
-    rows = []
+    rows: list[tuple[str, str | None]] = []
     for n in range(1, 138):
         building = (n - 1) // 12 + 1
         unit = (n - 1) % 12 + 1
