@@ -161,7 +161,8 @@ async def _story(
         title="菜园巷管网维修与路面硬化方案",
         body=(
             "一、维修巷内排水管网；二、路面硬化，全长近 1 公里；三、总投资 24 万元，"
-            "由菜园市场、解放街道办事处、辖区单位各承担 8 万元；四、政协委员全程监督资金筹集、工程招标、施工进度和工程质量。"
+            "由菜园市场、解放街道办事处、辖区单位各承担 8 万元；"
+            "四、政协委员全程监督资金筹集、工程招标、施工进度和工程质量。"
         ),
         budget="240000",
     )
@@ -205,7 +206,8 @@ async def _story(
         return slips
     entries = await VoterRollEntry.filter(consultation_id=c.id, active=True).order_by("position")
     paper = [yes] * 88 + [no] * 7 + [abstain] * 4
-    for entry, choice in zip(entries[3:], paper):
+    # 99 paper ballots from the 134 households that did not vote online: the rest stayed home.
+    for entry, choice in zip(entries[3:], paper, strict=False):
         await voting.record_offline_ballot(
             org,
             poll_id=poll_id,
@@ -327,7 +329,8 @@ async def _story(
         1: "施工期间晚上有点吵，后来改了，满意。",
         30: "希望以后多维护。",
     }
-    for i, (slip, score) in enumerate(zip(slips, scores)):
+    # The first 33 households rate; the others do not.
+    for i, (slip, score) in enumerate(zip(slips, scores, strict=False)):
         login = await accounts.redeem_invitation(
             ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code
         )
@@ -435,7 +438,8 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
                 writer.writerow([slip.label, slip.code])
 
     lines = [
-        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：效果评价；另有一份已归档副本「{ARCHIVED_TITLE}」，"
+        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：效果评价；"
+        f"另有一份已归档副本「{ARCHIVED_TITLE}」，"
         f"一份正在表决的「{LIVE_COPIES[0][0]}」和一份正在施工的「{LIVE_COPIES[1][0]}」。",
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]

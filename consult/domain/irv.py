@@ -54,7 +54,7 @@ def _count(n_options: int, ballots: list[tuple[list[int], int]], running: set[in
                 heads[option] += 1
                 weight[option] += ballot_weight
                 break
-    return list(zip(heads, weight))
+    return list(zip(heads, weight, strict=True))
 
 
 def _to_eliminate(history: list[list[int]], running: set[int]) -> int | None:

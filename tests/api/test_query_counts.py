@@ -15,7 +15,8 @@ query($id: ID!) {
     convener { displayName roles party { name } }
     parties { id name kind contact }
     demands(first: 50) { totalCount pageInfo { hasNextPage endCursor }
-      edges { node { id title body channel status supportCount supportedByViewer createdAt submittedBy { displayName } } } }
+      edges { node { id title body channel status supportCount supportedByViewer createdAt
+        submittedBy { displayName } } } }
     responsibilities { id duty dueAt party { name } }
     proposals { id title status budget author { displayName party { name } } createdAt }
     adoptedProposal { id }
@@ -27,7 +28,8 @@ query($id: ID!) {
 
 LIST_PAGE = """
 { consultations(first: 50) { totalCount edges { node {
-    id title location stage convener { displayName } parties { name } proposals { title budget status author { displayName } }
+    id title location stage convener { displayName } parties { name }
+    proposals { title budget status author { displayName } }
     adoptedProposal { title } stageHistory { to at }
 } } } }
 """
