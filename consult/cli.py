@@ -1,4 +1,4 @@
-"""The `consult` command: serve, migrate, create-admin, demo, export-schema."""
+"""The `consult` command: serve, migrate, create-admin, demo, export-schema, check-migrations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from consult.db import is_postgres
+from consult.db import MIGRATIONS_MODULE, MODELS_MODULE, is_postgres
 from consult.settings import DEFAULT_DATABASE_URL, normalize_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,13 +115,31 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_migrations(args: argparse.Namespace) -> int:
+    from consult.migration_check import pending_operations
+
+    operations = asyncio.run(pending_operations(args.models, args.migrations))
+    if operations:
+        print(
+            f"模型与迁移不一致 The models differ from what {args.migrations}/ builds; "
+            "run `tortoise makemigrations` and commit the new migration:",
+            file=sys.stderr,
+        )
+        for operation in operations:
+            print(f"  - {operation}", file=sys.stderr)
+        return 1
+    print(f"模型与迁移一致 The models match {args.migrations}/.")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     url = _database_url(args)
     if args.workers > 1 and not is_postgres(url):
         print(
-            "SQLite 只支持单进程；多进程请使用 PostgreSQL。SQLite serves one process; use PostgreSQL for --workers > 1.",
+            "SQLite 只支持单进程；多进程请使用 PostgreSQL。"
+            "SQLite serves one process; use PostgreSQL for --workers > 1.",
             file=sys.stderr,
         )
         return 2
@@ -187,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")
     p.add_argument("--output", help="another file to write")
     p.set_defaults(func=cmd_export_schema)
+
+    p = sub.add_parser("check-migrations", help="exit 1 if the models differ from what the migrations build")
+    p.add_argument("--models", default=MODELS_MODULE, help=argparse.SUPPRESS)
+    p.add_argument("--migrations", default=MIGRATIONS_MODULE, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_check_migrations)
     return parser
 
 

@@ -75,9 +75,9 @@ class StoryClock:
         self.at += timedelta(**delta)
 
 
-def households() -> list[tuple[str, str]]:
+def households() -> list[tuple[str, str | None]]:
     """137 households along the lane, each with a plausible floor area in m²."""
-    rows = []
+    rows: list[tuple[str, str | None]] = []
     for n in range(1, 138):
         building = (n - 1) // 12 + 1
         unit = (n - 1) % 12 + 1
@@ -222,6 +222,7 @@ async def _story(
         return slips
     entries = await VoterRollEntry.filter(consultation_id=c.id, active=True).order_by("position")
     paper = [yes] * 88 + [no] * 7 + [abstain] * 4
+    # 99 paper ballots from the 134 households that did not vote online: the rest stayed home.
     for entry, choice in zip(entries[3:], paper, strict=False):
         await voting.record_offline_ballot(
             org,
@@ -344,6 +345,7 @@ async def _story(
         1: "施工期间晚上有点吵，后来改了，满意。",
         30: "希望以后多维护。",
     }
+    # The first 33 households rate; the others do not.
     for i, (slip, score) in enumerate(zip(slips, scores, strict=False)):
         login = await accounts.redeem_invitation(
             ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code

@@ -20,6 +20,10 @@ import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncpg
 
 log = logging.getLogger("consult.events")
 CHANNEL = "consult_events"
@@ -88,7 +92,7 @@ class PostgresEventBus(EventBus):
     def __init__(self, database_url: str) -> None:
         super().__init__()
         self.dsn = _asyncpg_dsn(database_url)
-        self._conn = None
+        self._conn: asyncpg.Connection | None = None
         self._task: asyncio.Task | None = None
         self._lost = asyncio.Event()
         self._stopping = False
@@ -114,8 +118,8 @@ class PostgresEventBus(EventBus):
         self._conn = conn
         self._lost.clear()
 
-    def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
-        if payload.isdigit():
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        if isinstance(payload, str) and payload.isdigit():
             self.notify(int(payload))
 
     async def _watch(self) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
+from strawberry.dataloader import DataLoader
 from tortoise.expressions import Q
 
 from consult import models
@@ -52,7 +56,7 @@ class CostSplitPreview:
     errors: list[UserError] = strawberry.field(description="The same errors setCostPlan would give for these values.")
 
 
-SUPERVISION_MODELS = {
+SUPERVISION_MODELS: dict[str, type[models.Milestone | models.Inspection | models.Finding | models.FollowUp]] = {
     "Milestone": models.Milestone,
     "Inspection": models.Inspection,
     "Finding": models.Finding,
@@ -89,22 +93,22 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
         if row is None or await _consultation_of(info, row.consultation_id) is None:
             return None
         return getattr(supervision, type_name).of(row)
-    scoped = {
-        "Demand": (loaders.demand_by_id, Demand),
-        "Proposal": (loaders.proposal_by_id, Proposal),
-        "Responsibility": (loaders.responsibility_by_id, Responsibility),
-        "VoterRollEntry": (loaders.roll_entry_by_id, VoterRollEntry),
-        "AuditEvent": (loaders.audit_event_by_id, AuditEvent),
+    scoped: dict[str, tuple[DataLoader[int, Any], Callable[[Any], Node]]] = {
+        "Demand": (loaders.demand_by_id, Demand.of),
+        "Proposal": (loaders.proposal_by_id, Proposal.of),
+        "Responsibility": (loaders.responsibility_by_id, Responsibility.of),
+        "VoterRollEntry": (loaders.roll_entry_by_id, VoterRollEntry.of),
+        "AuditEvent": (loaders.audit_event_by_id, AuditEvent.of),
     }
     if type_name not in scoped:
         return None
-    loader, wrapper = scoped[type_name]
+    loader, wrap = scoped[type_name]
     row = await loader.load(pk)
     if row is None or await _consultation_of(info, row.consultation_id) is None:
         return None
     if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row.account_id):
         return None
-    return wrapper.of(row)
+    return wrap(row)
 
 
 async def _money_node(info: Info, type_name: str, pk: int) -> Node | None:
@@ -143,6 +147,7 @@ async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "PollOption":
         return PollOption.of(option)
     # A ballot by id: its own voter, or a named poll's supervisors; a secret ballot is nobody else's.
+    assert ballot is not None  # type_name is "Ballot": it was found above
     wrapper = Poll.of(poll)
     own = await wrapper._own_ballot(info)
     if own is not None and own.id == ballot.id:
@@ -239,8 +244,8 @@ class Query:
         except DomainError as error:
             return CostSplitPreview(amounts=[], sum=None, errors=[user_error(error, info.context.lang)])
         return CostSplitPreview(
-            amounts=[format_fen(line.amount_fen) for line in lines],
-            sum=format_fen(sum(line.amount_fen for line in lines)),
+            amounts=[Money(format_fen(line.amount_fen)) for line in lines],
+            sum=Money(format_fen(sum(line.amount_fen for line in lines))),
             errors=[],
         )
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from consult.clock import to_api
 
@@ -35,7 +36,7 @@ def _parse_any_literal(node: Any, variables: Any = None) -> Any:
     return getattr(node, "value", None)
 
 
-SCALAR_MAP = {
+SCALAR_MAP: dict[object, ScalarDefinition] = {
     datetime: strawberry.scalar(
         name="DateTime",
         description="ISO 8601 with a UTC offset, e.g. 2026-01-05T10:00:00+08:00. Returned in Beijing time (+08:00).",

@@ -54,7 +54,7 @@ def _count(n_options: int, ballots: list[tuple[list[int], int]], running: set[in
                 heads[option] += 1
                 weight[option] += ballot_weight
                 break
-    return list(zip(heads, weight))
+    return list(zip(heads, weight, strict=True))
 
 
 def _to_eliminate(history: list[list[int]], running: set[int]) -> int | None:
@@ -80,13 +80,13 @@ def instant_runoff(n_options: int, ballots: Sequence[tuple[Sequence[int], int]])
     ballots, or only empty rankings) or on an unbreakable tie; the last round then names
     no elimination either.
     """
-    ballots = [(list(ranking), weight) for ranking, weight in ballots]
-    _check(n_options, ballots)
+    listed = [(list(ranking), weight) for ranking, weight in ballots]
+    _check(n_options, listed)
     running = set(range(n_options))
     history: list[list[int]] = []
     rounds: list[Round] = []
     while True:
-        counts = _count(n_options, ballots, running)
+        counts = _count(n_options, listed, running)
         heads = [h for h, _ in counts]
         history.append(heads)
         counting = sum(heads)

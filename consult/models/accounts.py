@@ -1,5 +1,18 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from consult.models.audit import AuditEvent
+    from consult.models.consultations import Consultation, Party, StageChange
+    from consult.models.costs import Contribution, CostPlan, CostShare
+    from consult.models.demands import Demand, DemandSupport, Proposal
+    from consult.models.roll import VoterRollEntry
+    from consult.models.supervision import Finding, FollowUp, Inspection, MilestoneUpdate
+    from consult.models.voting import Ballot, Poll
 
 
 class Account(Model):
@@ -12,8 +25,31 @@ class Account(Model):
     display_name = fields.CharField(max_length=100)
     # Comma-separated Role names, e.g. "ORGANIZER,CPPCC_MEMBER".
     roles = fields.CharField(max_length=200)
-    party = fields.ForeignKeyField("models.Party", null=True, related_name="representatives")
+    party: fields.ForeignKeyNullableRelation[Party] = fields.ForeignKeyField(
+        "models.Party", null=True, related_name="representatives"
+    )
+    party_id: int | None
     created_at = fields.DatetimeField()
+
+    # Filled in by Tortoise from the foreign keys that point here.
+    assigned_findings: fields.ReverseRelation[Finding]
+    assisted_ballots: fields.ReverseRelation[Ballot]
+    audit_events: fields.ReverseRelation[AuditEvent]
+    confirmed_shares: fields.ReverseRelation[CostShare]
+    contributions: fields.ReverseRelation[Contribution]
+    convened_consultations: fields.ReverseRelation[Consultation]
+    cost_plans: fields.ReverseRelation[CostPlan]
+    created_consultations: fields.ReverseRelation[Consultation]
+    demands: fields.ReverseRelation[Demand]
+    follow_ups: fields.ReverseRelation[FollowUp]
+    inspections: fields.ReverseRelation[Inspection]
+    milestone_updates: fields.ReverseRelation[MilestoneUpdate]
+    polls: fields.ReverseRelation[Poll]
+    proposals: fields.ReverseRelation[Proposal]
+    roll_entries: fields.ReverseRelation[VoterRollEntry]
+    sessions: fields.ReverseRelation[Session]
+    stage_changes: fields.ReverseRelation[StageChange]
+    supports: fields.ReverseRelation[DemandSupport]
 
     class Meta:
         table = "account"
@@ -28,9 +64,15 @@ class Session(Model):
 
     id = fields.BigIntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    account = fields.ForeignKeyField("models.Account", related_name="sessions", db_index=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sessions", db_index=True
+    )
+    account_id: int
     # Set for resident sessions made from an invitation: the roll entry they vote for.
-    roll_entry = fields.ForeignKeyField("models.VoterRollEntry", null=True, related_name="sessions")
+    roll_entry: fields.ForeignKeyNullableRelation[VoterRollEntry] = fields.ForeignKeyField(
+        "models.VoterRollEntry", null=True, related_name="sessions"
+    )
+    roll_entry_id: int | None
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)

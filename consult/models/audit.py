@@ -1,15 +1,29 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from consult.models.accounts import Account
+    from consult.models.consultations import Consultation
 
 
 class AuditEvent(Model):
     """One link of the hash chain of a consultation, and the replay source for live events."""
 
     id = fields.BigIntField(primary_key=True)
-    consultation = fields.ForeignKeyField("models.Consultation", related_name="audit_events")
+    consultation: fields.ForeignKeyRelation[Consultation] = fields.ForeignKeyField(
+        "models.Consultation", related_name="audit_events"
+    )
+    consultation_id: int
     seq = fields.IntField()
     at = fields.DatetimeField()
-    actor = fields.ForeignKeyField("models.Account", null=True, related_name="audit_events")
+    actor: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="audit_events"
+    )
+    actor_id: int | None
     action = fields.CharField(max_length=60)
     kind = fields.CharField(max_length=40)
     subject = fields.CharField(max_length=120, null=True)

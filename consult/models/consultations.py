@@ -1,5 +1,18 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from consult.models.accounts import Account
+    from consult.models.audit import AuditEvent
+    from consult.models.costs import CostShare
+    from consult.models.demands import Demand, Proposal, Responsibility
+    from consult.models.roll import VoterRollEntry
+    from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, Rating
+    from consult.models.voting import Poll
 
 
 class Party(Model):
@@ -10,6 +23,14 @@ class Party(Model):
     kind = fields.CharField(max_length=20)
     contact = fields.CharField(max_length=200, null=True)
     created_at = fields.DatetimeField()
+
+    # Filled in by Tortoise from the foreign keys that point here.
+    consultation_links: fields.ReverseRelation[ConsultationParty]
+    cost_shares: fields.ReverseRelation[CostShare]
+    findings: fields.ReverseRelation[Finding]
+    milestones: fields.ReverseRelation[Milestone]
+    representatives: fields.ReverseRelation[Account]
+    responsibilities: fields.ReverseRelation[Responsibility]
 
     class Meta:
         table = "party"
@@ -24,12 +45,34 @@ class Consultation(Model):
     # True once it has left DRAFT for a real stage. A DRAFT cancelled before that stays private.
     published = fields.BooleanField(default=False, db_default=False, db_index=True)
     created_at = fields.DatetimeField()
-    created_by = fields.ForeignKeyField("models.Account", null=True, related_name="created_consultations")
-    convener = fields.ForeignKeyField("models.Account", null=True, related_name="convened_consultations")
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="created_consultations"
+    )
+    created_by_id: int | None
+    convener: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="convened_consultations"
+    )
+    convener_id: int | None
     # Head of the audit hash chain, kept on the row so that appending an event takes the
     # consultation's row lock and never races another writer for the next seq.
     last_seq = fields.IntField(default=0)
     head_hash = fields.CharField(max_length=64, null=True)
+
+    # Filled in by Tortoise from the foreign keys that point here.
+    audit_events: fields.ReverseRelation[AuditEvent]
+    demands: fields.ReverseRelation[Demand]
+    dossier: fields.BackwardOneToOneRelation[Dossier]
+    findings: fields.ReverseRelation[Finding]
+    follow_ups: fields.ReverseRelation[FollowUp]
+    inspections: fields.ReverseRelation[Inspection]
+    milestones: fields.ReverseRelation[Milestone]
+    party_links: fields.ReverseRelation[ConsultationParty]
+    polls: fields.ReverseRelation[Poll]
+    proposals: fields.ReverseRelation[Proposal]
+    ratings: fields.ReverseRelation[Rating]
+    responsibilities: fields.ReverseRelation[Responsibility]
+    roll_entries: fields.ReverseRelation[VoterRollEntry]
+    stage_changes: fields.ReverseRelation[StageChange]
 
     class Meta:
         table = "consultation"
@@ -37,8 +80,12 @@ class Consultation(Model):
 
 class ConsultationParty(Model):
     id = fields.BigIntField(primary_key=True)
-    consultation = fields.ForeignKeyField("models.Consultation", related_name="party_links")
-    party = fields.ForeignKeyField("models.Party", related_name="consultation_links")
+    consultation: fields.ForeignKeyRelation[Consultation] = fields.ForeignKeyField(
+        "models.Consultation", related_name="party_links"
+    )
+    consultation_id: int
+    party: fields.ForeignKeyRelation[Party] = fields.ForeignKeyField("models.Party", related_name="consultation_links")
+    party_id: int
     position = fields.IntField()
 
     class Meta:
@@ -48,11 +95,17 @@ class ConsultationParty(Model):
 
 class StageChange(Model):
     id = fields.BigIntField(primary_key=True)
-    consultation = fields.ForeignKeyField("models.Consultation", related_name="stage_changes", db_index=True)
+    consultation: fields.ForeignKeyRelation[Consultation] = fields.ForeignKeyField(
+        "models.Consultation", related_name="stage_changes", db_index=True
+    )
+    consultation_id: int
     from_stage = fields.CharField(max_length=20, null=True)
     to_stage = fields.CharField(max_length=20)
     at = fields.DatetimeField()
-    by = fields.ForeignKeyField("models.Account", null=True, related_name="stage_changes")
+    by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="stage_changes"
+    )
+    by_id: int | None
     note = fields.TextField(null=True)
 
     class Meta:

@@ -1,5 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from consult.models.accounts import Account, Session
+    from consult.models.consultations import Consultation
+    from consult.models.supervision import Rating
+    from consult.models.voting import Ballot, PollElector
 
 
 class VoterRollEntry(Model):
@@ -10,14 +20,27 @@ class VoterRollEntry(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    consultation = fields.ForeignKeyField("models.Consultation", related_name="roll_entries", db_index=True)
+    consultation: fields.ForeignKeyRelation[Consultation] = fields.ForeignKeyField(
+        "models.Consultation", related_name="roll_entries", db_index=True
+    )
+    consultation_id: int
     label = fields.CharField(max_length=200)
     # Area in m² (or 1 per head) in units of 1/10,000, so sums stay exact integers.
     weight_e4 = fields.BigIntField()
     position = fields.IntField()
-    account = fields.ForeignKeyField("models.Account", null=True, related_name="roll_entries")
+    account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="roll_entries"
+    )
+    account_id: int | None
     active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
+
+    # Filled in by Tortoise from the foreign keys that point here.
+    electorates: fields.ReverseRelation[PollElector]
+    invitations: fields.ReverseRelation[Invitation]
+    named_ballots: fields.ReverseRelation[Ballot]
+    ratings: fields.ReverseRelation[Rating]
+    sessions: fields.ReverseRelation[Session]
 
     class Meta:
         table = "voter_roll_entry"
@@ -27,7 +50,10 @@ class Invitation(Model):
     """The code on a printed invitation slip. Only a keyed hash of the code is stored."""
 
     id = fields.BigIntField(primary_key=True)
-    entry = fields.ForeignKeyField("models.VoterRollEntry", related_name="invitations", db_index=True)
+    entry: fields.ForeignKeyRelation[VoterRollEntry] = fields.ForeignKeyField(
+        "models.VoterRollEntry", related_name="invitations", db_index=True
+    )
+    entry_id: int
     code_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField()
     redeemed_at = fields.DatetimeField(null=True)

@@ -1,12 +1,25 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from consult.models.accounts import Account
+    from consult.models.consultations import Consultation
+    from consult.models.demands import Proposal
+    from consult.models.roll import VoterRollEntry
 
 
 class Poll(Model):
     """A question put to the voter roll, with its decision rule and a running tally."""
 
     id = fields.BigIntField(primary_key=True)
-    consultation = fields.ForeignKeyField("models.Consultation", related_name="polls", db_index=True)
+    consultation: fields.ForeignKeyRelation[Consultation] = fields.ForeignKeyField(
+        "models.Consultation", related_name="polls", db_index=True
+    )
+    consultation_id: int
     question = fields.TextField()
     kind = fields.CharField(max_length=20)
     # SCHEDULED, OPEN or CLOSED as last written. Times can move it on before the next write,
@@ -34,8 +47,16 @@ class Poll(Model):
     tally_version = fields.IntField(default=0)
     ballots_cast = fields.IntField(default=0)
     ballots_weight_e4 = fields.BigIntField(default=0)
-    created_by = fields.ForeignKeyField("models.Account", null=True, related_name="polls")
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="polls"
+    )
+    created_by_id: int | None
     created_at = fields.DatetimeField()
+
+    # Filled in by Tortoise from the foreign keys that point here.
+    ballots: fields.ReverseRelation[Ballot]
+    electors: fields.ReverseRelation[PollElector]
+    options: fields.ReverseRelation[PollOption]
 
     class Meta:
         table = "poll"
@@ -43,10 +64,14 @@ class Poll(Model):
 
 class PollOption(Model):
     id = fields.BigIntField(primary_key=True)
-    poll = fields.ForeignKeyField("models.Poll", related_name="options", db_index=True)
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField("models.Poll", related_name="options", db_index=True)
+    poll_id: int
     label = fields.CharField(max_length=200)
     position = fields.IntField()
-    proposal = fields.ForeignKeyField("models.Proposal", null=True, related_name="poll_options")
+    proposal: fields.ForeignKeyNullableRelation[Proposal] = fields.ForeignKeyField(
+        "models.Proposal", null=True, related_name="poll_options"
+    )
+    proposal_id: int | None
     # Ballots naming this option (first preference for RANKED), and their weight.
     votes = fields.IntField(default=0)
     weight_e4 = fields.BigIntField(default=0)
@@ -59,8 +84,12 @@ class PollElector(Model):
     """One roll entry in the electorate of a poll, with its weight when the poll opened."""
 
     id = fields.BigIntField(primary_key=True)
-    poll = fields.ForeignKeyField("models.Poll", related_name="electors")
-    entry = fields.ForeignKeyField("models.VoterRollEntry", related_name="electorates")
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField("models.Poll", related_name="electors")
+    poll_id: int
+    entry: fields.ForeignKeyRelation[VoterRollEntry] = fields.ForeignKeyField(
+        "models.VoterRollEntry", related_name="electorates"
+    )
+    entry_id: int
     weight_e4 = fields.BigIntField()
 
     class Meta:
@@ -77,16 +106,23 @@ class Ballot(Model):
     """
 
     id = fields.BigIntField(primary_key=True)
-    poll = fields.ForeignKeyField("models.Poll", related_name="ballots", db_index=True)
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField("models.Poll", related_name="ballots", db_index=True)
+    poll_id: int
     voter_key = fields.CharField(max_length=64)
-    entry = fields.ForeignKeyField("models.VoterRollEntry", null=True, related_name="named_ballots")
+    entry: fields.ForeignKeyNullableRelation[VoterRollEntry] = fields.ForeignKeyField(
+        "models.VoterRollEntry", null=True, related_name="named_ballots"
+    )
+    entry_id: int | None
     receipt = fields.CharField(max_length=40, unique=True)
     origin = fields.CharField(max_length=10)
     # Option ids, most preferred first, as JSON text.
     choices = fields.TextField()
     weight_e4 = fields.BigIntField()
     cast_at = fields.DatetimeField()
-    assisted_by = fields.ForeignKeyField("models.Account", null=True, related_name="assisted_ballots")
+    assisted_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="assisted_ballots"
+    )
+    assisted_by_id: int | None
     note = fields.TextField(null=True)
     # HMAC of the session that cast it online (consult.services.voting.session_key).
     session_key = fields.CharField(max_length=64, null=True)

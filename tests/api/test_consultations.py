@@ -367,7 +367,7 @@ async def test_nothing_moves_from_archived_or_cancelled(world, final):
     # given a finished consultation
     cid = await consultation_at(world, final)
     history = len((await read(world.admin, cid))["stageHistory"])
-    for target in FORWARD + ["CANCELLED"]:
+    for target in [*FORWARD, "CANCELLED"]:
         # when the organizer tries to move it anywhere, even with a note
         payload = await advance(world.organizer, cid, target, note="重新开始")
         # then it is WRONG_STAGE on `to` and nothing changed

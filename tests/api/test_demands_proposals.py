@@ -56,7 +56,8 @@ async def demand_id(client: Client, cid: str, title: str = "路面积水", chann
 
 async def demand(client: Client, did: str) -> dict:
     data = await client.query(
-        "query($id: ID!) { node(id: $id) { ... on Demand { id title status channel supportCount supportedByViewer submittedBy { id } mergedInto { id } } } }",
+        "query($id: ID!) { node(id: $id) { ... on Demand { id title status channel supportCount supportedByViewer "
+        "submittedBy { id } mergedInto { id } } } }",
         {"id": did},
     )
     return data["node"]
@@ -64,7 +65,8 @@ async def demand(client: Client, did: str) -> dict:
 
 async def demands_of(client: Client, cid: str) -> list[dict]:
     data = await client.query(
-        "query($id: ID!) { consultation(id: $id) { demands(first: 500) { totalCount edges { node { id title supportCount } } } } }",
+        "query($id: ID!) { consultation(id: $id) { demands(first: 500) { totalCount "
+        "edges { node { id title supportCount } } } } }",
         {"id": cid},
     )
     return [e["node"] for e in data["consultation"]["demands"]["edges"]]

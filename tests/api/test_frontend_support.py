@@ -159,7 +159,7 @@ async def test_the_split_preview_is_the_split_that_is_saved(world, anon):
                 "proposalId": pid,
                 "total": total,
                 "method": method,
-                "shares": [{"partyId": p, **line} for p, line in zip(parties, lines)],
+                "shares": [{"partyId": p, **line} for p, line in zip(parties, lines, strict=True)],
             },
             "costPlan { total shares { amount } }",
         )

@@ -4,7 +4,8 @@ from tests.api.conftest import create_consultation
 async def test_organizer_creates_a_consultation_and_moves_it_to_collecting(world):
     cid = await create_consultation(world, stage="COLLECTING")
     data = await world.anon.query(
-        "query($id: ID!) { consultation(id: $id) { title stage stageHistory { from to note } parties { name contact } } }",
+        "query($id: ID!) { consultation(id: $id) { title stage stageHistory { from to note } "
+        "parties { name contact } } }",
         {"id": cid},
     )
     c = data["consultation"]

@@ -241,7 +241,8 @@ async def finding(client: Client, fid: str) -> dict | None:
 
 async def findings(client: Client, cid: str, status: str | None = None) -> list[dict]:
     data = await client.query(
-        f"query($id: ID!, $status: FindingStatus) {{ consultation(id: $id) {{ findings(status: $status) {{ {FINDING} }} }} }}",
+        "query($id: ID!, $status: FindingStatus) { consultation(id: $id) { "
+        f"findings(status: $status) {{ {FINDING} }} }} }}",
         {"id": cid, "status": status},
     )
     return data["consultation"]["findings"]
@@ -375,7 +376,7 @@ async def archived_caiyuan(world: World, clock) -> tuple[str, dict, datetime]:
     options = (
         await org.query("query($id: ID!) { node(id: $id) { ... on Poll { options { id label } } } }", {"id": poll_id})
     )["node"]["options"]
-    for voter, option in zip(voters, [options[0], options[0], options[1]]):
+    for voter, option in zip(voters, [options[0], options[0], options[1]], strict=True):
         await voter.ok("castVote", {"pollId": poll_id, "choices": [option["id"]]}, "ballot { id }")
     await org.ok("closePoll", {"pollId": poll_id}, "poll { status }")
     await org.ok("adoptProposal", {"proposalId": pid}, "proposal { id }")
@@ -1278,7 +1279,7 @@ async def test_the_average_has_two_decimals_half_up_and_the_satisfaction_rate_fo
     start(clock)
     cid, voters = await evaluating_with_residents(world, [f"菜园巷 {i + 1} 号" for i in range(len(scores))])
     # when each rates
-    for voter, score in zip(voters, scores):
+    for voter, score in zip(voters, scores, strict=True):
         await voter.ok("rateOutcome", {"consultationId": cid, "score": score})
     # then the average and the satisfaction rate are exact, rounded half up
     summary = await evaluation(world.anon, cid)
@@ -1837,7 +1838,8 @@ async def test_node_of_missing_supervision_objects_is_null(world, clock):
     # when ids that do not exist are fetched
     ids = {k: to_global_id(k, 987654321) for k in ("Milestone", "Inspection", "Finding", "FollowUp")}
     data = await world.organizer.query(
-        "query($a: ID!, $b: ID!, $c: ID!, $d: ID!) { a: node(id: $a) { id } b: node(id: $b) { id } c: node(id: $c) { id } d: node(id: $d) { id } }",
+        "query($a: ID!, $b: ID!, $c: ID!, $d: ID!) { "
+        "a: node(id: $a) { id } b: node(id: $b) { id } c: node(id: $c) { id } d: node(id: $d) { id } }",
         {"a": ids["Milestone"], "b": ids["Inspection"], "c": ids["Finding"], "d": ids["FollowUp"]},
     )
     # then all are null

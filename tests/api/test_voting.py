@@ -66,7 +66,8 @@ async def close_poll(world: World, pid: str) -> dict:
 
 async def poll_of(client: Client, pid: str) -> dict | None:
     data = await client.query(
-        f"query($id: ID!) {{ node(id: $id) {{ ... on Poll {{ {POLL} tally {{ {TALLY} }} myBallot {{ {BALLOT} }} }} }} }}",
+        f"query($id: ID!) {{ node(id: $id) {{ ... on Poll {{ {POLL} "
+        f"tally {{ {TALLY} }} myBallot {{ {BALLOT} }} }} }} }}",
         {"id": pid},
     )
     return data["node"]
@@ -80,7 +81,8 @@ async def tally_of(client: Client, pid: str) -> dict | None:
 
 async def ballots_of(client: Client, pid: str) -> dict | None:
     data = await client.query(
-        f"query($id: ID!) {{ node(id: $id) {{ ... on Poll {{ ballots(first: 50) {{ totalCount edges {{ node {{ {BALLOT} }} }} }} }} }} }}",
+        "query($id: ID!) { node(id: $id) { ... on Poll { "
+        f"ballots(first: 50) {{ totalCount edges {{ node {{ {BALLOT} }} }} }} }} }} }}",
         {"id": pid},
     )
     return data["node"]["ballots"]
@@ -122,7 +124,7 @@ async def set_roll(world: World, cid: str, voters: list[tuple[str, str]]) -> Non
     """Replace the roll with (label, weight) households."""
     await world.organizer.ok(
         "setVoterRoll",
-        {"consultationId": cid, "voters": [{"label": l, "weight": w} for l, w in voters]},
+        {"consultationId": cid, "voters": [{"label": label, "weight": weight} for label, weight in voters]},
         "entries { id }",
     )
 
@@ -190,12 +192,13 @@ async def paper_count(world: World, weights: list[str], marks: str, **extra) -> 
     """
     cid, pid = await deliberating_poll(world, **extra)
     labels = households(len(weights))
-    await set_roll(world, cid, list(zip(labels, weights)))
+    await set_roll(world, cid, list(zip(labels, weights, strict=True)))
     await advance(world, cid, "VOTING")
     await open_poll(world, pid)
     entries = await roll_entries(world, cid)
     options = await options_of(world.organizer, pid)
-    for label, mark in zip(labels, marks):
+    # One mark per household, so a table row with a missing mark fails here rather than miscounting.
+    for label, mark in zip(labels, marks, strict=True):
         if mark == "-":
             continue
         index = "YNA".index(mark) if mark in "YNA" else "abcdefgh".index(mark)
@@ -334,7 +337,7 @@ async def test_a_ranked_poll_is_decided_by_instant_runoff_and_shows_every_round(
     a, b, c, d = await options_of(world.organizer, pid)
     # when four rank 甲 first, three 乙, two 丙 then 乙, and one 丁 then 乙
     rankings = [[a, d, c, b]] * 4 + [[b, c, a, d]] * 3 + [[c, b, a, d]] * 2 + [[d, b, c, a]]
-    for voter, ranking in zip(voters, rankings):
+    for voter, ranking in zip(voters, rankings, strict=True):
         await voted(voter, pid, ranking)
     # then the first preferences are counted per option while the poll is open, with the rounds so far
     tally = await tally_of(world.anon, pid)
@@ -1528,7 +1531,7 @@ async def weights_after_close(world, pid: str) -> list[str]:
 
 async def test_a_secret_polls_areas_and_rounds_are_withheld_until_the_close(world):
     # given an open secret poll where 1号 has a telling area
-    cid, pid, (first, _) = await open_with_residents(world, households(2))
+    _cid, pid, (first, _) = await open_with_residents(world, households(2))
     yes = (await options_of(world.organizer, pid))[0]
     # when 1号 votes
     payload = await voted(first, pid, [yes])

@@ -75,6 +75,7 @@ def implementing(site, title: str, *, paid: tuple[str, ...] = ("80000",)) -> dic
         },
         "milestone { id status }",
     )["milestone"]
+    # The amounts go to the first shares in order; the later ones stay unpaid.
     for share_id, amount in zip(case["shares"].values(), paid, strict=False):
         site.ok(
             "recordContribution",

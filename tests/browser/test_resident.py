@@ -61,7 +61,8 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
         is True
     )
     tally = site.gql(
-        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
+        "query($id: ID!) { node(id: $id) { ... on Poll { "
+        "tally { ballotsCast options { option { label } votes } } } } }",
         {"id": case["poll"]},
         site.token(ORGANIZER),
     )["node"]["tally"]
@@ -72,7 +73,8 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
     vote(page, "反对")
     assert "反对" in page.locator(".receipt-box").inner_text()
     tally = site.gql(
-        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { label } votes } } } } }",
+        "query($id: ID!) { node(id: $id) { ... on Poll { "
+        "tally { ballotsCast options { option { label } votes } } } } }",
         {"id": case["poll"]},
         site.token(ORGANIZER),
     )["node"]["tally"]

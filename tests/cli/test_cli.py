@@ -85,7 +85,8 @@ def test_create_admin_then_log_in_through_the_served_api(db, tmp_path):
     with served(db, tmp_path) as port:
         body = post(
             port,
-            'mutation { login(input: {username: "root-admin", password: "a-long-password"}) { token errors { code } } }',
+            'mutation { login(input: {username: "root-admin", password: "a-long-password"}) '
+            "{ token errors { code } } }",
         )
         token = body["data"]["login"]["token"]
         viewer = post(port, "{ viewer { displayName roles } }", token=token)["data"]["viewer"]
@@ -108,7 +109,8 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
                  demands { totalCount } proposals { title budget status
                    costPlan { total method fullyConfirmed shares { party { name } amount paid confirmedAt } } }
                  funding { total pledged paid outstanding ratio }
-                 polls { status secret ballots { totalCount } tally { outcome ballotsCast electorateSize options { option { label } votes } } }
+                 polls { status secret ballots { totalCount }
+                   tally { outcome ballotsCast electorateSize options { option { label } votes } } }
                  auditTrail { totalCount chainValid } } } } }""",
         )["data"]["consultations"]
         assert data["totalCount"] == 1
@@ -193,7 +195,7 @@ def test_the_demo_has_a_vote_to_try_and_works_to_supervise_ending_before_now(db,
         [poll] = voting[0]["node"]["polls"]
         assert poll["status"] == "OPEN" and poll["tally"] == {"ballotsCast": 3, "electorateSize": 137}
         # a household from the file that has not voted yet may vote
-        label, code = rows[5].split(",")
+        _label, code = rows[5].split(",")
         token = post(port, "mutation($c: String!) { redeemInvitation(input: {code: $c}) { token } }", {"c": code})[
             "data"
         ]["redeemInvitation"]["token"]

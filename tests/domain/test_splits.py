@@ -84,7 +84,7 @@ def test_no_shares_is_invalid():
 def _check(total, weights, result):
     assert sum(result) == total
     whole = sum(weights)
-    for w, a in zip(weights, result):
+    for w, a in zip(weights, result, strict=True):
         assert abs(Fraction(a) - Fraction(total * w, whole)) < 1
 
 
@@ -114,7 +114,7 @@ def test_percent_splits(total, raw):
     specs = [ShareSpec(percent=f"{p // 10_000}.{p % 10_000:04d}") for p in percents]
     result = amounts(split("PERCENT", total, specs))
     assert sum(result) == total
-    for p, a in zip(percents, result):
+    for p, a in zip(percents, result, strict=True):
         assert abs(Fraction(a) - Fraction(total * p, 100 * 10_000)) < 1
     assert amounts(split("PERCENT", total, specs)) == result
 

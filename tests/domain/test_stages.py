@@ -1,12 +1,14 @@
 """The stage machine, exhaustively: every pair of stages."""
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from consult.domain import stages
 
 ORDER = list(stages.ORDER)
-ALL = ORDER + ["CANCELLED"]
+ALL = [*ORDER, "CANCELLED"]
 
 
 def expected(current: str, target: str) -> bool:
@@ -26,7 +28,7 @@ def test_every_pair_of_stages_follows_the_rule():
 
 
 def test_the_plain_path_moves_one_step_at_a_time():
-    for a, b in zip(ORDER, ORDER[1:]):
+    for a, b in pairwise(ORDER):
         assert stages.can_move(a, b)
 
 

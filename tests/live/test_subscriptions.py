@@ -15,7 +15,10 @@ import websockets
 from tests.cli.test_cli import post, run, served
 from tests.conftest import BACKEND, POSTGRES_URL
 
-EVENTS = "subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind summary subjectId } }"
+EVENTS = (
+    "subscription($id: ID!, $after: Int) { "
+    "consultationEvents(consultationId: $id, afterSeq: $after) { seq kind summary subjectId } }"
+)
 TALLY = "subscription($id: ID!) { pollTally(pollId: $id) { version ballotsCast outcome options { votes } } }"
 
 
