@@ -103,7 +103,7 @@ async def login(ctx: ServiceContext, *, username: str, password: str) -> Login:
         raise Unauthenticated("bad_credentials")
     await _succeeded(attempt)
     async with transaction() as conn:
-        if needs_rehash(account.password_hash):
+        if account.password_hash is not None and needs_rehash(account.password_hash):
             account.password_hash = await asyncio.to_thread(hash_password, password)
             await account.save(using_db=conn, update_fields=["password_hash"])
         return await _new_session(
@@ -140,7 +140,7 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
             entry.account_id = account.id
             await entry.save(using_db=conn, update_fields=["account_id"])
         else:
-            account = await Account.get(id=entry.account_id).using_db(conn)
+            account = await Account.get(id=entry.account_id, using_db=conn)
         # The slip moves the session: whatever phone used it before is signed out.
         await (
             Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None)
@@ -282,7 +282,7 @@ async def create_admin(
     name = _clean_username(username)
     _check_password(password)
     async with transaction() as conn:
-        account = await Account.get_or_none(username=name).using_db(conn)
+        account = await Account.get_or_none(username=name, using_db=conn)
         if account is None:
             return await Account.create(
                 username=name,

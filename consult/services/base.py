@@ -7,7 +7,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from tortoise.transactions import in_transaction
 
@@ -44,6 +44,10 @@ def strip_unstorable(text: str) -> str:
     return _FORBIDDEN_CHARS.sub("", text)
 
 
+@overload
+def clean_text(value: Any, field_name: str, *, max_len: int, required: Literal[True] = True) -> str: ...
+@overload
+def clean_text(value: Any, field_name: str, *, max_len: int, required: bool) -> str | None: ...
 def clean_text(value: Any, field_name: str, *, max_len: int, required: bool = True) -> str | None:
     """Trim, require and bound a text input."""
     if value is None:
@@ -104,7 +108,7 @@ async def lock_through(model: Any, pk: int, conn: Any, field_name: str) -> tuple
     if not owner:
         raise NotFound(field_name)
     consultation = await lock_consultation(owner[0], conn, field_name)
-    return consultation, await model.get(id=pk).using_db(conn)
+    return consultation, await model.get(id=pk, using_db=conn)
 
 
 def relations_to(actor: Actor, consultation: Consultation) -> set[str]:
@@ -132,7 +136,7 @@ async def ensure_own_consultation(actor: Actor, consultation_id: int, conn: Any,
     """A resident who came in with an invitation slip speaks only in that slip's consultation."""
     if actor.roll_entry_id is None or actor.roles - {Role.RESIDENT}:
         return
-    entry = await VoterRollEntry.get_or_none(id=actor.roll_entry_id).using_db(conn)
+    entry = await VoterRollEntry.get_or_none(id=actor.roll_entry_id, using_db=conn)
     if entry is None or entry.consultation_id != consultation_id:
         raise Forbidden(field_name)
 

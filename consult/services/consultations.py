@@ -54,7 +54,7 @@ async def _check_parties_and_convener(party_pks: list[int], convener_pk: int | N
         if pk not in found:
             raise NotFound(f"partyIds.{i}")
     if convener_pk is not None:
-        convener = await Account.get_or_none(id=convener_pk).using_db(conn)
+        convener = await Account.get_or_none(id=convener_pk, using_db=conn)
         if convener is None:
             raise NotFound("convenerId")
         if CPPCC_MEMBER not in convener.role_set:
@@ -135,7 +135,7 @@ async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_stage(consultation, "party.add")
-        party = await Party.get_or_none(id=ppk).using_db(conn)
+        party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:
             raise NotFound("partyId")
         if await ConsultationParty.filter(consultation_id=cpk, party_id=ppk).using_db(conn).exists():
@@ -235,7 +235,7 @@ async def _check_findings(consultation_id: int, conn) -> None:
         .values_list("description", flat=True)
     )
     if open_ones:
-        raise WrongStage("evaluating_needs_verified", "to", findings="；".join(d[:40] for d in open_ones))
+        raise WrongStage("evaluating_needs_verified", "to", findings="；".join(str(d)[:40] for d in open_ones))
 
 
 async def _check_agreement(consultation_id: int, conn) -> None:
@@ -245,7 +245,7 @@ async def _check_agreement(consultation_id: int, conn) -> None:
     )
     if adopted is None:
         raise WrongStage("agreed_needs_adopted", "to")
-    plan = await CostPlan.get_or_none(proposal_id=adopted.id).using_db(conn)
+    plan = await CostPlan.get_or_none(proposal_id=adopted.id, using_db=conn)
     if plan is None:
         return
     missing = (
@@ -255,7 +255,7 @@ async def _check_agreement(consultation_id: int, conn) -> None:
         .values_list("party__name", flat=True)
     )
     if missing:
-        raise WrongStage("agreed_needs_confirmations", "to", parties="、".join(missing))
+        raise WrongStage("agreed_needs_confirmations", "to", parties="、".join(str(name) for name in missing))
 
 
 def stages_label(stage: str) -> str:

@@ -76,7 +76,7 @@ async def _reset_plan(
     ctx: ServiceContext, ppk: int, total_fen: int, method: str, conn: Any
 ) -> tuple[CostPlan, dict | None]:
     """The proposal's plan with its new total and method and no shares, and the old plan as the trail describes it."""
-    plan = await CostPlan.get_or_none(proposal_id=ppk).using_db(conn)
+    plan = await CostPlan.get_or_none(proposal_id=ppk, using_db=conn)
     old_description = None
     if plan is not None:
         old_shares = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
@@ -185,7 +185,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_visible(ctx.actor, consultation, "shareId")
-        share = await CostShare.get(id=spk).using_db(conn)
+        share = await CostShare.get(id=spk, using_db=conn)
         own_party = ctx.actor.party_id is not None and ctx.actor.party_id == share.party_id
         relations = {"party_rep"} if own_party and ctx.actor.has(Role.PARTY_REP) else set()
         if not allowed(ctx.actor, "share.confirm", relations):
@@ -196,7 +196,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         share.confirmed_at = ctx.now()
         share.confirmed_by_id = ctx.actor.account_id
         await share.save(using_db=conn, update_fields=["confirmed_at", "confirmed_by_id"])
-        party = await Party.get(id=share.party_id).using_db(conn)
+        party = await Party.get(id=share.party_id, using_db=conn)
         on_behalf = not relations
         await audit(
             ctx,
@@ -245,7 +245,7 @@ async def record_contribution(
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_stage(consultation, "contribution.record")
-        share = await CostShare.get(id=spk).using_db(conn)
+        share = await CostShare.get(id=spk, using_db=conn)
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
         )
@@ -265,7 +265,7 @@ async def record_contribution(
         )
         share.paid_fen += amount_fen
         await CostShare.filter(id=spk).using_db(conn).update(paid_fen=share.paid_fen)
-        party = await Party.get(id=share.party_id).using_db(conn)
+        party = await Party.get(id=share.party_id, using_db=conn)
         await audit(
             ctx,
             consultation,

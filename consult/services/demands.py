@@ -129,7 +129,7 @@ async def set_demand_status(
         consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
         ensure_stage(consultation, "demand.set_status")
         if target_pk is not None:
-            target = await Demand.get_or_none(id=target_pk).using_db(conn)
+            target = await Demand.get_or_none(id=target_pk, using_db=conn)
             if target is None:
                 raise NotFound("mergedIntoId")
             if (
@@ -176,7 +176,7 @@ async def assign_responsibility(
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_stage(consultation, "responsibility.assign")
-        party = await Party.get_or_none(id=ppk).using_db(conn)
+        party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:
             raise NotFound("partyId")
         if not await ConsultationParty.filter(consultation_id=cpk, party_id=ppk).using_db(conn).exists():

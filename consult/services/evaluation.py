@@ -44,14 +44,16 @@ async def rate_outcome(ctx: ServiceContext, *, consultation_id: str, score: int,
         if entry is None:
             raise DomainError("NOT_ELIGIBLE", "not_on_roll", "consultationId")
         now = ctx.now()
-        rating = await Rating.get_or_none(consultation_id=cpk, entry_id=entry.id).using_db(conn)
+        rating = await Rating.get_or_none(consultation_id=cpk, entry_id=entry.id, using_db=conn)
         replaced = rating is not None
         if rating is None:
             rating = await Rating.create(
                 consultation_id=cpk, entry_id=entry.id, score=score, comment=clean_comment, at=now, using_db=conn
             )
         else:
-            rating.score, rating.comment, rating.at = score, clean_comment, now
+            # Tortoise types a nullable TextField as plain str; a rating's comment may be empty.
+            rating.comment = clean_comment  # type: ignore[assignment]
+            rating.score, rating.at = score, now
             await rating.save(using_db=conn, update_fields=["score", "comment", "at"])
         # Ratings are anonymous in the trail: the score counts, the household stays unnamed.
         await audit(

@@ -170,8 +170,9 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
             .using_db(conn)
             .values_list("id", flat=True)
         )
+        previous_ids = [int(pk) for pk in previous]  # type: ignore[call-overload]  # flat values_list is typed as tuples
         if previous:
-            await Proposal.filter(id__in=list(previous)).using_db(conn).update(status=ProposalStatus.TABLED)
+            await Proposal.filter(id__in=previous_ids).using_db(conn).update(status=ProposalStatus.TABLED)
         old = proposal.status
         proposal.status = ProposalStatus.ADOPTED
         await proposal.save(using_db=conn, update_fields=["status"])
@@ -187,7 +188,7 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
                 "proposal": to_global_id("Proposal", ppk),
                 "from": old,
                 "to": ProposalStatus.ADOPTED,
-                "previouslyAdopted": [to_global_id("Proposal", pk) for pk in previous],
+                "previouslyAdopted": [to_global_id("Proposal", pk) for pk in previous_ids],
             },
         )
         return proposal

@@ -54,12 +54,10 @@ def _clean_voters(voters: list[tuple[str, str | None]]) -> list[tuple[str, int]]
         if clean_label in seen:
             raise Invalid("duplicate_label", f"voters.{i}.label", label=clean_label)
         seen.add(clean_label)
-        if weight is None or str(weight).strip() == "":
-            scaled = SCALE
-        else:
-            scaled = parse_weight(str(weight))
-            if scaled is None:
-                raise Invalid("bad_weight", f"voters.{i}.weight")
+        parsed = SCALE if weight is None or str(weight).strip() == "" else parse_weight(str(weight))
+        if parsed is None:
+            raise Invalid("bad_weight", f"voters.{i}.weight")
+        scaled = parsed
         rows.append((clean_label, scaled))
     return rows
 

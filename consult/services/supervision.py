@@ -39,7 +39,7 @@ FINDING_CATEGORIES = tuple(FindingCategory)
 
 
 async def _party_of_consultation(cpk: int, party_pk: int, conn: Any, field: str) -> Party:
-    party = await Party.get_or_none(id=party_pk).using_db(conn)
+    party = await Party.get_or_none(id=party_pk, using_db=conn)
     if party is None:
         raise NotFound(field)
     if not await ConsultationParty.filter(consultation_id=cpk, party_id=party_pk).using_db(conn).exists():

@@ -385,12 +385,12 @@ async def settle_all(ctx: ServiceContext, consultation: Consultation, conn: Any)
 
 async def _locked_poll(ctx: ServiceContext, poll_id: str, conn: Any) -> tuple[Consultation, Poll]:
     ppk = decode_id(poll_id, "Poll", "pollId")
-    probe = await Poll.get_or_none(id=ppk).using_db(conn)
+    probe = await Poll.get_or_none(id=ppk, using_db=conn)
     if probe is None:
         raise NotFound("pollId")
     consultation = await lock_consultation(probe.consultation_id, conn, "pollId")
     ensure_visible(ctx.actor, consultation, "pollId")
-    poll = await Poll.get(id=ppk).using_db(conn)
+    poll = await Poll.get(id=ppk, using_db=conn)
     return consultation, poll
 
 
@@ -629,7 +629,7 @@ async def record_offline_ballot(
         await settle(ctx, consultation, poll, conn)
         if poll.status != "OPEN":
             raise PollNotOpen()
-        elector = await PollElector.get_or_none(poll_id=poll.id, entry_id=entry_pk).using_db(conn)
+        elector = await PollElector.get_or_none(poll_id=poll.id, entry_id=entry_pk, using_db=conn)
         if elector is None:
             raise NotEligible("voterEntryId")
         # Choices first: an empty ballot must not serve as a free "has this household voted?" probe.
@@ -690,7 +690,7 @@ async def settle_due(ctx: ServiceContext) -> int:
     for poll_id, consultation_id in due:
         async with transaction() as conn:
             consultation = await lock_consultation(consultation_id, conn)
-            poll = await Poll.get(id=poll_id).using_db(conn)
+            poll = await Poll.get(id=poll_id, using_db=conn)
             before = poll.status
             await settle(ctx, consultation, poll, conn)
             moved += poll.status != before
