@@ -102,7 +102,7 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
     row = await loader.load(pk)
     if row is None or await _consultation_of(info, row.consultation_id) is None:
         return None
-    if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row.account_id):
+    if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row):
         return None
     return wrapper.of(row)
 

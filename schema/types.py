@@ -14,7 +14,7 @@ from consult.domain.ratios import ratio_4
 from consult.domain.weights import format_weight
 from consult.ids import to_global_id
 from consult.money import format_fen
-from consult.policies import RESIDENT, can_see_roll_entry
+from consult.policies import RESIDENT, can_see_roll_entry, relations_of
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.scalars import Money
@@ -132,7 +132,7 @@ def account_visible(info: Info, account: models.Account | None) -> bool:
     ctx = info.context
     if account.role_set - {RESIDENT}:
         return True
-    return account.id == ctx.actor.account_id or ctx.may("account.read_private")
+    return ctx.may("account.read_private", relations_of(ctx.actor, account))
 
 
 async def load_account(info: Info, account_id: int | None) -> Account | None:
@@ -384,7 +384,7 @@ class Consultation(Node):
         if not ctx.actor.authenticated:
             return []
         entries = await ctx.loaders.roll_by_consultation.load(self.m.id)
-        return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e.account_id)]
+        return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e)]
 
     @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
     async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> AuditEventConnection:

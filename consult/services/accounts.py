@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
-from consult.policies import ADMIN, ORGANIZER, PARTY_REP, RESIDENT, ROLES, Actor, allowed, require
+from consult.policies import ADMIN, ORGANIZER, PARTY_REP, RESIDENT, ROLES, Actor, allowed, permit
 from consult.security import (
     hash_password,
     invitation_digest,
@@ -221,7 +221,7 @@ async def create_account(
     actor = ctx.actor
     wanted = list(dict.fromkeys(roles or []))
     if not allowed(actor, "account.create"):
-        require(actor, "account.create_limited")
+        permit(actor, "account.create_limited")
         if ADMIN in wanted or ORGANIZER in wanted:
             raise Forbidden("roles")
     name = (username or "").strip()
@@ -286,7 +286,7 @@ async def create_admin(
 
 async def create_party(ctx: ServiceContext, *, name: str, kind: str, contact: str | None = None) -> Party:
     """Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (name, kind, contact)."""
-    require(ctx.actor, "party.create")
+    permit(ctx.actor, "party.create")
     clean_name = clean_text(name, "name", max_len=200)
     if kind not in PARTY_KINDS:
         raise Invalid("required", "kind")

@@ -14,11 +14,10 @@ from tortoise.transactions import in_transaction
 from consult import events
 from consult.audit import append_event
 from consult.clock import utcnow
-from consult.domain import stages
-from consult.errors import Forbidden, Invalid, NotFound, WrongStage
+from consult.errors import Forbidden, Invalid, NotFound
 from consult.ids import expect_id
 from consult.models import Consultation, VoterRollEntry
-from consult.policies import ANONYMOUS, Actor
+from consult.policies import ANONYMOUS, Actor, allowed, relations_of
 from consult.settings import Settings
 
 
@@ -106,19 +105,10 @@ async def lock_through(model: Any, pk: int, conn: Any, field_name: str) -> tuple
     return consultation, await model.get(id=pk).using_db(conn)
 
 
-def relations_to(actor: Actor, consultation: Consultation) -> set[str]:
-    rel: set[str] = set()
-    if actor.account_id is not None and consultation.convener_id == actor.account_id:
-        rel.add("convener")
-    return rel
-
-
 def can_see(actor: Actor, consultation: Consultation) -> bool:
-    from consult.policies import allowed
-
     if consultation.published:
         return True
-    return allowed(actor, "consultation.read_draft", relations_to(actor, consultation))
+    return allowed(actor, "consultation.read_draft", relations_of(actor, consultation))
 
 
 def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) -> None:
@@ -134,13 +124,6 @@ async def ensure_own_consultation(actor: Actor, consultation_id: int, conn: Any,
     entry = await VoterRollEntry.get_or_none(id=actor.roll_entry_id).using_db(conn)
     if entry is None or entry.consultation_id != consultation_id:
         raise Forbidden(field_name)
-
-
-def ensure_stage(consultation: Consultation, action: str) -> None:
-    if consultation.stage in stages.FINAL:
-        raise WrongStage("read_only", stage=consultation.stage)
-    if not stages.allows(consultation.stage, action):
-        raise WrongStage("wrong_stage", stage=consultation.stage)
 
 
 async def audit(

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from consult.clock import parse_datetime
 from consult.domain.splits import ShareSpec, split
-from consult.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from consult.errors import Conflict, Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
 from consult.money import format_fen, parse_money
-from consult.policies import allowed, require
+from consult.policies import Relation, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     lock_through,
@@ -53,8 +52,7 @@ async def set_cost_plan(
     a party not taking part or listed twice, a withdrawn or rejected proposal); SPLIT_MISMATCH
     (FIXED amounts or PERCENT values that do not add up); CONFLICT once money was recorded.
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "costplan.set")
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
     total_fen = parse_money(total, "total")
     party_pks: list[int] = []
@@ -71,9 +69,7 @@ async def set_cost_plan(
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
-        relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
-        require(ctx.actor, "costplan.set", relations)
-        ensure_stage(consultation, "costplan.set")
+        permit(ctx.actor, "costplan.set", relations=relations_of(ctx.actor, proposal), stage=consultation.stage)
         if proposal.status in ("WITHDRAWN", "REJECTED"):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
         taking_part = set(
@@ -123,7 +119,7 @@ async def set_cost_plan(
                 percent=line.percent,
                 weight=line.weight,
             )
-            for position, (pk, line) in enumerate(zip(party_pks, lines))
+            for position, (pk, line) in enumerate(zip(party_pks, lines, strict=True))
         ]
         await CostShare.bulk_create(new_shares, using_db=conn)
         created = await CostShare.filter(plan_id=plan.id).using_db(conn).order_by("position")
@@ -150,8 +146,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
     Confirming again changes nothing. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (a rep of
     another party, anyone else), WRONG_STAGE.
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "share.confirm")
     spk = decode_id(share_id, "CostShare", "shareId")
     probe = await CostShare.get_or_none(id=spk).prefetch_related("plan__proposal")
     if probe is None:
@@ -160,18 +155,15 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_visible(ctx.actor, consultation, "shareId")
         share = await CostShare.get(id=spk).using_db(conn)
-        own_party = ctx.actor.party_id is not None and ctx.actor.party_id == share.party_id
-        relations = {"party_rep"} if own_party and ctx.actor.has("PARTY_REP") else set()
-        if not allowed(ctx.actor, "share.confirm", relations):
-            raise Forbidden("shareId")
-        ensure_stage(consultation, "share.confirm")
+        relations = relations_of(ctx.actor, share)
+        permit(ctx.actor, "share.confirm", relations=relations, stage=consultation.stage, field="shareId")
         if share.confirmed_at is not None:
             return share
         share.confirmed_at = ctx.now()
         share.confirmed_by_id = ctx.actor.account_id
         await share.save(using_db=conn, update_fields=["confirmed_at", "confirmed_by_id"])
         party = await Party.get(id=share.party_id).using_db(conn)
-        on_behalf = not relations
+        on_behalf = Relation.PARTY_REP not in relations
         await audit(
             ctx,
             consultation,
@@ -199,7 +191,7 @@ async def record_contribution(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (amount not positive
     or above what is still outstanding, receivedAt, note too long).
     """
-    require(ctx.actor, "contribution.record")
+    gate(ctx.actor, "contribution.record")
     spk = decode_id(share_id, "CostShare", "shareId")
     amount_fen = parse_money(amount, "amount")
     if amount_fen <= 0:
@@ -211,7 +203,7 @@ async def record_contribution(
         raise NotFound("shareId")
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
-        ensure_stage(consultation, "contribution.record")
+        permit(ctx.actor, "contribution.record", stage=consultation.stage)
         share = await CostShare.get(id=spk).using_db(conn)
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
@@ -240,7 +232,8 @@ async def record_contribution(
             action="contribution.record",
             kind="CONTRIBUTION_RECORDED",
             subject=to_global_id("CostShare", spk),
-            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
+            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元"
+            f"（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
             payload={
                 "contribution": to_global_id("Contribution", contribution.id),
                 "share": to_global_id("CostShare", spk),

@@ -6,16 +6,15 @@ from typing import Any
 
 from consult.clock import parse_datetime
 from consult.domain.supervision import FINDING_MOVES
-from consult.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from consult.errors import Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import Account, ConsultationParty, Finding, Inspection, Milestone, MilestoneUpdate, Party
-from consult.policies import allowed, require
+from consult.policies import authenticate, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     lock_through,
@@ -51,7 +50,7 @@ async def add_milestone(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (title, kind, dates,
     a party not taking part).
     """
-    require(ctx.actor, "milestone.add")
+    gate(ctx.actor, "milestone.add")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     clean_title = clean_text(title, "title", max_len=200)
     if kind not in MILESTONE_KINDS:
@@ -63,7 +62,7 @@ async def add_milestone(
     party_pk = decode_id(responsible_party_id, "Party", "responsiblePartyId") if responsible_party_id else None
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        ensure_stage(consultation, "milestone.add")
+        permit(ctx.actor, "milestone.add", stage=consultation.stage)
         if party_pk is not None:
             await _party_of_consultation(cpk, party_pk, conn, "responsiblePartyId")
         milestone = await Milestone.create(
@@ -111,8 +110,7 @@ async def update_milestone(
     actualStart. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID
     (progress outside 0..100, dates, note).
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "milestone.update")
     mpk = decode_id(milestone_id, "Milestone", "milestoneId")
     if progress is not None and not 0 <= progress <= 100:
         raise Invalid("bad_progress", "progress")
@@ -122,13 +120,7 @@ async def update_milestone(
     async with transaction() as conn:
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
-        responsible = (
-            milestone.responsible_party_id is not None and ctx.actor.party_id == milestone.responsible_party_id
-        )
-        require(
-            ctx.actor, "milestone.update", {"responsible_rep"} if responsible and ctx.actor.has("PARTY_REP") else set()
-        )
-        ensure_stage(consultation, "milestone.update")
+        permit(ctx.actor, "milestone.update", relations=relations_of(ctx.actor, milestone), stage=consultation.stage)
         now = ctx.now()
         if progress is not None:
             milestone.progress = progress
@@ -188,7 +180,7 @@ async def record_inspection(
     (visitedAt, notes, findings.N.*: category, description, responsiblePartyId, assigneeId,
     dueAt, expectedOutcome).
     """
-    require(ctx.actor, "inspection.record")
+    gate(ctx.actor, "inspection.record")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     visited = parse_datetime(visited_at, "visitedAt")
     clean_notes = clean_text(notes, "notes", max_len=10_000)
@@ -213,7 +205,7 @@ async def record_inspection(
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        ensure_stage(consultation, "inspection.record")
+        permit(ctx.actor, "inspection.record", stage=consultation.stage)
         if mpk is not None and not await Milestone.filter(id=mpk, consultation_id=cpk).using_db(conn).exists():
             raise NotFound("milestoneId")
         names = {}
@@ -294,23 +286,21 @@ async def update_finding(
     REOPENED by a CPPCC member. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE,
     INVALID (a move the loop does not have, a missing resolution).
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    authenticate(ctx.actor)
     fpk = decode_id(finding_id, "Finding", "findingId")
     clean_resolution = clean_text(resolution, "resolution", max_len=5000, required=False)
     async with transaction() as conn:
         consultation, finding = await lock_through(Finding, fpk, conn, "findingId")
         ensure_visible(ctx.actor, consultation, "findingId")
-        if status == "RESOLVED":
-            responsible = ctx.actor.has("PARTY_REP") and ctx.actor.party_id == finding.responsible_party_id
-            if not allowed(ctx.actor, "finding.resolve", {"responsible_rep"} if responsible else set()):
-                raise Forbidden("status")
-        elif status in ("VERIFIED", "REOPENED"):
-            if not allowed(ctx.actor, "finding.verify"):
-                raise Forbidden("status")
-        else:
+        if status not in ("RESOLVED", "VERIFIED", "REOPENED"):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
-        ensure_stage(consultation, "finding.update")
+        permit(
+            ctx.actor,
+            "finding.resolve" if status == "RESOLVED" else "finding.verify",
+            relations=relations_of(ctx.actor, finding),
+            stage=consultation.stage,
+            field="status",
+        )
         if status not in FINDING_MOVES.get(finding.status, set()):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
         if status == "RESOLVED" and not clean_resolution:
