@@ -42,6 +42,9 @@ class Relation(StrEnum):
     RESPONSIBLE_REP = "responsible_rep"  # a rep of the party answering for the milestone or finding
     HOUSEHOLD = "household"  # the account's household is on the consultation's active roll
     ELECTOR = "elector"  # in the poll's electorate (before it opens: on the roll it will be taken from)
+    # A resident who came in with an invitation slip for another consultation: they speak only
+    # in their slip's consultation. A relationship that bars, where the others grant.
+    ANOTHER_SLIP = "another_slip"
 
 
 DELIBERATION = frozenset({Stage.DELIBERATING, Stage.VOTING})
@@ -61,6 +64,8 @@ class Rule:
     # One message for every stage outside `stages`, final ones included, instead of the
     # generic wrong_stage / read_only.
     wrong_stage_key: str | None = None
+    # Relationships that refuse the action even to a role that has it.
+    barred: frozenset[Relation] = frozenset()
     why: str = ""
 
     @property
@@ -106,8 +111,18 @@ RULES: dict[str, Rule] = {
         STAFF, {Relation.CONVENER}, {Stage.EVALUATING}, wrong_stage_key="archive_from_evaluating"
     ),
     # demands (提诉求单)
-    "demand.submit": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER, RESIDENT}, stages={Stage.COLLECTING}),
-    "demand.support": _rule({RESIDENT}, stages={Stage.COLLECTING}, why="support is the residents' voice"),
+    "demand.submit": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER, RESIDENT},
+        stages={Stage.COLLECTING},
+        barred=frozenset({Relation.ANOTHER_SLIP}),
+        why="a resident's slip admits them to its own consultation only",
+    ),
+    "demand.support": _rule(
+        {RESIDENT},
+        stages={Stage.COLLECTING},
+        barred=frozenset({Relation.ANOTHER_SLIP}),
+        why="support is the residents' voice, each in their own consultation",
+    ),
     "demand.set_status": _rule(STAFF, stages={Stage.COLLECTING, Stage.DELIBERATING}),
     "demand.read_submitter": _rule(STAFF, why="who raised a demand is personal data"),
     # responsibilities and proposals (列责任单, 出方案单)
@@ -204,15 +219,26 @@ ANONYMOUS = Actor()
 Subject = Account | Consultation | CostShare | Finding | Milestone | Poll | Proposal | VoterRollEntry
 
 
+def slip_bound(actor: Actor) -> bool:
+    """Whether the actor is a resident who came in with an invitation slip, and nothing more."""
+    return actor.roll_entry_id is not None and not actor.roles - {RESIDENT}
+
+
 def relations_of(
-    actor: Actor, subject: Subject, *, on_roll: bool = False, in_electorate: bool = False
+    actor: Actor,
+    subject: Subject,
+    *,
+    on_roll: bool = False,
+    in_electorate: bool = False,
+    slip_consultation_id: int | None = None,
 ) -> frozenset[Relation]:
     """The relationships `actor` stands in to `subject`, one of the platform's rows.
 
-    Two relationships need rows beyond the subject, which the caller reads its own way (a
+    Some relationships need rows beyond the subject, which the caller reads its own way (a
     service under its lock, the API through its loaders) and passes in: `on_roll`, whether
-    the actor's household has an active entry on the consultation's roll, and
-    `in_electorate`, whether the actor is in the poll's electorate.
+    the actor's household has an active entry on the consultation's roll; `in_electorate`,
+    whether the actor is in the poll's electorate; `slip_consultation_id`, the consultation
+    of the slip a slip-bound resident came in with.
     """
     if actor.account_id is None:
         return frozenset()
@@ -224,6 +250,8 @@ def relations_of(
             out.add(Relation.CONVENER)
         if on_roll:
             out.add(Relation.HOUSEHOLD)
+        if slip_bound(actor) and slip_consultation_id != subject.id:
+            out.add(Relation.ANOTHER_SLIP)
     elif isinstance(subject, Proposal):
         if subject.author_id == me:
             out.add(Relation.AUTHOR)
@@ -247,7 +275,7 @@ def relations_of(
 def allowed(actor: Actor, action: str, relations: frozenset[str] | set[str] = frozenset()) -> bool:
     """Whether the actor's roles, or its relationships to the subject, grant the action."""
     rule = RULES[action]
-    if not actor.authenticated:
+    if not actor.authenticated or rule.barred & set(relations):
         return False
     return bool(actor.roles & rule.roles) or bool(rule.relations & set(relations))
 
@@ -324,6 +352,19 @@ def permit(
 def can_see_roll_entry(actor: Actor, entry: VoterRollEntry) -> bool:
     """Organizers see the whole roll; a resident sees only the entry bound to their account."""
     return allowed(actor, "roll.read", relations_of(actor, entry))
+
+
+# The roles an organizer may give new accounts; admins may give every role.
+LIMITED_GRANTS = frozenset({CPPCC_MEMBER, PARTY_REP, RESIDENT})
+
+
+def grantable_roles(actor: Actor) -> frozenset[Role]:
+    """The roles createAccount accepts from this actor."""
+    if allowed(actor, "account.create"):
+        return frozenset(ROLES)
+    if allowed(actor, "account.create_limited"):
+        return LIMITED_GRANTS
+    return frozenset()
 
 
 def demand_channels(actor: Actor) -> frozenset[str]:

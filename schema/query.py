@@ -34,6 +34,7 @@ from schema.types import (
     VoterRollEntry,
     account_visible,
 )
+from schema.viewer_can import PlatformViewerCan
 
 MAX_PREVIEW_SHARES = 200
 
@@ -169,6 +170,10 @@ class Query:
             return None
         account = await info.context.loaders.account_by_id.load(info.context.actor.account_id)
         return Account.of(account) if account else None
+
+    @strawberry.field(description="What the viewer may do outside any one consultation: the pages and forms to offer.")
+    def viewer_can(self) -> PlatformViewerCan:
+        return PlatformViewerCan()
 
     @strawberry.field(
         description="Consultations the viewer may see, newest first. `search` matches title, summary and location."

@@ -18,6 +18,14 @@ from consult.policies import RESIDENT, can_see_roll_entry, relations_of
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.scalars import Money
+from schema.viewer_can import (
+    ConsultationViewerCan,
+    CostShareViewerCan,
+    NextStage,
+    ProposalViewerCan,
+    next_stages,
+    stage_of,
+)
 
 if TYPE_CHECKING:
     from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
@@ -252,6 +260,17 @@ class Consultation(Node):
     async def stage_history(self, info: Info) -> list[StageChange]:
         rows = await info.context.loaders.stage_changes_by_consultation.load(self.m.id)
         return [StageChange(m=r) for r in rows]
+
+    @strawberry.field(
+        description="Every stage the consultation could move to in one step, in order, CANCELLED last, each with "
+        "whether the viewer may move it there now and, if not, why: the answer advanceStage would give."
+    )
+    async def next_stages(self, info: Info) -> list[NextStage]:
+        return await next_stages(info, self.m)
+
+    @strawberry.field(description="What the viewer may do to this consultation now, action by action.")
+    def viewer_can(self) -> ConsultationViewerCan:
+        return ConsultationViewerCan(m=self.m)
 
     @strawberry.field(description="When it was created.")
     def created_at(self) -> datetime:
@@ -539,6 +558,10 @@ class Proposal(Node):
         plan = await info.context.loaders.cost_plan_by_proposal.load(self.m.id)
         return CostPlan(m=plan) if plan else None
 
+    @strawberry.field(description="What the viewer may do to this proposal now, action by action.")
+    async def viewer_can(self, info: Info) -> ProposalViewerCan:
+        return ProposalViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
+
 
 # ---------------------------------------------------------------- cost sharing
 
@@ -608,6 +631,13 @@ class CostShare(Node):
     @strawberry.field(description="What is still to be paid.")
     def outstanding(self) -> Money:
         return Money(format_fen(self.m.amount_fen - self.m.paid_fen))
+
+    @strawberry.field(description="What the viewer may do with this share now, action by action.")
+    async def viewer_can(self, info: Info) -> CostShareViewerCan:
+        loaders = info.context.loaders
+        plan = await loaders.cost_plan_by_id.load(self.m.plan_id)
+        proposal = await loaders.proposal_by_id.load(plan.proposal_id)
+        return CostShareViewerCan(m=self.m, stage=await stage_of(info, proposal.consultation_id))
 
 
 @strawberry.type(description="Money received from a party against its share.")

@@ -16,6 +16,7 @@ from consult.services.voting import compute_tally, effective_status, poll_rule, 
 from schema.context import Info
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
+from schema.viewer_can import PollViewerCan
 
 
 @strawberry.enum(description="What kind of question a poll asks.")
@@ -325,6 +326,10 @@ class Poll(Node):
     async def my_ballot(self, info: Info) -> Ballot | None:
         ballot = await self._own_ballot(info)
         return Ballot.for_viewer(info, ballot, self.m) if ballot else None
+
+    @strawberry.field(description="What the viewer may do with this poll now, action by action.")
+    async def viewer_can(self, info: Info) -> PollViewerCan:
+        return PollViewerCan(m=self.m, stage=await self._stage(info))
 
     @strawberry.field(description="whether the viewer may vote now")
     async def viewer_can_vote(self, info: Info) -> bool:

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
-from consult.policies import ADMIN, ORGANIZER, PARTY_REP, RESIDENT, ROLES, Actor, allowed, permit
+from consult.policies import ADMIN, PARTY_REP, RESIDENT, ROLES, Actor, allowed, grantable_roles, permit
 from consult.security import (
     hash_password,
     invitation_digest,
@@ -222,8 +222,8 @@ async def create_account(
     wanted = list(dict.fromkeys(roles or []))
     if not allowed(actor, "account.create"):
         permit(actor, "account.create_limited")
-        if ADMIN in wanted or ORGANIZER in wanted:
-            raise Forbidden("roles")
+    if any(r in ROLES and r not in grantable_roles(actor) for r in wanted):
+        raise Forbidden("roles")
     name = (username or "").strip()
     if not USERNAME_RE.match(name):
         raise Invalid("bad_username", "username")

@@ -14,10 +14,10 @@ from tortoise.transactions import in_transaction
 from consult import events
 from consult.audit import append_event
 from consult.clock import utcnow
-from consult.errors import Forbidden, Invalid, NotFound
+from consult.errors import Invalid, NotFound
 from consult.ids import expect_id
 from consult.models import Consultation, VoterRollEntry
-from consult.policies import ANONYMOUS, Actor, allowed, relations_of
+from consult.policies import ANONYMOUS, Actor, allowed, relations_of, slip_bound
 from consult.settings import Settings
 
 
@@ -117,13 +117,12 @@ def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) ->
         raise NotFound(field_name)
 
 
-async def ensure_own_consultation(actor: Actor, consultation_id: int, conn: Any, field_name: str) -> None:
-    """A resident who came in with an invitation slip speaks only in that slip's consultation."""
-    if actor.roll_entry_id is None or actor.roles - {"RESIDENT"}:
-        return
-    entry = await VoterRollEntry.get_or_none(id=actor.roll_entry_id).using_db(conn)
-    if entry is None or entry.consultation_id != consultation_id:
-        raise Forbidden(field_name)
+async def slip_consultation(actor: Actor, conn: Any) -> int | None:
+    """The consultation of the invitation slip a slip-bound resident came in with."""
+    if not slip_bound(actor):
+        return None
+    found = await VoterRollEntry.filter(id=actor.roll_entry_id).using_db(conn).values_list("consultation_id", flat=True)
+    return found[0] if found else None
 
 
 async def audit(

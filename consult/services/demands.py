@@ -8,16 +8,16 @@ from consult.clock import parse_datetime
 from consult.errors import DomainError, Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Demand, DemandSupport, Party, Responsibility
-from consult.policies import default_channel, demand_channels, gate, permit
+from consult.policies import default_channel, demand_channels, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_own_consultation,
     ensure_visible,
     lock_consultation,
     lock_through,
+    slip_consultation,
     transaction,
 )
 
@@ -43,8 +43,14 @@ async def submit_demand(
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        await ensure_own_consultation(ctx.actor, cpk, conn, "consultationId")
-        permit(ctx.actor, "demand.submit", stage=consultation.stage)
+        slip = await slip_consultation(ctx.actor, conn)
+        permit(
+            ctx.actor,
+            "demand.submit",
+            relations=relations_of(ctx.actor, consultation, slip_consultation_id=slip),
+            stage=consultation.stage,
+            field="consultationId",
+        )
         demand = await Demand.create(
             consultation_id=cpk,
             title=clean_title,
@@ -83,8 +89,14 @@ async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:
     async with transaction() as conn:
         consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
         ensure_visible(ctx.actor, consultation, "demandId")
-        await ensure_own_consultation(ctx.actor, consultation.id, conn, "demandId")
-        permit(ctx.actor, "demand.support", stage=consultation.stage)
+        slip = await slip_consultation(ctx.actor, conn)
+        permit(
+            ctx.actor,
+            "demand.support",
+            relations=relations_of(ctx.actor, consultation, slip_consultation_id=slip),
+            stage=consultation.stage,
+            field="demandId",
+        )
         if await DemandSupport.filter(demand_id=dpk, account_id=ctx.actor.account_id).using_db(conn).exists():
             return demand
         await DemandSupport.create(demand_id=dpk, account_id=ctx.actor.account_id, at=ctx.now(), using_db=conn)

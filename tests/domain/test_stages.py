@@ -1,5 +1,7 @@
 """The stage machine, exhaustively: every pair of stages."""
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -7,7 +9,7 @@ from consult.domain import stages
 from consult.policies import RULES, stage_allows
 
 ORDER = list(stages.ORDER)
-ALL = ORDER + ["CANCELLED"]
+ALL = [*ORDER, "CANCELLED"]
 
 
 def expected(current: str, target: str) -> bool:
@@ -27,7 +29,7 @@ def test_every_pair_of_stages_follows_the_rule():
 
 
 def test_the_plain_path_moves_one_step_at_a_time():
-    for a, b in zip(ORDER, ORDER[1:]):
+    for a, b in itertools.pairwise(ORDER):
         assert stages.can_move(a, b)
 
 
