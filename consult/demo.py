@@ -11,6 +11,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from consult.clock import SHANGHAI
+from consult.domain.labels import label
+from consult.domain.vocabulary import (
+    BallotOrigin,
+    DecisionPreset,
+    DemandChannel,
+    DemandStatus,
+    FindingCategory,
+    FindingStatus,
+    MilestoneKind,
+    PartyKind,
+    PollKind,
+    ProposalStatus,
+    Role,
+    SplitMethod,
+    Stage,
+)
 from consult.ids import to_global_id
 from consult.models import Consultation, CostShare, Finding, PollOption, VoterRollEntry
 from consult.policies import Actor
@@ -24,24 +40,24 @@ ARCHIVED_TITLE = "菜园巷道路改造（已归档副本）"
 # The same story stopped earlier, ending today, so that a new install has a vote to try on a
 # phone and works for the supervision board: (title, where it stops, days the story takes to get there).
 LIVE_COPIES = [
-    ("菜园巷道路改造（表决中演示副本）", "VOTING", 20),
-    ("菜园巷道路改造（施工中演示副本）", "IMPLEMENTING", 70),
+    ("菜园巷道路改造（表决中演示副本）", Stage.VOTING, 20),
+    ("菜园巷道路改造（施工中演示副本）", Stage.IMPLEMENTING, 70),
 ]
 # Demo-only passwords, printed by `consult demo` and listed in the README. Never use them for real.
 DEMO_ACCOUNTS = [
     # username, password, display name, roles, party key
-    ("admin", "demo-admin-2025", "系统管理员", ["ADMIN"], None),
-    ("organizer", "demo-organizer-2025", "解放街道 王主任", ["ORGANIZER"], None),
-    ("cppcc", "demo-cppcc-2025", "区政协委员 李委员", ["CPPCC_MEMBER"], None),
-    ("rep-market", "demo-market-2025", "菜园市场 张经理", ["PARTY_REP"], "market"),
-    ("rep-street", "demo-street-2025", "解放街道办事处 赵科长", ["PARTY_REP"], "street"),
-    ("rep-units", "demo-units-2025", "辖区单位 刘主任", ["PARTY_REP"], "units"),
+    ("admin", "demo-admin-2025", "系统管理员", [Role.ADMIN], None),
+    ("organizer", "demo-organizer-2025", "解放街道 王主任", [Role.ORGANIZER], None),
+    ("cppcc", "demo-cppcc-2025", "区政协委员 李委员", [Role.CPPCC_MEMBER], None),
+    ("rep-market", "demo-market-2025", "菜园市场 张经理", [Role.PARTY_REP], "market"),
+    ("rep-street", "demo-street-2025", "解放街道办事处 赵科长", [Role.PARTY_REP], "street"),
+    ("rep-units", "demo-units-2025", "辖区单位 刘主任", [Role.PARTY_REP], "units"),
 ]
 DEMO_PARTIES = [
-    ("market", "菜园市场", "MERCHANT", "市场管理办公室"),
-    ("street", "解放街道办事处", "STREET_OFFICE", "街道综合办"),
-    ("units", "菜园巷辖区单位", "UNIT", "辖区单位联络员"),
-    ("cppcc", "临河区政协社会和法制委员会", "CPPCC", None),
+    ("market", "菜园市场", PartyKind.MERCHANT, "市场管理办公室"),
+    ("street", "解放街道办事处", PartyKind.STREET_OFFICE, "街道综合办"),
+    ("units", "菜园巷辖区单位", PartyKind.UNIT, "辖区单位联络员"),
+    ("cppcc", "临河区政协社会和法制委员会", PartyKind.CPPCC, None),
 ]
 
 
@@ -98,7 +114,7 @@ async def _story(
     slips = await roll.issue_invitations(org, consultation_id=cid)
 
     clock.jump(days=2)
-    await consultations.advance_stage(cppcc, consultation_id=cid, to="COLLECTING", note="开始征集居民诉求")
+    await consultations.advance_stage(cppcc, consultation_id=cid, to=Stage.COLLECTING, note="开始征集居民诉求")
     # Three residents take their slips and speak for themselves.
     voices = []
     for slip in slips[:3]:
@@ -117,14 +133,14 @@ async def _story(
         consultation_id=cid,
         title="热线反映：巷内排水管网堵塞",
         body="12345 热线接到居民来电：菜园巷地下管网老化堵塞，雨后污水外溢。",
-        channel="HOTLINE",
+        channel=DemandChannel.HOTLINE,
     )
     d3 = await demands.submit_demand(
         org,
         consultation_id=cid,
         title="随手拍：市场卸货车辆占道",
         body="外卖骑手随手拍：早市期间卸货车辆停在巷口，行人和电动车难以通行。",
-        channel="COURIER",
+        channel=DemandChannel.COURIER,
     )
     d4 = await demands.submit_demand(
         cppcc,
@@ -141,11 +157,11 @@ async def _story(
 
     clock.jump(days=10)
     await consultations.advance_stage(
-        cppcc, consultation_id=cid, to="DELIBERATING", note="社会和法制委员会召集多轮协商"
+        cppcc, consultation_id=cid, to=Stage.DELIBERATING, note="社会和法制委员会召集多轮协商"
     )
     for d in (d1, d2, d4):
-        await demands.set_demand_status(org, demand_id=to_global_id("Demand", d.id), status="ACCEPTED")
-    await demands.set_demand_status(org, demand_id=to_global_id("Demand", d3.id), status="REJECTED")
+        await demands.set_demand_status(org, demand_id=to_global_id("Demand", d.id), status=DemandStatus.ACCEPTED)
+    await demands.set_demand_status(org, demand_id=to_global_id("Demand", d3.id), status=DemandStatus.REJECTED)
     due = datetime(2025, 6, 30, 18, 0, tzinfo=SHANGHAI)
     for key, duty in [
         ("market", "承担道路改造资金 8 万元；施工期间协调市场卸货车辆避让"),
@@ -161,12 +177,13 @@ async def _story(
         title="菜园巷管网维修与路面硬化方案",
         body=(
             "一、维修巷内排水管网；二、路面硬化，全长近 1 公里；三、总投资 24 万元，"
-            "由菜园市场、解放街道办事处、辖区单位各承担 8 万元；四、政协委员全程监督资金筹集、工程招标、施工进度和工程质量。"
+            "由菜园市场、解放街道办事处、辖区单位各承担 8 万元；"
+            "四、政协委员全程监督资金筹集、工程招标、施工进度和工程质量。"
         ),
         budget="240000",
     )
     plan_id = to_global_id("Proposal", plan.id)
-    await proposals.update_proposal(cppcc, proposal_id=plan_id, status="TABLED")
+    await proposals.update_proposal(cppcc, proposal_id=plan_id, status=ProposalStatus.TABLED)
 
     # 出资分担: three parties, 80,000 yuan each, confirmed by each party's representative.
     clock.jump(days=3)
@@ -175,7 +192,7 @@ async def _story(
         org,
         proposal_id=plan_id,
         total="240000",
-        method="EQUAL",
+        method=SplitMethod.EQUAL,
         shares=[{"party_id": to_global_id("Party", parties[k].id)} for k in payers],
     )
     shares = {s.party_id: s for s in await CostShare.filter(plan_id=cost_plan.id)}
@@ -188,37 +205,37 @@ async def _story(
         org,
         consultation_id=cid,
         question="是否同意《菜园巷管网维修与路面硬化方案》（总投资 24 万元，三方各出资 8 万元）？",
-        kind="YES_NO_ABSTAIN",
+        kind=PollKind.YES_NO_ABSTAIN,
         proposal_ids=[plan_id],
-        preset="SIMPLE_MAJORITY",
+        preset=DecisionPreset.SIMPLE_MAJORITY,
     )
     poll_id = to_global_id("Poll", poll.id)
     clock.jump(days=2)
-    await consultations.advance_stage(cppcc, consultation_id=cid, to="VOTING", note="方案提交居民表决")
+    await consultations.advance_stage(cppcc, consultation_id=cid, to=Stage.VOTING, note="方案提交居民表决")
     await voting.open_poll(org, poll_id=poll_id)
     yes, no, abstain = (
         to_global_id("PollOption", o.id) for o in await PollOption.filter(poll_id=poll.id).order_by("position")
     )
     for voice in voices:
         await voting.cast_vote(voice, poll_id=poll_id, choices=[yes])
-    if stop == "VOTING":
+    if stop == Stage.VOTING:
         return slips
     entries = await VoterRollEntry.filter(consultation_id=c.id, active=True).order_by("position")
     paper = [yes] * 88 + [no] * 7 + [abstain] * 4
-    for entry, choice in zip(entries[3:], paper):
+    for entry, choice in zip(entries[3:], paper, strict=False):
         await voting.record_offline_ballot(
             org,
             poll_id=poll_id,
             voter_entry_id=to_global_id("VoterRollEntry", entry.id),
             choices=[choice],
-            origin="PAPER",
+            origin=BallotOrigin.PAPER,
         )
     clock.jump(days=3)
     await voting.close_poll(org, poll_id=poll_id)
     await proposals.adopt_proposal(org, proposal_id=plan_id)
     clock.jump(days=1)
     await consultations.advance_stage(
-        cppcc, consultation_id=cid, to="AGREED", note="表决通过，三方签订出资协议，各出资 8 万元"
+        cppcc, consultation_id=cid, to=Stage.AGREED, note="表决通过，三方签订出资协议，各出资 8 万元"
     )
     # Money comes in; the local units have paid only half so far (资金筹集不到位).
     for key, amount, day in (("market", "80000", 3), ("street", "80000", 5), ("units", "40000", 8)):
@@ -245,12 +262,12 @@ async def _story(
         )
         return to_global_id("Milestone", m.id)
 
-    m_funds = await milestone("资金筹集：三方各出资 8 万元到位", "FUNDING", "street", 0, 20)
-    m_tender = await milestone("工程招标", "TENDER", "street", 5, 15)
-    m_pipes = await milestone("维修管网", "CONSTRUCTION", "units", 16, 32)
-    m_road = await milestone("路面硬化", "CONSTRUCTION", "street", 28, 45)
-    m_accept = await milestone("竣工验收", "ACCEPTANCE", "street", 45, 50)
-    await consultations.advance_stage(cppcc, consultation_id=cid, to="IMPLEMENTING", note="开工，政协委员全程监督")
+    m_funds = await milestone("资金筹集：三方各出资 8 万元到位", MilestoneKind.FUNDING, "street", 0, 20)
+    m_tender = await milestone("工程招标", MilestoneKind.TENDER, "street", 5, 15)
+    m_pipes = await milestone("维修管网", MilestoneKind.CONSTRUCTION, "units", 16, 32)
+    m_road = await milestone("路面硬化", MilestoneKind.CONSTRUCTION, "street", 28, 45)
+    m_accept = await milestone("竣工验收", MilestoneKind.ACCEPTANCE, "street", 45, 50)
+    await consultations.advance_stage(cppcc, consultation_id=cid, to=Stage.IMPLEMENTING, note="开工，政协委员全程监督")
     rep = {k: as_(people[f"rep-{k}"]) for k in ("market", "street", "units")}
     clock.jump(days=10)
     await supervision.update_milestone(
@@ -269,7 +286,7 @@ async def _story(
         notes="现场查看管网维修进度和资金到位情况，走访沿街居民。",
         findings=[
             {
-                "category": "NOISE",
+                "category": FindingCategory.NOISE,
                 "description": "夜间施工噪声扰民，沿街老人反映休息受影响",
                 "responsible_party_id": to_global_id("Party", parties["street"].id),
                 "assignee_id": to_global_id("Account", people["rep-street"].id),
@@ -277,7 +294,7 @@ async def _story(
                 "expected_outcome": "晚 8 点后停止高噪声作业，居民不再反映",
             },
             {
-                "category": "FUNDING_SHORTFALL",
+                "category": FindingCategory.FUNDING_SHORTFALL,
                 "description": "辖区单位 4 万元出资尚未到位",
                 "responsible_party_id": to_global_id("Party", parties["units"].id),
                 "assignee_id": to_global_id("Account", people["rep-units"].id),
@@ -291,11 +308,11 @@ async def _story(
     )
     clock.jump(days=2)
     await supervision.update_finding(
-        rep["street"], finding_id=noise, status="RESOLVED", resolution="调整施工时间，晚 8 点后停止机械作业"
+        rep["street"], finding_id=noise, status=FindingStatus.RESOLVED, resolution="调整施工时间，晚 8 点后停止机械作业"
     )
-    if stop == "IMPLEMENTING":
+    if stop == Stage.IMPLEMENTING:
         return slips
-    await supervision.update_finding(cppcc, finding_id=noise, status="VERIFIED")
+    await supervision.update_finding(cppcc, finding_id=noise, status=FindingStatus.VERIFIED)
     clock.jump(days=5)
     await costs.record_contribution(
         org,
@@ -306,9 +323,9 @@ async def _story(
     )
     await supervision.update_milestone(org, milestone_id=m_funds, progress=100, note="24 万元全部到位")
     await supervision.update_finding(
-        rep["units"], finding_id=shortfall, status="RESOLVED", resolution="余款 4 万元已到账"
+        rep["units"], finding_id=shortfall, status=FindingStatus.RESOLVED, resolution="余款 4 万元已到账"
     )
-    await supervision.update_finding(cppcc, finding_id=shortfall, status="VERIFIED")
+    await supervision.update_finding(cppcc, finding_id=shortfall, status=FindingStatus.VERIFIED)
     clock.jump(days=9)
     await supervision.update_milestone(rep["units"], milestone_id=m_pipes, progress=100, note="管网维修完成")
     clock.jump(days=12)
@@ -320,14 +337,14 @@ async def _story(
     )
 
     # 给反馈单: the residents have the last word (百姓说了算).
-    await consultations.advance_stage(cppcc, consultation_id=cid, to="EVALUATING", note="请居民评价")
+    await consultations.advance_stage(cppcc, consultation_id=cid, to=Stage.EVALUATING, note="请居民评价")
     scores = [5] * 21 + [4] * 9 + [3] * 2 + [2]
     comments = {
         0: "路修好了，下雨天出门不用再蹚水了。",
         1: "施工期间晚上有点吵，后来改了，满意。",
         30: "希望以后多维护。",
     }
-    for i, (slip, score) in enumerate(zip(slips, scores)):
+    for i, (slip, score) in enumerate(zip(slips, scores, strict=False)):
         login = await accounts.redeem_invitation(
             ServiceContext(settings=settings, clock=clock, client_key="demo"), code=slip.code
         )
@@ -435,7 +452,8 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
                 writer.writerow([slip.label, slip.code])
 
     lines = [
-        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：效果评价；另有一份已归档副本「{ARCHIVED_TITLE}」，"
+        f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：{label(Stage.EVALUATING)}；"
+        f"另有一份已归档副本「{ARCHIVED_TITLE}」，"
         f"一份正在表决的「{LIVE_COPIES[0][0]}」和一份正在施工的「{LIVE_COPIES[1][0]}」。",
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]

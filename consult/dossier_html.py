@@ -1,56 +1,29 @@
-"""The printable dossier: the sealed document laid out as the seven forms, for A4 paper."""
+"""The printable dossier: the sealed document laid out as the seven forms, for A4 paper.
+
+The document keeps the stored values (codes); the words are the label catalogue's, so the dossier
+reads the same as the pages and the messages.
+"""
 
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
-STAGES = {
-    "DRAFT": "草稿",
-    "COLLECTING": "征集诉求",
-    "DELIBERATING": "协商",
-    "VOTING": "居民表决",
-    "AGREED": "签订协议",
-    "IMPLEMENTING": "实施与监督",
-    "EVALUATING": "效果评价",
-    "ARCHIVED": "归档",
-    "CANCELLED": "已取消",
-}
-CHANNELS = {
-    "RESIDENT": "居民本人",
-    "GRID_WORKER": "网格员、楼栋长",
-    "COURIER": "移动民情收集员",
-    "HOTLINE": "接诉即办热线",
-    "CPPCC_MEMBER": "政协委员",
-    "OTHER": "其他",
-}
-DEMAND_STATUS = {"OPEN": "待处理", "ACCEPTED": "已受理", "MERGED": "已合并", "REJECTED": "不予受理"}
-PROPOSAL_STATUS = {
-    "DRAFT": "草稿",
-    "TABLED": "已提交",
-    "ADOPTED": "已采纳",
-    "REJECTED": "已否决",
-    "WITHDRAWN": "已撤回",
-}
-METHODS = {"EQUAL": "平均分担", "FIXED": "固定金额", "PERCENT": "按比例", "WEIGHTED": "按权重"}
-MILESTONE_STATUS = {"PLANNED": "未开始", "IN_PROGRESS": "进行中", "DONE": "已完成", "OVERDUE": "已逾期"}
-FINDING_CATEGORY = {
-    "FUNDING_SHORTFALL": "资金筹集不到位",
-    "SLOW_PROGRESS": "施工进度缓慢",
-    "QUALITY": "工程质量",
-    "NOISE": "施工噪声扰民",
-    "SAFETY": "安全隐患",
-    "OTHER": "其他",
-}
-FINDING_STATUS = {"OPEN": "待整改", "RESOLVED": "已整改", "VERIFIED": "已核实闭环", "REOPENED": "退回重新整改"}
-OUTCOMES = {"PENDING": "未结束", "PASSED": "通过", "FAILED": "未通过", "DECIDED": "已决出", "UNDECIDED": "未能决定"}
-PRESETS = {
-    "SIMPLE_MAJORITY": "简单多数",
-    "TWO_THIRDS": "三分之二多数",
-    "CIVIL_CODE_278_ORDINARY": "民法典第278条（一般事项）",
-    "CIVIL_CODE_278_MAJOR": "民法典第278条（重大事项）",
-    "CUSTOM": "自定义",
-}
+from consult.domain.labels import label_of
+from consult.domain.vocabulary import (
+    DecisionPreset,
+    DemandChannel,
+    DemandStatus,
+    FindingCategory,
+    FindingStatus,
+    MilestoneStatus,
+    PollOutcome,
+    ProposalStatus,
+    SplitMethod,
+    Stage,
+)
+
+VERIFY_NOTE = "任何人可用同一份 JSON 文档（键排序、无空格、保留中文）重新计算核对。"
 
 
 def _e(value: Any) -> str:
@@ -84,8 +57,8 @@ def render(document: dict, sha256: str) -> str:
                     [
                         _e(d["title"]),
                         _e(d["body"]),
-                        _e(CHANNELS.get(d["channel"])),
-                        _e(DEMAND_STATUS.get(d["status"])),
+                        _e(label_of(DemandChannel, d["channel"])),
+                        _e(label_of(DemandStatus, d["status"])),
                         _e(d["supportCount"]),
                     ]
                     for d in f1["demands"]
@@ -105,7 +78,7 @@ def render(document: dict, sha256: str) -> str:
     )
     f3 = forms["出方案单"]
     rows = [
-        [_e(p["title"]), _e(p["body"]), _e(p["budget"]) + " 元", _e(PROPOSAL_STATUS.get(p["status"]))]
+        [_e(p["title"]), _e(p["body"]), _e(p["budget"]) + " 元", _e(label_of(ProposalStatus, p["status"]))]
         for p in f3["proposals"]
     ]
     votes = "".join(_vote(v) for v in document.get("votes", []))
@@ -120,20 +93,20 @@ def render(document: dict, sha256: str) -> str:
                 _day(m["plannedEnd"]),
                 _day(m["actualEnd"]),
                 f"{m['progress']}%",
-                _e(MILESTONE_STATUS.get(m["status"])),
+                _e(label_of(MilestoneStatus, m["status"])),
             ]
             for m in f4["milestones"]
         ],
     )
     findings = [
         [
-            _e(FINDING_CATEGORY.get(f["category"])),
+            _e(label_of(FindingCategory, f["category"])),
             _e(f["description"]),
             _e(f["assignee"]),
             _e(f["responsibleParty"]),
             _day(f["dueAt"]),
             _e(f["expectedOutcome"]),
-            _e(FINDING_STATUS.get(f["status"])),
+            _e(label_of(FindingStatus, f["status"])),
             _e(f["resolution"]),
         ]
         for i in f4["inspections"]
@@ -168,7 +141,8 @@ def render(document: dict, sha256: str) -> str:
     money = '<p class="none">（无出资分担）</p>'
     if plan:
         money = (
-            f"<p>采纳方案：{_e(f6['adoptedProposal'])}；总额 {_e(plan['total'])} 元，{_e(METHODS.get(plan['method']))}</p>"
+            f"<p>采纳方案：{_e(f6['adoptedProposal'])}；总额 {_e(plan['total'])} 元，"
+            f"{_e(label_of(SplitMethod, plan['method']))}</p>"
             + _table(
                 ["出资方", "分担金额", "确认时间", "确认人", "已到位", "未到位"],
                 [
@@ -197,7 +171,8 @@ def render(document: dict, sha256: str) -> str:
             ),
         )
     )
-    history = " → ".join(f"{STAGES.get(h['to'], h['to'])}（{_day(h['at'])[:10]}）" for h in c["stageHistory"])
+    parties = _e("、".join(p["name"] for p in c["parties"]))
+    history = " → ".join(f"{escape(label_of(Stage, h['to']))}（{_day(h['at'])[:10]}）" for h in c["stageHistory"])
     return f"""<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -207,7 +182,8 @@ def render(document: dict, sha256: str) -> str:
 <style>
   @page {{ size: A4; margin: 16mm 14mm; }}
   body {{ font-family: "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif;
-         color: #000; background: #fff; font-size: 11pt; line-height: 1.55; max-width: 190mm; margin: 0 auto; padding: 8mm 0; }}
+         color: #000; background: #fff; font-size: 11pt; line-height: 1.55; max-width: 190mm; margin: 0 auto;
+         padding: 8mm 0; }}
   h1 {{ font-size: 18pt; text-align: center; margin: 0 0 2mm; }}
   .meta {{ text-align: center; margin-bottom: 6mm; }}
   h2 {{ font-size: 13pt; border-bottom: 1.5pt solid #000; padding-bottom: 1mm; margin: 7mm 0 3mm; break-after: avoid; }}
@@ -224,11 +200,11 @@ def render(document: dict, sha256: str) -> str:
 </head>
 <body>
 <h1>{_e(c["title"])}</h1>
-<p class="meta">{_e(c["location"])} · 召集人：{_e(c["convener"])} · 参与方：{_e("、".join(p["name"] for p in c["parties"]))}</p>
+<p class="meta">{_e(c["location"])} · 召集人：{_e(c["convener"])} · 参与方：{parties}</p>
 <p>{_e(c["summary"])}</p>
 <p>历程：{history}</p>
 {"".join(parts)}
-<p class="hash">本档案的 SHA-256 为 <code>{escape(sha256)}</code>。任何人可用同一份 JSON 文档（键排序、无空格、保留中文）重新计算核对。</p>
+<p class="hash">本档案的 SHA-256 为 <code>{escape(sha256)}</code>。{VERIFY_NOTE}</p>
 </body>
 </html>
 """
@@ -241,12 +217,12 @@ def _section(title: str, body: str) -> str:
 def _vote(v: dict) -> str:
     t = v["tally"]
     options = "、".join(f"{escape(o['label'])} {o['votes']} 票" for o in t["options"])
-    rule = PRESETS.get(v["rule"]["preset"], v["rule"]["preset"])
+    rule = label_of(DecisionPreset, v["rule"]["preset"])
     secret = "无记名" if v["secret"] else "记名"
     return (
         f"<h3>居民表决：{_e(v['question'])}</h3><p>{secret}投票，规则：{escape(rule)}；"
         f"应投 {t['electorateSize']} 户，实投 {t['ballotsCast']} 户（参与率 {float(t['turnout']) * 100:.2f}%）；"
-        f"{options}；结果：<strong>{_e(OUTCOMES.get(t['outcome']))}</strong>"
+        f"{options}；结果：<strong>{_e(label_of(PollOutcome, t['outcome']))}</strong>"
         + (f"，胜出：{_e(t['winner'])}" if t["winner"] else "")
         + "</p>"
     )

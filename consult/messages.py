@@ -1,37 +1,19 @@
 """The message catalogue: every text shown to people, in zh-CN first and en.
 
+A message that names a value of a vocabulary takes the word from the label catalogue
+(`consult.domain.labels`): `{L.Stage.AGREED}` in the text, or a `stage`/`status` parameter.
+
 `translate(key, lang, **params)` formats the message; unknown keys fall back to the key
 itself so that a missing entry is visible rather than silent.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
-STAGE_NAMES = {
-    "zh-CN": {
-        "DRAFT": "草稿",
-        "COLLECTING": "征集诉求",
-        "DELIBERATING": "协商",
-        "VOTING": "居民表决",
-        "AGREED": "签订协议",
-        "IMPLEMENTING": "实施与监督",
-        "EVALUATING": "效果评价",
-        "ARCHIVED": "归档",
-        "CANCELLED": "已取消",
-    },
-    "en": {
-        "DRAFT": "draft",
-        "COLLECTING": "collecting demands",
-        "DELIBERATING": "deliberating",
-        "VOTING": "voting",
-        "AGREED": "agreed",
-        "IMPLEMENTING": "implementing",
-        "EVALUATING": "evaluating",
-        "ARCHIVED": "archived",
-        "CANCELLED": "cancelled",
-    },
-}
+from consult.domain import labels
+from consult.domain.vocabulary import VOCABULARIES, FindingStatus, PollStatus, ProposalStatus, Stage
 
 MESSAGES: dict[str, dict[str, str]] = {
     "unauthenticated": {
@@ -60,7 +42,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bad_invitation": {
         "zh-CN": "邀请码无效或已作废，请核对邀请单上的号码，或向社区工作人员索取新的邀请单。",
-        "en": "This invitation code is not valid or has been replaced. Check the slip, or ask the community office for a new one.",
+        "en": (
+            "This invitation code is not valid or has been replaced. "
+            "Check the slip, or ask the community office for a new one."
+        ),
     },
     "required": {
         "zh-CN": "此项必填。",
@@ -91,8 +76,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Choose at least one role.",
     },
     "rep_needs_party": {
-        "zh-CN": "出资方或责任方代表必须关联一个单位。",
-        "en": "A party representative must be linked to a party.",
+        "zh-CN": "{L.Role.PARTY_REP}必须关联一个单位。",
+        "en": "A {L.Role.PARTY_REP} must be linked to a party.",
     },
     "bad_money": {
         "zh-CN": "金额格式不正确：请填写不带符号的数字，最多两位小数，例如 80000 或 80000.50。",
@@ -131,16 +116,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The consultation is at stage “{stage}”; this cannot be done now.",
     },
     "bad_transition": {
-        "zh-CN": "不能从“{from_stage}”转到“{to_stage}”。协商只能按顺序向前推进（“征集诉求”和“居民表决”可以跳过），或取消。",
-        "en": "Cannot move from “{from_stage}” to “{to_stage}”. Stages only move forward in order (collecting and voting may be skipped), or to cancelled.",
+        "zh-CN": (
+            "不能从“{from_stage}”转到“{to_stage}”。"
+            "协商只能按顺序向前推进（“{L.Stage.COLLECTING}”和“{L.Stage.VOTING}”可以跳过），或取消。"
+        ),
+        "en": (
+            "Cannot move from “{from_stage}” to “{to_stage}”. Stages only move forward in order "
+            "(“{L.Stage.COLLECTING}” and “{L.Stage.VOTING}” may be skipped), or to “{L.Stage.CANCELLED}”."
+        ),
     },
     "cancel_needs_note": {
         "zh-CN": "取消协商时请写明原因。",
         "en": "Give a reason when cancelling.",
     },
     "convener_not_cppcc": {
-        "zh-CN": "召集人必须是政协委员。",
-        "en": "The convener must be a CPPCC member.",
+        "zh-CN": "召集人必须是{L.Role.CPPCC_MEMBER}。",
+        "en": "The convener must be a {L.Role.CPPCC_MEMBER}.",
     },
     "party_already_added": {
         "zh-CN": "该单位已在本次协商中。",
@@ -172,19 +163,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bad_proposal_status": {
         "zh-CN": "方案不能从“{from_status}”改为“{to_status}”。",
-        "en": "A proposal cannot go from {from_status} to {to_status}.",
+        "en": "A proposal cannot go from “{from_status}” to “{to_status}”.",
     },
     "proposal_locked": {
-        "zh-CN": "方案已“{status}”，不能再修改。",
-        "en": "The proposal is {status} and can no longer be edited.",
+        "zh-CN": "方案状态为“{status}”，不能再修改。",
+        "en": "The proposal is “{status}” and can no longer be edited.",
     },
     "proposal_not_adoptable": {
-        "zh-CN": "已撤回或已否决的方案不能采纳。",
-        "en": "A withdrawn or rejected proposal cannot be adopted.",
+        "zh-CN": "“{L.ProposalStatus.WITHDRAWN}”或“{L.ProposalStatus.REJECTED}”的方案不能采纳。",
+        "en": "A “{L.ProposalStatus.WITHDRAWN}” or “{L.ProposalStatus.REJECTED}” proposal cannot be adopted.",
     },
     "proposal_already_adopted": {
-        "zh-CN": "该方案已被采纳。",
-        "en": "This proposal is already adopted.",
+        "zh-CN": "该方案已是“{L.ProposalStatus.ADOPTED}”。",
+        "en": "This proposal is already “{L.ProposalStatus.ADOPTED}”.",
     },
     "bad_split_method": {
         "zh-CN": "分担方式无效。",
@@ -215,8 +206,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Money has already been recorded against this plan; it can no longer be replaced.",
     },
     "share_not_adopted": {
-        "zh-CN": "只能为已采纳方案的分担登记到账资金。",
-        "en": "Payments are recorded only against shares of the adopted proposal.",
+        "zh-CN": "只能为“{L.ProposalStatus.ADOPTED}”方案的分担登记到账资金。",
+        "en": "Payments are recorded only against shares of the “{L.ProposalStatus.ADOPTED}” proposal.",
     },
     "contribution_positive": {
         "zh-CN": "到账金额必须大于 0。",
@@ -227,12 +218,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "More than is owed: this party still owes {outstanding} yuan.",
     },
     "agreed_needs_adopted": {
-        "zh-CN": "进入“签订协议”前，需要先采纳一个方案。",
-        "en": "Adopt a proposal before moving to agreed.",
+        "zh-CN": "进入“{L.Stage.AGREED}”前，需要先采纳一个方案。",
+        "en": "Adopt a proposal before moving to “{L.Stage.AGREED}”.",
     },
     "agreed_needs_confirmations": {
-        "zh-CN": "进入“签订协议”前，各出资方须确认分担金额。尚未确认：{parties}。",
-        "en": "Every paying party must confirm its share before moving to agreed. Not yet confirmed: {parties}.",
+        "zh-CN": "进入“{L.Stage.AGREED}”前，各出资方须确认分担金额。尚未确认：{parties}。",
+        "en": (
+            "Every paying party must confirm its share before moving to “{L.Stage.AGREED}”. "
+            "Not yet confirmed: {parties}."
+        ),
     },
     "poll_not_open": {
         "zh-CN": "表决尚未开始或已经结束。",
@@ -251,8 +245,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Your ballot was entered on paper or with assistance and cannot be changed online.",
     },
     "options_not_for_yes_no": {
-        "zh-CN": "“赞成/反对/弃权”表决的选项由系统生成，不需要填写。",
-        "en": "A yes/no/abstain poll gets its options from the server; leave options out.",
+        "zh-CN": "“{L.PollKind.YES_NO_ABSTAIN}”表决的选项由系统生成，不需要填写。",
+        "en": "A “{L.PollKind.YES_NO_ABSTAIN}” poll gets its options from the server; leave options out.",
     },
     "too_few_options": {
         "zh-CN": "请至少列出两个选项。",
@@ -287,8 +281,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Unknown decision rule.",
     },
     "custom_only": {
-        "zh-CN": "只有自定义规则（CUSTOM）才能填写此项。",
-        "en": "Only a CUSTOM rule takes this value.",
+        "zh-CN": "只有“{L.DecisionPreset.CUSTOM}”规则才能填写此项。",
+        "en": "Only a “{L.DecisionPreset.CUSTOM}” rule takes this value.",
     },
     "bad_quorum": {
         "zh-CN": "参与率要求必须是 0 到 100 之间的整数。",
@@ -323,12 +317,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Choose at most {max} options.",
     },
     "bad_origin": {
-        "zh-CN": "请选择“纸质选票”或“代投”。",
-        "en": "Choose PAPER or ASSISTED.",
+        "zh-CN": "请选择“{L.BallotOrigin.PAPER}”或“{L.BallotOrigin.ASSISTED}”。",
+        "en": "Choose “{L.BallotOrigin.PAPER}” or “{L.BallotOrigin.ASSISTED}”.",
     },
     "voting_needs_poll": {
-        "zh-CN": "进入“居民表决”前，请先设立至少一项表决。",
-        "en": "Create at least one poll before moving to voting.",
+        "zh-CN": "进入“{L.Stage.VOTING}”前，请先设立至少一项表决。",
+        "en": "Create at least one poll before moving to “{L.Stage.VOTING}”.",
     },
     "polls_still_open": {
         "zh-CN": "还有表决没有结束：{polls}。",
@@ -344,7 +338,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "bad_finding_move": {
         "zh-CN": "问题不能从“{from_status}”改为“{to_status}”。",
-        "en": "A finding cannot go from {from_status} to {to_status}.",
+        "en": "A finding cannot go from “{from_status}” to “{to_status}”.",
     },
     "resolution_required": {
         "zh-CN": "请写明整改情况。",
@@ -359,45 +353,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "You are not on this consultation's roll, so you cannot rate it.",
     },
     "evaluating_needs_verified": {
-        "zh-CN": "进入“效果评价”前，所有问题须经政协委员核实闭环。尚未闭环：{findings}。",
-        "en": "Every finding must be verified before moving to evaluating. Still open: {findings}.",
+        "zh-CN": (
+            "进入“{L.Stage.EVALUATING}”前，所有问题须经政协委员核实，状态为“{L.FindingStatus.VERIFIED}”。"
+            "尚未闭环：{findings}。"
+        ),
+        "en": (
+            "Every finding must be “{L.FindingStatus.VERIFIED}” before moving to “{L.Stage.EVALUATING}”. "
+            "Still open: {findings}."
+        ),
     },
     "archive_from_evaluating": {
-        "zh-CN": "只有处于“效果评价”阶段的协商才能归档。",
-        "en": "Only a consultation in evaluating can be archived.",
+        "zh-CN": "只有处于“{L.Stage.EVALUATING}”阶段的协商才能{L.Stage.ARCHIVED}。",
+        "en": "Only a consultation at stage “{L.Stage.EVALUATING}” can be archived.",
     },
     "roll_empty": {
         "zh-CN": "居民名册为空，请先导入名册。",
         "en": "The voter roll is empty; set it first.",
     },
     "read_only": {
-        "zh-CN": "该协商已{stage}，只能查看。",
-        "en": "This consultation is {stage} and read-only.",
-    },
-}
-
-PROPOSAL_STATUS_NAMES = {
-    "zh-CN": {
-        "DRAFT": "草稿",
-        "TABLED": "已提交",
-        "ADOPTED": "已采纳",
-        "REJECTED": "已否决",
-        "WITHDRAWN": "已撤回",
-        "OPEN": "待整改",
-        "RESOLVED": "已整改",
-        "VERIFIED": "已核实闭环",
-        "REOPENED": "退回重新整改",
-    },
-    "en": {
-        "DRAFT": "draft",
-        "TABLED": "tabled",
-        "ADOPTED": "adopted",
-        "REJECTED": "rejected",
-        "WITHDRAWN": "withdrawn",
-        "OPEN": "open",
-        "RESOLVED": "resolved",
-        "VERIFIED": "verified",
-        "REOPENED": "reopened",
+        "zh-CN": "该协商处于“{stage}”阶段，只能查看。",
+        "en": "This consultation is at stage “{stage}” and read-only.",
     },
 }
 
@@ -424,14 +399,48 @@ def pick_language(accept_language: str | None) -> str:
     return min(candidates)[2] if candidates else "zh-CN"
 
 
-def _localize_params(params: dict[str, Any], lang: str) -> dict[str, Any]:
+class _Vocabularies:
+    """`{L.Stage.AGREED}` in a message is the catalogue's word for that value, in the message's language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def __getattr__(self, name: str) -> _Words:
+        vocabulary = _BY_NAME.get(name)
+        if vocabulary is None:
+            raise AttributeError(name)
+        return _Words(vocabulary, self.lang)
+
+
+class _Words:
+    def __init__(self, vocabulary: type[StrEnum], lang: str) -> None:
+        self.vocabulary, self.lang = vocabulary, lang
+
+    def __getattr__(self, value: str) -> str:
+        return labels.label(self.vocabulary[value], self.lang)
+
+
+_BY_NAME = {vocabulary.__name__: vocabulary for vocabulary in VOCABULARIES}
+
+# Which vocabulary a message's status parameters come from; stage parameters are always stages.
+_STATUS_VOCABULARY: dict[str, type[StrEnum]] = {
+    "bad_proposal_status": ProposalStatus,
+    "proposal_locked": ProposalStatus,
+    "bad_finding_move": FindingStatus,
+    "poll_not_scheduled": PollStatus,
+}
+
+
+def _localize_params(key: str, params: dict[str, Any], lang: str) -> dict[str, Any]:
     out = dict(params)
     for name in ("stage", "from_stage", "to_stage"):
-        if name in out and out[name] in STAGE_NAMES[lang]:
-            out[name] = STAGE_NAMES[lang][out[name]]
+        if name in out:
+            out[name] = labels.label_of(Stage, out[name], lang)
+    statuses = _STATUS_VOCABULARY.get(key)
     for name in ("status", "from_status", "to_status"):
-        if name in out and out[name] in PROPOSAL_STATUS_NAMES[lang]:
-            out[name] = PROPOSAL_STATUS_NAMES[lang][out[name]]
+        if name in out and statuses is not None:
+            out[name] = labels.label_of(statuses, out[name], lang)
+    out["L"] = _Vocabularies(lang)
     return out
 
 
@@ -442,6 +451,6 @@ def translate(key: str, lang: str = "zh-CN", **params: Any) -> str:
         return key
     text = entry.get(lang) or entry["zh-CN"]
     try:
-        return text.format(**_localize_params(params, lang))
-    except (KeyError, IndexError):
+        return text.format(**_localize_params(key, params, lang))
+    except (KeyError, IndexError, AttributeError):
         return text

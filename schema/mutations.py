@@ -71,10 +71,6 @@ async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tu
         return None, [user_error(error, info.context.lang)]
 
 
-def _value(enum_value: Any) -> Any:
-    return enum_value.value if enum_value is not None else None
-
-
 # ---------------------------------------------------------------- inputs and payloads
 
 
@@ -98,7 +94,9 @@ class AuthPayload:
     errors: list[UserError] = strawberry.field(description="Why it failed; empty on success.")
     consultation: Consultation | None = strawberry.field(
         default=None,
-        description="For a redeemed invitation, the consultation the slip belongs to, so the phone can open it at once.",
+        description=(
+            "For a redeemed invitation, the consultation the slip belongs to, so the phone can open it at once."
+        ),
     )
 
 
@@ -416,7 +414,9 @@ class InspectionPayload:
 
 
 @strawberry.input(
-    description="RESOLVED (with a resolution) by the responsible party or organizers; VERIFIED or REOPENED by CPPCC members."
+    description=(
+        "RESOLVED (with a resolution) by the responsible party or organizers; VERIFIED or REOPENED by CPPCC members."
+    )
 )
 class UpdateFindingInput:
     finding_id: strawberry.ID
@@ -529,9 +529,7 @@ class Mutation:
 
     @strawberry.mutation(description="Add a party (organizers).")
     async def create_party(self, info: Info, input: CreatePartyInput) -> PartyPayload:
-        party, errors = await call(
-            info, accounts.create_party, name=input.name, kind=_value(input.kind), contact=input.contact
-        )
+        party, errors = await call(info, accounts.create_party, name=input.name, kind=input.kind, contact=input.contact)
         return PartyPayload(party=Party.of(party) if party else None, errors=errors)
 
     @strawberry.mutation(
@@ -544,7 +542,7 @@ class Mutation:
             username=input.username,
             password=input.password,
             display_name=input.display_name,
-            roles=[r.value for r in input.roles],
+            roles=list(input.roles),
             party_id=input.party_id,
         )
         return AccountPayload(account=Account.of(account) if account else None, errors=errors)
@@ -570,11 +568,13 @@ class Mutation:
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
-        description="Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, convener)."
+        description=(
+            "Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, convener)."
+        )
     )
     async def advance_stage(self, info: Info, input: AdvanceStageInput) -> ConsultationPayload:
         c, errors = await call(
-            info, consultations.advance_stage, consultation_id=input.consultation_id, to=input.to.value, note=input.note
+            info, consultations.advance_stage, consultation_id=input.consultation_id, to=input.to, note=input.note
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
@@ -586,7 +586,7 @@ class Mutation:
             consultation_id=input.consultation_id,
             title=input.title,
             body=input.body,
-            channel=_value(input.channel),
+            channel=input.channel,
         )
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
 
@@ -601,7 +601,7 @@ class Mutation:
             info,
             demands.set_demand_status,
             demand_id=input.demand_id,
-            status=input.status.value,
+            status=input.status,
             merged_into_id=input.merged_into_id,
         )
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
@@ -639,7 +639,7 @@ class Mutation:
             title=input.title,
             body=input.body,
             budget=input.budget,
-            status=_value(input.status),
+            status=input.status,
         )
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
@@ -655,7 +655,7 @@ class Mutation:
             costs.set_cost_plan,
             proposal_id=input.proposal_id,
             total=input.total,
-            method=input.method.value,
+            method=input.method,
             shares=[
                 {"party_id": s.party_id, "amount": s.amount, "percent": s.percent, "weight": s.weight}
                 for s in input.shares
@@ -695,7 +695,7 @@ class Mutation:
             voting.create_poll,
             consultation_id=input.consultation_id,
             question=input.question,
-            kind=input.kind.value,
+            kind=input.kind,
             options=input.options,
             proposal_ids=input.proposal_ids,
             max_choices=input.max_choices,
@@ -704,7 +704,7 @@ class Mutation:
             secret=True if input.secret is None else input.secret,
             allow_revote=True if input.allow_revote is None else input.allow_revote,
             live_results=True if input.live_results is None else input.live_results,
-            preset=preset.value,
+            preset=preset,
             quorum_percent=input.quorum_percent,
             threshold=input.threshold,
             by_area=input.by_area,
@@ -729,7 +729,10 @@ class Mutation:
         return await _vote_payload(info, cast, errors)
 
     @strawberry.mutation(
-        description="organizers enter a paper or assisted ballot for a voter-roll entry that has not voted online; the same one-ballot rule holds"
+        description=(
+            "organizers enter a paper or assisted ballot for a voter-roll "
+            "entry that has not voted online; the same one-ballot rule holds"
+        )
     )
     async def record_offline_ballot(self, info: Info, input: RecordOfflineBallotInput) -> VotePayload:
         cast, errors = await call(
@@ -738,7 +741,7 @@ class Mutation:
             poll_id=input.poll_id,
             voter_entry_id=input.voter_entry_id,
             choices=input.choices,
-            origin=input.origin.value,
+            origin=input.origin,
             note=input.note,
         )
         return await _vote_payload(info, cast, errors)
@@ -750,7 +753,7 @@ class Mutation:
             supervision.add_milestone,
             consultation_id=input.consultation_id,
             title=input.title,
-            kind=input.kind.value,
+            kind=input.kind,
             responsible_party_id=input.responsible_party_id,
             planned_start=input.planned_start,
             planned_end=input.planned_end,
@@ -781,7 +784,7 @@ class Mutation:
             notes=input.notes,
             findings=[
                 {
-                    "category": f.category.value,
+                    "category": f.category,
                     "description": f.description,
                     "responsible_party_id": f.responsible_party_id,
                     "assignee_id": f.assignee_id,
@@ -799,7 +802,7 @@ class Mutation:
             info,
             supervision.update_finding,
             finding_id=input.finding_id,
-            status=input.status.value,
+            status=input.status,
             resolution=input.resolution,
         )
         return FindingPayload(finding=Finding.of(f) if f else None, errors=errors)
@@ -834,7 +837,9 @@ class Mutation:
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
-        description="replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
+        description=(
+            "replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
+        )
     )
     async def set_voter_roll(self, info: Info, input: SetVoterRollInput) -> VoterRollPayload:
         entries, errors = await call(
@@ -846,7 +851,9 @@ class Mutation:
         return VoterRollPayload(entries=[VoterRollEntry.of(e) for e in entries or []], errors=errors)
 
     @strawberry.mutation(
-        description="one invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
+        description=(
+            "one invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
+        )
     )
     async def issue_invitations(self, info: Info, input: IssueInvitationsInput) -> InvitationsPayload:
         issued, errors = await call(info, roll.issue_invitations, consultation_id=input.consultation_id)

@@ -194,7 +194,7 @@ class Query:
                 visible |= Q(convener_id=actor.account_id)
             qs = qs.filter(visible)
         if stage is not None:
-            qs = qs.filter(stage=stage.value)
+            qs = qs.filter(stage=stage)
         term = strip_unstorable(search or "").strip()[:100]
         if term:
             qs = qs.filter(Q(title__icontains=term) | Q(summary__icontains=term) | Q(location__icontains=term))
@@ -240,7 +240,7 @@ class Query:
                 raise Invalid("too_many_shares", "shares", max=MAX_PREVIEW_SHARES)
             total_fen = parse_money(total, "total")
             specs = [ShareSpec(amount=s.amount, percent=s.percent, weight=s.weight) for s in shares]
-            lines = split(method.value, total_fen, specs)
+            lines = split(method, total_fen, specs)
         except DomainError as error:
             return CostSplitPreview(amounts=[], sum=None, errors=[user_error(error, info.context.lang)])
         return CostSplitPreview(

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from graphql import GraphQLError
 
 from consult import events, models
+from consult.domain.vocabulary import EventKind
 from consult.ids import expect_id, to_global_id
 from consult.services.accounts import actor_for_token
 from consult.services.base import can_see
 from schema.context import Info
+from schema.enums import graphql_enum
 from schema.loaders import Loaders
 from schema.voting import Poll, Tally
 
@@ -26,35 +27,13 @@ BATCH = 200
 # A stream re-checks its viewer's session and rights at least this often, even when idle.
 RECHECK_SECONDS = 30.0
 
-
-@strawberry.enum(
+graphql_enum(
+    EventKind,
     description=(
         "What an event is about. In a secret poll, ballot events carry neither the voter nor the choice: "
         "only TALLY_CHANGED is published."
-    )
+    ),
 )
-class EventKind(Enum):
-    CREATED = "CREATED"
-    PARTY_ADDED = "PARTY_ADDED"
-    STAGE_CHANGED = "STAGE_CHANGED"
-    DEMAND_SUBMITTED = "DEMAND_SUBMITTED"
-    DEMAND_SUPPORTED = "DEMAND_SUPPORTED"
-    DEMAND_STATUS_CHANGED = "DEMAND_STATUS_CHANGED"
-    VOTER_ROLL_SET = "VOTER_ROLL_SET"
-    INVITATIONS_ISSUED = "INVITATIONS_ISSUED"
-    RESPONSIBILITY_ASSIGNED = "RESPONSIBILITY_ASSIGNED"
-    PROPOSAL_CHANGED = "PROPOSAL_CHANGED"
-    COST_PLAN_SET = "COST_PLAN_SET"
-    SHARE_CONFIRMED = "SHARE_CONFIRMED"
-    CONTRIBUTION_RECORDED = "CONTRIBUTION_RECORDED"
-    POLL_CHANGED = "POLL_CHANGED"
-    TALLY_CHANGED = "TALLY_CHANGED"
-    MILESTONE_UPDATED = "MILESTONE_UPDATED"
-    INSPECTION_RECORDED = "INSPECTION_RECORDED"
-    FINDING_CHANGED = "FINDING_CHANGED"
-    RATING_ADDED = "RATING_ADDED"
-    FOLLOW_UP_RECORDED = "FOLLOW_UP_RECORDED"
-    ARCHIVED = "ARCHIVED"
 
 
 @strawberry.type(description="One audited change of a consultation, as pushed to subscribers.")

@@ -4,54 +4,29 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 from strawberry.scalars import JSON
 
 from consult import models
 from consult.domain.supervision import finding_overdue, milestone_status
+from consult.domain.vocabulary import FindingCategory, FindingStatus, MilestoneKind, MilestoneStatus
 from consult.ids import to_global_id
 from schema.context import Info
+from schema.enums import graphql_enum
 from schema.types import Account, Node, Party, load_account
 from schema.viewer_can import FindingViewerCan, MilestoneViewerCan, stage_of
 
-
-@strawberry.enum(description="What kind of step of the works a milestone is.")
-class MilestoneKind(Enum):
-    FUNDING = strawberry.enum_value("FUNDING", description="资金筹集")
-    TENDER = strawberry.enum_value("TENDER", description="工程招标")
-    CONSTRUCTION = strawberry.enum_value("CONSTRUCTION", description="施工")
-    ACCEPTANCE = strawberry.enum_value("ACCEPTANCE", description="竣工验收")
-    OTHER = strawberry.enum_value("OTHER", description="其他")
+graphql_enum(MilestoneKind, description="What kind of step of the works a milestone is.")
 
 
-@strawberry.enum(description="Where a milestone stands; computed from progress, dates and the clock.")
-class MilestoneStatus(Enum):
-    PLANNED = strawberry.enum_value("PLANNED", description="not started")
-    IN_PROGRESS = strawberry.enum_value("IN_PROGRESS", description="started or with progress")
-    DONE = strawberry.enum_value("DONE", description="at 100%")
-    OVERDUE = strawberry.enum_value(
-        "OVERDUE", description="past its planned end and not DONE; computed, never set by hand"
-    )
+graphql_enum(MilestoneStatus, description="Where a milestone stands; computed from progress, dates and the clock.")
 
 
-@strawberry.enum(description="Kinds of problem seen in supervision.")
-class FindingCategory(Enum):
-    FUNDING_SHORTFALL = strawberry.enum_value("FUNDING_SHORTFALL", description="资金筹集不到位")
-    SLOW_PROGRESS = strawberry.enum_value("SLOW_PROGRESS", description="施工进度缓慢")
-    QUALITY = strawberry.enum_value("QUALITY", description="工程质量")
-    NOISE = strawberry.enum_value("NOISE", description="施工噪声扰民")
-    SAFETY = strawberry.enum_value("SAFETY", description="安全隐患")
-    OTHER = strawberry.enum_value("OTHER", description="其他")
+graphql_enum(FindingCategory, description="Kinds of problem seen in supervision.")
 
 
-@strawberry.enum(description="Where a finding stands in the five-fixed loop.")
-class FindingStatus(Enum):
-    OPEN = strawberry.enum_value("OPEN", description="待整改")
-    RESOLVED = strawberry.enum_value("RESOLVED", description="已整改, waiting for a CPPCC member to verify")
-    VERIFIED = strawberry.enum_value("VERIFIED", description="核实闭环")
-    REOPENED = strawberry.enum_value("REOPENED", description="退回重新整改")
+graphql_enum(FindingStatus, description="Where a finding stands in the five-fixed loop.")
 
 
 @strawberry.type(description="One progress report on a milestone.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -11,114 +10,43 @@ import strawberry
 from consult import models
 from consult.audit import chain_is_valid
 from consult.domain.ratios import ratio_4
+from consult.domain.vocabulary import DemandChannel, DemandStatus, PartyKind, ProposalStatus, Role, SplitMethod, Stage
 from consult.domain.weights import format_weight
 from consult.ids import to_global_id
 from consult.money import format_fen
 from consult.policies import RESIDENT, can_see_roll_entry, relations_of
 from schema.context import Info
+from schema.enums import graphql_enum
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.scalars import Money
-from schema.viewer_can import (
-    ConsultationViewerCan,
-    CostShareViewerCan,
-    NextStage,
-    ProposalViewerCan,
-    next_stages,
-    stage_of,
-)
 
 if TYPE_CHECKING:
     from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
+    from schema.viewer_can import ConsultationViewerCan, CostShareViewerCan, NextStage, ProposalViewerCan
     from schema.voting import Poll
 
 # ---------------------------------------------------------------- enums
 
+graphql_enum(Role, description="What an account may do; an account can hold several roles.")
 
-@strawberry.enum(description="What an account may do; an account can hold several roles.")
-class Role(Enum):
-    ADMIN = strawberry.enum_value("ADMIN", description="系统管理员")
-    ORGANIZER = strawberry.enum_value("ORGANIZER", description="组织方（街道办、社区工作人员）: runs consultations")
-    CPPCC_MEMBER = strawberry.enum_value("CPPCC_MEMBER", description="政协委员: convenes, and supervises execution")
-    PARTY_REP = strawberry.enum_value("PARTY_REP", description="出资方或责任方代表（商户、辖区单位、部门、企业）")
-    RESIDENT = strawberry.enum_value("RESIDENT", description="居民: raises demands, votes, rates the outcome")
+graphql_enum(PartyKind, description="The kind of a party.")
 
-
-@strawberry.enum(description="The kind of a party.")
-class PartyKind(Enum):
-    CPPCC = strawberry.enum_value("CPPCC", description="政协（委员会、界别）")
-    RESIDENTS = strawberry.enum_value("RESIDENTS", description="居民")
-    MERCHANT = strawberry.enum_value("MERCHANT", description="商户、市场")
-    UNIT = strawberry.enum_value("UNIT", description="辖区单位")
-    STREET_OFFICE = strawberry.enum_value("STREET_OFFICE", description="街道办事处、乡镇")
-    DEPARTMENT = strawberry.enum_value("DEPARTMENT", description="政府职能部门")
-    ENTERPRISE = strawberry.enum_value("ENTERPRISE", description="企业（含权属企业、涉事企业）")
-    OTHER = strawberry.enum_value("OTHER", description="其他")
-
-
-@strawberry.enum(
+graphql_enum(
+    Stage,
     description=(
         "The life of one consultation follows the seven forms of joint consultation (七单会商): 提诉求单 → 列责任单 → "
         "出方案单 → 定时限单 → 给反馈单 → 签协议单 → 存入档案单, with a resident vote before the agreement is signed. "
         "A stage is only ever left forward (or to CANCELLED)."
-    )
+    ),
 )
-class Stage(Enum):
-    DRAFT = strawberry.enum_value("DRAFT", description="草稿")
-    COLLECTING = strawberry.enum_value("COLLECTING", description="征集诉求（提诉求单）")
-    DELIBERATING = strawberry.enum_value(
-        "DELIBERATING", description="协商: responsibilities, proposals and cost plans（列责任单、出方案单）"
-    )
-    VOTING = strawberry.enum_value("VOTING", description="居民表决")
-    AGREED = strawberry.enum_value("AGREED", description="签订协议: every paying party confirms its share（签协议单）")
-    IMPLEMENTING = strawberry.enum_value(
-        "IMPLEMENTING", description="实施与监督: milestones, inspections, findings（定时限单）"
-    )
-    EVALUATING = strawberry.enum_value("EVALUATING", description="效果评价与回访（给反馈单）")
-    ARCHIVED = strawberry.enum_value("ARCHIVED", description="归档（存入档案单）: read-only from here on")
-    CANCELLED = strawberry.enum_value(
-        "CANCELLED", description="已取消: read-only, with the reason in the stage history"
-    )
 
+graphql_enum(DemandChannel, description="Where a demand came in from.")
 
-@strawberry.enum(description="Where a demand came in from.")
-class DemandChannel(Enum):
-    RESIDENT = strawberry.enum_value("RESIDENT", description="居民本人")
-    GRID_WORKER = strawberry.enum_value("GRID_WORKER", description="网格员、楼栋长")
-    COURIER = strawberry.enum_value("COURIER", description="移动民情收集员（如外卖骑手随手拍）")
-    HOTLINE = strawberry.enum_value("HOTLINE", description="接诉即办热线")
-    CPPCC_MEMBER = strawberry.enum_value("CPPCC_MEMBER", description="政协委员")
-    OTHER = strawberry.enum_value("OTHER", description="其他")
+graphql_enum(DemandStatus, description="How organizers triaged a demand.")
 
+graphql_enum(ProposalStatus, description="Where a proposal stands.")
 
-@strawberry.enum(description="How organizers triaged a demand.")
-class DemandStatus(Enum):
-    OPEN = strawberry.enum_value("OPEN", description="待处理")
-    ACCEPTED = strawberry.enum_value("ACCEPTED", description="已受理")
-    MERGED = strawberry.enum_value("MERGED", description="已合并到另一条诉求")
-    REJECTED = strawberry.enum_value("REJECTED", description="不予受理")
-
-
-@strawberry.enum(description="Where a proposal stands.")
-class ProposalStatus(Enum):
-    DRAFT = strawberry.enum_value("DRAFT", description="草稿: being written, not yet put to the parties")
-    TABLED = strawberry.enum_value("TABLED", description="已提交协商")
-    ADOPTED = strawberry.enum_value("ADOPTED", description="已采纳: at most one per consultation")
-    REJECTED = strawberry.enum_value("REJECTED", description="已否决")
-    WITHDRAWN = strawberry.enum_value("WITHDRAWN", description="已撤回")
-
-
-@strawberry.enum(description="How a cost plan divides its total among the paying parties.")
-class SplitMethod(Enum):
-    EQUAL = strawberry.enum_value(
-        "EQUAL", description="equal shares; the fen that do not divide go one each to the first parties in order"
-    )
-    FIXED = strawberry.enum_value("FIXED", description="amounts given per party; they must add up to the total exactly")
-    PERCENT = strawberry.enum_value(
-        "PERCENT", description="percentages per party adding up to 100; amounts by largest remainder"
-    )
-    WEIGHTED = strawberry.enum_value(
-        "WEIGHTED", description="weights per party (households, frontage metres...); amounts by largest remainder"
-    )
+graphql_enum(SplitMethod, description="How a cost plan divides its total among the paying parties.")
 
 
 # ---------------------------------------------------------------- Node
@@ -167,9 +95,7 @@ class Account(Node):
 
     @strawberry.field(description="What this account may do.")
     def roles(self) -> list[Role]:
-        return [
-            Role(r) for r in ("ADMIN", "ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "RESIDENT") if r in self.m.role_set
-        ]
+        return [r for r in Role if r in self.m.role_set]
 
     @strawberry.field(description="The party this account speaks for, if it represents one.")
     async def party(self, info: Info) -> Party | None:
@@ -265,11 +191,15 @@ class Consultation(Node):
         description="Every stage the consultation could move to in one step, in order, CANCELLED last, each with "
         "whether the viewer may move it there now and, if not, why: the answer advanceStage would give."
     )
-    async def next_stages(self, info: Info) -> list[NextStage]:
+    async def next_stages(self, info: Info) -> list[Annotated[NextStage, strawberry.lazy("schema.viewer_can")]]:
+        from schema.viewer_can import next_stages
+
         return await next_stages(info, self.m)
 
     @strawberry.field(description="What the viewer may do to this consultation now, action by action.")
-    def viewer_can(self) -> ConsultationViewerCan:
+    def viewer_can(self) -> Annotated[ConsultationViewerCan, strawberry.lazy("schema.viewer_can")]:
+        from schema.viewer_can import ConsultationViewerCan
+
         return ConsultationViewerCan(m=self.m)
 
     @strawberry.field(description="When it was created.")
@@ -306,7 +236,7 @@ class Consultation(Node):
     @strawberry.field(description="The proposal adopted by vote or agreement, if any.")
     async def adopted_proposal(self, info: Info) -> Proposal | None:
         for p in await info.context.loaders.proposals_by_consultation.load(self.m.id):
-            if p.status == "ADOPTED":
+            if p.status == ProposalStatus.ADOPTED:
                 return Proposal.of(p)
         return None
 
@@ -335,7 +265,7 @@ class Consultation(Node):
         from schema.supervision import Finding
 
         rows = await info.context.loaders.findings_by_consultation.load(self.m.id)
-        return [Finding.of(f) for f in rows if status is None or f.status == status.value]
+        return [Finding.of(f) for f in rows if status is None or f.status == status]
 
     @strawberry.field(description="给反馈单: the residents' ratings of the outcome.")
     async def evaluation(self, info: Info) -> Annotated[EvaluationSummary, strawberry.lazy("schema.supervision")]:
@@ -380,9 +310,8 @@ class Consultation(Node):
     @strawberry.field(description="Funding of the adopted proposal's cost plan, null before one is adopted.")
     async def funding(self, info: Info) -> FundingProgress | None:
         loaders = info.context.loaders
-        adopted = next(
-            (p for p in await loaders.proposals_by_consultation.load(self.m.id) if p.status == "ADOPTED"), None
-        )
+        proposals = await loaders.proposals_by_consultation.load(self.m.id)
+        adopted = next((p for p in proposals if p.status == ProposalStatus.ADOPTED), None)
         if adopted is None:
             return None
         plan = await loaders.cost_plan_by_proposal.load(adopted.id)
@@ -396,7 +325,10 @@ class Consultation(Node):
         )
 
     @strawberry.field(
-        description="居民名册: the households or people who may vote and rate; organizers see every entry, a resident only their own"
+        description=(
+            "居民名册: the households or people who may vote and rate; "
+            "organizers see every entry, a resident only their own"
+        )
     )
     async def voter_roll(self, info: Info) -> list[VoterRollEntry]:
         ctx = info.context
@@ -559,7 +491,9 @@ class Proposal(Node):
         return CostPlan(m=plan) if plan else None
 
     @strawberry.field(description="What the viewer may do to this proposal now, action by action.")
-    async def viewer_can(self, info: Info) -> ProposalViewerCan:
+    async def viewer_can(self, info: Info) -> Annotated[ProposalViewerCan, strawberry.lazy("schema.viewer_can")]:
+        from schema.viewer_can import ProposalViewerCan, stage_of
+
         return ProposalViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
 
 
@@ -633,7 +567,9 @@ class CostShare(Node):
         return Money(format_fen(self.m.amount_fen - self.m.paid_fen))
 
     @strawberry.field(description="What the viewer may do with this share now, action by action.")
-    async def viewer_can(self, info: Info) -> CostShareViewerCan:
+    async def viewer_can(self, info: Info) -> Annotated[CostShareViewerCan, strawberry.lazy("schema.viewer_can")]:
+        from schema.viewer_can import CostShareViewerCan, stage_of
+
         loaders = info.context.loaders
         plan = await loaders.cost_plan_by_id.load(self.m.plan_id)
         proposal = await loaders.proposal_by_id.load(plan.proposal_id)
@@ -696,7 +632,9 @@ class FundingProgress:
 
 
 @strawberry.type(
-    description="One line of a consultation's voter roll: a household or person, with a weight (area in m², 1 by default)."
+    description=(
+        "One line of a consultation's voter roll: a household or person, with a weight (area in m², 1 by default)."
+    )
 )
 class VoterRollEntry(Node):
     m: strawberry.Private[models.VoterRollEntry]

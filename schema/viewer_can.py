@@ -8,20 +8,17 @@ before it writes. The pages show an action when its Boolean is true, and hide it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from consult import models
-from consult.domain import stages, vocabulary
+from consult.domain import stages
+from consult.domain.vocabulary import FindingStatus, PollStatus, ProposalStatus
 from consult.policies import ROLES, grantable_roles, permits, relations_of, slip_bound, stage_allows
 from consult.services.consultations import MoveFacts, facts_needed, guard_refusal, move_refusal, needs_note
 from consult.services.voting import effective_status
 from schema.context import Info
 from schema.errors import UserError, user_error
-
-if TYPE_CHECKING:
-    from schema.types import Role, Stage
+from schema.types import Role, Stage  # the enums as registered with the schema
 
 # Why each object's Booleans say nothing about the object's own state.
 _STATE_NOTE = (
@@ -33,7 +30,7 @@ _STATE_NOTE = (
 async def stage_of(info: Info, consultation_id: int) -> str:
     """The stage of a consultation, through the request's loader (one query for all of them)."""
     consultation = await info.context.loaders.consultation_by_id.load(consultation_id)
-    return consultation.stage if consultation else vocabulary.Stage.ARCHIVED
+    return consultation.stage if consultation else Stage.ARCHIVED
 
 
 def _can(info: Info, action: str, *, stage: str | None = None, relations: frozenset[str] = frozenset()) -> bool:
@@ -69,11 +66,9 @@ class PlatformViewerCan:
         description="The roles createAccount accepts from this viewer: every role for admins; organizers may not "
         "create admins or organizers. Empty for everyone else."
     )
-    def grant_roles(self, info: Info) -> list[Annotated[Role, strawberry.lazy("schema.types")]]:
-        from schema.types import Role
-
+    def grant_roles(self, info: Info) -> list[Role]:
         grantable = grantable_roles(info.context.actor)
-        return [Role(r.value) for r in ROLES if r in grantable]
+        return [r for r in ROLES if r in grantable]
 
 
 # ---------------------------------------------------------------- a consultation
@@ -181,8 +176,8 @@ class ConsultationViewerCan:
     "`needsNote`), and otherwise answers with `reason`."
 )
 class NextStage:
-    stage: Annotated[Stage, strawberry.lazy("schema.types")] = strawberry.field(description="The stage to move to.")
-    skips: list[Annotated[Stage, strawberry.lazy("schema.types")]] = strawberry.field(
+    stage: Stage = strawberry.field(description="The stage to move to.")
+    skips: list[Stage] = strawberry.field(
         description="The stages this move passes over (COLLECTING or VOTING); "
         "empty for the next stage and for CANCELLED."
     )
@@ -199,8 +194,6 @@ class NextStage:
 
 async def next_stages(info: Info, consultation: models.Consultation) -> list[NextStage]:
     """Each one-step move, judged by the service's own refusals over facts read through loaders."""
-    from schema.types import Stage
-
     actor, current = info.context.actor, consultation.stage
     targets = stages.next_stages(current)
     refusals = {to: move_refusal(actor, consultation, to) for to in targets}
@@ -211,8 +204,8 @@ async def next_stages(info: Info, consultation: models.Consultation) -> list[Nex
         refusal = refusals[to] or guard_refusal(current, to, facts)
         out.append(
             NextStage(
-                stage=Stage(to.value),
-                skips=[Stage(s.value) for s in stages.skipped(current, to)],
+                stage=to,
+                skips=stages.skipped(current, to),
                 allowed=refusal is None,
                 needs_note=needs_note(to),
                 reason=user_error(refusal, info.context.lang) if refusal else None,
@@ -228,10 +221,12 @@ async def _move_facts(info: Info, consultation: models.Consultation, needed: fro
         polls = await loaders.polls_by_consultation.load(consultation.id)
         now = info.context.now()
         facts.has_poll = bool(polls)
-        facts.unclosed_polls = [p.question for p in polls if effective_status(p, consultation.stage, now) != "CLOSED"]
+        facts.unclosed_polls = [
+            p.question for p in polls if effective_status(p, consultation.stage, now) != PollStatus.CLOSED
+        ]
     if "agreement" in needed:
         proposals = await loaders.proposals_by_consultation.load(consultation.id)
-        adopted = next((p for p in proposals if p.status == "ADOPTED"), None)
+        adopted = next((p for p in proposals if p.status == ProposalStatus.ADOPTED), None)
         facts.adopted = adopted is not None
         plan = await loaders.cost_plan_by_proposal.load(adopted.id) if adopted else None
         if plan is not None:
@@ -240,7 +235,7 @@ async def _move_facts(info: Info, consultation: models.Consultation, needed: fro
             facts.unconfirmed = [p.name for p in parties if p is not None]
     if "findings" in needed:
         findings = await loaders.findings_by_consultation.load(consultation.id)
-        facts.unverified = [f.description for f in findings if f.status != "VERIFIED"]
+        facts.unverified = [f.description for f in findings if f.status != FindingStatus.VERIFIED]
     return facts
 
 
@@ -296,7 +291,7 @@ class PollViewerCan:
         if not stage_allows("ballot.cast", self.stage) or not actor.authenticated:
             return False
         loaders = info.context.loaders
-        if self.m.status == "SCHEDULED":
+        if self.m.status == PollStatus.SCHEDULED:
             in_electorate = await loaders.household_by_consultation.load(self.m.consultation_id) is not None
         else:
             in_electorate = await loaders.elector_by_poll_for_viewer.load(self.m.id) is not None

@@ -4,73 +4,38 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
 from consult import models
 from consult.domain.decision import Count
 from consult.domain.ratios import ratio_4
+from consult.domain.vocabulary import BallotOrigin, DecisionPreset, PollKind, PollOutcome, PollStatus, Stage
 from consult.domain.weights import format_weight
 from consult.services.voting import compute_tally, effective_status, poll_rule, session_key, voter_key
 from schema.context import Info
+from schema.enums import graphql_enum
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
 from schema.viewer_can import PollViewerCan
 
+graphql_enum(PollKind, description="What kind of question a poll asks.")
 
-@strawberry.enum(description="What kind of question a poll asks.")
-class PollKind(Enum):
-    YES_NO_ABSTAIN = strawberry.enum_value(
-        "YES_NO_ABSTAIN", description="赞成 / 反对 / 弃权 on one question; options are created by the server"
-    )
-    SINGLE_CHOICE = strawberry.enum_value("SINGLE_CHOICE", description="choose one option")
-    MULTIPLE_CHOICE = strawberry.enum_value("MULTIPLE_CHOICE", description="choose up to maxChoices options")
-    RANKED = strawberry.enum_value("RANKED", description="rank the options; decided by instant runoff")
+graphql_enum(PollStatus, description="Where a poll stands; times move it on by themselves.")
 
-
-@strawberry.enum(description="Where a poll stands; times move it on by themselves.")
-class PollStatus(Enum):
-    SCHEDULED = strawberry.enum_value("SCHEDULED", description="not open yet")
-    OPEN = strawberry.enum_value("OPEN", description="taking ballots")
-    CLOSED = strawberry.enum_value("CLOSED", description="final")
-
-
-@strawberry.enum(
+graphql_enum(
+    DecisionPreset,
     description=(
         "How a poll decides. Presets fill the numbers: SIMPLE_MAJORITY: more than half of the ballots cast, no "
         "quorum. TWO_THIRDS: at least two thirds of the ballots cast. CIVIL_CODE_278_ORDINARY / CIVIL_CODE_278_MAJOR: "
         "PRC Civil Code art. 278: turnout of at least 2/3 of the eligible by headcount AND by area, and approval by "
         "more than half (ORDINARY) or at least 3/4 (MAJOR) of those taking part, again by headcount AND by area."
-    )
+    ),
 )
-class DecisionPreset(Enum):
-    SIMPLE_MAJORITY = "SIMPLE_MAJORITY"
-    TWO_THIRDS = "TWO_THIRDS"
-    CIVIL_CODE_278_ORDINARY = "CIVIL_CODE_278_ORDINARY"
-    CIVIL_CODE_278_MAJOR = "CIVIL_CODE_278_MAJOR"
-    CUSTOM = "CUSTOM"
 
+graphql_enum(PollOutcome, description="What a poll decided.")
 
-@strawberry.enum(description="What a poll decided.")
-class PollOutcome(Enum):
-    PENDING = strawberry.enum_value("PENDING", description="not closed yet")
-    PASSED = strawberry.enum_value("PASSED", description="approved under the rule")
-    FAILED = strawberry.enum_value("FAILED", description="not approved")
-    DECIDED = strawberry.enum_value(
-        "DECIDED", description="a winner among several options (SINGLE_CHOICE, MULTIPLE_CHOICE, RANKED)"
-    )
-    UNDECIDED = strawberry.enum_value("UNDECIDED", description="no quorum, or a tie that the rule cannot break")
-
-
-@strawberry.enum(description="How a ballot reached the count.")
-class BallotOrigin(Enum):
-    ONLINE = strawberry.enum_value("ONLINE", description="cast by the voter on their own device")
-    PAPER = strawberry.enum_value("PAPER", description="a paper ballot entered by an organizer")
-    ASSISTED = strawberry.enum_value(
-        "ASSISTED",
-        description="cast for the voter, with their consent, by a grid worker or organizer (代投); the assistant is recorded",
-    )
+graphql_enum(BallotOrigin, description="How a ballot reached the count.")
 
 
 @strawberry.type(description="The rule a poll decides by.")
@@ -167,7 +132,9 @@ class Ballot(Node):
         return self.m.cast_at
 
     @strawberry.field(
-        description="The options chosen, most preferred first; for a secret ballot, empty except on the device that cast it."
+        description=(
+            "The options chosen, most preferred first; for a secret ballot, empty except on the device that cast it."
+        )
     )
     async def choices(self, info: Info) -> list[PollOption]:
         if not self.show_choices:
@@ -204,7 +171,7 @@ async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Co
     data = await compute_tally(poll, options, status, electorate)
     # While a secret poll is open, one ballot's area (and a ranked ballot's whole order) would
     # show in the difference between two tallies and could name the household: withheld until the close.
-    withhold = poll.secret and status != "CLOSED"
+    withhold = poll.secret and status != PollStatus.CLOSED
 
     def row(i: int, heads: int, weight: int) -> OptionTally:
         return OptionTally(
@@ -236,13 +203,13 @@ class Poll(Node):
 
     async def _stage(self, info: Info) -> str:
         consultation = await info.context.loaders.consultation_by_id.load(self.m.consultation_id)
-        return consultation.stage if consultation else "ARCHIVED"
+        return consultation.stage if consultation else Stage.ARCHIVED
 
     async def _status(self, info: Info) -> str:
         return effective_status(self.m, await self._stage(info), info.context.now())
 
     async def _electorate(self, info: Info, status: str) -> Count:
-        if self.m.status != "SCHEDULED" or status == "CLOSED":
+        if self.m.status != PollStatus.SCHEDULED or status == PollStatus.CLOSED:
             return Count(self.m.electorate_size, self.m.electorate_weight_e4)
         # Not opened yet: the roll as it stands now is what the electorate would be.
         entries = await info.context.loaders.roll_by_consultation.load(self.m.consultation_id)
@@ -318,7 +285,7 @@ class Poll(Node):
 
     async def visible_tally(self, info: Info) -> Tally | None:
         status = await self._status(info)
-        if not self.m.live_results and status != "CLOSED" and not info.context.may("tally.read_hidden"):
+        if not self.m.live_results and status != PollStatus.CLOSED and not info.context.may("tally.read_hidden"):
             return None
         return await build_tally(info, self.m, status, await self._electorate(info, status))
 
@@ -333,9 +300,9 @@ class Poll(Node):
 
     @strawberry.field(description="whether the viewer may vote now")
     async def viewer_can_vote(self, info: Info) -> bool:
-        if await self._status(info) != "OPEN" or await self._stage(info) != "VOTING":
+        if await self._status(info) != PollStatus.OPEN or await self._stage(info) != Stage.VOTING:
             return False
-        if self.m.status == "SCHEDULED":
+        if self.m.status == PollStatus.SCHEDULED:
             # Opened by the clock and not written down yet: no ballot exists, and the electorate
             # will be the roll as it stands (as electorateSize already shows).
             account_id = info.context.actor.account_id
@@ -345,7 +312,7 @@ class Poll(Node):
         if elector is None:
             return False
         ballot = await self._own_ballot(info)
-        return ballot is None or (self.m.allow_revote and ballot.origin == "ONLINE")
+        return ballot is None or (self.m.allow_revote and ballot.origin == BallotOrigin.ONLINE)
 
     @strawberry.field(description="named (non-secret) polls only, for organizers and CPPCC members")
     async def ballots(self, info: Info, first: int | None = None, after: str | None = None) -> BallotConnection | None:

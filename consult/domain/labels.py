@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from consult.domain.vocabulary import (
     VOCABULARIES,
@@ -102,7 +103,7 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
             "列出各方责任，拿出方案，商量谁出多少钱",
             "list who answers for what, draw up plans, agree who pays how much",
         ),
-        Stage.VOTING: L("居民表决", "resident vote", "居民对方案投票", "residents vote on the plan"),
+        Stage.VOTING: L("居民表决", "voting", "居民对方案投票", "residents vote on the plan"),
         Stage.AGREED: L(
             "签协议", "signing the agreement", "出钱的各方确认自己的份额", "every paying party confirms its share"
         ),
@@ -153,20 +154,26 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
         SplitMethod.EQUAL: L(
             "平均分摊",
             "equal shares",
-            "各方出一样多，除不尽的分逐一给排在前面的各方",
-            "equal shares; fen that do not divide go one each to the first parties",
+            "总额平均分给勾选的各方，除不尽的几分钱依次多给排在前面的一方。",
+            "The total is divided equally; fen that do not divide go one each to the first parties in order.",
         ),
         SplitMethod.FIXED: L(
-            "按金额", "fixed amounts", "逐一填写各方金额，合计须等于总额", "an amount per party, adding up to the total"
+            "按金额",
+            "fixed amounts",
+            "逐一填写每一方出多少钱，合计必须正好等于分摊总额。",
+            "An amount per party; they must add up to the total exactly.",
         ),
         SplitMethod.PERCENT: L(
-            "按比例", "by percentage", "逐一填写各方百分比，合计 100%", "a percentage per party, adding up to 100"
+            "按比例",
+            "by percentage",
+            "逐一填写每一方的比例，合计必须正好是 100%。",
+            "A percentage per party, adding up to exactly 100; amounts by largest remainder.",
         ),
         SplitMethod.WEIGHTED: L(
             "按权重",
             "by weight",
-            "按户数、门面长度等权重分摊",
-            "by a weight per party such as households or metres of frontage",
+            "按权重（户数、门面长度等）分摊，权重越大出得越多。",
+            "A weight per party (households, metres of frontage...); amounts by largest remainder.",
         ),
     },
     PollKind: {
@@ -222,7 +229,7 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
             "代投",
             "assisted",
             "经本人同意，由网格员或工作人员代为投票",
-            "cast for the voter, with their consent, by a grid worker or organizer",
+            "cast for the voter, with their consent, by a grid worker or organizer, who is recorded",
         ),
     },
     MilestoneKind: {
@@ -255,27 +262,27 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
         FindingStatus.REOPENED: L("退回重新整改", "reopened"),
     },
     EventKind: {
-        EventKind.CREATED: L("创建协商", "consultation created"),
-        EventKind.PARTY_ADDED: L("加入参与方", "party added"),
-        EventKind.STAGE_CHANGED: L("阶段变更", "stage changed"),
-        EventKind.DEMAND_SUBMITTED: L("提交诉求", "demand submitted"),
-        EventKind.DEMAND_SUPPORTED: L("支持诉求", "demand supported"),
-        EventKind.DEMAND_STATUS_CHANGED: L("诉求状态变更", "demand status changed"),
-        EventKind.VOTER_ROLL_SET: L("更新居民名册", "voter roll set"),
-        EventKind.INVITATIONS_ISSUED: L("发放邀请码", "invitations issued"),
-        EventKind.RESPONSIBILITY_ASSIGNED: L("列明责任", "responsibility assigned"),
-        EventKind.PROPOSAL_CHANGED: L("方案变更", "proposal changed"),
-        EventKind.COST_PLAN_SET: L("设定出资分担", "cost plan set"),
-        EventKind.SHARE_CONFIRMED: L("确认分担", "share confirmed"),
-        EventKind.CONTRIBUTION_RECORDED: L("出资到账", "contribution recorded"),
-        EventKind.POLL_CHANGED: L("表决变更", "poll changed"),
-        EventKind.TALLY_CHANGED: L("计票更新", "tally changed"),
-        EventKind.MILESTONE_UPDATED: L("节点更新", "milestone updated"),
-        EventKind.INSPECTION_RECORDED: L("政协委员视察", "inspection recorded"),
-        EventKind.FINDING_CHANGED: L("问题整改", "finding changed"),
-        EventKind.RATING_ADDED: L("居民评价", "rating added"),
-        EventKind.FOLLOW_UP_RECORDED: L("跟踪回访", "follow-up recorded"),
-        EventKind.ARCHIVED: L("存入档案", "archived"),
+        EventKind.CREATED: L("协商已创建", "consultation created"),
+        EventKind.PARTY_ADDED: L("参与方已加入", "party added"),
+        EventKind.STAGE_CHANGED: L("阶段已变更", "stage changed"),
+        EventKind.DEMAND_SUBMITTED: L("诉求已提交", "demand submitted"),
+        EventKind.DEMAND_SUPPORTED: L("诉求获支持", "demand supported"),
+        EventKind.DEMAND_STATUS_CHANGED: L("诉求状态已变更", "demand status changed"),
+        EventKind.VOTER_ROLL_SET: L("居民名册已更新", "voter roll set"),
+        EventKind.INVITATIONS_ISSUED: L("邀请码已发放", "invitations issued"),
+        EventKind.RESPONSIBILITY_ASSIGNED: L("责任已列明", "responsibility assigned"),
+        EventKind.PROPOSAL_CHANGED: L("方案有变化", "proposal changed"),
+        EventKind.COST_PLAN_SET: L("出资分担已设定", "cost plan set"),
+        EventKind.SHARE_CONFIRMED: L("分担已确认", "share confirmed"),
+        EventKind.CONTRIBUTION_RECORDED: L("出资已到账", "contribution recorded"),
+        EventKind.POLL_CHANGED: L("表决有变化", "poll changed"),
+        EventKind.TALLY_CHANGED: L("计票已更新", "tally changed"),
+        EventKind.MILESTONE_UPDATED: L("节点已更新", "milestone updated"),
+        EventKind.INSPECTION_RECORDED: L("视察已记录", "inspection recorded"),
+        EventKind.FINDING_CHANGED: L("问题有变化", "finding changed"),
+        EventKind.RATING_ADDED: L("评价已提交", "rating added"),
+        EventKind.FOLLOW_UP_RECORDED: L("回访已记录", "follow-up recorded"),
+        EventKind.ARCHIVED: L("已存入档案", "archived"),
     },
 }
 
@@ -306,21 +313,20 @@ def description(member: StrEnum) -> str:
     """zh-CN label, en label and hint in one line, for API documentation."""
     entry = _entry(member)
     text = f"{entry.zh} ({entry.en})"
-    hints = "; ".join(h for h in (entry.hint_zh, entry.hint_en) if h)
+    hints = "; ".join(h.rstrip("。.") for h in (entry.hint_zh, entry.hint_en) if h)
     return f"{text}: {hints}" if hints else text
 
 
-def as_data() -> dict[str, dict[str, dict[str, str]]]:
+def as_data() -> dict[str, dict[str, dict[str, Any]]]:
     """The whole catalogue as plain data, by vocabulary name then value, for the web pages."""
-    out: dict[str, dict[str, dict[str, str]]] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
     for vocabulary in VOCABULARIES:
-        values: dict[str, dict[str, str]] = {}
+        values: dict[str, dict[str, Any]] = {}
         for member in vocabulary:
             entry = _entry(member)
-            item = {"zh-CN": entry.zh, "en": entry.en}
+            item: dict[str, Any] = {"zh-CN": entry.zh, "en": entry.en}
             if entry.hint_zh:
-                item["hint"] = entry.hint_zh
-                item["hint-en"] = entry.hint_en
+                item["hint"] = {"zh-CN": entry.hint_zh, "en": entry.hint_en}
             values[member.value] = item
         out[vocabulary.__name__] = values
     return out

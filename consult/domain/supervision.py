@@ -4,28 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from consult.domain.vocabulary import FindingStatus, MilestoneStatus
+
 FINDING_MOVES = {
     # who may make each move is the policy table's business; here only which moves exist
-    "OPEN": {"RESOLVED"},
-    "REOPENED": {"RESOLVED"},
-    "RESOLVED": {"VERIFIED", "REOPENED"},
-    "VERIFIED": set(),
+    FindingStatus.OPEN: {FindingStatus.RESOLVED},
+    FindingStatus.REOPENED: {FindingStatus.RESOLVED},
+    FindingStatus.RESOLVED: {FindingStatus.VERIFIED, FindingStatus.REOPENED},
+    FindingStatus.VERIFIED: set(),
 }
-CLOSED_FINDING = frozenset({"RESOLVED", "VERIFIED"})
+CLOSED_FINDING = frozenset({FindingStatus.RESOLVED, FindingStatus.VERIFIED})
 
 
-def milestone_status(*, progress: int, planned_end: datetime, actual_start: datetime | None, now: datetime) -> str:
+def milestone_status(
+    *, progress: int, planned_end: datetime, actual_start: datetime | None, now: datetime
+) -> MilestoneStatus:
     """DONE at 100; OVERDUE past the planned end; IN_PROGRESS once started or with progress; else PLANNED.
 
     "Started" means the actual start has been reached: a start reported ahead of time does not count yet.
     """
     if progress >= 100:
-        return "DONE"
+        return MilestoneStatus.DONE
     if planned_end < now:
-        return "OVERDUE"
+        return MilestoneStatus.OVERDUE
     if (actual_start is not None and actual_start <= now) or progress > 0:
-        return "IN_PROGRESS"
-    return "PLANNED"
+        return MilestoneStatus.IN_PROGRESS
+    return MilestoneStatus.PLANNED
 
 
 def finding_overdue(*, status: str, due_at: datetime, now: datetime) -> bool:

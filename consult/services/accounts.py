@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
 
+from consult.domain.vocabulary import PartyKind
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
 from consult.policies import ADMIN, PARTY_REP, RESIDENT, ROLES, Actor, allowed, grantable_roles, permit
@@ -25,7 +27,7 @@ from consult.services.base import ServiceContext, clean_text, decode_id, transac
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
 MIN_PASSWORD = 8
-PARTY_KINDS = ("CPPCC", "RESIDENTS", "MERCHANT", "UNIT", "STREET_OFFICE", "DEPARTMENT", "ENTERPRISE", "OTHER")
+PARTY_KINDS = tuple(PartyKind)
 
 
 @dataclass
@@ -209,7 +211,7 @@ async def create_account(
     username: str,
     password: str,
     display_name: str,
-    roles: list[str],
+    roles: Sequence[str],
     party_id: str | None = None,
 ) -> Account:
     """Create a staff, party-rep or resident account with a password.

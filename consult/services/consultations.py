@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from consult.domain import stages
-from consult.domain.vocabulary import Stage
+from consult.domain.labels import label_of
+from consult.domain.vocabulary import EventKind, FindingStatus, PollStatus, ProposalStatus, Stage
 from consult.errors import Conflict, DomainError, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
 from consult.models import (
@@ -77,7 +78,7 @@ async def create_consultation(
             title=clean_title,
             summary=clean_summary,
             location=clean_location,
-            stage="DRAFT",
+            stage=Stage.DRAFT,
             created_at=now,
             created_by_id=ctx.actor.account_id,
             convener_id=convener_pk,
@@ -90,7 +91,7 @@ async def create_consultation(
         await StageChange.create(
             consultation_id=consultation.id,
             from_stage=None,
-            to_stage="DRAFT",
+            to_stage=Stage.DRAFT,
             at=now,
             by_id=ctx.actor.account_id,
             using_db=conn,
@@ -100,7 +101,7 @@ async def create_consultation(
             consultation,
             conn,
             action="consultation.create",
-            kind="CREATED",
+            kind=EventKind.CREATED,
             subject=to_global_id("Consultation", consultation.id),
             summary=f"创建协商：{clean_title}",
             payload={
@@ -134,7 +135,7 @@ async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str)
             consultation,
             conn,
             action="consultation.add_party",
-            kind="PARTY_ADDED",
+            kind=EventKind.PARTY_ADDED,
             subject=to_global_id("Party", ppk),
             summary=f"加入参与方：{party.name}",
             payload={"party": to_global_id("Party", ppk), "name": party.name, "kind": party.kind},
@@ -188,7 +189,7 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
             consultation,
             conn,
             action="consultation.advance_stage",
-            kind="STAGE_CHANGED",
+            kind=EventKind.STAGE_CHANGED,
             subject=to_global_id("Consultation", cpk),
             summary=f"阶段变更：{stages_label(current)} → {stages_label(to)}",
             payload={"from": current, "to": to, "note": clean_note},
@@ -288,9 +289,11 @@ async def _move_facts(ctx: ServiceContext, consultation: Consultation, to: str, 
             facts.has_poll = await Poll.filter(consultation_id=consultation.id).using_db(conn).exists()
         if consultation.stage == Stage.VOTING:
             polls = await settle_all(ctx, consultation, conn)
-            facts.unclosed_polls = [p.question for p in polls if p.status != "CLOSED"]
+            facts.unclosed_polls = [p.question for p in polls if p.status != PollStatus.CLOSED]
     if "agreement" in needed:
-        adopted = await Proposal.filter(consultation_id=consultation.id, status="ADOPTED").using_db(conn).first()
+        adopted = (
+            await Proposal.filter(consultation_id=consultation.id, status=ProposalStatus.ADOPTED).using_db(conn).first()
+        )
         facts.adopted = adopted is not None
         plan = await CostPlan.get_or_none(proposal_id=adopted.id).using_db(conn) if adopted else None
         if plan is not None:
@@ -302,7 +305,7 @@ async def _move_facts(ctx: ServiceContext, consultation: Consultation, to: str, 
             )
     if "findings" in needed:
         facts.unverified = list(
-            await Finding.filter(consultation_id=consultation.id, status__not="VERIFIED")
+            await Finding.filter(consultation_id=consultation.id, status__not=FindingStatus.VERIFIED)
             .using_db(conn)
             .order_by("id")
             .values_list("description", flat=True)
@@ -311,6 +314,4 @@ async def _move_facts(ctx: ServiceContext, consultation: Consultation, to: str, 
 
 
 def stages_label(stage: str) -> str:
-    from consult.messages import STAGE_NAMES
-
-    return STAGE_NAMES["zh-CN"].get(stage, stage)
+    return label_of(Stage, stage)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from consult.clock import parse_datetime
 from consult.domain.splits import ShareSpec, split
+from consult.domain.vocabulary import EventKind, ProposalStatus
 from consult.errors import Conflict, Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
@@ -70,7 +71,7 @@ async def set_cost_plan(
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
         permit(ctx.actor, "costplan.set", relations=relations_of(ctx.actor, proposal), stage=consultation.stage)
-        if proposal.status in ("WITHDRAWN", "REJECTED"):
+        if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
         taking_part = set(
             await ConsultationParty.filter(consultation_id=consultation.id)
@@ -128,7 +129,7 @@ async def set_cost_plan(
             consultation,
             conn,
             action="costplan.set",
-            kind="COST_PLAN_SET",
+            kind=EventKind.COST_PLAN_SET,
             subject=to_global_id("Proposal", ppk),
             summary=f"设定出资分担：{proposal.title}，共 {format_fen(total_fen)} 元，{len(created)} 方分担",
             payload={
@@ -169,7 +170,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
             consultation,
             conn,
             action="share.confirm",
-            kind="SHARE_CONFIRMED",
+            kind=EventKind.SHARE_CONFIRMED,
             subject=to_global_id("CostShare", spk),
             summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元"
             + ("（由组织方代为确认）" if on_behalf else ""),
@@ -208,7 +209,7 @@ async def record_contribution(
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
         )
-        if proposal_status != ["ADOPTED"]:
+        if proposal_status != [ProposalStatus.ADOPTED]:
             # Money follows the agreed plan only; a draft plan may still be replaced.
             raise Invalid("share_not_adopted", "shareId")
         if share.paid_fen + amount_fen > share.amount_fen:
@@ -230,10 +231,12 @@ async def record_contribution(
             consultation,
             conn,
             action="contribution.record",
-            kind="CONTRIBUTION_RECORDED",
+            kind=EventKind.CONTRIBUTION_RECORDED,
             subject=to_global_id("CostShare", spk),
-            summary=f"收到 {party.name} 出资 {format_fen(amount_fen)} 元"
-            f"（累计 {format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）",
+            summary=(
+                f"收到 {party.name} 出资 {format_fen(amount_fen)} 元（累计 "
+                f"{format_fen(share.paid_fen)} / {format_fen(share.amount_fen)} 元）"
+            ),
             payload={
                 "contribution": to_global_id("Contribution", contribution.id),
                 "share": to_global_id("CostShare", spk),

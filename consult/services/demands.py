@@ -5,6 +5,8 @@ from __future__ import annotations
 from tortoise.expressions import F
 
 from consult.clock import parse_datetime
+from consult.domain.labels import label_of
+from consult.domain.vocabulary import DemandStatus, EventKind
 from consult.errors import DomainError, Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Demand, DemandSupport, Party, Responsibility
@@ -21,7 +23,7 @@ from consult.services.base import (
     transaction,
 )
 
-DEMAND_STATUSES = ("OPEN", "ACCEPTED", "MERGED", "REJECTED")
+DEMAND_STATUSES = tuple(DemandStatus)
 
 
 async def submit_demand(
@@ -56,7 +58,7 @@ async def submit_demand(
             title=clean_title,
             body=clean_body,
             channel=chosen,
-            status="OPEN",
+            status=DemandStatus.OPEN,
             submitted_by_id=ctx.actor.account_id,
             created_at=ctx.now(),
             using_db=conn,
@@ -66,7 +68,7 @@ async def submit_demand(
             consultation,
             conn,
             action="demand.submit",
-            kind="DEMAND_SUBMITTED",
+            kind=EventKind.DEMAND_SUBMITTED,
             subject=to_global_id("Demand", demand.id),
             summary=f"提交诉求：{clean_title}",
             payload={
@@ -107,7 +109,7 @@ async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:
             consultation,
             conn,
             action="demand.support",
-            kind="DEMAND_SUPPORTED",
+            kind=EventKind.DEMAND_SUPPORTED,
             subject=to_global_id("Demand", dpk),
             summary=f"支持诉求：{demand.title}（共 {demand.support_count} 人支持）",
             payload={"demand": to_global_id("Demand", dpk), "supportCount": demand.support_count},
@@ -128,7 +130,7 @@ async def set_demand_status(
     if status not in DEMAND_STATUSES:
         raise Invalid("required", "status")
     target_pk = None
-    if status == "MERGED":
+    if status == DemandStatus.MERGED:
         if not merged_into_id:
             raise Invalid("merge_needs_target", "mergedIntoId")
         target_pk = decode_id(merged_into_id, "Demand", "mergedIntoId")
@@ -141,7 +143,11 @@ async def set_demand_status(
             target = await Demand.get_or_none(id=target_pk).using_db(conn)
             if target is None:
                 raise NotFound("mergedIntoId")
-            if target.id == demand.id or target.consultation_id != demand.consultation_id or target.status == "MERGED":
+            if (
+                target.id == demand.id
+                or target.consultation_id != demand.consultation_id
+                or target.status == DemandStatus.MERGED
+            ):
                 raise Invalid("merge_target_invalid", "mergedIntoId")
         old = demand.status
         demand.status = status
@@ -152,9 +158,9 @@ async def set_demand_status(
             consultation,
             conn,
             action="demand.set_status",
-            kind="DEMAND_STATUS_CHANGED",
+            kind=EventKind.DEMAND_STATUS_CHANGED,
             subject=to_global_id("Demand", dpk),
-            summary=f"诉求状态：{demand.title}：{old} → {status}",
+            summary=f"诉求状态：{demand.title}：{label_of(DemandStatus, old)} → {label_of(DemandStatus, status)}",
             payload={
                 "demand": to_global_id("Demand", dpk),
                 "from": old,
@@ -194,7 +200,7 @@ async def assign_responsibility(
             consultation,
             conn,
             action="responsibility.assign",
-            kind="RESPONSIBILITY_ASSIGNED",
+            kind=EventKind.RESPONSIBILITY_ASSIGNED,
             subject=to_global_id("Responsibility", item.id),
             summary=f"列明责任：{party.name}：{clean_duty[:60]}",
             payload={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from consult.clock import parse_datetime
+from consult.domain.vocabulary import EventKind
 from consult.errors import Invalid
 from consult.ids import to_global_id
 from consult.models import FollowUp, Rating, VoterRollEntry
@@ -61,7 +62,7 @@ async def rate_outcome(ctx: ServiceContext, *, consultation_id: str, score: int,
             consultation,
             conn,
             action="rating.add",
-            kind="RATING_ADDED",
+            kind=EventKind.RATING_ADDED,
             subject=to_global_id("Consultation", cpk),
             summary=f"居民评价：{score} 分" + ("（修改）" if replaced else ""),
             payload={"score": score, "replaced": replaced},
@@ -91,7 +92,7 @@ async def record_follow_up(ctx: ServiceContext, *, consultation_id: str, at: obj
             consultation,
             conn,
             action="followup.record",
-            kind="FOLLOW_UP_RECORDED",
+            kind=EventKind.FOLLOW_UP_RECORDED,
             subject=to_global_id("FollowUp", follow_up.id),
             summary=f"跟踪回访：{clean_notes[:60]}",
             payload={"followUp": to_global_id("FollowUp", follow_up.id), "at": when.isoformat(), "notes": clean_notes},

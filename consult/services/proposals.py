@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consult.domain.vocabulary import EventKind, ProposalStatus
 from consult.errors import Conflict, Invalid
 from consult.ids import to_global_id
 from consult.models import Proposal
@@ -20,13 +21,13 @@ from consult.services.base import (
 
 # What updateProposal may set. ADOPTED only comes through adoptProposal.
 STATUS_MOVES = {
-    "DRAFT": {"TABLED", "WITHDRAWN"},
-    "TABLED": {"DRAFT", "WITHDRAWN", "REJECTED"},
-    "ADOPTED": set(),
-    "REJECTED": set(),
-    "WITHDRAWN": set(),
+    ProposalStatus.DRAFT: {ProposalStatus.TABLED, ProposalStatus.WITHDRAWN},
+    ProposalStatus.TABLED: {ProposalStatus.DRAFT, ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED},
+    ProposalStatus.ADOPTED: set(),
+    ProposalStatus.REJECTED: set(),
+    ProposalStatus.WITHDRAWN: set(),
 }
-EDITABLE = {"DRAFT", "TABLED"}
+EDITABLE = {ProposalStatus.DRAFT, ProposalStatus.TABLED}
 
 
 async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: str, body: str, budget: str) -> Proposal:
@@ -47,7 +48,7 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
             consultation_id=cpk,
             title=clean_title,
             body=clean_body,
-            status="DRAFT",
+            status=ProposalStatus.DRAFT,
             author_id=ctx.actor.account_id,
             budget_fen=budget_fen,
             created_at=ctx.now(),
@@ -58,7 +59,7 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
             consultation,
             conn,
             action="proposal.create",
-            kind="PROPOSAL_CHANGED",
+            kind=EventKind.PROPOSAL_CHANGED,
             subject=to_global_id("Proposal", proposal.id),
             summary=f"提出方案：{clean_title}（预算 {format_fen(budget_fen)} 元）",
             payload={
@@ -66,7 +67,7 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
                 "title": clean_title,
                 "body": clean_body,
                 "budget": format_fen(budget_fen),
-                "status": "DRAFT",
+                "status": ProposalStatus.DRAFT,
             },
         )
         return proposal
@@ -106,7 +107,7 @@ async def update_proposal(
         if status is not None and status != old_status:
             if status not in STATUS_MOVES.get(old_status, set()):
                 raise Invalid("bad_proposal_status", "status", from_status=old_status, to_status=status)
-            if status == "REJECTED":
+            if status == ProposalStatus.REJECTED:
                 permit(ctx.actor, "proposal.adopt", stage=consultation.stage, field="status")
             changes["status"] = status
         if not changes:
@@ -123,7 +124,7 @@ async def update_proposal(
             consultation,
             conn,
             action="proposal.update",
-            kind="PROPOSAL_CHANGED",
+            kind=EventKind.PROPOSAL_CHANGED,
             subject=to_global_id("Proposal", ppk),
             summary=f"修改方案：{proposal.title}"
             + (f"（{old_status} → {proposal.status}）" if "status" in changes else ""),
@@ -143,32 +144,32 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         permit(ctx.actor, "proposal.adopt", stage=consultation.stage)
-        if proposal.status == "ADOPTED":
+        if proposal.status == ProposalStatus.ADOPTED:
             raise Conflict("proposal_already_adopted", "proposalId")
-        if proposal.status in ("WITHDRAWN", "REJECTED"):
+        if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):
             raise Invalid("proposal_not_adoptable", "proposalId")
         previous = (
-            await Proposal.filter(consultation_id=proposal.consultation_id, status="ADOPTED")
+            await Proposal.filter(consultation_id=proposal.consultation_id, status=ProposalStatus.ADOPTED)
             .using_db(conn)
             .values_list("id", flat=True)
         )
         if previous:
-            await Proposal.filter(id__in=list(previous)).using_db(conn).update(status="TABLED")
+            await Proposal.filter(id__in=list(previous)).using_db(conn).update(status=ProposalStatus.TABLED)
         old = proposal.status
-        proposal.status = "ADOPTED"
+        proposal.status = ProposalStatus.ADOPTED
         await proposal.save(using_db=conn, update_fields=["status"])
         await audit(
             ctx,
             consultation,
             conn,
             action="proposal.adopt",
-            kind="PROPOSAL_CHANGED",
+            kind=EventKind.PROPOSAL_CHANGED,
             subject=to_global_id("Proposal", ppk),
             summary=f"采纳方案：{proposal.title}",
             payload={
                 "proposal": to_global_id("Proposal", ppk),
                 "from": old,
-                "to": "ADOPTED",
+                "to": ProposalStatus.ADOPTED,
                 "previouslyAdopted": [to_global_id("Proposal", pk) for pk in previous],
             },
         )

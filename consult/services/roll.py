@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Subquery
 
+from consult.domain.vocabulary import EventKind
 from consult.domain.weights import SCALE, format_weight, parse_weight
 from consult.errors import Invalid
 from consult.ids import to_global_id
@@ -114,10 +115,11 @@ async def set_voter_roll(
             consultation,
             conn,
             action="roll.set",
-            kind="VOTER_ROLL_SET",
+            kind=EventKind.VOTER_ROLL_SET,
             subject=to_global_id("Consultation", cpk),
-            summary=f"更新居民名册：共 {len(rows)} 户，"
-            f"新增 {len(to_create)}，调整 {len(to_update)}，移出 {len(retired)}",
+            summary=(
+                f"更新居民名册：共 {len(rows)} 户，新增 {len(to_create)}，调整 {len(to_update)}，移出 {len(retired)}"
+            ),
             payload={
                 "entries": len(rows),
                 "added": len(to_create),
@@ -167,7 +169,7 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
             consultation,
             conn,
             action="invitations.issue",
-            kind="INVITATIONS_ISSUED",
+            kind=EventKind.INVITATIONS_ISSUED,
             subject=to_global_id("Consultation", cpk),
             summary=f"发放邀请码 {len(issued)} 份，作废未使用的旧码 {voided} 份",
             payload={"issued": len(issued), "voided": voided},

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from consult.clock import parse_datetime
+from consult.domain.labels import label_of
 from consult.domain.supervision import FINDING_MOVES
+from consult.domain.vocabulary import EventKind, FindingCategory, FindingStatus, MilestoneKind
 from consult.errors import Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import Account, ConsultationParty, Finding, Inspection, Milestone, MilestoneUpdate, Party
@@ -21,9 +23,8 @@ from consult.services.base import (
     transaction,
 )
 
-MILESTONE_KINDS = ("FUNDING", "TENDER", "CONSTRUCTION", "ACCEPTANCE", "OTHER")
-FINDING_VERBS = {"RESOLVED": "已整改", "VERIFIED": "经核实已闭环", "REOPENED": "被退回重新整改"}
-FINDING_CATEGORIES = ("FUNDING_SHORTFALL", "SLOW_PROGRESS", "QUALITY", "NOISE", "SAFETY", "OTHER")
+MILESTONE_KINDS = tuple(MilestoneKind)
+FINDING_CATEGORIES = tuple(FindingCategory)
 
 
 async def _party_of_consultation(cpk: int, party_pk: int, conn: Any, field: str) -> Party:
@@ -80,7 +81,7 @@ async def add_milestone(
             consultation,
             conn,
             action="milestone.add",
-            kind="MILESTONE_UPDATED",
+            kind=EventKind.MILESTONE_UPDATED,
             subject=to_global_id("Milestone", milestone.id),
             summary=f"定时限：{clean_title}，计划 {end.date().isoformat()} 前完成",
             payload={
@@ -150,7 +151,7 @@ async def update_milestone(
             consultation,
             conn,
             action="milestone.update",
-            kind="MILESTONE_UPDATED",
+            kind=EventKind.MILESTONE_UPDATED,
             subject=to_global_id("Milestone", mpk),
             summary=f"进度更新：{milestone.title} {milestone.progress}%"
             + (f"（{clean_note[:60]}）" if clean_note else ""),
@@ -228,7 +229,7 @@ async def record_inspection(
             consultation,
             conn,
             action="inspection.record",
-            kind="INSPECTION_RECORDED",
+            kind=EventKind.INSPECTION_RECORDED,
             subject=to_global_id("Inspection", inspection.id),
             summary=f"政协委员视察：{clean_notes[:60]}" + (f"，发现问题 {len(prepared)} 项" if prepared else ""),
             payload={
@@ -249,7 +250,7 @@ async def record_inspection(
                 responsible_party_id=f["party_pk"],
                 due_at=f["due_at"],
                 expected_outcome=f["expected_outcome"],
-                status="OPEN",
+                status=FindingStatus.OPEN,
                 created_at=now,
                 updated_at=now,
                 using_db=conn,
@@ -260,7 +261,7 @@ async def record_inspection(
                 consultation,
                 conn,
                 action="finding.open",
-                kind="FINDING_CHANGED",
+                kind=EventKind.FINDING_CHANGED,
                 subject=to_global_id("Finding", finding.id),
                 summary=f"发现问题（{names[i]} 负责，{f['due_at'].date().isoformat()} 前）：{f['description'][:60]}",
                 payload={
@@ -271,7 +272,7 @@ async def record_inspection(
                     "assignee": to_global_id("Account", f["assignee_pk"]) if f["assignee_pk"] else None,
                     "dueAt": f["due_at"].isoformat(),
                     "expectedOutcome": f["expected_outcome"],
-                    "status": "OPEN",
+                    "status": FindingStatus.OPEN,
                 },
             )
         return inspection
@@ -292,7 +293,7 @@ async def update_finding(
     async with transaction() as conn:
         consultation, finding = await lock_through(Finding, fpk, conn, "findingId")
         ensure_visible(ctx.actor, consultation, "findingId")
-        if status not in ("RESOLVED", "VERIFIED", "REOPENED"):
+        if status not in (FindingStatus.RESOLVED, FindingStatus.VERIFIED, FindingStatus.REOPENED):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
         permit(
             ctx.actor,
@@ -303,7 +304,7 @@ async def update_finding(
         )
         if status not in FINDING_MOVES.get(finding.status, set()):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
-        if status == "RESOLVED" and not clean_resolution:
+        if status == FindingStatus.RESOLVED and not clean_resolution:
             raise Invalid("resolution_required", "resolution")
         old = finding.status
         finding.status, finding.updated_at = status, ctx.now()
@@ -315,9 +316,9 @@ async def update_finding(
             consultation,
             conn,
             action="finding.update",
-            kind="FINDING_CHANGED",
+            kind=EventKind.FINDING_CHANGED,
             subject=to_global_id("Finding", fpk),
-            summary=f"问题{FINDING_VERBS[status]}：{finding.description[:60]}",
+            summary=f"问题{label_of(FindingStatus, status)}：{finding.description[:60]}",
             payload={
                 "finding": to_global_id("Finding", fpk),
                 "from": old,

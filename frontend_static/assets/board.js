@@ -8,9 +8,7 @@
 // what someone is typing.
 import { gql, mutate, onReconnect, subscribe, UserErrors, viewer } from "./api.js";
 import { fundingBar, milestoneTimeline } from "./charts.js";
-import {
-  date, dateTime, endOfDay, FINDING_CATEGORY, FINDING_STATUS, fromLocalInput, MILESTONE_STATUS, nowLocal, STAGE_NAME,
-} from "./format.js";
+import { date, dateTime, endOfDay, fromLocalInput, label, nowLocal, words } from "./format.js";
 import { debounce, field, fill, fillSelect, h, message, mountPage, onSubmit, select, syncChildren } from "./ui.js";
 
 const BOARD_STAGES = ["IMPLEMENTING", "AGREED"];
@@ -247,12 +245,12 @@ function cardHead(c, headingId) {
   return [
     h("h2", { id: headingId }, h("a", { href: `/c/${encodeURIComponent(c.id)}` }, c.title)),
     h("p", { class: "card-where" },
-      h("span", { class: "badge" }, STAGE_NAME[c.stage] ?? c.stage), " ", h("span", {}, c.location),
+      h("span", { class: "badge" }, label("Stage", c.stage)), " ", h("span", {}, c.location),
       c.convener ? h("span", { class: "muted" }, `，召集人：${c.convener.displayName}`) : null),
     h("p", { class: "card-counts" },
       countText(n.overdueMilestones, `超期节点 ${n.overdueMilestones} 个`, "没有超期节点"), "；",
       `待整改问题 ${n.open} 项`, n.overdueFindings ? [ "（", countText(n.overdueFindings, `超期 ${n.overdueFindings} 项`), "）"] : "", "；",
-      `待核实 ${n.resolved} 项；已办结 ${n.verified} 项。`),
+      `待核实 ${n.resolved} 项；${label("FindingStatus", "VERIFIED")} ${n.verified} 项。`),
     h("p", { class: "muted" },
       last ? `已视察 ${c.inspections.length} 次，最近一次：${dateTime(last.visitedAt)}（${last.inspector.displayName}）。` : "还没有视察记录。"),
   ];
@@ -299,13 +297,13 @@ function findingDetails(f) {
   const row = (term, value) => h("div", {}, h("dt", {}, term), h("dd", {}, value));
   return [
     h("p", { class: "finding-status" },
-      h("span", { class: `badge badge-${f.status.toLowerCase()}` }, FINDING_STATUS[f.status] ?? f.status),
-      f.overdue ? [" ", h("span", { class: "badge badge-overdue" }, "已超期")] : null,
-      " ", h("span", { class: "muted" }, `${FINDING_CATEGORY[f.category] ?? f.category}，${date(f.createdAt)} 发现`)),
+      h("span", { class: `badge badge-${f.status.toLowerCase()}` }, label("FindingStatus", f.status)),
+      f.overdue ? [" ", h("span", { class: "badge badge-overdue" }, label("MilestoneStatus", "OVERDUE"))] : null,
+      " ", h("span", { class: "muted" }, `${label("FindingCategory", f.category)}，${date(f.createdAt)} 发现`)),
     h("dl", { class: "five-fixed" },
       row("定事项（问题）", f.description),
       row("定人员（跟进人）", f.assignee?.displayName ?? "未指定"),
-      row("定时限（整改期限）", f.overdue ? h("strong", { class: "bad" }, `${date(f.dueAt)}，已超期`) : date(f.dueAt)),
+      row("定时限（整改期限）", f.overdue ? h("strong", { class: "bad" }, `${date(f.dueAt)}，${label("MilestoneStatus", "OVERDUE")}`) : date(f.dueAt)),
       row("定责任（责任方）", f.responsibleParty.name),
       row("定效果（预期效果）", f.expectedOutcome)),
     f.resolution
@@ -335,14 +333,14 @@ function resolvedFindingsPart(card) {
   else card.resolvedList.replaceChildren(h("li", { class: "muted" }, "没有等待核实的问题。"));
 }
 
-/** 核实办结 or 退回重新整改, with the reason for sending it back. */
+/** Verify (核实闭环) or send back for more work, with the reason for sending it back. */
 function verifyForm(card, f) {
   const reason = h("textarea", { name: "resolution", rows: 2 });
   const form = h("form", { class: "verify-form", novalidate: true },
-    field("退回原因（退回重新整改时必须填写）", reason, "写明还有哪些没有改好，责任方会看到。"),
+    field(`退回原因（${label("FindingStatus", "REOPENED")}时必须填写）`, reason, "写明还有哪些没有改好，责任方会看到。"),
     h("div", { class: "actions" },
-      h("button", { type: "submit", dataset: { status: "VERIFIED" } }, "核实办结"),
-      h("button", { type: "submit", class: "secondary", dataset: { status: "REOPENED" } }, "退回重新整改")));
+      h("button", { type: "submit", dataset: { status: "VERIFIED" } }, "核实闭环"),
+      h("button", { type: "submit", class: "secondary", dataset: { status: "REOPENED" } }, label("FindingStatus", "REOPENED"))));
   onSubmit(form, async (values, submitter) => {
     const status = submitter?.dataset.status === "REOPENED" ? "REOPENED" : "VERIFIED";
     if (status === "REOPENED" && !values.resolution) {
@@ -352,8 +350,7 @@ function verifyForm(card, f) {
     }
     const input = { findingId: f.id, status, resolution: status === "REOPENED" ? values.resolution : null };
     await mutate("updateFinding", input, "finding { id status }");
-    const verb = status === "VERIFIED" ? "已核实办结" : "已退回重新整改";
-    card.resolvedNotice.replaceChildren(message(`“${short(f.description)}”${verb}。`, "ok"));
+    card.resolvedNotice.replaceChildren(message(`“${short(f.description)}”：${label("FindingStatus", status)}。`, "ok"));
     await reloadCard(card);
     return null;
   });
@@ -423,7 +420,7 @@ function inspectionForm(card) {
 
   const sync = (c) => {
     fillSelect(milestoneSelect, [["", "不针对具体节点"],
-      ...c.milestones.map((m) => [m.id, `${m.title}（${MILESTONE_STATUS[m.status] ?? m.status}）`])]);
+      ...c.milestones.map((m) => [m.id, `${m.title}（${label("MilestoneStatus", m.status)}）`])]);
     for (const block of findingBlocks()) syncFindingChoices(block, c, me);
   };
   return { el, sync };
@@ -433,7 +430,7 @@ function inspectionForm(card) {
 function findingBlock(c, viewer, remove) {
   const block = h("fieldset", { class: "finding-block" },
     h("legend", {}, "发现的问题"),
-    field("问题类别", select("category", FINDING_CATEGORY)),
+    field("问题类别", select("category", words("FindingCategory"))),
     field("定事项：问题是什么", h("textarea", { name: "description", rows: 2 })),
     field("定人员：谁来跟进", h("select", { name: "assigneeId" }), "可以不指定。"),
     field("定责任：哪一方负责整改", h("select", { name: "responsiblePartyId" })),
@@ -511,7 +508,7 @@ if (!mayWatch) {
 } else {
   main.replaceChildren(...[
     h("h1", {}, "政协委员监督看板"),
-    h("p", {}, "这里列出正在签协议和正在施工的协商：施工节点按计划和实际对比，监督中发现的问题按“五定”跟到办结，资金到位情况一目了然。内容有变化时会自动更新。"),
+    h("p", {}, `这里列出处于“${label("Stage", "AGREED")}”和“${label("Stage", "IMPLEMENTING")}”阶段的协商：施工节点按计划和实际对比，监督中发现的问题按“五定”跟到闭环，资金到位情况一目了然。内容有变化时会自动更新。`),
     isMember ? null : h("p", { class: "msg msg-info" }, "您以组织方身份查看。记录视察、核实整改结果由政协委员操作。"),
     summaryLine,
     boardAlert,

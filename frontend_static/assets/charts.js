@@ -1,7 +1,7 @@
 // Pictures drawn as plain SVG: who pays how much, how far the money has come in, and the
 // milestones planned against actual. Each picture also carries its numbers as text.
 import { h, svg } from "./ui.js";
-import { date, fen, MILESTONE_STATUS, percentOf, yuan } from "./format.js";
+import { date, fen, label, percentOf, yuan } from "./format.js";
 
 const PALETTE = ["#0b4f9c", "#b35900", "#1b6e20", "#7b1fa2", "#9e1c1c", "#00695c", "#5d4037", "#37474f"];
 
@@ -87,7 +87,7 @@ export function milestoneTimeline(milestones, now = new Date()) {
   chart.append(svg("line", { x1: today, x2: today, y1: 0, y2: milestones.length * rowH + 4, stroke: "#111", "stroke-dasharray": "3 3" }),
     svg("text", { x: Math.min(today + 3, width - 30), y: milestones.length * rowH + 18, "font-size": 11, fill: "#111" }, "今天"));
   const list = h("ol", { class: "milestones" }, milestones.map((m) => h("li", { class: `ms ms-${m.status.toLowerCase()}` },
-    h("span", { class: `badge badge-${m.status.toLowerCase()}` }, MILESTONE_STATUS[m.status] ?? m.status),
+    h("span", { class: `badge badge-${m.status.toLowerCase()}` }, label("MilestoneStatus", m.status)),
     " ", h("strong", {}, m.title), m.responsibleParty ? `（${m.responsibleParty.name}）` : "",
     h("br"),
     h("span", { class: "muted" }, `计划 ${m.plannedStart ? date(m.plannedStart) + " 至 " : ""}${date(m.plannedEnd)}`),

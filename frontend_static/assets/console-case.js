@@ -2,7 +2,7 @@
 // Forms are built once; each refresh only redraws the data around them, so typing survives
 // live updates from other organizers.
 import { gql, onReconnect, subscribe } from "./api.js";
-import { STAGE_NAME, STAGES, dateTime } from "./format.js";
+import { dateTime, label, STAGE_ORDER } from "./format.js";
 import { debounce, h, message } from "./ui.js";
 import { fill } from "./console-kit.js";
 import { demandsSection, dutiesSection, partiesSection, stageSection } from "./console-sections.js";
@@ -151,24 +151,24 @@ function headSection() {
     el,
     update(c) {
       title.textContent = c.title;
-      badge.textContent = STAGE_NAME[c.stage] ?? c.stage;
+      badge.textContent = label("Stage", c.stage);
       badge.dataset.stage = c.stage;
       where.textContent = `${c.location}；建立于 ${dateTime(c.createdAt)}`;
       summary.textContent = c.summary;
-      const at = STAGES.findIndex(([k]) => k === c.stage);
-      fill(stepper, ...STAGES.map(([k, name], i) => h("li", {
+      const at = STAGE_ORDER.indexOf(c.stage);
+      fill(stepper, ...STAGE_ORDER.map((stage, i) => h("li", {
         class: i < at ? "done" : i === at ? "current" : null, "aria-current": i === at ? "step" : null,
-      }, name)));
+      }, label("Stage", stage))));
       stepper.classList.toggle("hidden", c.stage === "CANCELLED");
       const id = encodeURIComponent(c.id);
       fill(links,
         !c.stageHistory.some((s) => s.to !== "DRAFT" && s.to !== "CANCELLED")
           ? h("span", { class: "muted" }, "草稿尚未公开，居民还看不到。")
           : h("a", { class: "button secondary", href: `/c/${id}` }, "查看公开页面"),
-        c.dossier ? h("a", { class: "button secondary", href: c.dossier.htmlUrl }, "打开存档（可打印）") : null);
+        c.dossier ? h("a", { class: "button secondary", href: c.dossier.htmlUrl }, "打开档案（可打印）") : null);
       fill(readonly,
-        c.stage === "CANCELLED" ? message("这个协商已取消，只能查看，不能再修改。", "info")
-          : c.stage === "ARCHIVED" ? message("这个协商已存档，只能查看，不能再修改。", "info") : "");
+        c.stage === "CANCELLED" ? message(`这个协商${label("Stage", "CANCELLED")}，只能查看，不能再修改。`, "info")
+          : c.stage === "ARCHIVED" ? message(`这个协商已${label("Stage", "ARCHIVED")}，只能查看，不能再修改。`, "info") : "");
     },
   };
 }

@@ -2,7 +2,7 @@
 // server previews the exact split (previewCostSplit, the same rules as setCostPlan), so what is
 // shown is what will be saved, to the fen.
 import { gql, mutate, UserErrors } from "./api.js";
-import { SPLIT_METHOD, yuan } from "./format.js";
+import { hint, words, yuan } from "./format.js";
 import { splitChart } from "./charts.js";
 import { debounce, field, h, message, onSubmit, select } from "./ui.js";
 import { fill, plainNumber, submitRow } from "./console-kit.js";
@@ -17,12 +17,6 @@ const ASKS = {
   PERCENT: ["percent", "比例（%）", "各方加起来是 100，例如 33.3333"],
   WEIGHTED: ["weight", "权重", "例如户数、门面长度"],
 };
-const METHOD_HINT = {
-  EQUAL: "总额平均分给勾选的各方，除不尽的几分钱依次多给排在前面的一方。",
-  FIXED: "逐一填写每一方出多少钱，合计必须正好等于分摊总额。",
-  PERCENT: "逐一填写每一方的比例，合计必须正好是 100%。",
-  WEIGHTED: "按权重（户数、门面长度等）分摊，权重越大出得越多。",
-};
 
 /** "80000.00" -> "80000" for an input the user will edit. */
 const editable = (money) => String(money ?? "").replace(/\.00$/, "");
@@ -36,7 +30,7 @@ function shareValue(method, value) {
 
 export function costPlanEditor(ctx, proposal) {
   const plan = proposal.costPlan;
-  const method = select("method", SPLIT_METHOD);
+  const method = select("method", words("SplitMethod"));
   method.value = plan?.method ?? "EQUAL";
   const methodHint = h("small", { class: "hint" });
   const total = h("input", { name: "total", inputmode: "decimal", autocomplete: "off", value: editable(plan?.total ?? proposal.budget) });
@@ -96,10 +90,10 @@ export function costPlanEditor(ctx, proposal) {
       row.input.value = row.values[method.value] ?? "";
     }
     current = method.value;
-    methodHint.textContent = METHOD_HINT[current];
+    methodHint.textContent = hint("SplitMethod", current);
     rows.forEach(showMethod);
   });
-  methodHint.textContent = METHOD_HINT[current];
+  methodHint.textContent = hint("SplitMethod", current);
 
   const included = () => rows.filter((r) => r.include.checked);
   const shares = () => included().map((r) => shareValue(current, r.input.value));

@@ -1,6 +1,6 @@
 // /console: every consultation, a new one, the parties and new staff accounts.
 import { gql, mutate } from "./api.js";
-import { date, PARTY_KIND, ROLE, STAGE_NAME, STAGES } from "./format.js";
+import { date, label, STAGE_ORDER, words } from "./format.js";
 import { debounce, field, h, message, onSubmit, section, select } from "./ui.js";
 import { checkbox, fill, fillSelect, orNull, submitRow, syncList } from "./console-kit.js";
 
@@ -30,7 +30,7 @@ export async function homePage(main, me) {
   ];
   fill(main,
     h("h1", {}, "组织方工作台"),
-    h("p", { class: "muted" }, "在这里建立和管理协商：提诉求、列责任、出方案、分摊费用、居民表决、施工监督，直到存档。"),
+    h("p", { class: "muted" }, `在这里建立和管理协商，一步步走完：${STAGE_ORDER.map((s) => label("Stage", s)).join(" → ")}。`),
     h("nav", { class: "toc", "aria-label": "本页内容" },
       h("a", { href: "#list" }, "全部协商"), h("a", { href: "#create" }, "新建协商"),
       h("a", { href: "#parties" }, "参与方"), h("a", { href: "#accounts" }, "工作人员账号")),
@@ -40,7 +40,7 @@ export async function homePage(main, me) {
 
 function consultationsSection() {
   const [el, body] = section("全部协商", "list");
-  const stage = select("stage", { "": "全部阶段", ...Object.fromEntries([...STAGES.map(([k, name]) => [k, name]), ["CANCELLED", "已取消"]]) });
+  const stage = select("stage", { "": "全部阶段", ...words("Stage") });
   const search = h("input", { name: "search", type: "search", autocomplete: "off" });
   const filters = h("form", { class: "grid2", role: "search", onsubmit: (e) => e.preventDefault() },
     field("按阶段筛选", stage), field("查找（标题、地点）", search));
@@ -78,7 +78,7 @@ function consultationItem(node) {
   const id = encodeURIComponent(node.id);
   return h("li", { class: "card" },
     h("a", { href: `/console/${id}` }, h("strong", {}, node.title)),
-    " ", h("span", { class: "badge" }, STAGE_NAME[node.stage] ?? node.stage),
+    " ", h("span", { class: "badge" }, label("Stage", node.stage)),
     h("br"),
     h("span", { class: "muted" }, `${node.location}；建立于 ${date(node.createdAt)}`),
     h("div", { class: "actions" },
@@ -88,7 +88,7 @@ function consultationItem(node) {
 }
 
 function createConsultationSection(onParties) {
-  const [el, body] = section("新建协商", "create", h("p", { class: "muted" }, "新建的协商先是草稿，只有组织方能看到；准备好后再进入“提诉求”阶段。"));
+  const [el, body] = section("新建协商", "create", h("p", { class: "muted" }, `新建的协商先是${label("Stage", "DRAFT")}，只有组织方能看到；准备好后再进入“${label("Stage", "COLLECTING")}”阶段。`));
   const box = h("div", { class: "checks" });
   const form = h("form", { class: "card", id: "create-form", novalidate: true },
     field("标题", h("input", { name: "title", required: true, autocomplete: "off" }), "写清楚是什么事，例如：幸福里路灯维修"),
@@ -98,7 +98,7 @@ function createConsultationSection(onParties) {
     ...submitRow("建立协商"));
   onParties((parties) => {
     const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
-    fill(box, ...parties.map((p) => checkbox("partyIds", `${p.name}（${PARTY_KIND[p.kind] ?? p.kind}）`, checked.has(p.id), { value: p.id })));
+    fill(box, ...parties.map((p) => checkbox("partyIds", `${p.name}（${label("PartyKind", p.kind)}）`, checked.has(p.id), { value: p.id })));
   });
   onSubmit(form, async ({ title, summary, location: where }) => {
     const partyIds = [...box.querySelectorAll("input:checked")].map((i) => i.value);
@@ -110,20 +110,20 @@ function createConsultationSection(onParties) {
 }
 
 function partiesSection(onParties, reload) {
-  const [el, body] = section("参与方", "parties", h("p", { class: "muted" }, "出钱或负责的各方：商户、辖区单位、街道办事处、政府部门、企业等。"));
+  const [el, body] = section("参与方", "parties", h("p", { class: "muted" }, `出钱或负责的各方：${["MERCHANT", "UNIT", "STREET_OFFICE", "DEPARTMENT", "ENTERPRISE"].map((k) => label("PartyKind", k)).join("、")}等。`));
   const list = h("ul", { class: "plain", id: "party-list" });
   onParties((parties) => syncList(list, parties, (p) => p.id, () => {
     const el = h("li", { class: "card" });
     return {
       el,
-      update: (p) => fill(el, h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind),
+      update: (p) => fill(el, h("strong", {}, p.name), " ", h("span", { class: "badge" }, label("PartyKind", p.kind)),
         p.contact ? h("span", { class: "muted" }, `　联系方式：${p.contact}`) : null),
     };
   }, "还没有参与方。"));
   const form = h("form", { class: "card", id: "party-form", novalidate: true },
     h("h3", {}, "添加参与方"),
     field("名称", h("input", { name: "name", required: true, autocomplete: "off" })),
-    field("类别", select("kind", PARTY_KIND)),
+    field("类别", select("kind", words("PartyKind"))),
     field("联系方式（选填）", h("input", { name: "contact", autocomplete: "off" }), "只有组织方能看到"),
     ...submitRow("添加参与方"));
   onSubmit(form, async ({ name, kind, contact }) => {
@@ -138,17 +138,17 @@ function partiesSection(onParties, reload) {
 
 function accountSection(me, onParties) {
   const [el, body] = section("工作人员账号", "accounts",
-    h("p", { class: "muted" }, "为政协委员、出资方代表建立登录账号。居民不需要账号，用邀请条进入。"));
+    h("p", { class: "muted" }, `为${label("Role", "CPPCC_MEMBER")}、${label("Role", "PARTY_REP")}建立登录账号。${label("Role", "RESIDENT")}不需要账号，用邀请条进入。`));
   const roles = me.roles.includes("ADMIN") ? ["ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "ADMIN"] : ["CPPCC_MEMBER", "PARTY_REP"];
   const party = h("select", { name: "partyId" });
   onParties((parties) => fillSelect(party, parties.map((p) => [p.id, p.name]), "不代表任何一方"));
-  const roleBox = h("fieldset", {}, h("legend", {}, "身份（可多选）"), roles.map((r) => checkbox(`role-${r}`, ROLE[r] ?? r, false, { value: r })));
+  const roleBox = h("fieldset", {}, h("legend", {}, "身份（可多选）"), roles.map((r) => checkbox(`role-${r}`, label("Role", r), false, { value: r })));
   const form = h("form", { class: "card", id: "account-form", novalidate: true },
     field("用户名", h("input", { name: "username", required: true, autocomplete: "off", autocapitalize: "off", spellcheck: "false" }), "登录时用，字母或数字"),
     field("初始密码", h("input", { name: "password", type: "password", required: true, autocomplete: "new-password" }), "请当面告诉本人，并请对方妥善保管"),
     field("显示名称", h("input", { name: "displayName", required: true, autocomplete: "off" }), "例如：菜园市场 张经理"),
     roleBox,
-    field("代表哪一方", party, "出资方代表必须选择所代表的一方"),
+    field("代表哪一方", party, `${label("Role", "PARTY_REP")}必须选择所代表的一方`),
     ...submitRow("建立账号"));
   onSubmit(form, async ({ username, password, displayName }) => {
     const chosen = [...roleBox.querySelectorAll("input:checked")].map((i) => i.value);
@@ -156,7 +156,7 @@ function accountSection(me, onParties) {
       "account { displayName roles }");
     form.reset();
     return payload.account;
-  }, (account) => `已建立账号：${account.displayName}（${account.roles.map((r) => ROLE[r] ?? r).join("、")}）`);
+  }, (account) => `已建立账号：${account.displayName}（${account.roles.map((r) => label("Role", r)).join("、")}）`);
   body.append(form);
   return el;
 }

@@ -1,14 +1,14 @@
 // 居民表决: create polls, open and close them, follow the count, and enter paper or assisted
 // ballots for households that did not vote on a phone.
 import { mutate } from "./api.js";
-import { dateTime, fromLocalInput, ORIGIN, OUTCOME, POLL_KIND, POLL_STATUS, PRESET, ratioText } from "./format.js";
+import { dateTime, fromLocalInput, label, ratioText, words } from "./format.js";
 import { field, h, onSubmit, section, select } from "./ui.js";
 import { actButton, checkbox, fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
 
 export function pollsSection(ctx) {
-  const title = "居民表决";
+  const title = label("Stage", "VOTING");
   const [el, body] = section(title, "polls",
-    h("p", { class: "muted" }, "表决在“协商方案”或“居民表决”阶段设立，只能在“居民表决”阶段开始和结束。进入“居民表决”阶段前至少要设立一项表决。"));
+    h("p", { class: "muted" }, `表决在“${label("Stage", "DELIBERATING")}”或“${title}”阶段设立，只能在“${title}”阶段开始和结束。进入“${title}”阶段前至少要设立一项表决。`));
   const list = h("ul", { class: "plain", id: "poll-list" });
   const form = createPollForm(ctx);
   body.append(list, fold("＋ 设立表决", form.el));
@@ -25,12 +25,12 @@ export function pollsSection(ctx) {
 }
 
 function createPollForm(ctx) {
-  const kind = select("kind", POLL_KIND);
+  const kind = select("kind", words("PollKind"));
   const proposal = h("select", { name: "proposalId" });
   const options = h("textarea", { name: "options", rows: 4 });
   const maxChoices = h("input", { name: "maxChoices", type: "number", min: 1, inputmode: "numeric" });
-  const preset = select("preset", PRESET);
-  const proposalField = field("表决的方案", proposal, "赞成/反对/弃权的表决，一般是针对一个方案");
+  const preset = select("preset", words("DecisionPreset"));
+  const proposalField = field("表决的方案", proposal, `“${label("PollKind", "YES_NO_ABSTAIN")}”的表决，一般是针对一个方案`);
   const optionsField = field("选项（每行一个）", options, "例如每行写一个方案的名称");
   const maxField = field("最多可选几项", maxChoices);
   const custom = h("div", { class: "grid2 hidden" },
@@ -78,7 +78,7 @@ function createPollForm(ctx) {
     form.querySelector("[name=question]").value = "";
     options.value = "";
     await ctx.refresh();
-    return "已设立表决。到“居民表决”阶段后，点“开始投票”。";
+    return `已设立表决。到“${label("Stage", "VOTING")}”阶段后，点“开始投票”。`;
   }, (text) => text);
   return {
     el: form,
@@ -100,7 +100,7 @@ function tallyView(poll) {
       return h("li", {}, `${o.label}：${row?.votes ?? 0} 票`, poll.rule.byArea && row && row.weight !== "0" ? `（面积 ${row.weight} 平方米）` : "");
     })),
     poll.status === "CLOSED"
-      ? h("p", {}, "结果：", h("strong", { class: `badge badge-${t.outcome.toLowerCase()}` }, OUTCOME[t.outcome] ?? t.outcome),
+      ? h("p", {}, "结果：", h("strong", { class: `badge badge-${t.outcome.toLowerCase()}` }, label("PollOutcome", t.outcome)),
         t.winner ? `　选出：${t.winner.label}` : "")
       : null);
 }
@@ -128,9 +128,9 @@ function pollItem(ctx) {
       pollId = p.id;
       fill(info,
         h("h3", {}, p.question),
-        h("span", { class: `badge badge-${p.status.toLowerCase()}` }, POLL_STATUS[p.status] ?? p.status), " ",
+        h("span", { class: `badge badge-${p.status.toLowerCase()}` }, label("PollStatus", p.status)), " ",
         h("span", { class: "muted" }, [
-          POLL_KIND[p.kind] ?? p.kind, p.secret ? "无记名" : "记名", PRESET[p.rule.preset] ?? p.rule.preset,
+          label("PollKind", p.kind), p.secret ? "无记名" : "记名", label("DecisionPreset", p.rule.preset),
           p.allowRevote ? "可改票" : "不可改票", p.liveResults ? "公开票数" : "结束前不公开票数",
         ].join("；")),
         p.opensAt || p.closesAt ? h("p", { class: "muted" },
@@ -156,7 +156,7 @@ function pollItem(ctx) {
 function offlineBallotForm(ctx, poll) {
   const find = h("input", { type: "search", autocomplete: "off" });
   const voter = h("select", { name: "voterEntryId", required: true });
-  const origin = select("origin", { PAPER: ORIGIN.PAPER, ASSISTED: ORIGIN.ASSISTED });
+  const origin = select("origin", words("BallotOrigin", ["PAPER", "ASSISTED"]));
   const note = h("input", { name: "note", autocomplete: "off" });
   let choiceBox;
   let choices;
@@ -175,7 +175,7 @@ function offlineBallotForm(ctx, poll) {
     choices = () => [...choiceBox.querySelectorAll("input:checked")].map((i) => i.value);
   }
   const form = h("form", { class: "offline-ballot write", novalidate: true },
-    h("h4", {}, "录入纸质选票或代投"),
+    h("h4", {}, `录入${label("BallotOrigin", "PAPER")}或${label("BallotOrigin", "ASSISTED")}`),
     h("div", { class: "grid2" }, field("按户名查找", find, "输入门牌的一部分，缩小下面的名单"), field("哪一户", voter)),
     choiceBox,
     h("div", { class: "grid2" }, field("方式", origin), field("备注（选填）", note, "例如：由网格员协助，本人同意")),
@@ -191,13 +191,13 @@ function offlineBallotForm(ctx, poll) {
     const payload = await mutate("recordOfflineBallot", {
       pollId: poll.id, voterEntryId: voter.value, choices: choices(), origin: origin.value, note: orNull(note.value.trim()),
     }, "ballot { receipt }");
-    const label = voter.selectedOptions[0]?.textContent ?? "";
+    const household = voter.selectedOptions[0]?.textContent ?? "";
     choiceBox.querySelectorAll("input").forEach((i) => { i.checked = false; });
     choiceBox.querySelectorAll("select").forEach((s) => { s.value = ""; });
     voter.value = "";
     note.value = "";
     await ctx.refresh();
-    return `已录入 ${label} 的选票。回执号：${payload.ballot.receipt}`;
+    return `已录入 ${household} 的选票。回执号：${payload.ballot.receipt}`;
   }, (text) => text);
   return {
     el: form,

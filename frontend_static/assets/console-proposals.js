@@ -1,7 +1,7 @@
 // 出方案单: proposals, their status, the cost plan with each party's confirmation (签协议) and
 // the money paid in, and the editor for a new plan.
 import { mutate } from "./api.js";
-import { date, dateTime, fromLocalInput, PROPOSAL_STATUS, SPLIT_METHOD, yuan } from "./format.js";
+import { date, dateTime, fromLocalInput, label, yuan } from "./format.js";
 import { fundingBar } from "./charts.js";
 import { field, h, onSubmit, section } from "./ui.js";
 import { actButton, fill, fold, msgBox, nowLocal, orNull, plainNumber, submitRow, syncList } from "./console-kit.js";
@@ -10,7 +10,7 @@ import { costPlanEditor } from "./console-costplan.js";
 export function proposalsSection(ctx) {
   const title = "出方案单与出资分担";
   const [el, body] = section(title, "proposals",
-    h("p", { class: "muted" }, "方案和预算、各方怎么分摊费用、各方确认（签协议）和资金到位。在“协商方案”和“居民表决”阶段填写。"));
+    h("p", { class: "muted" }, `方案和预算、各方怎么分摊费用、各方确认（${label("Stage", "AGREED")}）和资金到位。在“${label("Stage", "DELIBERATING")}”和“${label("Stage", "VOTING")}”阶段填写。`));
   const funding = h("div", { class: "card funding-box" });
   const list = h("ul", { class: "plain", id: "proposal-list" });
   const form = h("form", { class: "card write", id: "proposal-form", novalidate: true },
@@ -30,7 +30,7 @@ export function proposalsSection(ctx) {
     update(c) {
       const adopted = c.proposals.find((p) => p.id === c.adoptedProposal?.id);
       fill(funding, h("h3", {}, "资金到位情况"),
-        adopted ? h("p", {}, `已采用的方案：${adopted.title}`) : null, fundingBar(c.funding));
+        adopted ? h("p", {}, `${label("ProposalStatus", "ADOPTED")}的方案：${adopted.title}`) : null, fundingBar(c.funding));
       syncList(list, c.proposals, (p) => p.id, () => proposalItem(ctx), "还没有方案。");
     },
   };
@@ -57,17 +57,17 @@ function proposalItem(ctx) {
   function drawActions(status) {
     const buttons = {
       DRAFT: [
-        actButton("提交讨论", move("TABLED"), { box, cls: "" }),
-        actButton("采用这个方案", adopt, { box }),
+        actButton("提交协商", move("TABLED"), { box, cls: "" }),
+        actButton("采纳这个方案", adopt, { box }),
         actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
       ],
       TABLED: [
-        actButton("采用这个方案", adopt, { box, cls: "" }),
+        actButton("采纳这个方案", adopt, { box, cls: "" }),
         actButton("退回草稿", move("DRAFT"), { box }),
         actButton("否决", move("REJECTED"), { box, ask: "确定否决这个方案吗？" }),
         actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
       ],
-      ADOPTED: [h("p", { class: "muted" }, "这是已采用的方案。采用另一个方案时，它会退回讨论。")],
+      ADOPTED: [h("p", { class: "muted" }, `这是${label("ProposalStatus", "ADOPTED")}的方案。采纳另一个方案时，它会回到“${label("ProposalStatus", "TABLED")}”。`)],
     }[status] ?? [];
     fill(actions, ...buttons);
   }
@@ -78,7 +78,7 @@ function proposalItem(ctx) {
     update(p) {
       proposalId = p.id;
       fill(info,
-        h("h3", {}, p.title), h("span", { class: `badge badge-${p.status.toLowerCase()}` }, PROPOSAL_STATUS[p.status] ?? p.status),
+        h("h3", {}, p.title), h("span", { class: `badge badge-${p.status.toLowerCase()}` }, label("ProposalStatus", p.status)),
         h("p", {}, h("strong", {}, `预算 ${yuan(p.budget)}`),
           h("span", { class: "muted" }, `；${p.author ? `${p.author.displayName} ` : ""}提出于 ${date(p.createdAt)}`)),
         h("p", { class: "proposal-body" }, p.body));
@@ -88,7 +88,7 @@ function proposalItem(ctx) {
       if (cp) {
         fill(plan,
           h("h4", {}, "已保存的分摊方案"),
-          h("p", {}, `${SPLIT_METHOD[cp.method] ?? cp.method}，总额 ${yuan(cp.total)}。`,
+          h("p", {}, `${label("SplitMethod", cp.method)}，总额 ${yuan(cp.total)}。`,
             cp.fullyConfirmed ? h("strong", { class: "ok-text" }, "各方都已确认。")
               : `已确认 ${cp.shares.filter((s) => s.confirmedAt).length} / ${cp.shares.length} 方。`),
           shares);
@@ -128,7 +128,7 @@ function shareItem(ctx) {
     await ctx.refresh();
     return "已登记到账。";
   }, (text) => text);
-  const confirm = actButton("代为确认（签协议）", async () => {
+  const confirm = actButton(`代为确认（${label("Stage", "AGREED")}）`, async () => {
     await mutate("confirmShare", { shareId }, "share { confirmedAt }");
     await ctx.refresh();
   }, { box, ask: "确认表示这一方同意出这笔钱。确定代为确认吗？" });

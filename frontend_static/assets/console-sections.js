@@ -1,12 +1,11 @@
 // The consultation's stage, its parties, 提诉求单 (demands) and 列责任单 (responsibilities).
 import { mutate } from "./api.js";
-import { date, dateTime, DEMAND_CHANNEL, DEMAND_STATUS, endOfDay, PARTY_KIND, STAGE_NAME, STAGES } from "./format.js";
+import { date, dateTime, endOfDay, hint, label, STAGE_ORDER, words } from "./format.js";
 import { field, h, onSubmit, section, select } from "./ui.js";
 import { fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
 
-const ORDER = STAGES.map(([key]) => key);
+const ORDER = STAGE_ORDER;
 const SKIPPABLE = new Set(["COLLECTING", "VOTING"]);
-const EXPLAIN = Object.fromEntries(STAGES.map(([key, , text]) => [key, text]));
 
 /** The stages one step away, as the server's stage machine has them (CANCELLED apart). */
 export function nextStages(current) {
@@ -38,7 +37,7 @@ export function stageSection(ctx) {
     note.value = "";
     await ctx.refresh();
     return to;
-  }, (to) => (to ? `已进入“${STAGE_NAME[to]}”阶段。` : null));
+  }, (to) => (to ? `已进入“${label("Stage", to)}”阶段。` : null));
   const history = h("ol", { class: "history" });
   body.append(form, h("details", {}, h("summary", {}, "阶段记录"), history));
   let shownStage = null;
@@ -46,19 +45,19 @@ export function stageSection(ctx) {
     el, title,
     update(c) {
       fill(history, ...c.stageHistory.map((s) => h("li", {},
-        `${dateTime(s.at)}：${s.from ? `${STAGE_NAME[s.from] ?? s.from} → ` : "建立为"}${STAGE_NAME[s.to] ?? s.to}`,
+        `${dateTime(s.at)}：${s.from ? `${label("Stage", s.from)} → ` : "建立为"}${label("Stage", s.to)}`,
         s.by ? `（${s.by.displayName}）` : "", s.note ? `。说明：${s.note}` : "")));
       if (c.stage === shownStage) return; // the buttons stay as they are, focus included
       shownStage = c.stage;
       const next = nextStages(c.stage).filter((s) => s !== "ARCHIVED");
       fill(form.querySelector(".stage-now"),
-        "现在是“", h("strong", {}, STAGE_NAME[c.stage] ?? c.stage), "”阶段",
-        EXPLAIN[c.stage] ? `：${EXPLAIN[c.stage]}。` : "。",
-        c.stage === "EVALUATING" ? "评价结束后，请到下方“存档”一节存档。" : "");
+        "现在是“", h("strong", {}, label("Stage", c.stage)), "”阶段",
+        hint("Stage", c.stage) ? `：${hint("Stage", c.stage)}。` : "。",
+        c.stage === "EVALUATING" ? `评价结束后，请到下方“${label("Stage", "ARCHIVED")}”一节办理。` : "");
       const skipFrom = next.length > 1 ? next[0] : null;
       fill(buttons,
         ...next.map((s) => h("button", { type: "submit", name: "to", value: s, class: s === next[0] ? null : "secondary" },
-          s === next[0] ? `进入下一阶段：${STAGE_NAME[s]}` : `跳过“${STAGE_NAME[skipFrom]}”，直接进入：${STAGE_NAME[s]}`)),
+          s === next[0] ? `进入下一阶段：${label("Stage", s)}` : `跳过“${label("Stage", skipFrom)}”，直接进入：${label("Stage", s)}`)),
         c.stage === "ARCHIVED" || c.stage === "CANCELLED" ? null
           : h("button", { type: "submit", name: "to", value: "CANCELLED", class: "danger" }, "取消这个协商"));
     },
@@ -84,25 +83,27 @@ export function partiesSection(ctx) {
     update(c) {
       syncList(list, c.parties, (p) => p.id, () => {
         const li = h("li", {});
-        return { el: li, update: (p) => fill(li, h("strong", {}, p.name), " ", h("span", { class: "badge" }, PARTY_KIND[p.kind] ?? p.kind)) };
+        return { el: li, update: (p) => fill(li, h("strong", {}, p.name), " ", h("span", { class: "badge" }, label("PartyKind", p.kind))) };
       }, "还没有参与方。");
       const taking = new Set(c.parties.map((p) => p.id));
-      fillSelect(party, ctx.parties.filter((p) => !taking.has(p.id)).map((p) => [p.id, `${p.name}（${PARTY_KIND[p.kind] ?? p.kind}）`]), "请选择");
+      fillSelect(party, ctx.parties.filter((p) => !taking.has(p.id)).map((p) => [p.id, `${p.name}（${label("PartyKind", p.kind)}）`]), "请选择");
     },
   };
 }
 
-const ON_BEHALF = { HOTLINE: DEMAND_CHANNEL.HOTLINE, GRID_WORKER: DEMAND_CHANNEL.GRID_WORKER, COURIER: DEMAND_CHANNEL.COURIER };
-const TRIAGE = { ACCEPTED: "采纳", REJECTED: "不采纳", MERGED: "合并到另一条诉求" };
+/** The channels an organizer enters demands for, and how a demand can be triaged. */
+const ON_BEHALF = ["HOTLINE", "GRID_WORKER", "COURIER"];
+const TRIAGE = words("DemandStatus", ["ACCEPTED", "REJECTED", "MERGED"]);
+const onBehalfText = () => ON_BEHALF.map((c) => label("DemandChannel", c)).join("、");
 
 export function demandsSection(ctx) {
   const title = "提诉求单";
-  const [el, body] = section(title, "demands", h("p", { class: "muted" }, "居民和各方提出的问题。诉求在“提诉求”阶段提出，在“提诉求”和“协商方案”阶段处理。"));
+  const [el, body] = section(title, "demands", h("p", { class: "muted" }, `居民和各方提出的问题。诉求在“${label("Stage", "COLLECTING")}”阶段提出，在“${label("Stage", "COLLECTING")}”和“${label("Stage", "DELIBERATING")}”阶段处理。`));
   const summary = h("p", {});
   const list = h("ul", { class: "plain", id: "demand-list" });
   const form = h("form", { class: "card write", id: "demand-form", novalidate: true },
-    h("p", { class: "muted" }, "热线、网格员、民情收集员收到的诉求，在这里登记。"),
-    field("来源", select("channel", ON_BEHALF)),
+    h("p", { class: "muted" }, `${onBehalfText()}收到的诉求，在这里登记。`),
+    field("来源", select("channel", words("DemandChannel", ON_BEHALF))),
     field("标题", h("input", { name: "title", required: true, autocomplete: "off" }), "一句话说清楚，例如：路灯不亮"),
     field("具体内容", h("textarea", { name: "body", required: true, rows: 3 })),
     ...submitRow("登记诉求"));
@@ -112,12 +113,12 @@ export function demandsSection(ctx) {
     await ctx.refresh();
     return "已登记。";
   }, (text) => text);
-  body.append(summary, list, fold("＋ 代为登记诉求（热线、网格员、民情收集员）", form));
+  body.append(summary, list, fold(`＋ 代为登记诉求（${onBehalfText()}）`, form));
   return {
     el, title,
     update(c) {
       const demands = c.demands.edges.map((e) => e.node);
-      const counts = Object.entries(DEMAND_STATUS).map(([k, name]) => `${name} ${demands.filter((d) => d.status === k).length}`);
+      const counts = Object.entries(words("DemandStatus")).map(([k, name]) => `${name} ${demands.filter((d) => d.status === k).length}`);
       summary.textContent = `共 ${c.demands.totalCount} 条：${counts.join("，")}。${c.demands.totalCount > demands.length ? `下面列出前 ${demands.length} 条。` : ""}`;
       syncList(list, demands, (d) => d.id, () => demandItem(ctx), "还没有诉求。");
     },
@@ -142,7 +143,7 @@ function demandItem(ctx) {
   onSubmit(form, async ({ status: s, mergedIntoId }) => {
     await mutate("setDemandStatus", { demandId, status: s, mergedIntoId: s === "MERGED" ? orNull(mergedIntoId) : null }, "demand { status }");
     await ctx.refresh();
-    return `已保存：${DEMAND_STATUS[s]}。`;
+    return `已保存：${label("DemandStatus", s)}。`;
   }, (text) => text);
   const el = h("li", { class: "card demand" }, info, form);
   return {
@@ -152,8 +153,8 @@ function demandItem(ctx) {
       if (!filled && d.status in TRIAGE) status.value = d.status;
       filled = true;
       fill(info,
-        h("h3", {}, d.title), h("span", { class: `badge badge-${d.status.toLowerCase()}` }, DEMAND_STATUS[d.status] ?? d.status), " ",
-        h("span", { class: "muted" }, `来源：${DEMAND_CHANNEL[d.channel] ?? d.channel}；${date(d.createdAt)}`,
+        h("h3", {}, d.title), h("span", { class: `badge badge-${d.status.toLowerCase()}` }, label("DemandStatus", d.status)), " ",
+        h("span", { class: "muted" }, `来源：${label("DemandChannel", d.channel)}；${date(d.createdAt)}`,
           d.submittedBy ? `；登记人：${d.submittedBy.displayName}` : "", `；${d.supportCount} 人支持`),
         h("p", {}, d.body),
         d.mergedInto ? h("p", { class: "muted" }, `已合并到：${d.mergedInto.title}`) : null);
@@ -166,7 +167,7 @@ function demandItem(ctx) {
 
 export function dutiesSection(ctx) {
   const title = "列责任单";
-  const [el, body] = section(title, "duties", h("p", { class: "muted" }, "每一方负责什么、什么时候完成。在“协商方案”和“居民表决”阶段填写。"));
+  const [el, body] = section(title, "duties", h("p", { class: "muted" }, `每一方负责什么、什么时候完成。在“${label("Stage", "DELIBERATING")}”和“${label("Stage", "VOTING")}”阶段填写。`));
   const list = h("ul", { class: "plain", id: "duty-list" });
   const party = h("select", { name: "partyId", required: true });
   const form = h("form", { class: "card write", id: "duty-form", novalidate: true },

@@ -1,6 +1,6 @@
 // 定时限单 (milestones), 跟踪回访 (follow-up visits) and 存入档案单 (the sealed archive).
 import { mutate } from "./api.js";
-import { date, dateTime, endOfDay, fromLocalInput, MILESTONE_KIND, MILESTONE_STATUS, toLocalInput } from "./format.js";
+import { date, dateTime, endOfDay, fromLocalInput, label, toLocalInput, words } from "./format.js";
 import { milestoneTimeline } from "./charts.js";
 import { field, h, message, onSubmit, section, select } from "./ui.js";
 import { fill, fillSelect, fold, nowLocal, orNull, startOfDay, submitRow, syncList } from "./console-kit.js";
@@ -9,13 +9,13 @@ import { partyChoices } from "./console-sections.js";
 export function milestonesSection(ctx) {
   const title = "定时限单";
   const [el, body] = section(title, "milestones",
-    h("p", { class: "muted" }, "施工的每一步和完成期限。在“签协议”和“施工监督”阶段安排和更新。"));
+    h("p", { class: "muted" }, `施工的每一步和完成期限。在“${label("Stage", "AGREED")}”和“${label("Stage", "IMPLEMENTING")}”阶段安排和更新。`));
   const timeline = h("div", { class: "timeline-box" });
   const list = h("ul", { class: "plain", id: "milestone-list" });
   const party = h("select", { name: "responsiblePartyId" });
   const form = h("form", { class: "card write", id: "milestone-form", novalidate: true },
     field("节点名称", h("input", { name: "title", required: true, autocomplete: "off" }), "例如：路面硬化"),
-    h("div", { class: "grid2" }, field("类别", select("kind", MILESTONE_KIND)), field("负责的一方（选填）", party)),
+    h("div", { class: "grid2" }, field("类别", select("kind", words("MilestoneKind"))), field("负责的一方（选填）", party)),
     h("div", { class: "grid2" },
       field("计划开始日期（选填）", h("input", { name: "plannedStart", type: "date" })),
       field("计划完成日期", h("input", { name: "plannedEnd", type: "date", required: true }))),
@@ -68,7 +68,7 @@ function milestoneItem(ctx) {
     update(m) {
       milestoneId = m.id;
       const open = ctx.data.stage === "AGREED" || ctx.data.stage === "IMPLEMENTING";
-      heading.textContent = `${open ? "报告进度" : "进度记录"}：${m.title}（${MILESTONE_STATUS[m.status] ?? m.status}，${m.progress}%）`;
+      heading.textContent = `${open ? "报告进度" : "进度记录"}：${m.title}（${label("MilestoneStatus", m.status)}，${m.progress}%）`;
       fill(history, ...m.updates.map((u) => h("li", {},
         `${dateTime(u.at)}：${u.progress}%`, u.by ? `（${u.by.displayName}）` : "", u.note ? `　${u.note}` : "")));
       if (!filled) {
@@ -83,7 +83,7 @@ function milestoneItem(ctx) {
 
 export function followUpsSection(ctx) {
   const title = "跟踪回访";
-  const [el, body] = section(title, "follow-ups", h("p", { class: "muted" }, "施工中和完工后上门回访的记录。在“施工监督”和“评价回访”阶段填写。"));
+  const [el, body] = section(title, "follow-ups", h("p", { class: "muted" }, `施工中和完工后上门回访的记录。在“${label("Stage", "IMPLEMENTING")}”和“${label("Stage", "EVALUATING")}”阶段填写。`));
   const list = h("ul", { class: "plain", id: "follow-up-list" });
   const at = h("input", { name: "at", type: "datetime-local", required: true, value: nowLocal() });
   const form = h("form", { class: "card write", id: "follow-up-form", novalidate: true },
@@ -109,18 +109,18 @@ export function followUpsSection(ctx) {
 }
 
 export function archiveSection(ctx) {
-  const title = "存档";
+  const title = label("Stage", "ARCHIVED");
   const [el, body] = section(title, "archive");
   const state = h("div", {});
   const form = h("form", { class: "card write", id: "archive-form", novalidate: true },
-    h("p", {}, "存档后，整个协商过程（七张单、表决、资金、监督、评价）封存为一份档案，不能再修改。只有在“评价回访”阶段才能存档。"),
-    field("存档说明（选填）", h("textarea", { name: "note", rows: 2 })),
-    ...submitRow("存档", { class: "danger" }));
+    h("p", {}, `${title}后，整个协商过程（七张单、表决、资金、监督、评价）封存为一份档案，不能再修改。只有在“${label("Stage", "EVALUATING")}”阶段才能${title}。`),
+    field(`${title}说明（选填）`, h("textarea", { name: "note", rows: 2 })),
+    ...submitRow(title, { class: "danger" }));
   onSubmit(form, async ({ note }) => {
-    if (!window.confirm("存档后不能再修改。确定存档吗？")) return null;
+    if (!window.confirm(`${title}后不能再修改。确定${title}吗？`)) return null;
     await mutate("archiveConsultation", { consultationId: ctx.id, note: orNull(note) }, "consultation { stage }");
     await ctx.refresh();
-    return "已存档。";
+    return `已${title}。`;
   }, (text) => text);
   body.append(state, form);
   return {
@@ -129,10 +129,10 @@ export function archiveSection(ctx) {
       const d = c.dossier;
       fill(state, d
         ? h("div", { class: "card" },
-          message(`已于 ${dateTime(d.sealedAt)} 存档。`, "ok"),
+          message(`已于 ${dateTime(d.sealedAt)} ${title}。`, "ok"),
           h("p", {}, h("a", { href: d.htmlUrl, class: "button", id: "dossier-link" }, "打开可打印的档案")),
           h("p", { class: "muted hash" }, `档案校验码（SHA-256）：${d.sha256}`))
-        : c.stage === "CANCELLED" ? h("p", { class: "muted" }, "已取消的协商不存档。") : "");
+        : c.stage === "CANCELLED" ? h("p", { class: "muted" }, `${label("Stage", "CANCELLED")}的协商不${title}。`) : "");
     },
   };
 }

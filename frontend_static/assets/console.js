@@ -1,6 +1,7 @@
 // 组织方工作台: /console lists and creates; /console/<id> runs one consultation.
 // Only organizers and admins get past the door; everyone else is pointed to the sign-in page.
 import { viewer } from "./api.js";
+import { label } from "./format.js";
 import { h, message, mountPage, pathId } from "./ui.js";
 
 const me = await viewer().catch(() => null);
@@ -12,7 +13,7 @@ if (!allowed) {
   const next = encodeURIComponent(location.pathname);
   main.replaceChildren(
     h("h1", {}, "组织方工作台"),
-    message(me ? "这个页面只供组织方和系统管理员使用。" : "请先登录。这个页面只供组织方和系统管理员使用。", "info"),
+    message(`${me ? "" : "请先登录。"}这个页面只供${label("Role", "ORGANIZER")}和${label("Role", "ADMIN")}使用。`, "info"),
     h("p", {}, h("a", { href: `/login?next=${next}`, class: "button" }, me ? "换一个账号登录" : "去登录")));
 } else {
   const id = pathId("/console/");

@@ -1,6 +1,9 @@
 // Money, dates and names as residents read them. Money stays a decimal string: no floats.
 
+import { LABELS } from "./labels.js";
+
 const ZONE = "Asia/Shanghai";
+const LANG = globalThis.document?.documentElement?.lang === "en" ? "en" : "zh-CN";
 
 /** "80000.00" -> "80,000 元"; "1234.5" -> "1,234.50 元". */
 export function yuan(money) {
@@ -58,44 +61,27 @@ export function endOfDay(value) {
   return value ? `${value}T23:59:00+08:00` : null;
 }
 
-export const STAGES = [
-  ["DRAFT", "草稿", "还在准备，尚未公开"],
-  ["COLLECTING", "提诉求", "居民和各方提出问题和想法"],
-  ["DELIBERATING", "协商方案", "列出各方责任，拿出方案，商量谁出多少钱"],
-  ["VOTING", "居民表决", "居民对方案投票"],
-  ["AGREED", "签协议", "出钱的各方确认自己的份额"],
-  ["IMPLEMENTING", "施工监督", "按时间节点施工，政协委员监督"],
-  ["EVALUATING", "评价回访", "居民给结果打分"],
-  ["ARCHIVED", "存档", "全过程存入档案，不再改动"],
-];
-export const STAGE_NAME = Object.fromEntries(STAGES.map(([k, name]) => [k, name]));
-STAGE_NAME.CANCELLED = "已取消";
+// ---------------------------------------------------------------- words
 
-export const PARTY_KIND = {
-  CPPCC: "政协", RESIDENTS: "居民", MERCHANT: "商户、市场", UNIT: "辖区单位", STREET_OFFICE: "街道办事处",
-  DEPARTMENT: "政府职能部门", ENTERPRISE: "企业", OTHER: "其他",
-};
-export const ROLE = {
-  ADMIN: "系统管理员", ORGANIZER: "组织方", CPPCC_MEMBER: "政协委员", PARTY_REP: "出资方代表", RESIDENT: "居民",
-};
-export const DEMAND_CHANNEL = {
-  RESIDENT: "居民本人", GRID_WORKER: "网格员、楼栋长", COURIER: "民情收集员", HOTLINE: "热线",
-  CPPCC_MEMBER: "政协委员", OTHER: "其他",
-};
-export const DEMAND_STATUS = { OPEN: "待处理", ACCEPTED: "已采纳", MERGED: "已合并", REJECTED: "未采纳" };
-export const PROPOSAL_STATUS = { DRAFT: "草稿", TABLED: "已提交讨论", ADOPTED: "已采用", REJECTED: "未采用", WITHDRAWN: "已撤回" };
-export const SPLIT_METHOD = { EQUAL: "平均分摊", FIXED: "按金额", PERCENT: "按比例（%）", WEIGHTED: "按权重（户数、门面长度等）" };
-export const POLL_STATUS = { SCHEDULED: "未开始", OPEN: "正在投票", CLOSED: "已结束" };
-export const POLL_KIND = { YES_NO_ABSTAIN: "赞成/反对/弃权", SINGLE_CHOICE: "单选", MULTIPLE_CHOICE: "多选", RANKED: "排序" };
-export const OUTCOME = { PENDING: "尚未出结果", PASSED: "通过", FAILED: "未通过", DECIDED: "已选出", UNDECIDED: "未能决定" };
-export const PRESET = {
-  SIMPLE_MAJORITY: "过半数通过", TWO_THIRDS: "三分之二通过", CIVIL_CODE_278_ORDINARY: "民法典第278条（一般事项）",
-  CIVIL_CODE_278_MAJOR: "民法典第278条（重大事项）", CUSTOM: "自定义",
-};
-export const MILESTONE_KIND = { FUNDING: "资金筹集", TENDER: "工程招标", CONSTRUCTION: "施工", ACCEPTANCE: "竣工验收", OTHER: "其他" };
-export const MILESTONE_STATUS = { PLANNED: "未开始", IN_PROGRESS: "进行中", DONE: "已完成", OVERDUE: "已超期" };
-export const FINDING_CATEGORY = {
-  FUNDING_SHORTFALL: "资金不到位", SLOW_PROGRESS: "进度缓慢", QUALITY: "工程质量", NOISE: "噪声扰民", SAFETY: "安全隐患", OTHER: "其他",
-};
-export const FINDING_STATUS = { OPEN: "待整改", RESOLVED: "已整改，待核实", VERIFIED: "已核实办结", REOPENED: "重新整改" };
-export const ORIGIN = { ONLINE: "手机投票", PAPER: "纸质选票", ASSISTED: "代投" };
+// The words for stages, statuses, kinds and roles are the server's (consult/domain/labels.py),
+// served as /assets/labels.js: pages keep no copies, so a value reads the same on every page, in
+// the error messages and in the archived dossier.
+
+/** The word for one value of a vocabulary: label("Stage", "AGREED") -> "签协议". Unknown values show as they are. */
+export function label(vocabulary, value) {
+  return LABELS[vocabulary]?.[value]?.[LANG] ?? value;
+}
+
+/** A short explanation of a value, or "" when the word says enough. */
+export function hint(vocabulary, value) {
+  return LABELS[vocabulary]?.[value]?.hint?.[LANG] ?? "";
+}
+
+/** Every value of a vocabulary with its word, in the server's order: { VALUE: word }, e.g. for a <select>. */
+export function words(vocabulary, only = null) {
+  const values = only ?? Object.keys(LABELS[vocabulary] ?? {});
+  return Object.fromEntries(values.map((value) => [value, label(vocabulary, value)]));
+}
+
+/** The stages a consultation passes through, in order (without CANCELLED, which can come at any time). */
+export const STAGE_ORDER = Object.keys(LABELS.Stage).filter((stage) => stage !== "CANCELLED");

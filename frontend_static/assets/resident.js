@@ -3,10 +3,7 @@
 // invitation slip's QR code at /i/<code>, or at /c/<consultationId>.
 import { gql, mutate, onReconnect, subscribe, viewer } from "./api.js";
 import { fundingBar, milestoneTimeline, splitChart, distributionChart } from "./charts.js";
-import {
-  date, dateTime, DEMAND_STATUS, FINDING_CATEGORY, FINDING_STATUS, OUTCOME, PROPOSAL_STATUS, SPLIT_METHOD, STAGES,
-  STAGE_NAME, ratioText, yuan,
-} from "./format.js";
+import { date, dateTime, hint, label, ratioText, STAGE_ORDER, yuan } from "./format.js";
 import { debounce, field, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
 
 const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
@@ -127,7 +124,7 @@ function build() {
   const c = state.data;
   parts.action = h("div", { id: "main-action" });
   parts.stepper = h("div", { id: "stage" });
-  [parts.pollsSection, parts.polls] = section("居民表决", "polls");
+  [parts.pollsSection, parts.polls] = section(label("Stage", "VOTING"), "polls");
   [parts.demandsSection, parts.demands] = section("居民诉求", "demands");
   parts.demandForm = demandForm();
   [parts.proposalsSection, parts.proposals] = section("方案和费用分摊", "proposals");
@@ -172,7 +169,7 @@ function draw() {
   renderFindings(c);
   renderRating(c);
   parts.archive.replaceChildren(...(c.dossier
-    ? [h("h2", {}, "档案"), h("p", {}, "这项协商已经存入档案，全过程记录不再改动。"), h("a", { class: "button", href: c.dossier.htmlUrl }, "查看可打印的档案")]
+    ? [h("h2", {}, "档案"), h("p", {}, `这项协商已${label("Stage", "ARCHIVED")}，全过程记录不再改动。`), h("a", { class: "button", href: c.dossier.htmlUrl }, "查看可打印的档案")]
     : []));
   renderMainAction(c);
 }
@@ -204,15 +201,15 @@ function renderMainAction(c) {
 // ---------------------------------------------------------------- stepper
 
 function renderStepper(c) {
-  const steps = STAGES.filter(([key]) => key !== "DRAFT");
-  const current = steps.findIndex(([key]) => key === c.stage);
-  const explain = STAGES.find(([key]) => key === c.stage)?.[2];
+  const steps = STAGE_ORDER.filter((stage) => stage !== "DRAFT");
+  const current = steps.indexOf(c.stage);
+  const explain = hint("Stage", c.stage);
   parts.stepper.replaceChildren(
-    h("ol", { class: "stepper", "aria-label": "协商进度" }, steps.map(([key, name], i) => h("li", {
+    h("ol", { class: "stepper", "aria-label": "协商进度" }, steps.map((stage, i) => h("li", {
       class: i < current ? "done" : i === current ? "current" : "",
       "aria-current": i === current ? "step" : null,
-    }, `${i + 1}. ${name}`, i < current ? h("span", { class: "sr-only" }, "（已完成）") : null))),
-    h("p", { class: "stage-explain" }, h("strong", {}, `现在：${STAGE_NAME[c.stage] ?? c.stage}。`), explain ?? (c.stage === "CANCELLED" ? "这项协商已经取消。" : "")));
+    }, `${i + 1}. ${label("Stage", stage)}`, i < current ? h("span", { class: "sr-only" }, `（${label("MilestoneStatus", "DONE")}）`) : null))),
+    h("p", { class: "stage-explain" }, h("strong", {}, `现在：${label("Stage", c.stage)}。`), explain ? `${explain}。` : ""));
 }
 
 // ---------------------------------------------------------------- polls
@@ -402,7 +399,7 @@ function tallyView(poll, tally) {
         h("div", { class: "tally-bar", "aria-hidden": "true" }, h("span", { style: `width:${share}%` })));
     }),
     poll.status === "CLOSED" || tally.outcome !== "PENDING"
-      ? h("p", {}, h("strong", {}, `结果：${OUTCOME[tally.outcome] ?? tally.outcome}`), tally.winner && poll.kind !== "YES_NO_ABSTAIN" ? `（${tally.winner.label}）` : "")
+      ? h("p", {}, h("strong", {}, `结果：${label("PollOutcome", tally.outcome)}`), tally.winner && poll.kind !== "YES_NO_ABSTAIN" ? `（${tally.winner.label}）` : "")
       : null);
 }
 
@@ -437,7 +434,7 @@ function renderDemands(c) {
     ? h("ul", { class: "plain" }, edges.map(({ node: d }) => h("li", { class: "card" },
         h("h3", {}, d.title),
         h("p", {}, d.body),
-        h("p", { class: "muted" }, `${DEMAND_STATUS[d.status] ?? d.status} · ${d.supportCount} 户支持 · ${date(d.createdAt)}`),
+        h("p", { class: "muted" }, `${label("DemandStatus", d.status)} · ${d.supportCount} 户支持 · ${date(d.createdAt)}`),
         c.stage === "COLLECTING" && state.me && d.status !== "REJECTED" && d.status !== "MERGED"
           ? h("button", {
               // Not `disabled` once supported: a disabled button cannot keep the focus.
@@ -486,12 +483,12 @@ function renderProposals(c) {
           h("strong", {}, r.party.name), `：${r.duty}`, r.dueAt ? `（${date(r.dueAt)} 前）` : ""))))
       : null,
     ...shown.map((p) => h("article", { class: "card" },
-      h("h3", {}, p.title, " ", h("span", { class: `badge badge-${p.status === "ADOPTED" ? "passed" : p.status.toLowerCase()}` }, PROPOSAL_STATUS[p.status] ?? p.status)),
+      h("h3", {}, p.title, " ", h("span", { class: `badge badge-${p.status === "ADOPTED" ? "passed" : p.status.toLowerCase()}` }, label("ProposalStatus", p.status))),
       h("p", {}, p.body),
       h("p", {}, "总费用：", h("strong", {}, yuan(p.budget))),
       p.costPlan
         ? h("div", {},
-            h("p", {}, `谁出多少钱（${SPLIT_METHOD[p.costPlan.method] ?? p.costPlan.method}）：`),
+            h("p", {}, `谁出多少钱（${label("SplitMethod", p.costPlan.method)}）：`),
             splitChart(p.costPlan.shares.map((s) => ({ name: s.party.name, amount: s.amount })), p.costPlan.total),
             p.status === "ADOPTED"
               ? h("p", { class: "muted" }, p.costPlan.fullyConfirmed ? "各方都已签字确认自己的份额。"
@@ -503,8 +500,8 @@ function renderProposals(c) {
 function renderFindings(c) {
   parts.findingsSection.classList.toggle("hidden", !c.findings.length);
   parts.findings.replaceChildren(h("ul", { class: "plain" }, c.findings.map((f) => h("li", { class: "card" },
-    h("p", {}, h("span", { class: `badge badge-${f.overdue ? "overdue" : f.status.toLowerCase()}` }, f.overdue ? "已超期" : FINDING_STATUS[f.status] ?? f.status),
-      " ", h("strong", {}, FINDING_CATEGORY[f.category] ?? f.category)),
+    h("p", {}, h("span", { class: `badge badge-${f.overdue ? "overdue" : f.status.toLowerCase()}` }, f.overdue ? label("MilestoneStatus", "OVERDUE") : label("FindingStatus", f.status)),
+      " ", h("strong", {}, label("FindingCategory", f.category))),
     h("p", {}, f.description),
     h("p", { class: "muted" }, `由 ${f.responsibleParty.name} 负责，${date(f.dueAt)} 前做到：${f.expectedOutcome}`),
     f.resolution ? h("p", {}, `整改情况：${f.resolution}`) : null))));

@@ -1,6 +1,6 @@
 // The start page: type the code from an invitation slip, or open a consultation from the list.
 import { gql, mutate, viewer } from "./api.js";
-import { STAGE_NAME } from "./format.js";
+import { label } from "./format.js";
 import { field, h, mountPage, onSubmit } from "./ui.js";
 
 const me = await viewer().catch(() => null);
@@ -33,7 +33,7 @@ try {
     ? edges.map(({ node }) => h("li", { class: "card" },
         h("a", { href: `/c/${encodeURIComponent(node.id)}`, class: "title-link" }, h("strong", {}, node.title)),
         h("br"),
-        h("span", { class: "badge" }, STAGE_NAME[node.stage] ?? node.stage), " ", h("span", { class: "muted" }, node.location)))
+        h("span", { class: "badge" }, label("Stage", node.stage)), " ", h("span", { class: "muted" }, node.location)))
     : [h("li", { class: "muted" }, "暂无公开的协商。")]));
 } catch (error) {
   list.replaceChildren(h("li", { class: "msg msg-error", role: "alert" }, error.message));

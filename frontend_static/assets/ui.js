@@ -1,7 +1,7 @@
 // Small DOM helpers shared by every page: building elements, the page header with the
 // large-type switch, messages, and form handling that shows the server's own error texts.
 import { logout, UserErrors } from "./api.js";
-import { ROLE } from "./format.js";
+import { label } from "./format.js";
 
 /** h("p", {class: "x"}, "text", child) -> element. Text is always set as text, never as HTML. */
 export function h(tag, attrs = {}, ...children) {
@@ -47,7 +47,7 @@ function largeTypeSwitch() {
 /** The header every page shares: home link, who is signed in, sign-out, the large-type switch. */
 export function header(me, links = []) {
   const who = me
-    ? h("span", { class: "who" }, me.displayName, me.roles.includes("RESIDENT") ? "" : `（${me.roles.map((r) => ROLE[r] ?? r).join("、")}）`)
+    ? h("span", { class: "who" }, me.displayName, me.roles.includes("RESIDENT") ? "" : `（${me.roles.map((r) => label("Role", r)).join("、")}）`)
     : null;
   const out = me
     ? h("button", {

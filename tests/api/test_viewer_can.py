@@ -505,14 +505,14 @@ async def test_next_stages_are_the_stage_machines_one_step_moves_with_what_they_
         (
             "zh-CN",
             "进入“居民表决”前，请先设立至少一项表决。",
-            "进入“签订协议”前，需要先采纳一个方案。",
+            "进入“签协议”前，需要先采纳一个方案。",
             "您没有权限进行此操作。",
             "请先登录，或用邀请码进入。",
         ),
         (
             "en",
-            "Create at least one poll before moving to voting.",
-            "Adopt a proposal before moving to agreed.",
+            "Create at least one poll before moving to “voting”.",
+            "Adopt a proposal before moving to “signing the agreement”.",
             "You are not allowed to do this.",
             "Please sign in, or enter with your invitation code.",
         ),
@@ -612,9 +612,7 @@ async def test_leaving_voting_follows_the_polls_clock_then_waits_for_the_signatu
     # when the clock passes the poll's close, with nobody writing, then it waits for the two signatures instead
     clock.advance(hours=2)
     agreed = (await moves(world.organizer, cid))["AGREED"]
-    assert (
-        agreed["reason"]["message"] == "进入“签订协议”前，各出资方须确认分担金额。尚未确认：菜园市场、解放街道办事处。"
-    )
+    assert agreed["reason"]["message"] == "进入“签协议”前，各出资方须确认分担金额。尚未确认：菜园市场、解放街道办事处。"
     # and advanceStage says the same
     payload = await advance(world.organizer, cid, "AGREED")
     assert payload["errors"] == [agreed["reason"]]
@@ -648,6 +646,6 @@ async def test_evaluating_waits_for_every_finding_to_be_verified_in_english_too(
     assert evaluating["reason"] == {
         "field": "to",
         "code": "WRONG_STAGE",
-        "message": "Every finding must be verified before moving to evaluating. Still open: 沟槽未设围挡.",
+        "message": "Every finding must be “verified” before moving to “evaluating”. Still open: 沟槽未设围挡.",
     }
     assert (await advance(english, cid, "EVALUATING"))["errors"] == [evaluating["reason"]]

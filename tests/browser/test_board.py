@@ -75,7 +75,7 @@ def implementing(site, title: str, *, paid: tuple[str, ...] = ("80000",)) -> dic
         },
         "milestone { id status }",
     )["milestone"]
-    for share_id, amount in zip(case["shares"].values(), paid):
+    for share_id, amount in zip(case["shares"].values(), paid, strict=False):
         site.ok(
             "recordContribution",
             {"shareId": share_id, "amount": amount, "receivedAt": iso(timedelta(days=-5))},
@@ -157,7 +157,7 @@ def test_screenshot_of_a_board_with_milestones_findings_and_money(demo_only_site
         {"milestoneId": case["late"]["id"], "progress": 70, "actualStart": iso(timedelta(days=-18))},
         "milestone { id }",
     )
-    noisy, slow, shortfall = inspect(
+    noisy, _slow, _shortfall = inspect(
         site,
         case,
         finding_input(site, "夜间施工噪声扰民，22 点后仍有机械作业", due=timedelta(days=-1)),
@@ -255,11 +255,11 @@ def test_a_member_verifies_one_fix_and_sends_another_back(site, new_page):
     # Reported fixed while the board is open: it moves to the awaiting list by itself.
     resolve(site, not_fixed, "已清扫")
     waiting = resolved.locator("li.finding", has_text="路面积水未清理")
-    expect(waiting).to_contain_text("已整改，待核实")
+    expect(waiting).to_contain_text("已整改")
     expect(card.get_by_role("heading", name="已整改、等待核实的问题（2 项）")).to_be_visible()
 
-    resolved.locator("li.finding", has_text="围挡破损").get_by_role("button", name="核实办结").click()
-    expect(card.locator(".msg-ok", has_text="已核实办结")).to_be_visible()
+    resolved.locator("li.finding", has_text="围挡破损").get_by_role("button", name="核实闭环").click()
+    expect(card.locator(".msg-ok", has_text="已核实闭环")).to_be_visible()
     expect(resolved.locator("li.finding", has_text="围挡破损")).to_have_count(0)
 
     # Sending back needs a reason; without one nothing is sent.
@@ -268,7 +268,7 @@ def test_a_member_verifies_one_fix_and_sends_another_back(site, new_page):
     assert {f["id"]: f["status"] for f in state(site, case)["findings"]}[not_fixed] == "RESOLVED"
     waiting.get_by_label("退回原因").fill("低洼处仍有积水，请补做排水坡度")
     waiting.get_by_role("button", name="退回重新整改").click()
-    expect(card.locator(".msg-ok", has_text="已退回重新整改")).to_be_visible()
+    expect(card.locator(".msg-ok", has_text="退回重新整改")).to_be_visible()
     reopened = card.locator("ul.findings.open li.finding", has_text="路面积水未清理")
     expect(reopened).to_contain_text("重新整改")
     expect(reopened).to_contain_text("低洼处仍有积水，请补做排水坡度")
@@ -388,7 +388,7 @@ def test_an_organizer_watches_the_board_but_leaves_supervision_to_members(site, 
     expect(card.locator("ul.findings.resolved li.finding", has_text="巷口堆放建筑垃圾")).to_contain_text("已清运")
     expect(page.get_by_text("记录视察、核实整改结果由政协委员操作")).to_be_visible()
     expect(card.get_by_text("记录一次视察")).to_have_count(0)
-    expect(card.get_by_role("button", name="核实办结")).to_have_count(0)
+    expect(card.get_by_role("button", name="核实闭环")).to_have_count(0)
     assert page.errors == []
 
 

@@ -486,11 +486,11 @@ def test_milestones_follow_ups_and_the_archive_from_the_console(site, new_page):
     expect(page.locator("#follow-up-list")).to_contain_text("走访 2 户，雨后不再积水。")
 
     archive = page.locator("#archive-form")
-    archive.get_by_label("存档说明（选填）").fill("工程完工，居民满意")
-    archive.get_by_role("button", name="存档").click()
+    archive.get_by_label("存入档案说明（选填）").fill("工程完工，居民满意")
+    archive.get_by_role("button", name="存入档案").click()
     link = page.get_by_role("link", name="打开可打印的档案")
     expect(link).to_be_visible()
-    expect(page.locator(".case-head .stage-badge")).to_have_text("存档")
+    expect(page.locator(".case-head .stage-badge")).to_have_text("存入档案")
     expect(page.locator("#stage-form")).to_be_hidden()
     href = link.get_attribute("href")
     assert href and href.startswith("/dossiers/")
@@ -520,10 +520,10 @@ def test_parties_and_accounts_are_created_on_the_console(site, new_page):
     account.get_by_label("用户名").fill("rep-xingfuli")
     account.get_by_label("初始密码").fill("xingfuli-2025-secret")
     account.get_by_label("显示名称").fill("幸福里物业 陈经理")
-    account.get_by_label("出资方代表").check()
+    account.get_by_label("参与方代表").check()
     account.get_by_label("代表哪一方").select_option(label="幸福里物业公司")
     account.get_by_role("button", name="建立账号").click()
-    expect(account.locator(".form-msg")).to_contain_text("已建立账号：幸福里物业 陈经理（出资方代表）")
+    expect(account.locator(".form-msg")).to_contain_text("已建立账号：幸福里物业 陈经理（参与方代表）")
     login = site.gql(
         'mutation { login(input: {username: "rep-xingfuli", password: "xingfuli-2025-secret"}) '
         "{ viewer { roles party { name } } errors { code } } }"
