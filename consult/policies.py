@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from consult.domain import stages
-from consult.domain.vocabulary import Role, Stage
+from consult.domain.vocabulary import DemandChannel, Role, Stage
 from consult.errors import DomainError, Forbidden, Unauthenticated, WrongStage
 from consult.models import Account, Consultation, CostShare, Finding, Milestone, Poll, Proposal, VoterRollEntry
 
@@ -186,13 +186,20 @@ RULES: dict[str, Rule] = {
 
 # The channels each role may submit a demand through. Organizers enter what came in by
 # hotline, grid workers and couriers; residents and CPPCC members speak for themselves.
-DEMAND_CHANNELS: dict[str, frozenset[str]] = {
-    ADMIN: frozenset({"RESIDENT", "GRID_WORKER", "COURIER", "HOTLINE", "CPPCC_MEMBER", "OTHER"}),
-    ORGANIZER: frozenset({"GRID_WORKER", "COURIER", "HOTLINE", "OTHER"}),
-    CPPCC_MEMBER: frozenset({"CPPCC_MEMBER"}),
-    RESIDENT: frozenset({"RESIDENT"}),
+DEMAND_CHANNELS: dict[str, frozenset[DemandChannel]] = {
+    ADMIN: frozenset(DemandChannel),
+    ORGANIZER: frozenset(
+        {DemandChannel.GRID_WORKER, DemandChannel.COURIER, DemandChannel.HOTLINE, DemandChannel.OTHER}
+    ),
+    CPPCC_MEMBER: frozenset({DemandChannel.CPPCC_MEMBER}),
+    RESIDENT: frozenset({DemandChannel.RESIDENT}),
 }
-DEFAULT_CHANNEL = {ADMIN: "OTHER", ORGANIZER: "HOTLINE", CPPCC_MEMBER: "CPPCC_MEMBER", RESIDENT: "RESIDENT"}
+DEFAULT_CHANNEL = {
+    ADMIN: DemandChannel.OTHER,
+    ORGANIZER: DemandChannel.HOTLINE,
+    CPPCC_MEMBER: DemandChannel.CPPCC_MEMBER,
+    RESIDENT: DemandChannel.RESIDENT,
+}
 
 
 @dataclass(frozen=True)
@@ -367,14 +374,14 @@ def grantable_roles(actor: Actor) -> frozenset[Role]:
     return frozenset()
 
 
-def demand_channels(actor: Actor) -> frozenset[str]:
-    out: set[str] = set()
+def demand_channels(actor: Actor) -> frozenset[DemandChannel]:
+    out: set[DemandChannel] = set()
     for role in actor.roles:
         out |= DEMAND_CHANNELS.get(role, frozenset())
     return frozenset(out)
 
 
-def default_channel(actor: Actor) -> str | None:
+def default_channel(actor: Actor) -> DemandChannel | None:
     for role in (RESIDENT, CPPCC_MEMBER, ORGANIZER, ADMIN):
         if role in actor.roles:
             return DEFAULT_CHANNEL[role]

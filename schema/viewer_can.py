@@ -104,7 +104,7 @@ class ConsultationViewerCan:
         """Relationships for speaking up: a resident with a slip speaks in that slip's consultation only."""
         actor = info.context.actor
         slip = None
-        if slip_bound(actor):
+        if slip_bound(actor) and actor.roll_entry_id is not None:
             entry = await info.context.loaders.roll_entry_by_id.load(actor.roll_entry_id)
             slip = entry.consultation_id if entry else None
         return relations_of(actor, self.m, slip_consultation_id=slip)

@@ -36,7 +36,7 @@ def can_move(current: str, target: str) -> bool:
         return False
     if target == CANCELLED:
         return True
-    i, j = ORDER.index(current), ORDER.index(target)  # type: ignore[arg-type]
+    i, j = ORDER.index(current), ORDER.index(target)
     if j <= i:
         return False
     return all(stage in SKIPPABLE for stage in ORDER[i + 1 : j])
@@ -51,7 +51,7 @@ def skipped(current: str, target: str) -> list[Stage]:
     """The stages a one-step move from `current` to `target` passes over (none for CANCELLED)."""
     if target == CANCELLED or not can_move(current, target):
         return []
-    return list(ORDER[ORDER.index(current) + 1 : ORDER.index(target)])  # type: ignore[arg-type]
+    return list(ORDER[ORDER.index(current) + 1 : ORDER.index(target)])
 
 
 def publishes(current: str, target: str) -> bool:

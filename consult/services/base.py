@@ -7,7 +7,7 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
@@ -122,7 +122,7 @@ async def slip_consultation(actor: Actor, conn: Any) -> int | None:
     if not slip_bound(actor):
         return None
     found = await VoterRollEntry.filter(id=actor.roll_entry_id).using_db(conn).values_list("consultation_id", flat=True)
-    return found[0] if found else None
+    return cast(int, found[0]) if found else None
 
 
 async def audit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 from consult.domain import stages
 from consult.domain.labels import label_of
@@ -297,18 +298,20 @@ async def _move_facts(ctx: ServiceContext, consultation: Consultation, to: str, 
         facts.adopted = adopted is not None
         plan = await CostPlan.get_or_none(proposal_id=adopted.id).using_db(conn) if adopted else None
         if plan is not None:
-            facts.unconfirmed = list(
+            facts.unconfirmed = cast(
+                list[str],
                 await CostShare.filter(plan_id=plan.id, confirmed_at=None)
                 .using_db(conn)
                 .order_by("position")
-                .values_list("party__name", flat=True)
+                .values_list("party__name", flat=True),
             )
     if "findings" in needed:
-        facts.unverified = list(
+        facts.unverified = cast(
+            list[str],
             await Finding.filter(consultation_id=consultation.id, status__not=FindingStatus.VERIFIED)
             .using_db(conn)
             .order_by("id")
-            .values_list("description", flat=True)
+            .values_list("description", flat=True),
         )
     return facts
 
