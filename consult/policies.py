@@ -1,95 +1,205 @@
-"""Who may do what: one table of (action → roles, relationships).
+"""Who may do what, and when: the one rule book.
 
-A rule grants an action to accounts holding any of its roles, or standing in any of its
-relationships to the subject (the service works out which relationships hold: for example
-"convener" when the actor convenes the consultation, "author" for a proposal's author).
+Every action has one rule. It grants the action to accounts holding any of its roles, or
+standing in any of its relationships to the subject (the convener of a consultation, the
+author of a proposal, the rep of a share's party...), and only in the stages of the
+consultation it lists. `relations_of` works out the relationships; services refuse through
+`gate` and `permit`, and the API's `viewerCan` fields ask `permits` the same question, so a
+page never offers what the server would refuse for who the viewer is or where the
+consultation stands.
+
+What a rule does not cover is the state of the thing itself (a poll already closed, a
+proposal withdrawn): the services check that, and the pages read it from the data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-from consult.errors import Forbidden, Unauthenticated
+from consult.domain import stages
+from consult.domain.vocabulary import DemandChannel, Role, Stage
+from consult.errors import DomainError, Forbidden, Unauthenticated, WrongStage
+from consult.models import Account, Consultation, CostShare, Finding, Milestone, Poll, Proposal, VoterRollEntry
 
-ADMIN = "ADMIN"
-ORGANIZER = "ORGANIZER"
-CPPCC_MEMBER = "CPPCC_MEMBER"
-PARTY_REP = "PARTY_REP"
-RESIDENT = "RESIDENT"
-ROLES = (ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP, RESIDENT)
+ADMIN = Role.ADMIN
+ORGANIZER = Role.ORGANIZER
+CPPCC_MEMBER = Role.CPPCC_MEMBER
+PARTY_REP = Role.PARTY_REP
+RESIDENT = Role.RESIDENT
+ROLES = tuple(Role)
 
 STAFF = frozenset({ADMIN, ORGANIZER})
 
 
+class Relation(StrEnum):
+    """How an account stands to one subject, as opposed to what it is everywhere (its roles)."""
+
+    SELF = "self"  # the account itself, or the roll entry bound to it
+    CONVENER = "convener"  # the CPPCC member named to convene the consultation
+    AUTHOR = "author"  # who put the proposal forward
+    PARTY_REP = "party_rep"  # a rep of the party whose share it is
+    RESPONSIBLE_REP = "responsible_rep"  # a rep of the party answering for the milestone or finding
+    HOUSEHOLD = "household"  # the account's household is on the consultation's active roll
+    ELECTOR = "elector"  # in the poll's electorate (before it opens: on the roll it will be taken from)
+    # A resident who came in with an invitation slip for another consultation: they speak only
+    # in their slip's consultation. A relationship that bars, where the others grant.
+    ANOTHER_SLIP = "another_slip"
+
+
+DELIBERATION = frozenset({Stage.DELIBERATING, Stage.VOTING})
+WORKS = frozenset({Stage.AGREED, Stage.IMPLEMENTING})
+
+
 @dataclass(frozen=True)
 class Rule:
-    roles: frozenset[str]
-    relations: frozenset[str] = frozenset()
+    roles: frozenset[Role]
+    relations: frozenset[Relation] = frozenset()
+    # The stages the action is allowed in; None for what is not a write to one consultation.
+    stages: frozenset[Stage] | None = None
+    # What someone outside the roles and relations is told. A rule about eligibility (on the
+    # roll, in the electorate) says NOT_ELIGIBLE and asks the stage first: a household hears
+    # "not now" before "not you". Every other rule says FORBIDDEN, before the stage.
+    refusal: tuple[str, str] = ("FORBIDDEN", "forbidden")
+    # One message for every stage outside `stages`, final ones included, instead of the
+    # generic wrong_stage / read_only.
+    wrong_stage_key: str | None = None
+    # Relationships that refuse the action even to a role that has it.
+    barred: frozenset[Relation] = frozenset()
     why: str = ""
 
+    @property
+    def eligibility(self) -> bool:
+        return self.refusal[0] != "FORBIDDEN"
 
-def _rule(roles: set[str], relations: set[str] | None = None, why: str = "") -> Rule:
-    return Rule(frozenset(roles), frozenset(relations or ()), why)
+
+def _rule(
+    roles: set[Role] | frozenset[Role],
+    relations: set[Relation] | None = None,
+    stages: frozenset[Stage] | set[Stage] | None = None,
+    why: str = "",
+    **extra,
+) -> Rule:
+    return Rule(
+        frozenset(roles),
+        frozenset(relations or ()),
+        frozenset(stages) if stages is not None else None,
+        why=why,
+        **extra,
+    )
 
 
-POLICY: dict[str, Rule] = {
+RULES: dict[str, Rule] = {
     # people and parties
     "party.create": _rule(STAFF, why="organizers keep the list of parties"),
     "party.read_contact": _rule(STAFF, why="contacts are personal data"),
     "account.create": _rule({ADMIN}, why="admins create accounts of any role"),
     "account.create_limited": _rule({ORGANIZER}, why="organizers create CPPCC, party-rep and resident accounts"),
-    "account.read_private": _rule(STAFF, {"self"}, why="a resident's name is the household label"),
+    "account.read_private": _rule(STAFF, {Relation.SELF}, why="a resident's name is the household label"),
+    "board.watch": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER}, why="the supervision board is for the supervisors and the organizers"
+    ),
     # consultations
     "consultation.create": _rule(STAFF, why="organizers and admins run consultations"),
-    "consultation.read_draft": _rule(STAFF, {"convener"}, why="a DRAFT is for its organizers only"),
-    "consultation.advance": _rule(STAFF, {"convener"}, why="the convening CPPCC member may move stages on"),
-    "consultation.add_party": _rule(STAFF),
+    "consultation.read_draft": _rule(STAFF, {Relation.CONVENER}, why="a DRAFT is for its organizers only"),
+    "consultation.advance": _rule(
+        STAFF, {Relation.CONVENER}, stages.OPEN, why="the convening CPPCC member may move stages on"
+    ),
+    "consultation.cancel": _rule(STAFF, {Relation.CONVENER}, stages.OPEN, why="whoever moves stages on may stop"),
+    "consultation.add_party": _rule(STAFF, stages=stages.OPEN),
+    "consultation.archive": _rule(
+        STAFF, {Relation.CONVENER}, {Stage.EVALUATING}, wrong_stage_key="archive_from_evaluating"
+    ),
     # demands (提诉求单)
-    "demand.submit": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER, RESIDENT}),
-    "demand.support": _rule({RESIDENT}, why="support is the residents' voice"),
-    "demand.set_status": _rule(STAFF),
+    "demand.submit": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER, RESIDENT},
+        stages={Stage.COLLECTING},
+        barred=frozenset({Relation.ANOTHER_SLIP}),
+        why="a resident's slip admits them to its own consultation only",
+    ),
+    "demand.support": _rule(
+        {RESIDENT},
+        stages={Stage.COLLECTING},
+        barred=frozenset({Relation.ANOTHER_SLIP}),
+        why="support is the residents' voice, each in their own consultation",
+    ),
+    "demand.set_status": _rule(STAFF, stages={Stage.COLLECTING, Stage.DELIBERATING}),
     "demand.read_submitter": _rule(STAFF, why="who raised a demand is personal data"),
     # responsibilities and proposals (列责任单, 出方案单)
-    "responsibility.assign": _rule(STAFF),
-    "proposal.create": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}),
-    "proposal.update": _rule(STAFF, {"author"}),
-    "proposal.adopt": _rule(STAFF, why="adopting stays an explicit organizer act"),
+    "responsibility.assign": _rule(STAFF, stages=DELIBERATION),
+    "proposal.create": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}, stages=DELIBERATION),
+    "proposal.update": _rule(STAFF, {Relation.AUTHOR}, DELIBERATION),
+    "proposal.adopt": _rule(STAFF, stages=DELIBERATION, why="adopting (or rejecting) stays an explicit organizer act"),
     # cost sharing (出资分担, 签协议)
-    "costplan.set": _rule(STAFF, {"author"}, why="organizers, or the proposal's author, draft the split"),
-    "share.confirm": _rule(
-        STAFF, {"party_rep"}, why="a party signs through its rep; organizers may sign on its behalf"
+    "costplan.set": _rule(
+        STAFF, {Relation.AUTHOR}, DELIBERATION, why="organizers, or the proposal's author, draft the split"
     ),
-    "contribution.record": _rule(STAFF, why="organizers record money as it arrives"),
+    "share.confirm": _rule(
+        STAFF,
+        {Relation.PARTY_REP},
+        DELIBERATION,
+        why="a party signs through its rep; organizers may sign on its behalf",
+    ),
+    "contribution.record": _rule(
+        STAFF,
+        stages={Stage.DELIBERATING, Stage.VOTING, Stage.AGREED, Stage.IMPLEMENTING, Stage.EVALUATING},
+        why="organizers record money as it arrives",
+    ),
     # voting (居民表决)
-    "poll.create": _rule(STAFF),
-    "poll.manage": _rule(STAFF, why="organizers open and close polls"),
-    "ballot.offline": _rule(STAFF, why="paper and assisted (代投) ballots are entered by organizers"),
+    "poll.create": _rule(STAFF, stages=DELIBERATION),
+    "poll.open": _rule(STAFF, stages={Stage.VOTING}, why="organizers open polls"),
+    "poll.close": _rule(STAFF, stages={Stage.VOTING}, why="organizers close polls"),
+    "ballot.cast": _rule(
+        set(),
+        {Relation.ELECTOR},
+        {Stage.VOTING},
+        why="one ballot per household of the electorate",
+        refusal=("NOT_ELIGIBLE", "not_eligible"),
+    ),
+    "ballot.offline": _rule(
+        STAFF, stages={Stage.VOTING}, why="paper and assisted (代投) ballots are entered by organizers"
+    ),
     "ballots.read_named": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}, why="named polls list their voters for supervision"),
     "tally.read_hidden": _rule({ADMIN}, why="hidden results stay hidden, organizers included, until the close"),
     # supervision (定时限单, 五定闭环)
-    "milestone.add": _rule(STAFF),
-    "milestone.update": _rule(STAFF, {"responsible_rep"}, why="the responsible party reports its own progress"),
-    "inspection.record": _rule({CPPCC_MEMBER}, why="CPPCC members supervise the works"),
-    "finding.resolve": _rule(STAFF, {"responsible_rep"}, why="the responsible party fixes and reports"),
-    "finding.verify": _rule({CPPCC_MEMBER}, why="the supervisor checks the fix, or sends it back"),
+    "milestone.add": _rule(STAFF, stages=WORKS),
+    "milestone.update": _rule(
+        STAFF, {Relation.RESPONSIBLE_REP}, WORKS, why="the responsible party reports its own progress"
+    ),
+    "inspection.record": _rule({CPPCC_MEMBER}, stages=WORKS, why="CPPCC members supervise the works"),
+    "finding.resolve": _rule(STAFF, {Relation.RESPONSIBLE_REP}, WORKS, why="the responsible party fixes and reports"),
+    "finding.verify": _rule({CPPCC_MEMBER}, stages=WORKS, why="the supervisor checks the fix, or sends it back"),
     # evaluation and archive (给反馈单, 存入档案单)
-    "followup.record": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}),
-    "consultation.archive": _rule(STAFF, {"convener"}),
+    "rating.add": _rule(
+        set(),
+        {Relation.HOUSEHOLD},
+        {Stage.EVALUATING},
+        why="百姓说了算: the households on the roll judge the outcome",
+        refusal=("NOT_ELIGIBLE", "not_on_roll"),
+    ),
+    "followup.record": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}, stages={Stage.IMPLEMENTING, Stage.EVALUATING}),
     # voter roll and invitations
-    "roll.set": _rule(STAFF),
-    "roll.read_all": _rule(STAFF),
-    "invitations.issue": _rule(STAFF),
+    "roll.set": _rule(STAFF, stages=stages.OPEN),
+    "roll.read": _rule(STAFF, {Relation.SELF}, why="organizers see the whole roll, a resident only their own entry"),
+    "invitations.issue": _rule(STAFF, stages=stages.OPEN),
 }
 
 # The channels each role may submit a demand through. Organizers enter what came in by
 # hotline, grid workers and couriers; residents and CPPCC members speak for themselves.
-DEMAND_CHANNELS: dict[str, frozenset[str]] = {
-    ADMIN: frozenset({"RESIDENT", "GRID_WORKER", "COURIER", "HOTLINE", "CPPCC_MEMBER", "OTHER"}),
-    ORGANIZER: frozenset({"GRID_WORKER", "COURIER", "HOTLINE", "OTHER"}),
-    CPPCC_MEMBER: frozenset({"CPPCC_MEMBER"}),
-    RESIDENT: frozenset({"RESIDENT"}),
+DEMAND_CHANNELS: dict[str, frozenset[DemandChannel]] = {
+    ADMIN: frozenset(DemandChannel),
+    ORGANIZER: frozenset(
+        {DemandChannel.GRID_WORKER, DemandChannel.COURIER, DemandChannel.HOTLINE, DemandChannel.OTHER}
+    ),
+    CPPCC_MEMBER: frozenset({DemandChannel.CPPCC_MEMBER}),
+    RESIDENT: frozenset({DemandChannel.RESIDENT}),
 }
-DEFAULT_CHANNEL = {ADMIN: "OTHER", ORGANIZER: "HOTLINE", CPPCC_MEMBER: "CPPCC_MEMBER", RESIDENT: "RESIDENT"}
+DEFAULT_CHANNEL = {
+    ADMIN: DemandChannel.OTHER,
+    ORGANIZER: DemandChannel.HOTLINE,
+    CPPCC_MEMBER: DemandChannel.CPPCC_MEMBER,
+    RESIDENT: DemandChannel.RESIDENT,
+}
 
 
 @dataclass(frozen=True)
@@ -113,39 +223,165 @@ class Actor:
 
 ANONYMOUS = Actor()
 
+Subject = Account | Consultation | CostShare | Finding | Milestone | Poll | Proposal | VoterRollEntry
+
+
+def slip_bound(actor: Actor) -> bool:
+    """Whether the actor is a resident who came in with an invitation slip, and nothing more."""
+    return actor.roll_entry_id is not None and not actor.roles - {RESIDENT}
+
+
+def relations_of(
+    actor: Actor,
+    subject: Subject,
+    *,
+    on_roll: bool = False,
+    in_electorate: bool = False,
+    slip_consultation_id: int | None = None,
+) -> frozenset[Relation]:
+    """The relationships `actor` stands in to `subject`, one of the platform's rows.
+
+    Some relationships need rows beyond the subject, which the caller reads its own way (a
+    service under its lock, the API through its loaders) and passes in: `on_roll`, whether
+    the actor's household has an active entry on the consultation's roll; `in_electorate`,
+    whether the actor is in the poll's electorate; `slip_consultation_id`, the consultation
+    of the slip a slip-bound resident came in with.
+    """
+    if actor.account_id is None:
+        return frozenset()
+    me = actor.account_id
+    rep = actor.has(PARTY_REP) and actor.party_id is not None
+    out: set[Relation] = set()
+    if isinstance(subject, Consultation):
+        if subject.convener_id == me:
+            out.add(Relation.CONVENER)
+        if on_roll:
+            out.add(Relation.HOUSEHOLD)
+        if slip_bound(actor) and slip_consultation_id != subject.id:
+            out.add(Relation.ANOTHER_SLIP)
+    elif isinstance(subject, Proposal):
+        if subject.author_id == me:
+            out.add(Relation.AUTHOR)
+    elif isinstance(subject, CostShare):
+        if rep and subject.party_id == actor.party_id:
+            out.add(Relation.PARTY_REP)
+    elif isinstance(subject, Milestone | Finding):
+        if rep and subject.responsible_party_id == actor.party_id:
+            out.add(Relation.RESPONSIBLE_REP)
+    elif isinstance(subject, Poll):
+        if in_electorate:
+            out.add(Relation.ELECTOR)
+    elif isinstance(subject, VoterRollEntry):
+        if subject.account_id == me:
+            out.add(Relation.SELF)
+    elif isinstance(subject, Account) and subject.id == me:
+        out.add(Relation.SELF)
+    return frozenset(out)
+
 
 def allowed(actor: Actor, action: str, relations: frozenset[str] | set[str] = frozenset()) -> bool:
-    rule = POLICY[action]
-    if not actor.authenticated:
+    """Whether the actor's roles, or its relationships to the subject, grant the action."""
+    rule = RULES[action]
+    if not actor.authenticated or rule.barred & set(relations):
         return False
     return bool(actor.roles & rule.roles) or bool(rule.relations & set(relations))
 
 
-def require(
-    actor: Actor, action: str, relations: frozenset[str] | set[str] = frozenset(), field: str | None = None
-) -> None:
-    """Raise UNAUTHENTICATED for anonymous callers and FORBIDDEN for the rest."""
+def stage_allows(action: str, stage: str | None) -> bool:
+    """Whether the action may happen while the consultation is at `stage`."""
+    allowed_stages = RULES[action].stages
+    return allowed_stages is None or stage in allowed_stages
+
+
+def permits(
+    actor: Actor, action: str, *, relations: frozenset[str] | set[str] = frozenset(), stage: str | None = None
+) -> bool:
+    """Whether `permit` would let the actor through: the question the pages' viewerCan fields ask."""
+    return allowed(actor, action, relations) and stage_allows(action, stage)
+
+
+def _refused(rule: Rule, field: str | None) -> DomainError:
+    code, key = rule.refusal
+    return Forbidden(field) if code == "FORBIDDEN" else DomainError(code, key, field)
+
+
+def _wrong_stage(rule: Rule, stage: str | None, field: str | None) -> DomainError:
+    if rule.wrong_stage_key:
+        return WrongStage(rule.wrong_stage_key, field)
+    return WrongStage("read_only" if stage in stages.FINAL else "wrong_stage", field, stage=stage)
+
+
+def authenticate(actor: Actor) -> None:
+    """UNAUTHENTICATED for anonymous callers: for a service that learns its action from its input."""
     if not actor.authenticated:
         raise Unauthenticated()
-    if not allowed(actor, action, relations):
-        raise Forbidden(field)
 
 
-def can_see_roll_entry(actor: Actor, entry_account_id: int | None) -> bool:
+def gate(actor: Actor, action: str, field: str | None = None) -> None:
+    """The check before anything is read: UNAUTHENTICATED for anonymous callers, and the
+    rule's refusal for those no role grants it to when no relationship could either."""
+    if not actor.authenticated:
+        raise Unauthenticated()
+    rule = RULES[action]
+    if not rule.relations and not actor.roles & rule.roles:
+        raise _refused(rule, field)
+
+
+def permit(
+    actor: Actor,
+    action: str,
+    *,
+    relations: frozenset[str] | set[str] = frozenset(),
+    stage: str | None = None,
+    field: str | None = None,
+    stage_field: str | None = None,
+) -> None:
+    """Refuse unless the rule grants the action to this actor, on this subject, at this stage.
+
+    UNAUTHENTICATED for anonymous callers; then FORBIDDEN (on `field`) before WRONG_STAGE
+    (on `stage_field`), or for eligibility rules WRONG_STAGE before NOT_ELIGIBLE.
+    """
+    if not actor.authenticated:
+        raise Unauthenticated()
+    rule = RULES[action]
+    if rule.stages is not None and stage is None:
+        raise ValueError(f"{action} is allowed by stage: pass the consultation's stage")
+    who_ok = allowed(actor, action, relations)
+    when_ok = stage_allows(action, stage)
+    if rule.eligibility and not when_ok:
+        raise _wrong_stage(rule, stage, stage_field)
+    if not who_ok:
+        raise _refused(rule, field)
+    if not when_ok:
+        raise _wrong_stage(rule, stage, stage_field)
+
+
+def can_see_roll_entry(actor: Actor, entry: VoterRollEntry) -> bool:
     """Organizers see the whole roll; a resident sees only the entry bound to their account."""
-    if allowed(actor, "roll.read_all"):
-        return True
-    return actor.account_id is not None and entry_account_id == actor.account_id
+    return allowed(actor, "roll.read", relations_of(actor, entry))
 
 
-def demand_channels(actor: Actor) -> frozenset[str]:
-    out: set[str] = set()
+# The roles an organizer may give new accounts; admins may give every role.
+LIMITED_GRANTS = frozenset({CPPCC_MEMBER, PARTY_REP, RESIDENT})
+
+
+def grantable_roles(actor: Actor) -> frozenset[Role]:
+    """The roles createAccount accepts from this actor."""
+    if allowed(actor, "account.create"):
+        return frozenset(ROLES)
+    if allowed(actor, "account.create_limited"):
+        return LIMITED_GRANTS
+    return frozenset()
+
+
+def demand_channels(actor: Actor) -> frozenset[DemandChannel]:
+    out: set[DemandChannel] = set()
     for role in actor.roles:
         out |= DEMAND_CHANNELS.get(role, frozenset())
     return frozenset(out)
 
 
-def default_channel(actor: Actor) -> str | None:
+def default_channel(actor: Actor) -> DemandChannel | None:
     for role in (RESIDENT, CPPCC_MEMBER, ORGANIZER, ADMIN):
         if role in actor.roles:
             return DEFAULT_CHANNEL[role]

@@ -74,6 +74,7 @@ class Loaders:
         )
         self.supported_by_viewer = DataLoader(load_fn=self._supported(account_id))
         self.cost_plan_by_proposal = DataLoader(load_fn=_one_by(models.CostPlan, "proposal_id"))
+        self.cost_plan_by_id = DataLoader(load_fn=_by_id(models.CostPlan))
         self.cost_shares_by_plan = DataLoader(load_fn=_grouped(models.CostShare, "plan_id", ("position", "id")))
         self.contributions_by_share = DataLoader(
             load_fn=_grouped(models.Contribution, "share_id", ("received_at", "id"))
@@ -85,6 +86,7 @@ class Loaders:
         self.polls_by_consultation = DataLoader(load_fn=_grouped(models.Poll, "consultation_id"))
         self.options_by_poll = DataLoader(load_fn=_grouped(models.PollOption, "poll_id", ("position", "id")))
         self.elector_by_poll_for_viewer = DataLoader(load_fn=self._electors(account_id))
+        self.household_by_consultation = DataLoader(load_fn=self._households(account_id))
         self.milestone_by_id = DataLoader(load_fn=_by_id(models.Milestone))
         self.milestones_by_consultation = DataLoader(
             load_fn=_grouped(models.Milestone, "consultation_id", ("planned_end", "id"))
@@ -108,6 +110,23 @@ class Loaders:
                 return [None for _ in keys]
             rows = await models.PollElector.filter(poll_id__in=list(keys), entry__account_id=account_id)
             found = {row.poll_id: row for row in rows}
+            return [found.get(key) for key in keys]
+
+        return load
+
+    @staticmethod
+    def _households(account_id: int | None):
+        """The viewer's own active roll entry in each consultation, or None: their household there."""
+
+        async def load(keys: Sequence[int]) -> list[Any]:
+            if account_id is None:
+                return [None for _ in keys]
+            rows = await models.VoterRollEntry.filter(
+                consultation_id__in=list(keys), account_id=account_id, active=True
+            ).order_by("id")
+            found: dict[int, Any] = {}
+            for row in rows:
+                found.setdefault(row.consultation_id, row)
             return [found.get(key) for key in keys]
 
         return load

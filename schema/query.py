@@ -38,6 +38,7 @@ from schema.types import (
     VoterRollEntry,
     account_visible,
 )
+from schema.viewer_can import PlatformViewerCan
 
 MAX_PREVIEW_SHARES = 200
 
@@ -106,7 +107,7 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
     row = await loader.load(pk)
     if row is None or await _consultation_of(info, row.consultation_id) is None:
         return None
-    if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row.account_id):
+    if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row):
         return None
     return wrap(row)
 
@@ -174,6 +175,10 @@ class Query:
             return None
         account = await info.context.loaders.account_by_id.load(info.context.actor.account_id)
         return Account.of(account) if account else None
+
+    @strawberry.field(description="What the viewer may do outside any one consultation: the pages and forms to offer.")
+    def viewer_can(self) -> PlatformViewerCan:
+        return PlatformViewerCan()
 
     @strawberry.field(
         description="Consultations the viewer may see, newest first. `search` matches title, summary and location."

@@ -15,6 +15,7 @@ from consult.ids import to_global_id
 from schema.context import Info
 from schema.enums import graphql_enum
 from schema.types import Account, Node, Party, load_account
+from schema.viewer_can import FindingViewerCan, MilestoneViewerCan, stage_of
 
 graphql_enum(MilestoneKind, description="What kind of step of the works a milestone is.")
 
@@ -106,6 +107,10 @@ class Milestone(Node):
     async def updates(self, info: Info) -> list[MilestoneUpdate]:
         return [MilestoneUpdate(m=u) for u in await info.context.loaders.updates_by_milestone.load(self.m.id)]
 
+    @strawberry.field(description="What the viewer may do with this milestone now, action by action.")
+    async def viewer_can(self, info: Info) -> MilestoneViewerCan:
+        return MilestoneViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
+
 
 @strawberry.type(
     description=(
@@ -159,6 +164,10 @@ class Finding(Node):
     @strawberry.field(description="When it was found.")
     def created_at(self) -> datetime:
         return self.m.created_at
+
+    @strawberry.field(description="What the viewer may do with this finding now, action by action.")
+    async def viewer_can(self, info: Info) -> FindingViewerCan:
+        return FindingViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
 
 
 @strawberry.type(description="A CPPCC member's visit to the works.")

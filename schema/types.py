@@ -14,7 +14,7 @@ from consult.domain.vocabulary import DemandChannel, DemandStatus, PartyKind, Pr
 from consult.domain.weights import format_weight
 from consult.ids import to_global_id
 from consult.money import format_fen
-from consult.policies import RESIDENT, can_see_roll_entry
+from consult.policies import RESIDENT, can_see_roll_entry, relations_of
 from schema.context import Info
 from schema.enums import graphql_enum
 from schema.pagination import PageInfo, encode_cursor, paginate
@@ -22,6 +22,7 @@ from schema.scalars import Money
 
 if TYPE_CHECKING:
     from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
+    from schema.viewer_can import ConsultationViewerCan, CostShareViewerCan, NextStage, ProposalViewerCan
     from schema.voting import Poll
 
 # ---------------------------------------------------------------- enums
@@ -67,7 +68,7 @@ def account_visible(info: Info, account: models.Account | None) -> bool:
     ctx = info.context
     if account.role_set - {RESIDENT}:
         return True
-    return account.id == ctx.actor.account_id or ctx.may("account.read_private")
+    return ctx.may("account.read_private", relations_of(ctx.actor, account))
 
 
 async def load_account(info: Info, account_id: int | None) -> Account | None:
@@ -185,6 +186,21 @@ class Consultation(Node):
     async def stage_history(self, info: Info) -> list[StageChange]:
         rows = await info.context.loaders.stage_changes_by_consultation.load(self.m.id)
         return [StageChange(m=r) for r in rows]
+
+    @strawberry.field(
+        description="Every stage the consultation could move to in one step, in order, CANCELLED last, each with "
+        "whether the viewer may move it there now and, if not, why: the answer advanceStage would give."
+    )
+    async def next_stages(self, info: Info) -> list[Annotated[NextStage, strawberry.lazy("schema.viewer_can")]]:
+        from schema.viewer_can import next_stages
+
+        return await next_stages(info, self.m)
+
+    @strawberry.field(description="What the viewer may do to this consultation now, action by action.")
+    def viewer_can(self) -> Annotated[ConsultationViewerCan, strawberry.lazy("schema.viewer_can")]:
+        from schema.viewer_can import ConsultationViewerCan
+
+        return ConsultationViewerCan(m=self.m)
 
     @strawberry.field(description="When it was created.")
     def created_at(self) -> datetime:
@@ -319,7 +335,7 @@ class Consultation(Node):
         if not ctx.actor.authenticated:
             return []
         entries = await ctx.loaders.roll_by_consultation.load(self.m.id)
-        return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e.account_id)]
+        return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e)]
 
     @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
     async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> AuditEventConnection:
@@ -474,6 +490,12 @@ class Proposal(Node):
         plan = await info.context.loaders.cost_plan_by_proposal.load(self.m.id)
         return CostPlan(m=plan) if plan else None
 
+    @strawberry.field(description="What the viewer may do to this proposal now, action by action.")
+    async def viewer_can(self, info: Info) -> Annotated[ProposalViewerCan, strawberry.lazy("schema.viewer_can")]:
+        from schema.viewer_can import ProposalViewerCan, stage_of
+
+        return ProposalViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
+
 
 # ---------------------------------------------------------------- cost sharing
 
@@ -543,6 +565,15 @@ class CostShare(Node):
     @strawberry.field(description="What is still to be paid.")
     def outstanding(self) -> Money:
         return Money(format_fen(self.m.amount_fen - self.m.paid_fen))
+
+    @strawberry.field(description="What the viewer may do with this share now, action by action.")
+    async def viewer_can(self, info: Info) -> Annotated[CostShareViewerCan, strawberry.lazy("schema.viewer_can")]:
+        from schema.viewer_can import CostShareViewerCan, stage_of
+
+        loaders = info.context.loaders
+        plan = await loaders.cost_plan_by_id.load(self.m.plan_id)
+        proposal = await loaders.proposal_by_id.load(plan.proposal_id)
+        return CostShareViewerCan(m=self.m, stage=await stage_of(info, proposal.consultation_id))
 
 
 @strawberry.type(description="Money received from a party against its share.")

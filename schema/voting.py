@@ -17,6 +17,7 @@ from schema.context import Info
 from schema.enums import graphql_enum
 from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
+from schema.viewer_can import PollViewerCan
 
 graphql_enum(PollKind, description="What kind of question a poll asks.")
 
@@ -292,6 +293,10 @@ class Poll(Node):
     async def my_ballot(self, info: Info) -> Ballot | None:
         ballot = await self._own_ballot(info)
         return Ballot.for_viewer(info, ballot, self.m) if ballot else None
+
+    @strawberry.field(description="What the viewer may do with this poll now, action by action.")
+    async def viewer_can(self, info: Info) -> PollViewerCan:
+        return PollViewerCan(m=self.m, stage=await self._stage(info))
 
     @strawberry.field(description="whether the viewer may vote now")
     async def viewer_can_vote(self, info: Info) -> bool:

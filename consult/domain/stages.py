@@ -3,24 +3,31 @@
 DRAFT → COLLECTING → DELIBERATING → VOTING → AGREED → IMPLEMENTING → EVALUATING → ARCHIVED.
 A consultation only moves forward. COLLECTING and VOTING may be skipped, no other stage.
 CANCELLED is reachable from every stage before ARCHIVED.
+
+Which actions each stage allows is not here: it is part of each action's rule in the rule
+book (`consult.policies`), beside who may take it.
 """
 
 from __future__ import annotations
 
-ORDER: tuple[str, ...] = (
-    "DRAFT",
-    "COLLECTING",
-    "DELIBERATING",
-    "VOTING",
-    "AGREED",
-    "IMPLEMENTING",
-    "EVALUATING",
-    "ARCHIVED",
+from consult.domain.vocabulary import Stage
+
+ORDER: tuple[Stage, ...] = (
+    Stage.DRAFT,
+    Stage.COLLECTING,
+    Stage.DELIBERATING,
+    Stage.VOTING,
+    Stage.AGREED,
+    Stage.IMPLEMENTING,
+    Stage.EVALUATING,
+    Stage.ARCHIVED,
 )
-SKIPPABLE = frozenset({"COLLECTING", "VOTING"})
-CANCELLED = "CANCELLED"
-FINAL = frozenset({"ARCHIVED", CANCELLED})
+SKIPPABLE = frozenset({Stage.COLLECTING, Stage.VOTING})
+CANCELLED = Stage.CANCELLED
+FINAL = frozenset({Stage.ARCHIVED, Stage.CANCELLED})
 ALL_STAGES = frozenset(ORDER) | {CANCELLED}
+# The stages in which a consultation can still change: all but the final two.
+OPEN = frozenset(ORDER) - FINAL
 
 
 def can_move(current: str, target: str) -> bool:
@@ -35,9 +42,16 @@ def can_move(current: str, target: str) -> bool:
     return all(stage in SKIPPABLE for stage in ORDER[i + 1 : j])
 
 
-def next_stages(current: str) -> list[str]:
+def next_stages(current: str) -> list[Stage]:
     """Every stage reachable in one step, in order, CANCELLED last."""
     return [s for s in (*ORDER, CANCELLED) if can_move(current, s)]
+
+
+def skipped(current: str, target: str) -> list[Stage]:
+    """The stages a one-step move from `current` to `target` passes over (none for CANCELLED)."""
+    if target == CANCELLED or not can_move(current, target):
+        return []
+    return list(ORDER[ORDER.index(current) + 1 : ORDER.index(target)])
 
 
 def publishes(current: str, target: str) -> bool:
@@ -46,37 +60,4 @@ def publishes(current: str, target: str) -> bool:
     Past DRAFT everything is open to read; a DRAFT, and a DRAFT cancelled as such, stay
     with its organizers.
     """
-    return current == "DRAFT" and target != CANCELLED
-
-
-# Which writes each stage allows. Later issues add their own actions here.
-WRITES_BY_STAGE: dict[str, frozenset[str]] = {
-    "demand.submit": frozenset({"COLLECTING"}),
-    "demand.support": frozenset({"COLLECTING"}),
-    "demand.set_status": frozenset({"COLLECTING", "DELIBERATING"}),
-    "responsibility.assign": frozenset({"DELIBERATING", "VOTING"}),
-    "proposal.create": frozenset({"DELIBERATING", "VOTING"}),
-    "proposal.update": frozenset({"DELIBERATING", "VOTING"}),
-    "proposal.adopt": frozenset({"DELIBERATING", "VOTING"}),
-    "costplan.set": frozenset({"DELIBERATING", "VOTING"}),
-    "share.confirm": frozenset({"DELIBERATING", "VOTING"}),
-    "contribution.record": frozenset({"DELIBERATING", "VOTING", "AGREED", "IMPLEMENTING", "EVALUATING"}),
-    "poll.create": frozenset({"DELIBERATING", "VOTING"}),
-    "poll.open": frozenset({"VOTING"}),
-    "poll.close": frozenset({"VOTING"}),
-    "ballot.offline": frozenset({"VOTING"}),
-    "ballot.cast": frozenset({"VOTING"}),
-    "milestone.add": frozenset({"AGREED", "IMPLEMENTING"}),
-    "milestone.update": frozenset({"AGREED", "IMPLEMENTING"}),
-    "inspection.record": frozenset({"AGREED", "IMPLEMENTING"}),
-    "finding.update": frozenset({"AGREED", "IMPLEMENTING"}),
-    "rating.add": frozenset({"EVALUATING"}),
-    "followup.record": frozenset({"IMPLEMENTING", "EVALUATING"}),
-    "party.add": frozenset(ORDER) - FINAL,
-    "roll.set": frozenset(ORDER) - FINAL,
-    "invitations.issue": frozenset(ORDER) - FINAL,
-}
-
-
-def allows(stage: str, action: str) -> bool:
-    return stage in WRITES_BY_STAGE[action]
+    return current == Stage.DRAFT and target != CANCELLED

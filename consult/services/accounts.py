@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from consult.domain.vocabulary import PartyKind
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
-from consult.policies import ADMIN, ORGANIZER, PARTY_REP, RESIDENT, ROLES, Actor, allowed, require
+from consult.policies import ADMIN, PARTY_REP, RESIDENT, ROLES, Actor, allowed, grantable_roles, permit
 from consult.security import (
     hash_password,
     invitation_digest,
@@ -245,9 +245,9 @@ async def create_account(
     actor = ctx.actor
     wanted = list(dict.fromkeys(roles or []))
     if not allowed(actor, "account.create"):
-        require(actor, "account.create_limited")
-        if ADMIN in wanted or ORGANIZER in wanted:
-            raise Forbidden("roles")
+        permit(actor, "account.create_limited")
+    if any(r in ROLES and r not in grantable_roles(actor) for r in wanted):
+        raise Forbidden("roles")
     name = _clean_username(username)
     _check_password(password)
     display = clean_text(display_name, "displayName", max_len=100)
@@ -301,7 +301,7 @@ async def create_admin(
 
 async def create_party(ctx: ServiceContext, *, name: str, kind: str, contact: str | None = None) -> Party:
     """Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (name, kind, contact)."""
-    require(ctx.actor, "party.create")
+    permit(ctx.actor, "party.create")
     clean_name = clean_text(name, "name", max_len=200)
     if kind not in PARTY_KINDS:
         raise Invalid("required", "kind")

@@ -14,7 +14,6 @@ from consult.domain.decision import Count
 from consult.domain.ratios import mean_2, ratio_4
 from consult.domain.supervision import finding_overdue, milestone_status
 from consult.domain.weights import format_weight
-from consult.errors import Unauthenticated, WrongStage
 from consult.ids import to_global_id
 from consult.models import (
     Account,
@@ -41,7 +40,7 @@ from consult.models import (
     StageChange,
 )
 from consult.money import format_fen
-from consult.policies import RESIDENT, require
+from consult.policies import RESIDENT, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
@@ -49,7 +48,6 @@ from consult.services.base import (
     decode_id,
     ensure_visible,
     lock_consultation,
-    relations_to,
     transaction,
 )
 from consult.services.voting import TallyData, compute_tally, poll_rule, rule_document
@@ -554,15 +552,18 @@ async def archive_consultation(ctx: ServiceContext, *, consultation_id: str, not
 
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (organizers and the convener), WRONG_STAGE.
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "consultation.archive")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     clean_note = clean_text(note, "note", max_len=2000, required=False)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        require(ctx.actor, "consultation.archive", relations_to(ctx.actor, consultation))
-        if consultation.stage != "EVALUATING":
-            raise WrongStage("archive_from_evaluating", "consultationId")
+        permit(
+            ctx.actor,
+            "consultation.archive",
+            relations=relations_of(ctx.actor, consultation),
+            stage=consultation.stage,
+            stage_field="consultationId",
+        )
         await seal(ctx, consultation, conn, clean_note)
         return consultation

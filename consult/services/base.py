@@ -7,19 +7,17 @@ from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 from tortoise.transactions import in_transaction
 
 from consult import events
 from consult.audit import append_event
 from consult.clock import utcnow
-from consult.domain import stages
-from consult.domain.vocabulary import Role
-from consult.errors import Forbidden, Invalid, NotFound, WrongStage
+from consult.errors import Invalid, NotFound
 from consult.ids import expect_id
 from consult.models import Consultation, VoterRollEntry
-from consult.policies import ANONYMOUS, Actor
+from consult.policies import ANONYMOUS, Actor, allowed, relations_of, slip_bound
 from consult.settings import Settings
 
 
@@ -111,19 +109,10 @@ async def lock_through(model: Any, pk: int, conn: Any, field_name: str) -> tuple
     return consultation, await model.get(id=pk, using_db=conn)
 
 
-def relations_to(actor: Actor, consultation: Consultation) -> set[str]:
-    rel: set[str] = set()
-    if actor.account_id is not None and consultation.convener_id == actor.account_id:
-        rel.add("convener")
-    return rel
-
-
 def can_see(actor: Actor, consultation: Consultation) -> bool:
-    from consult.policies import allowed
-
     if consultation.published:
         return True
-    return allowed(actor, "consultation.read_draft", relations_to(actor, consultation))
+    return allowed(actor, "consultation.read_draft", relations_of(actor, consultation))
 
 
 def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) -> None:
@@ -132,20 +121,12 @@ def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) ->
         raise NotFound(field_name)
 
 
-async def ensure_own_consultation(actor: Actor, consultation_id: int, conn: Any, field_name: str) -> None:
-    """A resident who came in with an invitation slip speaks only in that slip's consultation."""
-    if actor.roll_entry_id is None or actor.roles - {Role.RESIDENT}:
-        return
-    entry = await VoterRollEntry.get_or_none(id=actor.roll_entry_id, using_db=conn)
-    if entry is None or entry.consultation_id != consultation_id:
-        raise Forbidden(field_name)
-
-
-def ensure_stage(consultation: Consultation, action: str) -> None:
-    if consultation.stage in stages.FINAL:
-        raise WrongStage("read_only", stage=consultation.stage)
-    if not stages.allows(consultation.stage, action):
-        raise WrongStage("wrong_stage", stage=consultation.stage)
+async def slip_consultation(actor: Actor, conn: Any) -> int | None:
+    """The consultation of the invitation slip a slip-bound resident came in with."""
+    if not slip_bound(actor):
+        return None
+    found = await VoterRollEntry.filter(id=actor.roll_entry_id).using_db(conn).values_list("consultation_id", flat=True)
+    return cast(int, found[0]) if found else None
 
 
 async def audit(

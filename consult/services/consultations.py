@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from consult.domain import stages
 from consult.domain.labels import label_of
 from consult.domain.vocabulary import EventKind, FindingStatus, PollStatus, ProposalStatus, Stage
-from consult.errors import Conflict, Invalid, NotFound, WrongStage
+from consult.errors import Conflict, DomainError, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
 from consult.models import (
     Account,
@@ -21,16 +22,14 @@ from consult.models import (
     Proposal,
     StageChange,
 )
-from consult.policies import CPPCC_MEMBER, require
+from consult.policies import CPPCC_MEMBER, Actor, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
-    relations_to,
     transaction,
 )
 
@@ -80,7 +79,7 @@ async def create_consultation(
     Errors: UNAUTHENTICATED, FORBIDDEN; INVALID (title, summary, location, a party listed
     twice, a convener who is not a CPPCC member); NOT_FOUND for an unknown party or convener.
     """
-    require(ctx.actor, "consultation.create")
+    permit(ctx.actor, "consultation.create")
     clean_title = clean_text(title, "title", max_len=200)
     clean_summary = clean_text(summary, "summary", max_len=10_000)
     clean_location = clean_text(location, "location", max_len=200)
@@ -129,12 +128,12 @@ async def create_consultation(
 
 async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str) -> Consultation:
     """Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, CONFLICT (already taking part)."""
-    require(ctx.actor, "consultation.add_party")
+    gate(ctx.actor, "consultation.add_party")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     ppk = decode_id(party_id, "Party", "partyId")
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        ensure_stage(consultation, "party.add")
+        permit(ctx.actor, "consultation.add_party", stage=consultation.stage)
         party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:
             raise NotFound("partyId")
@@ -159,28 +158,24 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
     """Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it.
 
     Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN (only organizers, admins and the convener);
-    WRONG_STAGE for any other move; INVALID on `note` when cancelling without a reason.
+    WRONG_STAGE for any other move, and for a move whose guard fails (see `guard_refusal`);
+    INVALID on `note` when cancelling without a reason.
     """
-    if not ctx.actor.authenticated:
-        require(ctx.actor, "consultation.advance")
+    gate(ctx.actor, "consultation.advance")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     clean_note = clean_text(note, "note", max_len=2000, required=False)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        require(ctx.actor, "consultation.advance", relations_to(ctx.actor, consultation))
         current = consultation.stage
-        if current in stages.FINAL:
-            raise WrongStage("read_only", "to", stage=current)
-        if not stages.can_move(current, to):
-            raise WrongStage("bad_transition", "to", from_stage=current, to_stage=to)
-        if to == stages.CANCELLED and not clean_note:
+        refusal = move_refusal(ctx.actor, consultation, to)
+        if refusal is not None:
+            raise refusal
+        if needs_note(to) and not clean_note:
             raise Invalid("cancel_needs_note", "note")
-        await _check_polls(ctx, consultation, to, conn)
-        if to == Stage.AGREED:
-            await _check_agreement(cpk, conn)
-        if to == Stage.EVALUATING:
-            await _check_findings(cpk, conn)
+        refusal = guard_refusal(current, to, await _move_facts(ctx, consultation, to, conn))
+        if refusal is not None:
+            raise refusal
         if to == Stage.ARCHIVED:
             # Archiving by stage move seals the same dossier as archiveConsultation.
             from consult.services.archive import seal
@@ -213,49 +208,122 @@ async def advance_stage(ctx: ServiceContext, *, consultation_id: str, to: str, n
         return consultation
 
 
-async def _check_polls(ctx: ServiceContext, consultation: Consultation, to: str, conn) -> None:
-    """VOTING needs a poll to vote on; leaving VOTING (other than by cancelling) needs them all closed."""
+# ---------------------------------------------------------------- what a stage move needs
+#
+# advanceStage and the API's Consultation.nextStages ask the same three questions, in the same
+# order, through the same functions: may this viewer move the consultation there at all
+# (move_refusal), does the move need a note (needs_note), and do the consultation's polls,
+# proposals, shares and findings let it go there (guard_refusal, over MoveFacts). Only the
+# reading of the facts differs: the service reads them under its lock, the API through its
+# per-request loaders.
+
+
+@dataclass
+class MoveFacts:
+    """What the guards of a stage move look at, as plain values."""
+
+    has_poll: bool = False
+    # Questions of the polls not yet closed (by hand or by their clock), oldest first.
+    unclosed_polls: list[str] = field(default_factory=list)
+    adopted: bool = False
+    # Names of the parties whose share of the adopted plan is not confirmed, in plan order.
+    unconfirmed: list[str] = field(default_factory=list)
+    # Descriptions of the findings not yet VERIFIED, oldest first.
+    unverified: list[str] = field(default_factory=list)
+
+
+def move_refusal(actor: Actor, consultation: Consultation, to: str) -> DomainError | None:
+    """Whether this actor may make this move at all: the rule book (who, in which stage), then
+    the stage machine. UNAUTHENTICATED, FORBIDDEN, WRONG_STAGE (read_only, bad_transition)."""
+    try:
+        permit(
+            actor,
+            "consultation.cancel" if to == stages.CANCELLED else "consultation.advance",
+            relations=relations_of(actor, consultation),
+            stage=consultation.stage,
+            stage_field="to",
+        )
+    except DomainError as refused:
+        return refused
+    if not stages.can_move(consultation.stage, to):
+        return WrongStage("bad_transition", "to", from_stage=consultation.stage, to_stage=to)
+    return None
+
+
+def needs_note(to: str) -> bool:
+    """Cancelling needs its reason, written in the stage history for everyone to read."""
+    return to == stages.CANCELLED
+
+
+def facts_needed(current: str, to: str) -> frozenset[str]:
+    """Which facts the guards of this move read: "polls", "agreement", "findings"."""
+    out = set()
+    if to == Stage.VOTING or (current == Stage.VOTING and to != stages.CANCELLED):
+        out.add("polls")
+    if to == Stage.AGREED:
+        out.add("agreement")
+    if to == Stage.EVALUATING:
+        out.add("findings")
+    return frozenset(out)
+
+
+def guard_refusal(current: str, to: str, facts: MoveFacts) -> DomainError | None:
+    """What the consultation's own state says about the move (WRONG_STAGE on `to`).
+
+    VOTING needs a poll to vote on; leaving VOTING (other than by cancelling) needs every poll
+    closed; 签协议: AGREED needs an adopted proposal whose cost plan, if any, every party
+    confirmed; 五定闭环: EVALUATING needs every finding verified by a CPPCC member.
+    """
+    if to == Stage.VOTING and not facts.has_poll:
+        return WrongStage("voting_needs_poll", "to")
+    if current == Stage.VOTING and to != stages.CANCELLED and facts.unclosed_polls:
+        return WrongStage("polls_still_open", "to", polls="、".join(facts.unclosed_polls))
+    if to == Stage.AGREED:
+        if not facts.adopted:
+            return WrongStage("agreed_needs_adopted", "to")
+        if facts.unconfirmed:
+            return WrongStage("agreed_needs_confirmations", "to", parties="、".join(facts.unconfirmed))
+    if to == Stage.EVALUATING and facts.unverified:
+        return WrongStage("evaluating_needs_verified", "to", findings="；".join(d[:40] for d in facts.unverified))
+    return None
+
+
+async def _move_facts(ctx: ServiceContext, consultation: Consultation, to: str, conn) -> MoveFacts:
+    """The facts for this move, read under the consultation's lock. Leaving VOTING first writes
+    down what the polls' clocks already decided."""
     from consult.services.voting import settle_all
 
-    if to == Stage.VOTING and not await Poll.filter(consultation_id=consultation.id).using_db(conn).exists():
-        raise WrongStage("voting_needs_poll", "to")
-    if consultation.stage == Stage.VOTING and to != stages.CANCELLED:
-        polls = await settle_all(ctx, consultation, conn)
-        still_open = [p.question for p in polls if p.status != PollStatus.CLOSED]
-        if still_open:
-            raise WrongStage("polls_still_open", "to", polls="、".join(still_open))
-
-
-async def _check_findings(consultation_id: int, conn) -> None:
-    """五定闭环: every finding must be verified by a CPPCC member before the residents rate."""
-    open_ones = (
-        await Finding.filter(consultation_id=consultation_id, status__not=FindingStatus.VERIFIED)
-        .using_db(conn)
-        .order_by("id")
-        .values_list("description", flat=True)
-    )
-    if open_ones:
-        raise WrongStage("evaluating_needs_verified", "to", findings="；".join(str(d)[:40] for d in open_ones))
-
-
-async def _check_agreement(consultation_id: int, conn) -> None:
-    """签协议: AGREED needs an adopted proposal whose cost plan, if any, every party confirmed."""
-    adopted = (
-        await Proposal.filter(consultation_id=consultation_id, status=ProposalStatus.ADOPTED).using_db(conn).first()
-    )
-    if adopted is None:
-        raise WrongStage("agreed_needs_adopted", "to")
-    plan = await CostPlan.get_or_none(proposal_id=adopted.id, using_db=conn)
-    if plan is None:
-        return
-    missing = (
-        await CostShare.filter(plan_id=plan.id, confirmed_at=None)
-        .using_db(conn)
-        .order_by("position")
-        .values_list("party__name", flat=True)
-    )
-    if missing:
-        raise WrongStage("agreed_needs_confirmations", "to", parties="、".join(str(name) for name in missing))
+    facts = MoveFacts()
+    needed = facts_needed(consultation.stage, to)
+    if "polls" in needed:
+        if to == Stage.VOTING:
+            facts.has_poll = await Poll.filter(consultation_id=consultation.id).using_db(conn).exists()
+        if consultation.stage == Stage.VOTING:
+            polls = await settle_all(ctx, consultation, conn)
+            facts.unclosed_polls = [p.question for p in polls if p.status != PollStatus.CLOSED]
+    if "agreement" in needed:
+        adopted = (
+            await Proposal.filter(consultation_id=consultation.id, status=ProposalStatus.ADOPTED).using_db(conn).first()
+        )
+        facts.adopted = adopted is not None
+        plan = await CostPlan.get_or_none(proposal_id=adopted.id, using_db=conn) if adopted else None
+        if plan is not None:
+            facts.unconfirmed = cast(
+                list[str],
+                await CostShare.filter(plan_id=plan.id, confirmed_at=None)
+                .using_db(conn)
+                .order_by("position")
+                .values_list("party__name", flat=True),
+            )
+    if "findings" in needed:
+        facts.unverified = cast(
+            list[str],
+            await Finding.filter(consultation_id=consultation.id, status__not=FindingStatus.VERIFIED)
+            .using_db(conn)
+            .order_by("id")
+            .values_list("description", flat=True),
+        )
+    return facts
 
 
 def stages_label(stage: str) -> str:

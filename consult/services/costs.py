@@ -6,18 +6,17 @@ from typing import Any
 
 from consult.clock import parse_datetime
 from consult.domain.splits import ShareSpec, SplitLine, split
-from consult.domain.vocabulary import EventKind, ProposalStatus, Role
-from consult.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from consult.domain.vocabulary import EventKind, ProposalStatus
+from consult.errors import Conflict, Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
 from consult.money import format_fen, parse_money
-from consult.policies import allowed, require
+from consult.policies import Relation, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     lock_through,
@@ -132,8 +131,7 @@ async def set_cost_plan(
     a party not taking part or listed twice, a withdrawn or rejected proposal); SPLIT_MISMATCH
     (FIXED amounts or PERCENT values that do not add up); CONFLICT once money was recorded.
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "costplan.set")
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
     total_fen = parse_money(total, "total")
     party_pks = _share_party_pks(shares)
@@ -145,9 +143,7 @@ async def set_cost_plan(
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
-        relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
-        require(ctx.actor, "costplan.set", relations)
-        ensure_stage(consultation, "costplan.set")
+        permit(ctx.actor, "costplan.set", relations=relations_of(ctx.actor, proposal), stage=consultation.stage)
         if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
         names = await _names_of_paying_parties(consultation.id, party_pks, conn)
@@ -176,8 +172,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
     Confirming again changes nothing. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (a rep of
     another party, anyone else), WRONG_STAGE.
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "share.confirm")
     spk = decode_id(share_id, "CostShare", "shareId")
     probe = await CostShare.get_or_none(id=spk).prefetch_related("plan__proposal")
     if probe is None:
@@ -186,18 +181,15 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_visible(ctx.actor, consultation, "shareId")
         share = await CostShare.get(id=spk, using_db=conn)
-        own_party = ctx.actor.party_id is not None and ctx.actor.party_id == share.party_id
-        relations = {"party_rep"} if own_party and ctx.actor.has(Role.PARTY_REP) else set()
-        if not allowed(ctx.actor, "share.confirm", relations):
-            raise Forbidden("shareId")
-        ensure_stage(consultation, "share.confirm")
+        relations = relations_of(ctx.actor, share)
+        permit(ctx.actor, "share.confirm", relations=relations, stage=consultation.stage, field="shareId")
         if share.confirmed_at is not None:
             return share
         share.confirmed_at = ctx.now()
         share.confirmed_by_id = ctx.actor.account_id
         await share.save(using_db=conn, update_fields=["confirmed_at", "confirmed_by_id"])
         party = await Party.get(id=share.party_id, using_db=conn)
-        on_behalf = not relations
+        on_behalf = Relation.PARTY_REP not in relations
         await audit(
             ctx,
             consultation,
@@ -232,7 +224,7 @@ async def record_contribution(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (amount not positive
     or above what is still outstanding, receivedAt, note too long).
     """
-    require(ctx.actor, "contribution.record")
+    gate(ctx.actor, "contribution.record")
     spk = decode_id(share_id, "CostShare", "shareId")
     amount_fen = parse_money(amount, "amount")
     if amount_fen <= 0:
@@ -244,7 +236,7 @@ async def record_contribution(
         raise NotFound("shareId")
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
-        ensure_stage(consultation, "contribution.record")
+        permit(ctx.actor, "contribution.record", stage=consultation.stage)
         share = await CostShare.get(id=spk, using_db=conn)
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)

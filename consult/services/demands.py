@@ -10,17 +10,16 @@ from consult.domain.vocabulary import DemandStatus, EventKind
 from consult.errors import DomainError, Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import ConsultationParty, Demand, DemandSupport, Party, Responsibility
-from consult.policies import default_channel, demand_channels, require
+from consult.policies import default_channel, demand_channels, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_own_consultation,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     lock_through,
+    slip_consultation,
     transaction,
 )
 
@@ -36,7 +35,7 @@ async def submit_demand(
     by HOTLINE, GRID_WORKER or COURIER. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (role,
     or a channel the role may not use), WRONG_STAGE, INVALID (title, body).
     """
-    require(ctx.actor, "demand.submit")
+    gate(ctx.actor, "demand.submit")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     chosen = channel or default_channel(ctx.actor)
     if chosen not in demand_channels(ctx.actor):
@@ -46,8 +45,14 @@ async def submit_demand(
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        await ensure_own_consultation(ctx.actor, cpk, conn, "consultationId")
-        ensure_stage(consultation, "demand.submit")
+        slip = await slip_consultation(ctx.actor, conn)
+        permit(
+            ctx.actor,
+            "demand.submit",
+            relations=relations_of(ctx.actor, consultation, slip_consultation_id=slip),
+            stage=consultation.stage,
+            field="consultationId",
+        )
         demand = await Demand.create(
             consultation_id=cpk,
             title=clean_title,
@@ -81,13 +86,19 @@ async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:
 
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (residents only), WRONG_STAGE.
     """
-    require(ctx.actor, "demand.support")
+    gate(ctx.actor, "demand.support")
     dpk = decode_id(demand_id, "Demand", "demandId")
     async with transaction() as conn:
         consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
         ensure_visible(ctx.actor, consultation, "demandId")
-        await ensure_own_consultation(ctx.actor, consultation.id, conn, "demandId")
-        ensure_stage(consultation, "demand.support")
+        slip = await slip_consultation(ctx.actor, conn)
+        permit(
+            ctx.actor,
+            "demand.support",
+            relations=relations_of(ctx.actor, consultation, slip_consultation_id=slip),
+            stage=consultation.stage,
+            field="demandId",
+        )
         if await DemandSupport.filter(demand_id=dpk, account_id=ctx.actor.account_id).using_db(conn).exists():
             return demand
         await DemandSupport.create(demand_id=dpk, account_id=ctx.actor.account_id, at=ctx.now(), using_db=conn)
@@ -114,7 +125,7 @@ async def set_demand_status(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (mergedIntoId
     missing, unexpected, itself, merged, or from another consultation).
     """
-    require(ctx.actor, "demand.set_status")
+    gate(ctx.actor, "demand.set_status")
     dpk = decode_id(demand_id, "Demand", "demandId")
     if status not in DEMAND_STATUSES:
         raise Invalid("required", "status")
@@ -127,7 +138,7 @@ async def set_demand_status(
         raise Invalid("merge_target_unexpected", "mergedIntoId")
     async with transaction() as conn:
         consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
-        ensure_stage(consultation, "demand.set_status")
+        permit(ctx.actor, "demand.set_status", stage=consultation.stage)
         if target_pk is not None:
             target = await Demand.get_or_none(id=target_pk, using_db=conn)
             if target is None:
@@ -168,14 +179,14 @@ async def assign_responsibility(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (duty, dueAt, a
     party not taking part in the consultation).
     """
-    require(ctx.actor, "responsibility.assign")
+    gate(ctx.actor, "responsibility.assign")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     ppk = decode_id(party_id, "Party", "partyId")
     clean_duty = clean_text(duty, "duty", max_len=2000)
     due = parse_datetime(due_at, "dueAt") if due_at is not None else None
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        ensure_stage(consultation, "responsibility.assign")
+        permit(ctx.actor, "responsibility.assign", stage=consultation.stage)
         party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:
             raise NotFound("partyId")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from consult.clock import parse_datetime
 from consult.domain.vocabulary import EventKind
-from consult.errors import DomainError, Invalid, Unauthenticated
+from consult.errors import Invalid
 from consult.ids import to_global_id
 from consult.models import FollowUp, Rating, VoterRollEntry
-from consult.policies import require
+from consult.policies import gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     transaction,
@@ -26,8 +25,7 @@ async def rate_outcome(ctx: ServiceContext, *, consultation_id: str, score: int,
     Errors: UNAUTHENTICATED, NOT_FOUND, WRONG_STAGE, NOT_ELIGIBLE (not on the roll), INVALID
     (score outside 1..5, comment too long).
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "rating.add")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise Invalid("bad_score", "score")
@@ -35,14 +33,19 @@ async def rate_outcome(ctx: ServiceContext, *, consultation_id: str, score: int,
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        ensure_stage(consultation, "rating.add")
         entry = (
             await VoterRollEntry.filter(consultation_id=cpk, account_id=ctx.actor.account_id, active=True)
             .using_db(conn)
             .first()
         )
-        if entry is None:
-            raise DomainError("NOT_ELIGIBLE", "not_on_roll", "consultationId")
+        permit(
+            ctx.actor,
+            "rating.add",
+            relations=relations_of(ctx.actor, consultation, on_roll=entry is not None),
+            stage=consultation.stage,
+            field="consultationId",
+        )
+        assert entry is not None  # the rule grants rating to households on the roll only
         now = ctx.now()
         rating = await Rating.get_or_none(consultation_id=cpk, entry_id=entry.id, using_db=conn)
         replaced = rating is not None
@@ -75,14 +78,14 @@ async def record_follow_up(ctx: ServiceContext, *, consultation_id: str, at: obj
 
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (at, notes).
     """
-    require(ctx.actor, "followup.record")
+    gate(ctx.actor, "followup.record")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     when = parse_datetime(at, "at")
     clean_notes = clean_text(notes, "notes", max_len=10_000)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        ensure_stage(consultation, "followup.record")
+        permit(ctx.actor, "followup.record", stage=consultation.stage)
         follow_up = await FollowUp.create(
             consultation_id=cpk, at=when, by_id=ctx.actor.account_id, notes=clean_notes, using_db=conn
         )

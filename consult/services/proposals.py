@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from consult.domain.vocabulary import EventKind, ProposalStatus
-from consult.errors import Conflict, Invalid, Unauthenticated
+from consult.errors import Conflict, Invalid
 from consult.ids import to_global_id
 from consult.models import Proposal
 from consult.money import format_fen, parse_money
-from consult.policies import require
+from consult.policies import gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     lock_through,
@@ -36,7 +35,7 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
 
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (title, body, budget).
     """
-    require(ctx.actor, "proposal.create")
+    gate(ctx.actor, "proposal.create")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     clean_title = clean_text(title, "title", max_len=200)
     clean_body = clean_text(body, "body", max_len=20_000)
@@ -44,7 +43,7 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        ensure_stage(consultation, "proposal.create")
+        permit(ctx.actor, "proposal.create", stage=consultation.stage)
         proposal = await Proposal.create(
             consultation_id=cpk,
             title=clean_title,
@@ -111,16 +110,13 @@ async def update_proposal(
     organizers reject), WRONG_STAGE, INVALID (texts, budget, a status move not allowed, an
     edit to a proposal that is no longer DRAFT or TABLED).
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "proposal.update")
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
     changes = _clean_edits(title, body, budget)
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
-        relations = {"author"} if proposal.author_id == ctx.actor.account_id else set()
-        require(ctx.actor, "proposal.update", relations)
-        ensure_stage(consultation, "proposal.update")
+        permit(ctx.actor, "proposal.update", relations=relations_of(ctx.actor, proposal), stage=consultation.stage)
         old_status = proposal.status
         if changes and old_status not in EDITABLE:
             raise Invalid("proposal_locked", "proposalId", status=old_status)
@@ -128,7 +124,7 @@ async def update_proposal(
             if status not in STATUS_MOVES.get(old_status, set()):
                 raise Invalid("bad_proposal_status", "status", from_status=old_status, to_status=status)
             if status == ProposalStatus.REJECTED:
-                require(ctx.actor, "proposal.adopt", field="status")
+                permit(ctx.actor, "proposal.adopt", stage=consultation.stage, field="status")
             changes["status"] = status
         if not changes:
             return proposal
@@ -156,11 +152,11 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (organizers only), WRONG_STAGE, INVALID
     (withdrawn or rejected), CONFLICT (already adopted).
     """
-    require(ctx.actor, "proposal.adopt")
+    gate(ctx.actor, "proposal.adopt")
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
-        ensure_stage(consultation, "proposal.adopt")
+        permit(ctx.actor, "proposal.adopt", stage=consultation.stage)
         if proposal.status == ProposalStatus.ADOPTED:
             raise Conflict("proposal_already_adopted", "proposalId")
         if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):

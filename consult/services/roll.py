@@ -14,14 +14,13 @@ from consult.domain.weights import SCALE, format_weight, parse_weight
 from consult.errors import Invalid
 from consult.ids import to_global_id
 from consult.models import Invitation, Session, VoterRollEntry
-from consult.policies import require
+from consult.policies import gate, permit
 from consult.security import invitation_digest, new_invitation_code
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     lock_consultation,
     transaction,
 )
@@ -108,7 +107,7 @@ async def set_voter_roll(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (voters.N.label
     missing, too long or repeated; voters.N.weight not a positive decimal; too many rows).
     """
-    require(ctx.actor, "roll.set")
+    gate(ctx.actor, "roll.set")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     if len(voters) > MAX_ROLL:
         raise Invalid("roll_too_large", "voters", max=MAX_ROLL)
@@ -117,7 +116,7 @@ async def set_voter_roll(
 
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        ensure_stage(consultation, "roll.set")
+        permit(ctx.actor, "roll.set", stage=consultation.stage)
         # A poll the clock has opened takes its electorate from the roll as it was then, not as replaced here.
         await settle_all(ctx, consultation, conn)
         existing = {e.label: e for e in await VoterRollEntry.filter(consultation_id=cpk).using_db(conn)}
@@ -160,11 +159,11 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
     Codes are returned once, here, and stored only as keyed hashes.
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (empty roll).
     """
-    require(ctx.actor, "invitations.issue")
+    gate(ctx.actor, "invitations.issue")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        ensure_stage(consultation, "invitations.issue")
+        permit(ctx.actor, "invitations.issue", stage=consultation.stage)
         entries = await VoterRollEntry.filter(consultation_id=cpk, active=True).using_db(conn).order_by("position")
         if not entries:
             raise Invalid("roll_empty", "consultationId")

@@ -8,8 +8,8 @@ from typing import Any
 from consult.clock import parse_datetime
 from consult.domain.labels import label_of
 from consult.domain.supervision import FINDING_MOVES
-from consult.domain.vocabulary import EventKind, FindingCategory, FindingStatus, MilestoneKind, Role
-from consult.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from consult.domain.vocabulary import EventKind, FindingCategory, FindingStatus, MilestoneKind
+from consult.errors import Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import (
     Account,
@@ -21,13 +21,12 @@ from consult.models import (
     MilestoneUpdate,
     Party,
 )
-from consult.policies import allowed, require
+from consult.policies import authenticate, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     lock_through,
@@ -62,7 +61,7 @@ async def add_milestone(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (title, kind, dates,
     a party not taking part).
     """
-    require(ctx.actor, "milestone.add")
+    gate(ctx.actor, "milestone.add")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     clean_title = clean_text(title, "title", max_len=200)
     if kind not in MILESTONE_KINDS:
@@ -74,7 +73,7 @@ async def add_milestone(
     party_pk = decode_id(responsible_party_id, "Party", "responsiblePartyId") if responsible_party_id else None
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        ensure_stage(consultation, "milestone.add")
+        permit(ctx.actor, "milestone.add", stage=consultation.stage)
         if party_pk is not None:
             await _party_of_consultation(cpk, party_pk, conn, "responsiblePartyId")
         milestone = await Milestone.create(
@@ -153,18 +152,14 @@ async def update_milestone(
     actualStart. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID
     (progress outside 0..100, dates, note).
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "milestone.update")
     mpk = decode_id(milestone_id, "Milestone", "milestoneId")
     start, end = _clean_report(progress, actual_start, actual_end)
     clean_note = clean_text(note, "note", max_len=2000, required=False)
     async with transaction() as conn:
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
-        rep = ctx.actor.has(Role.PARTY_REP) and milestone.responsible_party_id is not None
-        relations = {"responsible_rep"} if rep and ctx.actor.party_id == milestone.responsible_party_id else set()
-        require(ctx.actor, "milestone.update", relations)
-        ensure_stage(consultation, "milestone.update")
+        permit(ctx.actor, "milestone.update", relations=relations_of(ctx.actor, milestone), stage=consultation.stage)
         now = ctx.now()
         _apply_report(milestone, progress, start, end, now)
         await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
@@ -289,7 +284,7 @@ async def record_inspection(
     (visitedAt, notes, findings.N.*: category, description, responsiblePartyId, assigneeId,
     dueAt, expectedOutcome).
     """
-    require(ctx.actor, "inspection.record")
+    gate(ctx.actor, "inspection.record")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     visited = parse_datetime(visited_at, "visitedAt")
     clean_notes = clean_text(notes, "notes", max_len=10_000)
@@ -298,7 +293,7 @@ async def record_inspection(
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        ensure_stage(consultation, "inspection.record")
+        permit(ctx.actor, "inspection.record", stage=consultation.stage)
         if mpk is not None and not await Milestone.filter(id=mpk, consultation_id=cpk).using_db(conn).exists():
             raise NotFound("milestoneId")
         names = await _responsible_names(cpk, prepared, conn)
@@ -342,23 +337,21 @@ async def update_finding(
     REOPENED by a CPPCC member. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE,
     INVALID (a move the loop does not have, a missing resolution).
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    authenticate(ctx.actor)
     fpk = decode_id(finding_id, "Finding", "findingId")
     clean_resolution = clean_text(resolution, "resolution", max_len=5000, required=False)
     async with transaction() as conn:
         consultation, finding = await lock_through(Finding, fpk, conn, "findingId")
         ensure_visible(ctx.actor, consultation, "findingId")
-        if status == FindingStatus.RESOLVED:
-            responsible = ctx.actor.has(Role.PARTY_REP) and ctx.actor.party_id == finding.responsible_party_id
-            if not allowed(ctx.actor, "finding.resolve", {"responsible_rep"} if responsible else set()):
-                raise Forbidden("status")
-        elif status in (FindingStatus.VERIFIED, FindingStatus.REOPENED):
-            if not allowed(ctx.actor, "finding.verify"):
-                raise Forbidden("status")
-        else:
+        if status not in (FindingStatus.RESOLVED, FindingStatus.VERIFIED, FindingStatus.REOPENED):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
-        ensure_stage(consultation, "finding.update")
+        permit(
+            ctx.actor,
+            "finding.resolve" if status == "RESOLVED" else "finding.verify",
+            relations=relations_of(ctx.actor, finding),
+            stage=consultation.stage,
+            field="status",
+        )
         if status not in FINDING_MOVES.get(finding.status, set()):
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
         if status == FindingStatus.RESOLVED and not clean_resolution:

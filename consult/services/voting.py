@@ -16,16 +16,15 @@ from tortoise.expressions import F, Q
 from consult.clock import parse_datetime
 from consult.domain.decision import Count, Rule, decide_choice, decide_yes_no, quorum_met, rule_for
 from consult.domain.irv import RunoffResult, instant_runoff
-from consult.errors import DomainError, Invalid, NotFound, Unauthenticated
+from consult.errors import DomainError, Invalid, NotFound
 from consult.ids import expect_id, to_global_id
 from consult.models import Ballot, Consultation, Poll, PollElector, PollOption, Proposal, VoterRollEntry
-from consult.policies import require
+from consult.policies import gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
     clean_text,
     decode_id,
-    ensure_stage,
     ensure_visible,
     lock_consultation,
     transaction,
@@ -256,7 +255,7 @@ async def create_poll(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (question, options,
     proposalIds, maxChoices, opensAt/closesAt, preset numbers).
     """
-    require(ctx.actor, "poll.create")
+    gate(ctx.actor, "poll.create")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     clean_question = clean_text(question, "question", max_len=500)
     _check_kind(kind)
@@ -267,7 +266,7 @@ async def create_poll(
     rule = rule_for(preset, quorum_percent=quorum_percent, threshold=threshold, by_area=by_area)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        ensure_stage(consultation, "poll.create")
+        permit(ctx.actor, "poll.create", stage=consultation.stage)
         await _check_proposals(cpk, proposal_pks, conn)
         poll = await Poll.create(
             consultation_id=cpk,
@@ -399,10 +398,10 @@ async def open_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
 
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (not SCHEDULED, empty roll).
     """
-    require(ctx.actor, "poll.manage")
+    gate(ctx.actor, "poll.open")
     async with transaction() as conn:
         consultation, poll = await _locked_poll(ctx, poll_id, conn)
-        ensure_stage(consultation, "poll.open")
+        permit(ctx.actor, "poll.open", stage=consultation.stage)
         await settle(ctx, consultation, poll, conn)
         if poll.status != "SCHEDULED":
             raise Invalid("poll_not_scheduled", "pollId", status=poll.status)
@@ -417,10 +416,10 @@ async def close_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
 
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, POLL_NOT_OPEN (already closed).
     """
-    require(ctx.actor, "poll.manage")
+    gate(ctx.actor, "poll.close")
     async with transaction() as conn:
         consultation, poll = await _locked_poll(ctx, poll_id, conn)
-        ensure_stage(consultation, "poll.close")
+        permit(ctx.actor, "poll.close", stage=consultation.stage)
         await settle(ctx, consultation, poll, conn)
         if poll.status == "CLOSED":
             raise PollNotOpen()
@@ -582,18 +581,22 @@ async def cast_vote(ctx: ServiceContext, *, poll_id: str, choices: list[str]) ->
     Errors: UNAUTHENTICATED; NOT_FOUND; POLL_NOT_OPEN; NOT_ELIGIBLE (not in the electorate);
     ALREADY_VOTED (no revote, or a paper/assisted ballot stands); INVALID (choices.N).
     """
-    if not ctx.actor.authenticated:
-        raise Unauthenticated()
+    gate(ctx.actor, "ballot.cast")
     async with transaction() as conn:
         consultation, poll = await _locked_poll(ctx, poll_id, conn)
         await settle(ctx, consultation, poll, conn)
         if poll.status != "OPEN":
             raise PollNotOpen()
-        # A poll left open when its consultation was cancelled takes no more ballots.
-        ensure_stage(consultation, "ballot.cast")
         elector = await _elector_of(ctx, poll, conn)
-        if elector is None:
-            raise NotEligible("pollId")
+        # A poll left open when its consultation was cancelled takes no more ballots.
+        permit(
+            ctx.actor,
+            "ballot.cast",
+            relations=relations_of(ctx.actor, poll, in_electorate=elector is not None),
+            stage=consultation.stage,
+            field="pollId",
+        )
+        assert elector is not None  # the rule grants a ballot to the electorate only
         options = await PollOption.filter(poll_id=poll.id).using_db(conn).order_by("position")
         picked = _check_choices(poll, options, choices)
         ballot = await _record(
@@ -618,14 +621,14 @@ async def record_offline_ballot(
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, POLL_NOT_OPEN, NOT_ELIGIBLE,
     ALREADY_VOTED, INVALID (origin, choices, note).
     """
-    require(ctx.actor, "ballot.offline")
+    gate(ctx.actor, "ballot.offline")
     if origin not in ("PAPER", "ASSISTED"):
         raise Invalid("bad_origin", "origin")
     entry_pk = decode_id(voter_entry_id, "VoterRollEntry", "voterEntryId")
     clean_note = clean_text(note, "note", max_len=1000, required=False)
     async with transaction() as conn:
         consultation, poll = await _locked_poll(ctx, poll_id, conn)
-        ensure_stage(consultation, "ballot.offline")
+        permit(ctx.actor, "ballot.offline", stage=consultation.stage)
         await settle(ctx, consultation, poll, conn)
         if poll.status != "OPEN":
             raise PollNotOpen()

@@ -96,10 +96,17 @@ export function onReconnect(fn) {
   reconnectListeners.add(fn);
 }
 
-/** Who is signed in, or null. */
+export const VIEWER_CAN = "viewerCan { openConsole openBoard createConsultation createParty createAccount grantRoles }";
+
+/** Who is signed in, or null; `can` is what the server lets them do outside any one consultation. */
 export async function viewer() {
-  const data = await gql("{ viewer { id displayName roles party { id name } } }");
-  return data.viewer;
+  const data = await gql(`{ viewer { id displayName roles party { id name } } ${VIEWER_CAN} }`);
+  return withCan(data);
+}
+
+/** The viewer of a query that also asked for VIEWER_CAN, with it as `can`; null when nobody is signed in. */
+export function withCan(data) {
+  return data.viewer ? { ...data.viewer, can: data.viewerCan } : null;
 }
 
 export async function logout() {

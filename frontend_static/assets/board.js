@@ -12,10 +12,10 @@ import { date, dateTime, endOfDay, fromLocalInput, label, nowLocal, words } from
 import { debounce, field, fill, fillSelect, h, message, mountPage, onSubmit, select, syncChildren } from "./ui.js";
 
 const BOARD_STAGES = ["IMPLEMENTING", "AGREED"];
-const BOARD_ROLES = ["CPPCC_MEMBER", "ORGANIZER", "ADMIN"];
 
 const CARD_FIELDS = `
   id title location stage
+  viewerCan { recordInspection }
   convener { id displayName }
   parties { id name }
   milestones {
@@ -24,6 +24,7 @@ const CARD_FIELDS = `
   }
   findings {
     id category description status resolution overdue dueAt expectedOutcome createdAt
+    viewerCan { verify }
     assignee { id displayName }
     responsibleParty { id name }
   }
@@ -54,8 +55,9 @@ const FINDING_FIELD = {
 const me = await viewer().catch(() => null);
 const main = mountPage(me);
 main.classList.add("wide");
-const mayWatch = Boolean(me?.roles.some((r) => BOARD_ROLES.includes(r)));
-const isMember = Boolean(me?.roles.includes("CPPCC_MEMBER"));
+// Who may watch, record a visit or verify a fix is the server's answer (viewerCan), not a guess from the roles.
+const mayWatch = Boolean(me?.can.openBoard);
+const watchOnly = h("p", { class: "msg msg-info hidden" }, "您以组织方身份查看。记录视察、核实整改结果由政协委员操作。");
 
 const cards = new Map(); // consultation id -> card
 const summaryLine = h("p", { class: "board-summary", id: "board-summary" }, "正在读取……");
@@ -169,6 +171,7 @@ function listen(card) {
 
 function renderSummary() {
   const all = [...cards.values()].map((card) => counts(card.data));
+  watchOnly.classList.toggle("hidden", !cards.size || [...cards.values()].some((card) => card.data.viewerCan.recordInspection));
   const total = (key) => all.reduce((sum, c) => sum + c[key], 0);
   const num = (n, bad = false) => h("strong", { class: bad && n > 0 ? "bad" : null }, String(n));
   summaryLine.replaceChildren(
@@ -214,7 +217,6 @@ function makeCard(c) {
     inspection: null,
   };
   card.refresh = debounce(() => reloadCard(card), 250);
-  card.inspection = isMember ? inspectionForm(card) : null;
   card.el = h("article", { class: "card board-card", "aria-labelledby": card.headingId },
     card.head,
     card.loadError,
@@ -222,8 +224,7 @@ function makeCard(c) {
       h("section", { "aria-labelledby": `card-${n}-ms` }, h("h3", { id: `card-${n}-ms` }, "施工节点：计划与实际"), card.milestones),
       h("section", { "aria-labelledby": `card-${n}-fund` }, h("h3", { id: `card-${n}-fund` }, "资金到位"), card.funding)),
     h("section", { "aria-labelledby": card.openHeading.id }, card.openHeading, card.openList),
-    h("section", { "aria-labelledby": card.resolvedHeading.id }, card.resolvedHeading, card.resolvedNotice, card.resolvedList),
-    card.inspection?.el);
+    h("section", { "aria-labelledby": card.resolvedHeading.id }, card.resolvedHeading, card.resolvedNotice, card.resolvedList));
   renderCard(card);
   return card;
 }
@@ -236,6 +237,12 @@ function renderCard(card) {
   card.funding.replaceChildren(fundingBar(c.funding));
   openFindingsPart(card);
   resolvedFindingsPart(card);
+  const mayInspect = c.viewerCan.recordInspection;
+  if (mayInspect && !card.inspection) {
+    card.inspection = inspectionForm(card);
+    card.el.append(card.inspection.el);
+  }
+  card.inspection?.el.classList.toggle("hidden", !mayInspect);
   card.inspection?.sync(c);
 }
 
@@ -321,9 +328,9 @@ function resolvedFindingsPart(card) {
   for (const id of card.verifyForms.keys()) if (!ids.has(id)) card.verifyForms.delete(id);
   const items = resolved.map((f) => {
     let entry = card.verifyForms.get(f.id);
-    if (!entry) {
-      entry = { info: h("div"), li: null };
-      entry.li = h("li", { class: "finding finding-resolved" }, entry.info, isMember ? verifyForm(card, f) : null);
+    if (!entry || entry.can !== f.viewerCan.verify) {
+      entry = { info: h("div"), li: null, can: f.viewerCan.verify };
+      entry.li = h("li", { class: "finding finding-resolved" }, entry.info, entry.can ? verifyForm(card, f) : null);
       card.verifyForms.set(f.id, entry);
     }
     fill(entry.info, findingDetails(f));
@@ -509,7 +516,7 @@ if (!mayWatch) {
   main.replaceChildren(...[
     h("h1", {}, "政协委员监督看板"),
     h("p", {}, `这里列出处于“${label("Stage", "AGREED")}”和“${label("Stage", "IMPLEMENTING")}”阶段的协商：施工节点按计划和实际对比，监督中发现的问题按“五定”跟到闭环，资金到位情况一目了然。内容有变化时会自动更新。`),
-    isMember ? null : h("p", { class: "msg msg-info" }, "您以组织方身份查看。记录视察、核实整改结果由政协委员操作。"),
+    watchOnly,
     summaryLine,
     boardAlert,
     cardList,

@@ -4,7 +4,7 @@
 import { gql, onReconnect, subscribe } from "./api.js";
 import { dateTime, label, STAGE_ORDER } from "./format.js";
 import { debounce, h, message } from "./ui.js";
-import { fill } from "./console-kit.js";
+import { allow, fill } from "./console-kit.js";
 import { demandsSection, dutiesSection, partiesSection, stageSection } from "./console-sections.js";
 import { archiveSection, followUpsSection, milestonesSection } from "./console-supervision.js";
 import { proposalsSection } from "./console-proposals.js";
@@ -15,22 +15,28 @@ const CONSULTATION = `query($id: ID!) {
   consultation(id: $id) {
     id title summary location stage createdAt
     stageHistory { from to at note by { displayName } }
+    nextStages { stage skips allowed needsNote reason { message } }
+    viewerCan { advance cancel archive addParty submitDemand triageDemands assignResponsibility createProposal
+      createPoll setVoterRoll issueInvitations addMilestone recordFollowUp }
     parties { id name kind }
     demands(first: 100) { totalCount edges { node {
       id title body channel status supportCount createdAt submittedBy { displayName } mergedInto { id title } } } }
     responsibilities { id party { id name } duty dueAt }
     proposals { id title body status budget createdAt author { displayName }
+      viewerCan { update adopt reject setCostPlan }
       costPlan { total method fullyConfirmed shares { id party { id name } amount percent weight confirmedAt
-        confirmedBy { displayName } paid outstanding contributions { id amount receivedAt note } } } }
+        confirmedBy { displayName } paid outstanding contributions { id amount receivedAt note }
+        viewerCan { confirm recordContribution } } } }
     adoptedProposal { id }
     funding { total pledged paid outstanding ratio }
     polls { id question kind status secret allowRevote liveResults opensAt closesAt electorateSize maxChoices
+      viewerCan { open close recordPaperBallot }
       rule { preset quorumPercent threshold byArea }
       options { id label proposal { id title } }
       tally { ballotsCast electorateSize turnout quorumMet outcome winner { label }
         options { option { id } votes weight } } }
     milestones { id title kind responsibleParty { id name } plannedStart plannedEnd actualStart actualEnd progress status
-      updates { at progress note by { displayName } } }
+      updates { at progress note by { displayName } } viewerCan { update } }
     followUps { id at notes by { displayName } }
     dossier { sealedAt sha256 htmlUrl }
     auditTrail(first: 1) { totalCount }
@@ -109,12 +115,9 @@ export async function consultationPage(main, me, id) {
   function apply() {
     const c = ctx.data;
     document.title = `${c.title} · 组织方工作台`;
-    main.classList.toggle("readonly", c.stage === "ARCHIVED" || c.stage === "CANCELLED");
     sections.forEach((s) => s.update?.(c, ctx));
-    // Per-item actions show only in the stages the server allows them in.
-    for (const el of main.querySelectorAll("[data-stages]")) {
-      el.classList.toggle("off-stage", !el.dataset.stages.split(" ").includes(c.stage));
-    }
+    // A form for the consultation shows only when the server says this viewer may use it now.
+    for (const el of main.querySelectorAll("[data-can]")) allow(el, c.viewerCan[el.dataset.can]);
   }
   apply();
   ctx.refreshRoll();

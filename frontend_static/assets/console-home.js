@@ -22,18 +22,20 @@ export async function homePage(main, me) {
     partyHooks.forEach((fn) => fn(state.parties));
   }
 
+  // Each form shows when the server's viewerCan says this viewer may use it.
+  const can = me.can;
   const sections = [
     consultationsSection(),
-    createConsultationSection(onParties),
-    partiesSection(onParties, loadParties),
-    accountSection(me, onParties),
+    can.createConsultation ? createConsultationSection(onParties) : null,
+    partiesSection(onParties, loadParties, can.createParty),
+    can.createAccount ? accountSection(me, onParties) : null,
   ];
   fill(main,
     h("h1", {}, "组织方工作台"),
     h("p", { class: "muted" }, `在这里建立和管理协商，一步步走完：${STAGE_ORDER.map((s) => label("Stage", s)).join(" → ")}。`),
     h("nav", { class: "toc", "aria-label": "本页内容" },
-      h("a", { href: "#list" }, "全部协商"), h("a", { href: "#create" }, "新建协商"),
-      h("a", { href: "#parties" }, "参与方"), h("a", { href: "#accounts" }, "工作人员账号")),
+      h("a", { href: "#list" }, "全部协商"), can.createConsultation ? h("a", { href: "#create" }, "新建协商") : null,
+      h("a", { href: "#parties" }, "参与方"), can.createAccount ? h("a", { href: "#accounts" }, "工作人员账号") : null),
     ...sections);
   await loadParties();
 }
@@ -109,7 +111,7 @@ function createConsultationSection(onParties) {
   return el;
 }
 
-function partiesSection(onParties, reload) {
+function partiesSection(onParties, reload, mayCreate) {
   const [el, body] = section("参与方", "parties", h("p", { class: "muted" }, `出钱或负责的各方：${["MERCHANT", "UNIT", "STREET_OFFICE", "DEPARTMENT", "ENTERPRISE"].map((k) => label("PartyKind", k)).join("、")}等。`));
   const list = h("ul", { class: "plain", id: "party-list" });
   onParties((parties) => syncList(list, parties, (p) => p.id, () => {
@@ -132,14 +134,15 @@ function partiesSection(onParties, reload) {
     await reload();
     return payload.party;
   }, (party) => `已添加：${party.name}`);
-  body.append(h("details", { open: true }, h("summary", {}, "全部参与方"), list), form);
+  body.append(h("details", { open: true }, h("summary", {}, "全部参与方"), list), mayCreate ? form : null);
   return el;
 }
 
 function accountSection(me, onParties) {
   const [el, body] = section("工作人员账号", "accounts",
     h("p", { class: "muted" }, `为${label("Role", "CPPCC_MEMBER")}、${label("Role", "PARTY_REP")}建立登录账号。${label("Role", "RESIDENT")}不需要账号，用邀请条进入。`));
-  const roles = me.roles.includes("ADMIN") ? ["ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "ADMIN"] : ["CPPCC_MEMBER", "PARTY_REP"];
+  // The roles the server accepts from this viewer; residents come in with a slip, not an account made here.
+  const roles = me.can.grantRoles.filter((r) => r !== "RESIDENT");
   const party = h("select", { name: "partyId" });
   onParties((parties) => fillSelect(party, parties.map((p) => [p.id, p.name]), "不代表任何一方"));
   const roleBox = h("fieldset", {}, h("legend", {}, "身份（可多选）"), roles.map((r) => checkbox(`role-${r}`, label("Role", r), false, { value: r })));

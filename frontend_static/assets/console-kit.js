@@ -92,6 +92,12 @@ export function submitRow(text, attrs = {}) {
 
 
 /** A form folded away under a summary line, so a long page stays easy to scan. */
-export function fold(summary, form, open = false) {
-  return h("details", { class: "fold write", open }, h("summary", {}, summary), form);
+export function fold(summary, form, open = false, can = null) {
+  return h("details", { class: "fold write", open, dataset: can ? { can } : null }, h("summary", {}, summary), form);
+}
+
+/** Show `el` only when the server's viewerCan says the viewer may use it. */
+export function allow(el, can) {
+  el.classList.toggle("not-allowed", !can);
+  return el;
 }

@@ -11,7 +11,7 @@ export function pollsSection(ctx) {
     h("p", { class: "muted" }, `表决在“${label("Stage", "DELIBERATING")}”或“${title}”阶段设立，只能在“${title}”阶段开始和结束。进入“${title}”阶段前至少要设立一项表决。`));
   const list = h("ul", { class: "plain", id: "poll-list" });
   const form = createPollForm(ctx);
-  body.append(list, fold("＋ 设立表决", form.el));
+  body.append(list, fold("＋ 设立表决", form.el, false, "createPoll"));
   return {
     el, title,
     update(c) {
@@ -112,7 +112,7 @@ function pollItem(ctx) {
   const box = msgBox();
   const offline = h("div", {});
   let pollId = null;
-  let shownStatus = null;
+  let shown = null;
   let ballot = null;
   const run = (name) => async () => {
     await mutate(name, { pollId }, "poll { status }");
@@ -138,16 +138,19 @@ function pollItem(ctx) {
           p.closesAt ? `${dateTime(p.closesAt)} 自动结束` : "") : null,
         h("p", {}, "选项：", p.options.map((o) => o.label + (o.proposal ? `（${o.proposal.title}）` : "")).join("、")));
       fill(tally, tallyView(p));
-      if (p.status !== shownStatus) {
-        fill(actions, p.status === "SCHEDULED" ? open : p.status === "OPEN" ? close : "");
-        if (p.status === "OPEN" && !ballot) {
+      // What the poll's status offers, each only when the server's viewerCan allows it.
+      const signature = JSON.stringify([p.status, p.viewerCan]);
+      if (signature !== shown) {
+        fill(actions, p.status === "SCHEDULED" && p.viewerCan.open ? open : p.status === "OPEN" && p.viewerCan.close ? close : "");
+        const paper = p.status === "OPEN" && p.viewerCan.recordPaperBallot;
+        if (paper && !ballot) {
           ballot = offlineBallotForm(ctx, p);
           offline.append(ballot.el);
           ballot.roll(ctx.roll);
         }
-        ballot?.el.classList.toggle("hidden", p.status !== "OPEN");
+        ballot?.el.classList.toggle("hidden", !paper);
       }
-      shownStatus = p.status;
+      shown = signature;
     },
   };
 }

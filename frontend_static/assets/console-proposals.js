@@ -4,7 +4,7 @@ import { mutate } from "./api.js";
 import { date, dateTime, fromLocalInput, label, yuan } from "./format.js";
 import { fundingBar } from "./charts.js";
 import { field, h, onSubmit, section } from "./ui.js";
-import { actButton, fill, fold, msgBox, nowLocal, orNull, plainNumber, submitRow, syncList } from "./console-kit.js";
+import { actButton, allow, fill, fold, msgBox, nowLocal, orNull, plainNumber, submitRow, syncList } from "./console-kit.js";
 import { costPlanEditor } from "./console-costplan.js";
 
 export function proposalsSection(ctx) {
@@ -24,7 +24,7 @@ export function proposalsSection(ctx) {
     await ctx.refresh();
     return `已提出方案：${payload.proposal.title}。下一步请在方案下面编辑出资分担方案。`;
   }, (text) => text);
-  body.append(funding, list, fold("＋ 提出新方案", form));
+  body.append(funding, list, fold("＋ 提出新方案", form, false, "createProposal"));
   return {
     el, title,
     update(c) {
@@ -38,13 +38,13 @@ export function proposalsSection(ctx) {
 
 function proposalItem(ctx) {
   const info = h("div", {});
-  const actions = h("div", { class: "actions write", dataset: { stages: "DELIBERATING VOTING" } });
+  const actions = h("div", { class: "actions write" });
   const box = msgBox();
   const plan = h("div", { class: "plan" });
   const shares = h("ul", { class: "plain shares" });
-  const editorSlot = h("details", { class: "write cp-details", dataset: { stages: "DELIBERATING VOTING" } }, h("summary", {}, "编辑出资分担方案"));
+  const editorSlot = h("details", { class: "write cp-details" }, h("summary", {}, "编辑出资分担方案"));
   let editor = null;
-  let shownStatus = null;
+  let shown = null;
   let proposalId = null;
 
   const run = (fn) => async () => {
@@ -54,18 +54,19 @@ function proposalItem(ctx) {
   const move = (status) => run(() => mutate("updateProposal", { proposalId, status }, "proposal { status }"));
   const adopt = run(() => mutate("adoptProposal", { proposalId }, "proposal { status }"));
 
-  function drawActions(status) {
+  /** The moves the proposal's status offers, each only when the server's viewerCan allows it. */
+  function drawActions(status, can) {
     const buttons = {
       DRAFT: [
-        actButton("提交协商", move("TABLED"), { box, cls: "" }),
-        actButton("采纳这个方案", adopt, { box }),
-        actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
+        can.update && actButton("提交协商", move("TABLED"), { box, cls: "" }),
+        can.adopt && actButton("采纳这个方案", adopt, { box }),
+        can.update && actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
       ],
       TABLED: [
-        actButton("采纳这个方案", adopt, { box, cls: "" }),
-        actButton("退回草稿", move("DRAFT"), { box }),
-        actButton("否决", move("REJECTED"), { box, ask: "确定否决这个方案吗？" }),
-        actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
+        can.adopt && actButton("采纳这个方案", adopt, { box, cls: "" }),
+        can.update && actButton("退回草稿", move("DRAFT"), { box }),
+        can.reject && actButton("否决", move("REJECTED"), { box, ask: "确定否决这个方案吗？" }),
+        can.update && actButton("撤回", move("WITHDRAWN"), { box, ask: "撤回后这个方案不再参加讨论。确定撤回吗？" }),
       ],
       ADOPTED: [h("p", { class: "muted" }, `这是${label("ProposalStatus", "ADOPTED")}的方案。采纳另一个方案时，它会回到“${label("ProposalStatus", "TABLED")}”。`)],
     }[status] ?? [];
@@ -82,8 +83,11 @@ function proposalItem(ctx) {
         h("p", {}, h("strong", {}, `预算 ${yuan(p.budget)}`),
           h("span", { class: "muted" }, `；${p.author ? `${p.author.displayName} ` : ""}提出于 ${date(p.createdAt)}`)),
         h("p", { class: "proposal-body" }, p.body));
-      if (p.status !== shownStatus) drawActions(p.status);
-      shownStatus = p.status;
+      const signature = JSON.stringify([p.status, p.viewerCan]);
+      if (signature !== shown) drawActions(p.status, p.viewerCan);
+      shown = signature;
+      allow(actions, p.viewerCan.update || p.viewerCan.adopt);
+      allow(editorSlot, p.viewerCan.setCostPlan);
       const cp = p.costPlan;
       if (cp) {
         fill(plan,
@@ -108,10 +112,10 @@ function proposalItem(ctx) {
 
 function shareItem(ctx) {
   const info = h("div", {});
-  const actions = h("div", { class: "actions write", dataset: { stages: "DELIBERATING VOTING" } });
+  const actions = h("div", { class: "actions write" });
   const box = msgBox();
   let shareId = null;
-  let shownConfirmed = null;
+  let shownConfirmable = null;
   const amount = h("input", { name: "amount", inputmode: "decimal", required: true, autocomplete: "off" });
   const receivedAt = h("input", { name: "receivedAt", type: "datetime-local", required: true, value: nowLocal() });
   const note = h("input", { name: "note", autocomplete: "off" });
@@ -132,9 +136,8 @@ function shareItem(ctx) {
     await mutate("confirmShare", { shareId }, "share { confirmedAt }");
     await ctx.refresh();
   }, { box, ask: "确认表示这一方同意出这笔钱。确定代为确认吗？" });
-  const el = h("li", { class: "share" }, info, actions, box,
-    h("details", { class: "write", dataset: { stages: "DELIBERATING VOTING AGREED IMPLEMENTING EVALUATING" } },
-      h("summary", {}, "登记到账的钱"), pay));
+  const payFold = h("details", { class: "write" }, h("summary", {}, "登记到账的钱"), pay);
+  const el = h("li", { class: "share" }, info, actions, box, payFold);
   return {
     el,
     update(s) {
@@ -152,9 +155,10 @@ function shareItem(ctx) {
           ? h("ul", { class: "contributions" }, s.contributions.map((c) =>
             h("li", {}, `${dateTime(c.receivedAt)} 到账 ${yuan(c.amount)}`, c.note ? `（${c.note}）` : "")))
           : null);
-      const confirmed = Boolean(s.confirmedAt);
-      if (confirmed !== shownConfirmed) fill(actions, confirmed ? "" : confirm);
-      shownConfirmed = confirmed;
+      const confirmable = !s.confirmedAt && s.viewerCan.confirm;
+      if (confirmable !== shownConfirmable) fill(actions, confirmable ? confirm : "");
+      shownConfirmable = confirmable;
+      allow(payFold, s.viewerCan.recordContribution);
     },
   };
 }

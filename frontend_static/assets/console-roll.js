@@ -100,7 +100,7 @@ export function rollSection(ctx) {
   const csv = h("textarea", { name: "csv", rows: 6, spellcheck: "false" });
   const file = h("input", { type: "file", name: "file", accept: ".csv,.txt,text/csv,text/plain" });
   const parsed = h("div", { class: "roll-preview", "aria-live": "polite" });
-  const form = h("form", { class: "card write", id: "roll-form", novalidate: true },
+  const form = h("form", { class: "card write", id: "roll-form", novalidate: true, dataset: { can: "setVoterRoll" } },
     h("h3", {}, "导入名册"),
     field("粘贴名册（每行一户：户名或门牌，面积）", csv,
       "例如“菜园巷 1 号, 86.5”。可以直接从表格里复制两列粘贴。面积单位是平方米，可以不填（按 1 计）。第一行可以是标题（户、门牌、面积）。"),
@@ -161,7 +161,7 @@ export function rollSection(ctx) {
     fill(box, message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`, "ok"));
     sheet.scrollIntoView({ block: "start" });
   }, { box, cls: "", ask: "生成新邀请码后，还没使用的旧邀请码都会作废（已经登录的居民不受影响）。确定要生成吗？" });
-  const invite = h("div", { class: "card write", id: "invite-box" },
+  const invite = h("div", { class: "card write", id: "invite-box", dataset: { can: "issueInvitations" } },
     h("h3", {}, "邀请条"),
     h("p", {}, "按名册每户生成一个邀请码，排成 A4 纸的邀请条，打印后剪开发到各户。"),
     h("p", { class: "muted" }, "邀请码只在生成时显示这一次，请生成后马上打印。"),

@@ -1,22 +1,8 @@
 // The consultation's stage, its parties, 提诉求单 (demands) and 列责任单 (responsibilities).
 import { mutate } from "./api.js";
-import { date, dateTime, endOfDay, hint, label, STAGE_ORDER, words } from "./format.js";
+import { date, dateTime, endOfDay, hint, label, words } from "./format.js";
 import { field, h, onSubmit, section, select } from "./ui.js";
-import { fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
-
-const ORDER = STAGE_ORDER;
-const SKIPPABLE = new Set(["COLLECTING", "VOTING"]);
-
-/** The stages one step away, as the server's stage machine has them (CANCELLED apart). */
-export function nextStages(current) {
-  if (current === "ARCHIVED" || current === "CANCELLED") return [];
-  const out = [];
-  for (let i = ORDER.indexOf(current) + 1; i < ORDER.length; i++) {
-    out.push(ORDER[i]);
-    if (!SKIPPABLE.has(ORDER[i])) break;
-  }
-  return out;
-}
+import { allow, fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
 
 export const partyChoices = (c) => c.parties.map((p) => [p.id, p.name]);
 
@@ -40,28 +26,42 @@ export function stageSection(ctx) {
   }, (to) => (to ? `已进入“${label("Stage", to)}”阶段。` : null));
   const history = h("ol", { class: "history" });
   body.append(form, h("details", {}, h("summary", {}, "阶段记录"), history));
-  let shownStage = null;
+  let shown = null;
   return {
     el, title,
     update(c) {
       fill(history, ...c.stageHistory.map((s) => h("li", {},
         `${dateTime(s.at)}：${s.from ? `${label("Stage", s.from)} → ` : "建立为"}${label("Stage", s.to)}`,
         s.by ? `（${s.by.displayName}）` : "", s.note ? `。说明：${s.note}` : "")));
-      if (c.stage === shownStage) return; // the buttons stay as they are, focus included
-      shownStage = c.stage;
-      const next = nextStages(c.stage).filter((s) => s !== "ARCHIVED");
+      // The moves and whether each may be made now are the server's (nextStages); archiving has its own section.
+      const moves = c.nextStages.filter((m) => m.stage !== "ARCHIVED");
+      const signature = JSON.stringify([c.stage, moves, c.viewerCan.archive]);
+      if (signature === shown) return; // the buttons stay as they are, focus included
+      shown = signature;
+      allow(form, c.viewerCan.advance || c.viewerCan.cancel);
       fill(form.querySelector(".stage-now"),
         "现在是“", h("strong", {}, label("Stage", c.stage)), "”阶段",
         hint("Stage", c.stage) ? `：${hint("Stage", c.stage)}。` : "。",
-        c.stage === "EVALUATING" ? `评价结束后，请到下方“${label("Stage", "ARCHIVED")}”一节办理。` : "");
-      const skipFrom = next.length > 1 ? next[0] : null;
+        c.viewerCan.archive ? `评价结束后，请到下方“${label("Stage", "ARCHIVED")}”一节办理。` : "");
+      const forward = moves.filter((m) => m.stage !== "CANCELLED");
+      const cancel = moves.find((m) => m.stage === "CANCELLED" && m.allowed);
       fill(buttons,
-        ...next.map((s) => h("button", { type: "submit", name: "to", value: s, class: s === next[0] ? null : "secondary" },
-          s === next[0] ? `进入下一阶段：${label("Stage", s)}` : `跳过“${label("Stage", skipFrom)}”，直接进入：${label("Stage", s)}`)),
-        c.stage === "ARCHIVED" || c.stage === "CANCELLED" ? null
-          : h("button", { type: "submit", name: "to", value: "CANCELLED", class: "danger" }, "取消这个协商"));
+        ...forward.map((m, i) => moveButton(m, i === 0)),
+        cancel ? h("button", { type: "submit", name: "to", value: "CANCELLED", class: "danger" }, "取消这个协商") : null);
     },
   };
+}
+
+/** One move: a button when it may be made now; otherwise the button, unusable, with the server's reason. */
+function moveButton(move, first) {
+  const text = move.skips.length
+    ? `跳过“${move.skips.map((s) => label("Stage", s)).join("、")}”，直接进入：${label("Stage", move.stage)}`
+    : `进入下一阶段：${label("Stage", move.stage)}`;
+  if (move.allowed) return h("button", { type: "submit", name: "to", value: move.stage, class: first ? null : "secondary" }, text);
+  const why = `why-${move.stage.toLowerCase()}`;
+  return h("div", { class: "blocked-move" },
+    h("button", { type: "button", class: "secondary", "aria-disabled": "true", "aria-describedby": why, dataset: { to: move.stage } }, text),
+    h("p", { class: "muted", id: why }, move.reason?.message ?? ""));
 }
 
 export function partiesSection(ctx) {
@@ -69,7 +69,7 @@ export function partiesSection(ctx) {
   const [el, body] = section(title, "case-parties");
   const list = h("ul", { class: "plain chips" });
   const party = h("select", { name: "partyId", required: true });
-  const form = h("form", { class: "card write", id: "add-party-form", novalidate: true },
+  const form = h("form", { class: "card write", id: "add-party-form", novalidate: true, dataset: { can: "addParty" } },
     field("加入一方", party, "名单里没有的，请先到工作台首页“参与方”里添加。"),
     ...submitRow("加入协商"));
   onSubmit(form, async ({ partyId }) => {
@@ -113,7 +113,7 @@ export function demandsSection(ctx) {
     await ctx.refresh();
     return "已登记。";
   }, (text) => text);
-  body.append(summary, list, fold(`＋ 代为登记诉求（${onBehalfText()}）`, form));
+  body.append(summary, list, fold(`＋ 代为登记诉求（${onBehalfText()}）`, form, false, "submitDemand"));
   return {
     el, title,
     update(c) {
@@ -130,7 +130,7 @@ function demandItem(ctx) {
   const status = select("status", TRIAGE);
   const into = h("select", { name: "mergedIntoId" });
   const intoField = field("合并到", into);
-  const form = h("form", { class: "triage write", novalidate: true, dataset: { stages: "COLLECTING DELIBERATING" } },
+  const form = h("form", { class: "triage write", novalidate: true, dataset: { can: "triageDemands" } },
     h("div", { class: "grid2" }, field("处理结果", status), intoField), ...submitRow("保存处理结果", { class: "secondary" }));
   const toggle = () => {
     const merging = status.value === "MERGED";
@@ -181,7 +181,7 @@ export function dutiesSection(ctx) {
     await ctx.refresh();
     return "已添加。";
   }, (text) => text);
-  body.append(list, fold("＋ 添加一项责任", form));
+  body.append(list, fold("＋ 添加一项责任", form, false, "assignResponsibility"));
   return {
     el, title,
     update(c) {

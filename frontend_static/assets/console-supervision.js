@@ -3,7 +3,7 @@ import { mutate } from "./api.js";
 import { date, dateTime, endOfDay, fromLocalInput, label, toLocalInput, words } from "./format.js";
 import { milestoneTimeline } from "./charts.js";
 import { field, h, message, onSubmit, section, select } from "./ui.js";
-import { fill, fillSelect, fold, nowLocal, orNull, startOfDay, submitRow, syncList } from "./console-kit.js";
+import { allow, fill, fillSelect, fold, nowLocal, orNull, startOfDay, submitRow, syncList } from "./console-kit.js";
 import { partyChoices } from "./console-sections.js";
 
 export function milestonesSection(ctx) {
@@ -29,7 +29,7 @@ export function milestonesSection(ctx) {
     await ctx.refresh();
     return "已添加。";
   }, (text) => text);
-  body.append(timeline, list, fold("＋ 添加施工节点", form));
+  body.append(timeline, list, fold("＋ 添加施工节点", form, false, "addMilestone"));
   return {
     el, title,
     update(c) {
@@ -49,7 +49,7 @@ function milestoneItem(ctx) {
   const note = h("input", { name: "note", autocomplete: "off" });
   let milestoneId = null;
   let filled = false;
-  const form = h("form", { class: "write", novalidate: true, dataset: { stages: "AGREED IMPLEMENTING" } },
+  const form = h("form", { class: "write", novalidate: true },
     h("div", { class: "grid2" }, field("完成进度（0 到 100）", progress), field("情况说明（选填）", note)),
     h("div", { class: "grid2" }, field("实际开始时间（选填）", actualStart), field("实际完成时间（选填）", actualEnd, "进度到 100 时不填则按当时计")),
     ...submitRow("报告进度", { class: "secondary" }));
@@ -67,8 +67,8 @@ function milestoneItem(ctx) {
     el,
     update(m) {
       milestoneId = m.id;
-      const open = ctx.data.stage === "AGREED" || ctx.data.stage === "IMPLEMENTING";
-      heading.textContent = `${open ? "报告进度" : "进度记录"}：${m.title}（${label("MilestoneStatus", m.status)}，${m.progress}%）`;
+      allow(form, m.viewerCan.update);
+      heading.textContent = `${m.viewerCan.update ? "报告进度" : "进度记录"}：${m.title}（${label("MilestoneStatus", m.status)}，${m.progress}%）`;
       fill(history, ...m.updates.map((u) => h("li", {},
         `${dateTime(u.at)}：${u.progress}%`, u.by ? `（${u.by.displayName}）` : "", u.note ? `　${u.note}` : "")));
       if (!filled) {
@@ -96,7 +96,7 @@ export function followUpsSection(ctx) {
     await ctx.refresh();
     return "已记录。";
   }, (text) => text);
-  body.append(list, fold("＋ 记录一次回访", form));
+  body.append(list, fold("＋ 记录一次回访", form, false, "recordFollowUp"));
   return {
     el, title,
     update(c) {
@@ -112,7 +112,7 @@ export function archiveSection(ctx) {
   const title = label("Stage", "ARCHIVED");
   const [el, body] = section(title, "archive");
   const state = h("div", {});
-  const form = h("form", { class: "card write", id: "archive-form", novalidate: true },
+  const form = h("form", { class: "card write", id: "archive-form", novalidate: true, dataset: { can: "archive" } },
     h("p", {}, `${title}后，整个协商过程（七张单、表决、资金、监督、评价）封存为一份档案，不能再修改。只有在“${label("Stage", "EVALUATING")}”阶段才能${title}。`),
     field(`${title}说明（选填）`, h("textarea", { name: "note", rows: 2 })),
     ...submitRow(title, { class: "danger" }));
@@ -132,7 +132,8 @@ export function archiveSection(ctx) {
           message(`已于 ${dateTime(d.sealedAt)} ${title}。`, "ok"),
           h("p", {}, h("a", { href: d.htmlUrl, class: "button", id: "dossier-link" }, "打开可打印的档案")),
           h("p", { class: "muted hash" }, `档案校验码（SHA-256）：${d.sha256}`))
-        : c.stage === "CANCELLED" ? h("p", { class: "muted" }, `${label("Stage", "CANCELLED")}的协商不${title}。`) : "");
+        : c.stage === "CANCELLED" ? h("p", { class: "muted" }, `${label("Stage", "CANCELLED")}的协商不${title}。`)
+          : c.viewerCan.archive ? "" : h("p", { class: "muted" }, `到了“${label("Stage", "EVALUATING")}”阶段，可以在这里${title}。`));
     },
   };
 }

@@ -8,7 +8,7 @@ const me = await viewer().catch(() => null);
 const main = mountPage(me);
 main.classList.add("wide", "console");
 
-const allowed = me?.roles.some((role) => role === "ORGANIZER" || role === "ADMIN");
+const allowed = Boolean(me?.can.openConsole);
 if (!allowed) {
   const next = encodeURIComponent(location.pathname);
   main.replaceChildren(

@@ -13,8 +13,8 @@ function nextPath(me) {
   } catch {
     // not a URL at all: go to the default page
   }
-  if (me?.roles.includes("CPPCC_MEMBER") && !me.roles.includes("ORGANIZER")) return "/board";
-  if (me?.roles.some((r) => r === "ORGANIZER" || r === "ADMIN")) return "/console";
+  if (me?.can.openConsole) return "/console";
+  if (me?.can.openBoard) return "/board";
   return "/";
 }
 
@@ -31,6 +31,6 @@ main.replaceChildren(
   me ? h("p", { class: "msg msg-info" }, `您已登录为 ${me.displayName}。`, h("a", { href: nextPath(me) }, "继续")) : null,
   form);
 onSubmit(form, async ({ username, password }) => {
-  const payload = await mutate("login", { username, password }, "viewer { roles }");
-  location.assign(nextPath(payload.viewer));
+  await mutate("login", { username, password }, "viewer { id }");
+  location.assign(nextPath(await viewer()));
 });

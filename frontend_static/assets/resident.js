@@ -1,7 +1,7 @@
 // The consultation page, made first for residents on their phones: where things stand,
 // the vote (with its receipt), the money, the works and the rating. Opened from an
 // invitation slip's QR code at /i/<code>, or at /c/<consultationId>.
-import { gql, mutate, onReconnect, subscribe, viewer } from "./api.js";
+import { gql, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
 import { fundingBar, milestoneTimeline, splitChart, distributionChart } from "./charts.js";
 import { date, dateTime, hint, label, ratioText, STAGE_ORDER, yuan } from "./format.js";
 import { debounce, field, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
@@ -9,8 +9,10 @@ import { debounce, field, h, message, mountPage, onSubmit, section, showError, s
 const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
 const QUERY = `query($id: ID!) {
   viewer { id displayName roles }
+  ${VIEWER_CAN}
   consultation(id: $id) {
     id title summary location stage
+    viewerCan { submitDemand supportDemand rate }
     demands(first: 100) { totalCount edges { node { id title body channel status supportCount supportedByViewer createdAt } } }
     responsibilities { id party { name } duty dueAt }
     proposals { id title body status budget costPlan { total method fullyConfirmed shares { id party { name } amount confirmedAt } } }
@@ -100,14 +102,14 @@ async function load() {
     return;
   }
   if (!data.consultation) {
-    mountPage(data.viewer);
+    mountPage(withCan(data));
     main.replaceChildren(h("h1", {}, "没有找到这项协商"), h("p", {}, h("a", { href: "/" }, "回到首页")));
     return;
   }
   const first = !state.data;
   state.data = data.consultation;
   state.seen ??= data.consultation.auditTrail.totalCount;
-  state.me = data.viewer;
+  state.me = withCan(data);
   if (first) {
     mountPage(state.me);
     document.title = `${state.data.title} · 基层协商`;
@@ -176,7 +178,6 @@ function draw() {
 
 /** One main action per screen: what this viewer can do now, at the top. */
 function renderMainAction(c) {
-  const resident = state.me?.roles.includes("RESIDENT");
   const votable = c.polls.find((p) => p.status === "OPEN" && (p.viewerCanVote || myReceipt(p)));
   // While a vote is open, the vote comes first; otherwise it sits in its place in the story.
   // Moved only when its place changes: moving a node takes the focus off whatever is in it.
@@ -186,7 +187,7 @@ function renderMainAction(c) {
     parts.action.replaceChildren();
     return;
   }
-  if (c.stage === "EVALUATING" && resident && !c.evaluation.myRating) {
+  if (c.viewerCan.rate && !c.evaluation.myRating) {
     parts.action.replaceChildren(h("p", { class: "msg msg-info" }, "工程已经完工，请给结果打个分。", " ", h("a", { href: "#rating" }, "去评价")));
     return;
   }
@@ -429,13 +430,14 @@ function watchTally(poll) {
 
 function renderDemands(c) {
   const edges = c.demands.edges;
-  parts.demandForm.classList.toggle("hidden", c.stage !== "COLLECTING" || !state.me);
+  // What this viewer may do is the server's answer (viewerCan), not a guess from the stage or the roles.
+  parts.demandForm.classList.toggle("hidden", !c.viewerCan.submitDemand);
   parts.demands.replaceChildren(edges.length
     ? h("ul", { class: "plain" }, edges.map(({ node: d }) => h("li", { class: "card" },
         h("h3", {}, d.title),
         h("p", {}, d.body),
         h("p", { class: "muted" }, `${label("DemandStatus", d.status)} · ${d.supportCount} 户支持 · ${date(d.createdAt)}`),
-        c.stage === "COLLECTING" && state.me && d.status !== "REJECTED" && d.status !== "MERGED"
+        c.viewerCan.supportDemand && d.status !== "REJECTED" && d.status !== "MERGED"
           ? h("button", {
               // Not `disabled` once supported: a disabled button cannot keep the focus.
               type: "button", class: "secondary", "aria-pressed": String(d.supportedByViewer),
@@ -511,8 +513,7 @@ function renderRating(c) {
   const e = c.evaluation;
   const show = c.stage === "EVALUATING" || c.stage === "ARCHIVED" || e.count > 0;
   parts.ratingSection.classList.toggle("hidden", !show);
-  const resident = state.me?.roles.includes("RESIDENT");
-  parts.ratingForm.classList.toggle("hidden", !(c.stage === "EVALUATING" && resident && !e.myRating));
+  parts.ratingForm.classList.toggle("hidden", !(c.viewerCan.rate && !e.myRating));
   parts.rating.replaceChildren(...[
     e.myRating ? Object.assign(message(`您已评价：${e.myRating.score} 分（${SCORE_WORDS[e.myRating.score - 1]}）。谢谢！`, "ok"), { tabIndex: -1 }) : null,
     e.count

@@ -57,13 +57,13 @@ export function header(me, links = []) {
         },
       }, "退出")
     : h("a", { href: "/login" }, "工作人员登录");
-  const staff = me && !me.roles.includes("RESIDENT");
+  // The pages offered are the server's answer (viewerCan), not a guess from the roles.
+  const can = me?.can ?? {};
   return h("header", { class: "top" },
     h("a", { href: "/", class: "home" }, "基层协商"),
     h("nav", { "aria-label": "主菜单" },
-      staff && (me.roles.includes("ORGANIZER") || me.roles.includes("ADMIN")) ? h("a", { href: "/console" }, "组织方工作台") : null,
-      staff && (me.roles.includes("CPPCC_MEMBER") || me.roles.includes("ORGANIZER") || me.roles.includes("ADMIN"))
-        ? h("a", { href: "/board" }, "监督看板") : null,
+      can.openConsole ? h("a", { href: "/console" }, "组织方工作台") : null,
+      can.openBoard ? h("a", { href: "/board" }, "监督看板") : null,
       ...links),
     h("span", { class: "account" }, who, out),
     largeTypeSwitch());

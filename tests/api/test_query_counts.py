@@ -119,6 +119,118 @@ async def test_consultation_list_takes_the_same_number_of_statements_for_2_and_6
     assert many <= 10
 
 
+# The organizers' console: everything above that it needs, with what the viewer may do to each thing.
+CONSOLE_PAGE = """
+query($id: ID!) {
+  consultation(id: $id) {
+    id title stage
+    nextStages { stage skips allowed needsNote reason { field code message } }
+    viewerCan { advance cancel archive addParty submitDemand supportDemand triageDemands assignResponsibility
+      createProposal createPoll setVoterRoll issueInvitations addMilestone recordInspection recordFollowUp rate }
+    demands(first: 50) { edges { node { id title status } } }
+    proposals { id title status viewerCan { update adopt reject setCostPlan }
+      costPlan { total shares { id party { name } amount confirmedAt viewerCan { confirm recordContribution } } } }
+    polls { id question status viewerCan { open close vote recordPaperBallot } }
+  }
+  viewerCan { openConsole openBoard createConsultation createParty createAccount grantRoles }
+}
+"""
+
+
+async def _plans_and_polls(world, cid: str) -> None:
+    """A cost plan on every proposal, and a poll on each."""
+    data = await world.organizer.query("query($id: ID!) { consultation(id: $id) { proposals { id } } }", {"id": cid})
+    shares = [{"partyId": party} for party in world.parties.values()]
+    for proposal in data["consultation"]["proposals"]:
+        await world.organizer.ok(
+            "setCostPlan",
+            {"proposalId": proposal["id"], "total": "1000", "method": "EQUAL", "shares": shares},
+            "costPlan { total }",
+        )
+        await world.organizer.ok(
+            "createPoll",
+            {
+                "consultationId": cid,
+                "question": "同意吗？",
+                "kind": "YES_NO_ABSTAIN",
+                "proposalIds": [proposal["id"]],
+            },
+            "poll { id }",
+        )
+
+
+async def test_the_console_page_with_what_the_viewer_may_do_takes_a_fixed_number_of_statements(world):
+    # given two DELIBERATING consultations, one with 2 and one with 8 of everything (8 plans of 3 shares, 8 polls)
+    small = await create_consultation(world, stage="COLLECTING", title="小")
+    large = await create_consultation(world, stage="COLLECTING", title="大")
+    for cid, n in ((small, 2), (large, 8)):
+        await _fill(world, cid, n)
+        await _plans_and_polls(world, cid)
+    # when the organizer and a party's rep open the console's query with every viewerCan and nextStages
+    for client in (world.organizer, world.reps["market"]):
+        few = await _statements(client, CONSOLE_PAGE, {"id": small})
+        many = await _statements(client, CONSOLE_PAGE, {"id": large})
+        # then the count does not grow with the rows
+        assert many <= few + 1
+        assert many <= 12
+
+
+# The supervision board: every consultation under way, with what the viewer may do on each card.
+BOARD_PAGE = """
+{ consultations(first: 50, stage: IMPLEMENTING) { edges { node {
+    id title stage viewerCan { recordInspection advance }
+    nextStages { stage allowed reason { message } }
+    milestones { id title viewerCan { update } }
+    findings { id status viewerCan { resolve verify } }
+} } } }
+"""
+
+
+async def _works(world, n: int) -> None:
+    """One more IMPLEMENTING consultation with a milestone and an open finding."""
+    from datetime import UTC, datetime, timedelta
+
+    cid = await create_consultation(world, stage="IMPLEMENTING", title=f"工程{n}")
+    end = (datetime.now(UTC) + timedelta(days=9)).isoformat()
+    await world.organizer.ok(
+        "addMilestone",
+        {
+            "consultationId": cid,
+            "title": "路面",
+            "kind": "CONSTRUCTION",
+            "plannedEnd": end,
+            "responsiblePartyId": world.parties["market"],
+        },
+        "milestone { id }",
+    )
+    finding = {
+        "category": "NOISE",
+        "description": "噪声",
+        "responsiblePartyId": world.parties["street"],
+        "dueAt": end,
+        "expectedOutcome": "停工",
+    }
+    await world.cppcc.ok(
+        "recordInspection",
+        {"consultationId": cid, "visitedAt": datetime.now(UTC).isoformat(), "notes": "看", "findings": [finding]},
+        "inspection { id }",
+    )
+
+
+async def test_the_board_with_what_the_viewer_may_do_takes_a_fixed_number_of_statements(world):
+    # given 2, then 6 consultations under way, each with a milestone and an open finding
+    for i in range(2):
+        await _works(world, i)
+    few = {name: await _statements(c, BOARD_PAGE) for name, c in (("cppcc", world.cppcc), ("org", world.organizer))}
+    for i in range(2, 6):
+        await _works(world, i)
+    # when a CPPCC member and an organizer open the board, then the count does not grow with the cards
+    for name, client in (("cppcc", world.cppcc), ("org", world.organizer)):
+        many = await _statements(client, BOARD_PAGE)
+        assert many <= few[name] + 1
+        assert many <= 6
+
+
 CAST = """mutation($input: CastVoteInput!) { castVote(input: $input) {
   ballot { id receipt } tally { version ballotsCast options { votes weight } } errors { code } } }"""
 

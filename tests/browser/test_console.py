@@ -157,26 +157,46 @@ def test_a_late_preview_answer_never_overwrites_a_newer_one(site, new_page):
     expect(editor.locator(".cp-status")).to_contain_text("合计 6,000 元")
 
 
-def test_a_refused_stage_move_shows_the_servers_reason_and_changes_nothing(site, new_page):
+def test_a_blocked_stage_move_shows_the_servers_reason_until_the_consultation_is_ready(site, new_page):
     case = site.consultation("幸福里路灯（尚无表决）", stage="DELIBERATING")
     page = console(new_page, case)
     badge = page.locator(".case-head .stage-badge")
     expect(badge).to_have_text("协商方案")
+    # What the server says about each move, asked directly.
+    moves = as_organizer(
+        site,
+        "query($id: ID!) { consultation(id: $id) { nextStages { stage allowed reason { message } } } }",
+        {"id": case["id"]},
+    )["consultation"]["nextStages"]
+    reasons = {m["stage"]: m["reason"]["message"] for m in moves if not m["allowed"]}
+    assert set(reasons) == {"VOTING", "AGREED"}
 
-    page.get_by_role("button", name="进入下一阶段：居民表决").click()
-    alert = page.locator("#stage-form").get_by_role("alert")
-    expect(alert).to_contain_text("表决")
-    page.get_by_role("button", name="跳过“居民表决”，直接进入：签协议").click()
-    expect(alert).to_contain_text("方案")
+    # The blocked moves are shown, unusable, each with the server's reason.
+    voting = page.get_by_role("button", name="进入下一阶段：居民表决")
+    expect(voting).to_have_attribute("aria-disabled", "true")
+    expect(voting).to_have_accessible_description(reasons["VOTING"])
+    skip = page.get_by_role("button", name="跳过“居民表决”，直接进入：签协议")
+    expect(skip).to_have_attribute("aria-disabled", "true")
+    expect(page.locator("#stage-form")).to_contain_text(reasons["AGREED"])
 
     # Cancelling needs a reason: the server says so and marks the note.
     page.get_by_role("button", name="取消这个协商").click()
+    alert = page.locator("#stage-form").get_by_role("alert")
     expect(alert).to_contain_text("原因")
     expect(page.locator("#stage-form textarea[name=note]")).to_have_attribute("aria-invalid", "true")
-
     expect(badge).to_have_text("协商方案")
     stage = as_organizer(site, "query($id: ID!) { consultation(id: $id) { stage } }", {"id": case["id"]})
     assert stage["consultation"]["stage"] == "DELIBERATING"
+
+    # A poll set up elsewhere frees the move, live; the button then moves the consultation on.
+    site.ok(
+        "createPoll",
+        {"consultationId": case["id"], "question": "是否同意安装路灯？", "kind": "YES_NO_ABSTAIN"},
+        "poll { id }",
+    )
+    expect(voting).not_to_have_attribute("aria-disabled", "true")
+    voting.click()
+    expect(badge).to_have_text("居民表决")
     assert page.errors == []
 
 
@@ -325,9 +345,8 @@ def test_an_organizer_creates_opens_and_closes_a_poll_and_enters_a_paper_ballot(
     poll = page.locator("#poll-list > li", has_text="是否同意《幸福里停车位改造方案》？")
     expect(poll.locator(".badge").first).to_have_text("未开始")
 
-    # Polls open only in VOTING: the server says so, then the organizer moves the stage on.
-    poll.get_by_role("button", name="开始投票").click()
-    expect(poll.get_by_role("alert")).to_be_visible()
+    # Polls open only in VOTING: the server's viewerCan offers no button before, then the organizer moves the stage on.
+    expect(poll.get_by_role("button", name="开始投票")).to_have_count(0)
     page.get_by_role("button", name="进入下一阶段：居民表决").click()
     expect(page.locator(".case-head .stage-badge")).to_have_text("居民表决")
     poll.get_by_role("button", name="开始投票").click()

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consult.domain import stages
+from consult.policies import RULES, stage_allows
 
 ORDER = list(stages.ORDER)
 ALL = [*ORDER, "CANCELLED"]
@@ -61,9 +62,21 @@ def test_unknown_stage_names_are_refused():
     assert not stages.can_move("NOPE", "COLLECTING")
 
 
-def test_writes_per_stage():
-    assert stages.allows("COLLECTING", "demand.submit")
-    assert not stages.allows("DELIBERATING", "demand.submit")
-    assert stages.allows("VOTING", "proposal.create")
-    assert not stages.allows("AGREED", "responsibility.assign")
-    assert not stages.allows("ARCHIVED", "roll.set")
+def test_a_move_names_the_stages_it_skips():
+    assert stages.skipped("DRAFT", "DELIBERATING") == ["COLLECTING"]
+    assert stages.skipped("DELIBERATING", "AGREED") == ["VOTING"]
+    assert stages.skipped("DRAFT", "COLLECTING") == []
+    assert stages.skipped("VOTING", "CANCELLED") == []
+    assert stages.skipped("DRAFT", "VOTING") == []  # not one move
+
+
+def test_the_rule_book_allows_writes_per_stage():
+    assert stage_allows("demand.submit", "COLLECTING")
+    assert not stage_allows("demand.submit", "DELIBERATING")
+    assert stage_allows("proposal.create", "VOTING")
+    assert not stage_allows("responsibility.assign", "AGREED")
+    assert not stage_allows("roll.set", "ARCHIVED")
+    # Nothing writes to a consultation once it is archived or cancelled.
+    for action, rule in RULES.items():
+        if rule.stages is not None:
+            assert not rule.stages & stages.FINAL, action
