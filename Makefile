@@ -66,12 +66,15 @@ js:
 	  npm ci --prefix tests/js --no-audit --no-fund --silent; \
 	else echo "node/npm not found: the graphql-ws conformance test will be skipped."; fi
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), one per core unless told: TEST_WORKERS=1 runs it in one.
+TEST_WORKERS ?= auto
+
 test-sqlite: $(INSTALLED)
-	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q
+	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 # Pure domain tests touch no database, so the PostgreSQL run leaves them out.
 test-postgres: $(INSTALLED)
-	CONSULT_TEST_DB=postgres $(BIN)/pytest -q --ignore=tests/domain
+	CONSULT_TEST_DB=postgres $(BIN)/pytest -q -n $(TEST_WORKERS) --ignore=tests/domain
 
 ## make schema: re-export schema/schema.graphql from the code
 schema: $(INSTALLED)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from schema.mutations import Mutation
@@ -33,11 +41,23 @@ def _is_bug(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+# The depth and alias limits are validation rules. They are built once, so every request carries
+# the very same rule classes and a query text that passed validation once is not validated again.
+_LIMITS = (
+    *QueryDepthLimiter(max_depth=12).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=50).validation_rules,
+)
+# The pages send a few dozen distinct query texts; the caches hold many more than that, and are
+# bounded so that a stream of made-up queries only evicts, never grows memory.
+_PREPARED_QUERIES = 1024
+
+
 def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
     extensions: list = [
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=50),
         lambda: MaxTokensLimiter(max_token_count=4000),
+        lambda: AddValidationRules(list(_LIMITS)),
+        lambda: ParserCache(maxsize=_PREPARED_QUERIES),
+        lambda: ValidationCache(maxsize=_PREPARED_QUERIES),
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_bug, error_message="服务器内部错误 Internal error."))

@@ -10,7 +10,7 @@ from datetime import datetime
 from consult.audit import event_content
 from consult.ids import expect_id
 from consult.models import AuditEvent, Proposal
-from tests.api.conftest import Client, World, create_consultation, residents
+from tests.api.helpers import Client, World, create_consultation, residents
 
 TRAIL = """
 query($id: ID!, $first: Int, $after: String) {

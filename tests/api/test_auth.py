@@ -11,7 +11,7 @@ from tortoise import Tortoise
 
 from consult.ids import to_global_id
 from consult.models import Account, Invitation, Session
-from tests.api.conftest import Client, cookieless_client, create_consultation, login, make_account, residents
+from tests.api.helpers import Client, cookieless_client, create_consultation, login, make_account, residents
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 VIEWER = "{ viewer { id displayName roles } }"

@@ -10,7 +10,7 @@ import pytest
 
 from consult.ids import to_global_id
 from consult.models import Consultation as ConsultationRow
-from tests.api.conftest import (
+from tests.api.helpers import (
     Client,
     World,
     adopt_a_proposal,

@@ -8,7 +8,7 @@ import pytest
 
 from consult.ids import expect_id, to_global_id
 from consult.models import AuditEvent
-from tests.api.conftest import Client, World, close_polls, create_consultation, residents
+from tests.api.helpers import Client, World, close_polls, create_consultation, residents
 
 SHARE = (
     "id party { id name } amount percent weight confirmedAt confirmedBy { id } paid outstanding "

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from consult.ids import to_global_id
-from tests.api.conftest import Client, World, create_consultation, create_poll, residents
+from tests.api.helpers import Client, World, create_consultation, create_poll, residents
 
 DEMAND = "demand { id title body channel status supportCount supportedByViewer submittedBy { id } }"
 PROPOSAL = "proposal { id title body status budget author { id } }"

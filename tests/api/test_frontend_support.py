@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.api.conftest import create_consultation, residents
+from tests.api.helpers import create_consultation, residents
 
 PREVIEW = """query($total: Money!, $method: SplitMethod!, $shares: [SharePreviewInput!]!) {
   previewCostSplit(total: $total, method: $method, shares: $shares) { amounts sum errors { field code message } }
@@ -110,7 +110,7 @@ async def test_a_configured_public_address_goes_on_the_slips(world, settings, se
     import dataclasses
 
     from consult.app import create_app
-    from tests.api.conftest import Client, cookieless_client
+    from tests.api.helpers import Client, cookieless_client
 
     app = create_app(
         dataclasses.replace(settings, public_url="https://xieshang.example.cn"),

@@ -9,7 +9,7 @@ import pytest
 
 from consult.ids import to_global_id
 from consult.models import VoterRollEntry
-from tests.api.conftest import cookieless_client, create_consultation, residents
+from tests.api.helpers import cookieless_client, create_consultation, residents
 
 NODE_ENTRY = "query($id: ID!) { node(id: $id) { ... on VoterRollEntry { label weight } } }"
 
@@ -165,3 +165,32 @@ async def test_a_search_term_with_a_nul_character_is_just_a_search(world):
     await create_consultation(world, stage="COLLECTING")
     data = await world.anon.query('{ consultations(search: "菜园\\u0000巷") { totalCount } }')
     assert data == {"consultations": {"totalCount": 1}}
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        # fourteen nested selections; the depth rule reports it whatever the field names are
+        (
+            "{ " + "".join(f"f{i} {{ " for i in range(14)) + "id" + " }" * 15,
+            "exceeds maximum operation depth",
+        ),
+        ("{ " + " ".join(f"a{i}: __typename" for i in range(51)) + " }", "aliases found"),
+        ("{ " + "__typename " * 4001 + "}", "more than 4000 tokens"),
+    ],
+    ids=["too deep", "too many aliases", "too many tokens"],
+)
+async def test_a_query_past_the_limits_is_refused_every_time_it_is_sent(anon, query, says):
+    # Parsed and validated queries are remembered; a refusal must be remembered as a refusal.
+    for _ in range(2):
+        body = await anon.raw(query)
+        assert "data" not in body or body["data"] is None
+        assert any(says in error["message"] for error in body["errors"]), body["errors"]
+
+
+async def test_the_same_query_text_answers_for_each_caller_with_their_own_variables(world):
+    first = await create_consultation(world, title="第一件事", stage="COLLECTING")
+    second = await create_consultation(world, title="第二件事", stage="COLLECTING")
+    text = "query($id: ID!) { consultation(id: $id) { title } }"
+    titles = [(await world.anon.query(text, {"id": cid}))["consultation"]["title"] for cid in (first, second, first)]
+    assert titles == ["第一件事", "第二件事", "第一件事"]

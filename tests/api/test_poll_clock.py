@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from consult.services.base import ServiceContext
 from consult.services.voting import settle_due
-from tests.api.conftest import create_consultation, create_poll, residents
+from tests.api.helpers import create_consultation, create_poll, residents
 
 TRAIL = """query($id: ID!) { consultation(id: $id) {
   polls { status electorateSize }

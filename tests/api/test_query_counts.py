@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from tests.api.conftest import create_consultation
+from tests.api.helpers import create_consultation
 
 CONSULTATION_PAGE = """
 query($id: ID!) {
@@ -243,7 +243,7 @@ async def _cast_statements(resident, poll_id: str, option_id: str) -> int:
 
 
 async def test_casting_a_vote_takes_the_same_number_of_statements_with_1_or_20_ballots_in(world):
-    from tests.api.conftest import create_poll, residents
+    from tests.api.helpers import create_poll, residents
 
     cid = await create_consultation(world, stage="DELIBERATING")
     voters = await residents(world, cid, [f"{i} 号" for i in range(22)])
@@ -270,7 +270,7 @@ ARCHIVE = """mutation($input: ArchiveInput!) { archiveConsultation(input: $input
 async def _evaluating_with(world, n: int) -> str:
     """Walked to EVALUATING with n polls (the first RANKED) and n milestones, each reported on
     by the representative of a different party: rows and people the dossier has to show."""
-    from tests.api.conftest import adopt_a_proposal, close_polls, create_poll
+    from tests.api.helpers import adopt_a_proposal, close_polls, create_poll
 
     cid = await create_consultation(world, stage="DELIBERATING", title=f"{n} 项")
     await create_poll(world, cid, question="选哪个方案？", kind="RANKED", options=["甲", "乙", "丙"])

@@ -8,7 +8,7 @@ import pytest
 
 from consult.ids import to_global_id
 from consult.models import AuditEvent, Invitation, VoterRollEntry
-from tests.api.conftest import Client, create_consultation, residents
+from tests.api.helpers import Client, create_consultation, residents
 
 ENTRY_SELECT = "entries { id label weight }"
 INVITATIONS = "invitations { label code }"

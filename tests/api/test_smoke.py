@@ -1,4 +1,4 @@
-from tests.api.conftest import create_consultation
+from tests.api.helpers import create_consultation
 
 
 async def test_organizer_creates_a_consultation_and_moves_it_to_collecting(world):

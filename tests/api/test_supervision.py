@@ -10,7 +10,7 @@ import pytest
 
 from consult.ids import expect_id, to_global_id
 from consult.models import AuditEvent
-from tests.api.conftest import Client, World, create_consultation, create_poll, residents
+from tests.api.helpers import Client, World, create_consultation, create_poll, residents
 
 MILESTONE = (
     "id title kind responsibleParty { id name } plannedStart plannedEnd actualStart actualEnd progress status "

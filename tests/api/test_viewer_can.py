@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import Client, World, create_consultation, create_poll, login, make_account, residents
+from tests.api.helpers import Client, World, create_consultation, create_poll, login, make_account, residents
 
 CONSULTATION_CAN = [
     "advance",

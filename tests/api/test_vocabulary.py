@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from tests.api.conftest import World, adopt_a_proposal, close_polls, create_consultation, create_poll
+from tests.api.helpers import World, adopt_a_proposal, close_polls, create_consultation, create_poll
 from tests.api.test_supervision import close_loop, milestone_id, open_finding, start
 
 ROOT = Path(__file__).resolve().parents[2]

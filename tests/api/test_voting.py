@@ -11,7 +11,7 @@ import pytest
 
 from consult.ids import expect_id, to_global_id
 from consult.models import AuditEvent, Ballot
-from tests.api.conftest import Client, World, create_consultation, create_poll, residents
+from tests.api.helpers import Client, World, create_consultation, create_poll, residents
 
 OPTION_TALLY = "option { id label } votes weight"
 TALLY = (

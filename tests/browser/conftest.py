@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.test_cli import run, served
+from tests.cli.test_cli import DEMO_ENV, load_demo, served
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CONSULT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -173,16 +173,10 @@ class Site:
 def demo_site(tmp_path_factory, scratch_databases):
     """A served app on a new database with the 菜园巷 demo loaded."""
     tmp = tmp_path_factory.mktemp("site")
-    env = {
-        "CONSULT_DATABASE_URL": scratch_databases.new(),
-        "CONSULT_SECRET_KEY": "browser-test-secret",
-        "CONSULT_AUTH_DELAY_SECONDS": "0",
-    }
-    run("migrate", env=env)
-    run("demo", "--out-dir", str(tmp), env=env)
+    env = {**DEMO_ENV, "CONSULT_DATABASE_URL": scratch_databases.copy("demo", load_demo)}
     with served(env, tmp) as port:
         site = Site(port)
-        with (tmp / "demo-invitations.csv").open(encoding="utf-8") as f:
+        with (scratch_databases.folder("demo") / "demo-invitations.csv").open(encoding="utf-8") as f:
             site.demo_codes = [row["code"] for row in csv.DictReader(f)]
         yield site
 

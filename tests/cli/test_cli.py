@@ -43,6 +43,18 @@ def db(scratch_databases, tmp_path):
     return {"CONSULT_DATABASE_URL": url, "CONSULT_SECRET_KEY": "cli-test-secret"}
 
 
+# The 菜园巷 demo as `consult demo` loads it, built once per run and copied for the tests that
+# look at it (the browser tests serve it). Invitation codes depend on the secret key, so the
+# copies are served with the same one.
+DEMO_ENV = {"CONSULT_SECRET_KEY": "demo-test-secret", "CONSULT_AUTH_DELAY_SECONDS": "0"}
+
+
+def load_demo(url: str, folder: Path) -> None:
+    env = {**DEMO_ENV, "CONSULT_DATABASE_URL": url}
+    run("migrate", env=env)
+    run("demo", "--out-dir", str(folder), env=env)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -178,12 +190,11 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         assert resident["data"]["redeemInvitation"]["viewer"]["displayName"] == label
 
 
-def test_the_demo_has_a_vote_to_try_and_works_to_supervise_ending_before_now(db, tmp_path):
+def test_the_demo_has_a_vote_to_try_and_works_to_supervise_ending_before_now(scratch_databases, tmp_path):
     from datetime import datetime
 
-    run("migrate", env=db)
-    run("demo", "--out-dir", str(tmp_path), env=db)
-    rows = (tmp_path / "demo-invitations-voting.csv").read_text(encoding="utf-8").splitlines()
+    db = {**DEMO_ENV, "CONSULT_DATABASE_URL": scratch_databases.copy("demo", load_demo)}
+    rows = (scratch_databases.folder("demo") / "demo-invitations-voting.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 1 + 137
     with served(db, tmp_path) as port:
         voting = post(
@@ -253,10 +264,19 @@ class served:
         self.env, self.tmp, self.workers, self.log_level = env, tmp_path, workers, log_level
 
     def __enter__(self) -> int:
-        self.port = free_port()
-        self.log = open(self.tmp / f"serve-{self.port}.log", "w")
+        # Parallel test workers pick free ports independently; one taken in between is tried again.
+        for _ in range(3):
+            if self._start(free_port()):
+                return self.port
+        raise AssertionError(self.log_path.read_text())
+
+    def _start(self, port: int) -> bool:
+        """Start on `port` and wait until healthy; False when the port was taken meanwhile."""
+        self.port = port
+        self.log_path = self.tmp / f"serve-{port}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - open for as long as the server runs; closed in __exit__
         self.proc = subprocess.Popen(
-            [CONSULT, "serve", "--port", str(self.port), "--workers", str(self.workers), "--log-level", self.log_level],
+            [CONSULT, "serve", "--port", str(port), "--workers", str(self.workers), "--log-level", self.log_level],
             cwd=ROOT,
             env={**os.environ, **self.env},
             stdout=self.log,
@@ -265,13 +285,16 @@ class served:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError((self.tmp / f"serve-{self.port}.log").read_text())
+                self.log.close()
+                if "address already in use" in self.log_path.read_text().lower():
+                    return False
+                raise AssertionError(self.log_path.read_text())
             try:
-                if get_status(self.port, "/healthz") == 200:
-                    return self.port
+                if get_status(port, "/healthz") == 200:
+                    return True
             except OSError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.05)
         raise AssertionError("server did not become healthy")
 
     def __exit__(self, *exc) -> None:

@@ -22,12 +22,19 @@ EVENTS = (
 TALLY = "subscription($id: ID!) { pollTally(pollId: $id) { version ballotsCast outcome options { votes } } }"
 
 
-@pytest.fixture
-def app_env(scratch_databases):
-    env = {"CONSULT_DATABASE_URL": scratch_databases.new(), "CONSULT_SECRET_KEY": "live-test-secret"}
+SECRET = {"CONSULT_SECRET_KEY": "live-test-secret"}
+
+
+def _migrated_with_admin(url: str, _folder: Path) -> None:
+    env = {"CONSULT_DATABASE_URL": url, **SECRET}
     run("migrate", env=env)
     run("create-admin", "--username", "admin", "--password", "admin-password", env=env)
-    return env
+
+
+@pytest.fixture
+def app_env(scratch_databases):
+    """A database of its own per test, copied from one migrated once with an admin."""
+    return {"CONSULT_DATABASE_URL": scratch_databases.copy("live-admin", _migrated_with_admin), **SECRET}
 
 
 def gql(port: int, query: str, variables: dict | None = None, token: str | None = None) -> dict:
