@@ -67,14 +67,17 @@ js:
 	else echo "node/npm not found: the graphql-ws conformance test will be skipped."; fi
 
 # The suite runs on TEST_WORKERS processes (pytest-xdist), one per core unless told: TEST_WORKERS=1 runs it in one.
+# Each worker takes the next test when it is free (--maxschedchunk 1); the long browser, live and
+# CLI tests are collected first, so the short API tests even out the end.
 TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --maxschedchunk 1
 
 test-sqlite: $(INSTALLED)
-	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q -n $(TEST_WORKERS)
+	CONSULT_TEST_DB=sqlite $(BIN)/pytest -q $(XDIST)
 
 # Pure domain tests touch no database, so the PostgreSQL run leaves them out.
 test-postgres: $(INSTALLED)
-	CONSULT_TEST_DB=postgres $(BIN)/pytest -q -n $(TEST_WORKERS) --ignore=tests/domain
+	CONSULT_TEST_DB=postgres $(BIN)/pytest -q $(XDIST) --ignore=tests/domain
 
 ## make schema: re-export schema/schema.graphql from the code
 schema: $(INSTALLED)
