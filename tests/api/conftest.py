@@ -10,7 +10,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from tortoise import Tortoise
-from tortoise.contrib.test import truncate_all_models
 
 from consult.app import create_app
 from consult.db import migrate, tortoise_config
@@ -142,7 +141,7 @@ async def _build_world(admin: Client, anon: Client) -> tuple[dict[str, str], dic
 
 @pytest_asyncio.fixture(scope="session")
 async def saved_world(orm, app) -> SavedWorld:
-    await truncate_all_models()
+    await put_back(None)
     async with cookieless_client(app) as http:
         anon = Client(http)
         await create_admin(ServiceContext(), username="admin", password="admin-password")
