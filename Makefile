@@ -86,6 +86,6 @@ schema: $(INSTALLED)
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
 
-## make screenshots: refresh the README images under docs/ (the browser tests take them; needs Debian's chromium)
+## make screenshots: refresh the README images under docs/ (the browser tests take them; needs Debian's chromium-headless-shell or chromium)
 screenshots: $(INSTALLED) $(FRONTEND) js
 	CONSULT_SCREENSHOTS=1 CONSULT_TEST_DB=sqlite $(BIN)/pytest -q tests/browser
