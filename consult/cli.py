@@ -1,4 +1,4 @@
-"""The `consult` command: serve, migrate, create-admin, demo, export-schema, check-migrations."""
+"""The `consult` command: serve, migrate, create-admin, demo, bench, export-schema, check-migrations."""
 
 from __future__ import annotations
 
@@ -163,6 +163,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from consult.bench import cmd_bench as run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consult", description="基层协商平台 consult: consultation, voting and supervision."
@@ -200,6 +206,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="do nothing when the database already holds consultations")
     p.add_argument("--out-dir", default="var", help="where to write the demo's invitation codes (CSV)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "bench",
+        help="load a served app like a district vote and compare it with raw asyncpg "
+        "(PostgreSQL; drops the bench database)",
+    )
+    p.add_argument(
+        "--database",
+        help="postgres://…/consult_bench… (the name must start with consult_bench: it is dropped and rebuilt; "
+        "default: $CONSULT_BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/consult_bench)",
+    )
+    p.add_argument("--households", type=int, default=1000, help="households on the roll, each with a session")
+    p.add_argument(
+        "--writes", type=int, default=400, help="castVote and revote requests per round (distinct households)"
+    )
+    p.add_argument("--reads", type=int, default=200, help="resident page requests per round")
+    p.add_argument("--rounds", type=int, default=3, help="rounds per worker count; the figures are their medians")
+    p.add_argument("--workers", help="worker counts to serve with, comma-separated (default 1,2)")
+    p.add_argument("--connections", type=int, default=32, help="concurrent client connections")
+    p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--smoke", action="store_true", help="every workload at a tiny size, once: for CI")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("export-schema", help="write the GraphQL SDL to schema/schema.graphql")
     p.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")

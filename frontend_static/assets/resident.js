@@ -7,6 +7,8 @@ import { date, dateTime, hint, label, ratioText, STAGE_ORDER, yuan } from "./for
 import { debounce, field, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
 
 const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
+// What castVote answers with: the receipt to keep, and the tally as this vote left it.
+const CAST_VOTE_SELECT = `ballot { receipt castAt choices { id label } } tally { ${TALLY_FIELDS} }`;
 const QUERY = `query($id: ID!) {
   viewer { id displayName roles }
   ${VIEWER_CAN}
@@ -333,8 +335,7 @@ function confirmChoice(poll, card, chosen, status) {
   confirm.addEventListener("click", async () => {
     confirm.disabled = true;
     try {
-      const payload = await mutate("castVote", { pollId: poll.id, choices: chosen.map((o) => o.id) },
-        `ballot { receipt castAt choices { id label } } tally { ${TALLY_FIELDS} }`);
+      const payload = await mutate("castVote", { pollId: poll.id, choices: chosen.map((o) => o.id) }, CAST_VOTE_SELECT);
       localStorage.setItem(receiptKey(poll), payload.ballot.receipt);
       state.revoting.delete(poll.id);
       if (payload.tally) updateTally(poll.id, payload.tally);

@@ -1,0 +1,363 @@
+"""`consult bench`: seed a PostgreSQL database, serve it, load it like a district vote, and compare with the floor.
+
+The floor is raw asyncpg doing the same kind of work with the fewest statements, in the same
+run and interleaved with the app's rounds, so the ratio between them means something on a
+shared, noisy machine where a single absolute time does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+
+from consult.bench import documents, floor, procs
+from consult.bench.load import Outcome, Request, drive, graphql_ok, graphql_request
+from consult.bench.seed import World
+
+BENCH_PREFIX = "consult_bench"
+# Which floor each workload is compared with, and the ratio issue 12 asks for (PostGraphile's level).
+WORKLOADS: dict[str, tuple[str, float]] = {
+    "castVote": ("insert", 0.6),
+    "revote": ("insert", 0.6),
+    "residentPage": ("read", 0.36),
+    "residentPageAnon": ("read", 0.36),
+}
+
+
+class BenchError(Exception):
+    """A bench that cannot run as asked; the message says why, in both languages."""
+
+
+@dataclass
+class Plan:
+    url: str
+    households: int
+    writes: int
+    reads: int
+    rounds: int
+    workers: list[int]
+    connections: int
+    host: str = "127.0.0.1"
+
+
+@dataclass
+class Sample:
+    """One round of one workload, beside the floor's round."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float
+    rss_mib: float
+    floor_rps: float
+    sql: float | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.rps / self.floor_rps if self.floor_rps else 0.0
+
+
+@dataclass
+class Results:
+    samples: dict[tuple[int, str], list[Sample]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _progress(what: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    print(f"\r  {what:<16} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end, flush=True)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def check_target(url: str) -> str:
+    """The database name, if it is one the bench may drop and rebuild."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise BenchError("consult bench 只在 PostgreSQL 上运行 runs on PostgreSQL only: give --database postgres://…")
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
+    if not name.startswith(BENCH_PREFIX):
+        raise BenchError(
+            f"数据库名须以 {BENCH_PREFIX} 开头，压力测试会清空它 "
+            f"The database name must start with {BENCH_PREFIX}: the bench drops and rebuilds it (got {name!r})."
+        )
+    return name
+
+
+async def _recreate(url: str, name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+
+
+async def build_world(plan: Plan, polls: int) -> World:
+    from tortoise import Tortoise
+
+    from consult.bench.seed import seed
+    from consult.db import migrate, tortoise_config
+
+    await _recreate(plan.url, check_target(plan.url))
+    await migrate(plan.url)
+    await Tortoise.init(config=tortoise_config(plan.url), _enable_global_fallback=True)
+    try:
+        return await seed(plan.households, polls, _progress)
+    finally:
+        await Tortoise.close_connections()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`consult serve` with N workers, started and stopped by the bench."""
+
+    def __init__(self, plan: Plan, workers: int) -> None:
+        self.port = _free_port()
+        env = {**os.environ, "CONSULT_DATABASE_URL": plan.url, "CONSULT_BENCH_STATS": "1"}
+        command = [sys.executable, "-m", "consult.cli", "serve", "--log-level", "warning"]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port), "--workers", str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"服务没有启动 the server exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise BenchError("服务 60 秒内没有就绪 the server was not ready within 60 s")
+
+    def cpu(self) -> float:
+        return procs.cpu_seconds(self.process.pid)
+
+    def rss(self) -> int:
+        return procs.rss_bytes(self.process.pid)
+
+    def statements(self) -> int | None:
+        """SQL statements sent so far, summed over the workers (each answers for itself)."""
+        seen: dict[int, int] = {}
+        for _ in range(50):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_bench/stats", timeout=2) as r:
+                    stats = json.load(r)
+            except OSError:
+                return None
+            seen[stats["pid"]] = stats["statements"]
+            if len(seen) >= len(procs.tree(self.process.pid)) - 1 or len(seen) >= self.workers_hint:
+                break
+        return sum(seen.values())
+
+    workers_hint = 1
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _requests(world: World, workload: str, poll: str, plan: Plan) -> tuple[list[Request], str | None]:
+    """The requests of one round, and the mutation whose payload errors count as failures."""
+    if workload in ("castVote", "revote"):
+        options = world.options[poll]
+        # A first vote spreads over the three options; the revote moves every household to the next one.
+        shift = 1 if workload == "revote" else 0
+        document = documents.cast_vote()
+        return [
+            graphql_request(document, {"input": {"pollId": poll, "choices": [options[(i + shift) % 3]]}}, token)
+            for i, token in enumerate(world.tokens[: plan.writes])
+        ], "castVote"
+    document = documents.resident_page()
+    signed_in = workload == "residentPage"
+    return [
+        graphql_request(
+            document, {"id": world.consultation_id}, world.tokens[i % len(world.tokens)] if signed_in else None
+        )
+        for i in range(plan.reads)
+    ], None
+
+
+async def _measure(
+    server: Server, plan: Plan, requests: list[Request], payload: str | None
+) -> tuple[Outcome, float, int | None]:
+    sql_before = server.statements()
+    cpu_before = server.cpu()
+    outcome = await drive(plan.host, server.port, requests, plan.connections, graphql_ok(payload))
+    cpu = server.cpu() - cpu_before
+    sql_after = server.statements()
+    sql = None if sql_before is None or sql_after is None else sql_after - sql_before
+    return outcome, cpu, sql
+
+
+async def _round(
+    server: Server, plan: Plan, world: World, poll: str, floors: floor.Floor, results: Results, workers: int, label: str
+) -> None:
+    floor_runs: dict[str, float] = {}
+    for workload, (kind, _) in WORKLOADS.items():
+        requests, payload = _requests(world, workload, poll, plan)
+        outcome, cpu, sql = await _measure(server, plan, requests, payload)
+        if kind not in floor_runs or workload == "revote":
+            floor_runs[kind] = await floors.run(kind, len(requests))
+        results.errors.extend(f"{workload}: {e}" for e in outcome.errors[:5])
+        sample = Sample(
+            rps=outcome.count / outcome.elapsed if outcome.elapsed else 0.0,
+            p50_ms=_percentile(outcome.latencies, 0.50) * 1000,
+            p99_ms=_percentile(outcome.latencies, 0.99) * 1000,
+            cpu_ms=cpu * 1000 / max(outcome.count, 1),
+            rss_mib=server.rss() / 2**20,
+            floor_rps=floor_runs[kind],
+            sql=None if sql is None else sql / max(outcome.count, 1),
+        )
+        results.samples.setdefault((workers, workload), []).append(sample)
+        _say(
+            f"  {label} {workload:<17} {sample.rps:8.1f} req/s  p99 {sample.p99_ms:7.1f} ms  "
+            f"floor {sample.floor_rps:8.1f}/s  ratio {sample.ratio:.3f}"
+            + (f"  errors {len(outcome.errors)}" if outcome.errors else "")
+        )
+
+
+async def run(plan: Plan) -> Results:
+    polls = plan.rounds * len(plan.workers)
+    _say(f"准备数据 Seeding {plan.households} households, {polls} open polls …")
+    world = await build_world(plan, polls)
+    results = Results()
+    floors = await floor.Floor.open(plan.url, plan.connections, world)
+    try:
+        poll_index = 0
+        for workers in plan.workers:
+            _say(f"启动服务 Serving with {workers} worker(s) …")
+            server = Server(plan, workers)
+            server.workers_hint = workers
+            try:
+                # Warm up: every worker has parsed the documents and filled its pool.
+                warm = [graphql_request(documents.resident_page(), {"id": world.consultation_id})] * (20 * workers)
+                await drive(plan.host, server.port, warm, plan.connections, graphql_ok())
+                for r in range(plan.rounds):
+                    poll = world.polls[poll_index]
+                    poll_index += 1
+                    await _round(
+                        server, plan, world, poll, floors, results, workers, f"[{workers}w {r + 1}/{plan.rounds}]"
+                    )
+            finally:
+                server.stop()
+    finally:
+        await floors.close()
+    return results
+
+
+def summary(results: Results) -> list[dict[str, Any]]:
+    rows = []
+    for (workers, workload), samples in results.samples.items():
+        _, target = WORKLOADS[workload]
+        sql = [s.sql for s in samples if s.sql is not None]
+        rows.append(
+            {
+                "workers": workers,
+                "workload": workload,
+                "floor": WORKLOADS[workload][0],
+                "rounds": len(samples),
+                "rps": statistics.median(s.rps for s in samples),
+                "p50_ms": statistics.median(s.p50_ms for s in samples),
+                "p99_ms": statistics.median(s.p99_ms for s in samples),
+                "cpu_ms_per_request": statistics.median(s.cpu_ms for s in samples),
+                "sql_per_request": statistics.median(sql) if sql else None,
+                "rss_mib": max(s.rss_mib for s in samples),
+                "floor_rps": statistics.median(s.floor_rps for s in samples),
+                "ratio": statistics.median(s.ratio for s in samples),
+                "target": target,
+            }
+        )
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    _say("")
+    _say(
+        f"{'workers':>7} {'workload':<17} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms':>7} "
+        f"{'SQL':>5} {'RSS MiB':>8} {'floor/s':>8} {'ratio':>7} {'target':>7}"
+    )
+    for r in rows:
+        sql = "-" if r["sql_per_request"] is None else f"{r['sql_per_request']:.1f}"
+        mark = "ok" if r["ratio"] >= r["target"] else "below"
+        _say(
+            f"{r['workers']:>7} {r['workload']:<17} {r['rps']:8.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
+            f"{r['cpu_ms_per_request']:7.1f} {sql:>5} {r['rss_mib']:8.0f} {r['floor_rps']:8.1f} "
+            f"{r['ratio']:7.3f} {r['target']:>5.2f} {mark}"
+        )
+    _say("medians of the rounds; ratio = req/s ÷ the floor's req/s in the same round")
+
+
+def cmd_bench(args: Any) -> int:
+    url = (
+        args.database
+        or os.environ.get("CONSULT_BENCH_DATABASE_URL")
+        or "postgres://postgres@127.0.0.1:5432/consult_bench"
+    )
+    url = url.replace("postgresql://", "postgres://", 1)
+    if args.smoke:
+        args.households, args.writes, args.reads, args.rounds = 60, 30, 20, 1
+        args.workers = args.workers or "1"
+    plan = Plan(
+        url=url,
+        households=args.households,
+        writes=min(args.writes, args.households),
+        reads=args.reads,
+        rounds=args.rounds,
+        workers=[int(w) for w in (args.workers or "1,2").split(",")],
+        connections=args.connections,
+    )
+    os.environ.setdefault("CONSULT_SECRET_KEY", secrets.token_hex(16))
+    os.environ["CONSULT_DATABASE_URL"] = url
+    try:
+        check_target(url)
+        results = asyncio.run(run(plan))
+    except BenchError as error:
+        print(error, file=sys.stderr)
+        return 2
+    rows = summary(results)
+    print_table(rows)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(
+                {"plan": plan.__dict__, "results": rows, "errors": results.errors}, f, ensure_ascii=False, indent=2
+            )
+        _say(f"已写入 Wrote {args.json}")
+    if results.errors:
+        print(f"{len(results.errors)} 个错误 errors, e.g.:", file=sys.stderr)
+        for problem in results.errors[:10]:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    return 0
