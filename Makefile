@@ -8,7 +8,7 @@ DATABASE ?= $(or $(CONSULT_DATABASE_URL),sqlite://./var/consult.sqlite3)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: js run test lint install migrate demo schema screenshots test-sqlite test-postgres clean
+.PHONY: js run test lint bench bench-smoke install migrate demo schema screenshots test-sqlite test-postgres clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "consult needs Python 3.11 or newer"'
@@ -78,6 +78,16 @@ test-sqlite: $(INSTALLED)
 # Pure domain tests touch no database, so the PostgreSQL run leaves them out.
 test-postgres: $(INSTALLED)
 	CONSULT_TEST_DB=postgres $(BIN)/pytest -q $(XDIST) --ignore=tests/domain
+
+## make bench: `consult bench` on PostgreSQL with 1 and 2 workers (drops and rebuilds BENCH_DATABASE)
+BENCH_DATABASE ?= postgres://postgres@127.0.0.1:5432/consult_bench
+BENCH_ARGS ?=
+bench: $(INSTALLED)
+	$(BIN)/consult bench --database "$(BENCH_DATABASE)" $(BENCH_ARGS)
+
+## make bench-smoke: every bench workload for a moment at a tiny size; fails on any error (CI runs it)
+bench-smoke: $(INSTALLED)
+	$(BIN)/consult bench --smoke --database "$(BENCH_DATABASE)_smoke"
 
 ## make schema: re-export schema/schema.graphql from the code
 schema: $(INSTALLED)

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -282,6 +283,19 @@ def page_routes() -> list[Route]:
     return [Route(path, serve(filename), methods=["GET", "HEAD"]) for path, filename in PAGES.items()]
 
 
+def bench_routes() -> list[Route]:
+    """GET /_bench/stats: this worker's SQL statement count, served only under `consult bench`."""
+    from consult import sqlstats
+
+    if not sqlstats.enabled():
+        return []
+
+    async def stats(request: Any) -> JSONResponse:
+        return JSONResponse({"pid": os.getpid(), "statements": sqlstats.statements})
+
+    return [Route("/_bench/stats", stats)]
+
+
 def create_app(
     settings: Settings | None = None, *, manage_database: bool = True, clock: Callable[[], datetime] = utcnow
 ) -> Starlette:
@@ -300,6 +314,7 @@ def create_app(
         allowed_origins=settings.allowed_origins,
     )
     routes = [
+        *bench_routes(),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),

@@ -16,8 +16,14 @@ def is_postgres(url: str) -> bool:
 def tortoise_config(url: str) -> dict[str, Any]:
     if url.startswith("sqlite://") and ":memory:" not in url:
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
+    connection: str | dict[str, Any] = url
+    if is_postgres(url):
+        from consult import sqlstats
+
+        if sqlstats.enabled():
+            connection = sqlstats.connection_config(url)
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": [MODELS_MODULE],

@@ -139,6 +139,7 @@ class Server:
 
     def __init__(self, plan: Plan, workers: int) -> None:
         self.port = _free_port()
+        self.workers = workers
         env = {**os.environ, "CONSULT_DATABASE_URL": plan.url, "CONSULT_BENCH_STATS": "1"}
         command = [sys.executable, "-m", "consult.cli", "serve", "--log-level", "warning"]
         self.process = subprocess.Popen(
@@ -174,11 +175,9 @@ class Server:
             except OSError:
                 return None
             seen[stats["pid"]] = stats["statements"]
-            if len(seen) >= len(procs.tree(self.process.pid)) - 1 or len(seen) >= self.workers_hint:
+            if len(seen) >= self.workers:
                 break
         return sum(seen.values())
-
-    workers_hint = 1
 
     def stop(self) -> None:
         self.process.terminate()
@@ -260,7 +259,6 @@ async def run(plan: Plan) -> Results:
         for workers in plan.workers:
             _say(f"启动服务 Serving with {workers} worker(s) …")
             server = Server(plan, workers)
-            server.workers_hint = workers
             try:
                 # Warm up: every worker has parsed the documents and filled its pool.
                 warm = [graphql_request(documents.resident_page(), {"id": world.consultation_id})] * (20 * workers)

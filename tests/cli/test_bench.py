@@ -1,0 +1,74 @@
+"""`consult bench`, as an operator runs it: the smoke run CI makes, and what it refuses."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from graphql import parse, validate
+
+from consult.bench import WORKLOADS, documents
+from schema import build_schema
+from tests.cli.test_cli import run
+from tests.conftest import BACKEND, POSTGRES_URL
+
+
+def test_the_bench_sends_the_documents_the_resident_page_sends_and_they_are_valid():
+    # Given the page's own script, when the bench reads its documents, then they are the page's and valid.
+    page, cast = documents.resident_page(), documents.cast_vote()
+    script = (documents.ASSETS / "resident.js").read_text(encoding="utf-8")
+    assert "const QUERY = `query($id: ID!) {" in script
+    assert "viewerCan { openConsole" in page  # api.js's VIEWER_CAN, filled in as the browser would
+    assert "${" not in page and "${" not in cast
+    assert cast.startswith("mutation($input: CastVoteInput!) { castVote(input: $input) { ballot { receipt")
+    schema = build_schema()._schema
+    for document in (page, cast):
+        assert validate(schema, parse(document)) == []
+
+
+@pytest.mark.parametrize(
+    "database, said",
+    [
+        ("sqlite://./var/consult.sqlite3", "PostgreSQL only"),
+        ("postgres://postgres@127.0.0.1:5432/consult", "must start with consult_bench"),
+    ],
+)
+def test_the_bench_refuses_a_database_it_must_not_drop(database, said):
+    # The bench drops and rebuilds its database, so it never touches one not named for it.
+    result = run("bench", "--smoke", "--database", database, check=False)
+    assert result.returncode == 2
+    assert said in result.stderr
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="consult bench runs on PostgreSQL: this runs in the PostgreSQL run")
+def test_a_smoke_bench_runs_every_workload_without_errors_and_counts_statements(tmp_path):
+    # Given a PostgreSQL server, when CI's smoke bench runs, then every workload answers without an error,
+    # beside its floor, with statements counted per request.
+    name = f"consult_bench_test_{os.environ.get('CONSULT_TEST_RUN', 'serial')}"
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    out = tmp_path / "bench.json"
+    try:
+        result = run("bench", "--smoke", "--database", url, "--json", str(out), check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "居民登录 sessions" in result.stdout  # the progress shown while seeding
+        figures = json.loads(out.read_text(encoding="utf-8"))
+        assert figures["errors"] == []
+        assert {r["workload"] for r in figures["results"]} == set(WORKLOADS)
+        for row in figures["results"]:
+            assert row["rps"] > 0 and row["floor_rps"] > 0 and row["ratio"] > 0
+            assert row["sql_per_request"] is not None and row["sql_per_request"] >= 1
+            assert row["p99_ms"] >= row["p50_ms"] > 0
+    finally:
+        import asyncio
+
+        import asyncpg
+
+        async def drop() -> None:
+            con = await asyncpg.connect(POSTGRES_URL)
+            try:
+                await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await con.close()
+
+        asyncio.run(drop())
