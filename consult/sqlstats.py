@@ -26,7 +26,7 @@ def _count(_record: Any) -> None:
     statements += 1
 
 
-class CountingConnection(asyncpg.connection.Connection):  # type: ignore[type-arg]
+class CountingConnection(asyncpg.connection.Connection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.add_query_logger(_count)
