@@ -18,10 +18,9 @@ def tortoise_config(url: str) -> dict[str, Any]:
         Path(url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
     connection: str | dict[str, Any] = url
     if is_postgres(url):
-        from consult import sqlstats
+        from consult import pg, sqlstats
 
-        if sqlstats.enabled():
-            connection = sqlstats.connection_config(url)
+        connection = pg.connection_config(url, "consult.sqlstats" if sqlstats.enabled() else "consult.pg")
     return {
         "connections": {"default": connection},
         "apps": {

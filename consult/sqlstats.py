@@ -1,7 +1,7 @@
 """Counting the SQL statements this process sends to PostgreSQL, for `consult bench`.
 
 Off unless CONSULT_BENCH_STATS=1. Then the Tortoise connection uses this module as its engine:
-the usual asyncpg client, whose connections count every statement they send (BEGIN, COMMIT and
+consult's asyncpg client (consult.pg), whose connections count every statement they send (BEGIN, COMMIT and
 the pool's reset on release included, since each is a round trip), and the app answers
 GET /_bench/stats with this process's count.
 """
@@ -12,7 +12,8 @@ import os
 from typing import Any
 
 import asyncpg
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+from consult.pg import ConsultAsyncpgClient
 
 statements = 0
 
@@ -32,18 +33,9 @@ class CountingConnection(asyncpg.connection.Connection):
         self.add_query_logger(_count)
 
 
-class CountingClient(AsyncpgDBClient):
+class CountingClient(ConsultAsyncpgClient):
     connection_class = CountingConnection  # type: ignore[assignment]
 
 
 # What Tortoise looks for in an engine module.
 client_class = CountingClient
-
-
-def connection_config(url: str) -> dict[str, Any]:
-    """The Tortoise connection entry for `url`, with this module as its engine."""
-    from tortoise.backends.base.config_generator import expand_db_url
-
-    config = expand_db_url(url)
-    config["engine"] = __name__
-    return config

@@ -279,13 +279,9 @@ class Consultation(Node):
         ratings = await ctx.loaders.ratings_by_consultation.load(self.m.id)
         summary = evaluation_summary([r.score for r in ratings])
         mine = None
-        if ctx.actor.account_id is not None:
-            own = {
-                e.id
-                for e in await ctx.loaders.roll_by_consultation.load(self.m.id)
-                if e.account_id == ctx.actor.account_id
-            }
-            mine = next((r for r in ratings if r.entry_id in own), None)
+        household = await ctx.loaders.household_by_consultation.load(self.m.id)
+        if household is not None:
+            mine = next((r for r in ratings if r.entry_id == household.id), None)
         return EvaluationSummary(
             count=summary["count"],
             average=summary["average"],

@@ -305,9 +305,8 @@ class Poll(Node):
         if self.m.status == PollStatus.SCHEDULED:
             # Opened by the clock and not written down yet: no ballot exists, and the electorate
             # will be the roll as it stands (as electorateSize already shows).
-            account_id = info.context.actor.account_id
-            entries = await info.context.loaders.roll_by_consultation.load(self.m.consultation_id)
-            return account_id is not None and any(e.account_id == account_id for e in entries)
+            household = await info.context.loaders.household_by_consultation.load(self.m.consultation_id)
+            return household is not None
         elector = await info.context.loaders.elector_by_poll_for_viewer.load(self.m.id)
         if elector is None:
             return False

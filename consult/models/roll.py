@@ -29,7 +29,7 @@ class VoterRollEntry(Model):
     weight_e4 = fields.BigIntField()
     position = fields.IntField()
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
-        "models.Account", null=True, related_name="roll_entries"
+        "models.Account", null=True, related_name="roll_entries", db_index=True
     )
     account_id: int | None
     active = fields.BooleanField(default=True)

@@ -663,6 +663,9 @@ async def _elector_of(ctx: ServiceContext, poll: Poll, conn: Any) -> PollElector
     """The viewer's place in the poll's electorate: the roll entry bound to their account."""
     if ctx.actor.account_id is None:
         return None
+    if ctx.actor.roll_entry_id is not None:
+        # A resident's session names its household: one indexed lookup, no roll scan.
+        return await PollElector.get_or_none(poll_id=poll.id, entry_id=ctx.actor.roll_entry_id, using_db=conn)
     entry_ids = (
         await VoterRollEntry.filter(consultation_id=poll.consultation_id, account_id=ctx.actor.account_id)
         .using_db(conn)

@@ -77,7 +77,8 @@ def test_a_missing_migration_fails_naming_what_it_held(tmp_path):
     target = tmp_path / "scratch_migrations"
     shutil.copytree(ROOT / "migrations", target, ignore=shutil.ignore_patterns("__pycache__"))
     latest = max(target.glob("[0-9][0-9][0-9][0-9]_*.py"))
-    held = re.findall(r"name='(\w+)'", latest.read_text(encoding="utf-8"))
+    # The model and field names the migration holds (model_name=, name=; not related_name=).
+    held = re.findall(r"\b(?:model_)?name=[\"'](\w+)[\"']", latest.read_text(encoding="utf-8"))
     assert held, latest
     latest.unlink()
 
