@@ -97,11 +97,16 @@ async def append_event(
     )
     consultation.last_seq = seq
     consultation.head_hash = digest
-    await Consultation.filter(id=consultation.id).using_db(using_db).update(last_seq=seq, head_hash=digest)
     # Live subscribers: other processes hear NOTIFY when this transaction commits (and not
-    # before); this process is signalled after the commit by the write path.
+    # before); this process is signalled after the commit by the write path. On PostgreSQL the
+    # notification rides on the head's update: one round trip for both.
     if using_db.capabilities.dialect == "postgres":
-        await using_db.execute_query("SELECT pg_notify($1, $2)", [events.CHANNEL, str(consultation.id)])
+        await using_db.execute_query(
+            'UPDATE "consultation" SET "last_seq" = $1, "head_hash" = $2 WHERE "id" = $3 RETURNING pg_notify($4, $5)',
+            [seq, digest, consultation.id, events.CHANNEL, str(consultation.id)],
+        )
+    else:
+        await Consultation.filter(id=consultation.id).using_db(using_db).update(last_seq=seq, head_hash=digest)
     events.written(consultation.id)
     return event
 

@@ -496,6 +496,10 @@ async def _auth_payload(info: Info, login: accounts.Login | None, errors: list[U
 async def _vote_payload(info: Info, cast: voting.Cast | None, errors: list[UserError]) -> VotePayload:
     if cast is None:
         return VotePayload(ballot=None, tally=None, errors=errors)
+    # The answer shows the tally as this ballot left it, from what the write already holds.
+    loaders = info.context.loaders
+    loaders.consultation_by_id.prime(cast.consultation.id, cast.consultation, force=True)
+    loaders.options_by_poll.prime(cast.poll.id, cast.options, force=True)
     poll = Poll.of(cast.poll)
     return VotePayload(
         ballot=Ballot.of(cast.ballot, named=not cast.poll.secret), tally=await poll.visible_tally(info), errors=[]

@@ -11,7 +11,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any, TypedDict
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F, Q, Subquery
 
 from consult.clock import parse_datetime
 from consult.domain.decision import Count, Rule, decide_choice, decide_yes_no, quorum_met, rule_for
@@ -384,10 +384,11 @@ async def settle_all(ctx: ServiceContext, consultation: Consultation, conn: Any)
 
 async def _locked_poll(ctx: ServiceContext, poll_id: str, conn: Any) -> tuple[Consultation, Poll]:
     ppk = decode_id(poll_id, "Poll", "pollId")
-    probe = await Poll.get_or_none(id=ppk, using_db=conn)
-    if probe is None:
+    # The consultation's lock, taken through the poll in one statement; then the poll under it.
+    owner = Poll.filter(id=ppk).values("consultation_id")
+    consultation = await Consultation.filter(id=Subquery(owner)).select_for_update().using_db(conn).first()
+    if consultation is None:
         raise NotFound("pollId")
-    consultation = await lock_consultation(probe.consultation_id, conn, "pollId")
     ensure_visible(ctx.actor, consultation, "pollId")
     poll = await Poll.get(id=ppk, using_db=conn)
     return consultation, poll
@@ -434,6 +435,9 @@ async def close_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
 class Cast:
     ballot: Ballot
     poll: Poll
+    # As committed: the consultation, and the poll's options with this ballot counted.
+    consultation: Consultation
+    options: list[PollOption]
 
 
 def _check_choices(poll: Poll, options: list[PollOption], choices: list[str]) -> list[int]:
@@ -460,32 +464,49 @@ def _counted(poll: Poll, picked: list[int]) -> list[int]:
     return picked[:1] if poll.kind == "RANKED" else picked
 
 
-async def _apply(poll: Poll, conn: Any, picked: list[int], weight: int, sign: int) -> None:
+async def _apply(
+    poll: Poll, conn: Any, picked: list[int], weight: int, sign: int, options: dict[int, PollOption]
+) -> None:
+    """Move the running count. `options` (read under the same lock) move with it, so the answer
+    can show the tally as this ballot left it without reading it again."""
     for option_id in _counted(poll, picked):
         await (
             PollOption.filter(id=option_id)
             .using_db(conn)
             .update(votes=F("votes") + sign, weight_e4=F("weight_e4") + sign * weight)
         )
+        option = options[option_id]
+        option.votes += sign
+        option.weight_e4 += sign * weight
 
 
 async def _replace_ballot(
-    ctx: ServiceContext, poll: Poll, conn: Any, existing: Ballot, *, picked: list[int], origin: str, now: datetime
+    ctx: ServiceContext,
+    poll: Poll,
+    conn: Any,
+    existing: Ballot,
+    *,
+    picked: list[int],
+    origin: str,
+    now: datetime,
+    options: dict[int, PollOption],
 ) -> None:
     """A revote: an online ballot replaces an online ballot, where the poll allows revoting."""
     if existing.origin != "ONLINE":
         raise AlreadyVoted("already_voted_offline")
     if origin != "ONLINE" or not poll.allow_revote:
         raise AlreadyVoted()
-    await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1)
+    await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1, options)
     existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
     existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
     await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt", "session_key"])
 
 
-async def _count_ballot(poll: Poll, conn: Any, picked: list[int], weight: int, added: int) -> None:
+async def _count_ballot(
+    poll: Poll, conn: Any, picked: list[int], weight: int, added: int, options: dict[int, PollOption]
+) -> None:
     """Add the ballot's choices to the running count; `added` is 0 when it replaced an earlier one."""
-    await _apply(poll, conn, picked, weight, +1)
+    await _apply(poll, conn, picked, weight, +1, options)
     poll.tally_version += 1
     poll.ballots_cast += added
     poll.ballots_weight_e4 += added * weight
@@ -536,12 +557,13 @@ async def _record(
     picked: list[int],
     origin: str,
     note: str | None,
+    options: dict[int, PollOption],
 ) -> Ballot:
     key = voter_key(ctx.settings.secret_key, poll.id, entry_id)
     existing = await Ballot.select_for_update().using_db(conn).get_or_none(poll_id=poll.id, voter_key=key)
     now = ctx.now()
     if existing is not None:
-        await _replace_ballot(ctx, poll, conn, existing, picked=picked, origin=origin, now=now)
+        await _replace_ballot(ctx, poll, conn, existing, picked=picked, origin=origin, now=now, options=options)
         ballot, added = existing, 0
     else:
         ballot = await Ballot.create(
@@ -559,7 +581,7 @@ async def _record(
             using_db=conn,
         )
         added = 1
-    await _count_ballot(poll, conn, picked, weight, added)
+    await _count_ballot(poll, conn, picked, weight, added, options)
     summary, payload = _ballot_trail(poll, entry_id=entry_id, picked=picked, origin=origin, replaced=added == 0)
     await audit(
         ctx,
@@ -609,8 +631,9 @@ async def cast_vote(ctx: ServiceContext, *, poll_id: str, choices: list[str]) ->
             picked=picked,
             origin="ONLINE",
             note=None,
+            options={o.id: o for o in options},
         )
-        return Cast(ballot=ballot, poll=poll)
+        return Cast(ballot=ballot, poll=poll, consultation=consultation, options=options)
 
 
 async def record_offline_ballot(
@@ -655,8 +678,9 @@ async def record_offline_ballot(
             picked=picked,
             origin=origin,
             note=clean_note,
+            options={o.id: o for o in options},
         )
-        return Cast(ballot=ballot, poll=poll)
+        return Cast(ballot=ballot, poll=poll, consultation=consultation, options=options)
 
 
 async def _elector_of(ctx: ServiceContext, poll: Poll, conn: Any) -> PollElector | None:

@@ -316,3 +316,44 @@ async def test_sealing_the_dossier_takes_the_same_number_of_statements_for_1_and
     # then the larger one takes no more statements: the record is read in one pass
     assert many == few, (few, many)
     assert many <= 30, many
+
+
+# What a resident's phone sends during a vote: the page's own query and castVote, exactly as the
+# page sends them (read from resident.js, like `consult bench`). Counted as the ORM sends them,
+# so BEGIN and COMMIT are not in these figures; `consult bench` counts every round trip.
+CAST_VOTE_STATEMENTS = 11
+REVOTE_STATEMENTS = 12
+RESIDENT_PAGE_STATEMENTS = 19
+ANONYMOUS_PAGE_STATEMENTS = 13
+
+
+async def _vote_counts(world, households: int) -> dict[str, int]:
+    from consult.bench import documents
+    from tests.api.test_voting import households as labels
+    from tests.api.test_voting import open_with_residents
+
+    cid, pid, voters = await open_with_residents(world, labels(households))
+    data = await world.organizer.query("query($p: ID!) { node(id: $p) { ... on Poll { options { id } } } }", {"p": pid})
+    yes, no = (o["id"] for o in data["node"]["options"][:2])
+    page = documents.resident_page()
+    counts = {"anonymous page": await _statements(world.anon, page, {"id": cid})}
+    counts["signed-in page"] = await _statements(voters[0], page, {"id": cid})
+    counts["castVote"] = await _statements(
+        voters[0], documents.cast_vote(), {"input": {"pollId": pid, "choices": [yes]}}
+    )
+    counts["revote"] = await _statements(voters[0], documents.cast_vote(), {"input": {"pollId": pid, "choices": [no]}})
+    return counts
+
+
+async def test_a_vote_and_the_resident_page_take_pinned_statements_however_long_the_roll(world):
+    # given polls whose electorates are 3 and 40 households
+    few = await _vote_counts(world, 3)
+    many = await _vote_counts(world, 40)
+    # then a vote, a revote and the page take no more statements for the longer roll
+    for what in few:
+        assert many[what] <= few[what] + 1, (what, few, many)  # a split DataLoader batch, not growth
+    # and no more than the figures pinned here (lower them when you save one; never raise them quietly)
+    assert many["castVote"] <= CAST_VOTE_STATEMENTS
+    assert many["revote"] <= REVOTE_STATEMENTS
+    assert many["signed-in page"] <= RESIDENT_PAGE_STATEMENTS
+    assert many["anonymous page"] <= ANONYMOUS_PAGE_STATEMENTS
