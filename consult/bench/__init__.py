@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consult.bench import documents, floor, procs
+from consult.bench.fanout import FanoutResult, fanout
 from consult.bench.load import Outcome, Request, drive, graphql_ok, graphql_request
 from consult.bench.seed import World
 
@@ -47,6 +48,8 @@ class Plan:
     rounds: int
     workers: list[int]
     connections: int
+    subscribers: int = 1000
+    pushes: int = 10
     host: str = "127.0.0.1"
 
 
@@ -71,6 +74,7 @@ class Sample:
 class Results:
     samples: dict[tuple[int, str], list[Sample]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    fanout: dict[int, FanoutResult] = field(default_factory=dict)
 
 
 def _say(text: str) -> None:
@@ -248,8 +252,20 @@ async def _round(
         )
 
 
+async def _fanout(server: Server, plan: Plan, world: World, results: Results, workers: int) -> None:
+    _say(f"  [{workers}w] {plan.subscribers} 个订阅 subscribers to one poll's tally …")
+    got = await fanout(
+        plan.host, server.port, world, world.polls[-1], plan.subscribers, plan.pushes, server.cpu, server.rss, _progress
+    )
+    results.fanout[workers] = got
+    results.errors.extend(f"fan-out: {e}" for e in got.errors)
+    if got.missing:
+        results.errors.append(f"fan-out: {got.missing} pushes never arrived")
+
+
 async def run(plan: Plan) -> Results:
-    polls = plan.rounds * len(plan.workers)
+    # One fresh poll per round (votes by distinct households), and one for the fan-out.
+    polls = plan.rounds * len(plan.workers) + 1
     _say(f"准备数据 Seeding {plan.households} households, {polls} open polls …")
     world = await build_world(plan, polls)
     results = Results()
@@ -269,6 +285,8 @@ async def run(plan: Plan) -> Results:
                     await _round(
                         server, plan, world, poll, floors, results, workers, f"[{workers}w {r + 1}/{plan.rounds}]"
                     )
+                if workers == plan.workers[0] and plan.subscribers:
+                    await _fanout(server, plan, world, results, workers)
             finally:
                 server.stop()
     finally:
@@ -301,6 +319,43 @@ def summary(results: Results) -> list[dict[str, Any]]:
     return rows
 
 
+# Issue 12's fan-out targets for one process (stated for 10,000 subscribers).
+FANOUT_TARGETS = {"p99_ms": 250, "subscribe_s": 20, "idle_cpu_pct": 5, "kib_per_subscriber": 30, "rss_back_pct": 10}
+
+
+def fanout_summary(results: Results) -> list[dict[str, Any]]:
+    rows = []
+    for workers, got in results.fanout.items():
+        rows.append(
+            {
+                "workers": workers,
+                "subscribers": got.subscribers,
+                "pushes": len(got.delivered),
+                "missing": got.missing,
+                "subscribe_s": got.subscribe_s,
+                "p50_ms": _percentile(got.delivered, 0.50) * 1000,
+                "p99_ms": _percentile(got.delivered, 0.99) * 1000,
+                "idle_cpu_pct": got.idle_cpu_pct,
+                "kib_per_subscriber": got.kib_per_subscriber,
+                "rss_back_pct": got.rss_back_pct,
+                "targets": FANOUT_TARGETS,
+            }
+        )
+    return rows
+
+
+def print_fanout(rows: list[dict[str, Any]]) -> None:
+    t = FANOUT_TARGETS
+    for r in rows:
+        _say("")
+        _say(f"fan-out, {r['workers']} worker(s), {r['subscribers']} subscribers (targets are for 10,000):")
+        _say(f"  subscribed in        {r['subscribe_s']:8.1f} s     target ≤ {t['subscribe_s']} s")
+        _say(f"  delivery p50 / p99   {r['p50_ms']:8.0f} / {r['p99_ms']:.0f} ms  target p99 ≤ {t['p99_ms']} ms")
+        _say(f"  idle CPU             {r['idle_cpu_pct']:8.1f} %     target ≤ {t['idle_cpu_pct']} %")
+        _say(f"  RSS per subscriber   {r['kib_per_subscriber']:8.1f} KiB   target ≤ {t['kib_per_subscriber']} KiB")
+        _say(f"  RSS after they left  {r['rss_back_pct']:+8.1f} %     target ≤ +{t['rss_back_pct']} % of before")
+
+
 def print_table(rows: list[dict[str, Any]]) -> None:
     _say("")
     _say(
@@ -327,6 +382,7 @@ def cmd_bench(args: Any) -> int:
     url = url.replace("postgresql://", "postgres://", 1)
     if args.smoke:
         args.households, args.writes, args.reads, args.rounds = 60, 30, 20, 1
+        args.subscribers, args.pushes = 20, 2
         args.workers = args.workers or "1"
     plan = Plan(
         url=url,
@@ -336,6 +392,8 @@ def cmd_bench(args: Any) -> int:
         rounds=args.rounds,
         workers=[int(w) for w in (args.workers or "1,2").split(",")],
         connections=args.connections,
+        subscribers=args.subscribers,
+        pushes=args.pushes,
     )
     os.environ.setdefault("CONSULT_SECRET_KEY", secrets.token_hex(16))
     os.environ["CONSULT_DATABASE_URL"] = url
@@ -347,10 +405,15 @@ def cmd_bench(args: Any) -> int:
         return 2
     rows = summary(results)
     print_table(rows)
+    fan = fanout_summary(results)
+    print_fanout(fan)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(
-                {"plan": plan.__dict__, "results": rows, "errors": results.errors}, f, ensure_ascii=False, indent=2
+                {"plan": plan.__dict__, "results": rows, "fanout": fan, "errors": results.errors},
+                f,
+                ensure_ascii=False,
+                indent=2,
             )
         _say(f"已写入 Wrote {args.json}")
     if results.errors:

@@ -7,6 +7,8 @@ import { date, dateTime, hint, label, ratioText, STAGE_ORDER, yuan } from "./for
 import { debounce, field, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
 
 const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
+const EVENTS_SUBSCRIPTION = "subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind } }";
+const TALLY_SUBSCRIPTION = `subscription($id: ID!) { pollTally(pollId: $id) { ${TALLY_FIELDS} } }`;
 // What castVote answers with: the receipt to keep, and the tally as this vote left it.
 const CAST_VOTE_SELECT = `ballot { receipt castAt choices { id label } } tally { ${TALLY_FIELDS} }`;
 const QUERY = `query($id: ID!) {
@@ -79,8 +81,7 @@ async function start() {
   await load();
   if (!state.data) return;
   // Without afterSeq the server replays the whole history first; start after what was just read.
-  subscribe("subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind } }",
-    { id: state.id, after: state.seen },
+  subscribe(EVENTS_SUBSCRIPTION, { id: state.id, after: state.seen },
     // Tallies arrive on their own subscription: a vote elsewhere need not re-read the whole page.
     (data) => data.consultationEvents.kind === "TALLY_CHANGED" || reload());
   onReconnect(() => reload());
@@ -423,7 +424,7 @@ function updateTally(pollId, tally) {
 
 function watchTally(poll) {
   if (poll.status !== "OPEN" || state.unsubs.has(poll.id)) return;
-  state.unsubs.set(poll.id, subscribe(`subscription($id: ID!) { pollTally(pollId: $id) { ${TALLY_FIELDS} } }`, { id: poll.id },
+  state.unsubs.set(poll.id, subscribe(TALLY_SUBSCRIPTION, { id: poll.id },
     (data) => updateTally(poll.id, data.pollTally)));
 }
 

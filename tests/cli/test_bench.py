@@ -42,7 +42,7 @@ def test_the_bench_refuses_a_database_it_must_not_drop(database, said):
 
 
 @pytest.mark.skipif(BACKEND != "postgres", reason="consult bench runs on PostgreSQL: this runs in the PostgreSQL run")
-def test_a_smoke_bench_runs_every_workload_without_errors_and_counts_statements(tmp_path):
+def test_a_smoke_bench_runs_every_workload_and_the_fan_out_without_errors(tmp_path):
     # Given a PostgreSQL server, when CI's smoke bench runs, then every workload answers without an error,
     # beside its floor, with statements counted per request.
     name = f"consult_bench_test_{os.environ.get('CONSULT_TEST_RUN', 'serial')}"
@@ -59,6 +59,11 @@ def test_a_smoke_bench_runs_every_workload_without_errors_and_counts_statements(
             assert row["rps"] > 0 and row["floor_rps"] > 0 and row["ratio"] > 0
             assert row["sql_per_request"] is not None and row["sql_per_request"] >= 1
             assert row["p99_ms"] >= row["p50_ms"] > 0
+        # and every live subscriber got every pushed tally
+        (fan,) = figures["fanout"]
+        assert fan["subscribers"] == 20 and fan["missing"] == 0
+        assert fan["pushes"] == 2 * 20
+        assert fan["subscribe_s"] > 0 and fan["p99_ms"] >= fan["p50_ms"] >= 0
     finally:
         import asyncio
 
