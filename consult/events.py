@@ -54,6 +54,13 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[int, set[Signal]] = defaultdict(set)
+        # Bumped by every signal: streams woken by the same signal share one read (schema/live.py).
+        self._generations: dict[int, int] = defaultdict(int)
+        self._epoch = 0
+
+    def generation(self, consultation_id: int) -> tuple[int, int]:
+        """Changes whenever this consultation is signalled (or everything is)."""
+        return self._epoch, self._generations[consultation_id]
 
     @contextmanager
     def subscription(self, consultation_id: int) -> Iterator[Signal]:
@@ -67,10 +74,12 @@ class EventBus:
                 del self._subscribers[consultation_id]
 
     def notify(self, consultation_id: int) -> None:
+        self._generations[consultation_id] += 1
         for signal in list(self._subscribers.get(consultation_id, ())):
             signal.set()
 
     def notify_all(self) -> None:
+        self._epoch += 1
         for signals in list(self._subscribers.values()):
             for signal in list(signals):
                 signal.set()

@@ -55,51 +55,70 @@ async def _parties_by_consultation(keys: Sequence[int]) -> list[list[models.Part
     return [groups.get(key, []) for key in keys]
 
 
+class _Lazy:
+    """A loader built on first use and then kept on the instance (a non-data descriptor)."""
+
+    def __init__(self, make: Callable[[Loaders], Callable[[Sequence[Any]], Any]]) -> None:
+        self.make = make
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loaders: Loaders | None, owner: type) -> DataLoader[Any, Any]:
+        if loaders is None:
+            raise AttributeError(self.name)
+        loader: DataLoader[Any, Any] = DataLoader(load_fn=self.make(loaders))
+        loaders.__dict__[self.name] = loader
+        return loader
+
+
 class Loaders:
+    """The loaders of one request, each built when first used: most requests need few of them."""
+
     def __init__(self, account_id: int | None) -> None:
-        self.account_by_id = DataLoader(load_fn=_by_id(models.Account))
-        self.party_by_id = DataLoader(load_fn=_by_id(models.Party))
-        self.consultation_by_id = DataLoader(load_fn=_by_id(models.Consultation))
-        self.demand_by_id = DataLoader(load_fn=_by_id(models.Demand))
-        self.proposal_by_id = DataLoader(load_fn=_by_id(models.Proposal))
-        self.responsibility_by_id = DataLoader(load_fn=_by_id(models.Responsibility))
-        self.roll_entry_by_id = DataLoader(load_fn=_by_id(models.VoterRollEntry))
-        self.audit_event_by_id = DataLoader(load_fn=_by_id(models.AuditEvent))
-        self.parties_by_consultation = DataLoader(load_fn=_parties_by_consultation)
-        self.stage_changes_by_consultation = DataLoader(load_fn=_grouped(models.StageChange, "consultation_id"))
-        self.responsibilities_by_consultation = DataLoader(load_fn=_grouped(models.Responsibility, "consultation_id"))
-        self.proposals_by_consultation = DataLoader(load_fn=_grouped(models.Proposal, "consultation_id"))
-        self.roll_by_consultation = DataLoader(
-            load_fn=_grouped(models.VoterRollEntry, "consultation_id", ("position", "id"), active=True)
-        )
-        self.supported_by_viewer = DataLoader(load_fn=self._supported(account_id))
-        self.cost_plan_by_proposal = DataLoader(load_fn=_one_by(models.CostPlan, "proposal_id"))
-        self.cost_plan_by_id = DataLoader(load_fn=_by_id(models.CostPlan))
-        self.cost_shares_by_plan = DataLoader(load_fn=_grouped(models.CostShare, "plan_id", ("position", "id")))
-        self.contributions_by_share = DataLoader(
-            load_fn=_grouped(models.Contribution, "share_id", ("received_at", "id"))
-        )
-        self.cost_share_by_id = DataLoader(load_fn=_by_id(models.CostShare))
-        self.contribution_by_id = DataLoader(load_fn=_by_id(models.Contribution))
-        self.poll_by_id = DataLoader(load_fn=_by_id(models.Poll))
-        self.option_by_id = DataLoader(load_fn=_by_id(models.PollOption))
-        self.polls_by_consultation = DataLoader(load_fn=_grouped(models.Poll, "consultation_id"))
-        self.options_by_poll = DataLoader(load_fn=_grouped(models.PollOption, "poll_id", ("position", "id")))
-        self.elector_by_poll_for_viewer = DataLoader(load_fn=self._electors(account_id))
-        self.household_by_consultation = DataLoader(load_fn=self._households(account_id))
-        self.milestone_by_id = DataLoader(load_fn=_by_id(models.Milestone))
-        self.milestones_by_consultation = DataLoader(
-            load_fn=_grouped(models.Milestone, "consultation_id", ("planned_end", "id"))
-        )
-        self.updates_by_milestone = DataLoader(load_fn=_grouped(models.MilestoneUpdate, "milestone_id", ("at", "id")))
-        self.inspections_by_consultation = DataLoader(
-            load_fn=_grouped(models.Inspection, "consultation_id", ("visited_at", "id"))
-        )
-        self.findings_by_inspection = DataLoader(load_fn=_grouped(models.Finding, "inspection_id"))
-        self.findings_by_consultation = DataLoader(load_fn=_grouped(models.Finding, "consultation_id"))
-        self.ratings_by_consultation = DataLoader(load_fn=_grouped(models.Rating, "consultation_id", ("at", "id")))
-        self.follow_ups_by_consultation = DataLoader(load_fn=_grouped(models.FollowUp, "consultation_id", ("at", "id")))
-        self.dossier_by_consultation = DataLoader(load_fn=_one_by(models.Dossier, "consultation_id"))
+        self.account_id = account_id
+
+    account_by_id = _Lazy(lambda loaders: _by_id(models.Account))
+    party_by_id = _Lazy(lambda loaders: _by_id(models.Party))
+    consultation_by_id = _Lazy(lambda loaders: _by_id(models.Consultation))
+    demand_by_id = _Lazy(lambda loaders: _by_id(models.Demand))
+    proposal_by_id = _Lazy(lambda loaders: _by_id(models.Proposal))
+    responsibility_by_id = _Lazy(lambda loaders: _by_id(models.Responsibility))
+    roll_entry_by_id = _Lazy(lambda loaders: _by_id(models.VoterRollEntry))
+    audit_event_by_id = _Lazy(lambda loaders: _by_id(models.AuditEvent))
+    parties_by_consultation = _Lazy(lambda loaders: _parties_by_consultation)
+    stage_changes_by_consultation = _Lazy(lambda loaders: _grouped(models.StageChange, "consultation_id"))
+    responsibilities_by_consultation = _Lazy(lambda loaders: _grouped(models.Responsibility, "consultation_id"))
+    proposals_by_consultation = _Lazy(lambda loaders: _grouped(models.Proposal, "consultation_id"))
+    roll_by_consultation = _Lazy(
+        lambda loaders: _grouped(models.VoterRollEntry, "consultation_id", ("position", "id"), active=True)
+    )
+    supported_by_viewer = _Lazy(lambda loaders: loaders._supported(loaders.account_id))
+    cost_plan_by_proposal = _Lazy(lambda loaders: _one_by(models.CostPlan, "proposal_id"))
+    cost_plan_by_id = _Lazy(lambda loaders: _by_id(models.CostPlan))
+    cost_shares_by_plan = _Lazy(lambda loaders: _grouped(models.CostShare, "plan_id", ("position", "id")))
+    contributions_by_share = _Lazy(lambda loaders: _grouped(models.Contribution, "share_id", ("received_at", "id")))
+    cost_share_by_id = _Lazy(lambda loaders: _by_id(models.CostShare))
+    contribution_by_id = _Lazy(lambda loaders: _by_id(models.Contribution))
+    poll_by_id = _Lazy(lambda loaders: _by_id(models.Poll))
+    option_by_id = _Lazy(lambda loaders: _by_id(models.PollOption))
+    polls_by_consultation = _Lazy(lambda loaders: _grouped(models.Poll, "consultation_id"))
+    options_by_poll = _Lazy(lambda loaders: _grouped(models.PollOption, "poll_id", ("position", "id")))
+    elector_by_poll_for_viewer = _Lazy(lambda loaders: loaders._electors(loaders.account_id))
+    household_by_consultation = _Lazy(lambda loaders: loaders._households(loaders.account_id))
+    milestone_by_id = _Lazy(lambda loaders: _by_id(models.Milestone))
+    milestones_by_consultation = _Lazy(
+        lambda loaders: _grouped(models.Milestone, "consultation_id", ("planned_end", "id"))
+    )
+    updates_by_milestone = _Lazy(lambda loaders: _grouped(models.MilestoneUpdate, "milestone_id", ("at", "id")))
+    inspections_by_consultation = _Lazy(
+        lambda loaders: _grouped(models.Inspection, "consultation_id", ("visited_at", "id"))
+    )
+    findings_by_inspection = _Lazy(lambda loaders: _grouped(models.Finding, "inspection_id"))
+    findings_by_consultation = _Lazy(lambda loaders: _grouped(models.Finding, "consultation_id"))
+    ratings_by_consultation = _Lazy(lambda loaders: _grouped(models.Rating, "consultation_id", ("at", "id")))
+    follow_ups_by_consultation = _Lazy(lambda loaders: _grouped(models.FollowUp, "consultation_id", ("at", "id")))
+    dossier_by_consultation = _Lazy(lambda loaders: _one_by(models.Dossier, "consultation_id"))
 
     @staticmethod
     def _electors(account_id: int | None):

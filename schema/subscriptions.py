@@ -2,11 +2,20 @@
 
 Both streams read from the database when the bus signals; the signal carries no data. So a
 subscriber sees exactly what it could query, in seq order, with nothing skipped or repeated,
-even across its switch from replay to live and across a listener reconnect.
+even across its switch from replay to live and across a listener reconnect. The streams that
+one signal wakes share their reads (schema/live.py): a vote watched by 10,000 phones costs a
+few queries, not 10,000 of each.
+
+Every wake re-checks that the viewer may still see the consultation. The viewer's session is
+re-checked at least every SESSION_RECHECK_SECONDS, and on the idle wake-up every
+RECHECK_SECONDS (spread by ±20% so that idle streams do not all wake together): a phone that
+signs out stops receiving within that time.
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
@@ -20,12 +29,14 @@ from consult.services.accounts import actor_for_token
 from consult.services.base import can_see
 from schema.context import Info
 from schema.enums import graphql_enum
+from schema.live import shared
 from schema.loaders import Loaders
 from schema.voting import Poll, Tally
 
 BATCH = 200
 # A stream re-checks its viewer's session and rights at least this often, even when idle.
 RECHECK_SECONDS = 30.0
+SESSION_RECHECK_SECONDS = 10.0
 
 graphql_enum(
     EventKind,
@@ -48,16 +59,55 @@ class ConsultationEvent:
     summary: str = strawberry.field(description="A sentence for people, in Chinese.")
 
 
-async def _still_allowed(info: Info, consultation_id: int) -> bool:
-    """Re-check on every wake: a revoked session or a hidden consultation ends the stream."""
-    ctx = info.context
-    if ctx.token:
-        actor = await actor_for_token(ctx.token, ctx.now())
-        if actor is None:
-            return False
-        ctx.actor = actor
-    consultation = await models.Consultation.get_or_none(id=consultation_id)
-    return consultation is not None and can_see(ctx.actor, consultation)
+async def _consultation(cid: int) -> models.Consultation | None:
+    """The consultation as of the latest signal, read once for every stream it woke."""
+    return await shared(("consultation", cid), events.bus().generation(cid), lambda: _read_consultation(cid))
+
+
+async def _read_consultation(cid: int) -> models.Consultation | None:
+    return await models.Consultation.get_or_none(id=cid)
+
+
+class _Viewer:
+    """Whether a stream's viewer may still see its consultation: a revoked session or a hidden
+    consultation ends the stream."""
+
+    def __init__(self, info: Info) -> None:
+        self.info = info
+        self.session_checked = 0.0
+
+    async def allowed(self, cid: int, *, session_due: bool = False) -> bool:
+        ctx = self.info.context
+        if ctx.token and (session_due or time.monotonic() - self.session_checked >= SESSION_RECHECK_SECONDS):
+            actor = await actor_for_token(ctx.token, ctx.now())
+            if actor is None:
+                return False
+            ctx.actor = actor
+            self.session_checked = time.monotonic()
+        consultation = await _consultation(cid)
+        return consultation is not None and can_see(ctx.actor, consultation)
+
+
+async def _idle(signal: events.Signal) -> bool:
+    """Wait for a signal; False when the wait ran out instead (then the session is re-checked)."""
+    return await signal.wait(RECHECK_SECONDS * random.uniform(0.8, 1.2))
+
+
+async def _events_after(cid: int, last: int) -> list[models.AuditEvent]:
+    async def read() -> list[models.AuditEvent]:
+        return await models.AuditEvent.filter(consultation_id=cid, seq__gt=last).order_by("seq").limit(BATCH)
+
+    return await shared(("events", cid, last), events.bus().generation(cid), read)
+
+
+async def _poll_state(pk: int, cid: int) -> tuple[models.Poll, list[models.PollOption]]:
+    """The poll and its options as of the latest signal, read once for every stream it woke."""
+
+    async def read() -> tuple[models.Poll, list[models.PollOption]]:
+        poll = await models.Poll.get(id=pk)
+        return poll, await models.PollOption.filter(poll_id=pk).order_by("position", "id")
+
+    return await shared(("poll", pk), events.bus().generation(cid), read)
 
 
 def _refuse() -> GraphQLError:
@@ -75,14 +125,15 @@ class Subscription:
         self, info: Info, consultation_id: strawberry.ID, after_seq: int | None = None
     ) -> AsyncGenerator[ConsultationEvent, None]:
         cid = expect_id(consultation_id, "Consultation")
-        if cid is None or not await _still_allowed(info, cid):
+        viewer = _Viewer(info)
+        if cid is None or not await viewer.allowed(cid, session_due=True):
             raise _refuse()
         last = max(after_seq or 0, 0)
         # Subscribe before the replay: anything committed during it is then signalled too.
         with events.bus().subscription(cid) as signal:
             while True:
                 signal.clear()
-                rows = await models.AuditEvent.filter(consultation_id=cid, seq__gt=last).order_by("seq").limit(BATCH)
+                rows = await _events_after(cid, last)
                 for row in rows:
                     last = row.seq
                     yield ConsultationEvent(
@@ -95,8 +146,8 @@ class Subscription:
                     )
                 if len(rows) == BATCH:
                     continue
-                await signal.wait(RECHECK_SECONDS)
-                if not await _still_allowed(info, cid):
+                woke = await _idle(signal)
+                if not await viewer.allowed(cid, session_due=not woke):
                     return
 
     @strawberry.subscription(
@@ -105,15 +156,21 @@ class Subscription:
     async def poll_tally(self, info: Info, poll_id: strawberry.ID) -> AsyncGenerator[Tally, None]:
         pk = expect_id(poll_id, "Poll")
         poll = await models.Poll.get_or_none(id=pk) if pk is not None else None
-        if poll is None or not await _still_allowed(info, poll.consultation_id):
+        viewer = _Viewer(info)
+        if poll is None or pk is None or not await viewer.allowed(poll.consultation_id, session_due=True):
             raise _refuse()
+        cid = poll.consultation_id
         sent: tuple[int, str] | None = None
-        with events.bus().subscription(poll.consultation_id) as signal:
+        with events.bus().subscription(cid) as signal:
             while True:
                 signal.clear()
-                # Fresh loaders per push: a WebSocket lives long, and its data must not go stale.
-                info.context.loaders = Loaders(info.context.actor.account_id)
-                row = await models.Poll.get(id=pk)
+                row, options = await _poll_state(pk, cid)
+                # Fresh loaders per push (a WebSocket lives long), primed with the shared reads.
+                loaders = info.context.loaders = Loaders(info.context.actor.account_id)
+                consultation = await _consultation(cid)
+                if consultation is not None:
+                    loaders.consultation_by_id.prime(cid, consultation)
+                loaders.options_by_poll.prime(pk, options)
                 wrapper = Poll.of(row)
                 status = await wrapper._status(info)
                 tally = await wrapper.visible_tally(info)
@@ -121,6 +178,6 @@ class Subscription:
                 if tally is not None and sent != (tally.version, status):
                     sent = (tally.version, status)
                     yield tally
-                await signal.wait(RECHECK_SECONDS)
-                if not await _still_allowed(info, row.consultation_id):
+                woke = await _idle(signal)
+                if not await viewer.allowed(cid, session_due=not woke):
                     return
