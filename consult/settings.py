@@ -73,6 +73,9 @@ class Settings:
     # The address printed on invitation slips' QR codes, e.g. https://xieshang.example.cn;
     # empty means the address the organizer's browser used.
     public_url: str = ""
+    # A live stream re-checks its viewer's session at most this often while changes come
+    # (and on its idle wake-up): a signed-out phone stops receiving within this time.
+    session_recheck_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -92,6 +95,7 @@ class Settings:
             max_body_bytes=_int("CONSULT_MAX_BODY_BYTES", 16 * 1024 * 1024),
             debug=os.environ.get("CONSULT_DEBUG", "") in ("1", "true", "yes"),
             public_url=os.environ.get("CONSULT_PUBLIC_URL", "").strip(),
+            session_recheck_seconds=_float("CONSULT_SESSION_RECHECK_SECONDS", 10.0),
         )
 
 

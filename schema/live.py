@@ -23,10 +23,15 @@ MAX_KEYS = 4096
 _reads: OrderedDict[Hashable, tuple[Hashable, asyncio.Future[Any]]] = OrderedDict()
 
 
+def _failed(future: asyncio.Future[Any]) -> bool:
+    """A read that failed is tried again by the next stream that asks."""
+    return future.done() and (future.cancelled() or future.exception() is not None)
+
+
 async def shared(key: Hashable, generation: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
     """read()'s answer for this key and generation, read once however many streams ask."""
     held = _reads.get(key)
-    if held is None or held[0] != generation or (held[1].done() and held[1].exception() is not None):
+    if held is None or held[0] != generation or _failed(held[1]):
         future: asyncio.Future[Any] = asyncio.ensure_future(read())
         _reads[key] = (generation, future)
         _reads.move_to_end(key)

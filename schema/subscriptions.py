@@ -7,7 +7,8 @@ one signal wakes share their reads (schema/live.py): a vote watched by 10,000 ph
 few queries, not 10,000 of each.
 
 Every wake re-checks that the viewer may still see the consultation. The viewer's session is
-re-checked at least every SESSION_RECHECK_SECONDS, and on the idle wake-up every
+re-checked at most every CONSULT_SESSION_RECHECK_SECONDS (10 by default) while changes come,
+and on the idle wake-up every
 RECHECK_SECONDS (spread by ±20% so that idle streams do not all wake together): a phone that
 signs out stops receiving within that time.
 """
@@ -36,7 +37,6 @@ from schema.voting import Poll, Tally
 BATCH = 200
 # A stream re-checks its viewer's session and rights at least this often, even when idle.
 RECHECK_SECONDS = 30.0
-SESSION_RECHECK_SECONDS = 10.0
 
 graphql_enum(
     EventKind,
@@ -78,7 +78,8 @@ class _Viewer:
 
     async def allowed(self, cid: int, *, session_due: bool = False) -> bool:
         ctx = self.info.context
-        if ctx.token and (session_due or time.monotonic() - self.session_checked >= SESSION_RECHECK_SECONDS):
+        due = session_due or time.monotonic() - self.session_checked >= ctx.settings.session_recheck_seconds
+        if ctx.token and due:
             actor = await actor_for_token(ctx.token, ctx.now())
             if actor is None:
                 return False

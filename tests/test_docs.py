@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ["api", "voting", "cost-sharing", "supervision", "operations", "testing", "architecture"]
+DOCS = ["api", "voting", "cost-sharing", "supervision", "operations", "performance", "testing", "architecture"]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 

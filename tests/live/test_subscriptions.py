@@ -251,6 +251,37 @@ def test_drafts_are_for_organizers_and_bad_tokens_are_refused(app_env, tmp_path)
         asyncio.run(scenario())
 
 
+def test_a_signed_out_phone_stops_receiving_within_the_session_recheck(app_env, tmp_path):
+    # Streams re-check the session on a schedule, not on every wake (CONSULT_SESSION_RECHECK_SECONDS).
+    with served({**app_env, "CONSULT_SESSION_RECHECK_SECONDS": "1"}, tmp_path) as port:
+        s = setup(port)
+        resident = s["residents"][0]
+
+        async def scenario():
+            t = await Transport.connect(port, {"Authorization": f"Bearer {resident}"})
+            seen = gql(
+                port,
+                "query($id: ID!) { consultation(id: $id) { auditTrail(first: 1) { totalCount } } }",
+                {"id": s["cid"]},
+                resident,
+            )["consultation"]["auditTrail"]["totalCount"]
+            await t.subscribe(EVENTS, {"id": s["cid"], "after": seen})
+            # given a signed-in phone that receives a change
+            demand(port, s, "路灯不亮")
+            [event] = await t.events(1)
+            assert event["kind"] == "DEMAND_SUBMITTED"
+            # when it signs out, and a change comes after the re-check interval
+            assert gql(port, "mutation { logout }", token=resident)["logout"] is True
+            await asyncio.sleep(1.2)
+            demand(port, s, "下水道堵了")
+            # then the stream ends without sending it
+            message = await t.next()
+            assert message["type"] == "complete", message
+            await t.close()
+
+        asyncio.run(scenario())
+
+
 def test_poll_tally_pushes_versions_and_respects_hidden_results(app_env, tmp_path):
     with served(app_env, tmp_path) as port:
         s = setup(port)
