@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from consult import models
+from consult.services.voting import voter_key
 
 
 def _by_id(model: type[Model]) -> Callable[[Sequence[int]], Any]:
@@ -119,6 +120,25 @@ class Loaders:
     ratings_by_consultation = _Lazy(lambda loaders: _grouped(models.Rating, "consultation_id", ("at", "id")))
     follow_ups_by_consultation = _Lazy(lambda loaders: _grouped(models.FollowUp, "consultation_id", ("at", "id")))
     dossier_by_consultation = _Lazy(lambda loaders: _one_by(models.Dossier, "consultation_id"))
+
+    def own_ballots(self, secret_key: str) -> DataLoader[int, Any]:
+        """The viewer's own ballot in each poll, or None: one query for all the polls of a page."""
+        loader: DataLoader[int, Any] | None = self.__dict__.get("_own_ballots")
+        if loader is None:
+
+            async def load(poll_ids: Sequence[int]) -> list[Any]:
+                electors = await self.elector_by_poll_for_viewer.load_many(list(poll_ids))
+                keys = {
+                    pid: voter_key(secret_key, pid, e.entry_id)
+                    for pid, e in zip(poll_ids, electors, strict=True)
+                    if e is not None
+                }
+                rows = await models.Ballot.filter(poll_id__in=list(keys), voter_key__in=list(keys.values()))
+                found = {(row.poll_id, row.voter_key): row for row in rows}
+                return [found.get((pid, keys[pid])) if pid in keys else None for pid in poll_ids]
+
+            loader = self.__dict__["_own_ballots"] = DataLoader(load_fn=load)
+        return loader
 
     @staticmethod
     def _electors(account_id: int | None):

@@ -12,7 +12,7 @@ from consult.domain.decision import Count
 from consult.domain.ratios import ratio_4
 from consult.domain.vocabulary import BallotOrigin, DecisionPreset, PollKind, PollOutcome, PollStatus, Stage
 from consult.domain.weights import format_weight
-from consult.services.voting import compute_tally, effective_status, poll_rule, rule_document, session_key, voter_key
+from consult.services.voting import compute_tally, effective_status, poll_rule, rule_document, session_key
 from schema.context import Info
 from schema.enums import graphql_enum
 from schema.pagination import PageInfo, encode_cursor, paginate
@@ -219,11 +219,8 @@ class Poll(Node):
         ctx = info.context
         if ctx.actor.account_id is None:
             return None
-        elector = await ctx.loaders.elector_by_poll_for_viewer.load(self.m.id)
-        if elector is None:
-            return None
-        key = voter_key(ctx.settings.secret_key, self.m.id, elector.entry_id)
-        return await models.Ballot.get_or_none(poll_id=self.m.id, voter_key=key)
+        ballot: models.Ballot | None = await ctx.loaders.own_ballots(ctx.settings.secret_key).load(self.m.id)
+        return ballot
 
     @strawberry.field(description="The question, in plain words.")
     def question(self) -> str:

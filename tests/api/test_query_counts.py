@@ -357,3 +357,33 @@ async def test_a_vote_and_the_resident_page_take_pinned_statements_however_long_
     assert many["revote"] <= REVOTE_STATEMENTS
     assert many["signed-in page"] <= RESIDENT_PAGE_STATEMENTS
     assert many["anonymous page"] <= ANONYMOUS_PAGE_STATEMENTS
+
+
+async def test_the_resident_page_takes_the_same_statements_for_one_poll_and_four(world):
+    from consult.bench import documents
+    from tests.api.helpers import create_poll
+    from tests.api.test_voting import households as labels
+    from tests.api.test_voting import open_poll, open_with_residents
+
+    # given a household that voted in the one open poll of its consultation
+    cid, pid, (voter, *_) = await open_with_residents(world, labels(3))
+    page = documents.resident_page()
+
+    async def vote(poll: str) -> None:
+        data = await world.organizer.query(
+            "query($p: ID!) { node(id: $p) { ... on Poll { options { id } } } }", {"p": poll}
+        )
+        await voter.ok(
+            "castVote", {"pollId": poll, "choices": [data["node"]["options"][0]["id"]]}, "ballot { receipt }"
+        )
+
+    await vote(pid)
+    one = await _statements(voter, page, {"id": cid})
+    # when three more polls open and the household votes in each
+    for n in range(3):
+        poll = await create_poll(world, cid, question=f"第{n + 2}个问题？")
+        await open_poll(world, poll)
+        await vote(poll)
+    four = await _statements(voter, page, {"id": cid})
+    # then its page (its ballots, receipts and what it may still do in each) takes no more statements
+    assert four <= one + 1, (one, four)
