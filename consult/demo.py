@@ -10,7 +10,7 @@ import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from consult.clock import SHANGHAI
+from consult.clock import SHANGHAI, utcnow
 from consult.domain.labels import label
 from consult.domain.vocabulary import (
     BallotOrigin,
@@ -363,6 +363,21 @@ async def _story(
     return slips
 
 
+def acting_as(account, settings, clock=utcnow, roll_entry_id: int | None = None) -> ServiceContext:
+    """A service call made by `account`, as the services see one from the API."""
+    return ServiceContext(
+        actor=Actor(
+            account_id=account.id,
+            roles=account.role_set,
+            party_id=account.party_id,
+            roll_entry_id=roll_entry_id,
+            display_name=account.display_name,
+        ),
+        settings=settings,
+        clock=clock,
+    )
+
+
 async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> str:
     if await Consultation.filter(title=DEMO_TITLE).exists():
         return "演示数据已存在，未重复加载 The 菜园巷 demo is already loaded."
@@ -373,17 +388,7 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
     clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC))
 
     def as_(account, roll_entry_id: int | None = None) -> ServiceContext:
-        return ServiceContext(
-            actor=Actor(
-                account_id=account.id,
-                roles=account.role_set,
-                party_id=account.party_id,
-                roll_entry_id=roll_entry_id,
-                display_name=account.display_name,
-            ),
-            settings=settings,
-            clock=clock,
-        )
+        return acting_as(account, settings, clock, roll_entry_id)
 
     system = ServiceContext(settings=settings, clock=clock)
     admin = await accounts.create_admin(

@@ -2,16 +2,15 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
 
-
 class Migration(migrations.Migration):
-    dependencies = [("models", "0002_cost_sharing")]
+    dependencies = [('models', '0002_cost_sharing')]
 
     initial = False
 
     operations = [
         ops.AddField(
-            model_name="Consultation",
-            name="published",
+            model_name='Consultation',
+            name='published',
             field=fields.BooleanField(default=False, db_index=True, db_default=False),
         ),
         # Consultations that already left DRAFT were public before this field existed. One

@@ -45,24 +45,9 @@ def bench_households(n: int) -> list[tuple[str, str | None]]:
     return rows
 
 
-def _as(account: Account, settings, roll_entry_id: int | None = None) -> ServiceContext:
-    from consult.policies import Actor
-
-    return ServiceContext(
-        actor=Actor(
-            account_id=account.id,
-            roles=account.role_set,
-            party_id=account.party_id,
-            roll_entry_id=roll_entry_id,
-            display_name=account.display_name,
-        ),
-        settings=settings,
-    )
-
-
 async def seed(households: int, polls: int, progress: Callable[[str, int, int], None]) -> World:
     """Load the demo, then a VOTING consultation of `households` households with `polls` open polls."""
-    from consult.demo import DEMO_TITLE, load_demo
+    from consult.demo import DEMO_TITLE, acting_as, load_demo
     from consult.models import Consultation
     from consult.settings import get_settings
 
@@ -72,9 +57,9 @@ async def seed(households: int, polls: int, progress: Callable[[str, int, int], 
         await load_demo(out_dir=Path(out))
     progress("菜园巷演示 demo", 1, 1)
     finished = await Consultation.get(title=DEMO_TITLE)
-    org = _as(await Account.get(username="organizer"), settings)
+    org = acting_as(await Account.get(username="organizer"), settings)
     cppcc_account = await Account.get(username="cppcc")
-    cppcc = _as(cppcc_account, settings)
+    cppcc = acting_as(cppcc_account, settings)
 
     c = await consultations.create_consultation(
         org,
