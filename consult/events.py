@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from consult import memory
+
 if TYPE_CHECKING:
     import asyncpg
 
@@ -57,6 +59,8 @@ class EventBus:
         # Bumped by every signal: streams woken by the same signal share one read (schema/live.py).
         self._generations: dict[int, int] = defaultdict(int)
         self._epoch = 0
+        self._count = 0
+        self._peak = 0
 
     def generation(self, consultation_id: int) -> tuple[int, int]:
         """Changes whenever this consultation is signalled (or everything is)."""
@@ -66,12 +70,22 @@ class EventBus:
     def subscription(self, consultation_id: int) -> Iterator[Signal]:
         signal = Signal()
         self._subscribers[consultation_id].add(signal)
+        self._count += 1
+        self._peak = max(self._peak, self._count)
         try:
             yield signal
         finally:
             self._subscribers[consultation_id].discard(signal)
             if not self._subscribers[consultation_id]:
                 del self._subscribers[consultation_id]
+            self._left()
+
+    def _left(self) -> None:
+        """After a crowd leaves (down to half of the most this process held, from 200 or more), give memory back."""
+        self._count -= 1
+        if self._peak >= 200 and self._count <= self._peak // 2:
+            self._peak = self._count
+            memory.give_back_soon()
 
     def notify(self, consultation_id: int) -> None:
         self._generations[consultation_id] += 1
