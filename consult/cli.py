@@ -146,7 +146,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Fail early and clearly when a key is needed but missing, before workers fork.
     from consult.settings import Settings
 
-    Settings.from_env(url)
+    try:
+        Settings.from_env(url)
+    except ValueError as error:
+        print(f"配置有误 Bad configuration: {error}", file=sys.stderr)
+        return 2
     print(
         f"consult 正在 http://{args.host}:{args.port} 提供服务 serving ({_redact(url)}, {args.workers} worker(s))",
         flush=True,

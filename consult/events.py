@@ -17,10 +17,10 @@ import asyncio
 import contextvars
 import logging
 import urllib.parse
-from collections import defaultdict
-from collections.abc import Iterator
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from consult import memory
 
@@ -59,12 +59,18 @@ class EventBus:
         # Bumped by every signal: streams woken by the same signal share one read (schema/live.py).
         self._generations: dict[int, int] = defaultdict(int)
         self._epoch = 0
+        # The live streams' shared reads (schema/live.py): key -> (generation, the read).
+        self.reads: OrderedDict[Hashable, tuple[Hashable, asyncio.Future[Any]]] = OrderedDict()
         self._count = 0
         self._peak = 0
 
     def generation(self, consultation_id: int) -> tuple[int, int]:
         """Changes whenever this consultation is signalled (or everything is)."""
-        return self._epoch, self._generations[consultation_id]
+        return self._epoch, self._generations.get(consultation_id, 0)
+
+    def refresh(self, consultation_id: int) -> None:
+        """The next shared read of this consultation goes to the database, without waking anyone."""
+        self._generations[consultation_id] += 1
 
     @contextmanager
     def subscription(self, consultation_id: int) -> Iterator[Signal]:

@@ -13,15 +13,20 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import time
 
 log = logging.getLogger("consult.memory")
 _libc: ctypes.CDLL | None = None
 _scheduled = False
+_last = 0.0
+# gc.collect() and malloc_trim() hold the event loop for a moment: not more often than this.
+MIN_INTERVAL = 30.0
 
 
 def _trim() -> None:
-    global _libc, _scheduled
+    global _libc, _scheduled, _last
     _scheduled = False
+    _last = time.monotonic()
     gc.collect()
     try:
         if _libc is None:
@@ -34,7 +39,7 @@ def _trim() -> None:
 def give_back_soon(delay: float = 1.0) -> None:
     """Trim the allocator after `delay` seconds (once, however often this is called meanwhile)."""
     global _scheduled
-    if _scheduled:
+    if _scheduled or time.monotonic() - _last < MIN_INTERVAL:
         return
     try:
         loop = asyncio.get_running_loop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ def _int(name: str, default: int) -> int:
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw not in (None, "") else default
+
+
+def _positive(name: str, default: float) -> float:
+    value = _float(name, default)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {os.environ.get(name)!r}")
+    return value
 
 
 def _list(name: str) -> list[str]:
@@ -95,7 +103,7 @@ class Settings:
             max_body_bytes=_int("CONSULT_MAX_BODY_BYTES", 16 * 1024 * 1024),
             debug=os.environ.get("CONSULT_DEBUG", "") in ("1", "true", "yes"),
             public_url=os.environ.get("CONSULT_PUBLIC_URL", "").strip(),
-            session_recheck_seconds=_float("CONSULT_SESSION_RECHECK_SECONDS", 10.0),
+            session_recheck_seconds=_positive("CONSULT_SESSION_RECHECK_SECONDS", 10.0),
         )
 
 

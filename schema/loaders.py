@@ -78,6 +78,7 @@ class Loaders:
 
     def __init__(self, account_id: int | None) -> None:
         self.account_id = account_id
+        self._own_ballots: dict[str, DataLoader[int, Any]] = {}
 
     account_by_id = _Lazy(lambda loaders: _by_id(models.Account))
     party_by_id = _Lazy(lambda loaders: _by_id(models.Party))
@@ -123,7 +124,7 @@ class Loaders:
 
     def own_ballots(self, secret_key: str) -> DataLoader[int, Any]:
         """The viewer's own ballot in each poll, or None: one query for all the polls of a page."""
-        loader: DataLoader[int, Any] | None = self.__dict__.get("_own_ballots")
+        loader: DataLoader[int, Any] | None = self._own_ballots.get(secret_key)
         if loader is None:
 
             async def load(poll_ids: Sequence[int]) -> list[Any]:
@@ -133,11 +134,13 @@ class Loaders:
                     for pid, e in zip(poll_ids, electors, strict=True)
                     if e is not None
                 }
+                if not keys:
+                    return [None for _ in poll_ids]
                 rows = await models.Ballot.filter(poll_id__in=list(keys), voter_key__in=list(keys.values()))
                 found = {(row.poll_id, row.voter_key): row for row in rows}
                 return [found.get((pid, keys[pid])) if pid in keys else None for pid in poll_ids]
 
-            loader = self.__dict__["_own_ballots"] = DataLoader(load_fn=load)
+            loader = self._own_ballots[secret_key] = DataLoader(load_fn=load)
         return loader
 
     @staticmethod

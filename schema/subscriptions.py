@@ -78,7 +78,8 @@ class _Viewer:
 
     async def allowed(self, cid: int, *, session_due: bool = False) -> bool:
         ctx = self.info.context
-        due = session_due or time.monotonic() - self.session_checked >= ctx.settings.session_recheck_seconds
+        every = min(ctx.settings.session_recheck_seconds, RECHECK_SECONDS)
+        due = session_due or time.monotonic() - self.session_checked >= every
         if ctx.token and due:
             actor = await actor_for_token(ctx.token, ctx.now())
             if actor is None:
@@ -89,16 +90,21 @@ class _Viewer:
         return consultation is not None and can_see(ctx.actor, consultation)
 
 
-async def _idle(signal: events.Signal) -> bool:
-    """Wait for a signal; False when the wait ran out instead (then the session is re-checked)."""
-    return await signal.wait(RECHECK_SECONDS * random.uniform(0.8, 1.2))
+async def _idle(signal: events.Signal, cid: int) -> bool:
+    """Wait for a signal; False when the wait ran out instead. Then the session is re-checked and
+    the next reads go to the database, in case a signal was lost."""
+    woke = await signal.wait(RECHECK_SECONDS * random.uniform(0.8, 1.2))
+    if not woke:
+        events.bus().refresh(cid)
+    return woke
 
 
 async def _events_after(cid: int, last: int) -> list[models.AuditEvent]:
     async def read() -> list[models.AuditEvent]:
         return await models.AuditEvent.filter(consultation_id=cid, seq__gt=last).order_by("seq").limit(BATCH)
 
-    return await shared(("events", cid, last), events.bus().generation(cid), read)
+    # One entry per consultation: streams at the same seq (the usual case) share it.
+    return await shared(("events", cid), (events.bus().generation(cid), last), read)
 
 
 async def _poll_state(pk: int, cid: int) -> tuple[models.Poll, list[models.PollOption]]:
@@ -147,7 +153,7 @@ class Subscription:
                     )
                 if len(rows) == BATCH:
                     continue
-                woke = await _idle(signal)
+                woke = await _idle(signal, cid)
                 if not await viewer.allowed(cid, session_due=not woke):
                     return
 
@@ -179,6 +185,6 @@ class Subscription:
                 if tally is not None and sent != (tally.version, status):
                     sent = (tally.version, status)
                     yield tally
-                woke = await _idle(signal)
+                woke = await _idle(signal, cid)
                 if not await viewer.allowed(cid, session_due=not woke):
                     return

@@ -346,3 +346,11 @@ def test_access_logs_never_show_an_invitation_code(db, tmp_path):
     log = (tmp_path / f"serve-{server.port}.log").read_text()
     assert "GET /login" in log  # the access log is on
     assert "GET /i/…" in log and "WXYZ-2345-6789" not in log
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "soon"])
+def test_serve_refuses_a_session_recheck_that_is_not_a_positive_time(db, value):
+    # A stream must re-check its viewer's session at some point: no zero, negative, endless or non-number value.
+    result = run("serve", "--port", "1", env={**db, "CONSULT_SESSION_RECHECK_SECONDS": value}, check=False)
+    assert result.returncode == 2
+    assert "Bad configuration" in result.stderr
