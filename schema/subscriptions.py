@@ -8,9 +8,8 @@ few queries, not 10,000 of each.
 
 Every wake re-checks that the viewer may still see the consultation. The viewer's session is
 re-checked at most every CONSULT_SESSION_RECHECK_SECONDS (10 by default) while changes come,
-and on the idle wake-up every
-RECHECK_SECONDS (spread by ±20% so that idle streams do not all wake together): a phone that
-signs out stops receiving within that time.
+and on the idle wake-up every RECHECK_SECONDS (spread by ±20% so that idle streams do not all
+wake together): a phone that signs out stops receiving within that time.
 """
 
 from __future__ import annotations
