@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from consult.domain.vocabulary import DecisionPreset, PollKind, ProposalStatus, Stage
@@ -32,7 +32,7 @@ class World:
     tokens: list[str]
     households: int
     staff_token: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    cppcc_token: str = ""
 
 
 def bench_households(n: int) -> list[tuple[str, str | None]]:
@@ -106,7 +106,8 @@ async def seed(households: int, polls: int, progress: Callable[[str, int, int], 
         tokens.append(login.token)
         if i % 200 == 0 or i == len(slips) - 1:
             progress("居民登录 sessions", i + 1, len(slips))
-    staff = await accounts.login(ServiceContext(settings=settings, client_key="bench"), **_organizer_login())
+    staff = await accounts.login(ServiceContext(settings=settings, client_key="bench"), **_demo_login("organizer"))
+    member = await accounts.login(ServiceContext(settings=settings, client_key="bench"), **_demo_login("cppcc"))
     return World(
         consultation_id=cid,
         finished_id=to_global_id("Consultation", finished.id),
@@ -115,11 +116,12 @@ async def seed(households: int, polls: int, progress: Callable[[str, int, int], 
         tokens=tokens,
         households=households,
         staff_token=staff.token,
+        cppcc_token=member.token,
     )
 
 
-def _organizer_login() -> dict[str, str]:
+def _demo_login(who: str) -> dict[str, str]:
     from consult.demo import DEMO_ACCOUNTS
 
-    username, password = next((u, p) for u, p, *_ in DEMO_ACCOUNTS if u == "organizer")
+    username, password = next((u, p) for u, p, *_ in DEMO_ACCOUNTS if u == who)
     return {"username": username, "password": password}
