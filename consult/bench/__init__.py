@@ -36,6 +36,8 @@ WORKLOADS: dict[str, tuple[str, float | None]] = {
     "board": ("read", None),
     "console": ("read", None),
 }
+# The last minutes before a poll closes: every household at once, then the organizer closes it.
+SURGE = {"surge": ("insert", None), "closePoll": ("insert", None)}
 
 
 class BenchError(Exception):
@@ -263,6 +265,35 @@ async def _round(
         )
 
 
+async def _surge(
+    server: Server, plan: Plan, world: World, poll: str, floors: floor.Floor, results: Results, workers: int
+) -> None:
+    """Every household votes at once, over four times the connections, then the poll is closed."""
+    votes, _ = _requests(world, "castVote", poll, Plan(**{**plan.__dict__, "writes": len(world.tokens)}))
+    surge = Plan(**{**plan.__dict__, "connections": plan.connections * 4})
+    outcome, cpu, sql = await _measure(server, surge, votes, "castVote")
+    floor_rps = await floors.run("insert", len(votes))
+    close = graphql_request(
+        documents.mutation("closePoll", "poll { status }", "PollIdInput"),
+        {"input": {"pollId": poll}},
+        world.staff_token,
+    )
+    closed, close_cpu, close_sql = await _measure(server, plan, [close], "closePoll")
+    for name, got, spent, statements in (("surge", outcome, cpu, sql), ("closePoll", closed, close_cpu, close_sql)):
+        results.errors.extend(f"{name}: {e}" for e in got.errors[:5])
+        sample = Sample(
+            rps=got.count / got.elapsed if got.elapsed else 0.0,
+            p50_ms=_percentile(got.latencies, 0.50) * 1000,
+            p99_ms=_percentile(got.latencies, 0.99) * 1000,
+            cpu_ms=spent * 1000 / max(got.count, 1),
+            rss_mib=server.rss() / 2**20,
+            floor_rps=floor_rps,
+            sql=None if statements is None else statements / max(got.count, 1),
+        )
+        results.samples.setdefault((workers, name), []).append(sample)
+        _say(f"  [{workers}w] {name:<17} {sample.rps:8.1f} req/s  p99 {sample.p99_ms:7.1f} ms")
+
+
 async def _fanout(server: Server, plan: Plan, world: World, results: Results, workers: int) -> None:
     _say(f"  [{workers}w] {plan.subscribers} 个订阅 subscribers to one poll's tally …")
     got = await fanout(
@@ -276,7 +307,7 @@ async def _fanout(server: Server, plan: Plan, world: World, results: Results, wo
 
 async def run(plan: Plan) -> Results:
     # One fresh poll per round (votes by distinct households), and one for the fan-out.
-    polls = plan.rounds * len(plan.workers) + 1
+    polls = plan.rounds * len(plan.workers) + len(plan.workers) + 1
     _say(f"准备数据 Seeding {plan.households} households, {polls} open polls …")
     world = await build_world(plan, polls)
     results = Results()
@@ -296,6 +327,8 @@ async def run(plan: Plan) -> Results:
                     await _round(
                         server, plan, world, poll, floors, results, workers, f"[{workers}w {r + 1}/{plan.rounds}]"
                     )
+                await _surge(server, plan, world, world.polls[poll_index], floors, results, workers)
+                poll_index += 1
                 if workers == plan.workers[0] and plan.subscribers:
                     await _fanout(server, plan, world, results, workers)
             finally:
@@ -308,13 +341,13 @@ async def run(plan: Plan) -> Results:
 def summary(results: Results) -> list[dict[str, Any]]:
     rows = []
     for (workers, workload), samples in results.samples.items():
-        _, target = WORKLOADS[workload]
+        kind, target = {**WORKLOADS, **SURGE}[workload]
         sql = [s.sql for s in samples if s.sql is not None]
         rows.append(
             {
                 "workers": workers,
                 "workload": workload,
-                "floor": WORKLOADS[workload][0],
+                "floor": kind,
                 "rounds": len(samples),
                 "rps": statistics.median(s.rps for s in samples),
                 "p50_ms": statistics.median(s.p50_ms for s in samples),
