@@ -238,6 +238,32 @@ async def _measure(
     return outcome, cpu, sql
 
 
+def _record(
+    results: Results,
+    server: Server,
+    workers: int,
+    workload: str,
+    outcome: Outcome,
+    cpu: float,
+    sql: int | None,
+    floor_rps: float,
+) -> Sample:
+    """One measured run, per request, kept with its workload's others."""
+    results.errors.extend(f"{workload}: {e}" for e in outcome.errors[:5])
+    n = max(outcome.count, 1)
+    sample = Sample(
+        rps=outcome.count / outcome.elapsed if outcome.elapsed else 0.0,
+        p50_ms=_percentile(outcome.latencies, 0.50) * 1000,
+        p99_ms=_percentile(outcome.latencies, 0.99) * 1000,
+        cpu_ms=cpu * 1000 / n,
+        rss_mib=server.rss() / 2**20,
+        floor_rps=floor_rps,
+        sql=None if sql is None else sql / n,
+    )
+    results.samples.setdefault((workers, workload), []).append(sample)
+    return sample
+
+
 async def _round(
     server: Server, plan: Plan, world: World, poll: str, floors: floor.Floor, results: Results, workers: int, label: str
 ) -> None:
@@ -247,17 +273,7 @@ async def _round(
         outcome, cpu, sql = await _measure(server, plan, requests, payload)
         if kind not in floor_runs or workload == "revote":
             floor_runs[kind] = await floors.run(kind, len(requests))
-        results.errors.extend(f"{workload}: {e}" for e in outcome.errors[:5])
-        sample = Sample(
-            rps=outcome.count / outcome.elapsed if outcome.elapsed else 0.0,
-            p50_ms=_percentile(outcome.latencies, 0.50) * 1000,
-            p99_ms=_percentile(outcome.latencies, 0.99) * 1000,
-            cpu_ms=cpu * 1000 / max(outcome.count, 1),
-            rss_mib=server.rss() / 2**20,
-            floor_rps=floor_runs[kind],
-            sql=None if sql is None else sql / max(outcome.count, 1),
-        )
-        results.samples.setdefault((workers, workload), []).append(sample)
+        sample = _record(results, server, workers, workload, outcome, cpu, sql, floor_runs[kind])
         _say(
             f"  {label} {workload:<17} {sample.rps:8.1f} req/s  p99 {sample.p99_ms:7.1f} ms  "
             f"floor {sample.floor_rps:8.1f}/s  ratio {sample.ratio:.3f}"
@@ -280,17 +296,7 @@ async def _surge(
     )
     closed, close_cpu, close_sql = await _measure(server, plan, [close], "closePoll")
     for name, got, spent, statements in (("surge", outcome, cpu, sql), ("closePoll", closed, close_cpu, close_sql)):
-        results.errors.extend(f"{name}: {e}" for e in got.errors[:5])
-        sample = Sample(
-            rps=got.count / got.elapsed if got.elapsed else 0.0,
-            p50_ms=_percentile(got.latencies, 0.50) * 1000,
-            p99_ms=_percentile(got.latencies, 0.99) * 1000,
-            cpu_ms=spent * 1000 / max(got.count, 1),
-            rss_mib=server.rss() / 2**20,
-            floor_rps=floor_rps,
-            sql=None if statements is None else statements / max(got.count, 1),
-        )
-        results.samples.setdefault((workers, name), []).append(sample)
+        sample = _record(results, server, workers, name, got, spent, statements, floor_rps)
         _say(f"  [{workers}w] {name:<17} {sample.rps:8.1f} req/s  p99 {sample.p99_ms:7.1f} ms")
 
 
