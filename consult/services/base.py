@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast, overload
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from consult import events
@@ -100,12 +101,13 @@ async def lock_through(model: Any, pk: int, conn: Any, field_name: str) -> tuple
     """Lock the consultation a row belongs to, then read the row under that lock.
 
     Every write to a consultation's things takes the consultation's lock first, so stage
-    checks, the audit chain and the row itself cannot race another writer.
+    checks, the audit chain and the row itself cannot race another writer. The lock is taken
+    through the row in one statement.
     """
-    owner = await model.filter(id=pk).using_db(conn).values_list("consultation_id", flat=True)
-    if not owner:
+    owner = model.filter(id=pk).values("consultation_id")
+    consultation = await Consultation.filter(id=Subquery(owner)).select_for_update().using_db(conn).first()
+    if consultation is None:
         raise NotFound(field_name)
-    consultation = await lock_consultation(owner[0], conn, field_name)
     return consultation, await model.get(id=pk, using_db=conn)
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any, TypedDict
 
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import F, Q
 
 from consult.clock import parse_datetime
 from consult.domain.decision import Count, Rule, decide_choice, decide_yes_no, quorum_met, rule_for
@@ -27,6 +27,7 @@ from consult.services.base import (
     decode_id,
     ensure_visible,
     lock_consultation,
+    lock_through,
     transaction,
 )
 
@@ -383,14 +384,8 @@ async def settle_all(ctx: ServiceContext, consultation: Consultation, conn: Any)
 
 
 async def _locked_poll(ctx: ServiceContext, poll_id: str, conn: Any) -> tuple[Consultation, Poll]:
-    ppk = decode_id(poll_id, "Poll", "pollId")
-    # The consultation's lock, taken through the poll in one statement; then the poll under it.
-    owner = Poll.filter(id=ppk).values("consultation_id")
-    consultation = await Consultation.filter(id=Subquery(owner)).select_for_update().using_db(conn).first()
-    if consultation is None:
-        raise NotFound("pollId")
+    consultation, poll = await lock_through(Poll, decode_id(poll_id, "Poll", "pollId"), conn, "pollId")
     ensure_visible(ctx.actor, consultation, "pollId")
-    poll = await Poll.get(id=ppk, using_db=conn)
     return consultation, poll
 
 
