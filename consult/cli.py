@@ -57,8 +57,26 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             print(" 完成 done", flush=True)
 
     asyncio.run(migrate(url, progress=progress))
+    sealed = asyncio.run(_seal_clear_ballots(url))
+    if sealed:
+        print(f"已密封 {sealed} 张不记名选票 Sealed {sealed} secret ballot(s) stored in the clear.", flush=True)
     print("数据库已是最新 Database is up to date.", flush=True)
     return 0
+
+
+async def _seal_clear_ballots(url: str) -> int:
+    """Secret ballots that an earlier version stored in the clear get sealed under the server key."""
+    from tortoise import Tortoise
+
+    from consult.db import tortoise_config
+    from consult.services.voting import seal_clear_ballots
+    from consult.settings import Settings
+
+    await Tortoise.init(config=tortoise_config(url))
+    try:
+        return await seal_clear_ballots(lambda: Settings.from_env(url).secret_key)
+    finally:
+        await Tortoise.close_connections()
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:

@@ -1,9 +1,11 @@
-"""Secrets: password hashes, session tokens, invitation codes."""
+"""Secrets: password hashes, session tokens, invitation codes, sealed ballots."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import secrets
 import unicodedata
 
@@ -68,3 +70,37 @@ def normalize_code(code: str) -> str:
 def invitation_digest(secret_key: str, code: str) -> str:
     # Keyed, so a copy of the database alone cannot test guesses offline.
     return hmac.new(secret_key.encode(), b"invitation:" + normalize_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------- sealed ballots
+
+
+def _seal_key(secret_key: str) -> bytes:
+    """The AES-256 key for sealed ballots, derived from the server key for this use alone."""
+    return hmac.new(secret_key.encode(), b"consult:ballot-seal:v1", hashlib.sha256).digest()
+
+
+def seal(secret_key: str, bound_to: str, content: dict) -> str:
+    """`content` encrypted and authenticated (AES-256-GCM) under the server key.
+
+    `bound_to` names the row the seal belongs to: a seal copied onto another row fails to open.
+    """
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(_seal_key(secret_key)).encrypt(nonce, json.dumps(content).encode(), bound_to.encode())
+    return base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def unseal(secret_key: str, bound_to: str, sealed: str) -> dict:
+    """What `seal` sealed; ValueError when the seal was altered, moved or made under another key."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        raw = base64.b64decode(sealed, validate=True)
+        opened = AESGCM(_seal_key(secret_key)).decrypt(raw[:12], raw[12:], bound_to.encode())
+    except (InvalidTag, ValueError) as error:
+        raise ValueError("a sealed ballot does not open under this server key") from error
+    content: dict = json.loads(opened)
+    return content

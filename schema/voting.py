@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import strawberry
@@ -12,7 +11,15 @@ from consult.domain.decision import Count
 from consult.domain.ratios import ratio_4
 from consult.domain.vocabulary import BallotOrigin, DecisionPreset, PollKind, PollOutcome, PollStatus, Stage
 from consult.domain.weights import format_weight
-from consult.services.voting import compute_tally, effective_status, poll_rule, rule_document, session_key
+from consult.services.voting import (
+    Marks,
+    compute_tally,
+    effective_status,
+    marks_of,
+    poll_rule,
+    rule_document,
+    session_key,
+)
 from schema.context import Info
 from schema.enums import graphql_enum
 from schema.pagination import PageInfo, encode_cursor, paginate
@@ -127,9 +134,13 @@ class Ballot(Node):
     def receipt(self) -> str:
         return self.m.receipt
 
+    def _marks(self, info: Info) -> Marks:
+        """What the ballot says, opened from its seal in a secret poll (only its voter gets this far)."""
+        return marks_of(info.context.settings.secret_key, self.m)
+
     @strawberry.field(description="When it was cast (or last replaced).")
-    def cast_at(self) -> datetime:
-        return self.m.cast_at
+    def cast_at(self, info: Info) -> datetime:
+        return self._marks(info).cast_at
 
     @strawberry.field(
         description=(
@@ -140,7 +151,7 @@ class Ballot(Node):
         if not self.show_choices:
             return []
         options = {o.id: o for o in await info.context.loaders.options_by_poll.load(self.m.poll_id)}
-        return [PollOption.of(options[pk]) for pk in json.loads(self.m.choices) if pk in options]
+        return [PollOption.of(options[pk]) for pk in self._marks(info).choices if pk in options]
 
     @strawberry.field(description="named polls only")
     async def voter(self, info: Info) -> Account | None:
@@ -168,7 +179,7 @@ class BallotConnection:
 
 async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Count) -> Tally:
     options = await info.context.loaders.options_by_poll.load(poll.id)
-    data = await compute_tally(poll, options, status, electorate)
+    data = await compute_tally(poll, options, status, electorate, info.context.settings.secret_key)
     # While a secret poll is open, one ballot's area (and a ranked ballot's whole order) would
     # show in the difference between two tallies and could name the household: withheld until the close.
     withhold = poll.secret and status != PollStatus.CLOSED

@@ -103,9 +103,15 @@ class Ballot(Model):
     `voter_key` is an HMAC of (poll, roll entry) under the server key: it enforces one ballot
     per voter and lets the voter find their own ballot, but without the key it links the
     ballot to nobody. Only named polls also keep `entry` in the clear.
+
+    A secret poll's ballot keeps its choices, its weight and its time only in `sealed`
+    (AES-GCM under the server key, bound to the row's poll and voter key): `choices`,
+    `weight_e4` and `cast_at` are NULL. A household's floor area is as good as its name when
+    areas differ, and a time can be matched with a sign-in. Ids are random, not serial, so
+    their order is not the order of voting (consult.services.voting.new_ballot_id).
     """
 
-    id = fields.BigIntField(primary_key=True)
+    id = fields.BigIntField(primary_key=True, generated=False)
     poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField("models.Poll", related_name="ballots", db_index=True)
     poll_id: int
     voter_key = fields.CharField(max_length=64)
@@ -115,10 +121,11 @@ class Ballot(Model):
     entry_id: int | None
     receipt = fields.CharField(max_length=40, unique=True)
     origin = fields.CharField(max_length=10)
-    # Option ids, most preferred first, as JSON text.
-    choices = fields.TextField()
-    weight_e4 = fields.BigIntField()
-    cast_at = fields.DatetimeField()
+    # Option ids, most preferred first, as JSON text (NULL when sealed).
+    choices = fields.TextField(null=True)
+    weight_e4 = fields.BigIntField(null=True)
+    cast_at = fields.DatetimeField(null=True)
+    sealed = fields.TextField(null=True)
     assisted_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", null=True, related_name="assisted_ballots"
     )

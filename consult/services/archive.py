@@ -18,7 +18,6 @@ from consult.ids import to_global_id
 from consult.models import (
     Account,
     AuditEvent,
-    Ballot,
     Consultation,
     ConsultationParty,
     Contribution,
@@ -50,7 +49,7 @@ from consult.services.base import (
     lock_consultation,
     transaction,
 )
-from consult.services.voting import TallyData, compute_tally, poll_rule, rule_document
+from consult.services.voting import TallyData, compute_tally, poll_rule, ranked_marks, rule_document
 
 FORMS = ("提诉求单", "列责任单", "出方案单", "定时限单", "给反馈单", "签协议单", "存入档案单")
 
@@ -143,26 +142,24 @@ async def _money_of(
     return plans, _grouped(share_rows, lambda s: s.plan_id), _grouped(contribution_rows, lambda c: c.share_id)
 
 
-async def _polls_of(cid: int, conn: Any) -> tuple[list[Poll], dict[int, list[PollOption]], dict[int, TallyData]]:
+async def _polls_of(
+    cid: int, conn: Any, secret_key: str
+) -> tuple[list[Poll], dict[int, list[PollOption]], dict[int, TallyData]]:
     """The polls with their options and their count, as each poll stands (not as the clock would move it)."""
     polls = await Poll.filter(consultation_id=cid).using_db(conn).order_by("id")
     option_rows = await PollOption.filter(poll_id__in=[p.id for p in polls]).using_db(conn).order_by("position")
     options = _grouped(option_rows, lambda o: o.poll_id)
     # Instant runoff needs every ranked ballot: one query for all the RANKED polls.
     ranked = [p.id for p in polls if p.kind == "RANKED"]
-    ballot_rows = (
-        await Ballot.filter(poll_id__in=ranked).using_db(conn).values_list("poll_id", "choices", "weight_e4")
-        if ranked
-        else []
-    )
-    ballots = _grouped(ballot_rows, lambda row: row[0])
+    marks = await ranked_marks(secret_key, ranked, conn) if ranked else {}
     tallies = {
         poll.id: await compute_tally(
             poll,
             options.get(poll.id, []),
             poll.status,
             Count(poll.electorate_size, poll.electorate_weight_e4),
-            ranked_ballots=[(choices, weight) for _, choices, weight in ballots.get(poll.id, [])],
+            secret_key,
+            ranked_ballots=marks.get(poll.id, []),
         )
         for poll in polls
     }
@@ -197,12 +194,12 @@ async def _accounts_named(conn: Any, rows: Iterable[object]) -> dict[int, Accoun
     return {a.id: a for a in await Account.filter(id__in=list(wanted)).using_db(conn)} if wanted else {}
 
 
-async def load_record(consultation: Consultation, conn: Any) -> DossierRecord:
+async def load_record(consultation: Consultation, conn: Any, secret_key: str) -> DossierRecord:
     """The rows of one consultation that its dossier shows, in 19 queries or fewer however many there are."""
     cid = consultation.id
     proposals = await Proposal.filter(consultation_id=cid).using_db(conn).order_by("id")
     plans, shares, contributions = await _money_of(proposals, conn)
-    polls, options, tallies = await _polls_of(cid, conn)
+    polls, options, tallies = await _polls_of(cid, conn, secret_key)
     milestones, updates, inspections, findings = await _supervision_of(cid, conn)
     follow_ups = await FollowUp.filter(consultation_id=cid).using_db(conn).order_by("at", "id")
     naming_rows = [
@@ -498,7 +495,7 @@ def compose_document(record: DossierRecord, *, sealed_at: datetime, head: AuditE
 
 
 async def build_document(
-    consultation: Consultation, conn: Any, *, sealed_at: datetime, head: AuditEvent | None
+    consultation: Consultation, conn: Any, *, sealed_at: datetime, head: AuditEvent | None, secret_key: str
 ) -> dict:
     """The whole record in one JSON value: strings, integers, booleans, null, lists and objects.
 
@@ -506,7 +503,7 @@ async def build_document(
     no ballot's voter. The canonical text of this value is what the dossier's SHA-256 seals, so
     the same rows must always give the same bytes.
     """
-    return compose_document(await load_record(consultation, conn), sealed_at=sealed_at, head=head)
+    return compose_document(await load_record(consultation, conn, secret_key), sealed_at=sealed_at, head=head)
 
 
 def document_hash(document: dict) -> tuple[str, str]:
@@ -530,7 +527,9 @@ async def seal(ctx: ServiceContext, consultation: Consultation, conn: Any, note:
     consultation.stage = "ARCHIVED"
     await Consultation.filter(id=consultation.id).using_db(conn).update(stage="ARCHIVED")
     head = await AuditEvent.filter(consultation_id=consultation.id).using_db(conn).order_by("-seq").first()
-    text, digest = document_hash(await build_document(consultation, conn, sealed_at=now, head=head))
+    text, digest = document_hash(
+        await build_document(consultation, conn, sealed_at=now, head=head, secret_key=ctx.settings.secret_key)
+    )
     dossier = await Dossier.create(
         consultation_id=consultation.id, sealed_at=now, sha256=digest, document=text, using_db=conn
     )

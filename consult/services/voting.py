@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -20,6 +21,7 @@ from consult.errors import DomainError, Invalid, NotFound
 from consult.ids import expect_id, to_global_id
 from consult.models import Ballot, Consultation, Poll, PollElector, PollOption, Proposal, VoterRollEntry
 from consult.policies import gate, permit, relations_of
+from consult.security import seal, unseal
 from consult.services.base import (
     ServiceContext,
     audit,
@@ -122,6 +124,65 @@ def session_key(secret_key: str, session_id: int | None) -> str | None:
     if session_id is None:
         return None
     return hmac.new(secret_key.encode(), f"ballot-session:{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def new_ballot_id() -> int:
+    """A ballot's id: random, so that the order of ids is not the order of voting. Drawn from
+    2^40 (clear of the serial ids earlier versions gave) up to 10^18 (global IDs carry at most
+    18 digits): a clash is unlikely (about one in 2 million for a million ballots in one
+    database), and a clash only fails that one insert."""
+    return secrets.randbelow(10**18 - 2**40) + 2**40
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What a ballot says: the options, most preferred first, its weight, and when it was cast."""
+
+    choices: list[int]
+    weight_e4: int
+    cast_at: datetime
+
+
+def _bound_to(poll_id: int, voter_key_: str) -> str:
+    return f"ballot:{poll_id}:{voter_key_}"
+
+
+def marks_of(secret_key: str, ballot: Ballot) -> Marks:
+    """A ballot's marks, opened from its seal when its poll is secret."""
+    return row_marks(
+        secret_key, ballot.poll_id, ballot.voter_key, ballot.choices, ballot.weight_e4, ballot.cast_at, ballot.sealed
+    )
+
+
+def row_marks(
+    secret_key: str,
+    poll_id: int,
+    voter_key_: str,
+    choices: str | None,
+    weight_e4: int | None,
+    cast_at: datetime | None,
+    sealed: str | None,
+) -> Marks:
+    if sealed is None:
+        assert choices is not None and weight_e4 is not None and cast_at is not None
+        return Marks(json.loads(choices), weight_e4, cast_at)
+    opened = unseal(secret_key, _bound_to(poll_id, voter_key_), sealed)
+    return Marks(opened["choices"], opened["weight_e4"], datetime.fromisoformat(opened["cast_at"]))
+
+
+def _mark(secret_key: str, poll: Poll, ballot: Ballot, marks: Marks) -> None:
+    """Write the marks onto the ballot: in the clear for a named poll, only sealed for a secret one."""
+    if poll.secret:
+        content = {"choices": marks.choices, "weight_e4": marks.weight_e4, "cast_at": marks.cast_at.isoformat()}
+        ballot.sealed = seal(secret_key, _bound_to(poll.id, ballot.voter_key), content)
+        # Tortoise types a nullable TextField as str; these columns are NULL by design here.
+        ballot.choices, ballot.weight_e4, ballot.cast_at = None, None, None  # type: ignore[assignment]
+    else:
+        ballot.sealed = None  # type: ignore[assignment]
+        ballot.choices, ballot.weight_e4, ballot.cast_at = json.dumps(marks.choices), marks.weight_e4, marks.cast_at
+
+
+BALLOT_MARK_COLUMNS = ("poll_id", "voter_key", "choices", "weight_e4", "cast_at", "sealed")
 
 
 def new_receipt() -> str:
@@ -482,6 +543,7 @@ async def _replace_ballot(
     existing: Ballot,
     *,
     picked: list[int],
+    weight: int,
     origin: str,
     now: datetime,
     options: dict[int, PollOption],
@@ -491,10 +553,14 @@ async def _replace_ballot(
         raise AlreadyVoted("already_voted_offline")
     if origin != "ONLINE" or not poll.allow_revote:
         raise AlreadyVoted()
-    await _apply(poll, conn, json.loads(existing.choices), existing.weight_e4, -1, options)
-    existing.choices, existing.cast_at, existing.receipt = json.dumps(picked), now, new_receipt()
+    before = marks_of(ctx.settings.secret_key, existing)
+    await _apply(poll, conn, before.choices, before.weight_e4, -1, options)
+    _mark(ctx.settings.secret_key, poll, existing, Marks(picked, weight, now))
+    existing.receipt = new_receipt()
     existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
-    await existing.save(using_db=conn, update_fields=["choices", "cast_at", "receipt", "session_key"])
+    await existing.save(
+        using_db=conn, update_fields=["choices", "weight_e4", "cast_at", "sealed", "receipt", "session_key"]
+    )
 
 
 async def _count_ballot(
@@ -558,23 +624,24 @@ async def _record(
     existing = await Ballot.select_for_update().using_db(conn).get_or_none(poll_id=poll.id, voter_key=key)
     now = ctx.now()
     if existing is not None:
-        await _replace_ballot(ctx, poll, conn, existing, picked=picked, origin=origin, now=now, options=options)
+        await _replace_ballot(
+            ctx, poll, conn, existing, picked=picked, weight=weight, origin=origin, now=now, options=options
+        )
         ballot, added = existing, 0
     else:
-        ballot = await Ballot.create(
+        ballot = Ballot(
+            id=new_ballot_id(),
             poll_id=poll.id,
             voter_key=key,
             entry_id=None if poll.secret else entry_id,
             receipt=new_receipt(),
             origin=origin,
-            choices=json.dumps(picked),
-            weight_e4=weight,
-            cast_at=now,
             assisted_by_id=ctx.actor.account_id if origin != "ONLINE" else None,
             note=note,
             session_key=session_key(ctx.settings.secret_key, ctx.actor.session_id) if origin == "ONLINE" else None,
-            using_db=conn,
         )
+        _mark(ctx.settings.secret_key, poll, ballot, Marks(picked, weight, now))
+        await ballot.save(using_db=conn, force_create=True)
         added = 1
     await _count_ballot(poll, conn, picked, weight, added, options)
     summary, payload = _ballot_trail(poll, entry_id=entry_id, picked=picked, origin=origin, replaced=added == 0)
@@ -702,6 +769,32 @@ async def elector_for(actor_account_id: int | None, poll: Poll) -> PollElector |
     return await PollElector.filter(poll_id=poll.id, entry__account_id=actor_account_id).first()
 
 
+async def seal_clear_ballots(key: Callable[[], str]) -> int:
+    """Seal the secret polls' ballots that an earlier version stored in the clear, and give
+    them random ids. Run by `consult migrate`; returns how many ballots it sealed. The server
+    key is asked for only when there is something to seal."""
+    sealed = 0
+    async with transaction() as conn:
+        secret_polls = {p.id: p for p in await Poll.filter(secret=True).using_db(conn)}
+        rows = (
+            await Ballot.filter(poll_id__in=list(secret_polls), sealed__isnull=True).using_db(conn).select_for_update()
+            if secret_polls
+            else []
+        )
+        secret_key = key() if rows else ""
+        for ballot in rows:
+            marks = marks_of(secret_key, ballot)
+            _mark(secret_key, secret_polls[ballot.poll_id], ballot, marks)
+            # Tortoise refuses to update a primary key: plain SQL, the same on SQLite and PostgreSQL.
+            await conn.execute_query(
+                "UPDATE ballot SET id = $1, sealed = $2, choices = NULL, weight_e4 = NULL, cast_at = NULL "
+                "WHERE id = $3",
+                [new_ballot_id(), ballot.sealed, ballot.id],
+            )
+            sealed += 1
+    return sealed
+
+
 async def settle_due(ctx: ServiceContext) -> int:
     """Open and close the polls whose time has come, so that the record shows the moment the
     clock decided rather than the next request. Returns how many polls moved."""
@@ -743,13 +836,23 @@ class TallyData:
 _ROUNDS_CACHE: dict[tuple[int, int], RunoffResult] = {}
 
 
-async def _runoff(poll: Poll, options: list[PollOption], rows: list[tuple[str, int]] | None) -> RunoffResult:
+async def ranked_marks(secret_key: str, poll_ids: list[int], conn: Any = None) -> dict[int, list[Marks]]:
+    """Every ballot's marks in these polls, by poll (instant runoff counts from them)."""
+    query = Ballot.filter(poll_id__in=poll_ids)
+    rows = await (query.using_db(conn) if conn is not None else query).values_list(*BALLOT_MARK_COLUMNS)
+    marks: dict[int, list[Marks]] = {pk: [] for pk in poll_ids}
+    for row in rows:
+        marks[row[0]].append(row_marks(secret_key, *row))
+    return marks
+
+
+async def _runoff(poll: Poll, options: list[PollOption], marks: list[Marks] | None, secret_key: str) -> RunoffResult:
     key = (poll.id, poll.tally_version)
     if key not in _ROUNDS_CACHE:
-        if rows is None:
-            rows = await Ballot.filter(poll_id=poll.id).values_list("choices", "weight_e4")
+        if marks is None:
+            marks = (await ranked_marks(secret_key, [poll.id]))[poll.id]
         index = {o.id: i for i, o in enumerate(options)}
-        ballots = [([index[pk] for pk in json.loads(c) if pk in index], w) for c, w in rows]
+        ballots = [([index[pk] for pk in m.choices if pk in index], m.weight_e4) for m in marks]
         if len(_ROUNDS_CACHE) > 256:
             _ROUNDS_CACHE.clear()
         _ROUNDS_CACHE[key] = instant_runoff(len(options), ballots)
@@ -761,12 +864,13 @@ async def compute_tally(
     options: list[PollOption],
     status: str,
     electorate: Count,
-    ranked_ballots: list[tuple[str, int]] | None = None,
+    secret_key: str,
+    ranked_ballots: list[Marks] | None = None,
 ) -> TallyData:
     """The running count, and once CLOSED the outcome under the poll's rule.
 
-    A RANKED poll's rounds come from its ballots, (choices, weight) rows: read here unless the
-    caller already has them (the archive reads every poll's at once).
+    A RANKED poll's rounds come from its ballots' marks: read here (and opened with the server
+    key) unless the caller already has them (the archive reads every poll's at once).
     """
     rule = poll_rule(poll)
     counts = [Count(o.votes, o.weight_e4) for o in options]
@@ -774,7 +878,7 @@ async def compute_tally(
     met = quorum_met(rule, ballots, electorate)
     outcome, winner, rounds = "PENDING", None, None
     if poll.kind == "RANKED":
-        result = await _runoff(poll, options, ranked_ballots)
+        result = await _runoff(poll, options, ranked_ballots, secret_key)
         rounds = [list(r.counts) for r in result.rounds]
         if status == "CLOSED":
             outcome, winner = ("DECIDED", result.winner) if met and result.winner is not None else ("UNDECIDED", None)

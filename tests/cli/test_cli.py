@@ -354,3 +354,56 @@ def test_serve_refuses_a_session_recheck_that_is_not_a_positive_time(db, value):
     result = run("serve", "--port", "1", env={**db, "CONSULT_SESSION_RECHECK_SECONDS": value}, check=False)
     assert result.returncode == 2
     assert "Bad configuration" in result.stderr
+
+
+def test_migrate_seals_the_secret_ballots_an_earlier_version_stored_in_the_clear(db, tmp_path):
+    # given the demo, its secret ballots put back in the form earlier versions stored: in the clear, serial ids
+    import asyncio
+
+    from tortoise import Tortoise
+
+    from consult.db import tortoise_config
+    from consult.models import Ballot, Poll
+    from consult.services.voting import marks_of
+
+    run("migrate", env=db)
+    run("demo", "--out-dir", str(tmp_path), env=db)
+    key = db["CONSULT_SECRET_KEY"]
+
+    async def unseal_all() -> dict[str, tuple]:
+        await Tortoise.init(config=tortoise_config(db["CONSULT_DATABASE_URL"]))
+        try:
+            secret = await Poll.filter(secret=True).values_list("id", flat=True)
+            before = {}
+            for n, ballot in enumerate(await Ballot.filter(poll_id__in=secret).order_by("receipt"), start=1):
+                marks = marks_of(key, ballot)
+                before[ballot.receipt] = (marks.choices, marks.weight_e4)
+                await Tortoise.get_connection("default").execute_query(
+                    "UPDATE ballot SET id = $1, choices = $2, weight_e4 = $3, cast_at = $4, sealed = NULL "
+                    "WHERE id = $5",
+                    [n, str(marks.choices), marks.weight_e4, marks.cast_at, ballot.id],
+                )
+            return before
+        finally:
+            await Tortoise.close_connections()
+
+    async def stored() -> list[Ballot]:
+        await Tortoise.init(config=tortoise_config(db["CONSULT_DATABASE_URL"]))
+        try:
+            secret = await Poll.filter(secret=True).values_list("id", flat=True)
+            return await Ballot.filter(poll_id__in=secret)
+        finally:
+            await Tortoise.close_connections()
+
+    before = asyncio.run(unseal_all())
+    assert len(before) > 100
+    # when the operator migrates
+    out = run("migrate", env=db)
+    # then every such ballot is sealed again, under a random id, and says what it said
+    assert f"Sealed {len(before)} secret ballot(s)" in out.stdout
+    after = asyncio.run(stored())
+    assert all(b.sealed and b.choices is None and b.weight_e4 is None and b.cast_at is None for b in after)
+    assert min(b.id for b in after) > 2**40
+    assert {b.receipt: (marks_of(key, b).choices, marks_of(key, b).weight_e4) for b in after} == before
+    # and a second migrate has nothing to seal
+    assert "Sealed" not in run("migrate", env=db).stdout

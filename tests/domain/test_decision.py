@@ -3,7 +3,7 @@
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from consult.domain.decision import (
@@ -500,6 +500,9 @@ def test_choice_outcome_does_not_depend_on_option_order(rule, options, data):
         assert after.outcome == DECIDED
 
 
+# Most random counts decide nothing (quorum or threshold unmet), so many inputs are set aside;
+# on a busy machine that trips the filter health check, though the property is checked all the same.
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 @given(rules, st.lists(groups, min_size=1, max_size=6), groups)
 def test_a_decided_choice_has_the_unique_most_heads_and_meets_the_threshold(rule, options, absent):
     ballots = Count(sum(o.heads for o in options), sum(o.weight for o in options))

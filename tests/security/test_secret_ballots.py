@@ -1,0 +1,132 @@
+"""A copy of the database alone names no secret voter.
+
+The attacker holds every table, but not the server key. Before, the ballot rows kept each
+household's floor area, which in the demo was unique to every household: joining
+ballot.weight_e4 to voter_roll_entry.weight_e4 linked 102 of 102 ballots of each closed demo
+poll, and cast times against sign-in times were a second link.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tortoise import Tortoise
+
+from consult.ids import expect_id
+from tests.api.helpers import World, create_consultation, create_poll
+
+AREAS = ["61.25", "72.5", "80", "88.75", "93.1", "101.4", "115", "120.6", "133.3", "142.8"]
+
+
+async def _rows(sql: str, *values) -> list[dict]:
+    return await Tortoise.get_connection("default").execute_query_dict(sql, list(values))
+
+
+@dataclass
+class Vote:
+    """A secret vote as the test saw it happen, in voting order."""
+
+    cid: str
+    pid: str
+    tokens: list[str] = field(default_factory=list)
+    ballots: list[int] = field(default_factory=list)
+    chosen: list[str] = field(default_factory=list)
+    cast_at: list[str] = field(default_factory=list)
+
+
+async def _secret_vote(world: World, clock) -> Vote:
+    """A secret poll (live results, as the demo's) where ten households of distinct areas each sign
+    in and vote in turn, a minute apart, in a random order."""
+    cid = await create_consultation(world, stage="DELIBERATING")
+    vote = Vote(cid, await create_poll(world, cid))
+    labels = [f"菜园巷{i}号" for i in range(1, 11)]
+    voters = [{"label": label, "weight": area} for label, area in zip(labels, AREAS, strict=True)]
+    await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": voters}, "entries { id }")
+    issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { label code }")
+    codes = {i["label"]: i["code"] for i in issued["invitations"]}
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { stage }")
+    await world.organizer.ok("openPoll", {"pollId": vote.pid}, "poll { status }")
+    poll = await world.anon.query(
+        "query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": vote.pid}
+    )
+    options = [o["id"] for o in poll["node"]["options"]]
+    clock.set(datetime.fromisoformat("2026-12-01T09:00:00+08:00"))
+    for label in random.sample(labels, len(labels)):
+        clock.advance(minutes=1)
+        token = (await world.anon.ok("redeemInvitation", {"code": codes[label]}, "token"))["token"]
+        clock.advance(seconds=20)
+        choice = random.choice(options)
+        payload = await world.anon.as_(token).ok(
+            "castVote", {"pollId": vote.pid, "choices": [choice]}, "ballot { id castAt }"
+        )
+        vote.tokens.append(token)
+        vote.ballots.append(expect_id(payload["ballot"]["id"], "Ballot"))
+        vote.chosen.append(choice)
+        vote.cast_at.append(payload["ballot"]["castAt"])
+    return vote
+
+
+async def test_the_weight_join_links_no_secret_ballot(world, clock):
+    # given a secret poll where ten households of ten different areas voted
+    vote = await _secret_vote(world, clock)
+    poll_pk, cid_pk = expect_id(vote.pid, "Poll"), expect_id(vote.cid, "Consultation")
+    ballots = await _rows("SELECT * FROM ballot WHERE poll_id = $1", poll_pk)
+    entries = await _rows("SELECT id, weight_e4, account_id FROM voter_roll_entry WHERE consultation_id = $1", cid_pk)
+    assert len(ballots) == 10 and len({e["weight_e4"] for e in entries}) == 10
+    # when the attacker joins every ballot column to the roll's areas, entry ids and accounts
+    known = {e["weight_e4"] for e in entries} | {e["id"] for e in entries} | {e["account_id"] for e in entries}
+    linked = [b for b in ballots if any(v in known for k, v in b.items() if k not in ("poll_id", "id"))]
+    # then no ballot is linked, and no ballot shows its choice or its area in the clear
+    assert linked == []
+    assert all(b["choices"] is None and b["weight_e4"] is None and b["entry_id"] is None for b in ballots)
+    assert all(b["sealed"] for b in ballots)
+
+
+async def test_cast_times_and_sign_in_times_link_no_secret_ballot(world, clock):
+    # given the same vote, each household signing in 20 seconds before it voted
+    vote = await _secret_vote(world, clock)
+    ballots = await _rows("SELECT * FROM ballot WHERE poll_id = $1", expect_id(vote.pid, "Poll"))
+    # when the attacker looks for a time in any ballot column to match with the sessions' creation times
+    timed = [
+        (b["id"], k)
+        for b in ballots
+        for k, v in b.items()
+        if isinstance(v, datetime) or (isinstance(v, str) and v[:4] == "2026" and v[4:5] == "-")
+    ]
+    # then there is none to match
+    assert timed == []
+
+
+async def test_the_order_of_ballot_ids_is_not_the_order_of_voting(world, clock):
+    # given ten households that voted one after another (the test knows each vote's ballot)
+    vote = await _secret_vote(world, clock)
+    # when the attacker sorts the ballots by id, hoping it is the order of the sign-ins
+    rows = await _rows("SELECT id FROM ballot WHERE poll_id = $1 ORDER BY id", expect_id(vote.pid, "Poll"))
+    by_id = [r["id"] for r in rows]
+    # then the ids are not serial, and their order is not the voting order (the chance is 1 in 10!)
+    assert sorted(vote.ballots) == by_id
+    assert max(by_id) - min(by_id) > 10**9
+    assert by_id != vote.ballots
+
+
+async def test_the_voter_still_reads_their_own_sealed_ballot_and_the_tally_is_whole(world, clock):
+    # given the sealed ballots of a secret vote
+    vote = await _secret_vote(world, clock)
+    # then each voter's phone still shows their own choice and when they cast it
+    for token, choice, cast_at in zip(vote.tokens, vote.chosen, vote.cast_at, strict=True):
+        mine = await world.anon.as_(token).query(
+            "query($id: ID!) { node(id: $id) { ... on Poll { myBallot { castAt choices { id } } } } }", {"id": vote.pid}
+        )
+        assert mine["node"]["myBallot"] == {"castAt": cast_at, "choices": [{"id": choice}]}
+    # and the count is the count of the choices made
+    data = await world.anon.query(
+        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast options { option { id } votes } } } } }",
+        {"id": vote.pid},
+    )
+    tally = data["node"]["tally"]
+    assert tally["ballotsCast"] == 10
+    assert {o["option"]["id"]: o["votes"] for o in tally["options"]} == {
+        o["option"]["id"]: vote.chosen.count(o["option"]["id"]) for o in tally["options"]
+    }
