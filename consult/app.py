@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -68,6 +69,41 @@ class ConsultGraphQL(GraphQL):
         super().__init__(schema, **kwargs)
         self.settings = settings
         self.clock = clock
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except RecursionError as error:
+            # json.loads recurses once per level: a body nested thousands deep would otherwise
+            # end as a 500 with a traceback.
+            raise HTTPException(400, "Unable to parse request body as JSON: nested too deeply") from error
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry answers a request it cannot read (not JSON, no query) in plain text; clients
+        of a GraphQL API expect JSON, so the same refusal goes out as a GraphQL error."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            if isinstance(request, WebSocket):
+                raise
+            return JSONResponse(
+                {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
+                status_code=error.status_code,
+            )
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        """GraphiQL loads its scripts from unpkg.com and talks to this server only; no page may frame it."""
+        response = await super().render_graphql_ide(request)
+        sockets = _same_host_sockets(request)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; script-src https://unpkg.com 'unsafe-inline'; "
+            "style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; img-src 'self' data:; "
+            f"connect-src 'self'{sockets}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
     async def get_context(self, request: Any, response: Any = None) -> Any:
         from schema.context import Context
@@ -178,7 +214,7 @@ async def dossier_page(request: Request) -> Response:
         return HTMLResponse(
             "<!doctype html><html lang=zh-CN><meta charset=utf-8><p>没有找到这份档案。</p></html>", status_code=404
         )
-    return HTMLResponse(render(json.loads(dossier.document), dossier.sha256))
+    return HTMLResponse(render(json.loads(dossier.document), dossier.sha256), headers=DOSSIER_HEADERS)
 
 
 def labels_module() -> bytes:
@@ -239,16 +275,29 @@ PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'{sockets}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+# The dossier is a printable document: its own inline styles, nothing to run, nothing to frame it.
+DOSSIER_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 
-def page_headers(request: Request) -> dict[str, str]:
-    """The pages' security headers. WebSockets are allowed to this same host only, spelled out for
-    browsers whose 'self' does not cover ws:/wss: yet."""
+def _same_host_sockets(request: Any) -> str:
+    """WebSockets to this same host, spelled out for browsers whose 'self' does not cover ws:/wss: yet."""
     host = request.headers.get("host", "")
-    sockets = f" ws://{host} wss://{host}" if _HOST_RE.match(host) else ""
+    return f" ws://{host} wss://{host}" if _HOST_RE.match(host) else ""
+
+
+def page_headers(request: Request) -> dict[str, str]:
+    """The pages' security headers. WebSockets are allowed to this same host only."""
     return {
-        "Content-Security-Policy": PAGE_POLICY.format(sockets=sockets),
+        "Content-Security-Policy": PAGE_POLICY.format(sockets=_same_host_sockets(request)),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Cache-Control": "no-cache",
@@ -306,10 +355,10 @@ def create_app(
     settings = settings or get_settings()
     redact_invitation_codes_in_access_logs()
     graphql = ConsultGraphQL(
-        build_schema(mask_errors=not settings.debug),
+        build_schema(mask_errors=not settings.debug, introspection=settings.introspection),
         settings,
         clock,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
         allowed_origins=settings.allowed_origins,
     )

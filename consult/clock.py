@@ -35,7 +35,12 @@ def parse_datetime(value: object, field: str | None = None) -> datetime:
         raise Invalid("bad_datetime", field)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SHANGHAI)
-    return parsed.astimezone(UTC)
+    in_utc = parsed.astimezone(UTC)
+    # The bounds hold for the instant, not only for how it was written: 1970-01-01T00:00+14:00
+    # is still 1969 in UTC.
+    if not 1970 <= in_utc.year <= 2200:
+        raise Invalid("bad_datetime", field)
+    return in_utc
 
 
 def to_api(value: datetime) -> str:

@@ -7,6 +7,7 @@ valid hash chain and the demo doubles as an end-to-end exercise of the services.
 from __future__ import annotations
 
 import csv
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -452,7 +453,10 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
     slips_file = out_dir / "demo-invitations.csv"
     voting_file = out_dir / "demo-invitations-voting.csv"
     for path, written in ((slips_file, slips), (voting_file, live_slips[0])):
-        with path.open("w", newline="", encoding="utf-8") as f:
+        # The codes sign households in: readable by their owner only, like the server key.
+        path.unlink(missing_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(descriptor, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(["label", "code"])
             for slip in written:

@@ -55,6 +55,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "内容太长，最多 {max} 个字。",
         "en": "Too long: at most {max} characters.",
     },
+    "invisible_characters": {
+        "zh-CN": "内容中含有看不见的字符（零宽字符或改变文字方向的控制符），请删除后重试。",
+        "en": "The text contains invisible characters (zero-width or direction controls); remove them and try again.",
+    },
     "bad_characters": {
         "zh-CN": "内容中含有无法保存的特殊字符，请删除后重试。",
         "en": "The text contains characters that cannot be stored; remove them and try again.",
@@ -251,6 +255,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "too_few_options": {
         "zh-CN": "请至少列出两个选项。",
         "en": "Give at least two options.",
+    },
+    "too_many_items": {
+        "zh-CN": "最多 {max} 项。",
+        "en": "At most {max} items.",
     },
     "too_many_options": {
         "zh-CN": "选项最多 {max} 个。",

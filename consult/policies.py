@@ -14,6 +14,7 @@ proposal withdrawn): the services check that, and the pages read it from the dat
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -45,6 +46,9 @@ class Relation(StrEnum):
     # A resident who came in with an invitation slip for another consultation: they speak only
     # in their slip's consultation. A relationship that bars, where the others grant.
     ANOTHER_SLIP = "another_slip"
+    # A party rep whose party takes no part in the consultation: they speak for their party
+    # only where it sits at the table. Bars, like ANOTHER_SLIP.
+    OUTSIDE_PARTY = "outside_party"
 
 
 DELIBERATION = frozenset({Stage.DELIBERATING, Stage.VOTING})
@@ -127,7 +131,12 @@ RULES: dict[str, Rule] = {
     "demand.read_submitter": _rule(STAFF, why="who raised a demand is personal data"),
     # responsibilities and proposals (列责任单, 出方案单)
     "responsibility.assign": _rule(STAFF, stages=DELIBERATION),
-    "proposal.create": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}, stages=DELIBERATION),
+    "proposal.create": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP},
+        stages=DELIBERATION,
+        barred=frozenset({Relation.OUTSIDE_PARTY}),
+        why="a party rep puts plans forward only where their party takes part",
+    ),
     "proposal.update": _rule(STAFF, {Relation.AUTHOR}, DELIBERATION),
     "proposal.adopt": _rule(STAFF, stages=DELIBERATION, why="adopting (or rejecting) stays an explicit organizer act"),
     # cost sharing (出资分担, 签协议)
@@ -238,6 +247,7 @@ def relations_of(
     on_roll: bool = False,
     in_electorate: bool = False,
     slip_consultation_id: int | None = None,
+    party_ids: Collection[int] | None = None,
 ) -> frozenset[Relation]:
     """The relationships `actor` stands in to `subject`, one of the platform's rows.
 
@@ -245,7 +255,8 @@ def relations_of(
     service under its lock, the API through its loaders) and passes in: `on_roll`, whether
     the actor's household has an active entry on the consultation's roll; `in_electorate`,
     whether the actor is in the poll's electorate; `slip_consultation_id`, the consultation
-    of the slip a slip-bound resident came in with.
+    of the slip a slip-bound resident came in with; `party_ids`, the parties taking part in
+    the consultation (needed to tell a party rep from outside it).
     """
     if actor.account_id is None:
         return frozenset()
@@ -259,6 +270,8 @@ def relations_of(
             out.add(Relation.HOUSEHOLD)
         if slip_bound(actor) and slip_consultation_id != subject.id:
             out.add(Relation.ANOTHER_SLIP)
+        if rep and party_ids is not None and actor.party_id not in party_ids:
+            out.add(Relation.OUTSIDE_PARTY)
     elif isinstance(subject, Proposal):
         if subject.author_id == me:
             out.add(Relation.AUTHOR)

@@ -29,6 +29,17 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+def _switch(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"{name} must be on or off, not {os.environ.get(name)!r}")
+
+
 def _list(name: str) -> list[str]:
     raw = os.environ.get(name, "")
     return [item.strip() for item in raw.split(",") if item.strip()]
@@ -84,6 +95,10 @@ class Settings:
     # A live stream re-checks its viewer's session at most this often while changes come
     # (and on its idle wake-up): a signed-out phone stops receiving within this time.
     session_recheck_seconds: float = 10.0
+    # GraphiQL at GET /graphql, and schema introspection: on for development and for API
+    # clients that read the schema; a public deployment may turn them off.
+    graphiql: bool = True
+    introspection: bool = True
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -104,6 +119,8 @@ class Settings:
             debug=os.environ.get("CONSULT_DEBUG", "") in ("1", "true", "yes"),
             public_url=os.environ.get("CONSULT_PUBLIC_URL", "").strip(),
             session_recheck_seconds=_positive("CONSULT_SESSION_RECHECK_SECONDS", 10.0),
+            graphiql=_switch("CONSULT_GRAPHIQL", True),
+            introspection=_switch("CONSULT_INTROSPECTION", True),
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,6 +15,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from schema.limits import RequestLimits
 from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
@@ -52,12 +53,14 @@ _LIMITS = (
 _PREPARED_QUERIES = 1024
 
 
-def build_schema(*, mask_errors: bool = True) -> strawberry.Schema:
+def build_schema(*, mask_errors: bool = True, introspection: bool = True) -> strawberry.Schema:
+    rules = [*_LIMITS] if introspection else [*_LIMITS, NoSchemaIntrospectionCustomRule]
     extensions: list = [
         lambda: MaxTokensLimiter(max_token_count=4000),
-        lambda: AddValidationRules(list(_LIMITS)),
+        lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=_PREPARED_QUERIES),
         lambda: ValidationCache(maxsize=_PREPARED_QUERIES),
+        RequestLimits,
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_bug, error_message="服务器内部错误 Internal error."))

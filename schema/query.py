@@ -16,6 +16,7 @@ from consult.ids import expect_id, from_global_id
 from consult.money import format_fen, parse_money
 from consult.policies import allowed, can_see_roll_entry
 from consult.services.base import strip_unstorable
+from consult.services.costs import MAX_SHARES
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.pagination import encode_cursor, paginate
@@ -39,8 +40,6 @@ from schema.types import (
     account_visible,
 )
 from schema.viewer_can import PlatformViewerCan
-
-MAX_PREVIEW_SHARES = 200
 
 
 @strawberry.input(description="One line of a split to preview: which value counts depends on the method.")
@@ -241,8 +240,8 @@ class Query:
         self, info: Info, total: Money, method: SplitMethod, shares: list[SharePreviewInput]
     ) -> CostSplitPreview:
         try:
-            if len(shares) > MAX_PREVIEW_SHARES:
-                raise Invalid("too_many_shares", "shares", max=MAX_PREVIEW_SHARES)
+            if len(shares) > MAX_SHARES:
+                raise Invalid("too_many_shares", "shares", max=MAX_SHARES)
             total_fen = parse_money(total, "total")
             specs = [ShareSpec(amount=s.amount, percent=s.percent, weight=s.weight) for s in shares]
             lines = split(method, total_fen, specs)

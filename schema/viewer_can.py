@@ -130,8 +130,12 @@ class ConsultationViewerCan:
         return _can(info, "responsibility.assign", stage=self.m.stage)
 
     @strawberry.field(description="createProposal (出方案单).")
-    def create_proposal(self, info: Info) -> bool:
-        return _can(info, "proposal.create", stage=self.m.stage)
+    async def create_proposal(self, info: Info) -> bool:
+        if not _can(info, "proposal.create", stage=self.m.stage):
+            return False
+        parties = await info.context.loaders.parties_by_consultation.load(self.m.id)
+        relations = relations_of(info.context.actor, self.m, party_ids=[p.id for p in parties])
+        return _can(info, "proposal.create", stage=self.m.stage, relations=relations)
 
     @strawberry.field(description="createPoll.")
     def create_poll(self, info: Info) -> bool:

@@ -83,8 +83,8 @@ class OptionTally:
     votes: int = strawberry.field(description="Ballots for it (first preferences for RANKED).")
     weight: str = strawberry.field(
         description=(
-            'sum of the voters\' weights (area in m²) as a decimal string; for a secret poll "0" until it closes, '
-            "since one ballot's area could name its household"
+            'sum of the voters\' weights (area in m²) as a decimal string; "0" when the rule does not count '
+            "area (rule.byArea false), and for a secret poll until it closes: areas could name households"
         )
     )
 
@@ -183,11 +183,12 @@ async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Co
     # While a secret poll is open, one ballot's area (and a ranked ballot's whole order) would
     # show in the difference between two tallies and could name the household: withheld until the close.
     withhold = poll.secret and status != PollStatus.CLOSED
+    # Areas are published only where the rule counts them: in a small poll, the area behind each
+    # option of a closed count named the households that chose it.
+    area = "0" if withhold or not poll.by_area else None
 
     def row(i: int, heads: int, weight: int) -> OptionTally:
-        return OptionTally(
-            option=PollOption.of(options[i]), votes=heads, weight="0" if withhold else format_weight(weight)
-        )
+        return OptionTally(option=PollOption.of(options[i]), votes=heads, weight=area or format_weight(weight))
 
     return Tally(
         version=data.version,

@@ -437,6 +437,11 @@ def _tally_doc(record: DossierRecord, poll: Poll) -> dict:
     tally = record.tallies[poll.id]
     options = record.options.get(poll.id, [])
     titles = {p.id: p.title for p in record.proposals}
+
+    def area(weight_e4: int) -> str:
+        # Published only where the rule counts area (as in the API's tally).
+        return format_weight(weight_e4) if poll.by_area else "0"
+
     return {
         "version": tally.version,
         "ballotsCast": tally.ballots_cast,
@@ -446,7 +451,7 @@ def _tally_doc(record: DossierRecord, poll: Poll) -> dict:
             {
                 "label": o.label,
                 "votes": o.votes,
-                "weight": format_weight(o.weight_e4),
+                "weight": area(o.weight_e4),
                 "proposal": titles.get(o.proposal_id),
             }
             for o in options
@@ -455,7 +460,7 @@ def _tally_doc(record: DossierRecord, poll: Poll) -> dict:
         "outcome": tally.outcome,
         "winner": options[tally.winner].label if tally.winner is not None else None,
         "rounds": [
-            [{"label": options[i].label, "votes": h, "weight": format_weight(w)} for i, (h, w) in enumerate(r)]
+            [{"label": options[i].label, "votes": h, "weight": area(w)} for i, (h, w) in enumerate(r)]
             for r in tally.rounds
         ]
         if tally.rounds is not None

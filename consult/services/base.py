@@ -36,6 +36,13 @@ class ServiceContext:
 
 # Control characters (tabs and line breaks are fine) and lone surrogates: databases refuse them.
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Invisible characters that reorder or hide text: bidi overrides and isolates (a title that
+# reads one way and sorts or searches another), zero-width spaces and marks (two names that
+# look the same and are not). No Chinese text needs them.
+_INVISIBLE_CHARS = re.compile("[\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# The zero-width joiner builds emoji sequences in longer text; in a short one (a title, a name,
+# a label) it only makes look-alikes.
+_SHORT_TEXT = 200
 
 
 def strip_unstorable(text: str) -> str:
@@ -56,6 +63,8 @@ def clean_text(value: Any, field_name: str, *, max_len: int, required: bool = Tr
     text = str(value).strip()
     if _FORBIDDEN_CHARS.search(text):
         raise Invalid("bad_characters", field_name)
+    if _INVISIBLE_CHARS.search(text) or (max_len <= _SHORT_TEXT and "\u200d" in text):
+        raise Invalid("invisible_characters", field_name)
     if not text:
         if required:
             raise Invalid("required", field_name)
@@ -108,7 +117,11 @@ async def lock_through(model: Any, pk: int, conn: Any, field_name: str) -> tuple
     consultation = await Consultation.filter(id=Subquery(owner)).select_for_update().using_db(conn).first()
     if consultation is None:
         raise NotFound(field_name)
-    return consultation, await model.get(id=pk, using_db=conn)
+    # The row was found before the lock was granted: whoever held it may have deleted it.
+    row = await model.get_or_none(id=pk, using_db=conn)
+    if row is None:
+        raise NotFound(field_name)
+    return consultation, row
 
 
 def can_see(actor: Actor, consultation: Consultation) -> bool:

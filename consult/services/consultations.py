@@ -33,8 +33,13 @@ from consult.services.base import (
     transaction,
 )
 
+# A consultation's parties: the street office, the units, the markets... never near this many.
+MAX_PARTIES = 100
+
 
 def _clean_party_ids(party_ids: list[str] | None) -> list[int]:
+    if len(party_ids or []) > MAX_PARTIES:
+        raise Invalid("too_many_items", "partyIds", max=MAX_PARTIES)
     party_pks: list[int] = []
     for i, gid in enumerate(party_ids or []):
         pk = decode_id(gid, "Party", f"partyIds.{i}")

@@ -45,7 +45,13 @@ def describe_plan(plan: CostPlan | None, shares: list[CostShare], names: dict[in
     }
 
 
+# One share per paying party of the consultation (consult.services.consultations.MAX_PARTIES).
+MAX_SHARES = 100
+
+
 def _share_party_pks(shares: list[dict]) -> list[int]:
+    if len(shares) > MAX_SHARES:
+        raise Invalid("too_many_shares", "shares", max=MAX_SHARES)
     party_pks: list[int] = []
     for i, share in enumerate(shares):
         pk = decode_id(share.get("party_id"), "Party", f"shares.{i}.partyId")
@@ -180,7 +186,10 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_visible(ctx.actor, consultation, "shareId")
-        share = await CostShare.get(id=spk, using_db=conn)
+        # Read again under the lock: a plan replaced meanwhile took this share away with it.
+        share = await CostShare.get_or_none(id=spk, using_db=conn)
+        if share is None:
+            raise NotFound("shareId")
         relations = relations_of(ctx.actor, share)
         permit(ctx.actor, "share.confirm", relations=relations, stage=consultation.stage, field="shareId")
         if share.confirmed_at is not None:
@@ -237,7 +246,10 @@ async def record_contribution(
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         permit(ctx.actor, "contribution.record", stage=consultation.stage)
-        share = await CostShare.get(id=spk, using_db=conn)
+        # Read again under the lock: a plan replaced meanwhile took this share away with it.
+        share = await CostShare.get_or_none(id=spk, using_db=conn)
+        if share is None:
+            raise NotFound("shareId")
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
         )

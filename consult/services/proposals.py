@@ -5,7 +5,7 @@ from __future__ import annotations
 from consult.domain.vocabulary import EventKind, ProposalStatus
 from consult.errors import Conflict, Invalid
 from consult.ids import to_global_id
-from consult.models import Proposal
+from consult.models import ConsultationParty, Proposal
 from consult.money import format_fen, parse_money
 from consult.policies import gate, permit, relations_of
 from consult.services.base import (
@@ -43,7 +43,14 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        permit(ctx.actor, "proposal.create", stage=consultation.stage)
+        taking_part = ConsultationParty.filter(consultation_id=cpk).using_db(conn)
+        party_ids: list[int] = [pk for (pk,) in await taking_part.values_list("party_id")]
+        permit(
+            ctx.actor,
+            "proposal.create",
+            relations=relations_of(ctx.actor, consultation, party_ids=party_ids),
+            stage=consultation.stage,
+        )
         proposal = await Proposal.create(
             consultation_id=cpk,
             title=clean_title,

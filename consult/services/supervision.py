@@ -35,6 +35,8 @@ from consult.services.base import (
 
 MILESTONE_KINDS = tuple(MilestoneKind)
 FINDING_CATEGORIES = tuple(FindingCategory)
+# Findings recorded at one inspection visit.
+MAX_FINDINGS = 100
 
 
 async def _party_of_consultation(cpk: int, party_pk: int, conn: Any, field: str) -> Party:
@@ -193,6 +195,8 @@ async def update_milestone(
 
 def _clean_findings(findings: list[dict] | None) -> list[dict[str, Any]]:
     """Each finding's five fixed things (五定), cleaned, in input order."""
+    if len(findings or []) > MAX_FINDINGS:
+        raise Invalid("too_many_items", "findings", max=MAX_FINDINGS)
     prepared = []
     for i, f in enumerate(findings or []):
         base = f"findings.{i}"

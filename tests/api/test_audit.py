@@ -63,10 +63,16 @@ async def deliberating_with_history(world: World) -> tuple[str, Client]:
 
 
 async def test_creation_is_event_one_and_every_write_appends_exactly_one_event(world):
-    # given a new consultation
+    # given a new consultation, the market at its table
     created = await world.organizer.ok(
         "createConsultation",
-        {"title": "菜园巷道路改造", "summary": "路面破损", "location": "临河区", "convenerId": world.accounts["cppcc"]},
+        {
+            "title": "菜园巷道路改造",
+            "summary": "路面破损",
+            "location": "临河区",
+            "convenerId": world.accounts["cppcc"],
+            "partyIds": [world.parties["market"]],
+        },
         "consultation { id }",
     )
     cid = created["consultation"]["id"]

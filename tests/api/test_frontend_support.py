@@ -187,8 +187,10 @@ async def test_the_split_preview_gives_the_same_errors_in_the_users_language(ano
         "previewCostSplit"
     ]
     assert weights["errors"][0]["field"] == "shares.0.weight"
-    too_many = (await anon.query(PREVIEW, {"total": "10", "method": "EQUAL", "shares": [{}] * 201}))["previewCostSplit"]
-    assert too_many["errors"][0]["field"] == "shares" and "200" in too_many["errors"][0]["message"]
+    # more lines than a plan can have (one per party, at most 100) are refused before anything runs
+    refused = await anon.raw(PREVIEW, {"total": "10", "method": "EQUAL", "shares": [{}] * 101})
+    (error,) = refused["errors"]
+    assert error["extensions"] == {"code": "TOO_LARGE", "field": "shares", "max": 100}
 
 
 async def test_a_date_left_blank_in_a_form_is_called_missing_not_malformed(world):

@@ -1613,6 +1613,10 @@ async def test_the_printable_dossier_is_a_chinese_page_with_the_seven_forms_and_
     assert all(p >= 0 for p in positions) and positions == sorted(positions), positions
     assert sealed["sha256"] in page
     assert "菜园巷道路改造" in page
+    # and it runs nothing and no other site may frame it
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["x-frame-options"] == "DENY" and "<script" not in page
 
 
 async def test_a_dossier_page_that_does_not_exist_is_404(world, clock):

@@ -26,6 +26,8 @@ POLL = (
 VOTE = f"ballot {{ {BALLOT} }} tally {{ {TALLY} }}"
 QUESTION = "是否同意道路改造方案？"
 YES, NO, ABSTAIN = "赞成", "反对", "弃权"
+# A rule that counts area as well as heads: only then does a tally publish the areas.
+COUNTS_AREA = {"preset": "CUSTOM", "quorumPercent": 0, "threshold": "1/2", "byArea": True}
 
 
 # ---------------------------------------------------------------- helpers
@@ -333,7 +335,9 @@ async def test_a_multiple_choice_poll_without_max_choices_allows_every_option(wo
 async def test_a_ranked_poll_is_decided_by_instant_runoff_and_shows_every_round(world):
     # given a ranked poll on four plans and ten households of 80 m² each
     plans = ["甲方案", "乙方案", "丙方案", "丁方案"]
-    _, pid, voters = await open_with_residents(world, households(10), question="方案排序", kind="RANKED", options=plans)
+    _, pid, voters = await open_with_residents(
+        world, households(10), question="方案排序", kind="RANKED", options=plans, **COUNTS_AREA
+    )
     a, b, c, d = await options_of(world.organizer, pid)
     # when four rank 甲 first, three 乙, two 丙 then 乙, and one 丁 then 乙
     rankings = [[a, d, c, b]] * 4 + [[b, c, a, d]] * 3 + [[c, b, a, d]] * 2 + [[d, b, c, a]]
@@ -653,7 +657,7 @@ async def test_the_electorate_is_the_roll_when_the_poll_opens(world):
 
 async def test_a_weight_changed_after_the_opening_does_not_change_the_count(world):
     # given a poll opened with 1号 at 80 m² and 2号 at 80 m²
-    cid, pid, (first, _) = await open_with_residents(world, households(2))
+    cid, pid, (first, _) = await open_with_residents(world, households(2), **COUNTS_AREA)
     yes = (await options_of(world.organizer, pid))[0]
     # when the roll is corrected to 120 m² for 1号 after the opening, and 1号 votes
     await set_roll(world, cid, [("菜园巷1号", "120"), ("菜园巷2号", "80")])
@@ -916,7 +920,7 @@ async def test_a_burst_of_different_votes_without_revote_accepts_exactly_one(wor
 
 async def test_ten_residents_voting_at_once_are_all_counted(world):
     # given an open poll and ten households
-    _, pid, voters = await open_with_residents(world, households(10))
+    _, pid, voters = await open_with_residents(world, households(10), **COUNTS_AREA)
     yes, no, _ = await options_of(world.organizer, pid)
     # when all ten vote at the same moment, seven 赞成 and three 反对
     results = await asyncio.gather(*(vote(v, pid, [yes if i < 7 else no]) for i, v in enumerate(voters)))
@@ -1531,7 +1535,7 @@ async def weights_after_close(world, pid: str) -> list[str]:
 
 async def test_a_secret_polls_areas_and_rounds_are_withheld_until_the_close(world):
     # given an open secret poll where 1号 has a telling area
-    _cid, pid, (first, _) = await open_with_residents(world, households(2))
+    _cid, pid, (first, _) = await open_with_residents(world, households(2), **COUNTS_AREA)
     yes = (await options_of(world.organizer, pid))[0]
     # when 1号 votes
     payload = await voted(first, pid, [yes])

@@ -111,6 +111,9 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
     assert "菜园巷" in out.stdout and "demo-organizer-2025" in out.stdout
     codes = (tmp_path / "demo-invitations.csv").read_text(encoding="utf-8").splitlines()
     assert len(codes) == 1 + 137
+    # the slips sign households in: only their owner may read them
+    for listing in ("demo-invitations.csv", "demo-invitations-voting.csv"):
+        assert (tmp_path / listing).stat().st_mode & 0o077 == 0, listing
     again = run("demo", "--if-empty", "--out-dir", str(tmp_path), env=db)
     assert "already" in again.stdout
     with served(db, tmp_path) as port:

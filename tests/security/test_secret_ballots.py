@@ -36,11 +36,11 @@ class Vote:
     cast_at: list[str] = field(default_factory=list)
 
 
-async def _secret_vote(world: World, clock) -> Vote:
+async def _secret_vote(world: World, clock, **poll: str) -> Vote:
     """A secret poll (live results, as the demo's) where ten households of distinct areas each sign
     in and vote in turn, a minute apart, in a random order."""
     cid = await create_consultation(world, stage="DELIBERATING")
-    vote = Vote(cid, await create_poll(world, cid))
+    vote = Vote(cid, await create_poll(world, cid, **poll))
     labels = [f"菜园巷{i}号" for i in range(1, 11)]
     voters = [{"label": label, "weight": area} for label, area in zip(labels, AREAS, strict=True)]
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": voters}, "entries { id }")
@@ -130,3 +130,33 @@ async def test_the_voter_still_reads_their_own_sealed_ballot_and_the_tally_is_wh
     assert {o["option"]["id"]: o["votes"] for o in tally["options"]} == {
         o["option"]["id"]: vote.chosen.count(o["option"]["id"]) for o in tally["options"]
     }
+
+
+async def _closed_tally(world: World, clock, preset: str) -> tuple[Vote, dict]:
+    vote = await _secret_vote(world, clock, preset=preset)
+    await world.organizer.ok("closePoll", {"pollId": vote.pid}, "poll { status }")
+    data = await world.anon.query(
+        "query($id: ID!) { node(id: $id) { ... on Poll { rule { byArea } "
+        "tally { options { option { id } votes weight } } } } }",
+        {"id": vote.pid},
+    )
+    return vote, data["node"]
+
+
+async def test_a_closed_count_shows_no_areas_when_its_rule_does_not_count_them(world, clock):
+    # given a closed secret poll decided by heads alone, among households of ten different areas
+    _, poll = await _closed_tally(world, clock, "SIMPLE_MAJORITY")
+    assert poll["rule"]["byArea"] is False
+    # when the organizer reads the areas behind each option, hoping to find which households chose it
+    weights = [o["weight"] for o in poll["tally"]["options"]]
+    # then there are none to read
+    assert weights == ["0"] * len(weights)
+
+
+async def test_a_closed_count_shows_areas_where_the_rule_counts_them(world, clock):
+    # given the same vote under Civil Code art. 278, which counts area as well as heads
+    _, poll = await _closed_tally(world, clock, "CIVIL_CODE_278_ORDINARY")
+    assert poll["rule"]["byArea"] is True
+    # then the areas are published, as the law needs them to decide
+    total = sum(float(o["weight"]) for o in poll["tally"]["options"])
+    assert abs(total - sum(float(a) for a in AREAS)) < 0.01
