@@ -172,6 +172,14 @@ async def set_cost_plan(
         return proposal, plan
 
 
+async def _share_under_lock(spk: int, conn: Any) -> CostShare:
+    """The share read again under the consultation's lock: a plan replaced meanwhile took it away."""
+    share = await CostShare.get_or_none(id=spk, using_db=conn)
+    if share is None:
+        raise NotFound("shareId")
+    return share
+
+
 async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
     """签协议: the share's party confirms it, through its representative or an organizer on its behalf.
 
@@ -186,10 +194,7 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         ensure_visible(ctx.actor, consultation, "shareId")
-        # Read again under the lock: a plan replaced meanwhile took this share away with it.
-        share = await CostShare.get_or_none(id=spk, using_db=conn)
-        if share is None:
-            raise NotFound("shareId")
+        share = await _share_under_lock(spk, conn)
         relations = relations_of(ctx.actor, share)
         permit(ctx.actor, "share.confirm", relations=relations, stage=consultation.stage, field="shareId")
         if share.confirmed_at is not None:
@@ -246,10 +251,7 @@ async def record_contribution(
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
         permit(ctx.actor, "contribution.record", stage=consultation.stage)
-        # Read again under the lock: a plan replaced meanwhile took this share away with it.
-        share = await CostShare.get_or_none(id=spk, using_db=conn)
-        if share is None:
-            raise NotFound("shareId")
+        share = await _share_under_lock(spk, conn)
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)
         )
