@@ -30,7 +30,7 @@ from strawberry.types.unset import UNSET
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from consult import events
+from consult import anchors, events
 from consult.clock import utcnow
 from consult.db import is_postgres, tortoise_config
 from consult.messages import pick_language
@@ -354,6 +354,7 @@ def create_app(
 
     settings = settings or get_settings()
     redact_invitation_codes_in_access_logs()
+    anchors.configure(settings.anchor_file)
     graphql = ConsultGraphQL(
         build_schema(mask_errors=not settings.debug, introspection=settings.introspection),
         settings,

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from consult import events
+from consult import anchors, events
 from consult.ids import to_global_id
-from consult.models import AuditEvent, Consultation
+from consult.models import AuditEvent, Consultation, InstallationEvent
 
 
 def canonical_json(value: Any) -> str:
@@ -108,6 +108,7 @@ async def append_event(
     else:
         await Consultation.filter(id=consultation.id).using_db(using_db).update(last_seq=seq, head_hash=digest)
     events.written(consultation.id)
+    anchors.note(consultation.id, seq, digest, at)
     return event
 
 
@@ -139,3 +140,67 @@ def chain_is_valid(events: Iterable[AuditEvent], head_hash: str | None) -> bool:
         prev = event.hash
         expected_seq += 1
     return prev == head_hash
+
+
+# ---------------------------------------------------------------- the installation's trail
+
+# Taken for the rest of the transaction on PostgreSQL, so that two writers never read the same
+# head; SQLite runs one write transaction at a time by itself.
+_INSTALLATION_LOCK = 0x636F6E73  # "cons"
+
+
+def installation_content(event: InstallationEvent) -> str:
+    return canonical_json(
+        {
+            "seq": event.seq,
+            "at": _iso(event.at),
+            "actor": to_global_id("Account", event.actor_id) if event.actor_id else None,
+            "action": event.action,
+            "subject": event.subject,
+            "summary": event.summary,
+            "payload": json.loads(event.payload),
+        }
+    )
+
+
+async def append_installation_event(
+    *,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    subject: str | None,
+    summary: str,
+    payload: dict[str, Any],
+    using_db: Any,
+) -> InstallationEvent:
+    """Append to the installation's chain: accounts made, roles granted, passwords reset."""
+    if using_db.capabilities.dialect == "postgres":
+        await using_db.execute_query("SELECT pg_advisory_xact_lock($1)", [_INSTALLATION_LOCK])
+    head = await InstallationEvent.all().using_db(using_db).order_by("-seq").first()
+    event = InstallationEvent(
+        seq=(head.seq if head else 0) + 1,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        subject=subject,
+        summary=summary,
+        payload=canonical_json(payload),
+        prev_hash=head.hash if head else None,
+    )
+    event.hash = chain_hash(event.prev_hash, installation_content(event))
+    await event.save(using_db=using_db)
+    return event
+
+
+def installation_chain_is_valid(events: Iterable[InstallationEvent]) -> bool:
+    prev: str | None = None
+    for expected_seq, event in enumerate(events, start=1):
+        if event.seq != expected_seq or event.prev_hash != prev:
+            return False
+        try:
+            if chain_hash(prev, installation_content(event)) != event.hash:
+                return False
+        except (ValueError, TypeError):
+            return False
+        prev = event.hash
+    return True

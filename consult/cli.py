@@ -1,4 +1,4 @@
-"""The `consult` command: serve, migrate, create-admin, demo, bench, export-schema, check-migrations."""
+"""The `consult` command: serve, migrate, create-admin, demo, verify, bench, export-schema, check-migrations."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from consult.db import MIGRATIONS_MODULE, MODELS_MODULE, is_postgres
 from consult.settings import DEFAULT_DATABASE_URL, normalize_database_url
@@ -185,6 +186,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tortoise import Tortoise
+
+    from consult.db import tortoise_config
+    from consult.services.verify import verify
+    from consult.settings import Settings
+
+    url = _database_url(args)
+    try:
+        settings = Settings.from_env(url)
+    except (ValueError, RuntimeError) as error:
+        print(f"配置有误 Bad configuration: {error}", file=sys.stderr)
+        return 2
+    anchor_file = Path(args.anchors) if args.anchors else Path(settings.anchor_file) if settings.anchor_file else None
+    print(f"核验 Verifying {_redact(url)} against {anchor_file or 'no anchor file'} ...", flush=True)
+
+    async def run() -> Any:
+        await Tortoise.init(config=tortoise_config(url))
+        try:
+            return await verify(settings.secret_key, anchor_file)
+        finally:
+            await Tortoise.close_connections()
+
+    report = asyncio.run(run())
+    for problem in report.problems:
+        print(f"  ✗ {problem}")
+    print(
+        f"{report.consultations} 个协商 consultations, {report.events} events, {report.anchors} anchors, "
+        f"{report.polls} polls, {report.ballots} ballots, {report.shares} shares checked."
+    )
+    if anchor_file is not None and report.anchors == 0:
+        print(f"  注意 Note: no anchors in {anchor_file}: the chains were checked only against themselves.")
+    if report.problems:
+        print(f"发现 {len(report.problems)} 处不一致 {len(report.problems)} mismatch(es) found.", file=sys.stderr)
+        return 1
+    print("全部一致 Everything matches.")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from consult.bench import cmd_bench as run
 
@@ -252,6 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--smoke", action="store_true", help="every workload at a tiny size, once: for CI")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "verify",
+        help="check the audit chains against their anchors, every tally against its ballots and every "
+        "share against its contributions; exit 1 on any mismatch",
+    )
+    database_option(p)
+    p.add_argument("--anchors", help="the anchor file (default: $CONSULT_ANCHOR_FILE, else beside the database)")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("export-schema", help="write the GraphQL SDL to schema/schema.graphql")
     p.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")

@@ -11,6 +11,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from consult import anchors
 from consult.clock import SHANGHAI, utcnow
 from consult.domain.labels import label
 from consult.domain.vocabulary import (
@@ -386,6 +387,7 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         return "数据库中已有协商，未加载演示数据 The database already holds consultations; demo not loaded."
 
     settings = get_settings()
+    anchors.configure(settings.anchor_file)
     clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC))
 
     def as_(account, roll_entry_id: int | None = None) -> ServiceContext:

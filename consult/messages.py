@@ -71,6 +71,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "密码至少需要 {min} 位。",
         "en": "A password needs at least {min} characters.",
     },
+    "display_name_taken": {
+        "zh-CN": "已有账号使用这个显示名称（不计全半角、大小写和空格），请换一个，例如加上单位。",
+        "en": "Another account already shows this name (ignoring width, case and spaces); choose another, "
+        "e.g. add the unit.",
+    },
     "username_taken": {
         "zh-CN": "该用户名已被使用。",
         "en": "This username is already taken.",

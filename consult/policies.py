@@ -98,7 +98,11 @@ RULES: dict[str, Rule] = {
     "party.create": _rule(STAFF, why="organizers keep the list of parties"),
     "party.read_contact": _rule(STAFF, why="contacts are personal data"),
     "account.create": _rule({ADMIN}, why="admins create accounts of any role"),
-    "account.create_limited": _rule({ORGANIZER}, why="organizers create CPPCC, party-rep and resident accounts"),
+    "account.create_limited": _rule(
+        {ORGANIZER},
+        why="organizers create party-rep and resident accounts; a supervisor's role comes from an admin",
+    ),
+    "installation.read_trail": _rule({ADMIN}, why="who made which account is for the installation's admins"),
     "account.read_private": _rule(STAFF, {Relation.SELF}, why="a resident's name is the household label"),
     "board.watch": _rule(
         {ADMIN, ORGANIZER, CPPCC_MEMBER}, why="the supervision board is for the supervisors and the organizers"
@@ -374,8 +378,9 @@ def can_see_roll_entry(actor: Actor, entry: VoterRollEntry) -> bool:
     return allowed(actor, "roll.read", relations_of(actor, entry))
 
 
-# The roles an organizer may give new accounts; admins may give every role.
-LIMITED_GRANTS = frozenset({CPPCC_MEMBER, PARTY_REP, RESIDENT})
+# The roles an organizer may give new accounts; admins may give every role. Not CPPCC_MEMBER:
+# an organizer who could make supervisors could verify their own findings through them.
+LIMITED_GRANTS = frozenset({PARTY_REP, RESIDENT})
 
 
 def grantable_roles(actor: Actor) -> frozenset[Role]:

@@ -29,6 +29,15 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+def _anchor_file(database_url: str) -> str:
+    from consult.anchors import default_file
+
+    chosen = os.environ.get("CONSULT_ANCHOR_FILE", "").strip()
+    if chosen.lower() == "off":
+        return ""
+    return chosen or str(default_file(database_url))
+
+
 def _switch(name: str, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -99,6 +108,8 @@ class Settings:
     # clients that read the schema; a public deployment may turn them off.
     graphiql: bool = True
     introspection: bool = True
+    # Where every audit event's hash is appended, outside the database (consult.anchors); empty: nowhere.
+    anchor_file: str = ""
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -121,6 +132,7 @@ class Settings:
             session_recheck_seconds=_positive("CONSULT_SESSION_RECHECK_SECONDS", 10.0),
             graphiql=_switch("CONSULT_GRAPHIQL", True),
             introspection=_switch("CONSULT_INTROSPECTION", True),
+            anchor_file=_anchor_file(url),
         )
 
 

@@ -30,6 +30,7 @@ from schema.types import (
     Contribution,
     CostShare,
     Demand,
+    InstallationEventConnection,
     Node,
     Party,
     Proposal,
@@ -38,6 +39,7 @@ from schema.types import (
     Stage,
     VoterRollEntry,
     account_visible,
+    installation_trail,
 )
 from schema.viewer_can import PlatformViewerCan
 
@@ -178,6 +180,19 @@ class Query:
     @strawberry.field(description="What the viewer may do outside any one consultation: the pages and forms to offer.")
     def viewer_can(self) -> PlatformViewerCan:
         return PlatformViewerCan()
+
+    @strawberry.field(
+        description=(
+            "The installation's own hash-chained trail: every account made, role granted and party added, and by "
+            "whom. Admins only; null for everyone else."
+        )
+    )
+    async def installation_trail(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> InstallationEventConnection | None:
+        if not info.context.may("installation.read_trail"):
+            return None
+        return await installation_trail(first, after)
 
     @strawberry.field(
         description="Consultations the viewer may see, newest first. `search` matches title, summary and location."

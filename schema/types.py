@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from consult import models
-from consult.audit import chain_is_valid
+from consult.audit import chain_is_valid, installation_chain_is_valid
 from consult.domain.ratios import ratio_4
 from consult.domain.vocabulary import DemandChannel, DemandStatus, PartyKind, ProposalStatus, Role, SplitMethod, Stage
 from consult.domain.weights import format_weight
 from consult.ids import to_global_id
 from consult.money import format_fen
 from consult.policies import RESIDENT, can_see_roll_entry, relations_of
+from consult.services.accounts import shown_name
 from schema.context import Info
 from schema.enums import graphql_enum
 from schema.pagination import PageInfo, encode_cursor, paginate
@@ -92,6 +93,15 @@ class Account(Node):
     @strawberry.field(description="The name shown to others; for residents, their household label.")
     def display_name(self) -> str:
         return self.m.display_name
+
+    @strawberry.field(
+        description=(
+            "The name with the account's roles, as pages show who acted: 王芳（政协委员）. Names of staff and "
+            "reps are unique (width, case and spacing aside), and the role beside one can't be copied."
+        )
+    )
+    def shown_name(self) -> str:
+        return shown_name(self.m)
 
     @strawberry.field(description="What this account may do.")
     def roles(self) -> list[Role]:
@@ -344,6 +354,10 @@ class Consultation(Node):
         )
 
 
+def _is_rep_of(account: models.Account, party_id: int) -> bool:
+    return "PARTY_REP" in account.role_set and account.party_id == party_id
+
+
 def _cursored(page):
     return [(encode_cursor(r.pk), r) for r in page.rows]
 
@@ -549,6 +563,18 @@ class CostShare(Node):
     @strawberry.field(description="Who confirmed it: the party's representative, or an organizer on its behalf.")
     async def confirmed_by(self, info: Info) -> Account | None:
         return await load_account(info, self.m.confirmed_by_id)
+
+    @strawberry.field(
+        description=(
+            "Whether someone other than the party's own representative confirmed it (an organizer on its "
+            "behalf: 由组织方代为确认); pages say so wherever they show the confirmation. Null until confirmed."
+        )
+    )
+    async def confirmed_on_behalf(self, info: Info) -> bool | None:
+        if self.m.confirmed_by_id is None:
+            return None if self.m.confirmed_at is None else True
+        account = await info.context.loaders.account_by_id.load(self.m.confirmed_by_id)
+        return not (account is not None and _is_rep_of(account, self.m.party_id))
 
     @strawberry.field(description="Money received against this share, oldest first.")
     async def contributions(self, info: Info) -> list[Contribution]:
@@ -767,3 +793,73 @@ class AuditEventConnection:
             events = await models.AuditEvent.filter(consultation_id=key, seq__lte=last_seq).order_by("seq")
             cache[key] = chain_is_valid(events, head_hash)
         return cache[key]
+
+
+@strawberry.type(description="One entry of the installation's trail: an account made, a role granted, a party added.")
+class InstallationEvent:
+    m: strawberry.Private[models.InstallationEvent]
+
+    @strawberry.field(description="Position in the trail, from 1.")
+    def seq(self) -> int:
+        return self.m.seq
+
+    @strawberry.field(description="When it happened.")
+    def at(self) -> datetime:
+        return self.m.at
+
+    @strawberry.field(description="Who did it; null for the command line (consult create-admin).")
+    async def actor(self, info: Info) -> Account | None:
+        if self.m.actor_id is None:
+            return None
+        account = await info.context.loaders.account_by_id.load(self.m.actor_id)
+        return Account.of(account) if account else None
+
+    @strawberry.field(description="account.create, account.create_admin, account.grant_admin, party.create...")
+    def action(self) -> str:
+        return self.m.action
+
+    @strawberry.field(description="The ID of the account or party it is about.")
+    def subject_id(self) -> strawberry.ID | None:
+        return strawberry.ID(self.m.subject) if self.m.subject else None
+
+    @strawberry.field(description="A sentence for people, in Chinese.")
+    def summary(self) -> str:
+        return self.m.summary
+
+    @strawberry.field(description="The event's details as canonical JSON text.")
+    def payload(self) -> str:
+        return self.m.payload
+
+    @strawberry.field(description="SHA-256 of the previous entry's hash and this entry's canonical JSON.")
+    def hash(self) -> str:
+        return self.m.hash
+
+    @strawberry.field(description="The previous entry's hash; null for the first.")
+    def prev_hash(self) -> str | None:
+        return self.m.prev_hash
+
+
+@strawberry.type(description="An edge of the installation's trail.")
+class InstallationEventEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: InstallationEvent = strawberry.field(description="The entry.")
+
+
+@strawberry.type(description="A page of the installation's trail, oldest first.")
+class InstallationEventConnection:
+    edges: list[InstallationEventEdge] = strawberry.field(description="The items of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits.")
+    total_count: int = strawberry.field(description="How many entries the trail has.")
+
+    @strawberry.field(description="recomputes the whole chain; false means the stored trail was altered")
+    async def chain_valid(self) -> bool:
+        return installation_chain_is_valid(await models.InstallationEvent.all().order_by("seq"))
+
+
+async def installation_trail(first: int | None, after: str | None) -> InstallationEventConnection:
+    page = await paginate(models.InstallationEvent.all(), first, after)
+    return InstallationEventConnection(
+        edges=[InstallationEventEdge(cursor=c, node=InstallationEvent(m=r)) for c, r in _cursored(page)],
+        page_info=page.page_info(),
+        total_count=page.total,
+    )

@@ -58,6 +58,8 @@ def pytest_configure(config):
     # process needs one first, and copied by all; they live here until the run ends.
     shared = tempfile.mkdtemp(prefix="consult-templates-", dir=root)
     os.environ["CONSULT_TEST_TEMPLATES"] = shared
+    # Served apps and CLI runs anchor their audit events here, not in the checkout's var/.
+    os.environ.setdefault("CONSULT_ANCHOR_FILE", os.path.join(shared, "anchors.jsonl"))
     os.environ["CONSULT_TEST_RUN"] = secrets.token_hex(4)
     config._consult_templates = shared
 

@@ -1,7 +1,7 @@
 """Tortoise models. Tortoise discovers every model imported here."""
 
 from consult.models.accounts import Account, AuthFailure, Session
-from consult.models.audit import AuditEvent
+from consult.models.audit import AuditEvent, InstallationEvent
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
@@ -25,6 +25,7 @@ __all__ = [
     "Finding",
     "FollowUp",
     "Inspection",
+    "InstallationEvent",
     "Invitation",
     "Milestone",
     "MilestoneUpdate",

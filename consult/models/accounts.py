@@ -6,7 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
-    from consult.models.audit import AuditEvent
+    from consult.models.audit import AuditEvent, InstallationEvent
     from consult.models.consultations import Consultation, Party, StageChange
     from consult.models.costs import Contribution, CostPlan, CostShare
     from consult.models.demands import Demand, DemandSupport, Proposal
@@ -35,6 +35,7 @@ class Account(Model):
     assigned_findings: fields.ReverseRelation[Finding]
     assisted_ballots: fields.ReverseRelation[Ballot]
     audit_events: fields.ReverseRelation[AuditEvent]
+    installation_events: fields.ReverseRelation[InstallationEvent]
     confirmed_shares: fields.ReverseRelation[CostShare]
     contributions: fields.ReverseRelation[Contribution]
     convened_consultations: fields.ReverseRelation[Consultation]

@@ -36,3 +36,29 @@ class AuditEvent(Model):
     class Meta:
         table = "audit_event"
         unique_together = (("consultation", "seq"),)
+
+
+class InstallationEvent(Model):
+    """One link of the installation's own hash chain: who made which account, with which roles.
+
+    A consultation's trail records what happens in it; accounts and roles belong to no
+    consultation, and were recorded nowhere. Same hashing as AuditEvent (consult.audit).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    seq = fields.IntField(unique=True)
+    at = fields.DatetimeField()
+    # NULL for the command line (`consult create-admin`), which runs as no account.
+    actor: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="installation_events"
+    )
+    actor_id: int | None
+    action = fields.CharField(max_length=60)
+    subject = fields.CharField(max_length=120, null=True)
+    summary = fields.TextField()
+    payload = fields.TextField()
+    prev_hash = fields.CharField(max_length=64, null=True)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "installation_event"

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from consult.domain.vocabulary import PartyKind
+from consult.audit import append_installation_event
+from consult.domain.labels import label_of
+from consult.domain.vocabulary import PartyKind, Role
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
+from consult.ids import to_global_id
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
 from consult.policies import ADMIN, PARTY_REP, RESIDENT, ROLES, Actor, allowed, grantable_roles, permit
 from consult.security import (
@@ -219,6 +224,28 @@ def _check_roles(wanted: list[str]) -> None:
         raise Invalid("no_roles", "roles")
 
 
+def name_key(display_name: str) -> str:
+    """What makes two shown names the same to a reader: width, case and spacing aside."""
+    return "".join(unicodedata.normalize("NFKC", display_name).casefold().split())
+
+
+def shown_name(account: Account) -> str:
+    """An account's name as people see it, with its roles: 王芳（政协委员）. A name alone can be
+    copied; the role beside it says who acted."""
+    roles = [r for r in account.role_set if r in ROLES]
+    if not roles:
+        return account.display_name
+    return f"{account.display_name}（{'、'.join(label_of(Role, r) for r in sorted(roles, key=ROLES.index))}）"
+
+
+async def _name_is_free(display: str, conn: Any) -> bool:
+    """No account that signs in with a password already shows this name (residents from slips
+    are named by their household and may share a label across consultations)."""
+    key = name_key(display)
+    taken = await Account.filter(username__isnull=False).using_db(conn).values_list("display_name", flat=True)
+    return all(name_key(str(name)) != key for name in taken)
+
+
 def _clean_party(party_id: str | None, wanted: list[str]) -> int | None:
     """The account's party: required for a party representative."""
     party_pk = decode_id(party_id, "Party", "partyId") if party_id else None
@@ -259,9 +286,11 @@ async def create_account(
             raise NotFound("partyId")
         if await Account.filter(username=name).using_db(conn).exists():
             raise Conflict("username_taken", "username")
+        if not await _name_is_free(display, conn):
+            raise Conflict("display_name_taken", "displayName")
         try:
             async with transaction() as inner:
-                return await Account.create(
+                account = await Account.create(
                     username=name,
                     password_hash=hashed,
                     display_name=display,
@@ -270,9 +299,29 @@ async def create_account(
                     created_at=ctx.now(),
                     using_db=inner,
                 )
+                await _trail_account(ctx, account, "account.create", "建立账号", inner)
+                return account
         except IntegrityError:
             # Two requests for the same name at once: the unique index decides.
             raise Conflict("username_taken", "username") from None
+
+
+async def _trail_account(ctx: ServiceContext, account: Account, action: str, what: str, conn: Any) -> None:
+    """The installation's trail: who made or changed which account, with which roles."""
+    await append_installation_event(
+        at=ctx.now(),
+        actor_id=ctx.actor.account_id,
+        action=action,
+        subject=to_global_id("Account", account.id),
+        summary=f"{what}：{shown_name(account)}，用户名 {account.username}",
+        payload={
+            "username": account.username,
+            "displayName": account.display_name,
+            "roles": [r for r in ROLES if r in account.role_set],
+            "party": to_global_id("Party", account.party_id) if account.party_id else None,
+        },
+        using_db=conn,
+    )
 
 
 async def create_admin(
@@ -284,7 +333,7 @@ async def create_admin(
     async with transaction() as conn:
         account = await Account.get_or_none(username=name, using_db=conn)
         if account is None:
-            return await Account.create(
+            account = await Account.create(
                 username=name,
                 password_hash=hash_password(password),
                 display_name=display_name or name,
@@ -292,10 +341,17 @@ async def create_admin(
                 created_at=ctx.now(),
                 using_db=conn,
             )
+            await _trail_account(ctx, account, "account.create_admin", "命令行建立管理员账号", conn)
+            return account
+        granted = ADMIN not in account.role_set
         roles = account.role_set | {ADMIN}
         account.roles = ",".join(r for r in ROLES if r in roles)
         account.password_hash = hash_password(password)
         await account.save(using_db=conn, update_fields=["roles", "password_hash"])
+        if granted:
+            await _trail_account(ctx, account, "account.grant_admin", "命令行授予管理员角色", conn)
+        else:
+            await _trail_account(ctx, account, "account.reset_password", "命令行重设管理员密码", conn)
         return account
 
 
@@ -306,4 +362,18 @@ async def create_party(ctx: ServiceContext, *, name: str, kind: str, contact: st
     if kind not in PARTY_KINDS:
         raise Invalid("required", "kind")
     clean_contact = clean_text(contact, "contact", max_len=200, required=False)
-    return await Party.create(name=clean_name, kind=kind, contact=clean_contact, created_at=ctx.now())
+    async with transaction() as conn:
+        party = await Party.create(
+            name=clean_name, kind=kind, contact=clean_contact, created_at=ctx.now(), using_db=conn
+        )
+        # A rep speaks for a party; who added the party belongs in the same trail as the accounts.
+        await append_installation_event(
+            at=ctx.now(),
+            actor_id=ctx.actor.account_id,
+            action="party.create",
+            subject=to_global_id("Party", party.id),
+            summary=f"新增参与方：{clean_name}",
+            payload={"name": clean_name, "kind": kind},
+            using_db=conn,
+        )
+        return party

@@ -12,7 +12,7 @@ from typing import Any, Literal, cast, overload
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from consult import events
+from consult import anchors, events
 from consult.audit import append_event
 from consult.clock import utcnow
 from consult.errors import Invalid, NotFound
@@ -86,10 +86,11 @@ def decode_id(global_id: Any, type_name: str, field_name: str) -> int:
 async def transaction():
     """One database transaction; live subscribers are signalled once it has committed."""
     outermost = events.pending_is_empty()
-    with events.collecting() as written:
+    with events.collecting() as written, anchors.collecting() as anchored:
         async with in_transaction("default") as conn:
             yield conn
     if outermost:
+        anchors.flush(anchored)
         for consultation_id in written:
             events.bus().notify(consultation_id)
 

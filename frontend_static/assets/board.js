@@ -16,7 +16,7 @@ const BOARD_STAGES = ["IMPLEMENTING", "AGREED"];
 const CARD_FIELDS = `
   id title location stage
   viewerCan { recordInspection }
-  convener { id displayName }
+  convener { id displayName shownName }
   parties { id name }
   milestones {
     id title kind status progress plannedStart plannedEnd actualStart actualEnd
@@ -25,10 +25,10 @@ const CARD_FIELDS = `
   findings {
     id category description status resolution overdue dueAt expectedOutcome createdAt
     viewerCan { verify }
-    assignee { id displayName }
+    assignee { id displayName shownName }
     responsibleParty { id name }
   }
-  inspections { id visitedAt inspector { displayName } }
+  inspections { id visitedAt inspector { shownName } }
   funding { total pledged paid outstanding ratio }
   auditTrail(first: 1) { totalCount }`;
 
@@ -253,13 +253,13 @@ function cardHead(c, headingId) {
     h("h2", { id: headingId }, h("a", { href: `/c/${encodeURIComponent(c.id)}` }, c.title)),
     h("p", { class: "card-where" },
       h("span", { class: "badge" }, label("Stage", c.stage)), " ", h("span", {}, c.location),
-      c.convener ? h("span", { class: "muted" }, `，召集人：${c.convener.displayName}`) : null),
+      c.convener ? h("span", { class: "muted" }, `，召集人：${c.convener.shownName}`) : null),
     h("p", { class: "card-counts" },
       countText(n.overdueMilestones, `超期节点 ${n.overdueMilestones} 个`, "没有超期节点"), "；",
       `待整改问题 ${n.open} 项`, n.overdueFindings ? [ "（", countText(n.overdueFindings, `超期 ${n.overdueFindings} 项`), "）"] : "", "；",
       `待核实 ${n.resolved} 项；${label("FindingStatus", "VERIFIED")} ${n.verified} 项。`),
     h("p", { class: "muted" },
-      last ? `已视察 ${c.inspections.length} 次，最近一次：${dateTime(last.visitedAt)}（${last.inspector.displayName}）。` : "还没有视察记录。"),
+      last ? `已视察 ${c.inspections.length} 次，最近一次：${dateTime(last.visitedAt)}（${last.inspector.shownName}）。` : "还没有视察记录。"),
   ];
 }
 
@@ -309,7 +309,7 @@ function findingDetails(f) {
       " ", h("span", { class: "muted" }, `${label("FindingCategory", f.category)}，${date(f.createdAt)} 发现`)),
     h("dl", { class: "five-fixed" },
       row("定事项（问题）", f.description),
-      row("定人员（跟进人）", f.assignee?.displayName ?? "未指定"),
+      row("定人员（跟进人）", f.assignee?.shownName ?? "未指定"),
       row("定时限（整改期限）", f.overdue ? h("strong", { class: "bad" }, `${date(f.dueAt)}，${label("MilestoneStatus", "OVERDUE")}`) : date(f.dueAt)),
       row("定责任（责任方）", f.responsibleParty.name),
       row("定效果（预期效果）", f.expectedOutcome)),

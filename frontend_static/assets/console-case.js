@@ -14,18 +14,18 @@ import { pollsSection } from "./console-polls.js";
 const CONSULTATION = `query($id: ID!) {
   consultation(id: $id) {
     id title summary location stage createdAt
-    stageHistory { from to at note by { displayName } }
+    stageHistory { from to at note by { shownName } }
     nextStages { stage skips allowed needsNote reason { message } }
     viewerCan { advance cancel archive addParty submitDemand triageDemands assignResponsibility createProposal
       createPoll setVoterRoll issueInvitations addMilestone recordFollowUp }
     parties { id name kind }
     demands(first: 100) { totalCount edges { node {
-      id title body channel status supportCount createdAt submittedBy { displayName } mergedInto { id title } } } }
+      id title body channel status supportCount createdAt submittedBy { shownName } mergedInto { id title } } } }
     responsibilities { id party { id name } duty dueAt }
-    proposals { id title body status budget createdAt author { displayName }
+    proposals { id title body status budget createdAt author { shownName }
       viewerCan { update adopt reject setCostPlan }
       costPlan { total method fullyConfirmed shares { id party { id name } amount percent weight confirmedAt
-        confirmedBy { displayName } paid outstanding contributions { id amount receivedAt note }
+        confirmedBy { shownName } confirmedOnBehalf paid outstanding contributions { id amount receivedAt note }
         viewerCan { confirm recordContribution } } } }
     adoptedProposal { id }
     funding { total pledged paid outstanding ratio }
@@ -36,8 +36,8 @@ const CONSULTATION = `query($id: ID!) {
       tally { ballotsCast electorateSize turnout quorumMet outcome winner { label }
         options { option { id } votes weight } } }
     milestones { id title kind responsibleParty { id name } plannedStart plannedEnd actualStart actualEnd progress status
-      updates { at progress note by { displayName } } viewerCan { update } }
-    followUps { id at notes by { displayName } }
+      updates { at progress note by { shownName } } viewerCan { update } }
+    followUps { id at notes by { shownName } }
     dossier { sealedAt sha256 htmlUrl }
     auditTrail(first: 1) { totalCount }
   }

@@ -81,7 +81,7 @@ function proposalItem(ctx) {
       fill(info,
         h("h3", {}, p.title), h("span", { class: `badge badge-${p.status.toLowerCase()}` }, label("ProposalStatus", p.status)),
         h("p", {}, h("strong", {}, `预算 ${yuan(p.budget)}`),
-          h("span", { class: "muted" }, `；${p.author ? `${p.author.displayName} ` : ""}提出于 ${date(p.createdAt)}`)),
+          h("span", { class: "muted" }, `；${p.author ? `${p.author.shownName} ` : ""}提出于 ${date(p.createdAt)}`)),
         h("p", { class: "proposal-body" }, p.body));
       const signature = JSON.stringify([p.status, p.viewerCan]);
       if (signature !== shown) drawActions(p.status, p.viewerCan);
@@ -148,7 +148,7 @@ function shareItem(ctx) {
         s.confirmedAt
           ? h("span", { class: "badge badge-done" }, "已确认")
           : h("span", { class: "badge badge-overdue" }, "未确认"),
-        s.confirmedAt ? h("span", { class: "muted" }, ` ${dateTime(s.confirmedAt)}${s.confirmedBy ? `，${s.confirmedBy.displayName}` : ""}`) : "",
+        s.confirmedAt ? h("span", { class: "muted" }, ` ${dateTime(s.confirmedAt)}${s.confirmedBy ? `，${s.confirmedBy.shownName}` : ""}${s.confirmedOnBehalf ? "（由组织方代为确认）" : ""}`) : "",
         h("br"),
         h("span", {}, `已到位 ${yuan(s.paid)}，还差 ${yuan(s.outstanding)}`),
         s.contributions.length

@@ -32,7 +32,7 @@ export function stageSection(ctx) {
     update(c) {
       fill(history, ...c.stageHistory.map((s) => h("li", {},
         `${dateTime(s.at)}：${s.from ? `${label("Stage", s.from)} → ` : "建立为"}${label("Stage", s.to)}`,
-        s.by ? `（${s.by.displayName}）` : "", s.note ? `。说明：${s.note}` : "")));
+        s.by ? `（${s.by.shownName}）` : "", s.note ? `。说明：${s.note}` : "")));
       // The moves and whether each may be made now are the server's (nextStages); archiving has its own section.
       const moves = c.nextStages.filter((m) => m.stage !== "ARCHIVED");
       const signature = JSON.stringify([c.stage, moves, c.viewerCan.archive]);
@@ -155,7 +155,7 @@ function demandItem(ctx) {
       fill(info,
         h("h3", {}, d.title), h("span", { class: `badge badge-${d.status.toLowerCase()}` }, label("DemandStatus", d.status)), " ",
         h("span", { class: "muted" }, `来源：${label("DemandChannel", d.channel)}；${date(d.createdAt)}`,
-          d.submittedBy ? `；登记人：${d.submittedBy.displayName}` : "", `；${d.supportCount} 人支持`),
+          d.submittedBy ? `；登记人：${d.submittedBy.shownName}` : "", `；${d.supportCount} 人支持`),
         h("p", {}, d.body),
         d.mergedInto ? h("p", { class: "muted" }, `已合并到：${d.mergedInto.title}`) : null);
       const others = ctx.data.demands.edges.map((e) => e.node).filter((o) => o.id !== d.id && o.status !== "MERGED");

@@ -70,7 +70,7 @@ function milestoneItem(ctx) {
       allow(form, m.viewerCan.update);
       heading.textContent = `${m.viewerCan.update ? "报告进度" : "进度记录"}：${m.title}（${label("MilestoneStatus", m.status)}，${m.progress}%）`;
       fill(history, ...m.updates.map((u) => h("li", {},
-        `${dateTime(u.at)}：${u.progress}%`, u.by ? `（${u.by.displayName}）` : "", u.note ? `　${u.note}` : "")));
+        `${dateTime(u.at)}：${u.progress}%`, u.by ? `（${u.by.shownName}）` : "", u.note ? `　${u.note}` : "")));
       if (!filled) {
         progress.value = String(m.progress);
         if (m.actualStart) actualStart.value = toLocalInput(m.actualStart);
@@ -102,7 +102,7 @@ export function followUpsSection(ctx) {
     update(c) {
       syncList(list, c.followUps, (f) => f.id, () => {
         const li = h("li", { class: "card" });
-        return { el: li, update: (f) => fill(li, h("strong", {}, date(f.at)), f.by ? `（${f.by.displayName}）` : "", "：", f.notes) };
+        return { el: li, update: (f) => fill(li, h("strong", {}, date(f.at)), f.by ? `（${f.by.shownName}）` : "", "：", f.notes) };
       }, "还没有回访记录。");
     },
   };

@@ -461,7 +461,7 @@ async def test_the_pages_offered_follow_the_viewers_roles(world):
     none = dict.fromkeys(staff, False) | {"grantRoles": []}
     expected = {
         "admin": staff | {"grantRoles": ["ADMIN", "ORGANIZER", "CPPCC_MEMBER", "PARTY_REP", "RESIDENT"]},
-        "organizer": staff | {"grantRoles": ["CPPCC_MEMBER", "PARTY_REP", "RESIDENT"]},
+        "organizer": staff | {"grantRoles": ["PARTY_REP", "RESIDENT"]},
         "convener": none | {"openBoard": True},
         "other_cppcc": none | {"openBoard": True},
         "rep_market": none,

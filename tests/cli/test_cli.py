@@ -40,7 +40,11 @@ def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
 @pytest.fixture
 def db(scratch_databases, tmp_path):
     url = scratch_databases.new()
-    return {"CONSULT_DATABASE_URL": url, "CONSULT_SECRET_KEY": "cli-test-secret"}
+    return {
+        "CONSULT_DATABASE_URL": url,
+        "CONSULT_SECRET_KEY": "cli-test-secret",
+        "CONSULT_ANCHOR_FILE": str(tmp_path / "anchors.jsonl"),
+    }
 
 
 # The 菜园巷 demo as `consult demo` loads it, built once per run and copied for the tests that
@@ -103,6 +107,11 @@ def test_create_admin_then_log_in_through_the_served_api(db, tmp_path):
         token = body["data"]["login"]["token"]
         viewer = post(port, "{ viewer { displayName roles } }", token=token)["data"]["viewer"]
         assert viewer == {"displayName": "root-admin", "roles": ["ADMIN"]}
+        # and the installation's trail says the command line made it, with no account acting
+        trail = post(port, "{ installationTrail { edges { node { seq action actor { id } } } } }", token=token)
+        assert [e["node"] for e in trail["data"]["installationTrail"]["edges"]] == [
+            {"seq": 1, "action": "account.create_admin", "actor": None}
+        ]
 
 
 def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):

@@ -1,0 +1,147 @@
+"""`consult verify`: check the database against itself and against the anchors kept outside it.
+
+Four checks, each naming every mismatch it finds:
+- each consultation's audit chain, link by link, against the head its row records;
+- every anchor (consult.anchors) against the event it names: a rewritten trail, re-chained so
+  that it looks whole, still differs from what was anchored when it was written;
+- every poll's running tally against a recount of its ballots (sealed ones opened with the
+  server key): votes and weight per option, ballots cast and their weight;
+- every share's paid amount against the sum of its contributions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from consult import anchors
+from consult.audit import chain_hash, event_content
+from consult.models import AuditEvent, Ballot, Consultation, Contribution, CostShare, Poll, PollOption
+from consult.services.voting import BALLOT_MARK_COLUMNS, _counted, row_marks
+
+
+@dataclass
+class Report:
+    consultations: int = 0
+    events: int = 0
+    anchors: int = 0
+    polls: int = 0
+    ballots: int = 0
+    shares: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def _chain_break(events: list[AuditEvent], head_hash: str | None, last_seq: int) -> str | None:
+    prev: str | None = None
+    for expected, event in enumerate(events, start=1):
+        if event.seq != expected:
+            return f"seq {expected} is missing (found {event.seq})"
+        if event.prev_hash != prev:
+            return f"seq {event.seq} does not link to the event before it"
+        content = event_content(
+            seq=event.seq,
+            at=event.at,
+            actor_id=event.actor_id,
+            action=event.action,
+            kind=event.kind,
+            subject=event.subject,
+            summary=event.summary,
+            payload=event.payload,
+        )
+        if chain_hash(prev, content) != event.hash:
+            return f"seq {event.seq} was edited: its hash does not match its content"
+        prev = event.hash
+    if len(events) != last_seq or prev != head_hash:
+        return f"the trail ends at seq {len(events)}, but the consultation records seq {last_seq} as its head"
+    return None
+
+
+async def _chains(report: Report) -> dict[int, dict[int, str]]:
+    """Check every chain; returns the stored hashes by consultation and seq, for the anchors."""
+    hashes: dict[int, dict[int, str]] = {}
+    for consultation in await Consultation.all().order_by("id"):
+        events = await AuditEvent.filter(consultation_id=consultation.id).order_by("seq")
+        report.consultations += 1
+        report.events += len(events)
+        hashes[consultation.id] = {e.seq: e.hash for e in events}
+        broken = _chain_break(events, consultation.head_hash, consultation.last_seq)
+        if broken:
+            report.problems.append(f"consultation {consultation.id}: audit chain broken: {broken}")
+    return hashes
+
+
+def _anchors(report: Report, hashes: dict[int, dict[int, str]], path: Path) -> None:
+    for anchor in anchors.read(path):
+        report.anchors += 1
+        cid, seq, anchored = anchor["consultation"], anchor["seq"], anchor["hash"]
+        stored = hashes.get(cid, {}).get(seq)
+        if stored is None:
+            report.problems.append(
+                f"consultation {cid}: seq {seq} was anchored at {anchor.get('at')} but is not in the database"
+            )
+        elif stored != anchored:
+            report.problems.append(
+                f"consultation {cid}: seq {seq} differs from its anchor: anchored {anchored[:16]}…, "
+                f"the database has {stored[:16]}…"
+            )
+
+
+async def _tallies(report: Report, secret_key: str) -> None:
+    polls = {p.id: p for p in await Poll.all()}
+    options: dict[int, list[PollOption]] = defaultdict(list)
+    for option in await PollOption.all():
+        options[option.poll_id].append(option)
+    recount: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # option -> [votes, weight]
+    cast: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # poll -> [ballots, weight]
+    for row in await Ballot.all().values_list(*BALLOT_MARK_COLUMNS):
+        report.ballots += 1
+        poll = polls[row[0]]
+        try:
+            marks = row_marks(secret_key, *row)
+        except ValueError:
+            report.problems.append(f"poll {poll.id}: a sealed ballot does not open under this server key")
+            continue
+        cast[poll.id][0] += 1
+        cast[poll.id][1] += marks.weight_e4
+        for option_id in _counted(poll, marks.choices):
+            recount[option_id][0] += 1
+            recount[option_id][1] += marks.weight_e4
+    for poll in polls.values():
+        report.polls += 1
+        ballots, weight = cast[poll.id]
+        if (poll.ballots_cast, poll.ballots_weight_e4) != (ballots, weight):
+            report.problems.append(
+                f"poll {poll.id}: the tally records {poll.ballots_cast} ballots, the ballots number {ballots}"
+                + ("" if poll.ballots_weight_e4 == weight else " (and their weight differs)")
+            )
+        for option in options[poll.id]:
+            votes, option_weight = recount[option.id]
+            if (option.votes, option.weight_e4) != (votes, option_weight):
+                report.problems.append(
+                    f"poll {poll.id}: option {option.label!r} records {option.votes} votes, "
+                    f"its ballots give {votes}"
+                    + ("" if option.weight_e4 == option_weight else " (and their weight differs)")
+                )
+
+
+async def _funding(report: Report) -> None:
+    received: dict[int, int] = defaultdict(int)
+    for share_id, amount in await Contribution.all().values_list("share_id", "amount_fen"):
+        received[share_id] += amount
+    for share in await CostShare.all():
+        report.shares += 1
+        if share.paid_fen != received[share.id]:
+            report.problems.append(
+                f"share {share.id}: records {share.paid_fen} fen paid, its contributions add up to {received[share.id]}"
+            )
+
+
+async def verify(secret_key: str, anchor_file: Path | None) -> Report:
+    report = Report()
+    hashes = await _chains(report)
+    if anchor_file is not None:
+        _anchors(report, hashes, anchor_file)
+    await _tallies(report, secret_key)
+    await _funding(report)
+    return report

@@ -1,0 +1,122 @@
+"""An organizer cannot stand in for the supervisors: the review made a CPPCC-member account and a rep
+account with copied names, verified a finding and "confirmed" a share through them, and no trail
+showed how those accounts came to be."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+
+import pytest
+
+from tests.api.helpers import World
+
+TRAIL = (
+    "{ installationTrail(first: 100) { totalCount chainValid edges { node { seq action summary payload "
+    "subjectId actor { id shownName } hash prevHash } } } }"
+)
+
+
+def account(username: str, roles: list[str], name: str, party: str | None = None) -> dict:
+    return {
+        "username": username,
+        "password": f"{username}-password",
+        "displayName": name,
+        "roles": roles,
+        "partyId": party,
+    }
+
+
+async def test_an_organizer_cannot_make_a_cppcc_member(world: World):
+    payload = await world.organizer.mutate(
+        "createAccount", account("fake-cppcc", ["CPPCC_MEMBER"], "王委员"), "account { id }"
+    )
+    assert payload["account"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("roles", "FORBIDDEN")]
+
+
+@pytest.mark.parametrize("copy", ["政协委员", " 政协委员 ", "政协 委员", "政协委员\u3000"])
+async def test_a_new_account_cannot_show_another_accounts_name(world: World, copy):
+    # given the world's CPPCC member, shown as 政协委员; when a rep account is made with that name again
+    # (spaced out, or with a full-width space)
+    payload = await world.organizer.mutate(
+        "createAccount", account("copycat", ["PARTY_REP"], copy, world.parties["market"]), "account { id }"
+    )
+    # then it is refused on the name, in the user's language
+    assert payload["account"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("displayName", "CONFLICT")]
+    assert "显示名称" in payload["errors"][0]["message"]
+
+
+async def test_every_shown_name_carries_its_role(world: World):
+    data = await world.admin.query(
+        "query($id: ID!) { node(id: $id) { ... on Account { displayName shownName } } }",
+        {"id": world.accounts["cppcc"]},
+    )
+    assert data["node"] == {"displayName": "政协委员", "shownName": "政协委员（政协委员）"}
+    rep = await world.reps["market"].query("{ viewer { shownName } }")
+    assert rep["viewer"]["shownName"].endswith("（参与方代表）")
+
+
+async def test_account_creation_goes_to_the_installation_trail_which_only_admins_read(world: World):
+    # given an organizer who makes a rep account
+    made = await world.organizer.ok(
+        "createAccount", account("new-rep", ["PARTY_REP"], "菜园市场 李经理", world.parties["market"]), "account { id }"
+    )
+    # then the installation's trail names the account, its roles and who made it, chained to the entries before
+    trail = (await world.admin.query(TRAIL))["installationTrail"]
+    assert trail["chainValid"] is True
+    nodes = [e["node"] for e in trail["edges"]]
+    assert [n["seq"] for n in nodes] == list(range(1, len(nodes) + 1))
+    assert all(b["prevHash"] == a["hash"] for a, b in pairwise(nodes))
+    last = nodes[-1]
+    assert (last["action"], last["subjectId"]) == ("account.create", made["account"]["id"])
+    assert last["actor"]["id"] == world.accounts["organizer"]
+    assert "菜园市场 李经理（参与方代表）" in last["summary"]
+    assert json.loads(last["payload"])["roles"] == ["PARTY_REP"]
+    # and the world's own accounts and parties are in it too
+    actions = [n["action"] for n in nodes]
+    assert actions.count("account.create") >= 4 and "party.create" in actions
+    # while nobody else may read it
+    for reader in (world.organizer, world.cppcc, world.anon):
+        assert (await reader.query("{ installationTrail { totalCount } }"))["installationTrail"] is None
+
+
+async def test_an_edited_installation_trail_no_longer_verifies(world: World):
+    from consult.models import InstallationEvent
+
+    # given the trail; when someone with the database rewrites what an entry says
+    first = await InstallationEvent.filter(seq=1).first()
+    assert first is not None
+    first.summary = first.summary + "（已改）"
+    await first.save(update_fields=["summary"])
+    # then the chain says so
+    assert (await world.admin.query("{ installationTrail { chainValid } }"))["installationTrail"]["chainValid"] is False
+
+
+async def test_a_share_confirmed_by_an_organizer_says_it_was_on_the_partys_behalf(world: World):
+    from tests.api.helpers import create_consultation
+
+    # given a plan split between the market and the street office
+    cid = await create_consultation(world, stage="DELIBERATING")
+    made = await world.organizer.ok(
+        "createProposal",
+        {"consultationId": cid, "title": "路面硬化", "body": "两方分担", "budget": "160000"},
+        "proposal { id }",
+    )
+    shares = [{"partyId": world.parties[k]} for k in ("market", "street")]
+    plan = await world.organizer.ok(
+        "setCostPlan",
+        {"proposalId": made["proposal"]["id"], "total": "160000", "method": "EQUAL", "shares": shares},
+        "costPlan { shares { id party { id } } }",
+    )
+    ids = {s["party"]["id"]: s["id"] for s in plan["costPlan"]["shares"]}
+    select = "share { confirmedOnBehalf confirmedBy { shownName } }"
+    # when the market's rep signs its own share, and the organizer signs the street office's
+    own = await world.reps["market"].ok("confirmShare", {"shareId": ids[world.parties["market"]]}, select)
+    for_them = await world.organizer.ok("confirmShare", {"shareId": ids[world.parties["street"]]}, select)
+    # then only the organizer's signature says it was on the party's behalf, and each names its role
+    assert own["share"]["confirmedOnBehalf"] is False
+    assert own["share"]["confirmedBy"]["shownName"].endswith("（参与方代表）")
+    assert for_them["share"]["confirmedOnBehalf"] is True
+    assert for_them["share"]["confirmedBy"]["shownName"] == "社区干部（组织方）"
