@@ -67,6 +67,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "用户名只能使用 3 到 64 位的字母、数字、点、下划线或短横线。",
         "en": "A username is 3 to 64 letters, digits, dots, underscores or hyphens.",
     },
+    "guessable_password": {
+        "zh-CN": "这个密码太容易被猜到（常见词、姓名、日期、键盘顺序或用户名），请换一个更长、更不规则的密码。",
+        "en": "This password is too easy to guess (common words, names, dates, keyboard runs or the username); "
+        "choose a longer, less regular one.",
+    },
     "weak_password": {
         "zh-CN": "密码至少需要 {min} 位。",
         "en": "A password needs at least {min} characters.",

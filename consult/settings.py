@@ -93,6 +93,8 @@ class Settings:
     auth_slow_after: int = 3
     auth_refuse_after: int = 10
     auth_delay_seconds: float = 0.5
+    # Failed sign-ins and redemptions across the installation, within the window, that log an alert.
+    auth_alert_after: int = 300
     # Trust X-Forwarded-For from a reverse proxy on these addresses.
     trusted_proxies: list[str] = field(default_factory=list)
     # A 100,000-household roll is about 6 MB of JSON.
@@ -125,6 +127,7 @@ class Settings:
             auth_slow_after=_int("CONSULT_AUTH_SLOW_AFTER", 3),
             auth_refuse_after=_int("CONSULT_AUTH_REFUSE_AFTER", 10),
             auth_delay_seconds=_float("CONSULT_AUTH_DELAY_SECONDS", 0.5),
+            auth_alert_after=_int("CONSULT_AUTH_ALERT_AFTER", 300),
             trusted_proxies=_list("CONSULT_TRUSTED_PROXIES"),
             max_body_bytes=_int("CONSULT_MAX_BODY_BYTES", 16 * 1024 * 1024),
             debug=os.environ.get("CONSULT_DEBUG", "") in ("1", "true", "yes"),

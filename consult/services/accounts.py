@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 
 from consult.audit import append_installation_event
 from consult.domain.labels import label_of
@@ -30,8 +33,10 @@ from consult.security import (
 )
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
+security_log = logging.getLogger("consult.security")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
 MIN_PASSWORD = 8
+MIN_PASSWORD_SCORE = 3
 PARTY_KINDS = tuple(PartyKind)
 
 
@@ -47,30 +52,70 @@ class Login:
 # ---------------------------------------------------------------- rate limiting
 
 
-async def _attempt(ctx: ServiceContext, key: str) -> AuthFailure:
-    """Count this attempt before checking anything, then refuse or slow down the client.
+@dataclass
+class Attempt:
+    """One sign-in attempt, counted under each of its keys before anything is checked."""
+
+    rows: list[AuthFailure]
+    # The most failures any of its keys had before it, within the window.
+    worst: int
+
+
+async def _attempt(ctx: ServiceContext, *keys: str) -> Attempt:
+    """Count this attempt under every key first, then slow the client down by the worst count.
 
     Recording first closes the race where many concurrent guesses all see a low count. The
-    row is deleted again when the attempt succeeds, so only failures keep counting.
+    rows are deleted again when the attempt succeeds, so only failures keep counting. The keys
+    are the address and what the guess is aimed at (an account, a code's first characters), so
+    rotating addresses does not reset the count against one target.
     """
     s = ctx.settings
     now = ctx.now()
-    attempt = await AuthFailure.create(key=key, at=now)
-    earlier = await AuthFailure.filter(
-        key=key, at__gte=now - timedelta(seconds=s.auth_window_seconds), id__lt=attempt.id
-    ).count()
-    if earlier >= s.auth_refuse_after:
-        raise RateLimited()
-    if earlier >= s.auth_slow_after:
+    window = now - timedelta(seconds=s.auth_window_seconds)
+    rows = [await AuthFailure.create(key=key, at=now) for key in keys]
+    worst = 0
+    for row in rows:
+        earlier = await AuthFailure.filter(key=row.key, at__gte=window, id__lt=row.id).count()
+        worst = max(worst, earlier)
+    await _alert_if_widespread(ctx, window)
+    if worst >= s.auth_slow_after:
         # Doubling delay, capped: a person who mistyped barely notices, a script crawls.
-        await asyncio.sleep(min(s.auth_delay_seconds * 2 ** (earlier - s.auth_slow_after), 8.0))
+        await asyncio.sleep(min(s.auth_delay_seconds * 2 ** (worst - s.auth_slow_after), 8.0))
     # Old rows are useless; trimming here keeps the table small without a cron job.
     await AuthFailure.filter(at__lt=now - timedelta(seconds=s.auth_window_seconds * 4)).delete()
-    return attempt
+    return Attempt(rows, worst)
 
 
-async def _succeeded(attempt: AuthFailure) -> None:
-    await AuthFailure.filter(id=attempt.id).delete()
+def _limited(ctx: ServiceContext, attempt: Attempt) -> bool:
+    return attempt.worst >= ctx.settings.auth_refuse_after
+
+
+_last_alert: dict[str, float] = {}
+
+
+async def _alert_if_widespread(ctx: ServiceContext, window: datetime) -> None:
+    """Failures across the whole installation, from every address: past a threshold, someone is
+    guessing at scale. Logged at WARNING (at most every 5 minutes per process) for the operator."""
+    failures = (
+        await AuthFailure.filter(at__gte=window)
+        .filter(Q(key__startswith="login:") | Q(key__startswith="redeem:"))
+        .count()
+    )
+    if failures < ctx.settings.auth_alert_after:
+        return
+    now = time.monotonic()
+    if now - _last_alert.get("sign-in", -1e9) >= 300:
+        _last_alert["sign-in"] = now
+        security_log.warning(
+            "登录失败激增 Sign-in failures across the installation: %d in the last %d s (alert at %d).",
+            failures,
+            ctx.settings.auth_window_seconds,
+            ctx.settings.auth_alert_after,
+        )
+
+
+async def _succeeded(attempt: Attempt) -> None:
+    await AuthFailure.filter(id__in=[row.id for row in attempt.rows]).delete()
 
 
 # ---------------------------------------------------------------- sessions
@@ -98,8 +143,11 @@ async def login(ctx: ServiceContext, *, username: str, password: str) -> Login:
     Errors: RATE_LIMITED after repeated failures from this client; UNAUTHENTICATED for a
     wrong username or password (the same message for both).
     """
-    attempt = await _attempt(ctx, f"login:{ctx.client_key}")
     name = (username or "").strip()
+    attempt = await _attempt(ctx, f"login:{ctx.client_key}", f"login-account:{name[:64].casefold()}")
+    if _limited(ctx, attempt):
+        # Too many failures from this address, or against this account from anywhere.
+        raise RateLimited()
     account = await Account.get_or_none(username=name) if len(name) <= 64 else None
     # Always verify, against a dummy hash for unknown names, so timing does not tell them
     # apart; argon2 runs off the event loop so other requests are not held up.
@@ -123,9 +171,13 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
     before and opens a new one. Errors: RATE_LIMITED; INVALID on `code` for an unknown,
     replaced or retired code.
     """
-    attempt = await _attempt(ctx, f"redeem:{ctx.client_key}")
-    bad = Invalid("bad_invitation", "code")
-    if not isinstance(code, str) or not (6 <= len(normalize_code(code)) <= 40):
+    typed = normalize_code(code) if isinstance(code, str) else ""
+    attempt = await _attempt(ctx, f"redeem:{ctx.client_key}", f"redeem-prefix:{typed[:4]}")
+    # A wrong code from an address (or against a code's first characters) past the limit is
+    # refused as such; a right one still works: 20 residents at one community office, some of
+    # them mistyping, must not lock each other out. A code has 59 bits: a guess is worth nothing.
+    bad = RateLimited() if _limited(ctx, attempt) else Invalid("bad_invitation", "code")
+    if not isinstance(code, str) or not (6 <= len(typed) <= 40):
         raise bad
     digest = invitation_digest(ctx.settings.secret_key, code)
     async with transaction() as conn:
@@ -202,11 +254,18 @@ async def actor_for_token(token: str, now) -> Actor | None:
 # ---------------------------------------------------------------- accounts and parties
 
 
-def _check_password(password: str | None, field_name: str = "password") -> str:
+def _check_password(password: str | None, field_name: str = "password", *, about: Sequence[str] = ()) -> str:
+    """Long enough, and not guessable: zxcvbn's estimate must reach 3 of 4 ("safely unguessable"),
+    counting `about` (the username, the name shown) as words an attacker would try first."""
     if not password or len(password) < MIN_PASSWORD:
         raise Invalid("weak_password", field_name, min=MIN_PASSWORD)
     if len(password) > 256:
         raise Invalid("too_long", field_name, max=256)
+    from zxcvbn import zxcvbn
+
+    # zxcvbn's time grows with the length; the first 100 characters decide.
+    if zxcvbn(password[:100], user_inputs=[a for a in about if a])["score"] < MIN_PASSWORD_SCORE:
+        raise Invalid("guessable_password", field_name)
     return password
 
 
@@ -276,7 +335,7 @@ async def create_account(
     if any(r in ROLES and r not in grantable_roles(actor) for r in wanted):
         raise Forbidden("roles")
     name = _clean_username(username)
-    _check_password(password)
+    _check_password(password, about=[username, display_name])
     display = clean_text(display_name, "displayName", max_len=100)
     _check_roles(wanted)
     party_pk = _clean_party(party_id, wanted)
@@ -329,7 +388,7 @@ async def create_admin(
 ) -> Account:
     """For the CLI: make (or reset the password of) an administrator. No policy check."""
     name = _clean_username(username)
-    _check_password(password)
+    _check_password(password, about=[username, display_name or ""])
     async with transaction() as conn:
         account = await Account.get_or_none(username=name, using_db=conn)
         if account is None:

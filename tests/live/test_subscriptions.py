@@ -67,11 +67,11 @@ def setup(port: int) -> dict:
     ok(
         port,
         "createAccount",
-        {"username": "org", "password": "org-password", "displayName": "组织方", "roles": ["ORGANIZER"]},
+        {"username": "org", "password": "org-caiyuan-lane", "displayName": "组织方", "roles": ["ORGANIZER"]},
         "account { id }",
         admin,
     )
-    org = login(port, "org", "org-password")
+    org = login(port, "org", "org-caiyuan-lane")
     cid = ok(
         port,
         "createConsultation",
