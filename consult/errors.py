@@ -26,8 +26,8 @@ class Unauthenticated(DomainError):
 
 
 class Forbidden(DomainError):
-    def __init__(self, field: str | None = None) -> None:
-        super().__init__("FORBIDDEN", "forbidden", field)
+    def __init__(self, field: str | None = None, key: str = "forbidden") -> None:
+        super().__init__("FORBIDDEN", key, field)
 
 
 class NotFound(DomainError):

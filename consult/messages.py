@@ -76,6 +76,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "密码至少需要 {min} 位。",
         "en": "A password needs at least {min} characters.",
     },
+    "reissue_not_signed_in": {
+        "zh-CN": "这户还没有用邀请码登录过，请直接重新发放邀请码。",
+        "en": "This household never signed in: issue invitations again instead.",
+    },
+    "reissue_pending": {
+        "zh-CN": "这户已有一份补发申请在等待批准。",
+        "en": "A request for this household is already waiting for approval.",
+    },
+    "reissue_decided": {
+        "zh-CN": "这份补发申请已经批准过了。",
+        "en": "This request was already approved.",
+    },
+    "reissue_second_person": {
+        "zh-CN": "补发邀请码须由另一人批准，申请人不能批准自己的申请。",
+        "en": "A new slip needs a second person: you cannot approve your own request.",
+    },
+    "reissue_needs_cppcc": {
+        "zh-CN": "本系统有政协委员，补发邀请码须由政协委员批准。",
+        "en": "This installation has CPPCC members: one of them approves new slips.",
+    },
     "display_name_taken": {
         "zh-CN": "已有账号使用这个显示名称（不计全半角、大小写和空格），请换一个，例如加上单位。",
         "en": "Another account already shows this name (ignoring width, case and spaces); choose another, "

@@ -195,6 +195,14 @@ RULES: dict[str, Rule] = {
     "roll.set": _rule(STAFF, stages=stages.OPEN),
     "roll.read": _rule(STAFF, {Relation.SELF}, why="organizers see the whole roll, a resident only their own entry"),
     "invitations.issue": _rule(STAFF, stages=stages.OPEN),
+    "invitations.reissue_request": _rule(
+        STAFF, stages=stages.OPEN, why="a household that signed in gets a new slip only through a second person"
+    ),
+    "invitations.reissue_approve": _rule(
+        {CPPCC_MEMBER, ADMIN},
+        stages=stages.OPEN,
+        why="a CPPCC member approves a new slip (an admin, where the installation has no CPPCC member)",
+    ),
 }
 
 # The channels each role may submit a demand through. Organizers enter what came in by
@@ -225,6 +233,8 @@ class Actor:
     session_id: int | None = None
     roll_entry_id: int | None = None
     display_name: str = ""
+    # Signed in with a slip reissued after approval: the trail marks what this session casts.
+    reissued: bool = False
 
     @property
     def authenticated(self) -> bool:

@@ -49,6 +49,7 @@ from schema.types import (
     PartyKind,
     Proposal,
     ProposalStatus,
+    ReissueRequest,
     Responsibility,
     Role,
     SplitMethod,
@@ -254,6 +255,30 @@ class IssueInvitationsInput:
 @strawberry.type(description="The codes to print, one per roll entry, or why not.")
 class InvitationsPayload:
     invitations: list[Invitation]
+    errors: list[UserError]
+
+
+@strawberry.input(description="Ask for a new slip for a household that already signed in.")
+class RequestReissueInput:
+    voter_entry_id: strawberry.ID
+    reason: str = strawberry.field(description="Why: a lost phone, a changed number... (up to 500 characters).")
+
+
+@strawberry.type(description="The request, waiting for a second person, or why not.")
+class ReissueRequestPayload:
+    request: ReissueRequest | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="Approve a request for a new slip.")
+class ApproveReissueInput:
+    request_id: strawberry.ID
+
+
+@strawberry.type(description="The approved request and the new code to print, shown once, or why not.")
+class ApproveReissuePayload:
+    request: ReissueRequest | None
+    invitation: Invitation | None
     errors: list[UserError]
 
 
@@ -864,5 +889,34 @@ class Mutation:
         base_url = public_base_url(info)
         return InvitationsPayload(
             invitations=[Invitation(label=i.label, code=i.code, base_url=base_url) for i in issued or []],
+            errors=errors,
+        )
+
+    @strawberry.mutation(
+        description=(
+            "ask for a new slip for a household that already signed in (issueInvitations skips those); a second "
+            "person must approve it with approveReissue"
+        )
+    )
+    async def request_reissue(self, info: Info, input: RequestReissueInput) -> ReissueRequestPayload:
+        request, errors = await call(
+            info, roll.request_reissue, voter_entry_id=input.voter_entry_id, reason=input.reason
+        )
+        return ReissueRequestPayload(request=ReissueRequest(m=request) if request else None, errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "approve a request for a new slip: a CPPCC member (an admin where there is none), never the requester; "
+            "the household's phone is signed out and the new code is returned here, once"
+        )
+    )
+    async def approve_reissue(self, info: Info, input: ApproveReissueInput) -> ApproveReissuePayload:
+        result, errors = await call(info, roll.approve_reissue, request_id=input.request_id)
+        if result is None:
+            return ApproveReissuePayload(request=None, invitation=None, errors=errors)
+        request, issued = result
+        return ApproveReissuePayload(
+            request=ReissueRequest(m=request),
+            invitation=Invitation(label=issued.label, code=issued.code, base_url=public_base_url(info)),
             errors=errors,
         )

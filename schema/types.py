@@ -343,6 +343,19 @@ class Consultation(Node):
         entries = await ctx.loaders.roll_by_consultation.load(self.m.id)
         return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e)]
 
+    @strawberry.field(
+        description=(
+            "Requests for new slips for households that already signed in, newest first: for the organizers "
+            "who ask and the CPPCC members (or admins) who approve; null for everyone else."
+        )
+    )
+    async def reissue_requests(self, info: Info) -> list[ReissueRequest] | None:
+        ctx = info.context
+        if not (ctx.may("invitations.reissue_request") or ctx.may("invitations.reissue_approve")):
+            return None
+        rows = await models.ReissueRequest.filter(entry__consultation_id=self.m.id).order_by("-requested_at", "-id")
+        return [ReissueRequest(m=r) for r in rows]
+
     @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
     async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> AuditEventConnection:
         page = await paginate(models.AuditEvent.filter(consultation_id=self.m.id), first, after)
@@ -863,3 +876,46 @@ async def installation_trail(first: int | None, after: str | None) -> Installati
         page_info=page.page_info(),
         total_count=page.total,
     )
+
+
+@strawberry.type(
+    description=(
+        "A request for a new slip for a household that already signed in: one person asks, with a reason, and "
+        "another approves (a CPPCC member, or an admin where the installation has none)."
+    )
+)
+class ReissueRequest:
+    m: strawberry.Private[models.ReissueRequest]
+
+    @strawberry.field(description="The request's ID, for approveReissue.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("ReissueRequest", self.m.id))
+
+    @strawberry.field(description="The household it is for.")
+    async def voter_entry(self, info: Info) -> VoterRollEntry | None:
+        entry = await info.context.loaders.roll_entry_by_id.load(self.m.entry_id)
+        return VoterRollEntry.of(entry) if entry else None
+
+    @strawberry.field(description="Why a new slip is needed, as the requester wrote it.")
+    def reason(self) -> str:
+        return self.m.reason
+
+    @strawberry.field(description="PENDING until approved, then APPROVED.")
+    def status(self) -> str:
+        return self.m.status
+
+    @strawberry.field(description="Who asked.")
+    async def requested_by(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.requested_by_id)
+
+    @strawberry.field(description="When it was asked.")
+    def requested_at(self) -> datetime:
+        return self.m.requested_at
+
+    @strawberry.field(description="Who approved it; null while pending.")
+    async def approved_by(self, info: Info) -> Account | None:
+        return await load_account(info, self.m.approved_by_id)
+
+    @strawberry.field(description="When it was approved; null while pending.")
+    def approved_at(self) -> datetime | None:
+        return self.m.approved_at

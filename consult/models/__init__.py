@@ -5,7 +5,7 @@ from consult.models.audit import AuditEvent, InstallationEvent
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
-from consult.models.roll import Invitation, VoterRollEntry
+from consult.models.roll import Invitation, ReissueRequest, VoterRollEntry
 from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, MilestoneUpdate, Rating
 from consult.models.voting import Ballot, Poll, PollElector, PollOption
 
@@ -35,6 +35,7 @@ __all__ = [
     "PollOption",
     "Proposal",
     "Rating",
+    "ReissueRequest",
     "Responsibility",
     "Session",
     "StageChange",

@@ -77,6 +77,9 @@ class Session(Model):
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    # Opened with a slip reissued after approval, or with a slip already used before (another
+    # phone, or whoever else kept the code): ballots cast with it are marked so in the trail.
+    reissued = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "session"

@@ -58,6 +58,34 @@ class Invitation(Model):
     created_at = fields.DatetimeField()
     redeemed_at = fields.DatetimeField(null=True)
     voided_at = fields.DatetimeField(null=True)
+    # Issued again, with a second person's approval, to a household that had already signed in.
+    reissued = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "invitation"
+
+
+class ReissueRequest(Model):
+    """A household that signed in needs a new slip (a lost phone, a changed number). One person
+    asks, with a reason; another approves: a CPPCC member, or an admin where there is none."""
+
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[VoterRollEntry] = fields.ForeignKeyField(
+        "models.VoterRollEntry", related_name="reissue_requests", db_index=True
+    )
+    entry_id: int
+    reason = fields.TextField()
+    status = fields.CharField(max_length=20)  # PENDING, APPROVED
+    requested_by: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="reissues_requested"
+    )
+    requested_by_id: int
+    requested_at = fields.DatetimeField()
+    approved_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="reissues_approved"
+    )
+    approved_by_id: int | None
+    approved_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "reissue_request"

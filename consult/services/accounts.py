@@ -122,7 +122,13 @@ async def _succeeded(attempt: Attempt) -> None:
 
 
 async def _new_session(
-    ctx: ServiceContext, account: Account, conn, *, roll_entry_id: int | None, lifetime: timedelta
+    ctx: ServiceContext,
+    account: Account,
+    conn,
+    *,
+    roll_entry_id: int | None,
+    lifetime: timedelta,
+    reissued: bool = False,
 ) -> Login:
     token = new_token()
     now = ctx.now()
@@ -132,6 +138,7 @@ async def _new_session(
         roll_entry_id=roll_entry_id,
         created_at=now,
         expires_at=now + lifetime,
+        reissued=reissued,
         using_db=conn,
     )
     return Login(token=token, account=account, session=session)
@@ -164,6 +171,16 @@ async def login(ctx: ServiceContext, *, username: str, password: str) -> Login:
         )
 
 
+async def _household_account(entry: VoterRollEntry, now: datetime, conn: Any) -> Account:
+    """The household's account: made on its first redemption, the same one ever after."""
+    if entry.account_id is not None:
+        return await Account.get(id=entry.account_id, using_db=conn)
+    account = await Account.create(display_name=entry.label[:100], roles=RESIDENT, created_at=now, using_db=conn)
+    entry.account_id = account.id
+    await entry.save(using_db=conn, update_fields=["account_id"])
+    return account
+
+
 async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
     """Turn an invitation code into a resident session bound to one roll entry.
 
@@ -190,20 +207,16 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
         if entry is None:
             raise bad
         now = ctx.now()
-        if entry.account_id is None:
-            account = await Account.create(
-                display_name=entry.label[:100], roles=RESIDENT, created_at=now, using_db=conn
-            )
-            entry.account_id = account.id
-            await entry.save(using_db=conn, update_fields=["account_id"])
-        else:
-            account = await Account.get(id=entry.account_id, using_db=conn)
+        account = await _household_account(entry, now, conn)
         # The slip moves the session: whatever phone used it before is signed out.
         await (
             Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None)
             .using_db(conn)
             .update(revoked_at=now)
         )
+        # A slip used again (another phone, or whoever else kept the code) or reissued: what the
+        # new session casts is marked in the trail, so a swapped vote cannot pass unseen.
+        moved = invitation.reissued or invitation.redeemed_at is not None
         if invitation.redeemed_at is None:
             invitation.redeemed_at = now
             await invitation.save(using_db=conn, update_fields=["redeemed_at"])
@@ -214,7 +227,12 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
             .update(voided_at=now)
         )
         login = await _new_session(
-            ctx, account, conn, roll_entry_id=entry.id, lifetime=timedelta(days=ctx.settings.resident_session_days)
+            ctx,
+            account,
+            conn,
+            roll_entry_id=entry.id,
+            lifetime=timedelta(days=ctx.settings.resident_session_days),
+            reissued=moved,
         )
         login.consultation_id = entry.consultation_id
     await _succeeded(attempt)
@@ -248,6 +266,7 @@ async def actor_for_token(token: str, now) -> Actor | None:
         session_id=session.id,
         roll_entry_id=session.roll_entry_id,
         display_name=account.display_name,
+        reissued=session.reissued,
     )
 
 

@@ -11,10 +11,10 @@ from tortoise.expressions import Subquery
 
 from consult.domain.vocabulary import EventKind
 from consult.domain.weights import SCALE, format_weight, parse_weight
-from consult.errors import Invalid
+from consult.errors import Conflict, Forbidden, Invalid, NotFound
 from consult.ids import to_global_id
-from consult.models import Invitation, Session, VoterRollEntry
-from consult.policies import gate, permit
+from consult.models import Account, Invitation, ReissueRequest, Session, VoterRollEntry
+from consult.policies import CPPCC_MEMBER, gate, permit
 from consult.security import invitation_digest, new_invitation_code
 from consult.services.base import (
     ServiceContext,
@@ -22,6 +22,7 @@ from consult.services.base import (
     clean_text,
     decode_id,
     lock_consultation,
+    lock_through,
     transaction,
 )
 
@@ -164,11 +165,16 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         permit(ctx.actor, "invitations.issue", stage=consultation.stage)
-        entries = await VoterRollEntry.filter(consultation_id=cpk, active=True).using_db(conn).order_by("position")
-        if not entries:
+        everyone = await VoterRollEntry.filter(consultation_id=cpk, active=True).using_db(conn).order_by("position")
+        if not everyone:
             raise Invalid("roll_empty", "consultationId")
+        # A household that already signed in gets no fresh code here: a new slip would sign it
+        # out and let whoever holds the slip vote in its name. That takes requestReissue and a
+        # second person's approval.
+        entries = [e for e in everyone if e.account_id is None]
+        signed_in = len(everyone) - len(entries)
         now = ctx.now()
-        roll_ids = Subquery(VoterRollEntry.filter(consultation_id=cpk).values("id"))
+        roll_ids = Subquery(VoterRollEntry.filter(consultation_id=cpk, account_id=None).values("id"))
         voided = (
             await Invitation.filter(entry_id__in=roll_ids, redeemed_at=None, voided_at=None)
             .using_db(conn)
@@ -192,7 +198,111 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
             action="invitations.issue",
             kind=EventKind.INVITATIONS_ISSUED,
             subject=to_global_id("Consultation", cpk),
-            summary=f"发放邀请码 {len(issued)} 份，作废未使用的旧码 {voided} 份",
-            payload={"issued": len(issued), "voided": voided},
+            summary=f"发放邀请码 {len(issued)} 份，作废未使用的旧码 {voided} 份；已登录的 {signed_in} 户不重发",
+            payload={"issued": len(issued), "voided": voided, "signedIn": signed_in},
         )
         return issued
+
+
+# ---------------------------------------------------------------- reissuing a slip
+
+
+async def request_reissue(ctx: ServiceContext, *, voter_entry_id: str, reason: str) -> ReissueRequest:
+    """Ask for a new slip for a household that already signed in, saying why.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (reason; a household
+    that never signed in, which issueInvitations serves), CONFLICT (a request already waits).
+    """
+    gate(ctx.actor, "invitations.reissue_request")
+    epk = decode_id(voter_entry_id, "VoterRollEntry", "voterEntryId")
+    why = clean_text(reason, "reason", max_len=500)
+    async with transaction() as conn:
+        consultation, entry = await lock_through(VoterRollEntry, epk, conn, "voterEntryId")
+        permit(ctx.actor, "invitations.reissue_request", stage=consultation.stage)
+        if not entry.active:
+            raise NotFound("voterEntryId")
+        if entry.account_id is None:
+            raise Invalid("reissue_not_signed_in", "voterEntryId")
+        if await ReissueRequest.filter(entry_id=epk, status="PENDING").using_db(conn).exists():
+            raise Conflict("reissue_pending", "voterEntryId")
+        request = await ReissueRequest.create(
+            entry_id=epk,
+            reason=why,
+            status="PENDING",
+            requested_by_id=ctx.actor.account_id,
+            requested_at=ctx.now(),
+            using_db=conn,
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="invitations.reissue_request",
+            kind=EventKind.INVITATIONS_ISSUED,
+            subject=to_global_id("VoterRollEntry", epk),
+            summary=f"申请为一户已登录的住户补发邀请码，待第二人批准。原因：{why}",
+            payload={"request": to_global_id("ReissueRequest", request.id), "reason": why},
+        )
+        return request
+
+
+async def _may_approve_reissues(ctx: ServiceContext, conn: Any) -> None:
+    """A CPPCC member approves; an admin only where the installation has no CPPCC member at all."""
+    if CPPCC_MEMBER in ctx.actor.roles:
+        return
+    members = await Account.filter(roles__contains=CPPCC_MEMBER).using_db(conn).exists()
+    if members:
+        raise Forbidden(None, key="reissue_needs_cppcc")
+
+
+async def approve_reissue(ctx: ServiceContext, *, request_id: str) -> tuple[ReissueRequest, IssuedInvitation]:
+    """The second person approves: the household's old phone is signed out, its unused slips
+    are voided, and a new code is returned, once, to the approver.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (the requester themselves; an admin where a
+    CPPCC member could approve), WRONG_STAGE, CONFLICT (already approved).
+    """
+    gate(ctx.actor, "invitations.reissue_approve")
+    rpk = decode_id(request_id, "ReissueRequest", "requestId")
+    async with transaction() as conn:
+        owner = await ReissueRequest.get_or_none(id=rpk, using_db=conn)
+        if owner is None:
+            raise NotFound("requestId")
+        consultation, entry = await lock_through(VoterRollEntry, owner.entry_id, conn, "requestId")
+        permit(ctx.actor, "invitations.reissue_approve", stage=consultation.stage, field="requestId")
+        request = await ReissueRequest.select_for_update().using_db(conn).get(id=rpk)
+        if request.requested_by_id == ctx.actor.account_id:
+            raise Forbidden("requestId", key="reissue_second_person")
+        await _may_approve_reissues(ctx, conn)
+        if request.status != "PENDING":
+            raise Conflict("reissue_decided", "requestId")
+        now = ctx.now()
+        await Invitation.filter(entry_id=entry.id, voided_at=None).using_db(conn).update(voided_at=now)
+        signed_out = await Session.filter(roll_entry_id=entry.id, revoked_at=None).using_db(conn).update(revoked_at=now)
+        code = new_invitation_code()
+        await Invitation.create(
+            entry_id=entry.id,
+            code_hash=invitation_digest(ctx.settings.secret_key, code),
+            created_at=now,
+            reissued=True,
+            using_db=conn,
+        )
+        request.status, request.approved_by_id, request.approved_at = "APPROVED", ctx.actor.account_id, now
+        await request.save(using_db=conn, update_fields=["status", "approved_by_id", "approved_at"])
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="invitations.reissue",
+            kind=EventKind.INVITATIONS_ISSUED,
+            subject=to_global_id("VoterRollEntry", entry.id),
+            summary=f"批准补发邀请码：一户住户的旧登录已退出（{signed_out} 个），旧码作废。原因：{request.reason}",
+            payload={
+                "request": to_global_id("ReissueRequest", request.id),
+                "requestedBy": to_global_id("Account", request.requested_by_id),
+                "approvedBy": to_global_id("Account", ctx.actor.account_id or 0),
+                "reason": request.reason,
+                "signedOut": signed_out,
+            },
+        )
+        return request, IssuedInvitation(label=entry.label, code=code, entry_id=entry.id)

@@ -645,6 +645,11 @@ async def _record(
         added = 1
     await _count_ballot(poll, conn, picked, weight, added, options)
     summary, payload = _ballot_trail(poll, entry_id=entry_id, picked=picked, origin=origin, replaced=added == 0)
+    if origin == "ONLINE" and ctx.actor.reissued:
+        # Cast in a session opened with a reissued slip, or with a slip used before: said so,
+        # and nothing more (no voter, no choice in a secret poll).
+        summary += "（经补发或再次使用的邀请码登录后投票）"
+        payload = {**payload, "movedSlip": True}
     await audit(
         ctx,
         consultation,

@@ -1549,9 +1549,11 @@ async def test_a_fresh_slip_can_replace_a_secret_ballot_but_not_read_it(world):
     cid, pid, (first, _) = await open_with_residents(world, households(2))
     _, no, _ = await options_of(world.organizer, pid)
     await voted(first, pid, [no])
-    # when the community office issues a fresh slip for the household and someone redeems it
-    issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { label code }")
-    code = next(i["code"] for i in issued["invitations"] if i["label"] == households(2)[0])
+    # when the community office gets a fresh slip approved for the household and someone redeems it
+    entry = (await roll_entries(world, cid))[households(2)[0]]
+    asked = await world.organizer.ok("requestReissue", {"voterEntryId": entry, "reason": "换手机"}, "request { id }")
+    approved = await world.cppcc.ok("approveReissue", {"requestId": asked["request"]["id"]}, "invitation { code }")
+    code = approved["invitation"]["code"]
     token = (await world.anon.ok("redeemInvitation", {"code": code}, "token"))["token"]
     newcomer = world.anon.as_(token)
     # then the new session sees that a ballot exists, with its receipt, but not what it chose
