@@ -117,8 +117,14 @@ def chain_is_valid(events: Iterable[AuditEvent], head_hash: str | None) -> bool:
 
     `head_hash` is the hash the consultation row recorded for its last event.
     """
-    prev: str | None = None
-    expected_seq = 1
+    return chain_is_valid_from(events, head_hash, prev=None, first_seq=1)
+
+
+def chain_is_valid_from(
+    events: Iterable[AuditEvent], head_hash: str | None, *, prev: str | None, first_seq: int
+) -> bool:
+    """The same check from a checkpoint: `events` start at `first_seq` and link to `prev`."""
+    expected_seq = first_seq
     for event in events:
         if event.seq != expected_seq or event.prev_hash != prev:
             return False

@@ -110,6 +110,10 @@ class Settings:
     # clients that read the schema; a public deployment may turn them off.
     graphiql: bool = True
     introspection: bool = True
+    # Live subscriptions one worker holds open at once: per signed-in session, and per address
+    # for the signed-out (one page holds two).
+    subscriptions_per_session: int = 10
+    subscriptions_per_address: int = 50
     # Where every audit event's hash is appended, outside the database (consult.anchors); empty: nowhere.
     anchor_file: str = ""
 
@@ -136,6 +140,8 @@ class Settings:
             graphiql=_switch("CONSULT_GRAPHIQL", True),
             introspection=_switch("CONSULT_INTROSPECTION", True),
             anchor_file=_anchor_file(url),
+            subscriptions_per_session=_int("CONSULT_SUBSCRIPTIONS_PER_SESSION", 10),
+            subscriptions_per_address=_int("CONSULT_SUBSCRIPTIONS_PER_ADDRESS", 50),
         )
 
 

@@ -34,6 +34,7 @@ from schema.types import (
     Node,
     Party,
     Proposal,
+    ReissueRequest,
     Responsibility,
     SplitMethod,
     Stage,
@@ -180,6 +181,18 @@ class Query:
     @strawberry.field(description="What the viewer may do outside any one consultation: the pages and forms to offer.")
     def viewer_can(self) -> PlatformViewerCan:
         return PlatformViewerCan()
+
+    @strawberry.field(
+        description=(
+            "Requests for new slips waiting for approval, oldest first, for those who approve them (CPPCC members, "
+            "and admins); null for everyone else."
+        )
+    )
+    async def pending_reissue_requests(self, info: Info) -> list[ReissueRequest] | None:
+        if not info.context.may("invitations.reissue_approve"):
+            return None
+        rows = await models.ReissueRequest.filter(status="PENDING").order_by("requested_at", "id")
+        return [ReissueRequest(m=r) for r in rows]
 
     @strawberry.field(
         description=(

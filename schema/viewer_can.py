@@ -149,6 +149,16 @@ class ConsultationViewerCan:
     def issue_invitations(self, info: Info) -> bool:
         return _can(info, "invitations.issue", stage=self.m.stage)
 
+    @strawberry.field(description="requestReissue: ask for a new slip for a household that signed in.")
+    def request_reissue(self, info: Info) -> bool:
+        return _can(info, "invitations.reissue_request", stage=self.m.stage)
+
+    @strawberry.field(
+        description="approveReissue: a CPPCC member (or an admin where there is none) approves another's request."
+    )
+    def approve_reissue(self, info: Info) -> bool:
+        return _can(info, "invitations.reissue_approve", stage=self.m.stage)
+
     @strawberry.field(description="addMilestone (定时限单).")
     def add_milestone(self, info: Info) -> bool:
         return _can(info, "milestone.add", stage=self.m.stage)

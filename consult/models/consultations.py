@@ -57,6 +57,10 @@ class Consultation(Model):
     # consultation's row lock and never races another writer for the next seq.
     last_seq = fields.IntField(default=0)
     head_hash = fields.CharField(max_length=64, null=True)
+    # Where the public chainValid last found the chain whole: it re-hashes only what came after.
+    # `consult verify` always checks the whole chain, against the anchors outside the database.
+    checked_seq = fields.IntField(default=0, db_default=0)
+    checked_hash = fields.CharField(max_length=64, null=True)
 
     # Filled in by Tortoise from the foreign keys that point here.
     audit_events: fields.ReverseRelation[AuditEvent]

@@ -504,6 +504,46 @@ function explainErrors(error, form, blocks) {
 // ---------------------------------------------------------------- small DOM helpers
 
 
+// ---------------------------------------------------------------- new slips to approve
+
+const REISSUES = `{ pendingReissueRequests { id reason requestedAt consultation { id title }
+  voterEntry { label } requestedBy { id shownName } } }`;
+const reissuePanel = h("section", { class: "card hidden", id: "reissue-panel", "aria-labelledby": "reissue-title" });
+
+/** Requests for new slips for households that already signed in: a second person approves each. */
+async function loadReissues() {
+  const data = await gql(REISSUES).catch(() => null);
+  const pending = data?.pendingReissueRequests;
+  if (!pending) {
+    reissuePanel.classList.add("hidden");
+    return;
+  }
+  const box = h("div", { class: "form-msg", "aria-live": "polite" });
+  reissuePanel.classList.remove("hidden");
+  fill(reissuePanel,
+    h("h2", { id: "reissue-title" }, "补发邀请条待批准"),
+    h("p", { class: "muted" }, "已经登录过的住户要换新邀请条（例如手机丢了），须由申请人以外的人批准。批准后这户原来的手机会退出登录；新邀请码只显示这一次，请交给该户本人。"),
+    pending.length ? h("ul", {}, pending.map((r) => {
+      const approve = h("button", { type: "button" }, "批准补发");
+      approve.addEventListener("click", async () => {
+        approve.disabled = true;
+        box.replaceChildren();
+        try {
+          const payload = await mutate("approveReissue", { requestId: r.id }, "invitation { label code link }");
+          fill(box, message(`已批准。“${payload.invitation.label}”的新邀请码：${payload.invitation.code}（${payload.invitation.link}）。只显示这一次，请抄下或打印后交给该户。`, "ok"));
+          await loadReissues().then(() => reissuePanel.append(box));
+        } catch (error) {
+          fill(box, message(error.message, "error"));
+          approve.disabled = false;
+        }
+      });
+      return h("li", {},
+        `${r.consultation?.title ?? ""}：${r.voterEntry?.label ?? ""}。原因：${r.reason}。${r.requestedBy?.shownName ?? ""}于 ${dateTime(r.requestedAt)} 申请。 `,
+        r.requestedBy?.id === me?.id ? h("span", { class: "muted" }, "（您提出的申请须由他人批准）") : approve);
+    })) : h("p", {}, "现在没有待批准的申请。"),
+    box);
+}
+
 // ---------------------------------------------------------------- start
 
 if (!mayWatch) {
@@ -517,12 +557,14 @@ if (!mayWatch) {
     h("h1", {}, "政协委员监督看板"),
     h("p", {}, `这里列出处于“${label("Stage", "AGREED")}”和“${label("Stage", "IMPLEMENTING")}”阶段的协商：施工节点按计划和实际对比，监督中发现的问题按“五定”跟到闭环，资金到位情况一目了然。内容有变化时会自动更新。`),
     watchOnly,
+    reissuePanel,
     summaryLine,
     boardAlert,
     cardList,
   ].filter(Boolean));
-  await loadAll();
+  await Promise.all([loadAll(), loadReissues()]);
   onReconnect(() => reloadAllSoon());
   // A slow safety net: consultations that reach AGREED elsewhere appear without a reload.
   setInterval(() => reloadAllSoon(), 120_000);
+  setInterval(() => loadReissues(), 60_000);
 }

@@ -44,7 +44,9 @@ const CONSULTATION = `query($id: ID!) {
   parties { id name kind }
 }`;
 
-const ROLL = `query($id: ID!) { consultation(id: $id) { voterRoll { id label weight active account { id } } } }`;
+const ROLL = `query($id: ID!) { consultation(id: $id) { voterRoll { id label weight active account { id } }
+  reissueRequests { id status reason requestedAt voterEntry { id label } requestedBy { shownName } approvedBy { shownName } }
+  viewerCan { requestReissue } } }`;
 
 const EVENTS = `subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind } }`;
 
@@ -78,6 +80,8 @@ export async function consultationPage(main, me, id) {
     const data = await gql(ROLL, { id }).catch(() => null);
     if (mine !== rollSeq || !data?.consultation) return;
     ctx.roll = data.consultation.voterRoll.filter((e) => e.active);
+    ctx.reissues = data.consultation.reissueRequests ?? [];
+    ctx.mayReissue = Boolean(data.consultation.viewerCan?.requestReissue);
     sections.forEach((s) => s.roll?.(ctx.roll, ctx));
   };
 

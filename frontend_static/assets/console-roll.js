@@ -158,9 +158,11 @@ export function rollSection(ctx) {
   const issue = actButton("生成邀请码并排版邀请条", async () => {
     const payload = await mutate("issueInvitations", { consultationId: ctx.id }, "invitations { label code link qrSvg }");
     drawSlips(sheet, ctx.data.title, payload.invitations);
-    fill(box, message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`, "ok"));
+    const skipped = ctx.roll.filter((e) => e.account).length;
+    fill(box, message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`
+      + (skipped ? `已经登录的 ${skipped} 户不重发；其中需要新邀请条的（例如手机丢了），请在上方名册里点“申请补发”，由政协委员批准。` : ""), "ok"));
     sheet.scrollIntoView({ block: "start" });
-  }, { box, cls: "", ask: "生成新邀请码后，还没使用的旧邀请码都会作废（已经登录的居民不受影响）。确定要生成吗？" });
+  }, { box, cls: "", ask: "生成新邀请码后，还没使用的旧邀请码都会作废。已经登录的住户不会拿到新码，也不受影响。确定要生成吗？" });
   const invite = h("div", { class: "card write", id: "invite-box", dataset: { can: "issueInvitations" } },
     h("h3", {}, "邀请条"),
     h("p", {}, "按名册每户生成一个邀请码，排成 A4 纸的邀请条，打印后剪开发到各户。"),
@@ -172,12 +174,29 @@ export function rollSection(ctx) {
     el, title, sheet,
     roll(entries) {
       const redeemed = entries.filter((e) => e.account).length;
+      const pending = new Set((ctx.reissues ?? []).filter((r) => r.status === "PENDING").map((r) => r.voterEntry?.id));
+      const reissueBox = msgBox();
+      const askReissue = (entry) => actButton("申请补发", async () => {
+        const reason = window.prompt(`为“${entry.label}”申请补发邀请条。请写明原因（例如：手机丢失、换了手机号）。批准后这户原来的手机会退出登录。`);
+        if (!reason || !reason.trim()) return;
+        await mutate("requestReissue", { voterEntryId: entry.id, reason: reason.trim() }, "request { id }");
+        fill(reissueBox, message(`已为“${entry.label}”提出补发申请，等待政协委员批准。`, "ok"));
+        await ctx.refreshRoll();
+      }, { box: reissueBox, "aria-label": `为${entry.label}申请补发邀请条` });
+      const row = (e) => h("li", {}, `${e.label}（${e.weight} 平方米）`, e.account ? " · 已进入" : "",
+        e.account && pending.has(e.id) ? " · 补发待批准" : "",
+        e.account && ctx.mayReissue && !pending.has(e.id) ? [" ", askReissue(e)] : null);
       fill(current,
         h("h3", {}, "现有名册"),
         h("p", { id: "roll-count" }, h("strong", {}, `${entries.length} 户`),
           entries.length ? `，总面积 ${areaText(sumArea(entries))} 平方米，已有 ${redeemed} 户用邀请码进入。` : "。还没有导入名册。"),
         entries.length ? h("details", {}, h("summary", {}, entries.length > 50 ? "查看名册（前 50 户）" : "查看名册"),
-          h("ol", {}, entries.slice(0, 50).map((e) => h("li", {}, `${e.label}（${e.weight} 平方米）`, e.account ? " · 已进入" : "")))) : null);
+          h("ol", { id: "roll-list" }, entries.slice(0, 50).map(row))) : null,
+        reissueBox,
+        (ctx.reissues ?? []).length ? h("div", { id: "reissue-requests" }, h("h4", {}, "补发邀请条申请"),
+          h("ul", {}, ctx.reissues.map((r) => h("li", {},
+            `${r.voterEntry?.label ?? "（已移出名册）"}：${r.reason}。${r.requestedBy?.shownName ?? ""}申请`,
+            r.status === "APPROVED" ? `，${r.approvedBy?.shownName ?? ""}已批准。` : "，等待政协委员批准。")))) : null);
     },
   };
 }

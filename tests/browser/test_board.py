@@ -399,3 +399,34 @@ def test_someone_not_signed_in_is_asked_to_sign_in(site, new_page):
     link = page.get_by_role("link", name="登录", exact=True)
     expect(link).to_have_attribute("href", "/login?next=/board")
     assert page.errors == []
+
+
+def test_a_new_slip_is_asked_for_in_the_console_and_approved_on_the_board(site, new_page):
+    # given a consultation in VOTING whose first household signed in with its slip
+    case = site.consultation("幸福里补发邀请条", stage="VOTING", households=2)
+    site.gql("mutation($c: String!) { redeemInvitation(input: {code: $c}) { token } }", {"c": case["codes"][0]})
+    # when the organizer asks for a new slip for it in the console, giving a reason
+    page = new_page(DESKTOP)
+    sign_in(page, ORGANIZER, f"/console/{case['id']}")
+    page.locator("#roll-current summary").click()
+    page.once("dialog", lambda dialog: dialog.accept("手机丢失"))
+    page.get_by_role("button", name="为菜园巷 1 号申请补发邀请条").click()
+    expect(page.locator("#roll-current")).to_contain_text("等待政协委员批准")
+    expect(page.locator("#reissue-requests")).to_contain_text("手机丢失")
+    # then a CPPCC member sees it on the board and approves it, and gets the new code once
+    board = new_page(DESKTOP)
+    sign_in(board, CPPCC, "/board")
+    panel = board.locator("#reissue-panel")
+    item = panel.locator("li", has_text="幸福里补发邀请条")
+    expect(item).to_contain_text("手机丢失")
+    item.get_by_role("button", name="批准补发").click()
+    expect(panel.locator(".msg-ok")).to_contain_text("新邀请码")
+    code = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", panel.locator(".msg-ok").inner_text())
+    assert code is not None
+    redeemed = site.gql(
+        "mutation($c: String!) { redeemInvitation(input: {code: $c}) { token viewer { displayName } } }",
+        {"c": code.group(0)},
+    )
+    assert redeemed["redeemInvitation"]["viewer"]["displayName"] == "菜园巷 1 号"
+    assert axe_violations(board) == []
+    assert page.errors == [] and board.errors == []

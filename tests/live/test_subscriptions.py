@@ -470,3 +470,46 @@ def test_a_secret_ballot_event_names_no_voter_and_no_choice(app_env, tmp_path):
             await t.close()
 
         asyncio.run(scenario())
+
+
+def test_subscriptions_are_limited_per_address_signed_out_and_per_session_signed_in(app_env, tmp_path):
+    # given a server that lets one address hold 3 signed-out subscriptions and one session 2
+    env = {**app_env, "CONSULT_SUBSCRIPTIONS_PER_ADDRESS": "3", "CONSULT_SUBSCRIPTIONS_PER_SESSION": "2"}
+    with served(env, tmp_path) as port:
+        s = setup(port)
+
+        async def first_for(t: Transport, op: str) -> dict:
+            """The first message for operation `op`, passing over the others' replays."""
+            while True:
+                message = await t.next()
+                if message.get("id") == op:
+                    return message
+
+        def errors_of(message: dict) -> list[dict]:
+            return message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+
+        async def scenario():
+            anon = await Transport.connect(port)
+            for op in ("1", "2", "3"):
+                await anon.subscribe(EVENTS, {"id": s["cid"], "after": 0}, op)
+                assert (await first_for(anon, op))["type"] == "next"
+            # when a fourth is asked from the same address, then it is refused with the limit named
+            await anon.subscribe(EVENTS, {"id": s["cid"], "after": 0}, "4")
+            refused = await first_for(anon, "4")
+            assert errors_of(refused)[0]["extensions"] == {"code": "TOO_MANY_SUBSCRIPTIONS", "max": 3}
+            # and once one ends, its place is free again
+            await anon.ws.send(json.dumps({"id": "1", "type": "complete"}))
+            await asyncio.sleep(0.3)
+            await anon.subscribe(EVENTS, {"id": s["cid"], "after": 0}, "5")
+            assert (await first_for(anon, "5"))["type"] == "next"
+            # while a signed-in phone counts by its session, not by the shared address
+            phone = await Transport.connect(port, {"Authorization": f"Bearer {s['residents'][0]}"})
+            for op in ("a", "b"):
+                await phone.subscribe(EVENTS, {"id": s["cid"], "after": 0}, op)
+                assert (await first_for(phone, op))["type"] == "next"
+            await phone.subscribe(EVENTS, {"id": s["cid"], "after": 0}, "c")
+            assert errors_of(await first_for(phone, "c"))[0]["extensions"]["code"] == "TOO_MANY_SUBSCRIPTIONS"
+            await anon.close()
+            await phone.close()
+
+        asyncio.run(scenario())

@@ -200,3 +200,39 @@ def test_verify_refuses_to_run_on_another_server_key(demo):
     result = verify({**demo, "CONSULT_SECRET_KEY": "not-the-key"})
     assert result.returncode == 1
     assert "does not open under this server key" in result.stdout
+
+
+async def _api_chain_valid(client, cid: str) -> bool:
+    data = await client.query("query($id: ID!) { consultation(id: $id) { auditTrail { chainValid } } }", {"id": cid})
+    return data["consultation"]["auditTrail"]["chainValid"]
+
+
+async def test_chain_valid_rehashes_only_what_came_after_its_checkpoint_and_still_catches_edits(world, monkeypatch):
+    import schema.types
+    from consult.ids import expect_id
+    from consult.models import AuditEvent, Consultation
+    from tests.api.helpers import create_consultation
+
+    monkeypatch.setattr(schema.types, "CHECKPOINT_EVERY", 2)
+    # given a consultation with a few events, checked once: the checkpoint moves to its head
+    cid = await create_consultation(world, stage="COLLECTING")
+    pk = expect_id(cid, "Consultation")
+    assert await _api_chain_valid(world.anon, cid) is True
+    row = await Consultation.get(id=pk)
+    assert row.checked_seq == row.last_seq >= 2 and row.checked_hash == row.head_hash
+    # when a later event is edited, past the checkpoint, then chainValid says so
+    await world.organizer.ok(
+        "submitDemand",
+        {"consultationId": cid, "title": "积水", "body": "雨后积水", "channel": "HOTLINE"},
+        "demand { id }",
+    )
+    latest = await AuditEvent.filter(consultation_id=pk).order_by("-seq").first()
+    assert latest is not None and latest.seq > row.checked_seq
+    await AuditEvent.filter(id=latest.id).update(summary=latest.summary + "（改）")
+    assert await _api_chain_valid(world.anon, cid) is False
+    await AuditEvent.filter(id=latest.id).update(summary=latest.summary)
+    assert await _api_chain_valid(world.anon, cid) is True
+    # and when the checkpoint's own event is rewritten, chainValid says so too
+    checkpoint = await AuditEvent.get(consultation_id=pk, seq=row.checked_seq)
+    await AuditEvent.filter(id=checkpoint.id).update(hash="0" * 64)
+    assert await _api_chain_valid(world.anon, cid) is False
