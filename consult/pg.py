@@ -3,7 +3,8 @@
 asyncpg's pool resets every connection it takes back (`SELECT pg_advisory_unlock_all(); CLOSE
 ALL; UNLISTEN *; RESET ALL;`), and Tortoise checks a connection out for each query run outside
 a transaction, so every such query cost two round trips. consult's pooled connections never
-take advisory locks, never LISTEN (the event bus has its own connection), never SET session
+take session-level advisory locks (the installation trail's lock lasts only its transaction),
+never LISTEN (the event bus has its own connection), never SET session
 settings and never leave a cursor open, so that reset undoes nothing. What still matters is
 kept: asyncpg rolls back a transaction left open on a connection before it goes back to the
 pool, whatever `reset` says.
