@@ -51,6 +51,20 @@ def event_content(
     )
 
 
+def stored_content(event: AuditEvent) -> str:
+    """The canonical content of an event as stored, which its hash must cover."""
+    return event_content(
+        seq=event.seq,
+        at=event.at,
+        actor_id=event.actor_id,
+        action=event.action,
+        kind=event.kind,
+        subject=event.subject,
+        summary=event.summary,
+        payload=event.payload,
+    )
+
+
 def chain_hash(prev_hash: str | None, content: str) -> str:
     return hashlib.sha256(((prev_hash or "") + content).encode()).hexdigest()
 
@@ -129,16 +143,7 @@ def chain_is_valid_from(
         if event.seq != expected_seq or event.prev_hash != prev:
             return False
         try:
-            content = event_content(
-                seq=event.seq,
-                at=event.at,
-                actor_id=event.actor_id,
-                action=event.action,
-                kind=event.kind,
-                subject=event.subject,
-                summary=event.summary,
-                payload=event.payload,
-            )
+            content = stored_content(event)
         except (ValueError, TypeError):
             return False
         if chain_hash(prev, content) != event.hash:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from consult import anchors
-from consult.audit import chain_hash, event_content
+from consult.audit import chain_hash, stored_content
 from consult.models import AuditEvent, Ballot, Consultation, Contribution, CostShare, Poll, PollOption
 from consult.services.voting import BALLOT_MARK_COLUMNS, _counted, row_marks
 
@@ -39,17 +39,7 @@ def _chain_break(events: list[AuditEvent], head_hash: str | None, last_seq: int)
             return f"seq {expected} is missing (found {event.seq})"
         if event.prev_hash != prev:
             return f"seq {event.seq} does not link to the event before it"
-        content = event_content(
-            seq=event.seq,
-            at=event.at,
-            actor_id=event.actor_id,
-            action=event.action,
-            kind=event.kind,
-            subject=event.subject,
-            summary=event.summary,
-            payload=event.payload,
-        )
-        if chain_hash(prev, content) != event.hash:
+        if chain_hash(prev, stored_content(event)) != event.hash:
             return f"seq {event.seq} was edited: its hash does not match its content"
         prev = event.hash
     if len(events) != last_seq or prev != head_hash:

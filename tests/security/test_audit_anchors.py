@@ -78,6 +78,19 @@ def _when(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
+def _content(row: dict, seq: int) -> str:
+    return event_content(
+        seq=seq,
+        at=_when(row["at"]),
+        actor_id=row["actor_id"],
+        action=row["action"],
+        kind=row["kind"],
+        subject=row["subject"],
+        summary=row["summary"],
+        payload=row["payload"],
+    )
+
+
 def rechain(url: str, consultation: int) -> None:
     """What a careful attacker does after editing or deleting events: renumber them and recompute every
     hash and the head, so that the chain inside the database checks out again."""
@@ -85,17 +98,7 @@ def rechain(url: str, consultation: int) -> None:
     prev = None
     statements = []
     for seq, row in enumerate(rows, start=1):
-        content = event_content(
-            seq=seq,
-            at=_when(row["at"]),
-            actor_id=row["actor_id"],
-            action=row["action"],
-            kind=row["kind"],
-            subject=row["subject"],
-            summary=row["summary"],
-            payload=row["payload"],
-        )
-        digest = chain_hash(prev, content)
+        digest = chain_hash(prev, _content(row, seq))
         statements.append(
             ("UPDATE audit_event SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?", [-seq, prev, digest, row["id"]])
         )
@@ -115,17 +118,7 @@ def chain_valid_inside(url: str, consultation: int) -> bool:
     head = attack(url, [], f"SELECT head_hash FROM consultation WHERE id = {consultation}")[0]["head_hash"]
     prev = None
     for row in rows:
-        content = event_content(
-            seq=row["seq"],
-            at=_when(row["at"]),
-            actor_id=row["actor_id"],
-            action=row["action"],
-            kind=row["kind"],
-            subject=row["subject"],
-            summary=row["summary"],
-            payload=row["payload"],
-        )
-        if row["prev_hash"] != prev or h(prev, content) != row["hash"]:
+        if row["prev_hash"] != prev or h(prev, _content(row, row["seq"])) != row["hash"]:
             return False
         prev = row["hash"]
     return prev == head
