@@ -12,19 +12,90 @@ pool, whatever `reset` says.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import asyncpg
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.base.client import PoolConnectionWrapper, TransactionContext, TransactionContextPooled
+from tortoise.connection import get_connections
+
+# What a pooled connection that the server ended (a restart, a failover, pg_terminate_backend)
+# raises on its next use; and what one left half-way through an operation raises after that.
+LOST = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InternalClientError,
+)
+
+
+def _discard_if_lost(connection: Any, error: BaseException | None) -> None:
+    """A connection that failed that way never goes back into use: with no reset query to
+    fail on, the pool would otherwise hand it out again, half-way through its last operation
+    ("another operation is in progress"). Terminated, it is replaced on the next acquire."""
+    if connection is None or not isinstance(error, LOST):
+        return
+    # Closed under it, asyncpg has already taken it back (and will replace it): nothing to do.
+    with contextlib.suppress(asyncpg.exceptions.InterfaceError):
+        connection.terminate()
+
+
+class _CheckedConnection(PoolConnectionWrapper):
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        _discard_if_lost(self.connection, exc_val)
+        await super().__aexit__(exc_type, exc_val, exc_tb)
 
 
 async def keep_session(connection: Any) -> None:
     """The pool's reset: nothing to undo (see the module's docstring)."""
 
 
+class _FreshTransaction(TransactionContextPooled):
+    """A transaction whose BEGIN meets a connection the server ended starts again on another.
+
+    Nothing ran on the dead connection, so starting over changes nothing; without this, every
+    pooled connection would fail one request after the database restarts.
+    """
+
+    async def __aenter__(self) -> Any:
+        await self.ensure_connection()
+        pool = self.client._parent._pool
+        for attempt in (1, 2):
+            self.client._connection = await pool.acquire()
+            self.token = get_connections().set(self.connection_name, self.client)
+            try:
+                await self.client.begin()
+                return self.client
+            except LOST as error:
+                get_connections().reset(self.token)
+                _discard_if_lost(self.client._connection, error)
+                await pool.release(self.client._connection)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        _discard_if_lost(self.client._connection, exc_val)
+        await super().__aexit__(exc_type, exc_val, exc_tb)
+
+
 class ConsultAsyncpgClient(AsyncpgDBClient):
     async def create_pool(self, **kwargs: Any) -> asyncpg.Pool:
         return await asyncpg.create_pool(None, reset=keep_session, **kwargs)
+
+    def _in_transaction(self) -> TransactionContext:
+        return _FreshTransaction(TransactionWrapper(self), self._pool_init_lock)
+
+    def acquire_connection(self) -> Any:
+        return _CheckedConnection(self, self._pool_init_lock)
+
+    async def _translate_exceptions(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """A statement run outside a transaction that meets a connection the server ended runs
+        once more, on a fresh one. Inside a transaction nothing is retried (TransactionWrapper)."""
+        try:
+            return await super()._translate_exceptions(func, *args, **kwargs)
+        except LOST:
+            return await super()._translate_exceptions(func, *args, **kwargs)
 
 
 # What Tortoise looks for in an engine module.

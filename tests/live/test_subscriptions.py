@@ -513,3 +513,39 @@ def test_subscriptions_are_limited_per_address_signed_out_and_per_session_signed
             await phone.close()
 
         asyncio.run(scenario())
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="kills PostgreSQL backends")
+def test_a_subscription_survives_every_connection_of_its_database_being_killed(app_env, tmp_path):
+    # the review killed every backend of the database (the pool's and the listener's) and lost a
+    # live subscription in 1 run of 4 ("another operation is in progress")
+    with served(app_env, tmp_path) as a, served(app_env, tmp_path) as b:
+        s = setup(b)
+
+        async def scenario():
+            name = app_env["CONSULT_DATABASE_URL"].rsplit("/", 1)[1]
+            t = await Transport.connect(a)
+            head = gql(b, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
+                "consultation"
+            ]["auditTrail"]["totalCount"]
+            await t.subscribe(EVENTS, {"id": s["cid"], "after": head})
+            for round_ in range(4):
+                subprocess.run(
+                    [
+                        "psql",
+                        POSTGRES_URL.replace("postgres://", "postgresql://", 1),
+                        "-Atc",
+                        f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}'",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                # the next write goes through, though the pool's connections were all killed
+                await asyncio.to_thread(demand, b, s, f"断线第{round_}轮")
+                [e] = await t.events(1)
+                assert e["seq"] > head
+                head = e["seq"]
+            await t.close()
+
+        asyncio.run(scenario())
