@@ -826,6 +826,15 @@ class AuditEventConnection:
     total_count: int = strawberry.field(description="How many events the trail has.")
     consultation: strawberry.Private[models.Consultation]
 
+    @strawberry.field(
+        description=(
+            "The newest event's hash, as the consultation records it: printed in the dossier and anchored outside "
+            "the database, so anyone can hold the record to it."
+        )
+    )
+    def head_hash(self) -> str | None:
+        return self.consultation.head_hash
+
     @strawberry.field(description="recomputes the hash chain; false means the stored trail was altered")
     async def chain_valid(self, info: Info) -> bool:
         cache = info.context.chain_checks

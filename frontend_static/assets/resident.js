@@ -33,7 +33,7 @@ const QUERY = `query($id: ID!) {
     findings { id category description responsibleParty { name } dueAt expectedOutcome status resolution overdue }
     evaluation { count average distribution satisfactionRate myRating { score comment at } }
     dossier { htmlUrl }
-    auditTrail(first: 1) { totalCount }
+    auditTrail(first: 1) { totalCount headHash }
   }
 }`;
 
@@ -140,6 +140,7 @@ function build() {
   [parts.ratingSection, parts.rating] = section("满意度评价", "rating");
   parts.ratingForm = ratingForm();
   parts.archive = h("div", { id: "archive" });
+  parts.trail = h("p", { class: "muted", id: "trail-head" });
   parts.demandsSection.append(parts.demandForm);
   parts.ratingSection.append(parts.ratingForm);
   main.replaceChildren(
@@ -149,7 +150,7 @@ function build() {
     parts.stepper,
     h("p", {}, c.summary),
     parts.pollsSection, parts.demandsSection, parts.proposalsSection, parts.fundingSection, parts.worksSection,
-    parts.findingsSection, parts.ratingSection, parts.archive);
+    parts.findingsSection, parts.ratingSection, parts.archive, parts.trail);
 }
 
 /** Redraw, keeping the focus on the same control when it is drawn again (data-focus-key). */
@@ -176,6 +177,10 @@ function draw() {
   parts.archive.replaceChildren(...(c.dossier
     ? [h("h2", {}, "档案"), h("p", {}, `这项协商已${label("Stage", "ARCHIVED")}，全过程记录不再改动。`), h("a", { class: "button", href: c.dossier.htmlUrl }, "查看可打印的档案")]
     : []));
+  const trail = c.auditTrail;
+  parts.trail.replaceChildren(trail.headHash
+    ? `全过程共 ${trail.totalCount} 条记录，每条都接在上一条之后，改动任何一条都会被发现。最新一条的存证哈希：${trail.headHash.slice(0, 16)}…`
+    : "");
   renderMainAction(c);
 }
 

@@ -43,6 +43,11 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
     page.wait_for_url(re.compile(r"/c/"))
     assert case["codes"][0] not in page.url  # the code leaves the address bar
     page.get_by_role("heading", name="巷口路灯改造").wait_for()
+    # the page shows the head of the record's hash chain, the one the dossier prints and the anchors keep
+    head = site.gql(
+        "query($id: ID!) { consultation(id: $id) { auditTrail(first: 1) { headHash } } }", {"id": case["id"]}
+    )["consultation"]["auditTrail"]["headHash"]
+    expect(page.locator("#trail-head")).to_contain_text(head[:16])
     taps.tap(page.get_by_role("button", name=re.compile("^赞成")))
     taps.tap(page.get_by_role("button", name="确认投票"))
     receipt = page.locator(".receipt")
