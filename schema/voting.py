@@ -12,7 +12,9 @@ from consult.domain.ratios import ratio_4
 from consult.domain.vocabulary import BallotOrigin, DecisionPreset, PollKind, PollOutcome, PollStatus, Stage
 from consult.domain.weights import format_weight
 from consult.services.voting import (
+    TALLY_BATCH,
     Marks,
+    batched,
     compute_tally,
     effective_status,
     marks_of,
@@ -195,7 +197,7 @@ async def build_tally(info: Info, poll: models.Poll, status: str, electorate: Co
         ballots_cast=data.ballots_cast,
         electorate_size=electorate.heads,
         turnout=ratio_4(data.ballots_cast, electorate.heads),
-        options=[row(i, o.votes, o.weight_e4) for i, o in enumerate(options)],
+        options=[row(i, c.heads, c.weight) for i, c in enumerate(data.counts)],
         quorum_met=data.quorum_met,
         outcome=PollOutcome(data.outcome),
         winner=PollOption.of(options[data.winner]) if data.winner is not None else None,
@@ -273,6 +275,15 @@ class Poll(Node):
     @strawberry.field(description="show running results while open; otherwise the tally is hidden until CLOSED")
     def live_results(self) -> bool:
         return self.m.live_results
+
+    @strawberry.field(
+        description=(
+            "While open, the count moves only when this many more ballots (or revotes) are in, so that no change "
+            "in it is one household's; null where it moves with each ballot (named polls) or is not shown."
+        )
+    )
+    def tally_batch(self) -> int | None:
+        return TALLY_BATCH if batched(self.m) else None
 
     @strawberry.field(description="The rule it decides by.")
     def rule(self) -> DecisionRule:

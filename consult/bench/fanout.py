@@ -2,8 +2,9 @@
 
 Each subscriber is one WebSocket (graphql-transport-ws) signed in as a household, holding the
 page's two subscriptions: the consultation's events and the poll's tally. Then votes are cast
-one at a time, and for each the time from the castVote answer to every subscriber's copy of the
-new tally version is taken.
+one at a time. The poll is secret, so its count moves once per batch of TALLY_BATCH ballots:
+each push is one batch, and the time from the answer to its last ballot to every subscriber's
+copy of the new tally version is taken.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from consult.bench import documents
 from consult.bench.load import drive, graphql_ok, graphql_request
 from consult.bench.seed import World
+from consult.services.voting import TALLY_BATCH
 
 
 @dataclass
@@ -143,17 +145,22 @@ async def fanout(
                 bodies.append(body)
                 return graphql_ok("castVote")(status, body)
 
-            vote = graphql_request(
-                documents.cast_vote(),
-                {"input": {"pollId": poll, "choices": [options[n % 3]]}},
-                world.tokens[n % len(world.tokens)],
-            )
-            outcome = await drive(host, port, [vote], 1, keep)
+            # The bench's poll is secret: its count is pushed once a batch of TALLY_BATCH ballots
+            # is in. Each push is one batch, timed from the answer to its last ballot.
+            batch = [
+                graphql_request(
+                    documents.cast_vote(),
+                    {"input": {"pollId": poll, "choices": [options[(n * TALLY_BATCH + j) % 3]]}},
+                    world.tokens[(n * TALLY_BATCH + j) % len(world.tokens)],
+                )
+                for j in range(TALLY_BATCH)
+            ]
+            outcome = await drive(host, port, batch, 1, keep)
             answered = time.perf_counter()
             if outcome.errors:
                 result.errors += outcome.errors
                 continue
-            version = json.loads(bodies[0])["data"]["castVote"]["tally"]["version"]
+            version = json.loads(bodies[-1])["data"]["castVote"]["tally"]["version"]
             deadline = answered + 60
             while len(arrivals[version]) < live and time.perf_counter() < deadline:
                 await asyncio.sleep(0.005)

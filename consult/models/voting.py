@@ -47,6 +47,11 @@ class Poll(Model):
     tally_version = fields.IntField(default=0)
     ballots_cast = fields.IntField(default=0)
     ballots_weight_e4 = fields.BigIntField(default=0)
+    # What an open secret poll shows: the tally as it stood at the last full batch of ballots
+    # (consult.services.voting.TALLY_BATCH), so that no change in it is one household's.
+    shown_version = fields.IntField(default=0, db_default=0)
+    shown_ballots = fields.IntField(default=0, db_default=0)
+    shown_weight_e4 = fields.BigIntField(default=0, db_default=0)
     created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", null=True, related_name="polls"
     )
@@ -75,6 +80,8 @@ class PollOption(Model):
     # Ballots naming this option (first preference for RANKED), and their weight.
     votes = fields.IntField(default=0)
     weight_e4 = fields.BigIntField(default=0)
+    # The votes an open secret poll shows (Poll.shown_version).
+    shown_votes = fields.IntField(default=0, db_default=0)
 
     class Meta:
         table = "poll_option"

@@ -450,11 +450,11 @@ def _tally_doc(record: DossierRecord, poll: Poll) -> dict:
         "options": [
             {
                 "label": o.label,
-                "votes": o.votes,
-                "weight": area(o.weight_e4),
+                "votes": count.heads,
+                "weight": area(count.weight),
                 "proposal": titles.get(o.proposal_id),
             }
-            for o in options
+            for o, count in zip(options, tally.counts, strict=True)
         ],
         "quorumMet": tally.quorum_met,
         "outcome": tally.outcome,

@@ -34,6 +34,10 @@ from consult.services.base import (
 )
 
 KINDS = ("YES_NO_ABSTAIN", "SINGLE_CHOICE", "MULTIPLE_CHOICE", "RANKED")
+# An open secret poll's count moves in batches of this many ballots (and revotes): watching it
+# beside the roll, an organizer learns how a group of at least this many households voted, never
+# one household. The close shows the whole count.
+TALLY_BATCH = 5
 YES_NO_ABSTAIN_LABELS = ("赞成", "反对", "弃权")
 MAX_OPTIONS = 50
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -571,13 +575,29 @@ async def _count_ballot(
     poll.tally_version += 1
     poll.ballots_cast += added
     poll.ballots_weight_e4 += added * weight
-    await (
-        Poll.filter(id=poll.id)
-        .using_db(conn)
-        .update(
-            tally_version=poll.tally_version, ballots_cast=poll.ballots_cast, ballots_weight_e4=poll.ballots_weight_e4
-        )
-    )
+    changes = {
+        "tally_version": poll.tally_version,
+        "ballots_cast": poll.ballots_cast,
+        "ballots_weight_e4": poll.ballots_weight_e4,
+    }
+    if batched(poll) and poll.tally_version - poll.shown_version >= TALLY_BATCH:
+        # A full batch: the open count moves by TALLY_BATCH ballots at once, never by one.
+        poll.shown_version, poll.shown_ballots = poll.tally_version, poll.ballots_cast
+        poll.shown_weight_e4 = poll.ballots_weight_e4
+        changes |= {
+            "shown_version": poll.shown_version,
+            "shown_ballots": poll.shown_ballots,
+            "shown_weight_e4": poll.shown_weight_e4,
+        }
+        await PollOption.filter(poll_id=poll.id).using_db(conn).update(shown_votes=F("votes"))
+        for option in options.values():
+            option.shown_votes = option.votes
+    await Poll.filter(id=poll.id).using_db(conn).update(**changes)
+
+
+def batched(poll: Poll) -> bool:
+    """Whether the poll's open count is shown in batches: a secret poll with live results."""
+    return bool(poll.secret and poll.live_results)
 
 
 def _ballot_trail(
@@ -588,10 +608,11 @@ def _ballot_trail(
         # Results hidden until the close: not even the running count goes into the public trail.
         return f"收到选票：{poll.question}（结果在表决结束后公布）", {"poll": to_global_id("Poll", poll.id)}
     if poll.secret:
-        # A secret ballot leaves only an anonymous tally change: no voter, no choice.
+        # A secret ballot leaves only an anonymous tally change: no voter, no choice, and no running
+        # count but the batch the public count has reached (one ballot's step would show in it).
         return (
-            f"计票更新：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）",
-            {"poll": to_global_id("Poll", poll.id), "version": poll.tally_version, "ballots": poll.ballots_cast},
+            f"收到不记名选票：{poll.question}（公开计票每 {TALLY_BATCH} 票更新，已公布 {poll.shown_ballots} 票）",
+            {"poll": to_global_id("Poll", poll.id), "version": poll.shown_version, "ballots": poll.shown_ballots},
         )
     return (
         f"记名投票：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）",
@@ -830,6 +851,8 @@ class TallyData:
     version: int
     ballots_cast: int
     electorate: Count
+    # Per option, in option order: what this tally shows (heads, weight).
+    counts: list[Count]
     options: list[PollOption]
     quorum_met: bool
     outcome: str
@@ -878,8 +901,13 @@ async def compute_tally(
     key) unless the caller already has them (the archive reads every poll's at once).
     """
     rule = poll_rule(poll)
-    counts = [Count(o.votes, o.weight_e4) for o in options]
-    ballots = Count(poll.ballots_cast, poll.ballots_weight_e4)
+    if batched(poll) and status != "CLOSED":
+        # Open and secret: the count as of the last full batch (weights are withheld anyway).
+        version, counts = poll.shown_version, [Count(o.shown_votes, 0) for o in options]
+        ballots = Count(poll.shown_ballots, poll.shown_weight_e4)
+    else:
+        version, counts = poll.tally_version, [Count(o.votes, o.weight_e4) for o in options]
+        ballots = Count(poll.ballots_cast, poll.ballots_weight_e4)
     met = quorum_met(rule, ballots, electorate)
     outcome, winner, rounds = "PENDING", None, None
     if poll.kind == "RANKED":
@@ -894,9 +922,10 @@ async def compute_tally(
             verdict = decide_choice(rule, options=counts, ballots=ballots, electorate=electorate)
         outcome, winner, met = verdict.outcome, verdict.winner, verdict.quorum_met
     return TallyData(
-        version=poll.tally_version,
-        ballots_cast=poll.ballots_cast,
+        version=version,
+        ballots_cast=ballots.heads,
         electorate=electorate,
+        counts=counts,
         options=options,
         quorum_met=met,
         outcome=outcome,

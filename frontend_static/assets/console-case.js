@@ -29,7 +29,7 @@ const CONSULTATION = `query($id: ID!) {
         viewerCan { confirm recordContribution } } } }
     adoptedProposal { id }
     funding { total pledged paid outstanding ratio }
-    polls { id question kind status secret allowRevote liveResults opensAt closesAt electorateSize maxChoices
+    polls { id question kind status secret allowRevote liveResults tallyBatch opensAt closesAt electorateSize maxChoices
       viewerCan { open close recordPaperBallot }
       rule { preset quorumPercent threshold byArea }
       options { id label proposal { id title } }

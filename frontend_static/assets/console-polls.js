@@ -95,6 +95,9 @@ function tallyView(poll) {
   return h("div", { class: "tally" },
     h("p", {}, h("strong", {}, `已投 ${t.ballotsCast} 票`), `，可投 ${t.electorateSize} 户，参与率 ${ratioText(t.turnout)}`,
       poll.rule.quorumPercent ? (t.quorumMet ? "，已达到最低参与率。" : "，还没达到最低参与率。") : "。"),
+    poll.status !== "CLOSED" && poll.tallyBatch
+      ? h("p", { class: "muted tally-batch" }, `无记名投票的票数每满 ${poll.tallyBatch} 票更新一次（含纸质选票和代投），这样谁也无法从票数变化看出某一户怎么投。结束投票后显示全部结果。`)
+      : null,
     h("ul", { class: "tally-list" }, poll.options.map((o) => {
       const row = votes.get(o.id);
       return h("li", {}, `${o.label}：${row?.votes ?? 0} 票`, poll.rule.byArea && row && row.weight !== "0" ? `（面积 ${row.weight} 平方米）` : "");

@@ -22,7 +22,7 @@ const QUERY = `query($id: ID!) {
     proposals { id title body status budget costPlan { total method fullyConfirmed shares { id party { name } amount confirmedAt } } }
     adoptedProposal { id title }
     polls {
-      id question kind status maxChoices opensAt closesAt secret allowRevote liveResults electorateSize viewerCanVote
+      id question kind status maxChoices opensAt closesAt secret allowRevote liveResults tallyBatch electorateSize viewerCanVote
       options { id label proposal { id title } }
       rule { preset quorumPercent threshold byArea }
       myBallot { receipt castAt origin choices { id label } }
@@ -400,6 +400,9 @@ function tallyView(poll, tally) {
   return h("div", { dataset: { version: String(tally.version) } },
     h("p", {}, h("strong", {}, poll.status === "CLOSED" ? "最终结果" : "实时票数"),
       `：已投 ${tally.ballotsCast} 户，共 ${tally.electorateSize} 户，参与率 ${ratioText(tally.turnout)}。`),
+    poll.status !== "CLOSED" && poll.tallyBatch
+      ? h("p", { class: "muted tally-batch" }, `为保护投票秘密，票数每满 ${poll.tallyBatch} 票更新一次，您的票可能要等一会儿才计入显示。投票结束后公布全部结果。`)
+      : null,
     tally.options.map((row) => {
       const share = total ? Math.round((row.votes / total) * 1000) / 10 : 0;
       return h("div", { class: "tally-row" },

@@ -26,6 +26,9 @@ POLL = (
 VOTE = f"ballot {{ {BALLOT} }} tally {{ {TALLY} }}"
 QUESTION = "是否同意道路改造方案？"
 YES, NO, ABSTAIN = "赞成", "反对", "弃权"
+# A named poll counts each ballot at once; a secret one shows its open count in batches of
+# TALLY_BATCH (tests/security/test_secret_ballots.py). Tests of the counting itself use named polls.
+COUNTED_AT_ONCE = {"secret": False}
 # A rule that counts area as well as heads: only then does a tally publish the areas.
 COUNTS_AREA = {"preset": "CUSTOM", "quorumPercent": 0, "threshold": "1/2", "byArea": True}
 
@@ -288,6 +291,7 @@ async def test_a_multiple_choice_ballot_counts_for_every_option_up_to_max_choice
         kind="MULTIPLE_CHOICE",
         options=["路灯", "排水", "绿化"],
         maxChoices=2,
+        **COUNTED_AT_ONCE,
     )
     lamps, drains, greens = await options_of(world.organizer, pid)
     # when one household picks two and the other one
@@ -364,7 +368,7 @@ async def test_a_ranked_poll_is_decided_by_instant_runoff_and_shows_every_round(
 async def test_a_ranked_ballot_keeps_its_order(world):
     # given a ranked poll on three plans
     _, pid, (voter,) = await open_with_residents(
-        world, ["菜园巷1号"], question="方案排序", kind="RANKED", options=["甲", "乙", "丙"]
+        world, ["菜园巷1号"], question="方案排序", kind="RANKED", options=["甲", "乙", "丙"], **COUNTED_AT_ONCE
     )
     a, b, c = await options_of(world.organizer, pid)
     # when a resident ranks 丙, 甲, 乙
@@ -602,7 +606,7 @@ async def test_a_poll_opens_by_itself_at_its_opening_time_once_voting(world, clo
     # given a poll that opens in an hour, created while deliberating, with a household
     start = datetime.now(UTC).replace(microsecond=0)
     clock.set(start)
-    cid, pid = await deliberating_poll(world, opensAt=(start + timedelta(hours=1)).isoformat())
+    cid, pid = await deliberating_poll(world, opensAt=(start + timedelta(hours=1)).isoformat(), **COUNTED_AT_ONCE)
     (resident,) = await residents(world, cid, ["菜园巷1号"])
     # when its opening time passes while the consultation is still deliberating
     clock.advance(hours=2)
@@ -624,7 +628,7 @@ async def test_a_scheduled_poll_opens_by_itself_while_voting(world, clock):
     # given a voting consultation whose poll opens in an hour
     start = datetime.now(UTC).replace(microsecond=0)
     clock.set(start)
-    cid, pid = await deliberating_poll(world, opensAt=(start + timedelta(hours=1)).isoformat())
+    cid, pid = await deliberating_poll(world, opensAt=(start + timedelta(hours=1)).isoformat(), **COUNTED_AT_ONCE)
     (resident,) = await residents(world, cid, ["菜园巷1号"])
     await advance(world, cid, "VOTING")
     yes = (await options_of(world.organizer, pid))[0]
@@ -642,7 +646,7 @@ async def test_a_scheduled_poll_opens_by_itself_while_voting(world, clock):
 
 async def test_the_electorate_is_the_roll_when_the_poll_opens(world):
     # given a poll opened with two households on the roll
-    cid, pid, (first, _) = await open_with_residents(world, households(2))
+    cid, pid, (first, _) = await open_with_residents(world, households(2), **COUNTED_AT_ONCE)
     yes = (await options_of(world.organizer, pid))[0]
     # when a third household is added to the roll and signs in
     newcomer = await join_roll(world, cid, households(2), "菜园巷3号")
@@ -704,7 +708,7 @@ async def test_a_roll_change_after_an_automatic_opening_does_not_touch_the_elect
 
 async def test_a_resident_votes_for_their_own_roll_entry(world):
     # given an open poll and a resident of the consultation
-    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"])
+    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], **COUNTED_AT_ONCE)
     poll = await poll_of(resident, pid)
     assert (poll["viewerCanVote"], poll["myBallot"]) == (True, None)
     yes = poll["options"][0]["id"]
@@ -713,7 +717,9 @@ async def test_a_resident_votes_for_their_own_roll_entry(world):
     # then the ballot is theirs, online, and counted
     assert payload["errors"] == []
     ballot = payload["ballot"]
-    assert (ballot["origin"], [c["label"] for c in ballot["choices"]], ballot["voter"]) == ("ONLINE", [YES], None)
+    me = (await resident.query("{ viewer { id } }"))["viewer"]
+    # (a named poll: the ballot names its household's account)
+    assert (ballot["origin"], [c["label"] for c in ballot["choices"]], ballot["voter"]) == ("ONLINE", [YES], me)
     tally = payload["tally"]
     assert (tally["version"], tally["ballotsCast"], tally["electorateSize"], tally["turnout"]) == (1, 1, 1, "1.0000")
     assert votes_by_label(tally) == {YES: 1, NO: 0, ABSTAIN: 0}
@@ -755,7 +761,7 @@ async def test_votes_before_opening_and_after_closing_are_refused(world):
 
 async def test_a_cancelled_consultation_takes_no_more_votes(world):
     # given an open poll, one household having voted
-    cid, pid, (first, second) = await open_with_residents(world, households(2))
+    cid, pid, (first, second) = await open_with_residents(world, households(2), **COUNTED_AT_ONCE)
     entry = (await roll_entries(world, cid))["菜园巷2号"]
     yes = (await options_of(world.organizer, pid))[0]
     await voted(first, pid, [yes])
@@ -845,7 +851,7 @@ async def test_an_option_of_another_poll_is_not_a_choice(world):
 
 async def test_a_revote_replaces_the_ballot_and_moves_exactly_one_vote(world):
     # given an open poll where two households voted 赞成
-    _, pid, (first, second) = await open_with_residents(world, households(2))
+    _, pid, (first, second) = await open_with_residents(world, households(2), **COUNTED_AT_ONCE)
     yes, no, _ = await options_of(world.organizer, pid)
     old = (await voted(first, pid, [yes]))["ballot"]
     before = (await voted(second, pid, [yes]))["tally"]
@@ -871,7 +877,7 @@ async def test_a_revote_replaces_the_ballot_and_moves_exactly_one_vote(world):
 
 async def test_without_revote_a_second_vote_is_already_voted(world):
     # given an open poll that does not allow changing a ballot, and a resident who voted 赞成
-    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], allowRevote=False)
+    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], allowRevote=False, **COUNTED_AT_ONCE)
     yes, no, _ = await options_of(world.organizer, pid)
     first = await voted(resident, pid, [yes])
     assert (await poll_of(resident, pid))["viewerCanVote"] is False
@@ -886,7 +892,7 @@ async def test_without_revote_a_second_vote_is_already_voted(world):
 
 async def test_a_burst_of_votes_by_one_voter_leaves_one_ballot(world):
     # given an open poll and one resident
-    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"])
+    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], **COUNTED_AT_ONCE)
     yes = (await options_of(world.organizer, pid))[0]
     # when the resident's phone sends the same vote twenty times at once
     results = await asyncio.gather(*(vote(resident, pid, [yes]) for _ in range(20)))
@@ -901,7 +907,7 @@ async def test_a_burst_of_votes_by_one_voter_leaves_one_ballot(world):
 
 async def test_a_burst_of_different_votes_without_revote_accepts_exactly_one(world):
     # given an open poll that does not allow changing a ballot, and one resident
-    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], allowRevote=False)
+    _, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], allowRevote=False, **COUNTED_AT_ONCE)
     options = await options_of(world.organizer, pid)
     # when twenty different votes arrive at once
     results = await asyncio.gather(*(vote(resident, pid, [options[i % 3]]) for i in range(20)))
@@ -939,7 +945,7 @@ async def test_ten_residents_voting_at_once_are_all_counted(world):
 
 async def test_organizers_enter_paper_and_assisted_ballots(world):
     # given an open poll of three households, none of whom votes online
-    cid, pid, _ = await open_with_residents(world, households(3))
+    cid, pid, _ = await open_with_residents(world, households(3), **COUNTED_AT_ONCE)
     entries = await roll_entries(world, cid)
     yes, no, _ = await options_of(world.organizer, pid)
     # when the organizer enters a paper ballot for 1号 and an assisted one for 2号
@@ -970,7 +976,7 @@ async def test_an_offline_ballot_is_paper_or_assisted(world):
 
 async def test_a_standing_paper_ballot_cannot_be_replaced_online(world):
     # given an open poll (revote allowed) where the organizer entered 1号's paper ballot
-    cid, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"])
+    cid, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], **COUNTED_AT_ONCE)
     entry = (await roll_entries(world, cid))["菜园巷1号"]
     yes, no, _ = await options_of(world.organizer, pid)
     assert (await offline(world.organizer, pid, entry, [yes]))["errors"] == []
@@ -986,7 +992,7 @@ async def test_a_standing_paper_ballot_cannot_be_replaced_online(world):
 
 async def test_a_household_that_voted_online_gets_no_paper_ballot(world):
     # given an open poll where 1号 voted online
-    cid, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"])
+    cid, pid, (resident,) = await open_with_residents(world, ["菜园巷1号"], **COUNTED_AT_ONCE)
     entry = (await roll_entries(world, cid))["菜园巷1号"]
     yes, no, _ = await options_of(world.organizer, pid)
     await voted(resident, pid, [yes])
@@ -1002,7 +1008,7 @@ async def test_a_household_that_voted_online_gets_no_paper_ballot(world):
 
 async def test_a_second_paper_ballot_for_one_household_is_already_voted(world):
     # given an open poll where 1号's paper ballot was entered
-    cid, pid, _ = await open_with_residents(world, ["菜园巷1号"])
+    cid, pid, _ = await open_with_residents(world, ["菜园巷1号"], **COUNTED_AT_ONCE)
     entry = (await roll_entries(world, cid))["菜园巷1号"]
     yes, no, _ = await options_of(world.organizer, pid)
     assert (await offline(world.organizer, pid, entry, [yes]))["errors"] == []
@@ -1207,7 +1213,7 @@ async def test_a_preset_accepts_its_own_by_area(world):
 
 async def test_the_outcome_is_pending_while_the_poll_is_open(world):
     # given an open poll where every household voted 赞成
-    _, pid, voters = await open_with_residents(world, households(2))
+    _, pid, voters = await open_with_residents(world, households(2), **COUNTED_AT_ONCE)
     yes = (await options_of(world.organizer, pid))[0]
     for voter in voters:
         await voted(voter, pid, [yes])

@@ -101,7 +101,9 @@ class Site:
         """Demo party name -> id."""
         return {p["name"]: p["id"] for p in self.gql("{ parties { id name } }")["parties"]}
 
-    def consultation(self, title: str, stage: str = "DRAFT", households: int = 0) -> dict[str, Any]:
+    def consultation(
+        self, title: str, stage: str = "DRAFT", households: int = 0, secret: bool = True
+    ) -> dict[str, Any]:
         """A consultation of the demo's parties, walked to `stage` through the API.
 
         At VOTING it has a tabled 240,000-yuan proposal split three ways, a roll of
@@ -165,7 +167,7 @@ class Site:
                         "question": "是否同意《菜园巷道路改造方案》？",
                         "kind": "YES_NO_ABSTAIN",
                         "proposalIds": [pid],
-                        "secret": True,
+                        "secret": secret,
                         "allowRevote": True,
                         "liveResults": True,
                     },

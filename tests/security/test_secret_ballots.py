@@ -160,3 +160,53 @@ async def test_a_closed_count_shows_areas_where_the_rule_counts_them(world, cloc
     # then the areas are published, as the law needs them to decide
     total = sum(float(o["weight"]) for o in poll["tally"]["options"])
     assert abs(total - sum(float(a) for a in AREAS)) < 0.01
+
+
+async def test_the_open_count_moves_only_by_whole_batches(world: World):
+    # The review read the live count after every ballot, beside the roll (which shows each
+    # household as it signs in), and attributed 20 of 20 ballots.
+    from consult.services.voting import TALLY_BATCH
+    from tests.api.helpers import create_poll
+
+    # given a secret poll open to twelve households, signed in
+    cid = await create_consultation(world, stage="DELIBERATING")
+    pid = await create_poll(world, cid)
+    labels = [f"菜园巷{i}号" for i in range(1, 13)]
+    await world.organizer.ok(
+        "setVoterRoll", {"consultationId": cid, "voters": [{"label": lb} for lb in labels]}, "entries { id }"
+    )
+    issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }")
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { stage }")
+    await world.organizer.ok("openPoll", {"pollId": pid}, "poll { status }")
+    poll = await world.anon.query("query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": pid})
+    yes = poll["node"]["options"][0]["id"]
+    seen = []
+    # when they vote one by one and the organizer reads the count after each ballot
+    for invitation in issued["invitations"]:
+        token = (await world.anon.ok("redeemInvitation", {"code": invitation["code"]}, "token"))["token"]
+        answer = await world.anon.as_(token).ok("castVote", {"pollId": pid, "choices": [yes]}, "tally { ballotsCast }")
+        read = await world.organizer.query(
+            "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": pid}
+        )
+        assert answer["tally"]["ballotsCast"] == read["node"]["tally"]["ballotsCast"]
+        seen.append(read["node"]["tally"]["ballotsCast"])
+    # then it moved only at each full batch, never by one household
+    assert seen == [TALLY_BATCH * ((n + 1) // TALLY_BATCH) for n in range(12)]
+    # and nothing in the trail counts the ballots between two batches
+    trail = await world.organizer.query(
+        "query($id: ID!) { consultation(id: $id) { auditTrail(first: 100) { edges { node { action summary } } } } }",
+        {"id": cid},
+    )
+    casts = [
+        e["node"]["summary"]
+        for e in trail["consultation"]["auditTrail"]["edges"]
+        if e["node"]["action"] == "ballot.cast"
+    ]
+    assert len(casts) == 12 and all("已公布" in s for s in casts)
+    assert [int(s.split("已公布 ")[1].split(" ")[0]) for s in casts] == seen
+    # and once it closes, the whole count is shown
+    await world.organizer.ok("closePoll", {"pollId": pid}, "poll { status }")
+    closed = await world.anon.query(
+        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": pid}
+    )
+    assert closed["node"]["tally"]["ballotsCast"] == 12
