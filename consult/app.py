@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
@@ -184,6 +185,49 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class TimeBudget:
+    """Answer a GraphQL request within a time budget, or 503 with a JSON error: a request that
+    waits on the database longer than that is cut off and its transaction rolled back, instead
+    of holding a connection and a worker's attention. (CPU spent is bounded before anything
+    runs, by schema/limits.py.) WebSockets are long-lived by design and not timed."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/graphql":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracked_send(message: Any) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, tracked_send)
+        except TimeoutError:
+            if started:
+                raise
+            body = json.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": f"请求超时（{self.seconds:g} 秒），请稍后重试。The request took longer than "
+                            f"{self.seconds:g} s and was stopped; try again.",
+                            "extensions": {"code": "TIMEOUT"},
+                        }
+                    ]
+                },
+                ensure_ascii=False,
+            ).encode()
+            await send(
+                {"type": "http.response.start", "status": 503, "headers": [(b"content-type", b"application/json")]}
+            )
+            await send({"type": "http.response.body", "body": body})
 
 
 async def _poll_clock(settings: Settings, clock: Callable[[], datetime], every: float = 5.0) -> None:
@@ -404,7 +448,10 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         debug=settings.debug,
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(TimeBudget, seconds=settings.request_seconds),
+        ],
     )
 
 

@@ -112,6 +112,8 @@ class Settings:
     introspection: bool = True
     # Live subscriptions one worker holds open at once: per signed-in session, and per address
     # for the signed-out (one page holds two).
+    # A GraphQL request over HTTP answers within this many seconds, or gets 503 TIMEOUT.
+    request_seconds: float = 30.0
     subscriptions_per_session: int = 10
     subscriptions_per_address: int = 50
     # Where every audit event's hash is appended, outside the database (consult.anchors); empty: nowhere.
@@ -140,6 +142,7 @@ class Settings:
             graphiql=_switch("CONSULT_GRAPHIQL", True),
             introspection=_switch("CONSULT_INTROSPECTION", True),
             anchor_file=_anchor_file(url),
+            request_seconds=_positive("CONSULT_REQUEST_SECONDS", 30.0),
             subscriptions_per_session=_int("CONSULT_SUBSCRIPTIONS_PER_SESSION", 10),
             subscriptions_per_address=_int("CONSULT_SUBSCRIPTIONS_PER_ADDRESS", 50),
         )

@@ -110,3 +110,23 @@ def test_every_page_query_fits_its_callers_budget():
         cost = document_cost(schema._schema, document, _operation(document, None), {})
         budget = ANONYMOUS_BUDGET if script == "resident.js" else SIGNED_IN_BUDGET
         assert cost <= budget, f"{script} {name} costs {cost}, over its budget of {budget}"
+
+
+async def test_a_request_past_its_time_budget_is_a_503_json_error(settings, session_clock):
+    # given a server whose requests may take no time at all (the default is 30 s)
+    from dataclasses import replace
+
+    from consult.app import create_app
+    from tests.api.helpers import cookieless_client
+
+    hurried = create_app(replace(settings, request_seconds=1e-6), manage_database=False, clock=session_clock)
+    async with cookieless_client(hurried) as http:
+        response = await http.post("/graphql", json={"query": "{ consultations(first: 5) { totalCount } }"})
+    # then the request is stopped and answered as such, in JSON
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "TIMEOUT"
+
+
+async def test_the_time_budget_leaves_other_paths_and_ordinary_requests_alone(http):
+    assert (await http.get("/healthz")).status_code == 200
+    assert (await http.post("/graphql", json={"query": "{ __typename }"})).json() == {"data": {"__typename": "Query"}}
