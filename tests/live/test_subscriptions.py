@@ -366,6 +366,22 @@ def test_the_legacy_graphql_ws_protocol_works_too(app_env, tmp_path):
         asyncio.run(scenario())
 
 
+def terminate_backends(database: str, only: str = "") -> int:
+    """pg_terminate_backend every connection to `database` (narrowed by the SQL in `only`)."""
+    killed = subprocess.run(
+        [
+            "psql",
+            POSTGRES_URL.replace("postgres://", "postgresql://", 1),
+            "-Atc",
+            f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{database}' {only}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(killed.stdout.strip())
+
+
 @pytest.mark.skipif(BACKEND != "postgres", reason="events cross processes through PostgreSQL LISTEN/NOTIFY")
 def test_events_cross_processes_and_survive_a_killed_listener(app_env, tmp_path):
     with served(app_env, tmp_path) as a, served(app_env, tmp_path) as b:
@@ -383,19 +399,7 @@ def test_events_cross_processes_and_survive_a_killed_listener(app_env, tmp_path)
             assert e["seq"] == head + 1
             # when every LISTEN connection is killed, the next writes still arrive, in order, without a gap
             name = app_env["CONSULT_DATABASE_URL"].rsplit("/", 1)[1]
-            killed = subprocess.run(
-                [
-                    "psql",
-                    POSTGRES_URL.replace("postgres://", "postgresql://", 1),
-                    "-Atc",
-                    f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}' "
-                    "AND query LIKE 'LISTEN%'",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            assert int(killed.stdout.strip()) >= 1
+            assert terminate_backends(name, "AND query LIKE 'LISTEN%'") >= 1
             await asyncio.to_thread(demand, b, s, "断线后一")
             await asyncio.to_thread(demand, b, s, "断线后二")
             got = await t.events(2)
@@ -532,17 +536,7 @@ def test_a_subscription_survives_every_connection_of_its_database_being_killed(a
             ]["auditTrail"]["totalCount"]
             await t.subscribe(EVENTS, {"id": s["cid"], "after": head})
             for round_ in range(4):
-                subprocess.run(
-                    [
-                        "psql",
-                        POSTGRES_URL.replace("postgres://", "postgresql://", 1),
-                        "-Atc",
-                        f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}'",
-                    ],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
+                terminate_backends(name)
                 # the next write goes through, though the pool's connections were all killed
                 await asyncio.to_thread(demand, b, s, f"断线第{round_}轮")
                 [e] = await t.events(1)
