@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextvars
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+log = logging.getLogger("consult.anchors")
 _file: Path | None = None
 _pending: contextvars.ContextVar[list[dict] | None] = contextvars.ContextVar("consult_anchors", default=None)
 
@@ -72,8 +74,14 @@ def collecting() -> Iterator[list[dict]]:
 
 
 def flush(lines: list[dict]) -> None:
+    """Append a committed transaction's anchors. The write has committed whatever happens here:
+    a full disk is logged for the operator (consult verify then finds the gap), never turned
+    into an error for a request that succeeded."""
     if lines and _file is not None:
-        _append(lines)
+        try:
+            _append(lines)
+        except OSError as error:
+            log.error("锚点写入失败 Could not append %d anchor(s) to %s: %s", len(lines), _file, error)
 
 
 def _append(lines: list[dict]) -> None:

@@ -23,8 +23,9 @@ from tortoise.connection import get_connections
 # What a pooled connection that the server ended (a restart, a failover, pg_terminate_backend)
 # raises on its next use; and what one left half-way through an operation raises after that.
 LOST = (
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
     asyncpg.exceptions.InternalClientError,
 )
 
@@ -38,6 +39,13 @@ def _discard_if_lost(connection: Any, error: BaseException | None) -> None:
     # Closed under it, asyncpg has already taken it back (and will replace it): nothing to do.
     with contextlib.suppress(asyncpg.exceptions.InterfaceError):
         connection.terminate()
+
+
+def _is_read(func: Any, args: tuple) -> bool:
+    """A single SELECT, the only statement safe to send twice."""
+    if func.__name__ not in ("execute_query", "execute_query_dict") or not args:
+        return False
+    return isinstance(args[0], str) and args[0].lstrip()[:6].upper() == "SELECT"
 
 
 class _CheckedConnection(PoolConnectionWrapper):
@@ -66,11 +74,12 @@ class _FreshTransaction(TransactionContextPooled):
             try:
                 await self.client.begin()
                 return self.client
-            except LOST as error:
+            except BaseException as error:
+                # Whatever stopped the BEGIN (cancellation included), the connection goes back.
                 get_connections().reset(self.token)
                 _discard_if_lost(self.client._connection, error)
                 await pool.release(self.client._connection)
-                if attempt == 2:
+                if attempt == 2 or not isinstance(error, LOST):
                     raise
         raise AssertionError("unreachable")
 
@@ -95,6 +104,9 @@ class ConsultAsyncpgClient(AsyncpgDBClient):
         try:
             return await super()._translate_exceptions(func, *args, **kwargs)
         except LOST:
+            # Only a read runs again: a write whose answer was lost may have been done.
+            if not _is_read(func, args):
+                raise
             return await super()._translate_exceptions(func, *args, **kwargs)
 
 

@@ -33,7 +33,6 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -145,17 +144,26 @@ class _Coster:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
 
-    def _fields(self, selection_set: SelectionSetNode, seen: frozenset[str]) -> Iterator[FieldNode]:
+    def _fields(
+        self, selection_set: SelectionSetNode, parent: Any, seen: frozenset[str]
+    ) -> Iterator[tuple[FieldNode, Any]]:
+        """Each field with the type it is selected on: a fragment's own type condition, so that
+        `node(id:) { ... on Consultation { polls { … } } }` is costed as the consultation it is."""
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                yield selection
+                yield selection, parent
             elif isinstance(selection, InlineFragmentNode):
-                yield from self._fields(selection.selection_set, seen)
+                on = self._condition(selection.type_condition, parent)
+                yield from self._fields(selection.selection_set, on, seen)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is not None and name not in seen:  # validation forbids cycles; this is a guard
-                    yield from self._fields(fragment.selection_set, seen | {name})
+                    on = self._condition(fragment.type_condition, parent)
+                    yield from self._fields(fragment.selection_set, on, seen | {name})
+
+    def _condition(self, condition: Any, parent: Any) -> Any:
+        return self.schema.get_type(condition.name.value) if condition is not None else parent
 
     def cost(
         self, selection_set: SelectionSetNode, parent: Any, seen: frozenset[str] = frozenset(), paged: bool = False
@@ -163,10 +171,10 @@ class _Coster:
         """Objects the selection could return. `paged`: the page size was already counted by the
         connection above, so its list of edges (or nodes) does not multiply again."""
         total = 0
-        for node in self._fields(selection_set, seen):
+        for node, on in self._fields(selection_set, parent, seen):
             field_def = None
-            if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
-                field_def = parent.fields.get(node.name.value)
+            if isinstance(on, GraphQLObjectType | GraphQLInterfaceType):
+                field_def = on.fields.get(node.name.value)
             total += 1
             if node.selection_set is None or field_def is None:
                 continue
@@ -179,15 +187,20 @@ class _Coster:
                 many = 1 if paged else LIST_GUESS
             else:
                 many = 1
+            # An interface or union is costed through the fragments that name its types.
             named = get_named_type(child_type)
-            if isinstance(named, GraphQLUnionType):
-                named = None
             total += many * self.cost(node.selection_set, named, seen, paged=connection)
         return total
 
 
 def document_cost(schema: GraphQLSchema, document: Any, operation: OperationDefinitionNode, variables: dict) -> int:
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    # A variable left out takes its default: `query($n: Int = 100)` asks for pages of 100.
+    variables = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in variables and isinstance(definition.default_value, IntValueNode):
+            variables[name] = int(definition.default_value.value)
     root = schema.get_root_type(operation.operation)
     return _Coster(schema, fragments, variables).cost(operation.selection_set, root)
 

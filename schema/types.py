@@ -835,7 +835,12 @@ class AuditEventConnection:
     def head_hash(self) -> str | None:
         return self.consultation.head_hash
 
-    @strawberry.field(description="recomputes the hash chain; false means the stored trail was altered")
+    @strawberry.field(
+        description=(
+            "recomputes the hash chain from its last checkpoint; false means the stored trail was altered there. "
+            "`consult verify` checks the whole chain against the anchors kept outside the database."
+        )
+    )
     async def chain_valid(self, info: Info) -> bool:
         cache = info.context.chain_checks
         key = self.consultation.id

@@ -278,7 +278,8 @@ class Poll(Node):
 
     @strawberry.field(
         description=(
-            "While open, the count moves only when this many more ballots (or revotes) are in, so that no change "
+            "While open, the count moves only when this many new ballots are in (revotes are shown with them), so "
+            "that no change "
             "in it is one household's; null where it moves with each ballot (named polls) or is not shown."
         )
     )

@@ -153,7 +153,10 @@ async def login(ctx: ServiceContext, *, username: str, password: str) -> Login:
     name = (username or "").strip()
     attempt = await _attempt(ctx, f"login:{ctx.client_key}", f"login-account:{name[:64].casefold()}")
     if _limited(ctx, attempt):
-        # Too many failures from this address, or against this account from anywhere.
+        # Too many failures from this address, or against this account from anywhere. A refusal
+        # evaluates nothing, so it does not count as another failure: the lockout ends when the
+        # window passes the last evaluated guess, however often the attacker knocks meanwhile.
+        await _succeeded(attempt)
         raise RateLimited()
     account = await Account.get_or_none(username=name) if len(name) <= 64 else None
     # Always verify, against a dummy hash for unknown names, so timing does not tell them

@@ -34,9 +34,9 @@ from consult.services.base import (
 )
 
 KINDS = ("YES_NO_ABSTAIN", "SINGLE_CHOICE", "MULTIPLE_CHOICE", "RANKED")
-# An open secret poll's count moves in batches of this many ballots (and revotes): watching it
-# beside the roll, an organizer learns how a group of at least this many households voted, never
-# one household. The close shows the whole count.
+# An open secret poll's count moves once this many new ballots are in (revotes are shown with
+# them): watching it beside the roll, an organizer learns how a group of at least this many
+# households voted, never one household. The close shows the whole count.
 TALLY_BATCH = 5
 YES_NO_ABSTAIN_LABELS = ("赞成", "反对", "弃权")
 MAX_OPTIONS = 50
@@ -580,8 +580,10 @@ async def _count_ballot(
         "ballots_cast": poll.ballots_cast,
         "ballots_weight_e4": poll.ballots_weight_e4,
     }
-    if batched(poll) and poll.tally_version - poll.shown_version >= TALLY_BATCH:
-        # A full batch: the open count moves by TALLY_BATCH ballots at once, never by one.
+    if batched(poll) and poll.ballots_cast - poll.shown_ballots >= TALLY_BATCH:
+        # A full batch of new ballots: the open count moves by at least TALLY_BATCH households at
+        # once. Revotes wait for such a batch too: counted towards one, a household could pad
+        # it with revotes until its own new ballot stood alone in it.
         poll.shown_version, poll.shown_ballots = poll.tally_version, poll.ballots_cast
         poll.shown_weight_e4 = poll.ballots_weight_e4
         changes |= {

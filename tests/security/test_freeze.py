@@ -130,3 +130,23 @@ async def test_a_request_past_its_time_budget_is_a_503_json_error(settings, sess
 async def test_the_time_budget_leaves_other_paths_and_ordinary_requests_alone(http):
     assert (await http.get("/healthz")).status_code == 200
     assert (await http.post("/graphql", json={"query": "{ __typename }"})).json() == {"data": {"__typename": "Query"}}
+
+
+async def test_the_cost_budget_sees_through_fragments_and_variable_defaults(anon):
+    # the same breadth asked through node(id:) with an inline fragment, or pages given as a variable's default
+    inner = "polls { id options { id label } } demands(first: 100) { edges { node { id } } }"
+    through_node = (
+        "{ "
+        + " ".join(f'a{i}: node(id: "Q29uc3VsdGF0aW9uOjE") {{ ... on Consultation {{ {inner} }} }}' for i in range(50))
+        + " }"
+    )
+    _too_large(await anon.raw(through_node))
+    by_default = (
+        "query($n: Int = 100) { "
+        + " ".join(
+            f"a{i}: consultations(first: $n) {{ edges {{ node {{ demands(first: $n) {{ totalCount }} }} }} }}"
+            for i in range(3)
+        )
+        + " }"
+    )
+    _too_large(await anon.raw(by_default))

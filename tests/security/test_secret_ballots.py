@@ -210,3 +210,34 @@ async def test_the_open_count_moves_only_by_whole_batches(world: World):
         "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": pid}
     )
     assert closed["node"]["tally"]["ballotsCast"] == 12
+
+
+async def test_revotes_cannot_pad_a_batch_around_one_households_ballot(world: World):
+    from consult.services.voting import TALLY_BATCH
+    from tests.api.helpers import create_poll
+
+    # given a secret poll where one household votes and then revotes over and over
+    cid = await create_consultation(world, stage="DELIBERATING")
+    pid = await create_poll(world, cid)
+    await world.organizer.ok(
+        "setVoterRoll",
+        {"consultationId": cid, "voters": [{"label": "菜园巷1号"}, {"label": "菜园巷2号"}]},
+        "entries { id }",
+    )
+    issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }")
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { stage }")
+    await world.organizer.ok("openPoll", {"pollId": pid}, "poll { status }")
+    poll = await world.anon.query("query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": pid})
+    yes = poll["node"]["options"][0]["id"]
+    tokens = [
+        (await world.anon.ok("redeemInvitation", {"code": i["code"]}, "token"))["token"] for i in issued["invitations"]
+    ]
+    for _ in range(TALLY_BATCH):
+        await world.anon.as_(tokens[0]).ok("castVote", {"pollId": pid, "choices": [yes]}, "ballot { id }")
+    # when a second household votes once, right after
+    await world.anon.as_(tokens[1]).ok("castVote", {"pollId": pid, "choices": [yes]}, "ballot { id }")
+    # then the count has not moved: two households are not a batch, however many revotes came with them
+    read = await world.organizer.query(
+        "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": pid}
+    )
+    assert read["node"]["tally"]["ballotsCast"] == 0
