@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from consult.bench import documents, floor, procs
@@ -134,6 +135,12 @@ async def build_world(plan: Plan, polls: int) -> World:
     from consult.db import migrate, tortoise_config
 
     await _recreate(plan.url, check_target(plan.url))
+    # The rebuilt database starts a new audit history: its anchors start afresh too.
+    from consult.settings import Settings
+
+    anchor_file = Settings.from_env(plan.url).anchor_file
+    if anchor_file:
+        Path(anchor_file).unlink(missing_ok=True)
     await migrate(plan.url)
     await Tortoise.init(config=tortoise_config(plan.url), _enable_global_fallback=True)
     try:

@@ -58,8 +58,12 @@ def test_a_smoke_bench_runs_every_workload_and_the_fan_out_without_errors(tmp_pa
         for row in figures["results"]:
             assert row["rps"] > 0 and row["floor_rps"] > 0 and row["ratio"] > 0
             assert row["sql_per_request"] is not None
-            # the ceiling is the app with no database work at all; every other workload reads or writes
-            assert row["sql_per_request"] == 0 if row["workload"] == "ceiling" else row["sql_per_request"] >= 1
+            # the ceiling is the app with no database work of its own (the poll clock's tick, every 5 s,
+            # may land in its round: a couple of statements over hundreds of requests); the rest read or write
+            if row["workload"] == "ceiling":
+                assert row["sql_per_request"] < 0.1
+            else:
+                assert row["sql_per_request"] >= 1
             assert row["p99_ms"] >= row["p50_ms"] > 0
         # and every live subscriber got every pushed tally
         (fan,) = figures["fanout"]
