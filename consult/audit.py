@@ -32,23 +32,25 @@ def event_content(
     at: datetime,
     actor_id: int | None,
     action: str,
-    kind: str,
+    kind: str | None,
     subject: str | None,
     summary: str,
     payload: str,
 ) -> str:
-    return canonical_json(
-        {
-            "seq": seq,
-            "at": _iso(at),
-            "actor": to_global_id("Account", actor_id) if actor_id else None,
-            "action": action,
-            "kind": kind,
-            "subject": subject,
-            "summary": summary,
-            "payload": json.loads(payload),
-        }
-    )
+    """The canonical JSON a link of a chain hashes. The installation's trail has no `kind`."""
+    content = {
+        "seq": seq,
+        "at": _iso(at),
+        "actor": to_global_id("Account", actor_id) if actor_id else None,
+        "action": action,
+        "kind": kind,
+        "subject": subject,
+        "summary": summary,
+        "payload": json.loads(payload),
+    }
+    if kind is None:
+        del content["kind"]
+    return canonical_json(content)
 
 
 def stored_content(event: AuditEvent) -> str:
@@ -138,19 +140,30 @@ def chain_is_valid_from(
     events: Iterable[AuditEvent], head_hash: str | None, *, prev: str | None, first_seq: int
 ) -> bool:
     """The same check from a checkpoint: `events` start at `first_seq` and link to `prev`."""
+    return chain_break(events, head_hash, prev=prev, first_seq=first_seq) is None
+
+
+def chain_break(
+    events: Iterable[AuditEvent], head_hash: str | None, *, prev: str | None = None, first_seq: int = 1
+) -> str | None:
+    """Where the chain breaks, in words (for `consult verify`), or None when it holds up to `head_hash`."""
     expected_seq = first_seq
     for event in events:
-        if event.seq != expected_seq or event.prev_hash != prev:
-            return False
+        if event.seq != expected_seq:
+            return f"seq {expected_seq} is missing (found {event.seq})"
+        if event.prev_hash != prev:
+            return f"seq {event.seq} does not link to the event before it"
         try:
             content = stored_content(event)
         except (ValueError, TypeError):
-            return False
+            return f"seq {event.seq} cannot be read back"
         if chain_hash(prev, content) != event.hash:
-            return False
+            return f"seq {event.seq} was edited: its hash does not match its content"
         prev = event.hash
         expected_seq += 1
-    return prev == head_hash
+    if prev != head_hash:
+        return f"the trail ends at seq {expected_seq - 1}, but the consultation records another head"
+    return None
 
 
 # ---------------------------------------------------------------- the installation's trail
@@ -161,16 +174,15 @@ _INSTALLATION_LOCK = 0x636F6E73  # "cons"
 
 
 def installation_content(event: InstallationEvent) -> str:
-    return canonical_json(
-        {
-            "seq": event.seq,
-            "at": _iso(event.at),
-            "actor": to_global_id("Account", event.actor_id) if event.actor_id else None,
-            "action": event.action,
-            "subject": event.subject,
-            "summary": event.summary,
-            "payload": json.loads(event.payload),
-        }
+    return event_content(
+        seq=event.seq,
+        at=event.at,
+        actor_id=event.actor_id,
+        action=event.action,
+        kind=None,
+        subject=event.subject,
+        summary=event.summary,
+        payload=event.payload,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from consult import anchors
-from consult.audit import chain_hash, stored_content
+from consult.audit import chain_break
 from consult.models import AuditEvent, Ballot, Consultation, Contribution, CostShare, Poll, PollOption
 from consult.services.voting import BALLOT_MARK_COLUMNS, _counted, row_marks
 
@@ -32,21 +32,6 @@ class Report:
     problems: list[str] = field(default_factory=list)
 
 
-def _chain_break(events: list[AuditEvent], head_hash: str | None, last_seq: int) -> str | None:
-    prev: str | None = None
-    for expected, event in enumerate(events, start=1):
-        if event.seq != expected:
-            return f"seq {expected} is missing (found {event.seq})"
-        if event.prev_hash != prev:
-            return f"seq {event.seq} does not link to the event before it"
-        if chain_hash(prev, stored_content(event)) != event.hash:
-            return f"seq {event.seq} was edited: its hash does not match its content"
-        prev = event.hash
-    if len(events) != last_seq or prev != head_hash:
-        return f"the trail ends at seq {len(events)}, but the consultation records seq {last_seq} as its head"
-    return None
-
-
 async def _chains(report: Report) -> dict[int, dict[int, str]]:
     """Check every chain; returns the stored hashes by consultation and seq, for the anchors."""
     hashes: dict[int, dict[int, str]] = {}
@@ -55,7 +40,9 @@ async def _chains(report: Report) -> dict[int, dict[int, str]]:
         report.consultations += 1
         report.events += len(events)
         hashes[consultation.id] = {e.seq: e.hash for e in events}
-        broken = _chain_break(events, consultation.head_hash, consultation.last_seq)
+        broken = chain_break(events, consultation.head_hash)
+        if broken is None and len(events) != consultation.last_seq:
+            broken = f"the trail ends at seq {len(events)}, but the consultation records seq {consultation.last_seq}"
         if broken:
             report.problems.append(f"consultation {consultation.id}: audit chain broken: {broken}")
     return hashes
