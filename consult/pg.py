@@ -20,6 +20,10 @@ from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import PoolConnectionWrapper, TransactionContext, TransactionContextPooled
 from tortoise.connection import get_connections
 
+# Several pooled connections can be dead at once (the server ended them all), and the pool may
+# hand them out before their closing is noticed: this many tries find a live one.
+TRIES = 4
+
 # What a pooled connection that the server ended (a restart, a failover, pg_terminate_backend)
 # raises on its next use; and what one left half-way through an operation raises after that.
 LOST = (
@@ -68,7 +72,7 @@ class _FreshTransaction(TransactionContextPooled):
     async def __aenter__(self) -> Any:
         await self.ensure_connection()
         pool = self.client._parent._pool
-        for attempt in (1, 2):
+        for attempt in range(1, TRIES + 1):
             self.client._connection = await pool.acquire()
             self.token = get_connections().set(self.connection_name, self.client)
             try:
@@ -79,7 +83,7 @@ class _FreshTransaction(TransactionContextPooled):
                 get_connections().reset(self.token)
                 _discard_if_lost(self.client._connection, error)
                 await pool.release(self.client._connection)
-                if attempt == 2 or not isinstance(error, LOST):
+                if attempt == TRIES or not isinstance(error, LOST):
                     raise
         raise AssertionError("unreachable")
 
@@ -99,15 +103,16 @@ class ConsultAsyncpgClient(AsyncpgDBClient):
         return _CheckedConnection(self, self._pool_init_lock)
 
     async def _translate_exceptions(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        """A statement run outside a transaction that meets a connection the server ended runs
-        once more, on a fresh one. Inside a transaction nothing is retried (TransactionWrapper)."""
-        try:
-            return await super()._translate_exceptions(func, *args, **kwargs)
-        except LOST:
-            # Only a read runs again: a write whose answer was lost may have been done.
-            if not _is_read(func, args):
-                raise
-            return await super()._translate_exceptions(func, *args, **kwargs)
+        """A read run outside a transaction that meets a connection the server ended runs again,
+        on another. Inside a transaction nothing is retried (TransactionWrapper)."""
+        for attempt in range(1, TRIES + 1):
+            try:
+                return await super()._translate_exceptions(func, *args, **kwargs)
+            except LOST:
+                # Only a read runs again: a write whose answer was lost may have been done.
+                if attempt == TRIES or not _is_read(func, args):
+                    raise
+        raise AssertionError("unreachable")
 
 
 # What Tortoise looks for in an engine module.
