@@ -186,6 +186,14 @@ def installation_content(event: InstallationEvent) -> str:
     )
 
 
+async def lock_installation(using_db: Any) -> None:
+    """Serialize the installation's account changes until the transaction ends: one chain, and
+    one check of a name against the names taken (SQLite's single writer does this by itself).
+    Taking it twice in one transaction is harmless."""
+    if using_db.capabilities.dialect == "postgres":
+        await using_db.execute_query("SELECT pg_advisory_xact_lock($1)", [_INSTALLATION_LOCK])
+
+
 async def append_installation_event(
     *,
     at: datetime,
@@ -197,8 +205,7 @@ async def append_installation_event(
     using_db: Any,
 ) -> InstallationEvent:
     """Append to the installation's chain: accounts made, roles granted, passwords reset."""
-    if using_db.capabilities.dialect == "postgres":
-        await using_db.execute_query("SELECT pg_advisory_xact_lock($1)", [_INSTALLATION_LOCK])
+    await lock_installation(using_db)
     head = await InstallationEvent.all().using_db(using_db).order_by("-seq").first()
     event = InstallationEvent(
         seq=(head.seq if head else 0) + 1,

@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
-from consult.audit import append_installation_event
+from consult.audit import append_installation_event, lock_installation
 from consult.domain.labels import label_of
 from consult.domain.vocabulary import PartyKind, Role
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
@@ -367,6 +367,8 @@ async def create_account(
             raise NotFound("partyId")
         if await Account.filter(username=name).using_db(conn).exists():
             raise Conflict("username_taken", "username")
+        # Two organizers creating look-alike names at once: the second waits and then sees the first.
+        await lock_installation(conn)
         if not await _name_is_free(display, conn):
             raise Conflict("display_name_taken", "displayName")
         try:

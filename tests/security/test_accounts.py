@@ -4,6 +4,7 @@ showed how those accounts came to be."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from itertools import pairwise
 
@@ -46,6 +47,23 @@ async def test_a_new_account_cannot_show_another_accounts_name(world: World, cop
     assert payload["account"] is None
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [("displayName", "CONFLICT")]
     assert "显示名称" in payload["errors"][0]["message"]
+
+
+async def test_two_look_alike_names_made_at_once_give_one_account(world: World):
+    for attempt in range(10):
+        # when two organizer requests make accounts with the same name, spaced differently, at once
+        made = await asyncio.gather(
+            world.organizer.mutate(
+                "createAccount", account(f"twin-a{attempt}", ["RESIDENT"], f"李 四{attempt}"), "account { id }"
+            ),
+            world.organizer.mutate(
+                "createAccount", account(f"twin-b{attempt}", ["RESIDENT"], f"李四 {attempt}"), "account { id }"
+            ),
+        )
+        # then exactly one is made, and the other is refused on the name
+        assert sorted(p["account"] is None for p in made) == [False, True]
+        refused = next(p for p in made if p["account"] is None)
+        assert [(e["field"], e["code"]) for e in refused["errors"]] == [("displayName", "CONFLICT")]
 
 
 async def test_every_shown_name_carries_its_role(world: World):
