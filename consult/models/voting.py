@@ -52,6 +52,10 @@ class Poll(Model):
     shown_version = fields.IntField(default=0, db_default=0)
     shown_ballots = fields.IntField(default=0, db_default=0)
     shown_weight_e4 = fields.BigIntField(default=0, db_default=0)
+    # Online ballots of a secret poll reach the audit trail as one entry per batch, not one each
+    # (each entry's time would be one household's): how many since the last entry were cast with
+    # a moved slip (a reissued one, or one redeemed before), which that entry then counts.
+    moved_pending = fields.IntField(default=0, db_default=0)
     created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", null=True, related_name="polls"
     )

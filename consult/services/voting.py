@@ -401,8 +401,9 @@ async def _open(
 async def _close(
     ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool
 ) -> None:
+    moved, poll.moved_pending = poll.moved_pending, 0
     poll.status, poll.closed_at = "CLOSED", at
-    await poll.save(using_db=conn, update_fields=["status", "closed_at"])
+    await poll.save(using_db=conn, update_fields=["status", "closed_at", "moved_pending"])
     await audit(
         ctx,
         consultation,
@@ -410,14 +411,17 @@ async def _close(
         action="poll.close",
         kind="POLL_CHANGED",
         subject=to_global_id("Poll", poll.id),
-        summary=f"结束表决：{poll.question}（共 {poll.ballots_cast} 票）" + ("，按时自动结束" if automatic else ""),
+        summary=f"结束表决：{poll.question}（共 {poll.ballots_cast} 票{_moved_note(moved)}）"
+        + ("，按时自动结束" if automatic else ""),
         payload={
             "poll": to_global_id("Poll", poll.id),
             "status": "CLOSED",
             "ballots": poll.ballots_cast,
             "version": poll.tally_version,
             "automatic": automatic,
-        },
+        }
+        # The secret ballots since the last batch's entry, cast through moved slips.
+        | ({"movedSlips": moved} if moved else {}),
         anonymous=automatic,
     )
 
@@ -569,8 +573,9 @@ async def _replace_ballot(
 
 async def _count_ballot(
     poll: Poll, conn: Any, picked: list[int], weight: int, added: int, options: dict[int, PollOption]
-) -> None:
-    """Add the ballot's choices to the running count; `added` is 0 when it replaced an earlier one."""
+) -> bool:
+    """Add the ballot's choices to the running count; `added` is 0 when it replaced an earlier one.
+    True when, in a secret poll, this ballot completed a batch."""
     await _apply(poll, conn, picked, weight, +1, options)
     poll.tally_version += 1
     poll.ballots_cast += added
@@ -580,10 +585,12 @@ async def _count_ballot(
         "ballots_cast": poll.ballots_cast,
         "ballots_weight_e4": poll.ballots_weight_e4,
     }
-    if batched(poll) and poll.ballots_cast - poll.shown_ballots >= TALLY_BATCH:
+    full = bool(poll.secret and poll.ballots_cast - poll.shown_ballots >= TALLY_BATCH)
+    if full:
         # A full batch of new ballots: the open count moves by at least TALLY_BATCH households at
         # once. Revotes wait for such a batch too: counted towards one, a household could pad
-        # it with revotes until its own new ballot stood alone in it.
+        # it with revotes until its own new ballot stood alone in it. A secret poll whose
+        # results wait for the close keeps the same batches, for its trail.
         poll.shown_version, poll.shown_ballots = poll.tally_version, poll.ballots_cast
         poll.shown_weight_e4 = poll.ballots_weight_e4
         changes |= {
@@ -595,6 +602,7 @@ async def _count_ballot(
         for option in options.values():
             option.shown_votes = option.votes
     await Poll.filter(id=poll.id).using_db(conn).update(**changes)
+    return full
 
 
 def batched(poll: Poll) -> bool:
@@ -605,16 +613,18 @@ def batched(poll: Poll) -> bool:
 def _ballot_trail(
     poll: Poll, *, entry_id: int, picked: list[int], origin: str, replaced: bool
 ) -> tuple[str, dict[str, Any]]:
-    """What the public audit trail says about a ballot (summary, payload): no more than the poll's secrecy allows."""
-    if poll.secret and not poll.live_results:
-        # Results hidden until the close: not even the running count goes into the public trail.
-        return f"收到选票：{poll.question}（结果在表决结束后公布）", {"poll": to_global_id("Poll", poll.id)}
+    """What the public audit trail says about a ballot (summary, payload): no more than the poll's
+    secrecy allows. A secret poll's online ballots get one entry per batch (`_batch_trail`)."""
     if poll.secret:
-        # A secret ballot leaves only an anonymous tally change: no voter, no choice, and no running
-        # count but the batch the public count has reached (one ballot's step would show in it).
+        # A paper or assisted ballot, entered by staff who are named on it: no choice, and no
+        # count but the batch the public count has reached.
+        payload: dict[str, Any] = {"poll": to_global_id("Poll", poll.id), "origin": origin}
+        if not poll.live_results:
+            return f"录入不记名选票（纸质或协助）：{poll.question}（结果在表决结束后公布）", payload
         return (
-            f"收到不记名选票：{poll.question}（公开计票每 {TALLY_BATCH} 票更新，已公布 {poll.shown_ballots} 票）",
-            {"poll": to_global_id("Poll", poll.id), "version": poll.shown_version, "ballots": poll.shown_ballots},
+            f"录入不记名选票（纸质或协助）：{poll.question}（公开计票每 {TALLY_BATCH} 票更新，"
+            f"已公布 {poll.shown_ballots} 票）",
+            payload | {"version": poll.shown_version, "ballots": poll.shown_ballots},
         )
     return (
         f"记名投票：{poll.question}（第 {poll.tally_version} 版，共 {poll.ballots_cast} 票）",
@@ -627,6 +637,24 @@ def _ballot_trail(
             "origin": origin,
             "replaced": replaced,
         },
+    )
+
+
+def _moved_note(moved: int) -> str:
+    return f"，其中 {moved} 张经补发或再次使用的邀请码登录后投出" if moved else ""
+
+
+def _batch_trail(poll: Poll, moved: int) -> tuple[str, dict[str, Any]]:
+    """The trail's entry for a full batch of a secret poll's online ballots: how many, and how
+    many came through moved slips; no voter, no choice, and no time but the batch's."""
+    payload: dict[str, Any] = {"poll": to_global_id("Poll", poll.id), "batch": TALLY_BATCH, "movedSlips": moved}
+    if not poll.live_results:
+        # Results hidden until the close: not even the running count goes into the public trail.
+        return f"收到不记名选票一批：{poll.question}（结果在表决结束后公布{_moved_note(moved)}）", payload
+    return (
+        f"收到不记名选票一批：{poll.question}（公开计票每 {TALLY_BATCH} 票更新，已公布 {poll.shown_ballots} 票"
+        f"{_moved_note(moved)}）",
+        payload | {"version": poll.shown_version, "ballots": poll.shown_ballots},
     )
 
 
@@ -666,11 +694,13 @@ async def _record(
         _mark(ctx.settings.secret_key, poll, ballot, Marks(picked, weight, now))
         await ballot.save(using_db=conn, force_create=True)
         added = 1
-    await _count_ballot(poll, conn, picked, weight, added, options)
+    full = await _count_ballot(poll, conn, picked, weight, added, options)
+    if poll.secret and origin == "ONLINE":
+        await _trail_secret_ballot(ctx, consultation, poll, conn, full=full)
+        return ballot
     summary, payload = _ballot_trail(poll, entry_id=entry_id, picked=picked, origin=origin, replaced=added == 0)
     if origin == "ONLINE" and ctx.actor.reissued:
-        # Cast in a session opened with a reissued slip, or with a slip used before: said so,
-        # and nothing more (no voter, no choice in a secret poll).
+        # Cast in a session opened with a reissued slip, or with a slip used before: said so.
         summary += "（经补发或再次使用的邀请码登录后投票）"
         payload = {**payload, "movedSlip": True}
     await audit(
@@ -682,9 +712,40 @@ async def _record(
         subject=to_global_id("Poll", poll.id),
         summary=summary,
         payload=payload,
-        anonymous=poll.secret and origin == "ONLINE",
+        # Paper and assisted ballots name the staff member who entered them.
+        anonymous=False,
     )
     return ballot
+
+
+async def _trail_secret_ballot(
+    ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, full: bool
+) -> None:
+    """A secret online ballot leaves no entry of its own: its time, set beside the roll's sign-in
+    times, would say who voted. The ballot that completes a batch appends one anonymous entry
+    for the batch; a ballot cast through a moved slip is counted into it, without voter or choice.
+    The close accounts for a last, partial batch."""
+    moved = poll.moved_pending + (1 if ctx.actor.reissued else 0)
+    if not full:
+        if moved != poll.moved_pending:
+            poll.moved_pending = moved
+            await Poll.filter(id=poll.id).using_db(conn).update(moved_pending=moved)
+        return
+    if poll.moved_pending:
+        poll.moved_pending = 0
+        await Poll.filter(id=poll.id).using_db(conn).update(moved_pending=0)
+    summary, payload = _batch_trail(poll, moved)
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="ballot.cast",
+        kind="TALLY_CHANGED",
+        subject=to_global_id("Poll", poll.id),
+        summary=summary,
+        payload=payload,
+        anonymous=True,
+    )
 
 
 async def cast_vote(ctx: ServiceContext, *, poll_id: str, choices: list[str]) -> Cast:

@@ -92,12 +92,14 @@ async def test_a_new_slip_for_a_signed_in_household_needs_a_second_person(world:
     # when the household votes again with the new slip (revoting is allowed in this poll)
     token = (await world.anon.ok("redeemInvitation", {"code": approved["invitation"]["code"]}, "token"))["token"]
     await world.anon.as_(token).ok("castVote", {"pollId": pid, "choices": [options["反对"]]}, "ballot { receipt }")
-    # then the trail marks that ballot as cast through a reissued slip, and says nothing of its choice
+    # then the trail counts that ballot as cast through a reissued slip, with its batch (here the
+    # close, which takes the last partial batch), and says nothing of its choice
+    await world.organizer.ok("closePoll", {"pollId": pid}, "poll { status }")
     trail = await world.organizer.query(TRAIL, {"id": cid})
     last = trail["consultation"]["auditTrail"]["edges"][-1]["node"]
-    assert last["action"] == "ballot.cast" and "补发" in last["summary"] and last["actor"] is None
-    stored = await AuditEvent.filter(action="ballot.cast").order_by("-id").first()
-    assert stored is not None and '"movedSlip":true' in stored.payload
+    assert last["action"] == "poll.close" and "其中 1 张经补发" in last["summary"]
+    stored = await AuditEvent.filter(action="poll.close").order_by("-id").first()
+    assert stored is not None and '"movedSlips":1' in stored.payload
     assert options["反对"] not in stored.payload and "反对" not in last["summary"]
 
 
@@ -134,11 +136,40 @@ async def test_a_slip_used_again_marks_what_it_casts(world: World):
     await first.ok("castVote", {"pollId": pid, "choices": [yes]}, "ballot { id }")
     second = world.anon.as_((await world.anon.ok("redeemInvitation", {"code": code}, "token"))["token"])
     await second.ok("castVote", {"pollId": pid, "choices": [no]}, "ballot { id }")
-    # then the household's first phone was signed out, and the trail marks only the second ballot
+    # then the household's first phone was signed out, and the trail counts one ballot (the
+    # second) as cast through a moved slip, at the close
     assert (await first.query("{ viewer { id } }"))["viewer"] is None
+    await world.organizer.ok("closePoll", {"pollId": pid}, "poll { status }")
+    trail = await world.organizer.query(TRAIL, {"id": cid})
+    events = [e["node"] for e in trail["consultation"]["auditTrail"]["edges"]]
+    assert [e for e in events if e["action"] == "ballot.cast"] == []
+    assert "其中 1 张经补发或再次使用" in next(e for e in events if e["action"] == "poll.close")["summary"]
+
+
+async def test_a_moved_slip_is_counted_into_its_batchs_entry(world: World):
+    # given a secret poll with live results and six households, the first of whose slips is redeemed twice
+    cid = await create_consultation(world, stage="DELIBERATING")
+    pid = await create_poll(world, cid)
+    labels = [f"菜园巷{i}号" for i in range(1, 7)]
+    await world.organizer.ok(
+        "setVoterRoll", {"consultationId": cid, "voters": [{"label": x} for x in labels]}, "entries { id }"
+    )
+    issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }")
+    codes = [i["code"] for i in issued["invitations"]]
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { stage }")
+    await world.organizer.ok("openPoll", {"pollId": pid}, "poll { status }")
+    data = await world.anon.query("query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": pid})
+    yes = data["node"]["options"][0]["id"]
+    await world.anon.ok("redeemInvitation", {"code": codes[0]}, "token")
+    # when five households vote, the first through its slip's second use
+    for code in codes[:5]:
+        voter = world.anon.as_((await world.anon.ok("redeemInvitation", {"code": code}, "token"))["token"])
+        await voter.ok("castVote", {"pollId": pid, "choices": [yes]}, "ballot { id }")
+    # then the batch's one entry counts one moved slip, and names no voter
     trail = await world.organizer.query(TRAIL, {"id": cid})
     casts = [e["node"] for e in trail["consultation"]["auditTrail"]["edges"] if e["node"]["action"] == "ballot.cast"]
-    assert ["再次使用" in c["summary"] for c in casts] == [False, True]
+    assert len(casts) == 1 and casts[0]["actor"] is None
+    assert "其中 1 张经补发或再次使用" in casts[0]["summary"] and "菜园巷" not in casts[0]["summary"]
 
 
 async def test_a_household_that_never_signed_in_is_served_by_issuing_again(world: World):
