@@ -174,9 +174,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"consult 正在 http://{args.host}:{args.port} 提供服务 serving ({_redact(url)}, {args.workers} worker(s))",
         flush=True,
     )
+    from consult.serving import DeadlineHttpProtocol
+
     uvicorn.run(
         "consult.app:app_factory",
         factory=True,
+        http=DeadlineHttpProtocol,
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -114,6 +114,8 @@ class Settings:
     # for the signed-out (one page holds two).
     # A GraphQL request over HTTP answers within this many seconds, or gets 503 TIMEOUT.
     request_seconds: float = 30.0
+    # A client's time to send a request's head, and again its body (consult.serving).
+    client_seconds: float = 10.0
     subscriptions_per_session: int = 10
     subscriptions_per_address: int = 50
     # Where every audit event's hash is appended, outside the database (consult.anchors); empty: nowhere.
@@ -143,6 +145,7 @@ class Settings:
             introspection=_switch("CONSULT_INTROSPECTION", True),
             anchor_file=_anchor_file(url),
             request_seconds=_positive("CONSULT_REQUEST_SECONDS", 30.0),
+            client_seconds=_positive("CONSULT_CLIENT_SECONDS", 10.0),
             subscriptions_per_session=_int("CONSULT_SUBSCRIPTIONS_PER_SESSION", 10),
             subscriptions_per_address=_int("CONSULT_SUBSCRIPTIONS_PER_ADDRESS", 50),
         )
