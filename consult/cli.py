@@ -294,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=32, help="concurrent client connections")
     p.add_argument("--subscribers", type=int, default=1000, help="live tally subscribers for the fan-out (0: none)")
     p.add_argument("--pushes", type=int, default=10, help="votes whose tally is pushed to every subscriber")
+    p.add_argument(
+        "--attack-seconds",
+        type=float,
+        default=3.0,
+        help="seconds each attack runs while /healthz is timed, with the first worker count (0: none)",
+    )
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--smoke", action="store_true", help="every workload at a tiny size, once: for CI")
     p.set_defaults(func=cmd_bench)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from consult.bench import documents, floor, procs
+from consult.bench.attacks import HEALTH_TARGET_MS, AttackResult, run_attacks
 from consult.bench.fanout import FanoutResult, fanout
 from consult.bench.load import Outcome, Request, drive, graphql_ok, graphql_request
 from consult.bench.seed import World
@@ -61,6 +62,7 @@ class Plan:
     connections: int
     subscribers: int = 1000
     pushes: int = 10
+    attack_seconds: float = 3.0
     host: str = "127.0.0.1"
 
 
@@ -86,6 +88,7 @@ class Results:
     samples: dict[tuple[int, str], list[Sample]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     fanout: dict[int, FanoutResult] = field(default_factory=dict)
+    attacks: dict[int, list[AttackResult]] = field(default_factory=dict)
 
 
 def _say(text: str) -> None:
@@ -352,6 +355,11 @@ async def run(plan: Plan) -> Results:
                 poll_index += 1
                 if workers == plan.workers[0] and plan.subscribers:
                     await _fanout(server, plan, world, results, workers)
+                if workers == plan.workers[0] and plan.attack_seconds > 0:
+                    _say(f"  [{workers}w] 攻击请求 attacks, {plan.attack_seconds:g} s each, /healthz timed meanwhile …")
+                    got = await run_attacks(plan.host, server.port, world, plan.attack_seconds, _say)
+                    results.attacks[workers] = got
+                    results.errors.extend(e for a in got for e in a.errors)
             finally:
                 server.stop()
     finally:
@@ -409,6 +417,43 @@ def fanout_summary(results: Results) -> list[dict[str, Any]]:
     return rows
 
 
+def attack_summary(results: Results) -> list[dict[str, Any]]:
+    rows = []
+    for workers, attacks in results.attacks.items():
+        for a in attacks:
+            rows.append(
+                {
+                    "workers": workers,
+                    "attack": a.name,
+                    "sent": a.sent,
+                    "as_expected": a.expected,
+                    "probes": len(a.probes),
+                    "health_p50_ms": _percentile(a.probes, 0.50) * 1000,
+                    "health_p99_ms": _percentile(a.probes, 0.99) * 1000,
+                    "health_max_ms": max(a.probes, default=0.0) * 1000,
+                    "target_ms": HEALTH_TARGET_MS,
+                }
+            )
+    return rows
+
+
+def print_attacks(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    _say("")
+    _say(f"/healthz while each attack runs (target: every probe ≤ {HEALTH_TARGET_MS:.0f} ms):")
+    _say(
+        f"{'workers':>7} {'attack':<24} {'sent':>7} {'as expected':>11} {'probes':>6} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    )
+    for r in rows:
+        mark = "ok" if r["health_max_ms"] <= r["target_ms"] else "over"
+        _say(
+            f"{r['workers']:>7} {r['attack']:<24} {r['sent']:>7} {r['as_expected']:>11} {r['probes']:>6} "
+            f"{r['health_p50_ms']:7.1f} {r['health_p99_ms']:7.1f} {r['health_max_ms']:7.1f} {mark}"
+        )
+
+
 def print_fanout(rows: list[dict[str, Any]]) -> None:
     t = FANOUT_TARGETS
     for r in rows:
@@ -454,7 +499,7 @@ def cmd_bench(args: Any) -> int:
     url = url.replace("postgresql://", "postgres://", 1)
     if args.smoke:
         args.households, args.writes, args.reads, args.rounds = 60, 30, 20, 1
-        args.subscribers, args.pushes = 20, 2
+        args.subscribers, args.pushes, args.attack_seconds = 20, 2, 0.5
         args.workers = args.workers or "1"
     plan = Plan(
         url=url,
@@ -466,6 +511,7 @@ def cmd_bench(args: Any) -> int:
         connections=args.connections,
         subscribers=args.subscribers,
         pushes=args.pushes,
+        attack_seconds=args.attack_seconds,
     )
     os.environ.setdefault("CONSULT_SECRET_KEY", secrets.token_hex(16))
     os.environ["CONSULT_DATABASE_URL"] = url
@@ -479,10 +525,12 @@ def cmd_bench(args: Any) -> int:
     print_table(rows)
     fan = fanout_summary(results)
     print_fanout(fan)
+    attacks = attack_summary(results)
+    print_attacks(attacks)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(
-                {"plan": plan.__dict__, "results": rows, "fanout": fan, "errors": results.errors},
+                {"plan": plan.__dict__, "results": rows, "fanout": fan, "attacks": attacks, "errors": results.errors},
                 f,
                 ensure_ascii=False,
                 indent=2,

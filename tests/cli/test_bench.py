@@ -55,6 +55,15 @@ def test_a_smoke_bench_runs_every_workload_and_the_fan_out_without_errors(tmp_pa
         figures = json.loads(out.read_text(encoding="utf-8"))
         assert figures["errors"] == []
         assert {r["workload"] for r in figures["results"]} == set(WORKLOADS) | set(SURGE)
+        # and every attack ran with /healthz probed meanwhile, each request answered as it should be
+        # (refused, but for chainValid), which the bench checks after the clock stops
+        attacks = {a["attack"]: a for a in figures["attacks"]}
+        assert {"deep JSON body", "previewCostSplit ×300k", "40 pages of 100", "500 slow connections"} <= set(attacks)
+        for attack in attacks.values():
+            assert attack["sent"] > 0 and attack["probes"] > 0
+            if attack["attack"] != "300 subscriptions":
+                assert attack["as_expected"] == attack["sent"], attack
+        assert attacks["300 subscriptions"]["as_expected"] >= 250
         for row in figures["results"]:
             assert row["rps"] > 0 and row["floor_rps"] > 0 and row["ratio"] > 0
             assert row["sql_per_request"] is not None
