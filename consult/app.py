@@ -398,7 +398,7 @@ def create_app(
 
     settings = settings or get_settings()
     redact_invitation_codes_in_access_logs()
-    anchors.configure(settings.anchor_file)
+    anchors.configure(settings.anchor_file, settings.anchor_url, settings.anchor_token)
     graphql = ConsultGraphQL(
         build_schema(mask_errors=not settings.debug, introspection=settings.introspection),
         settings,
@@ -441,6 +441,9 @@ def create_app(
                 finally:
                     ticker.cancel()
                     await bus.stop()
+                    outbound = anchors.channel()
+                    if outbound is not None:
+                        await outbound.drain()
         else:
             yield
 

@@ -219,6 +219,7 @@ async def append_installation_event(
     )
     event.hash = chain_hash(event.prev_hash, installation_content(event))
     await event.save(using_db=using_db)
+    anchors.note(None, event.seq, event.hash, at)
     return event
 
 

@@ -34,15 +34,26 @@ def _redact(url: str) -> str:
 
 
 async def _with_orm(url: str, coro_factory):
+    """Run a command's writes with the ORM, anchoring their audit events as the server does."""
     from tortoise import Tortoise
 
+    from consult import anchors
     from consult.db import tortoise_config
+    from consult.settings import Settings
 
+    try:
+        settings = Settings.from_env(url)
+    except ValueError as error:
+        raise SystemExit(f"配置有误 Bad configuration: {error}") from None
+    anchors.configure(settings.anchor_file, settings.anchor_url, settings.anchor_token)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
     try:
         return await coro_factory()
     finally:
         await Tortoise.close_connections()
+        outbound = anchors.channel()
+        if outbound is not None:
+            await outbound.drain()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -61,6 +72,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     sealed = asyncio.run(_seal_clear_ballots(url))
     if sealed:
         print(f"已密封 {sealed} 张不记名选票 Sealed {sealed} secret ballot(s) stored in the clear.", flush=True)
+        print("  清除旧页 Rewriting the ballot table so the clear rows leave its free pages ...", end="", flush=True)
+        asyncio.run(_vacuum_ballots(url))
+        print(" 完成 done", flush=True)
     print("数据库已是最新 Database is up to date.", flush=True)
     return 0
 
@@ -78,6 +92,29 @@ async def _seal_clear_ballots(url: str) -> int:
         return await seal_clear_ballots(lambda: Settings.from_env(url).secret_key)
     finally:
         await Tortoise.close_connections()
+
+
+async def _vacuum_ballots(url: str) -> None:
+    """After sealing, the clear rows still sit in the database's free pages: rewrite them away.
+    SQLite: VACUUM the file and empty its WAL. PostgreSQL: VACUUM FULL the ballot table (its WAL
+    and older backups still hold them; docs/security.md says what to do about those)."""
+    from consult.db import is_postgres
+
+    if is_postgres(url):
+        import asyncpg
+
+        connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+        try:
+            await connection.execute("VACUUM FULL ballot")
+        finally:
+            await connection.close()
+        return
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(url.removeprefix("sqlite://"), isolation_level=None)) as embedded:
+        embedded.execute("VACUUM")
+        embedded.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:

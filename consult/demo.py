@@ -387,7 +387,7 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         return "数据库中已有协商，未加载演示数据 The database already holds consultations; demo not loaded."
 
     settings = get_settings()
-    anchors.configure(settings.anchor_file)
+    anchors.configure(settings.anchor_file, settings.anchor_url, settings.anchor_token)
     clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC))
 
     def as_(account, roll_entry_id: int | None = None) -> ServiceContext:

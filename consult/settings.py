@@ -38,6 +38,13 @@ def _anchor_file(database_url: str) -> str:
     return chosen or str(default_file(database_url))
 
 
+def _anchor_url() -> str:
+    url = os.environ.get("CONSULT_ANCHOR_URL", "").strip()
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"CONSULT_ANCHOR_URL must be an http:// or https:// address, not {url!r}")
+    return url
+
+
 def _switch(name: str, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -120,6 +127,9 @@ class Settings:
     subscriptions_per_address: int = 50
     # Where every audit event's hash is appended, outside the database (consult.anchors); empty: nowhere.
     anchor_file: str = ""
+    # Where the same anchors are POSTed as they commit (consult.anchors.Channel); empty: nowhere.
+    anchor_url: str = ""
+    anchor_token: str = ""
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -144,6 +154,8 @@ class Settings:
             graphiql=_switch("CONSULT_GRAPHIQL", True),
             introspection=_switch("CONSULT_INTROSPECTION", True),
             anchor_file=_anchor_file(url),
+            anchor_url=_anchor_url(),
+            anchor_token=os.environ.get("CONSULT_ANCHOR_TOKEN", "").strip(),
             request_seconds=_positive("CONSULT_REQUEST_SECONDS", 30.0),
             client_seconds=_positive("CONSULT_CLIENT_SECONDS", 10.0),
             subscriptions_per_session=_int("CONSULT_SUBSCRIPTIONS_PER_SESSION", 10),

@@ -1,7 +1,8 @@
 """`consult verify`: check the database against itself and against the anchors kept outside it.
 
 Four checks, each naming every mismatch it finds:
-- each consultation's audit chain, link by link, against the head its row records;
+- each consultation's audit chain, link by link, against the head its row records, and the
+  installation's own chain (accounts made, roles granted);
 - every anchor (consult.anchors) against the event it names: a rewritten trail, re-chained so
   that it looks whole, still differs from what was anchored when it was written;
 - every poll's running tally against a recount of its ballots (sealed ones opened with the
@@ -16,8 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from consult import anchors
-from consult.audit import chain_break
-from consult.models import AuditEvent, Ballot, Consultation, Contribution, CostShare, Poll, PollOption
+from consult.audit import chain_break, installation_chain_is_valid
+from consult.models import (
+    AuditEvent,
+    Ballot,
+    Consultation,
+    Contribution,
+    CostShare,
+    InstallationEvent,
+    Poll,
+    PollOption,
+)
 from consult.services.voting import BALLOT_MARK_COLUMNS, _counted, row_marks
 
 
@@ -48,19 +58,27 @@ async def _chains(report: Report) -> dict[int, dict[int, str]]:
     return hashes
 
 
-def _anchors(report: Report, hashes: dict[int, dict[int, str]], path: Path) -> None:
+async def _installation_chain(report: Report) -> dict[int, str]:
+    events = await InstallationEvent.all().order_by("seq")
+    report.events += len(events)
+    if not installation_chain_is_valid(events):
+        report.problems.append("installation trail: audit chain broken")
+    return {e.seq: e.hash for e in events}
+
+
+def _anchors(report: Report, hashes: dict[int, dict[int, str]], installation: dict[int, str], path: Path) -> None:
     for anchor in anchors.read(path):
         report.anchors += 1
-        cid, seq, anchored = anchor["consultation"], anchor["seq"], anchor["hash"]
-        stored = hashes.get(cid, {}).get(seq)
+        seq, anchored = anchor["seq"], anchor["hash"]
+        if "consultation" in anchor:
+            name, stored = f"consultation {anchor['consultation']}", hashes.get(anchor["consultation"], {}).get(seq)
+        else:
+            name, stored = "installation trail", installation.get(seq)
         if stored is None:
-            report.problems.append(
-                f"consultation {cid}: seq {seq} was anchored at {anchor.get('at')} but is not in the database"
-            )
+            report.problems.append(f"{name}: seq {seq} was anchored at {anchor.get('at')} but is not in the database")
         elif stored != anchored:
             report.problems.append(
-                f"consultation {cid}: seq {seq} differs from its anchor: anchored {anchored[:16]}…, "
-                f"the database has {stored[:16]}…"
+                f"{name}: seq {seq} differs from its anchor: anchored {anchored[:16]}…, the database has {stored[:16]}…"
             )
 
 
@@ -117,8 +135,9 @@ async def _funding(report: Report) -> None:
 async def verify(secret_key: str, anchor_file: Path | None) -> Report:
     report = Report()
     hashes = await _chains(report)
+    installation = await _installation_chain(report)
     if anchor_file is not None:
-        _anchors(report, hashes, anchor_file)
+        _anchors(report, hashes, installation, anchor_file)
     await _tallies(report, secret_key)
     await _funding(report)
     return report

@@ -395,7 +395,7 @@ def test_migrate_seals_the_secret_ballots_an_earlier_version_stored_in_the_clear
                 await Tortoise.get_connection("default").execute_query(
                     "UPDATE ballot SET id = $1, choices = $2, weight_e4 = $3, cast_at = $4, sealed = NULL "
                     "WHERE id = $5",
-                    [n, str(marks.choices), marks.weight_e4, marks.cast_at, ballot.id],
+                    [n, json.dumps(marks.choices)[:-1] + CANARY + "]", marks.weight_e4, marks.cast_at, ballot.id],
                 )
             return before
         finally:
@@ -409,12 +409,41 @@ def test_migrate_seals_the_secret_ballots_an_earlier_version_stored_in_the_clear
         finally:
             await Tortoise.close_connections()
 
+    # JSON whitespace no other row holds: what a reader of the file's bytes would find of a clear row
+    CANARY = "\t\n\r " * 16
+
+    async def leftovers() -> tuple:
+        """Where the clear rows could linger: SQLite's free pages and WAL, PostgreSQL's old table file."""
+        await Tortoise.init(config=tortoise_config(db["CONSULT_DATABASE_URL"]))
+        try:
+            connection = Tortoise.get_connection("default")
+            if BACKEND == "postgres":
+                rows = await connection.execute_query_dict("SELECT pg_relation_filenode('ballot') AS node")
+                return (rows[0]["node"],)
+            rows = await connection.execute_query_dict("PRAGMA freelist_count")
+            return (rows[0]["freelist_count"],)
+        finally:
+            await Tortoise.close_connections()
+
     before = asyncio.run(unseal_all())
     assert len(before) > 100
+    old_file = asyncio.run(leftovers())
+    if BACKEND != "postgres":  # the clear rows are in the file's bytes before
+        file = Path(db["CONSULT_DATABASE_URL"].removeprefix("sqlite://"))
+        wal = file.with_name(file.name + "-wal")
+        assert CANARY.encode() in file.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
     # when the operator migrates
     out = run("migrate", env=db)
     # then every such ballot is sealed again, under a random id, and says what it said
     assert f"Sealed {len(before)} secret ballot(s)" in out.stdout
+    # and the table was rewritten, so that the clear rows are not left in free pages
+    assert "Rewriting the ballot table" in out.stdout
+    if BACKEND == "postgres":
+        assert asyncio.run(leftovers()) != old_file  # VACUUM FULL wrote the table anew
+    else:
+        assert asyncio.run(leftovers()) == (0,)
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert CANARY.encode() not in file.read_bytes()
     after = asyncio.run(stored())
     assert all(b.sealed and b.choices is None and b.weight_e4 is None and b.cast_at is None for b in after)
     assert min(b.id for b in after) > 2**40

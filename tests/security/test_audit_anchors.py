@@ -161,6 +161,32 @@ def test_ballot_events_deleted_and_the_rest_rechained_are_caught(demo):
     assert "differs from its anchor" in result.stdout
 
 
+def test_an_account_s_creation_rewritten_in_the_installation_trail_is_caught_by_its_anchor(demo):
+    # given the attacker rewrites which roles the installation trail says an account was made with,
+    # then recomputes every later hash of that trail, so that the trail alone checks out
+    url = demo["CONSULT_DATABASE_URL"]
+    rows = attack(url, [], "SELECT * FROM installation_event ORDER BY seq")
+    assert len(rows) > 3
+    target = rows[2]["seq"]
+    statements, prev = [], None
+    for row in rows:
+        summary = row["summary"] + ("（改）" if row["seq"] == target else "")
+        digest = chain_hash(prev, _content({**row, "summary": summary, "kind": None}, row["seq"]))
+        statements.append(
+            (
+                "UPDATE installation_event SET summary = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                [summary, prev, digest, row["id"]],
+            )
+        )
+        prev = digest
+    attack(url, statements)
+    # when the operator verifies, then the rewrite is named by its anchor
+    result = verify(demo)
+    assert result.returncode == 1
+    assert f"installation trail: seq {target} differs from its anchor" in result.stdout
+    assert "installation trail: audit chain broken" not in result.stdout  # the chain alone was fooled
+
+
 def test_votes_added_straight_into_a_tally_row_are_caught_by_the_recount(demo):
     # given the attacker adds 50 votes to an option of a closed poll, and 50 to its ballot count
     url = demo["CONSULT_DATABASE_URL"]
