@@ -69,6 +69,10 @@ LIST_CAPS: dict[str, int] = {
     "VoterInput": MAX_ROLL,
 }
 DEFAULT_CAP = MAX_OPTIONS
+# A signed-out caller may send no longer list than this, whatever the list: the longest a
+# signed-out request needs is a split preview's lines (MAX_SHARES). So a 200,000-row roll from
+# nobody is refused before it is coerced, not after.
+SIGNED_OUT_CAP = MAX_SHARES
 
 # How many items a plain (unpaged) list is taken to hold when costing a document.
 LIST_GUESS = 20
@@ -85,7 +89,7 @@ class TooLarge(Exception):
         self.extensions = {"code": "TOO_LARGE", **extensions}
 
 
-def _check_value(value: Any, type_: Any, key: str, field: str | None = None) -> None:
+def _check_value(value: Any, type_: Any, key: str, field: str | None = None, ceiling: int | None = None) -> None:
     """Walk a variable's raw JSON value along its GraphQL input type, refusing oversize lists.
 
     `key` names the list for LIST_CAPS ("InputType.field", or the item type's name); `field` is
@@ -97,6 +101,8 @@ def _check_value(value: Any, type_: Any, key: str, field: str | None = None) -> 
             return  # coercion will say what is wrong, cheaply
         item = get_named_type(type_)
         cap = LIST_CAPS.get(key, LIST_CAPS.get(item.name, DEFAULT_CAP))
+        if ceiling is not None:
+            cap = min(cap, ceiling)
         if len(value) > cap:
             field = key.rsplit(".", 1)[-1] if "." in key else field
             raise TooLarge(
@@ -105,24 +111,27 @@ def _check_value(value: Any, type_: Any, key: str, field: str | None = None) -> 
                 max=cap,
             )
         for element in value:
-            _check_value(element, type_.of_type, item.name)
+            _check_value(element, type_.of_type, item.name, ceiling=ceiling)
         return
     if isinstance(type_, GraphQLInputObjectType) and isinstance(value, dict):
         if len(value) > len(type_.fields):
             raise TooLarge(f"输入有多余字段 Input {type_.name} has unknown fields.")
         for name, field_def in type_.fields.items():
             if name in value:
-                _check_value(value[name], field_def.type, f"{type_.name}.{name}")
+                _check_value(value[name], field_def.type, f"{type_.name}.{name}", ceiling=ceiling)
 
 
-def check_variables(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any]) -> None:
+def check_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any], ceiling: int | None = None
+) -> None:
+    """Refuse a list above its cap, or above `ceiling` (signed-out callers) whatever its cap."""
     for definition in operation.variable_definitions or ():
         name = definition.variable.name.value
         if name not in variables:
             continue
         type_ = type_from_ast(schema, definition.type)
         if type_ is not None:
-            _check_value(variables[name], type_, get_named_type(type_).name, name)
+            _check_value(variables[name], type_, get_named_type(type_).name, name, ceiling)
 
 
 def _page_size(node: FieldNode, variables: dict[str, Any]) -> int | None:
@@ -233,10 +242,10 @@ class RequestLimits(SchemaExtension):
     def _check(ctx: Any, document: Any, operation: OperationDefinitionNode) -> None:
         schema = ctx.schema._schema
         variables = ctx.variables if isinstance(ctx.variables, dict) else {}
-        check_variables(schema, operation, variables)
-        cost = document_cost(schema, document, operation, variables)
         actor = getattr(ctx.context, "actor", None)
         signed_in = actor is not None and getattr(actor, "account_id", None) is not None
+        check_variables(schema, operation, variables, None if signed_in else SIGNED_OUT_CAP)
+        cost = document_cost(schema, document, operation, variables)
         budget = SIGNED_IN_BUDGET if signed_in else ANONYMOUS_BUDGET
         if cost > budget:
             raise TooLarge(

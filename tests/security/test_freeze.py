@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.api.helpers import create_consultation
+
 
 @pytest.mark.parametrize("depth", [2_000, 100_000])
 async def test_a_deeply_nested_json_body_is_a_400_json_error(http, depth):
@@ -47,6 +49,22 @@ async def test_a_cost_preview_with_300000_items_is_refused_before_coercion(anon)
     # when it is sent, then it is refused as too large, naming the cap, with nothing executed
     error = _too_large(await anon.raw(query, {"s": [{}] * 300_000}))
     assert error["extensions"]["max"] == 100
+
+
+async def test_a_signed_out_voter_roll_of_200000_rows_is_refused_before_coercion(anon, world):
+    # given a signed-out caller sending a roll within the roll's own cap (200,000 rows), which
+    # coercion would turn into 200,000 input objects before the sign-in check refused it
+    query = "mutation($input: SetVoterRollInput!) { setVoterRoll(input: $input) { errors { code } } }"
+    voters = [{"label": f"{n}号"} for n in range(200_000)]
+    body = await anon.raw(query, {"input": {"consultationId": "Q29uc3VsdGF0aW9uOjE=", "voters": voters}})
+    # then it is refused as too large at the signed-out ceiling
+    error = _too_large(body)
+    assert (error["extensions"]["field"], error["extensions"]["max"]) == ("voters", 100)
+    # while the organizer, signed in, still sets a roll of 1,000 households
+    cid = await create_consultation(world)
+    rows = [{"label": f"{n}号"} for n in range(1_000)]
+    payload = await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": rows}, "entries { id }")
+    assert len(payload["entries"]) == 1_000
 
 
 async def test_a_castvote_with_a_huge_choice_list_is_refused_before_sign_in_is_even_checked(anon):
