@@ -42,6 +42,15 @@ def _is_bug(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+class ConsultSchema(strawberry.Schema):
+    """Logs what went wrong in the server, not what it refused: a refusal (too large, signed out,
+    forbidden, invalid) is the client's answer, and logging each one would turn a flood of
+    refused requests into a flood of log lines."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        super().process_errors([e for e in errors if _is_bug(e)], execution_context)
+
+
 # The depth and alias limits are validation rules. They are built once, so every request carries
 # the very same rule classes and a query text that passed validation once is not validated again.
 _LIMITS = (
@@ -64,7 +73,7 @@ def build_schema(*, mask_errors: bool = True, introspection: bool = True) -> str
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_bug, error_message="服务器内部错误 Internal error."))
-    return strawberry.Schema(
+    return ConsultSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -168,3 +168,16 @@ async def test_the_cost_budget_sees_through_fragments_and_variable_defaults(anon
         + " }"
     )
     _too_large(await anon.raw(by_default))
+
+
+async def test_refused_requests_write_no_log_line_each(anon, caplog):
+    # given a flood of requests that are each refused: too large, and invalid
+    import logging
+
+    too_large = 'query($s: [SharePreviewInput!]!) { previewCostSplit(total: "1", method: EQUAL, shares: $s) { sum } }'
+    with caplog.at_level(logging.INFO):
+        for _ in range(20):
+            _too_large(await anon.raw(too_large, {"s": [{}] * 101}))
+            await anon.raw("{ nosuchfield }")
+    # then none of them is logged: a request flood does not become a log flood
+    assert [r for r in caplog.records if r.name.startswith("strawberry")] == []
