@@ -169,8 +169,6 @@ class Channel:
         self.url = url
         self.token = token
         self.outbox: deque[dict] = deque()
-        self.sent = 0
-        self.dropped = 0
         self.failures = 0  # in a row
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
@@ -185,7 +183,6 @@ class Channel:
         if over > 0:
             for _ in range(over):
                 self.outbox.popleft()
-            self.dropped += over
             log.error(
                 "锚点外发积压 %d anchor(s) not yet sent to %s were dropped (the anchor file keeps them)",
                 over,
@@ -240,7 +237,6 @@ class Channel:
             finally:
                 self._in_flight = 0
             if error is None:
-                self.sent += len(batch)
                 if self.failures:
                     log.warning("锚点外发恢复 Sending anchors to %s works again", self.url)
                 self.failures = 0
@@ -269,7 +265,6 @@ class Channel:
             if error is not None:
                 log.error("锚点外发失败 Could not send %d anchor(s) to %s (%s)", len(batch), self.url, error)
                 return
-            self.sent += len(batch)
 
     def _post(self, batch: list[dict]) -> str | None:
         """POST one batch; None when the receiver took it, else what went wrong."""

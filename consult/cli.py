@@ -39,13 +39,12 @@ async def _with_orm(url: str, coro_factory):
 
     from consult import anchors
     from consult.db import tortoise_config
-    from consult.settings import Settings
+    from consult.settings import anchor_destinations
 
     try:
-        settings = Settings.from_env(url)
+        anchors.configure(*anchor_destinations(url))
     except ValueError as error:
         raise SystemExit(f"配置有误 Bad configuration: {error}") from None
-    anchors.configure(settings.anchor_file, settings.anchor_url, settings.anchor_token)
     await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
     try:
         return await coro_factory()

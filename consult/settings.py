@@ -45,6 +45,12 @@ def _anchor_url() -> str:
     return url
 
 
+def anchor_destinations(database_url: str) -> tuple[str, str, str]:
+    """Where anchors go (file, outbound URL, its token), from the environment: what a CLI command
+    needs to anchor its writes, without the rest of the settings (the server key above all)."""
+    return _anchor_file(database_url), _anchor_url(), os.environ.get("CONSULT_ANCHOR_TOKEN", "").strip()
+
+
 def _switch(name: str, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -134,6 +140,7 @@ class Settings:
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         url = normalize_database_url(database_url or os.environ.get("CONSULT_DATABASE_URL") or DEFAULT_DATABASE_URL)
+        anchor_file, anchor_url, anchor_token = anchor_destinations(url)
         return cls(
             database_url=url,
             secret_key=_secret_key(url),
@@ -153,9 +160,9 @@ class Settings:
             session_recheck_seconds=_positive("CONSULT_SESSION_RECHECK_SECONDS", 10.0),
             graphiql=_switch("CONSULT_GRAPHIQL", True),
             introspection=_switch("CONSULT_INTROSPECTION", True),
-            anchor_file=_anchor_file(url),
-            anchor_url=_anchor_url(),
-            anchor_token=os.environ.get("CONSULT_ANCHOR_TOKEN", "").strip(),
+            anchor_file=anchor_file,
+            anchor_url=anchor_url,
+            anchor_token=anchor_token,
             request_seconds=_positive("CONSULT_REQUEST_SECONDS", 30.0),
             client_seconds=_positive("CONSULT_CLIENT_SECONDS", 10.0),
             subscriptions_per_session=_int("CONSULT_SUBSCRIPTIONS_PER_SESSION", 10),
