@@ -68,27 +68,39 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             print(" 完成 done", flush=True)
 
     asyncio.run(migrate(url, progress=progress))
-    sealed = asyncio.run(_seal_clear_ballots(url))
+    sealed, counts = asyncio.run(_seal_clear_ballots(url))
     if sealed:
         print(f"已密封 {sealed} 张不记名选票 Sealed {sealed} secret ballot(s) stored in the clear.", flush=True)
-        print("  清除旧页 Rewriting the ballot table so the clear rows leave its free pages ...", end="", flush=True)
+    if counts:
+        print(
+            f"已密封 {counts} 个进行中的不记名表决的实时计票 Sealed the running count of {counts} open secret poll(s).",
+            flush=True,
+        )
+    if sealed or counts:
+        rewriting = "Rewriting the ballot and tally tables so the clear rows leave their free pages"
+        print(f"  清除旧页 {rewriting} ...", end="", flush=True)
         asyncio.run(_vacuum_ballots(url))
         print(" 完成 done", flush=True)
     print("数据库已是最新 Database is up to date.", flush=True)
     return 0
 
 
-async def _seal_clear_ballots(url: str) -> int:
-    """Secret ballots that an earlier version stored in the clear get sealed under the server key."""
+async def _seal_clear_ballots(url: str) -> tuple[int, int]:
+    """Secret ballots, and open secret polls' running counts, that an earlier version stored in
+    the clear get sealed under the server key: (ballots, polls)."""
     from tortoise import Tortoise
 
     from consult.db import tortoise_config
-    from consult.services.voting import seal_clear_ballots
+    from consult.services.voting import seal_clear_ballots, seal_running_tallies
     from consult.settings import Settings
 
     await Tortoise.init(config=tortoise_config(url))
     try:
-        return await seal_clear_ballots(lambda: Settings.from_env(url).secret_key)
+
+        def key() -> str:
+            return Settings.from_env(url).secret_key
+
+        return await seal_clear_ballots(key), await seal_running_tallies(key)
     finally:
         await Tortoise.close_connections()
 
@@ -104,7 +116,7 @@ async def _vacuum_ballots(url: str) -> None:
 
         connection = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
         try:
-            await connection.execute("VACUUM FULL ballot")
+            await connection.execute("VACUUM FULL ballot, poll, poll_option")
         finally:
             await connection.close()
         return

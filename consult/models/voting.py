@@ -43,7 +43,8 @@ class Poll(Model):
     # The electorate as it stood when the poll opened.
     electorate_size = fields.IntField(default=0)
     electorate_weight_e4 = fields.BigIntField(default=0)
-    # The running tally, kept in the same transaction as each ballot.
+    # The running tally, kept in the same transaction as each ballot. A secret poll keeps it
+    # here only as of its last full batch, and its areas only once closed (running_sealed).
     tally_version = fields.IntField(default=0)
     ballots_cast = fields.IntField(default=0)
     ballots_weight_e4 = fields.BigIntField(default=0)
@@ -56,6 +57,10 @@ class Poll(Model):
     # (each entry's time would be one household's): how many since the last entry were cast with
     # a moved slip (a reissued one, or one redeemed before), which that entry then counts.
     moved_pending = fields.IntField(default=0, db_default=0)
+    # A secret poll's count as the last ballot left it, sealed under the server key
+    # (consult.services.voting.Running): the clear columns above hold only the last full batch,
+    # without areas, until the close writes the whole count into them and drops this.
+    running_sealed = fields.TextField(null=True)
     created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", null=True, related_name="polls"
     )

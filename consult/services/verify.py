@@ -28,7 +28,7 @@ from consult.models import (
     Poll,
     PollOption,
 )
-from consult.services.voting import BALLOT_MARK_COLUMNS, _counted, row_marks
+from consult.services.voting import BALLOT_MARK_COLUMNS, TALLY_BATCH, Running, _counted, row_marks, running_of
 
 
 @dataclass
@@ -87,8 +87,26 @@ async def _tallies(report: Report, secret_key: str) -> None:
     options: dict[int, list[PollOption]] = defaultdict(list)
     for option in await PollOption.all():
         options[option.poll_id].append(option)
-    recount: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # option -> [votes, weight]
-    cast: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # poll -> [ballots, weight]
+    cast, recount = await _recount(report, polls, secret_key)
+    for poll in polls.values():
+        report.polls += 1
+        try:
+            run = running_of(secret_key, poll, options[poll.id])
+        except ValueError:
+            report.problems.append(f"poll {poll.id}: its sealed running count does not open under this server key")
+            continue
+        _compare(report, poll, run, cast[poll.id], {o: recount[o.id] for o in options[poll.id]})
+        if poll.running_sealed is not None:
+            _check_batch(report, poll, run, options[poll.id])
+
+
+Tally = dict[int, list[int]]
+
+
+async def _recount(report: Report, polls: dict[int, Poll], secret_key: str) -> tuple[Tally, Tally]:
+    """Every ballot opened and counted again: per poll [ballots, weight], per option [votes, weight]."""
+    recount: Tally = defaultdict(lambda: [0, 0])
+    cast: Tally = defaultdict(lambda: [0, 0])
     for row in await Ballot.all().values_list(*BALLOT_MARK_COLUMNS):
         report.ballots += 1
         poll = polls[row[0]]
@@ -102,22 +120,52 @@ async def _tallies(report: Report, secret_key: str) -> None:
         for option_id in _counted(poll, marks.choices):
             recount[option_id][0] += 1
             recount[option_id][1] += marks.weight_e4
-    for poll in polls.values():
-        report.polls += 1
-        ballots, weight = cast[poll.id]
-        if (poll.ballots_cast, poll.ballots_weight_e4) != (ballots, weight):
+    return cast, recount
+
+
+def _compare(report: Report, poll: Poll, run: Running, cast: list[int], recount: dict[PollOption, list[int]]) -> None:
+    """The count the poll records against the recount of its ballots."""
+    # Areas stay out of the clear where a closed secret poll's rule does not count them.
+    areas = not (poll.secret and poll.running_sealed is None and not poll.by_area)
+    ballots, weight = cast[0], cast[1] if areas else 0
+    if (run.ballots, run.weight_e4) != (ballots, weight):
+        report.problems.append(
+            f"poll {poll.id}: the tally records {run.ballots} ballots, the ballots number {ballots}"
+            + ("" if run.weight_e4 == weight else " (and their weight differs)")
+        )
+    for option, (votes, option_weight) in recount.items():
+        option_weight = option_weight if areas else 0
+        recorded_votes, recorded_weight = run.options.get(option.id, [0, 0])
+        if (recorded_votes, recorded_weight) != (votes, option_weight):
             report.problems.append(
-                f"poll {poll.id}: the tally records {poll.ballots_cast} ballots, the ballots number {ballots}"
-                + ("" if poll.ballots_weight_e4 == weight else " (and their weight differs)")
+                f"poll {poll.id}: option {option.label!r} records {recorded_votes} votes, "
+                f"its ballots give {votes}"
+                + ("" if recorded_weight == option_weight else " (and their weight differs)")
             )
-        for option in options[poll.id]:
-            votes, option_weight = recount[option.id]
-            if (option.votes, option.weight_e4) != (votes, option_weight):
-                report.problems.append(
-                    f"poll {poll.id}: option {option.label!r} records {option.votes} votes, "
-                    f"its ballots give {votes}"
-                    + ("" if option.weight_e4 == option_weight else " (and their weight differs)")
-                )
+
+
+def _check_batch(report: Report, poll: Poll, run: Running, options: list[PollOption]) -> None:
+    """An open secret poll shows the count of its last full batch: that count must be one the
+    sealed count went through, and no newer than it."""
+    shown = (poll.tally_version, poll.ballots_cast) == (poll.shown_version, poll.shown_ballots) and all(
+        o.votes == o.shown_votes and o.weight_e4 == 0 for o in options
+    )
+    behind = run.ballots - poll.shown_ballots
+    if not shown or not 0 <= behind < TALLY_BATCH or poll.shown_version > run.version:
+        report.problems.append(
+            f"poll {poll.id}: the count it shows ({poll.shown_ballots} ballots) is not a batch its ballots "
+            f"went through ({run.ballots} ballots counted)"
+        )
+        return
+    total = sum(o.shown_votes for o in options)
+    if poll.kind == "MULTIPLE_CHOICE":
+        fits = total <= poll.shown_ballots * (poll.max_choices or len(options))
+    else:  # every other ballot counts for exactly one option
+        fits = total == poll.shown_ballots
+    if not fits:
+        report.problems.append(
+            f"poll {poll.id}: the count it shows gives {total} votes for {poll.shown_ballots} ballots"
+        )
 
 
 async def _funding(report: Report) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
@@ -402,8 +402,15 @@ async def _close(
     ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, at: datetime, automatic: bool
 ) -> None:
     moved, poll.moved_pending = poll.moved_pending, 0
+    if poll.secret:
+        # The whole count goes into the clear now, and its seal goes.
+        options = {o.id: o for o in await PollOption.filter(poll_id=poll.id).using_db(conn)}
+        await _write_clear_count(
+            poll, conn, running_of(ctx.settings.secret_key, poll, options.values()), options, final=True
+        )
+        poll.running_sealed = None  # type: ignore[assignment]
     poll.status, poll.closed_at = "CLOSED", at
-    await poll.save(using_db=conn, update_fields=["status", "closed_at", "moved_pending"])
+    await poll.save(using_db=conn, update_fields=["status", "closed_at", "moved_pending", "running_sealed"])
     await audit(
         ctx,
         consultation,
@@ -528,12 +535,63 @@ def _counted(poll: Poll, picked: list[int]) -> list[int]:
     return picked[:1] if poll.kind == "RANKED" else picked
 
 
+@dataclass
+class Running:
+    """A secret poll's count as each ballot leaves it. It lives only sealed, in
+    `Poll.running_sealed`: in the clear, a row that moved with every ballot would show each
+    ballot's choice and area to whoever can read the database, at the moment it was cast."""
+
+    version: int
+    ballots: int
+    weight_e4: int
+    options: dict[int, list[int]]  # option id -> [votes, weight]
+
+
+def _tally_bound(poll_id: int) -> str:
+    return f"tally:{poll_id}"
+
+
+def running_of(secret_key: str, poll: Poll, options: Iterable[PollOption]) -> Running:
+    """The count as the last ballot left it: opened from its seal, or read from the clear columns
+    where nothing is sealed (a named poll, a secret poll without ballots, or a closed one)."""
+    if poll.running_sealed is None:
+        return Running(
+            poll.tally_version,
+            poll.ballots_cast,
+            poll.ballots_weight_e4,
+            {o.id: [o.votes, o.weight_e4] for o in options},
+        )
+    opened = unseal(secret_key, _tally_bound(poll.id), poll.running_sealed)
+    return Running(
+        opened["version"],
+        opened["ballots"],
+        opened["weight_e4"],
+        {int(pk): [int(v[0]), int(v[1])] for pk, v in opened["options"].items()},
+    )
+
+
+def _seal_running(secret_key: str, poll: Poll, run: Running) -> str:
+    content = {"version": run.version, "ballots": run.ballots, "weight_e4": run.weight_e4, "options": run.options}
+    return seal(secret_key, _tally_bound(poll.id), content)
+
+
 async def _apply(
-    poll: Poll, conn: Any, picked: list[int], weight: int, sign: int, options: dict[int, PollOption]
+    poll: Poll,
+    conn: Any,
+    picked: list[int],
+    weight: int,
+    sign: int,
+    options: dict[int, PollOption],
+    run: Running | None,
 ) -> None:
-    """Move the running count. `options` (read under the same lock) move with it, so the answer
-    can show the tally as this ballot left it without reading it again."""
+    """Move the running count: the sealed one of a secret poll, or the clear rows of a named one.
+    `options` (read under the same lock) move with the clear rows, so the answer can show the
+    tally as this ballot left it without reading it again."""
     for option_id in _counted(poll, picked):
+        if run is not None:
+            run.options[option_id][0] += sign
+            run.options[option_id][1] += sign * weight
+            continue
         await (
             PollOption.filter(id=option_id)
             .using_db(conn)
@@ -555,6 +613,7 @@ async def _replace_ballot(
     origin: str,
     now: datetime,
     options: dict[int, PollOption],
+    run: Running | None,
 ) -> None:
     """A revote: an online ballot replaces an online ballot, where the poll allows revoting."""
     if existing.origin != "ONLINE":
@@ -562,7 +621,7 @@ async def _replace_ballot(
     if origin != "ONLINE" or not poll.allow_revote:
         raise AlreadyVoted()
     before = marks_of(ctx.settings.secret_key, existing)
-    await _apply(poll, conn, before.choices, before.weight_e4, -1, options)
+    await _apply(poll, conn, before.choices, before.weight_e4, -1, options, run)
     _mark(ctx.settings.secret_key, poll, existing, Marks(picked, weight, now))
     existing.receipt = new_receipt()
     existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
@@ -572,37 +631,85 @@ async def _replace_ballot(
 
 
 async def _count_ballot(
-    poll: Poll, conn: Any, picked: list[int], weight: int, added: int, options: dict[int, PollOption]
+    secret_key: str,
+    poll: Poll,
+    conn: Any,
+    ballot: tuple[list[int], int, int],
+    options: dict[int, PollOption],
+    run: Running | None,
 ) -> bool:
-    """Add the ballot's choices to the running count; `added` is 0 when it replaced an earlier one.
-    True when, in a secret poll, this ballot completed a batch."""
-    await _apply(poll, conn, picked, weight, +1, options)
-    poll.tally_version += 1
-    poll.ballots_cast += added
-    poll.ballots_weight_e4 += added * weight
-    changes = {
-        "tally_version": poll.tally_version,
-        "ballots_cast": poll.ballots_cast,
-        "ballots_weight_e4": poll.ballots_weight_e4,
-    }
-    full = bool(poll.secret and poll.ballots_cast - poll.shown_ballots >= TALLY_BATCH)
-    if full:
-        # A full batch of new ballots: the open count moves by at least TALLY_BATCH households at
-        # once. Revotes wait for such a batch too: counted towards one, a household could pad
-        # it with revotes until its own new ballot stood alone in it. A secret poll whose
-        # results wait for the close keeps the same batches, for its trail.
-        poll.shown_version, poll.shown_ballots = poll.tally_version, poll.ballots_cast
-        poll.shown_weight_e4 = poll.ballots_weight_e4
-        changes |= {
-            "shown_version": poll.shown_version,
-            "shown_ballots": poll.shown_ballots,
-            "shown_weight_e4": poll.shown_weight_e4,
+    """Add the ballot (choices, weight, added) to the running count; `added` is 0 when it
+    replaced an earlier one. True when, in a secret poll, this ballot completed a batch."""
+    picked, weight, added = ballot
+    await _apply(poll, conn, picked, weight, +1, options, run)
+    if run is None:
+        poll.tally_version += 1
+        poll.ballots_cast += added
+        poll.ballots_weight_e4 += added * weight
+        changes = {
+            "tally_version": poll.tally_version,
+            "ballots_cast": poll.ballots_cast,
+            "ballots_weight_e4": poll.ballots_weight_e4,
         }
-        await PollOption.filter(poll_id=poll.id).using_db(conn).update(shown_votes=F("votes"))
-        for option in options.values():
-            option.shown_votes = option.votes
-    await Poll.filter(id=poll.id).using_db(conn).update(**changes)
+        await Poll.filter(id=poll.id).using_db(conn).update(**changes)
+        return False
+    run.version += 1
+    run.ballots += added
+    run.weight_e4 += added * weight
+    first_seal = poll.running_sealed is None
+    poll.running_sealed = _seal_running(secret_key, poll, run)
+    # A full batch of new ballots: the count in the clear moves by at least TALLY_BATCH
+    # households at once. Revotes wait for such a batch too: counted towards one, a household
+    # could pad it with revotes until its own new ballot stood alone in it. A secret poll whose
+    # results wait for the close keeps the same batches, for its trail.
+    full = run.ballots - poll.shown_ballots >= TALLY_BATCH
+    if full:
+        await _write_clear_count(poll, conn, run, options)
+    elif first_seal:
+        # A count an earlier version kept in the clear goes back to its last batch.
+        await _write_clear_count(poll, conn, None, options)
+    await Poll.filter(id=poll.id).using_db(conn).update(running_sealed=poll.running_sealed)
     return full
+
+
+async def _write_clear_count(
+    poll: Poll, conn: Any, run: Running | None, options: dict[int, PollOption], *, final: bool = False
+) -> None:
+    """Write a secret poll's count into its clear columns: `run` at a full batch or at the close,
+    or (None) the last batch again. Areas go into the clear only at the close and only where the
+    rule counts them: per option, they can say which households chose it."""
+    areas = final and poll.by_area
+    if run is not None:
+        poll.tally_version, poll.ballots_cast = run.version, run.ballots
+        poll.ballots_weight_e4 = run.weight_e4 if poll.by_area else 0
+    else:
+        poll.tally_version, poll.ballots_cast = poll.shown_version, poll.shown_ballots
+        poll.ballots_weight_e4 = poll.shown_weight_e4 if poll.by_area else 0
+    poll.shown_version, poll.shown_ballots, poll.shown_weight_e4 = (
+        poll.tally_version,
+        poll.ballots_cast,
+        poll.ballots_weight_e4,
+    )
+    await (
+        Poll.filter(id=poll.id)
+        .using_db(conn)
+        .update(
+            tally_version=poll.tally_version,
+            ballots_cast=poll.ballots_cast,
+            ballots_weight_e4=poll.ballots_weight_e4,
+            shown_version=poll.shown_version,
+            shown_ballots=poll.shown_ballots,
+            shown_weight_e4=poll.shown_weight_e4,
+        )
+    )
+    for option in options.values():
+        votes = run.options.get(option.id, [0, 0])[0] if run is not None else option.shown_votes
+        weight = run.options.get(option.id, [0, 0])[1] if run is not None and areas else 0
+        if (option.votes, option.shown_votes, option.weight_e4) != (votes, votes, weight):
+            option.votes, option.shown_votes, option.weight_e4 = votes, votes, weight
+            await (
+                PollOption.filter(id=option.id).using_db(conn).update(votes=votes, shown_votes=votes, weight_e4=weight)
+            )
 
 
 def batched(poll: Poll) -> bool:
@@ -674,9 +781,10 @@ async def _record(
     key = voter_key(ctx.settings.secret_key, poll.id, entry_id)
     existing = await Ballot.select_for_update().using_db(conn).get_or_none(poll_id=poll.id, voter_key=key)
     now = ctx.now()
+    run = running_of(ctx.settings.secret_key, poll, options.values()) if poll.secret else None
     if existing is not None:
         await _replace_ballot(
-            ctx, poll, conn, existing, picked=picked, weight=weight, origin=origin, now=now, options=options
+            ctx, poll, conn, existing, picked=picked, weight=weight, origin=origin, now=now, options=options, run=run
         )
         ballot, added = existing, 0
     else:
@@ -694,7 +802,7 @@ async def _record(
         _mark(ctx.settings.secret_key, poll, ballot, Marks(picked, weight, now))
         await ballot.save(using_db=conn, force_create=True)
         added = 1
-    full = await _count_ballot(poll, conn, picked, weight, added, options)
+    full = await _count_ballot(ctx.settings.secret_key, poll, conn, (picked, weight, added), options, run)
     if poll.secret and origin == "ONLINE":
         await _trail_secret_ballot(ctx, consultation, poll, conn, full=full)
         return ballot
@@ -884,6 +992,25 @@ async def seal_clear_ballots(key: Callable[[], str]) -> int:
     return sealed
 
 
+async def seal_running_tallies(key: Callable[[], str]) -> int:
+    """Seal the running count of each open secret poll that an earlier version kept in the clear,
+    putting the clear columns back to its last batch. Run by `consult migrate`; returns how many
+    polls it sealed. The server key is asked for only when there is something to seal."""
+    sealed = 0
+    async with transaction() as conn:
+        polls = await Poll.filter(secret=True, running_sealed__isnull=True, status__not="CLOSED").using_db(conn)
+        polls = [p for p in polls if p.tally_version or p.ballots_cast]
+        secret_key = key() if polls else ""
+        for poll in await Poll.filter(id__in=[p.id for p in polls]).using_db(conn).select_for_update():
+            options = {o.id: o for o in await PollOption.filter(poll_id=poll.id).using_db(conn)}
+            run = running_of(secret_key, poll, options.values())
+            await _write_clear_count(poll, conn, None, options)
+            poll.running_sealed = _seal_running(secret_key, poll, run)
+            await Poll.filter(id=poll.id).using_db(conn).update(running_sealed=poll.running_sealed)
+            sealed += 1
+    return sealed
+
+
 async def settle_due(ctx: ServiceContext) -> int:
     """Open and close the polls whose time has come, so that the record shows the moment the
     clock decided rather than the next request. Returns how many polls moved."""
@@ -937,8 +1064,10 @@ async def ranked_marks(secret_key: str, poll_ids: list[int], conn: Any = None) -
     return marks
 
 
-async def _runoff(poll: Poll, options: list[PollOption], marks: list[Marks] | None, secret_key: str) -> RunoffResult:
-    key = (poll.id, poll.tally_version)
+async def _runoff(
+    poll: Poll, version: int, options: list[PollOption], marks: list[Marks] | None, secret_key: str
+) -> RunoffResult:
+    key = (poll.id, version)
     if key not in _ROUNDS_CACHE:
         if marks is None:
             marks = (await ranked_marks(secret_key, [poll.id]))[poll.id]
@@ -964,17 +1093,20 @@ async def compute_tally(
     key) unless the caller already has them (the archive reads every poll's at once).
     """
     rule = poll_rule(poll)
-    if batched(poll) and status != "CLOSED":
+    if poll.secret and status != "CLOSED":
         # Open and secret: the count as of the last full batch (weights are withheld anyway).
         version, counts = poll.shown_version, [Count(o.shown_votes, 0) for o in options]
         ballots = Count(poll.shown_ballots, poll.shown_weight_e4)
     else:
-        version, counts = poll.tally_version, [Count(o.votes, o.weight_e4) for o in options]
-        ballots = Count(poll.ballots_cast, poll.ballots_weight_e4)
+        # Closed by the clock but not yet settled, a secret poll's count is still only sealed.
+        run = running_of(secret_key, poll, options)
+        version, counts = run.version, [Count(*run.options.get(o.id, [0, 0])) for o in options]
+        ballots = Count(run.ballots, run.weight_e4)
     met = quorum_met(rule, ballots, electorate)
     outcome, winner, rounds = "PENDING", None, None
-    if poll.kind == "RANKED":
-        result = await _runoff(poll, options, ranked_ballots, secret_key)
+    if poll.kind == "RANKED" and not (poll.secret and status != "CLOSED"):
+        # An open secret poll's rounds are withheld, so they are not counted either.
+        result = await _runoff(poll, version, options, ranked_ballots, secret_key)
         rounds = [list(r.counts) for r in result.rounds]
         if status == "CLOSED":
             outcome, winner = ("DECIDED", result.winner) if met and result.winner is not None else ("UNDECIDED", None)

@@ -437,7 +437,7 @@ def test_migrate_seals_the_secret_ballots_an_earlier_version_stored_in_the_clear
     # then every such ballot is sealed again, under a random id, and says what it said
     assert f"Sealed {len(before)} secret ballot(s)" in out.stdout
     # and the table was rewritten, so that the clear rows are not left in free pages
-    assert "Rewriting the ballot table" in out.stdout
+    assert "Rewriting the ballot and tally tables" in out.stdout
     if BACKEND == "postgres":
         assert asyncio.run(leftovers()) != old_file  # VACUUM FULL wrote the table anew
     else:
@@ -450,3 +450,50 @@ def test_migrate_seals_the_secret_ballots_an_earlier_version_stored_in_the_clear
     assert {b.receipt: (marks_of(key, b).choices, marks_of(key, b).weight_e4) for b in after} == before
     # and a second migrate has nothing to seal
     assert "Sealed" not in run("migrate", env=db).stdout
+
+
+def test_migrate_seals_the_running_count_an_earlier_version_kept_in_the_clear(db, tmp_path):
+    # given the demo's open secret poll, its running count put back where earlier versions kept
+    # it: in the clear rows, moving with every ballot (three ballots, short of a batch of five)
+    import asyncio
+
+    from tortoise import Tortoise
+
+    from consult.db import tortoise_config
+    from consult.models import Poll, PollOption
+    from consult.services.voting import running_of
+
+    run("migrate", env=db)
+    run("demo", "--out-dir", str(tmp_path), env=db)
+    key = db["CONSULT_SECRET_KEY"]
+
+    async def tally(unseal: bool) -> dict:
+        await Tortoise.init(config=tortoise_config(db["CONSULT_DATABASE_URL"]))
+        try:
+            poll = await Poll.get(secret=True, status="OPEN")
+            options = await PollOption.filter(poll_id=poll.id).order_by("position")
+            count = running_of(key, poll, options)
+            if unseal:  # the earlier version's form
+                for option in options:
+                    option.votes, option.weight_e4 = count.options[option.id]
+                    await option.save(update_fields=["votes", "weight_e4"])
+                poll.ballots_cast, poll.ballots_weight_e4 = count.ballots, count.weight_e4
+                poll.tally_version, poll.running_sealed = count.version, None
+                await poll.save(update_fields=["ballots_cast", "ballots_weight_e4", "tally_version", "running_sealed"])
+            clear = [(o.votes, o.weight_e4) for o in options] + [(poll.ballots_cast, poll.ballots_weight_e4)]
+            return {"clear": clear, "running": (count.ballots, count.options), "sealed": poll.running_sealed}
+        finally:
+            await Tortoise.close_connections()
+
+    before = asyncio.run(tally(unseal=True))
+    assert before["running"][0] == 3 and before["clear"][-1][0] == 3
+    # when the operator migrates
+    out = run("migrate", env=db)
+    # then the running count is sealed again, the clear rows are back at the last batch (none
+    # yet), and the count itself is unchanged
+    assert "Sealed the running count of 1 open secret poll(s)" in out.stdout
+    after = asyncio.run(tally(unseal=False))
+    assert after["sealed"] and after["clear"] == [(0, 0)] * len(after["clear"])
+    assert after["running"] == before["running"]
+    # and the whole installation still verifies
+    assert "Everything matches" in run("verify", env=db).stdout

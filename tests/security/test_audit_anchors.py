@@ -205,6 +205,28 @@ def test_votes_added_straight_into_a_tally_row_are_caught_by_the_recount(demo):
     assert f"option '{option['label']}' records" in result.stdout
 
 
+def test_votes_added_to_the_count_an_open_secret_poll_shows_are_caught(demo):
+    # given an open secret poll, whose running count is sealed and whose clear rows show its last batch
+    url = demo["CONSULT_DATABASE_URL"]
+    poll = attack(url, [], "SELECT id FROM poll WHERE running_sealed IS NOT NULL ORDER BY id LIMIT 1")[0]["id"]
+    option = attack(url, [], f"SELECT id FROM poll_option WHERE poll_id = {poll} ORDER BY position LIMIT 1")[0]
+    # when the attacker adds 50 votes to what it shows, and 50 to its ballots, so the sums agree
+    attack(
+        url,
+        [
+            ("UPDATE poll_option SET votes = votes + 50, shown_votes = shown_votes + 50 WHERE id = ?", [option["id"]]),
+            (
+                "UPDATE poll SET ballots_cast = ballots_cast + 50, shown_ballots = shown_ballots + 50 WHERE id = ?",
+                [poll],
+            ),
+        ],
+    )
+    # then verify says the count it shows is not one its ballots went through
+    result = verify(demo)
+    assert result.returncode == 1
+    assert f"poll {poll}: the count it shows (" in result.stdout
+
+
 def test_money_written_straight_into_a_share_is_caught(demo):
     url = demo["CONSULT_DATABASE_URL"]
     share = attack(url, [], "SELECT id FROM cost_share ORDER BY id LIMIT 1")[0]["id"]

@@ -36,13 +36,13 @@ class Vote:
     cast_at: list[str] = field(default_factory=list)
 
 
-async def _secret_vote(world: World, clock, **poll: str) -> Vote:
+async def _secret_vote(world: World, clock, watch=None, n: int = 10, **poll: str) -> Vote:
     """A secret poll (live results, as the demo's) where ten households of distinct areas each sign
-    in and vote in turn, a minute apart, in a random order."""
+    in and vote in turn, a minute apart, in a random order. `watch` is awaited after each ballot."""
     cid = await create_consultation(world, stage="DELIBERATING")
     vote = Vote(cid, await create_poll(world, cid, **poll))
-    labels = [f"菜园巷{i}号" for i in range(1, 11)]
-    voters = [{"label": label, "weight": area} for label, area in zip(labels, AREAS, strict=True)]
+    labels = [f"菜园巷{i}号" for i in range(1, n + 1)]
+    voters = [{"label": label, "weight": area} for label, area in zip(labels, AREAS[:n], strict=True)]
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": voters}, "entries { id }")
     issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { label code }")
     codes = {i["label"]: i["code"] for i in issued["invitations"]}
@@ -65,6 +65,8 @@ async def _secret_vote(world: World, clock, **poll: str) -> Vote:
         vote.ballots.append(expect_id(payload["ballot"]["id"], "Ballot"))
         vote.chosen.append(choice)
         vote.cast_at.append(payload["ballot"]["castAt"])
+        if watch is not None:
+            await watch(vote)
     return vote
 
 
@@ -241,3 +243,85 @@ async def test_revotes_cannot_pad_a_batch_around_one_households_ballot(world: Wo
         "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": pid}
     )
     assert read["node"]["tally"]["ballotsCast"] == 0
+
+
+# ---------------------------------------------------------------- the tally rows in the database
+
+
+async def _tally_rows(poll_pk: int) -> dict:
+    """Every clear column of a poll's tally rows, as a read-only SQL account polling them sees it."""
+    poll = (await _rows("SELECT * FROM poll WHERE id = $1", poll_pk))[0]
+    options = await _rows("SELECT * FROM poll_option WHERE poll_id = $1 ORDER BY position", poll_pk)
+    poll.pop("running_sealed")
+    return {"poll": poll, "options": options}
+
+
+async def test_the_tally_rows_in_the_database_move_only_by_whole_batches(world, clock):
+    # The review found the running tally rows (poll_option.votes and weight_e4, poll.ballots_cast)
+    # moving with every ballot: a read-only SQL account polling them, or a reader of the WAL, saw
+    # each ballot's choice and area the moment it was cast, beside the household's sign-in.
+    from consult.services.voting import TALLY_BATCH
+
+    seen: list[dict] = []
+
+    async def watch(vote: Vote) -> None:
+        seen.append(await _tally_rows(expect_id(vote.pid, "Poll")))
+
+    # given an attacker who reads the tally rows after every ballot of a secret vote by area
+    vote = await _secret_vote(world, clock, watch=watch, preset="CIVIL_CODE_278_ORDINARY")
+    # then the rows changed only when a batch was full, never by one household
+    changed = [n + 1 for n in range(1, len(seen)) if seen[n] != seen[n - 1]]
+    assert changed == [n for n in range(2, 11) if n % TALLY_BATCH == 0] == [5, 10]
+    assert [rows["poll"]["ballots_cast"] for rows in seen] == [TALLY_BATCH * (n // TALLY_BATCH) for n in range(1, 11)]
+    # and no option's area is in the clear while the poll is open, even under a rule that counts area
+    assert {o["weight_e4"] for rows in seen for o in rows["options"]} == {0}
+    # and the count itself is whole: sealed, it opens to every ballot so far
+    final = await world.organizer.ok("closePoll", {"pollId": vote.pid}, "poll { tally { ballotsCast } }")
+    assert final["poll"]["tally"]["ballotsCast"] == 10
+
+
+async def test_a_closed_count_keeps_no_areas_in_the_database_when_its_rule_does_not_count_them(world, clock):
+    # given a closed secret poll decided by heads, among ten households of distinct areas
+    vote, _ = await _closed_tally(world, clock, "SIMPLE_MAJORITY")
+    rows = await _tally_rows(expect_id(vote.pid, "Poll"))
+    # when the attacker looks for the areas that add up to each option's total (a subset sum
+    # over the roll's areas names the households behind a small option)
+    stored = [o["weight_e4"] for o in rows["options"]] + [
+        rows["poll"]["ballots_weight_e4"],
+        rows["poll"]["shown_weight_e4"],
+    ]
+    # then there is no total to start from, only the heads the API publishes anyway
+    assert stored == [0] * len(stored)
+    assert [o["votes"] for o in rows["options"]] == [vote.chosen.count(o) for o in await _option_ids(world, vote.pid)]
+    # while a rule that counts area keeps them, to decide by them (next test)
+
+
+async def test_a_closed_count_by_area_keeps_its_areas(world, clock):
+    vote, _ = await _closed_tally(world, clock, "CIVIL_CODE_278_ORDINARY")
+    rows = await _tally_rows(expect_id(vote.pid, "Poll"))
+    assert sum(o["weight_e4"] for o in rows["options"]) == sum(round(float(a) * 10_000) for a in AREAS)
+
+
+async def _option_ids(world: World, pid: str) -> list[str]:
+    poll = await world.anon.query("query($id: ID!) { node(id: $id) { ... on Poll { options { id } } } }", {"id": pid})
+    return [o["id"] for o in poll["node"]["options"]]
+
+
+async def test_a_poll_closed_by_the_clock_shows_its_whole_count_before_anything_settles_it(world, clock):
+    # given a secret poll with seven ballots (a full batch and two more) whose time runs out at 09:30
+    clock.set(datetime.fromisoformat("2026-12-01T08:00:00+08:00"))
+    vote = await _secret_vote(world, clock, n=7, closesAt="2026-12-01T09:30:00+08:00")
+    assert (
+        await world.anon.query(
+            "query($id: ID!) { node(id: $id) { ... on Poll { tally { ballotsCast } } } }", {"id": vote.pid}
+        )
+    )["node"]["tally"]["ballotsCast"] == 5
+    clock.set(datetime.fromisoformat("2026-12-01T09:31:00+08:00"))
+    # when anyone reads it before a write or the clock's sweep settles it
+    data = await world.anon.query(
+        "query($id: ID!) { node(id: $id) { ... on Poll { status tally { ballotsCast } } } }", {"id": vote.pid}
+    )
+    # then it is closed, and shows every ballot, opened from the sealed count
+    assert data["node"] == {"status": "CLOSED", "tally": {"ballotsCast": 7}}
+    poll_pk = expect_id(vote.pid, "Poll")
+    assert (await _rows("SELECT status FROM poll WHERE id = $1", poll_pk))[0]["status"] == "OPEN"
