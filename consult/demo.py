@@ -402,14 +402,21 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
         parties[key] = await accounts.create_party(as_(admin), name=name, kind=kind, contact=contact)
     people = {"admin": admin}
     for username, password, display, roles, party_key in DEMO_ACCOUNTS[1:]:
+        reps = Role.PARTY_REP in roles
         people[username] = await accounts.create_account(
             as_(admin),
             username=username,
-            password=password,
+            # A rep gets a first password from the office and sets their own before signing
+            # anything for their party (the README lists the one they set).
+            password=f"{password}-from-the-office" if reps else password,
             display_name=display,
             roles=roles,
             party_id=to_global_id("Party", parties[party_key].id) if party_key else None,
         )
+        if reps:
+            people[username] = await accounts.change_password(
+                as_(people[username]), current_password=f"{password}-from-the-office", new_password=password
+            )
     org, cppcc = as_(people["organizer"]), as_(people["cppcc"])
     slips = await _story(
         DEMO_TITLE,

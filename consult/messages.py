@@ -72,6 +72,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This password is too easy to guess (common words, names, dates, keyboard runs or the username); "
         "choose a longer, less regular one.",
     },
+    "wrong_password": {
+        "zh-CN": "当前密码不正确。",
+        "en": "The current password is wrong.",
+    },
+    "same_password": {
+        "zh-CN": "新密码不能与当前密码相同。",
+        "en": "The new password must differ from the current one.",
+    },
+    "no_password": {
+        "zh-CN": "用邀请码登录的账号没有密码，无需修改。",
+        "en": "An account that signs in with an invitation slip has no password to change.",
+    },
     "weak_password": {
         "zh-CN": "密码至少需要 {min} 位。",
         "en": "A password needs at least {min} characters.",

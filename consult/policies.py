@@ -102,6 +102,9 @@ RULES: dict[str, Rule] = {
         {ORGANIZER},
         why="organizers create party-rep and resident accounts; a supervisor's role comes from an admin",
     ),
+    "account.change_password": _rule(
+        set(ROLES), why="whoever signs in with a password may change it, and then only they know it"
+    ),
     "installation.read_trail": _rule({ADMIN}, why="who made which account is for the installation's admins"),
     "account.read_private": _rule(STAFF, {Relation.SELF}, why="a resident's name is the household label"),
     "board.watch": _rule(

@@ -81,6 +81,12 @@ class LoginInput:
     password: str
 
 
+@strawberry.input(description="The password now, and the one to replace it.")
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
 @strawberry.input(description="The code from a printed invitation slip (or its QR link).")
 class RedeemInvitationInput:
     code: str
@@ -547,6 +553,21 @@ class Mutation:
     async def redeem_invitation(self, info: Info, input: RedeemInvitationInput) -> AuthPayload:
         result, errors = await call(info, accounts.redeem_invitation, code=input.code)
         return await _auth_payload(info, result, errors)
+
+    @strawberry.mutation(
+        description=(
+            "Replace the signed-in account's password with one only its holder knows. Other sessions of the "
+            "account end. Until a representative has done so, their signature counts as on the party's behalf."
+        )
+    )
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> AccountPayload:
+        account, errors = await call(
+            info,
+            accounts.change_password,
+            current_password=input.current_password,
+            new_password=input.new_password,
+        )
+        return AccountPayload(account=Account.of(account) if account else None, errors=errors)
 
     @strawberry.mutation(description="End the current session and clear the cookie; false when there was none.")
     async def logout(self, info: Info) -> bool:

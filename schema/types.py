@@ -107,6 +107,17 @@ class Account(Node):
     def roles(self) -> list[Role]:
         return [r for r in Role if r in self.m.role_set]
 
+    @strawberry.field(
+        description=(
+            "Only to the account itself: whether its password is one its holder set (changePassword), not one "
+            "staff gave it; null for accounts that sign in with a slip, and for everyone else."
+        )
+    )
+    def own_password(self, info: Info) -> bool | None:
+        if info.context.actor.account_id != self.m.id or self.m.password_hash is None:
+            return None
+        return self.m.own_password
+
     @strawberry.field(description="The party this account speaks for, if it represents one.")
     async def party(self, info: Info) -> Party | None:
         if self.m.party_id is None:
@@ -612,10 +623,13 @@ class CostShare(Node):
     @strawberry.field(
         description=(
             "Whether someone other than the party's own representative confirmed it (an organizer on its "
-            "behalf: 由组织方代为确认); pages say so wherever they show the confirmation. Null until confirmed."
+            "behalf: 由组织方代为确认), or the representative did with a password staff set and they never "
+            "changed (changePassword); pages say so wherever they show the confirmation. Null until confirmed."
         )
     )
     async def confirmed_on_behalf(self, info: Info) -> bool | None:
+        if self.m.confirmed_on_behalf is not None:
+            return self.m.confirmed_on_behalf
         if self.m.confirmed_by_id is None:
             return None if self.m.confirmed_at is None else True
         account = await info.context.loaders.account_by_id.load(self.m.confirmed_by_id)

@@ -30,6 +30,10 @@ class Account(Model):
     )
     party_id: int | None
     created_at = fields.DatetimeField()
+    # Whether the password is one its holder chose (changePassword), not one staff set when they
+    # made the account or the CLI reset: what staff set, staff know, so a party rep's signature
+    # made with it counts as on the party's behalf (consult.services.costs.confirm_share).
+    own_password = fields.BooleanField(default=False, db_default=False)
 
     # Filled in by Tortoise from the foreign keys that point here.
     assigned_findings: fields.ReverseRelation[Finding]

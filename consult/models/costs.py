@@ -51,6 +51,9 @@ class CostShare(Model):
         "models.Account", null=True, related_name="confirmed_shares"
     )
     confirmed_by_id: int | None
+    # Whether it was confirmed by anyone but the party's own rep signing with a password of
+    # their own: fixed when confirmed. NULL for shares confirmed before this was kept.
+    confirmed_on_behalf = fields.BooleanField(null=True)
     # Kept in step with the contributions inside the same transaction.
     paid_fen = fields.BigIntField(default=0)
 

@@ -21,7 +21,7 @@ from consult.domain.vocabulary import PartyKind, Role
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from consult.ids import to_global_id
 from consult.models import Account, AuthFailure, Invitation, Party, Session, VoterRollEntry
-from consult.policies import ADMIN, PARTY_REP, RESIDENT, ROLES, Actor, allowed, grantable_roles, permit
+from consult.policies import ADMIN, PARTY_REP, RESIDENT, ROLES, Actor, allowed, gate, grantable_roles, permit
 from consult.security import (
     hash_password,
     invitation_digest,
@@ -273,6 +273,45 @@ async def actor_for_token(token: str, now) -> Actor | None:
     )
 
 
+async def change_password(ctx: ServiceContext, *, current_password: str, new_password: str) -> Account:
+    """The signed-in holder of a password account replaces it with one only they know. Every
+    other session of the account ends, and the installation trail records it.
+
+    Errors: UNAUTHENTICATED; RATE_LIMITED after repeated wrong current passwords; INVALID
+    (currentPassword wrong or the account has none; newPassword weak, guessable or unchanged).
+    """
+    gate(ctx.actor, "account.change_password")
+    assert ctx.actor.account_id is not None
+    account = await Account.get(id=ctx.actor.account_id)
+    if account.password_hash is None or account.username is None:
+        raise Invalid("no_password", "currentPassword")
+    _check_password(new_password, "newPassword", about=[account.username, account.display_name])
+    # Guesses at the current password count as sign-in guesses against the account.
+    attempt = await _attempt(ctx, f"login:{ctx.client_key}", f"login-account:{account.username.casefold()}")
+    if _limited(ctx, attempt):
+        await _succeeded(attempt)
+        raise RateLimited()
+    if not await asyncio.to_thread(verify_password, account.password_hash, current_password or ""):
+        raise Invalid("wrong_password", "currentPassword")
+    await _succeeded(attempt)
+    if new_password == current_password:
+        raise Invalid("same_password", "newPassword")
+    hashed = await asyncio.to_thread(hash_password, new_password)
+    async with transaction() as conn:
+        account = await Account.select_for_update().using_db(conn).get(id=account.id)
+        account.password_hash, account.own_password = hashed, True
+        await account.save(using_db=conn, update_fields=["password_hash", "own_password"])
+        # Whoever else was signed in with the old password is signed out.
+        await (
+            Session.filter(account_id=account.id, revoked_at=None)
+            .exclude(id=ctx.actor.session_id)
+            .using_db(conn)
+            .update(revoked_at=ctx.now())
+        )
+        await _trail_account(ctx, account, "account.password_change", "本人修改密码", conn)
+    return account
+
+
 # ---------------------------------------------------------------- accounts and parties
 
 
@@ -429,8 +468,8 @@ async def create_admin(
         granted = ADMIN not in account.role_set
         roles = account.role_set | {ADMIN}
         account.roles = ",".join(r for r in ROLES if r in roles)
-        account.password_hash = hash_password(password)
-        await account.save(using_db=conn, update_fields=["roles", "password_hash"])
+        account.password_hash, account.own_password = hash_password(password), False
+        await account.save(using_db=conn, update_fields=["roles", "password_hash", "own_password"])
         if granted:
             await _trail_account(ctx, account, "account.grant_admin", "命令行授予管理员角色", conn)
         else:

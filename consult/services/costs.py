@@ -9,7 +9,7 @@ from consult.domain.splits import ShareSpec, SplitLine, split
 from consult.domain.vocabulary import EventKind, ProposalStatus
 from consult.errors import Conflict, Invalid, NotFound
 from consult.ids import to_global_id
-from consult.models import ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
+from consult.models import Account, ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
 from consult.money import format_fen, parse_money
 from consult.policies import Relation, gate, permit, relations_of
 from consult.services.base import (
@@ -199,11 +199,16 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         permit(ctx.actor, "share.confirm", relations=relations, stage=consultation.stage, field="shareId")
         if share.confirmed_at is not None:
             return share
+        signer = await Account.get(id=ctx.actor.account_id, using_db=conn)
+        # The party's own rep, signing with a password only they know. A rep account signing with
+        # the password staff gave it is staff's signature as much as the rep's: said so.
+        staff_password = Relation.PARTY_REP in relations and not signer.own_password
+        on_behalf = Relation.PARTY_REP not in relations or staff_password
         share.confirmed_at = ctx.now()
         share.confirmed_by_id = ctx.actor.account_id
-        await share.save(using_db=conn, update_fields=["confirmed_at", "confirmed_by_id"])
+        share.confirmed_on_behalf = on_behalf
+        await share.save(using_db=conn, update_fields=["confirmed_at", "confirmed_by_id", "confirmed_on_behalf"])
         party = await Party.get(id=share.party_id, using_db=conn)
-        on_behalf = Relation.PARTY_REP not in relations
         await audit(
             ctx,
             consultation,
@@ -212,7 +217,8 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
             kind=EventKind.SHARE_CONFIRMED,
             subject=to_global_id("CostShare", spk),
             summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元"
-            + ("（由组织方代为确认）" if on_behalf else ""),
+            + ("（由组织方代为确认）" if on_behalf and not staff_password else "")
+            + ("（由组织方代为确认：代表账号仍用工作人员设定的密码）" if staff_password else ""),
             payload={
                 "share": to_global_id("CostShare", spk),
                 "party": to_global_id("Party", share.party_id),

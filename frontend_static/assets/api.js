@@ -100,7 +100,7 @@ export const VIEWER_CAN = "viewerCan { openConsole openBoard createConsultation 
 
 /** Who is signed in, or null; `can` is what the server lets them do outside any one consultation. */
 export async function viewer() {
-  const data = await gql(`{ viewer { id displayName roles party { id name } } ${VIEWER_CAN} }`);
+  const data = await gql(`{ viewer { id displayName roles ownPassword party { id name } } ${VIEWER_CAN} }`);
   return withCan(data);
 }
 

@@ -21,6 +21,8 @@ onSubmit(codeForm, async ({ code }) => {
 const list = h("ul", { class: "plain", id: "consultations" }, h("li", { class: "muted" }, "正在读取……"));
 main.replaceChildren(
   h("h1", {}, "基层协商平台"),
+  me?.ownPassword === false ? h("p", { class: "msg msg-warn", role: "note" },
+    "您的密码是工作人员设定的，请先", h("a", { href: "/login#password" }, "改成只有您知道的密码"), "。") : null,
   h("p", {}, "街坊邻里的难事，大家一起商量着办：提出诉求、商量方案和费用分担、居民投票、政协委员全程监督、最后由居民打分评价。"),
   codeForm,
   h("h2", {}, "正在进行的协商"),

@@ -76,3 +76,54 @@ def test_the_sign_in_page_passes_axe(new_page, size):
     page.goto("/login")
     page.get_by_label("用户名").wait_for()
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_rep_replaces_the_password_the_office_gave_them(new_page, site, size):
+    # given a rep account an organizer made for the market, with a password the organizer chose
+    username = f"market-cashier-{size['width']}"
+    market = next(pid for name, pid in site.parties().items() if "市场" in name)
+    office_password = f"{username}-from-the-office"
+    site.ok(
+        "createAccount",
+        {
+            "username": username,
+            "password": office_password,
+            "displayName": f"菜园市场 出纳{size['width']}",
+            "roles": ["PARTY_REP"],
+            "partyId": market,
+        },
+        "account { id }",
+    )
+    page = new_page(size)
+    # when the rep signs in, the sign-in page tells them their password is the office's
+    sign_in(page, (username, office_password), "/")
+    page.get_by_role("link", name="改成只有您知道的密码").click()
+    page.wait_for_url("**/login#password")
+    card = page.locator("#password")
+    card.wait_for()
+    expect_text = card.get_by_role("note").inner_text()
+    assert "工作人员" in expect_text and "代为确认" in expect_text
+    assert axe_violations(page) == []
+    if size == PHONE:
+        screenshot(page, "change-password.png")
+    # and a weak new password is refused beside its field, in Chinese, with nothing changed
+    card.get_by_label("当前密码").fill(office_password)
+    card.get_by_label("新密码").fill("12345678")
+    card.get_by_role("button", name="保存新密码").click()
+    card.get_by_role("alert").wait_for()
+    assert "密码" in card.get_by_role("alert").inner_text()
+    assert card.get_by_label("新密码").get_attribute("aria-invalid") == "true"
+    # when they choose one only they know
+    card.get_by_label("当前密码").fill(office_password)
+    card.get_by_label("新密码").fill("出纳的密码-只有我知道-Vk3m")
+    card.get_by_role("button", name="保存新密码").click()
+    card.get_by_text("新密码已保存").wait_for()
+    # then the warning is gone, and the office's password no longer signs in
+    assert card.get_by_role("note").count() == 0
+    refused = site.gql(
+        "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token } }",
+        {"u": username, "p": office_password},
+    )
+    assert refused["login"]["token"] is None
+    assert page.errors == []

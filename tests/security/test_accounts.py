@@ -138,3 +138,119 @@ async def test_a_share_confirmed_by_an_organizer_says_it_was_on_the_partys_behal
     assert own["share"]["confirmedBy"]["shownName"].endswith("（参与方代表）")
     assert for_them["share"]["confirmedOnBehalf"] is True
     assert for_them["share"]["confirmedBy"]["shownName"] == "社区干部（组织方）"
+
+
+async def _plan_with_market_share(world: World) -> tuple[str, str]:
+    from tests.api.helpers import create_consultation
+
+    cid = await create_consultation(world, stage="DELIBERATING")
+    made = await world.organizer.ok(
+        "createProposal",
+        {"consultationId": cid, "title": "路面硬化", "body": "两方分担", "budget": "160000"},
+        "proposal { id }",
+    )
+    shares = [{"partyId": world.parties[k]} for k in ("market", "street")]
+    plan = await world.organizer.ok(
+        "setCostPlan",
+        {"proposalId": made["proposal"]["id"], "total": "160000", "method": "EQUAL", "shares": shares},
+        "costPlan { shares { id party { id } } }",
+    )
+    return cid, next(s["id"] for s in plan["costPlan"]["shares"] if s["party"]["id"] == world.parties["market"])
+
+
+async def test_a_rep_account_made_by_an_organizer_signs_on_the_partys_behalf_until_its_rep_sets_a_password(
+    world: World,
+):
+    # The review had an organizer make a rep account (any name) for the market and "confirm" the
+    # market's share through it: the share read as confirmed by the market itself.
+    from tests.api.helpers import login
+
+    # given a rep account an organizer made for the market, signed in with the password the organizer chose
+    await world.organizer.ok(
+        "createAccount",
+        account("market-rep-2", ["PARTY_REP"], "菜园市场 李会计", world.parties["market"]),
+        "account { id }",
+    )
+    rep = await login(world.anon, "market-rep-2", "market-rep-2-password")
+    cid, share = await _plan_with_market_share(world)
+    # when it confirms the market's share
+    select = "share { confirmedOnBehalf }"
+    signed = await rep.ok("confirmShare", {"shareId": share}, select)
+    # then the share says it was confirmed on the market's behalf, and so does the trail
+    assert signed["share"]["confirmedOnBehalf"] is True
+    trail = await world.anon.query(
+        "query($id: ID!) { consultation(id: $id) { auditTrail(first: 100) { edges { node { action summary } } } } }",
+        {"id": cid},
+    )
+    edges = trail["consultation"]["auditTrail"]["edges"]
+    [confirm] = [e["node"]["summary"] for e in edges if e["node"]["action"] == "share.confirm"]
+    assert "代为确认" in confirm and "工作人员设定的密码" in confirm
+
+
+async def test_a_rep_who_set_their_own_password_signs_for_their_party_and_the_old_one_stops_working(world: World):
+    from tests.api.helpers import login
+
+    await world.organizer.ok(
+        "createAccount",
+        account("market-rep-3", ["PARTY_REP"], "菜园市场 周出纳", world.parties["market"]),
+        "account { id }",
+    )
+    # given the rep signed in twice with the office's password: on their phone, and wherever else it was used
+    phone = await login(world.anon, "market-rep-3", "market-rep-3-password")
+    elsewhere = await login(world.anon, "market-rep-3", "market-rep-3-password")
+    # when the rep sets a password of their own on the phone
+    mine = "周出纳-只有我知道-Lw8k"
+    await phone.ok(
+        "changePassword", {"currentPassword": "market-rep-3-password", "newPassword": mine}, "account { id }"
+    )
+    # then the other session is signed out, and the office's password no longer signs in
+    assert await _viewer(elsewhere) is None
+    assert await _viewer(phone) is not None
+    refused = await world.anon.as_(None).mutate(
+        "login", {"username": "market-rep-3", "password": "market-rep-3-password"}, "token"
+    )
+    assert refused["token"] is None
+    # and the share the rep confirms now is the party's own
+    _, share = await _plan_with_market_share(world)
+    signed = await phone.ok("confirmShare", {"shareId": share}, "share { confirmedOnBehalf }")
+    assert signed["share"]["confirmedOnBehalf"] is False
+    # and the installation trail records the change, by the account itself
+    trail = await world.admin.query(TRAIL)
+    last = trail["installationTrail"]["edges"][-1]["node"]
+    assert last["action"] == "account.password_change" and "本人修改密码" in last["summary"]
+    assert trail["installationTrail"]["chainValid"] is True
+    await login(world.anon, "market-rep-3", mine)
+
+
+async def _viewer(client) -> dict | None:
+    body = await client.raw("{ viewer { id } }")
+    return (body.get("data") or {}).get("viewer")
+
+
+async def test_changing_a_password_needs_the_current_one_and_a_strong_new_one(world: World):
+    # given a rep; when someone at their open session tries to set a password without knowing the current one
+    rep = world.reps["street"]
+    from tests.api.conftest import own_password
+
+    current = own_password("rep-street")
+    cases = [
+        (
+            {"currentPassword": "a-wrong-guess-1234", "newPassword": "一个很长的新密码-Xy7-没人猜得到"},
+            "currentPassword",
+        ),
+        ({"currentPassword": current, "newPassword": "12345678"}, "newPassword"),
+        ({"currentPassword": current, "newPassword": "short"}, "newPassword"),
+        ({"currentPassword": current, "newPassword": current}, "newPassword"),
+    ]
+    for given, field in cases:
+        payload = await rep.mutate("changePassword", given, "account { id }")
+        # then each is refused, beside its field, in the user's language, and nothing changes
+        assert payload["account"] is None
+        assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "INVALID")]
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in payload["errors"][0]["message"])
+    assert (await rep.query("{ viewer { id } }"))["viewer"] is not None
+    # and nobody signed out may call it at all
+    anonymous = await world.anon.mutate(
+        "changePassword", {"currentPassword": "x", "newPassword": "y"}, "account { id }"
+    )
+    assert [e["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"]
