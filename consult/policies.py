@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from consult.domain import stages
@@ -238,6 +239,8 @@ class Actor:
     display_name: str = ""
     # Signed in with a slip reissued after approval: the trail marks what this session casts.
     reissued: bool = False
+    # Signed in with a slip redeemed before: when that first was (Session.slip_used_at).
+    slip_used_at: datetime | None = None
 
     @property
     def authenticated(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -50,6 +51,19 @@ class SharePreviewInput:
     amount: Money | None = None
     percent: str | None = None
     weight: str | None = None
+
+
+@strawberry.type(description="The signed-in session, as its holder may see it.")
+class ViewerSession:
+    slip_used_before: datetime | None = strawberry.field(
+        description="When the slip that opened this session had first been used; null when this was its first use."
+    )
+    moved_slip: bool = strawberry.field(
+        description=(
+            "Opened with a slip used before, or with one reissued after approval: the audit trail counts "
+            "what this session casts in a secret poll as cast through a moved slip."
+        )
+    )
 
 
 @strawberry.type(description="A previewed split: one amount per line in input order, or why the split is not valid.")
@@ -177,6 +191,19 @@ class Query:
             return None
         account = await info.context.loaders.account_by_id.load(info.context.actor.account_id)
         return Account.of(account) if account else None
+
+    @strawberry.field(
+        description=(
+            "The viewer's own session, or null when signed out. Its slipUsedBefore says when the invitation slip "
+            "that opened it had first been used, if it had: by another phone of the household, or by whoever else "
+            "had the code. Pages tell the resident, so a household whose slip someone else used finds out."
+        )
+    )
+    def viewer_session(self, info: Info) -> ViewerSession | None:
+        actor = info.context.actor
+        if actor.account_id is None:
+            return None
+        return ViewerSession(slip_used_before=actor.slip_used_at, moved_slip=actor.reissued)
 
     @strawberry.field(description="What the viewer may do outside any one consultation: the pages and forms to offer.")
     def viewer_can(self) -> PlatformViewerCan:

@@ -129,6 +129,7 @@ async def _new_session(
     roll_entry_id: int | None,
     lifetime: timedelta,
     reissued: bool = False,
+    slip_used_at: datetime | None = None,
 ) -> Login:
     token = new_token()
     now = ctx.now()
@@ -139,6 +140,7 @@ async def _new_session(
         created_at=now,
         expires_at=now + lifetime,
         reissued=reissued,
+        slip_used_at=slip_used_at,
         using_db=conn,
     )
     return Login(token=token, account=account, session=session)
@@ -220,6 +222,7 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
         # A slip used again (another phone, or whoever else kept the code) or reissued: what the
         # new session casts is marked in the trail, so a swapped vote cannot pass unseen.
         moved = invitation.reissued or invitation.redeemed_at is not None
+        used_at = invitation.redeemed_at
         if invitation.redeemed_at is None:
             invitation.redeemed_at = now
             await invitation.save(using_db=conn, update_fields=["redeemed_at"])
@@ -236,6 +239,7 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
             roll_entry_id=entry.id,
             lifetime=timedelta(days=ctx.settings.resident_session_days),
             reissued=moved,
+            slip_used_at=used_at,
         )
         login.consultation_id = entry.consultation_id
     await _succeeded(attempt)
@@ -270,6 +274,7 @@ async def actor_for_token(token: str, now) -> Actor | None:
         roll_entry_id=session.roll_entry_id,
         display_name=account.display_name,
         reissued=session.reissued,
+        slip_used_at=session.slip_used_at,
     )
 
 

@@ -13,6 +13,7 @@ const TALLY_SUBSCRIPTION = `subscription($id: ID!) { pollTally(pollId: $id) { ${
 const CAST_VOTE_SELECT = `ballot { receipt castAt choices { id label } } tally { ${TALLY_FIELDS} }`;
 const QUERY = `query($id: ID!) {
   viewer { id displayName roles }
+  viewerSession { slipUsedBefore }
   ${VIEWER_CAN}
   consultation(id: $id) {
     id title summary location stage
@@ -113,6 +114,7 @@ async function load() {
   state.data = data.consultation;
   state.seen ??= data.consultation.auditTrail.totalCount;
   state.me = withCan(data);
+  state.slipUsedBefore = data.viewerSession?.slipUsedBefore ?? null;
   if (first) {
     mountPage(state.me);
     document.title = `${state.data.title} · 基层协商`;
@@ -146,11 +148,20 @@ function build() {
   main.replaceChildren(
     h("h1", {}, c.title),
     h("p", { class: "muted" }, c.location),
+    slipWarning(),
     parts.action,
     parts.stepper,
     h("p", {}, c.summary),
     parts.pollsSection, parts.demandsSection, parts.proposalsSection, parts.fundingSection, parts.worksSection,
     parts.findingsSection, parts.ratingSection, parts.archive, parts.trail);
+}
+
+/** The slip that signed this phone in had been used before: the household should know, and check its vote. */
+function slipWarning() {
+  if (!state.slipUsedBefore) return null;
+  return h("div", { class: "msg msg-warn", role: "note", id: "slip-used" },
+    h("strong", {}, `这张邀请条在 ${dateTime(state.slipUsedBefore)} 已经用过。`),
+    " 如果那是您或家人用别的手机登录的，可以不管。如果不是，说明有人用过您的邀请码：请看下面的表决是不是已经显示“已投票”，并告诉政协委员或社区，申请补发新的邀请条。表决允许改投的，您现在投的票会替换之前那一票。");
 }
 
 /** Redraw, keeping the focus on the same control when it is drawn again (data-focus-key). */

@@ -259,3 +259,20 @@ def test_a_ranked_poll_is_voted_by_tapping_the_options_in_order(new_page, site):
     expect(
         page.locator("[data-poll]", has_text="道路改造方案").get_by_role("button", name=re.compile("^赞成"))
     ).to_be_visible()
+
+
+def test_a_household_whose_slip_was_used_before_is_told_when_and_what_to_do(new_page, site):
+    # given a slip that someone else (the office that printed it, say) opened first and voted with
+    case = site.consultation("邀请条被用过", stage="VOTING", households=1)
+    first = new_page(PHONE)
+    vote(first, "反对", case["codes"][0])
+    assert first.locator("#slip-used").count() == 0
+    # when the household opens its slip on its own phone
+    page = new_page(PHONE)
+    page.goto(f"/i/{case['codes'][0]}")
+    # then the page says the slip was used before, and what to do, above everything else
+    warning = page.locator("#slip-used")
+    warning.wait_for()
+    assert "已经用过" in warning.inner_text() and "政协委员" in warning.inner_text()
+    assert axe_violations(page) == []
+    assert page.errors == []
