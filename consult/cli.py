@@ -61,7 +61,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     url = _database_url(args)
     print(f"迁移数据库 Migrating {_redact(url)} ...", flush=True)
 
+    applied: list[str] = []
+
     def progress(event: str, app_label: str, name: str) -> None:
+        applied.append(name)
         if event == "apply_start":
             print(f"  → {name} ...", end="", flush=True)
         elif event == "apply_done":
@@ -76,7 +79,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             f"已密封 {counts} 个进行中的不记名表决的实时计票 Sealed the running count of {counts} open secret poll(s).",
             flush=True,
         )
-    if sealed or counts:
+    # 0014 clears closed polls' areas, which then linger in free pages like sealed rows do.
+    if sealed or counts or "0014_sealed_running_tallies" in applied:
         rewriting = "Rewriting the ballot and tally tables so the clear rows leave their free pages"
         print(f"  清除旧页 {rewriting} ...", end="", flush=True)
         asyncio.run(_vacuum_ballots(url))

@@ -150,7 +150,7 @@ def render(document: dict, sha256: str) -> str:
                         _e(s["party"]),
                         _e(s["amount"]),
                         _day(s["confirmedAt"]),
-                        _e(s["confirmedBy"]),
+                        _e(s["confirmedBy"]) + ("（由组织方代为确认）" if s.get("confirmedOnBehalf") else ""),
                         _e(s["paid"]),
                         _e(s["outstanding"]),
                     ]

@@ -80,15 +80,18 @@ def _seal_key(secret_key: str) -> bytes:
     return hmac.new(secret_key.encode(), b"consult:ballot-seal:v1", hashlib.sha256).digest()
 
 
-def seal(secret_key: str, bound_to: str, content: dict) -> str:
+def seal(secret_key: str, bound_to: str, content: dict, pad_to: int = 0) -> str:
     """`content` encrypted and authenticated (AES-256-GCM) under the server key.
 
     `bound_to` names the row the seal belongs to: a seal copied onto another row fails to open.
+    `pad_to` pads the JSON with spaces to at least that many bytes, so that seals of the same
+    kind have one length whatever their numbers say (AES-GCM hides content, not length).
     """
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     nonce = secrets.token_bytes(12)
-    sealed = AESGCM(_seal_key(secret_key)).encrypt(nonce, json.dumps(content).encode(), bound_to.encode())
+    plain = json.dumps(content, separators=(",", ":")).encode().ljust(pad_to)
+    sealed = AESGCM(_seal_key(secret_key)).encrypt(nonce, plain, bound_to.encode())
     return base64.b64encode(nonce + sealed).decode("ascii")
 
 

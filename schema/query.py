@@ -56,7 +56,7 @@ class SharePreviewInput:
 @strawberry.type(description="The signed-in session, as its holder may see it.")
 class ViewerSession:
     slip_used_before: datetime | None = strawberry.field(
-        description="When the slip that opened this session had first been used; null when this was its first use."
+        description="When the slip that opened this session had last been used before; null at its first use."
     )
     moved_slip: bool = strawberry.field(
         description=(
@@ -195,8 +195,8 @@ class Query:
     @strawberry.field(
         description=(
             "The viewer's own session, or null when signed out. Its slipUsedBefore says when the invitation slip "
-            "that opened it had first been used, if it had: by another phone of the household, or by whoever else "
-            "had the code. Pages tell the resident, so a household whose slip someone else used finds out."
+            "that opened it had last been used before, if it had: by another phone of the household, or by whoever "
+            "else had the code. Pages tell the resident, so a household whose slip someone else used finds out."
         )
     )
     def viewer_session(self, info: Info) -> ViewerSession | None:

@@ -14,7 +14,6 @@ from consult.domain.weights import format_weight
 from consult.services.voting import (
     TALLY_BATCH,
     Marks,
-    batched,
     compute_tally,
     effective_status,
     marks_of,
@@ -280,11 +279,13 @@ class Poll(Node):
         description=(
             "While open, the count moves only when this many new ballots are in (revotes are shown with them), so "
             "that no change "
-            "in it is one household's; null where it moves with each ballot (named polls) or is not shown."
+            "in it is one household's; null where it moves with each ballot (named polls) or is not shown to the "
+            "viewer (results hidden until the close)."
         )
     )
-    def tally_batch(self) -> int | None:
-        return TALLY_BATCH if batched(self.m) else None
+    def tally_batch(self, info: Info) -> int | None:
+        shown = self.m.live_results or info.context.may("tally.read_hidden")
+        return TALLY_BATCH if self.m.secret and shown else None
 
     @strawberry.field(description="The rule it decides by.")
     def rule(self) -> DecisionRule:

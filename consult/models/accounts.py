@@ -84,9 +84,9 @@ class Session(Model):
     # Opened with a slip reissued after approval, or with a slip already used before (another
     # phone, or whoever else kept the code): ballots cast with it are marked so in the trail.
     reissued = fields.BooleanField(default=False, db_default=False)
-    # Opened with a slip that had been redeemed before: when it first was. The resident is
+    # Opened with a slip that had been redeemed before: when it last was. The resident is
     # told, so a household whose slip someone else used (the office that printed it, say)
-    # finds out at its first sign-in.
+    # finds out when it next signs in.
     slip_used_at = fields.DatetimeField(null=True)
 
     class Meta:

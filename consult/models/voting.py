@@ -56,6 +56,8 @@ class Poll(Model):
     # Online ballots of a secret poll reach the audit trail as one entry per batch, not one each
     # (each entry's time would be one household's): how many since the last entry were cast with
     # a moved slip (a reissued one, or one redeemed before), which that entry then counts.
+    # Kept by earlier versions; the count is now sealed with the running count (Running.moved)
+    # and this stays 0, as a clear counter would move with each such ballot.
     moved_pending = fields.IntField(default=0, db_default=0)
     # A secret poll's count as the last ballot left it, sealed under the server key
     # (consult.services.voting.Running): the clear columns above hold only the last full batch,

@@ -186,6 +186,20 @@ async def _household_account(entry: VoterRollEntry, now: datetime, conn: Any) ->
     return account
 
 
+async def _last_use(invitation: Invitation, account: Account, entry: VoterRollEntry, conn: Any) -> datetime | None:
+    """For a slip used before: when it last was (its household's own earlier use, or someone
+    else's since), for the household to be told. Read before those sessions are ended."""
+    if invitation.redeemed_at is None:
+        return None
+    last = (
+        await Session.filter(account_id=account.id, roll_entry_id=entry.id)
+        .using_db(conn)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return last.created_at if last is not None else invitation.redeemed_at
+
+
 async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
     """Turn an invitation code into a resident session bound to one roll entry.
 
@@ -213,6 +227,7 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
             raise bad
         now = ctx.now()
         account = await _household_account(entry, now, conn)
+        used_at = await _last_use(invitation, account, entry, conn)
         # The slip moves the session: whatever phone used it before is signed out.
         await (
             Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None)
@@ -222,7 +237,6 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
         # A slip used again (another phone, or whoever else kept the code) or reissued: what the
         # new session casts is marked in the trail, so a swapped vote cannot pass unseen.
         moved = invitation.reissued or invitation.redeemed_at is not None
-        used_at = invitation.redeemed_at
         if invitation.redeemed_at is None:
             invitation.redeemed_at = now
             await invitation.save(using_db=conn, update_fields=["redeemed_at"])

@@ -39,7 +39,7 @@ from consult.models import (
     StageChange,
 )
 from consult.money import format_fen
-from consult.policies import RESIDENT, gate, permit, relations_of
+from consult.policies import PARTY_REP, RESIDENT, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
     audit,
@@ -282,6 +282,17 @@ def _responsibilities_form(record: DossierRecord) -> dict:
     }
 
 
+def _on_behalf(record: DossierRecord, share: CostShare) -> bool | None:
+    """Whether anyone but the party's own rep, with a password of their own, confirmed it (as
+    CostShare.confirmedOnBehalf says); null while unconfirmed."""
+    if share.confirmed_at is None:
+        return None
+    if share.confirmed_on_behalf is not None:
+        return share.confirmed_on_behalf
+    signer = record.accounts.get(share.confirmed_by_id) if share.confirmed_by_id is not None else None
+    return not (signer is not None and PARTY_REP in signer.role_set and signer.party_id == share.party_id)
+
+
 def _share_doc(record: DossierRecord, share: CostShare) -> dict:
     return {
         "party": record.party_name(share.party_id),
@@ -290,6 +301,7 @@ def _share_doc(record: DossierRecord, share: CostShare) -> dict:
         "weight": share.weight,
         "confirmedAt": _t(share.confirmed_at),
         "confirmedBy": record.name_of(share.confirmed_by_id),
+        "confirmedOnBehalf": _on_behalf(record, share),
         "paid": format_fen(share.paid_fen),
         "outstanding": format_fen(share.amount_fen - share.paid_fen),
         "contributions": [

@@ -38,6 +38,10 @@ KINDS = ("YES_NO_ABSTAIN", "SINGLE_CHOICE", "MULTIPLE_CHOICE", "RANKED")
 # them): watching it beside the roll, an organizer learns how a group of at least this many
 # households voted, never one household. The close shows the whole count.
 TALLY_BATCH = 5
+# Seals are padded to a length fixed by the poll's number of options: bytes for the count's
+# totals, and per option (a 19-digit id, votes and area at full width, with punctuation).
+SEAL_PAD = 160
+SEAL_PAD_PER_OPTION = 64
 YES_NO_ABSTAIN_LABELS = ("赞成", "反对", "弃权")
 MAX_OPTIONS = 50
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -174,11 +178,14 @@ def row_marks(
     return Marks(opened["choices"], opened["weight_e4"], datetime.fromisoformat(opened["cast_at"]))
 
 
-def _mark(secret_key: str, poll: Poll, ballot: Ballot, marks: Marks) -> None:
-    """Write the marks onto the ballot: in the clear for a named poll, only sealed for a secret one."""
+def _mark(secret_key: str, poll: Poll, ballot: Ballot, marks: Marks, n_options: int) -> None:
+    """Write the marks onto the ballot: in the clear for a named poll, only sealed for a secret one.
+    The seal is padded to a length set by the poll's number of options, so that its length says
+    nothing of how many options it ranks, or of how many digits its area has."""
     if poll.secret:
         content = {"choices": marks.choices, "weight_e4": marks.weight_e4, "cast_at": marks.cast_at.isoformat()}
-        ballot.sealed = seal(secret_key, _bound_to(poll.id, ballot.voter_key), content)
+        pad = SEAL_PAD + SEAL_PAD_PER_OPTION // 2 * n_options
+        ballot.sealed = seal(secret_key, _bound_to(poll.id, ballot.voter_key), content, pad_to=pad)
         # Tortoise types a nullable TextField as str; these columns are NULL by design here.
         ballot.choices, ballot.weight_e4, ballot.cast_at = None, None, None  # type: ignore[assignment]
     else:
@@ -405,9 +412,9 @@ async def _close(
     if poll.secret:
         # The whole count goes into the clear now, and its seal goes.
         options = {o.id: o for o in await PollOption.filter(poll_id=poll.id).using_db(conn)}
-        await _write_clear_count(
-            poll, conn, running_of(ctx.settings.secret_key, poll, options.values()), options, final=True
-        )
+        run = running_of(ctx.settings.secret_key, poll, options.values())
+        moved = run.moved
+        await _write_clear_count(poll, conn, run, options, final=True)
         poll.running_sealed = None  # type: ignore[assignment]
     poll.status, poll.closed_at = "CLOSED", at
     await poll.save(using_db=conn, update_fields=["status", "closed_at", "moved_pending", "running_sealed"])
@@ -545,6 +552,11 @@ class Running:
     ballots: int
     weight_e4: int
     options: dict[int, list[int]]  # option id -> [votes, weight]
+    # Online ballots since the last batch cast through a moved slip (reissued, or used before):
+    # the batch's trail entry counts them. In the clear it would move with such a ballot.
+    moved: int = 0
+    # Not sealed: the moved slips of the batch this ballot just completed, for its trail entry.
+    batch_moved: int = 0
 
 
 def _tally_bound(poll_id: int) -> str:
@@ -560,6 +572,7 @@ def running_of(secret_key: str, poll: Poll, options: Iterable[PollOption]) -> Ru
             poll.ballots_cast,
             poll.ballots_weight_e4,
             {o.id: [o.votes, o.weight_e4] for o in options},
+            poll.moved_pending,
         )
     opened = unseal(secret_key, _tally_bound(poll.id), poll.running_sealed)
     return Running(
@@ -567,12 +580,21 @@ def running_of(secret_key: str, poll: Poll, options: Iterable[PollOption]) -> Ru
         opened["ballots"],
         opened["weight_e4"],
         {int(pk): [int(v[0]), int(v[1])] for pk, v in opened["options"].items()},
+        opened["moved"],
     )
 
 
 def _seal_running(secret_key: str, poll: Poll, run: Running) -> str:
-    content = {"version": run.version, "ballots": run.ballots, "weight_e4": run.weight_e4, "options": run.options}
-    return seal(secret_key, _tally_bound(poll.id), content)
+    content = {
+        "version": run.version,
+        "ballots": run.ballots,
+        "weight_e4": run.weight_e4,
+        "options": run.options,
+        "moved": run.moved,
+    }
+    # Padded to a length that depends on the number of options alone: a seal that grew by a
+    # digit would say which count just crossed 10, 100, ... (AES-GCM hides content, not length).
+    return seal(secret_key, _tally_bound(poll.id), content, pad_to=SEAL_PAD + SEAL_PAD_PER_OPTION * len(run.options))
 
 
 async def _apply(
@@ -622,7 +644,7 @@ async def _replace_ballot(
         raise AlreadyVoted()
     before = marks_of(ctx.settings.secret_key, existing)
     await _apply(poll, conn, before.choices, before.weight_e4, -1, options, run)
-    _mark(ctx.settings.secret_key, poll, existing, Marks(picked, weight, now))
+    _mark(ctx.settings.secret_key, poll, existing, Marks(picked, weight, now), len(options))
     existing.receipt = new_receipt()
     existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
     await existing.save(
@@ -665,10 +687,14 @@ async def _count_ballot(
     full = run.ballots - poll.shown_ballots >= TALLY_BATCH
     if full:
         await _write_clear_count(poll, conn, run, options)
+        # The batch's trail entry counts the moved slips; the next batch starts from none.
+        run.batch_moved, run.moved = run.moved, 0
+        poll.running_sealed = _seal_running(secret_key, poll, run)
     elif first_seal:
         # A count an earlier version kept in the clear goes back to its last batch.
         await _write_clear_count(poll, conn, None, options)
-    await Poll.filter(id=poll.id).using_db(conn).update(running_sealed=poll.running_sealed)
+    poll.moved_pending = 0
+    await Poll.filter(id=poll.id).using_db(conn).update(running_sealed=poll.running_sealed, moved_pending=0)
     return full
 
 
@@ -710,11 +736,6 @@ async def _write_clear_count(
             await (
                 PollOption.filter(id=option.id).using_db(conn).update(votes=votes, shown_votes=votes, weight_e4=weight)
             )
-
-
-def batched(poll: Poll) -> bool:
-    """Whether the poll's open count is shown in batches: a secret poll with live results."""
-    return bool(poll.secret and poll.live_results)
 
 
 def _ballot_trail(
@@ -799,13 +820,33 @@ async def _record(
             note=note,
             session_key=session_key(ctx.settings.secret_key, ctx.actor.session_id) if origin == "ONLINE" else None,
         )
-        _mark(ctx.settings.secret_key, poll, ballot, Marks(picked, weight, now))
+        _mark(ctx.settings.secret_key, poll, ballot, Marks(picked, weight, now), len(options))
         await ballot.save(using_db=conn, force_create=True)
         added = 1
+    if run is not None and origin == "ONLINE" and ctx.actor.reissued:
+        run.moved += 1
     full = await _count_ballot(ctx.settings.secret_key, poll, conn, (picked, weight, added), options, run)
     if poll.secret and origin == "ONLINE":
-        await _trail_secret_ballot(ctx, consultation, poll, conn, full=full)
+        assert run is not None
+        if full:
+            await _trail_batch(ctx, consultation, poll, conn, moved=run.batch_moved)
         return ballot
+    await _trail_ballot(ctx, consultation, poll, conn, entry_id=entry_id, picked=picked, origin=origin, added=added)
+    return ballot
+
+
+async def _trail_ballot(
+    ctx: ServiceContext,
+    consultation: Consultation,
+    poll: Poll,
+    conn: Any,
+    *,
+    entry_id: int,
+    picked: list[int],
+    origin: str,
+    added: int,
+) -> None:
+    """The trail entry of a named poll's ballot, or of a paper or assisted one."""
     summary, payload = _ballot_trail(poll, entry_id=entry_id, picked=picked, origin=origin, replaced=added == 0)
     if origin == "ONLINE" and ctx.actor.reissued:
         # Cast in a session opened with a reissued slip, or with a slip used before: said so.
@@ -823,25 +864,13 @@ async def _record(
         # Paper and assisted ballots name the staff member who entered them.
         anonymous=False,
     )
-    return ballot
 
 
-async def _trail_secret_ballot(
-    ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, full: bool
-) -> None:
+async def _trail_batch(ctx: ServiceContext, consultation: Consultation, poll: Poll, conn: Any, *, moved: int) -> None:
     """A secret online ballot leaves no entry of its own: its time, set beside the roll's sign-in
     times, would say who voted. The ballot that completes a batch appends one anonymous entry
-    for the batch; a ballot cast through a moved slip is counted into it, without voter or choice.
+    for the batch, counting the ballots in it cast through moved slips, without voter or choice.
     The close accounts for a last, partial batch."""
-    moved = poll.moved_pending + (1 if ctx.actor.reissued else 0)
-    if not full:
-        if moved != poll.moved_pending:
-            poll.moved_pending = moved
-            await Poll.filter(id=poll.id).using_db(conn).update(moved_pending=moved)
-        return
-    if poll.moved_pending:
-        poll.moved_pending = 0
-        await Poll.filter(id=poll.id).using_db(conn).update(moved_pending=0)
     summary, payload = _batch_trail(poll, moved)
     await audit(
         ctx,
@@ -979,9 +1008,12 @@ async def seal_clear_ballots(key: Callable[[], str]) -> int:
             else []
         )
         secret_key = key() if rows else ""
+        counts: dict[int, int] = {}
+        for option in await PollOption.filter(poll_id__in=list(secret_polls)).using_db(conn):
+            counts[option.poll_id] = counts.get(option.poll_id, 0) + 1
         for ballot in rows:
             marks = marks_of(secret_key, ballot)
-            _mark(secret_key, secret_polls[ballot.poll_id], ballot, marks)
+            _mark(secret_key, secret_polls[ballot.poll_id], ballot, marks, counts.get(ballot.poll_id, 0))
             # Tortoise refuses to update a primary key: plain SQL, the same on SQLite and PostgreSQL.
             await conn.execute_query(
                 "UPDATE ballot SET id = $1, sealed = $2, choices = NULL, weight_e4 = NULL, cast_at = NULL "
@@ -1006,7 +1038,7 @@ async def seal_running_tallies(key: Callable[[], str]) -> int:
             run = running_of(secret_key, poll, options.values())
             await _write_clear_count(poll, conn, None, options)
             poll.running_sealed = _seal_running(secret_key, poll, run)
-            await Poll.filter(id=poll.id).using_db(conn).update(running_sealed=poll.running_sealed)
+            await Poll.filter(id=poll.id).using_db(conn).update(running_sealed=poll.running_sealed, moved_pending=0)
             sealed += 1
     return sealed
 

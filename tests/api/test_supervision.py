@@ -382,7 +382,9 @@ async def archived_caiyuan(world: World, clock) -> tuple[str, dict, datetime]:
     await org.ok("adoptProposal", {"proposalId": pid}, "proposal { id }")
     shares = await share_ids(org, pid)
     for key in CAIYUAN:
-        await world.reps[key].ok("confirmShare", {"shareId": shares[world.parties[key]]})
+        # the street office's share is signed for it by the organizer; the others by their reps
+        signer = org if key == "street" else world.reps[key]
+        await signer.ok("confirmShare", {"shareId": shares[world.parties[key]]})
     await advance(world, cid, "AGREED")
     await org.ok(
         "recordContribution",
@@ -1498,6 +1500,7 @@ async def test_archiving_seals_the_seven_forms_into_a_hashed_dossier(world, cloc
         ("辖区单位联合体", "80000.00", "0.00", "80000.00"),
     ]
     assert all(s["confirmedAt"] and s["confirmedBy"] for s in plan["shares"])
+    assert [s["confirmedOnBehalf"] for s in plan["shares"]] == [False, True, False]
     assert [[(c["amount"], c["note"]) for c in s["contributions"]] for s in plan["shares"]] == [
         [("80000.00", "市场全额到位")],
         [("50000.50", "首笔")],
@@ -1613,6 +1616,8 @@ async def test_the_printable_dossier_is_a_chinese_page_with_the_seven_forms_and_
     assert all(p >= 0 for p in positions) and positions == sorted(positions), positions
     assert sealed["sha256"] in page
     assert "菜园巷道路改造" in page
+    # and the share the organizer signed for the street office says so
+    assert page.count("（由组织方代为确认）") == 1
     # and it runs nothing and no other site may frame it
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy

@@ -187,6 +187,11 @@ def test_demo_loads_the_caiyuan_lane_case_once(db, tmp_path):
         for form in ("提诉求单", "列责任单", "出方案单", "定时限单", "给反馈单", "签协议单", "存入档案单"):
             assert form in html
         assert dossier["sha256"] in html
+        # and each party's rep, on a password of their own, signed its share: none on its behalf
+        [agreement] = [f for f in dossier["document"]["forms"] if f["name"] == "签协议单"]
+        shares = agreement["costPlan"]["shares"]
+        assert [s["confirmedOnBehalf"] for s in shares] == [False, False, False]
+        assert "代为确认" not in html
         organizer = post(
             port, 'mutation { login(input: {username: "organizer", password: "demo-organizer-2025"}) { token } }'
         )

@@ -4,7 +4,7 @@ A household that has not yet collected its printed slip leaves its code with the
 printed it. Whoever there redeems it can vote for the household. That ballot stands, like a
 paper ballot filled in at the office, but it cannot pass unseen: the batch it is counted in
 says it came through a slip used before, and the household, at its first sign-in, is told
-when its slip was first used and sees that a ballot was cast in its name; where the poll
+when its slip was last used before and sees that a ballot was cast in its name; where the poll
 allows revoting, its own vote replaces that one.
 """
 
@@ -38,7 +38,7 @@ async def test_a_household_whose_slip_the_office_used_is_told_at_its_first_sign_
     # and the household signs in with its slip an hour later
     clock.set(datetime.fromisoformat("2026-12-01T10:00:00+08:00"))
     household = world.anon.as_((await world.anon.ok("redeemInvitation", {"code": code}, "token"))["token"])
-    # then its session says when the slip was first used
+    # then its session says when the slip was used before
     session = (await household.query(SESSION))["viewerSession"]
     assert datetime.fromisoformat(session["slipUsedBefore"]) == datetime.fromisoformat("2026-12-01T09:00:00+08:00")
     assert session["movedSlip"] is True
@@ -65,3 +65,22 @@ async def test_a_household_whose_slip_the_office_used_is_told_at_its_first_sign_
     assert (await office.query(SESSION))["viewerSession"] is None
     # and signed out, there is no session to read
     assert (await world.anon.query(SESSION))["viewerSession"] is None
+
+
+async def test_a_household_that_signed_in_before_is_told_of_a_later_use_not_its_own(world: World, clock):
+    # given a household that signed in at 08:00, whose slip someone else used at 09:00
+    cid = await create_consultation(world, stage="COLLECTING")
+    await world.organizer.ok(
+        "setVoterRoll", {"consultationId": cid, "voters": [{"label": "菜园巷1号"}]}, "entries { id }"
+    )
+    issued = await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }")
+    code = issued["invitations"][0]["code"]
+    for hour in ("08", "09"):
+        clock.set(datetime.fromisoformat(f"2026-12-01T{hour}:00:00+08:00"))
+        await world.anon.ok("redeemInvitation", {"code": code}, "token")
+    # when the household signs in again at 10:00, its phone having been signed out
+    clock.set(datetime.fromisoformat("2026-12-01T10:00:00+08:00"))
+    household = world.anon.as_((await world.anon.ok("redeemInvitation", {"code": code}, "token"))["token"])
+    # then it is told of the use at 09:00, not of its own at 08:00
+    session = (await household.query(SESSION))["viewerSession"]
+    assert datetime.fromisoformat(session["slipUsedBefore"]) == datetime.fromisoformat("2026-12-01T09:00:00+08:00")

@@ -84,6 +84,8 @@ async def test_the_weight_join_links_no_secret_ballot(world, clock):
     assert linked == []
     assert all(b["choices"] is None and b["weight_e4"] is None and b["entry_id"] is None for b in ballots)
     assert all(b["sealed"] for b in ballots)
+    # and the seals are all one length, though the areas have 6 or 7 digits (61.25 m², 101.4 m²)
+    assert len({len(b["sealed"]) for b in ballots}) == 1
 
 
 async def test_cast_times_and_sign_in_times_link_no_secret_ballot(world, clock):
@@ -252,8 +254,8 @@ async def _tally_rows(poll_pk: int) -> dict:
     """Every clear column of a poll's tally rows, as a read-only SQL account polling them sees it."""
     poll = (await _rows("SELECT * FROM poll WHERE id = $1", poll_pk))[0]
     options = await _rows("SELECT * FROM poll_option WHERE poll_id = $1 ORDER BY position", poll_pk)
-    poll.pop("running_sealed")
-    return {"poll": poll, "options": options}
+    sealed = poll.pop("running_sealed")
+    return {"poll": poll, "options": options, "sealed length": len(sealed) if sealed else None}
 
 
 async def test_the_tally_rows_in_the_database_move_only_by_whole_batches(world, clock):
@@ -269,7 +271,9 @@ async def test_the_tally_rows_in_the_database_move_only_by_whole_batches(world, 
 
     # given an attacker who reads the tally rows after every ballot of a secret vote by area
     vote = await _secret_vote(world, clock, watch=watch, preset="CIVIL_CODE_278_ORDINARY")
-    # then the rows changed only when a batch was full, never by one household
+    # then the sealed count kept one length throughout (its digits say nothing)
+    assert len({rows.pop("sealed length") for rows in seen}) == 1
+    # and the rows changed only when a batch was full, never by one household
     changed = [n + 1 for n in range(1, len(seen)) if seen[n] != seen[n - 1]]
     assert changed == [n for n in range(2, 11) if n % TALLY_BATCH == 0] == [5, 10]
     assert [rows["poll"]["ballots_cast"] for rows in seen] == [TALLY_BATCH * (n // TALLY_BATCH) for n in range(1, 11)]
