@@ -104,3 +104,40 @@ async def test_a_deployment_can_turn_graphiql_and_introspection_off(settings, se
         assert schema.get("data") is None and "introspection" in schema["errors"][0]["message"].lower()
         plain = (await http.post("/graphql", json={"query": "{ __typename }"})).json()
         assert plain == {"data": {"__typename": "Query"}}
+
+
+# The review sent dueAt 1970-01-01T05:00:00+14:00, which is 1969 in UTC, and it was stored.
+@pytest.mark.parametrize(
+    "when",
+    [
+        "0001-01-01T00:00:00+08:00",
+        "9999-12-31T23:00:00+00:00",
+        "1969-12-31T00:00:00Z",
+        # the bounds hold for the instant, whatever the offset: 1969 and 2201 in UTC
+        "1970-01-01T05:00:00+14:00",
+        "2200-12-31T20:00:00-12:00",
+    ],
+)
+async def test_dates_outside_1970_to_2200_are_invalid(world, when):
+    cid = await create_consultation(world, stage="DELIBERATING")
+    payload = await world.organizer.mutate(
+        "assignResponsibility",
+        {"consultationId": cid, "partyId": world.parties["market"], "duty": "出资", "dueAt": when},
+        "responsibility { id }",
+    )
+    assert codes(payload) == [("dueAt", "INVALID")]
+
+
+def test_the_demo_s_invitation_lists_are_readable_by_their_owner_only(scratch_databases, tmp_path):
+    # The review found the demo's invitation CSVs world-readable: each code signs a household in.
+    from tests.cli.test_cli import run
+
+    env = {
+        "CONSULT_DATABASE_URL": scratch_databases.new(),
+        "CONSULT_SECRET_KEY": "csv-mode-secret",
+        "CONSULT_ANCHOR_FILE": str(tmp_path / "anchors.jsonl"),
+    }
+    run("migrate", env=env)
+    run("demo", "--out-dir", str(tmp_path), env=env)
+    for listing in ("demo-invitations.csv", "demo-invitations-voting.csv"):
+        assert (tmp_path / listing).stat().st_mode & 0o077 == 0, listing
