@@ -113,22 +113,8 @@ async def test_an_edited_installation_trail_no_longer_verifies(world: World):
 
 
 async def test_a_share_confirmed_by_an_organizer_says_it_was_on_the_partys_behalf(world: World):
-    from tests.api.helpers import create_consultation
-
     # given a plan split between the market and the street office
-    cid = await create_consultation(world, stage="DELIBERATING")
-    made = await world.organizer.ok(
-        "createProposal",
-        {"consultationId": cid, "title": "路面硬化", "body": "两方分担", "budget": "160000"},
-        "proposal { id }",
-    )
-    shares = [{"partyId": world.parties[k]} for k in ("market", "street")]
-    plan = await world.organizer.ok(
-        "setCostPlan",
-        {"proposalId": made["proposal"]["id"], "total": "160000", "method": "EQUAL", "shares": shares},
-        "costPlan { shares { id party { id } } }",
-    )
-    ids = {s["party"]["id"]: s["id"] for s in plan["costPlan"]["shares"]}
+    _, ids = await _plan_split_two_ways(world)
     select = "share { confirmedOnBehalf confirmedBy { shownName } }"
     # when the market's rep signs its own share, and the organizer signs the street office's
     own = await world.reps["market"].ok("confirmShare", {"shareId": ids[world.parties["market"]]}, select)
@@ -140,7 +126,9 @@ async def test_a_share_confirmed_by_an_organizer_says_it_was_on_the_partys_behal
     assert for_them["share"]["confirmedBy"]["shownName"] == "社区干部（组织方）"
 
 
-async def _plan_with_market_share(world: World) -> tuple[str, str]:
+async def _plan_split_two_ways(world: World) -> tuple[str, dict[str, str]]:
+    """A consultation whose plan splits 160,000 yuan between the market and the street office:
+    (its id, share id by party id)."""
     from tests.api.helpers import create_consultation
 
     cid = await create_consultation(world, stage="DELIBERATING")
@@ -155,7 +143,12 @@ async def _plan_with_market_share(world: World) -> tuple[str, str]:
         {"proposalId": made["proposal"]["id"], "total": "160000", "method": "EQUAL", "shares": shares},
         "costPlan { shares { id party { id } } }",
     )
-    return cid, next(s["id"] for s in plan["costPlan"]["shares"] if s["party"]["id"] == world.parties["market"])
+    return cid, {s["party"]["id"]: s["id"] for s in plan["costPlan"]["shares"]}
+
+
+async def _plan_with_market_share(world: World) -> tuple[str, str]:
+    cid, ids = await _plan_split_two_ways(world)
+    return cid, ids[world.parties["market"]]
 
 
 async def test_a_rep_account_made_by_an_organizer_signs_on_the_partys_behalf_until_its_rep_sets_a_password(
