@@ -134,7 +134,7 @@ function partiesSection(onParties, reload, mayCreate) {
     await reload();
     return payload.party;
   }, (party) => `已添加：${party.name}`);
-  body.append(h("details", { open: true }, h("summary", {}, "全部参与方"), list), mayCreate ? form : null);
+  body.append(...[h("details", { open: true }, h("summary", {}, "全部参与方"), list), mayCreate ? form : null].filter(Boolean));
   return el;
 }
 

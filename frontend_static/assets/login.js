@@ -1,7 +1,7 @@
 // 工作人员登录: organizers, CPPCC members and party representatives sign in with a password.
 import { mutate, viewer } from "./api.js";
 import { label } from "./format.js";
-import { field, h, mountPage, onSubmit } from "./ui.js";
+import { field, fill, h, mountPage, onSubmit } from "./ui.js";
 
 /** Only a path on this site, never another site: ?next=//evil.example stays home. */
 function nextPath(me) {
@@ -26,7 +26,7 @@ const form = h("form", { class: "card", novalidate: true },
   field("用户名", h("input", { name: "username", autocomplete: "username", required: true, autocapitalize: "off" })),
   field("密码", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
   h("div", { class: "actions" }, h("button", { type: "submit" }, "登录")));
-main.replaceChildren(
+fill(main,
   h("h1", {}, "工作人员登录"),
   h("p", { class: "muted" }, `${label("Role", "ORGANIZER")}、${label("Role", "CPPCC_MEMBER")}和${label("Role", "PARTY_REP")}在这里登录。${label("Role", "RESIDENT")}请用邀请条上的二维码或邀请码进入，不需要密码。`),
   me ? h("p", { class: "msg msg-info" }, `您已登录为 ${me.displayName}。`, h("a", { href: nextPath(me) }, "继续")) : null,

@@ -4,7 +4,7 @@
 import { gql, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
 import { fundingBar, milestoneTimeline, splitChart, distributionChart } from "./charts.js";
 import { date, dateTime, hint, label, ratioText, STAGE_ORDER, yuan } from "./format.js";
-import { debounce, field, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
+import { debounce, field, fill, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
 
 const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
 const EVENTS_SUBSCRIPTION = "subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind } }";
@@ -145,7 +145,7 @@ function build() {
   parts.trail = h("p", { class: "muted", id: "trail-head" });
   parts.demandsSection.append(parts.demandForm);
   parts.ratingSection.append(parts.ratingForm);
-  main.replaceChildren(
+  fill(main,
     h("h1", {}, c.title),
     h("p", { class: "muted" }, c.location),
     slipWarning(),

@@ -1,7 +1,7 @@
 // The start page: type the code from an invitation slip, or open a consultation from the list.
 import { gql, mutate, viewer } from "./api.js";
 import { label } from "./format.js";
-import { field, h, mountPage, onSubmit } from "./ui.js";
+import { field, fill, h, mountPage, onSubmit } from "./ui.js";
 
 const me = await viewer().catch(() => null);
 const main = mountPage(me);
@@ -19,7 +19,7 @@ onSubmit(codeForm, async ({ code }) => {
 });
 
 const list = h("ul", { class: "plain", id: "consultations" }, h("li", { class: "muted" }, "正在读取……"));
-main.replaceChildren(
+fill(main,
   h("h1", {}, "基层协商平台"),
   me?.ownPassword === false ? h("p", { class: "msg msg-warn", role: "note" },
     "您的密码是工作人员设定的，请先", h("a", { href: "/login#password" }, "改成只有您知道的密码"), "。") : null,

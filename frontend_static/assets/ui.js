@@ -168,7 +168,8 @@ export function pathId(prefix) {
   return rest ? decodeURIComponent(rest) : null;
 }
 
-/** Replace `el`'s children; null, undefined and false are left out, as h() does. */
+/** Replace `el`'s children; null, undefined and false are left out, as h() does (the DOM's own
+ * replaceChildren and append would print them as the words "null" and "undefined"). */
 export function fill(el, ...children) {
   el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
 }

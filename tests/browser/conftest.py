@@ -279,3 +279,11 @@ def screenshot(target, name: str, full_page: bool = True) -> None:
             target.screenshot(path=str(DOCS / name), full_page=full_page)
         else:
             target.screenshot(path=str(DOCS / name))
+
+
+def no_stray_words(page) -> list[str]:
+    """The words "null" and "undefined" as the page shows them: a value the script meant to leave out."""
+    import re
+
+    # No word boundaries: beside Chinese text or each other ("nullnull") there are none.
+    return re.findall(r"null|undefined", page.locator("body").inner_text())

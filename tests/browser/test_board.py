@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CPPCC, DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot, sign_in
+from tests.browser.conftest import CPPCC, DESKTOP, ORGANIZER, PHONE, axe_violations, no_stray_words, screenshot, sign_in
 
 FINDINGS = """findings { id category description status resolution overdue dueAt expectedOutcome
   assignee { id displayName } responsibleParty { id name } }"""
@@ -375,6 +375,7 @@ def test_the_board_passes_axe(site, new_page, size):
     card = card_of(page, title)
     start_inspection(card)
     expect(card.get_by_label("定事项")).to_be_visible()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     assert page.errors == []
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot, sign_in
+from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, no_stray_words, screenshot, sign_in
 
 PAYERS = ["菜园市场", "解放街道办事处", "菜园巷辖区单位"]
 
@@ -271,6 +271,7 @@ def test_a_pasted_roll_becomes_invitation_slips_whose_codes_work(site, new_page)
     assert payload["errors"] == [] and payload["token"]
     assert payload["viewer"]["displayName"] == "幸福里 2 号"
     assert payload["consultation"]["id"] == case["id"]
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     assert page.errors == []
 
@@ -419,6 +420,7 @@ def test_the_console_asks_visitors_to_sign_in(site, new_page):
     page.goto("/console")
     link = page.get_by_role("link", name="去登录")
     expect(link).to_have_attribute("href", "/login?next=%2Fconsole")
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
 
 
@@ -445,6 +447,7 @@ def test_the_console_passes_axe(site, new_page, size):
     sign_in(page, ORGANIZER, "/console")
     expect(page.locator("#consultation-list > li").first).not_to_contain_text("正在读取")
     expect(page.locator("#party-list > li").first).to_be_visible()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
 
     case = site.consultation(f"幸福里无障碍检查 {size['width']}", stage="VOTING", households=3)
@@ -453,6 +456,7 @@ def test_the_console_passes_axe(site, new_page, size):
     expect(page.locator("#proposal-list ul.shares > li")).to_have_count(3)
     expect(page.locator("#roll-count")).to_contain_text("3 户")
     page.locator("details").evaluate_all("(all) => all.forEach((d) => { d.open = true; })")
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     assert page.errors == []
 

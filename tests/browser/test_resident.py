@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot
+from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, no_stray_words, screenshot
 
 
 class Taps:
@@ -189,17 +189,21 @@ def test_the_resident_pages_pass_axe(new_page, site, size):
     page = new_page(size)
     page.goto(f"/i/{case['codes'][0]}")
     page.get_by_role("button", name=re.compile("^赞成")).wait_for()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     page.get_by_role("button", name=re.compile("^赞成")).click()
     page.get_by_role("button", name="确认投票").wait_for()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     page.get_by_role("button", name="确认投票").click()
     page.locator(".receipt").wait_for()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     # The demo case at EVALUATING: charts, timeline, findings, ratings.
     demo = site.gql('{ consultations(search: "菜园巷道路改造", stage: EVALUATING) { edges { node { id } } } }')
     page.goto(f"/c/{demo['consultations']['edges'][0]['node']['id']}")
     page.get_by_role("heading", name="施工进度").wait_for()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     assert page.errors == []
 
@@ -267,6 +271,7 @@ def test_a_household_whose_slip_was_used_before_is_told_when_and_what_to_do(new_
     first = new_page(PHONE)
     vote(first, "反对", case["codes"][0])
     assert first.locator("#slip-used").count() == 0
+    assert no_stray_words(first) == []
     # when the household opens its slip on its own phone
     page = new_page(PHONE)
     page.goto(f"/i/{case['codes'][0]}")
@@ -274,5 +279,6 @@ def test_a_household_whose_slip_was_used_before_is_told_when_and_what_to_do(new_
     warning = page.locator("#slip-used")
     warning.wait_for()
     assert "已经用过" in warning.inner_text() and "政协委员" in warning.inner_text()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     assert page.errors == []

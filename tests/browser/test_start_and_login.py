@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, screenshot, sign_in
+from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, no_stray_words, screenshot, sign_in
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -15,6 +15,7 @@ def test_start_page_lists_consultations_and_passes_axe(demo_only_site, new_page,
     page.goto(f"{demo_only_site.url}/")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.get_by_role("link", name="菜园巷道路改造", exact=True).wait_for()
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
     assert page.errors == []
     if size == PHONE:
@@ -75,6 +76,8 @@ def test_the_sign_in_page_passes_axe(new_page, size):
     page = new_page(size)
     page.goto("/login")
     page.get_by_label("用户名").wait_for()
+    # the review saw a stray "null" on this page at every width
+    assert no_stray_words(page) == []
     assert axe_violations(page) == []
 
 
@@ -98,10 +101,12 @@ def test_a_rep_replaces_the_password_the_office_gave_them(new_page, site, size):
     page = new_page(size)
     # when the rep signs in, the sign-in page tells them their password is the office's
     sign_in(page, (username, office_password), "/")
+    assert no_stray_words(page) == []
     page.get_by_role("link", name="改成只有您知道的密码").click()
     page.wait_for_url("**/login#password")
     card = page.locator("#password")
     card.wait_for()
+    assert no_stray_words(page) == []
     expect_text = card.get_by_role("note").inner_text()
     assert "工作人员" in expect_text and "代为确认" in expect_text
     assert axe_violations(page) == []
