@@ -310,6 +310,7 @@ PAGES = {
     "/c/{consultation_id}": "consultation.html",
     "/login": "login.html",
     "/board": "board.html",
+    "/party": "party.html",
     "/console": "console.html",
     "/console/{consultation_id}": "console.html",
 }

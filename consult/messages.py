@@ -72,6 +72,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This password is too easy to guess (common words, names, dates, keyboard runs or the username); "
         "choose a longer, less regular one.",
     },
+    "bad_phone": {
+        "zh-CN": "电话号码只能包含数字、空格、括号、短横线和开头的 +，例如 138-0000-0000。",
+        "en": "A phone number has digits, spaces, brackets, dashes and a leading +, e.g. 138-0000-0000.",
+    },
     "wrong_password": {
         "zh-CN": "当前密码不正确。",
         "en": "The current password is wrong.",
@@ -389,6 +393,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "bad_finding_move": {
         "zh-CN": "问题不能从“{from_status}”改为“{to_status}”。",
         "en": "A finding cannot go from “{from_status}” to “{to_status}”.",
+    },
+    "reopen_reason_required": {
+        "zh-CN": "重新打开已核实的问题，请写明原因：哪里又出了问题。",
+        "en": "Reopening a verified finding needs the reason: what went wrong again.",
     },
     "resolution_required": {
         "zh-CN": "请写明整改情况。",

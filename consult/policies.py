@@ -98,6 +98,10 @@ RULES: dict[str, Rule] = {
     # people and parties
     "party.create": _rule(STAFF, why="organizers keep the list of parties"),
     "party.read_contact": _rule(STAFF, why="contacts are personal data"),
+    "party.read_representatives": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER},
+        why="who speaks for a party is for the staff and supervisors who name them to follow up a finding (定人员)",
+    ),
     "account.create": _rule({ADMIN}, why="admins create accounts of any role"),
     "account.create_limited": _rule(
         {ORGANIZER},
@@ -108,6 +112,10 @@ RULES: dict[str, Rule] = {
     ),
     "installation.read_trail": _rule({ADMIN}, why="who made which account is for the installation's admins"),
     "account.read_private": _rule(STAFF, {Relation.SELF}, why="a resident's name is the household label"),
+    "party.workspace": _rule(
+        {ADMIN, ORGANIZER, PARTY_REP},
+        why="a party's representative sees what their party owes and must do; organizers may look as any party",
+    ),
     "board.watch": _rule(
         {ADMIN, ORGANIZER, CPPCC_MEMBER}, why="the supervision board is for the supervisors and the organizers"
     ),

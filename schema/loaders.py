@@ -14,6 +14,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from consult import models
+from consult.domain.vocabulary import Role
 from consult.services.voting import voter_key
 
 
@@ -56,6 +57,15 @@ async def _parties_by_consultation(keys: Sequence[int]) -> list[list[models.Part
     return [groups.get(key, []) for key in keys]
 
 
+async def _representatives_by_party(keys: Sequence[int]) -> list[list[models.Account]]:
+    """Each party's representatives: the accounts of the party holding the PARTY_REP role, oldest first."""
+    groups: dict[int, list[models.Account]] = defaultdict(list)
+    for account in await models.Account.filter(party_id__in=list(keys)).order_by("id"):
+        if Role.PARTY_REP in account.role_set and account.party_id is not None:
+            groups[account.party_id].append(account)
+    return [groups.get(key, []) for key in keys]
+
+
 class _Lazy:
     """A loader built on first use and then kept on the instance (a non-data descriptor)."""
 
@@ -89,6 +99,7 @@ class Loaders:
     roll_entry_by_id = _Lazy(lambda loaders: _by_id(models.VoterRollEntry))
     audit_event_by_id = _Lazy(lambda loaders: _by_id(models.AuditEvent))
     parties_by_consultation = _Lazy(lambda loaders: _parties_by_consultation)
+    representatives_by_party = _Lazy(lambda loaders: _representatives_by_party)
     stage_changes_by_consultation = _Lazy(lambda loaders: _grouped(models.StageChange, "consultation_id"))
     responsibilities_by_consultation = _Lazy(lambda loaders: _grouped(models.Responsibility, "consultation_id"))
     proposals_by_consultation = _Lazy(lambda loaders: _grouped(models.Proposal, "consultation_id"))

@@ -18,6 +18,7 @@ from consult.services import (
     demands,
     evaluation,
     proposals,
+    representatives,
     roll,
     supervision,
     voting,
@@ -55,7 +56,9 @@ from schema.types import (
     SplitMethod,
     Stage,
     VoterRollEntry,
+    invitation_link,
     public_base_url,
+    qr_svg,
 )
 from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 
@@ -250,6 +253,40 @@ class SetVoterRollInput:
 @strawberry.type(description="The roll as it now stands, or why not.")
 class VoterRollPayload:
     entries: list[VoterRollEntry]
+    errors: list[UserError]
+
+
+@strawberry.input(description="A party's representative who signs in with a printed slip, not a password.")
+class CreateRepresentativeInput:
+    party_id: strawberry.ID
+    display_name: str = strawberry.field(description="As people will see it, e.g. 菜园市场 张经理.")
+    phone: str | None = strawberry.field(default=None, description="How to reach them; organizers only.")
+
+
+@strawberry.input(description="A new slip for a representative whose slip was lost.")
+class IssueRepresentativeSlipInput:
+    account_id: strawberry.ID
+
+
+@strawberry.type(description="A representative's slip to print. The code is shown once, when issued.")
+class RepresentativeSlip:
+    account: Account = strawberry.field(description="The representative.")
+    party: Party = strawberry.field(description="The party the slip signs them in for.")
+    code: str = strawberry.field(description="The code to print, e.g. ABCD-EFGH-JKMN.")
+    base_url: strawberry.Private[str] = ""
+
+    @strawberry.field(description="The link a phone opens to sign in: <server>/i/<code>.")
+    def link(self) -> str:
+        return invitation_link(self.base_url, self.code)
+
+    @strawberry.field(description="The link as a QR code, an SVG document to print on the slip.")
+    def qr_svg(self) -> str:
+        return qr_svg(invitation_link(self.base_url, self.code))
+
+
+@strawberry.type(description="The representative's slip, or why not.")
+class RepresentativeSlipPayload:
+    slip: RepresentativeSlip | None
     errors: list[UserError]
 
 
@@ -537,6 +574,20 @@ async def _vote_payload(info: Info, cast: voting.Cast | None, errors: list[UserE
     )
 
 
+def _slip_payload(
+    info: Info, issued: representatives.IssuedSlip | None, errors: list[UserError]
+) -> RepresentativeSlipPayload:
+    if issued is None:
+        return RepresentativeSlipPayload(slip=None, errors=errors)
+    slip = RepresentativeSlip(
+        account=Account.of(issued.account),
+        party=Party.of(issued.party),
+        code=issued.code,
+        base_url=public_base_url(info),
+    )
+    return RepresentativeSlipPayload(slip=slip, errors=errors)
+
+
 @strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")
 class Mutation:
     @strawberry.mutation(description="Sign in with a password; returns a bearer token and sets an HttpOnly cookie.")
@@ -596,6 +647,33 @@ class Mutation:
             party_id=input.party_id,
         )
         return AccountPayload(account=Account.of(account) if account else None, errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "Add a party's representative who signs in with a printed slip instead of a password (organizers). "
+            "The slip's code, on the start page or as its QR code, signs them in as that party's representative."
+        )
+    )
+    async def create_representative(self, info: Info, input: CreateRepresentativeInput) -> RepresentativeSlipPayload:
+        issued, errors = await call(
+            info,
+            representatives.create_representative,
+            party_id=input.party_id,
+            display_name=input.display_name,
+            phone=input.phone,
+        )
+        return _slip_payload(info, issued, errors)
+
+    @strawberry.mutation(
+        description=(
+            "A new slip for a party's representative (organizers): older slips stop working and their sessions end."
+        )
+    )
+    async def issue_representative_slip(
+        self, info: Info, input: IssueRepresentativeSlipInput
+    ) -> RepresentativeSlipPayload:
+        issued, errors = await call(info, representatives.issue_representative_slip, account_id=input.account_id)
+        return _slip_payload(info, issued, errors)
 
     @strawberry.mutation(description="Open a consultation in DRAFT (organizers).")
     async def create_consultation(self, info: Info, input: CreateConsultationInput) -> ConsultationPayload:

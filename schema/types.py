@@ -118,6 +118,10 @@ class Account(Node):
             return None
         return self.m.own_password
 
+    @strawberry.field(description="A representative's phone, for organizers to reach them; null for everyone else.")
+    def phone(self, info: Info) -> str | None:
+        return self.m.phone if info.context.may("party.read_contact") else None
+
     @strawberry.field(description="The party this account speaks for, if it represents one.")
     async def party(self, info: Info) -> Party | None:
         if self.m.party_id is None:
@@ -147,6 +151,17 @@ class Party(Node):
     @strawberry.field(description="How to reach the party; organizers only, null for everyone else.")
     def contact(self, info: Info) -> str | None:
         return self.m.contact if info.context.may("party.read_contact") else None
+
+    @strawberry.field(
+        description=(
+            "The party's representatives (accounts with the PARTY_REP role), for naming who follows up a "
+            "finding; to organizers, admins and CPPCC members only, null for everyone else."
+        )
+    )
+    async def representatives(self, info: Info) -> list[Account] | None:
+        if not info.context.may("party.read_representatives"):
+            return None
+        return [Account.of(a) for a in await info.context.loaders.representatives_by_party.load(self.m.id)]
 
 
 # ---------------------------------------------------------------- consultations

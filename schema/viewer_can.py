@@ -50,6 +50,12 @@ class PlatformViewerCan:
     def open_board(self, info: Info) -> bool:
         return _can(info, "board.watch")
 
+    @strawberry.field(
+        description="Use the party workspace (参与方工作台, /party): party representatives; organizers as any party."
+    )
+    def open_party(self, info: Info) -> bool:
+        return _can(info, "party.workspace")
+
     @strawberry.field(description="createConsultation.")
     def create_consultation(self, info: Info) -> bool:
         return _can(info, "consultation.create")
@@ -355,3 +361,9 @@ class FindingViewerCan:
     @strawberry.field(description="updateFinding to VERIFIED or REOPENED: CPPCC members (a RESOLVED finding).")
     def verify(self, info: Info) -> bool:
         return _can(info, "finding.verify", stage=self.stage)
+
+    @strawberry.field(
+        description="updateFinding of a VERIFIED finding to REOPENED, with the reason: CPPCC members, during the works."
+    )
+    def reopen(self, info: Info) -> bool:
+        return self.m.status == "VERIFIED" and _can(info, "finding.verify", stage=self.stage)

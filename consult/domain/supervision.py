@@ -11,7 +11,8 @@ FINDING_MOVES = {
     FindingStatus.OPEN: {FindingStatus.RESOLVED},
     FindingStatus.REOPENED: {FindingStatus.RESOLVED},
     FindingStatus.RESOLVED: {FindingStatus.VERIFIED, FindingStatus.REOPENED},
-    FindingStatus.VERIFIED: set(),
+    # A verified fix that did not hold: the CPPCC member opens the loop again, saying why.
+    FindingStatus.VERIFIED: {FindingStatus.REOPENED},
 }
 CLOSED_FINDING = frozenset({FindingStatus.RESOLVED, FindingStatus.VERIFIED})
 

@@ -1,6 +1,6 @@
 """Tortoise models. Tortoise discovers every model imported here."""
 
-from consult.models.accounts import Account, AuthFailure, Session
+from consult.models.accounts import Account, AccountSlip, AuthFailure, Session
 from consult.models.audit import AuditEvent, InstallationEvent
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.costs import Contribution, CostPlan, CostShare
@@ -11,6 +11,7 @@ from consult.models.voting import Ballot, Poll, PollElector, PollOption
 
 __all__ = [
     "Account",
+    "AccountSlip",
     "AuditEvent",
     "AuthFailure",
     "Ballot",

@@ -34,8 +34,12 @@ class Account(Model):
     # made the account or the CLI reset: what staff set, staff know, so a party rep's signature
     # made with it counts as on the party's behalf (consult.services.costs.confirm_share).
     own_password = fields.BooleanField(default=False, db_default=False)
+    # How to reach a party's representative (organizers only): printed nowhere, shown to staff.
+    phone = fields.CharField(max_length=30, null=True)
 
     # Filled in by Tortoise from the foreign keys that point here.
+    slips: fields.ReverseRelation[AccountSlip]
+    issued_slips: fields.ReverseRelation[AccountSlip]
     assigned_findings: fields.ReverseRelation[Finding]
     assisted_ballots: fields.ReverseRelation[Ballot]
     audit_events: fields.ReverseRelation[AuditEvent]
@@ -62,6 +66,29 @@ class Account(Model):
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(r for r in self.roles.split(",") if r)
+
+
+class AccountSlip(Model):
+    """The code on a printed slip that signs a party's representative in, without a password,
+    as the slip of a household does. Only a keyed hash of the code is stored. A new slip for the
+    same account voids the older ones."""
+
+    id = fields.BigIntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="slips", db_index=True
+    )
+    account_id: int
+    code_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+    created_by: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
+        "models.Account", null=True, related_name="issued_slips"
+    )
+    created_by_id: int | None
+    redeemed_at = fields.DatetimeField(null=True)
+    voided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "account_slip"
 
 
 class Session(Model):

@@ -201,7 +201,8 @@ async def _last_use(invitation: Invitation, account: Account, entry: VoterRollEn
 
 
 async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
-    """Turn an invitation code into a resident session bound to one roll entry.
+    """Turn an invitation code into a resident session bound to one roll entry, or a party
+    representative's slip into a session as that representative.
 
     Redeeming the same code again (say, on a new phone) ends the sessions opened with it
     before and opens a new one. Errors: RATE_LIMITED; INVALID on `code` for an unknown,
@@ -220,43 +221,53 @@ async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
         # Locked, so a redemption racing issueInvitations cannot use a code being voided.
         invitation = await Invitation.select_for_update().using_db(conn).get_or_none(code_hash=digest, voided_at=None)
         if invitation is None:
-            raise bad
-        # Lock the entry too: two phones redeeming at once must not make two accounts.
-        entry = await VoterRollEntry.select_for_update().using_db(conn).get_or_none(id=invitation.entry_id, active=True)
-        if entry is None:
-            raise bad
-        now = ctx.now()
-        account = await _household_account(entry, now, conn)
-        used_at = await _last_use(invitation, account, entry, conn)
-        # The slip moves the session: whatever phone used it before is signed out.
-        await (
-            Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None)
-            .using_db(conn)
-            .update(revoked_at=now)
-        )
-        # A slip used again (another phone, or whoever else kept the code) or reissued: what the
-        # new session casts is marked in the trail, so a swapped vote cannot pass unseen.
-        moved = invitation.reissued or invitation.redeemed_at is not None
-        if invitation.redeemed_at is None:
-            invitation.redeemed_at = now
-            await invitation.save(using_db=conn, update_fields=["redeemed_at"])
-        # Once a newer slip is in use, older slips of the household (lost or photographed) stop working.
-        await (
-            Invitation.filter(entry_id=entry.id, id__lt=invitation.id, voided_at=None)
-            .using_db(conn)
-            .update(voided_at=now)
-        )
-        login = await _new_session(
-            ctx,
-            account,
-            conn,
-            roll_entry_id=entry.id,
-            lifetime=timedelta(days=ctx.settings.resident_session_days),
-            reissued=moved,
-            slip_used_at=used_at,
-        )
-        login.consultation_id = entry.consultation_id
+            # Not a household's slip: perhaps a party representative's.
+            from consult.services.representatives import redeem_slip
+
+            login = await redeem_slip(ctx, digest, conn)
+            if login is None:
+                raise bad
+        else:
+            login = await _redeem_household(ctx, invitation, conn, bad)
     await _succeeded(attempt)
+    return login
+
+
+async def _redeem_household(ctx: ServiceContext, invitation: Invitation, conn: Any, bad: Exception) -> Login:
+    """A household's slip: a resident session bound to its roll entry."""
+    # Lock the entry too: two phones redeeming at once must not make two accounts.
+    entry = await VoterRollEntry.select_for_update().using_db(conn).get_or_none(id=invitation.entry_id, active=True)
+    if entry is None:
+        raise bad
+    now = ctx.now()
+    account = await _household_account(entry, now, conn)
+    used_at = await _last_use(invitation, account, entry, conn)
+    # The slip moves the session: whatever phone used it before is signed out.
+    await (
+        Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None)
+        .using_db(conn)
+        .update(revoked_at=now)
+    )
+    # A slip used again (another phone, or whoever else kept the code) or reissued: what the
+    # new session casts is marked in the trail, so a swapped vote cannot pass unseen.
+    moved = invitation.reissued or invitation.redeemed_at is not None
+    if invitation.redeemed_at is None:
+        invitation.redeemed_at = now
+        await invitation.save(using_db=conn, update_fields=["redeemed_at"])
+    # Once a newer slip is in use, older slips of the household (lost or photographed) stop working.
+    await (
+        Invitation.filter(entry_id=entry.id, id__lt=invitation.id, voided_at=None).using_db(conn).update(voided_at=now)
+    )
+    login = await _new_session(
+        ctx,
+        account,
+        conn,
+        roll_entry_id=entry.id,
+        lifetime=timedelta(days=ctx.settings.resident_session_days),
+        reissued=moved,
+        slip_used_at=used_at,
+    )
+    login.consultation_id = entry.consultation_id
     return login
 
 
@@ -378,10 +389,14 @@ def shown_name(account: Account) -> str:
 
 
 async def _name_is_free(display: str, conn: Any) -> bool:
-    """No account that signs in with a password already shows this name (residents from slips
-    are named by their household and may share a label across consultations)."""
+    """No staff or party account already shows this name (residents from slips are named by their
+    household and may share a label across consultations)."""
     key = name_key(display)
-    taken = await Account.filter(username__isnull=False).using_db(conn).values_list("display_name", flat=True)
+    taken = (
+        await Account.filter(Q(username__isnull=False) | Q(party_id__isnull=False))
+        .using_db(conn)
+        .values_list("display_name", flat=True)
+    )
     return all(name_key(str(name)) != key for name in taken)
 
 

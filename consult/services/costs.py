@@ -200,10 +200,13 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         if share.confirmed_at is not None:
             return share
         signer = await Account.get(id=ctx.actor.account_id, using_db=conn)
-        # The party's own rep, signing with a password only they know. A rep account signing with
-        # the password staff gave it is staff's signature as much as the rep's: said so.
-        staff_password = Relation.PARTY_REP in relations and not signer.own_password
-        on_behalf = Relation.PARTY_REP not in relations or staff_password
+        # The party's own rep, signing with a password only they know, or a slip on its first use.
+        # A rep account signing with the password staff gave it, or with a slip used before (by
+        # whoever else kept the code), is not surely the rep's signature: said so.
+        rep = Relation.PARTY_REP in relations
+        staff_password = rep and signer.password_hash is not None and not signer.own_password
+        moved_slip = rep and signer.password_hash is None and ctx.actor.reissued
+        on_behalf = not rep or staff_password or moved_slip
         share.confirmed_at = ctx.now()
         share.confirmed_by_id = ctx.actor.account_id
         share.confirmed_on_behalf = on_behalf
@@ -217,8 +220,9 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
             kind=EventKind.SHARE_CONFIRMED,
             subject=to_global_id("CostShare", spk),
             summary=f"{party.name} 确认分担 {format_fen(share.amount_fen)} 元"
-            + ("（由组织方代为确认）" if on_behalf and not staff_password else "")
-            + ("（由组织方代为确认：代表账号仍用工作人员设定的密码）" if staff_password else ""),
+            + ("（由组织方代为确认）" if not rep else "")
+            + ("（由组织方代为确认：代表账号仍用工作人员设定的密码）" if staff_password else "")
+            + ("（视为代为确认：代表的邀请条此前已被使用过）" if moved_slip else ""),
             payload={
                 "share": to_global_id("CostShare", spk),
                 "party": to_global_id("Party", share.party_id),

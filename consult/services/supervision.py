@@ -338,7 +338,8 @@ async def update_finding(
     """Move a finding along the loop.
 
     RESOLVED (with a resolution) by the responsible party's rep or an organizer; VERIFIED or
-    REOPENED by a CPPCC member. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE,
+    REOPENED by a CPPCC member, and a VERIFIED one REOPENED again, with the reason.
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE,
     INVALID (a move the loop does not have, a missing resolution).
     """
     authenticate(ctx.actor)
@@ -360,6 +361,9 @@ async def update_finding(
             raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
         if status == FindingStatus.RESOLVED and not clean_resolution:
             raise Invalid("resolution_required", "resolution")
+        if finding.status == FindingStatus.VERIFIED and not clean_resolution:
+            # Opening a closed loop again needs its reason, for the party and the record.
+            raise Invalid("reopen_reason_required", "resolution")
         old = finding.status
         finding.status, finding.updated_at = status, ctx.now()
         if clean_resolution:

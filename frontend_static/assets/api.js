@@ -96,7 +96,7 @@ export function onReconnect(fn) {
   reconnectListeners.add(fn);
 }
 
-export const VIEWER_CAN = "viewerCan { openConsole openBoard createConsultation createParty createAccount grantRoles }";
+export const VIEWER_CAN = "viewerCan { openConsole openBoard openParty createConsultation createParty createAccount grantRoles }";
 
 /** Who is signed in, or null; `can` is what the server lets them do outside any one consultation. */
 export async function viewer() {

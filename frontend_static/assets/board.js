@@ -9,7 +9,7 @@
 import { gql, mutate, onReconnect, subscribe, UserErrors, viewer } from "./api.js";
 import { fundingBar, milestoneTimeline } from "./charts.js";
 import { date, dateTime, endOfDay, fromLocalInput, label, nowLocal, words } from "./format.js";
-import { debounce, field, fill, fillSelect, h, message, mountPage, onSubmit, select, syncChildren } from "./ui.js";
+import { debounce, field, fill, fillSelect, h, message, mountPage, onSubmit, syncChildren } from "./ui.js";
 
 const BOARD_STAGES = ["IMPLEMENTING", "AGREED"];
 
@@ -17,14 +17,14 @@ const CARD_FIELDS = `
   id title location stage
   viewerCan { recordInspection }
   convener { id displayName shownName }
-  parties { id name }
+  parties { id name representatives { id displayName } }
   milestones {
     id title kind status progress plannedStart plannedEnd actualStart actualEnd
     responsibleParty { id name }
   }
   findings {
     id category description status resolution overdue dueAt expectedOutcome createdAt
-    viewerCan { verify }
+    viewerCan { verify reopen }
     assignee { id displayName shownName }
     responsibleParty { id name }
   }
@@ -214,8 +214,13 @@ function makeCard(c) {
     resolvedList: h("ul", { class: "findings resolved" }),
     resolvedNotice: h("div", { "aria-live": "polite" }),
     verifyForms: new Map(), // finding id -> { li, info } kept across refreshes
+    verifiedSummary: h("summary", {}),
+    verifiedNote: h("p", { class: "muted" }),
+    verifiedList: h("ul", { class: "findings verified" }),
+    verifiedItems: new Map(), // finding id -> { li, info, can } kept across refreshes
     inspection: null,
   };
+  card.verified = h("details", { class: "verified-findings hidden" }, card.verifiedSummary, card.verifiedNote, card.verifiedList);
   card.refresh = debounce(() => reloadCard(card), 250);
   card.el = h("article", { class: "card board-card", "aria-labelledby": card.headingId },
     card.head,
@@ -224,7 +229,8 @@ function makeCard(c) {
       h("section", { "aria-labelledby": `card-${n}-ms` }, h("h3", { id: `card-${n}-ms` }, "施工节点：计划与实际"), card.milestones),
       h("section", { "aria-labelledby": `card-${n}-fund` }, h("h3", { id: `card-${n}-fund` }, "资金到位"), card.funding)),
     h("section", { "aria-labelledby": card.openHeading.id }, card.openHeading, card.openList),
-    h("section", { "aria-labelledby": card.resolvedHeading.id }, card.resolvedHeading, card.resolvedNotice, card.resolvedList));
+    h("section", { "aria-labelledby": card.resolvedHeading.id }, card.resolvedHeading, card.resolvedNotice, card.resolvedList),
+    card.verified);
   renderCard(card);
   return card;
 }
@@ -244,6 +250,7 @@ function renderCard(card) {
   }
   card.inspection?.el.classList.toggle("hidden", !mayInspect);
   card.inspection?.sync(c);
+  verifiedFindingsPart(card);
 }
 
 function cardHead(c, headingId) {
@@ -351,17 +358,69 @@ function verifyForm(card, f) {
   onSubmit(form, async (values, submitter) => {
     const status = submitter?.dataset.status === "REOPENED" ? "REOPENED" : "VERIFIED";
     if (status === "REOPENED" && !values.resolution) {
-      reason.setAttribute("aria-invalid", "true");
-      reason.focus();
-      throw new Error("请写明退回的原因，告诉责任方还要怎样整改。");
+      throw new UserErrors([{ field: "resolution", code: "INVALID", message: "请写明退回的原因，告诉责任方还要怎样整改。", element: reason }]);
     }
     const input = { findingId: f.id, status, resolution: status === "REOPENED" ? values.resolution : null };
     await mutate("updateFinding", input, "finding { id status }");
     card.resolvedNotice.replaceChildren(message(`“${short(f.description)}”：${label("FindingStatus", status)}。`, "ok"));
     await reloadCard(card);
     return null;
-  });
+  }, undefined, { focusFirst: true });
   return form;
+}
+
+// ---------------------------------------------------------------- verified findings, folded
+
+/**
+ * Findings verified (核实闭环) stay on the card, folded away. A CPPCC member may open one again
+ * (重新打开, with the reason) when the fix did not hold; when the same problem comes back later,
+ * they may instead record it again as a new finding, from the old one's five fixed things.
+ */
+/** 重新打开: a verified fix that did not hold goes back to the responsible party, with the reason. */
+function reopenForm(card, f) {
+  const reason = h("textarea", { name: "resolution", rows: 2, required: true });
+  const form = h("form", { class: "reopen-form", novalidate: true },
+    field("重新打开的原因", reason, "写明哪里又出了问题，责任方会看到。"),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "重新打开")));
+  onSubmit(form, async (values) => {
+    if (!values.resolution) {
+      throw new UserErrors([{ field: "resolution", code: "INVALID", message: "请写明重新打开的原因。", element: reason }]);
+    }
+    await mutate("updateFinding", { findingId: f.id, status: "REOPENED", resolution: values.resolution }, "finding { id status }");
+    card.resolvedNotice.replaceChildren(message(`“${short(f.description)}”：已重新打开。`, "ok"));
+    await reloadCard(card);
+    return null;
+  }, undefined, { focusFirst: true });
+  return form;
+}
+
+function verifiedFindingsPart(card) {
+  const verified = card.data.findings.filter((f) => f.status === "VERIFIED");
+  const mayInspect = Boolean(card.inspection && card.data.viewerCan.recordInspection);
+  card.verified.classList.toggle("hidden", !verified.length);
+  card.verifiedSummary.replaceChildren(`${label("FindingStatus", "VERIFIED")}的问题（${verified.length} 项）`);
+  card.verifiedNote.replaceChildren(mayInspect
+    ? "这些问题已经核实闭环。整改没有守住时，可以写明原因重新打开；过后又出现同样的问题时，也可以在视察记录里作为新问题再记一次。"
+    : "这些问题已经核实闭环。");
+  const ids = new Set(verified.map((f) => f.id));
+  for (const id of card.verifiedItems.keys()) if (!ids.has(id)) card.verifiedItems.delete(id);
+  const items = verified.map((f) => {
+    let entry = card.verifiedItems.get(f.id);
+    if (!entry || entry.can !== mayInspect || entry.reopen !== f.viewerCan.reopen) {
+      entry = { info: h("div"), li: null, can: mayInspect, reopen: f.viewerCan.reopen };
+      const again = mayInspect
+        ? h("div", { class: "actions" }, h("button", {
+            type: "button", class: "secondary record-again",
+            onclick: () => card.inspection.addFinding(card.data.findings.find((x) => x.id === f.id) ?? f),
+          }, "这个问题又出现了，再记一次"))
+        : null;
+      entry.li = h("li", { class: "finding finding-verified" }, entry.info, f.viewerCan.reopen ? reopenForm(card, f) : null, again);
+      card.verifiedItems.set(f.id, entry);
+    }
+    fill(entry.info, findingDetails(f));
+    return entry.li;
+  });
+  syncChildren(card.verifiedList, items);
 }
 
 const short = (text) => (text.length > 30 ? `${text.slice(0, 30)}…` : text);
@@ -371,8 +430,8 @@ const short = (text) => (text.length > 30 ? `${text.slice(0, 30)}…` : text);
 /** The 记录视察 form of one card: built once; `sync(c)` refreshes its choices without clearing it. */
 function inspectionForm(card) {
   const milestoneSelect = h("select", { name: "milestoneId" });
-  const visitedAt = h("input", { type: "datetime-local", name: "visitedAt", value: nowLocal() });
-  const notes = h("textarea", { name: "notes", rows: 3 });
+  const visitedAt = h("input", { type: "datetime-local", name: "visitedAt", value: nowLocal(), required: true });
+  const notes = h("textarea", { name: "notes", rows: 3, required: true });
   const blocks = h("div", { class: "finding-blocks" });
   const addButton = h("button", { type: "button", class: "secondary add-finding" }, "添加一个发现的问题");
   const form = h("form", { class: "inspection-form", novalidate: true },
@@ -390,20 +449,25 @@ function inspectionForm(card) {
     block.querySelector("legend").textContent = `发现的问题 ${i + 1}`;
     block.querySelector(".remove-finding").textContent = `去掉问题 ${i + 1}`;
   });
-  addButton.addEventListener("click", () => {
-    const block = findingBlock(card.data, me, () => {
+  /** Add a finding to fill in; `from`, a verified finding whose problem came back, fills it in ahead. */
+  const addFinding = (from = null) => {
+    el.open = true;
+    const block = findingBlock(card, me, () => {
       block.remove();
       renumber();
       addButton.focus();
     });
     blocks.append(block);
     renumber();
-    block.querySelector("select, textarea, input").focus();
-  });
+    if (from) copyFinding(block, from, card.data);
+    block.querySelector(from ? "[name=dueAt]" : "select, textarea, input").focus();
+  };
+  addButton.addEventListener("click", () => addFinding());
 
   onSubmit(form, async (values) => {
+    const missing = [...missingInspectionFields(form, values), ...findingBlocks().flatMap(missingFindingFields)];
+    if (missing.length) throw new UserErrors(missing);
     const findings = findingBlocks().map(readFinding);
-    requireParties(findingBlocks());
     const input = {
       consultationId: card.id,
       milestoneId: values.milestoneId || null,
@@ -423,37 +487,64 @@ function inspectionForm(card) {
     blocks.replaceChildren();
     card.refresh();
     return payload.inspection.findings.length;
-  }, (n) => `视察记录已保存${n ? `，记下问题 ${n} 项，已列入“待整改的问题”` : ""}。`);
+  }, (n) => `视察记录已保存${n ? `，记下问题 ${n} 项，已列入“待整改的问题”` : ""}。`, { focusFirst: true });
 
   const sync = (c) => {
     fillSelect(milestoneSelect, [["", "不针对具体节点"],
       ...c.milestones.map((m) => [m.id, `${m.title}（${label("MilestoneStatus", m.status)}）`])]);
     for (const block of findingBlocks()) syncFindingChoices(block, c, me);
   };
-  return { el, sync };
+  return { el, sync, addFinding };
 }
 
-/** One finding with its five fixed things. */
-function findingBlock(c, viewer, remove) {
+/** One finding with its five fixed things. The category starts empty: the member picks it. */
+function findingBlock(card, viewer, remove) {
+  const category = h("select", { name: "category", required: true });
+  fillSelect(category, Object.entries(words("FindingCategory")), "请选择问题类别");
+  const party = h("select", { name: "responsiblePartyId", required: true });
   const block = h("fieldset", { class: "finding-block" },
     h("legend", {}, "发现的问题"),
-    field("问题类别", select("category", words("FindingCategory"))),
-    field("定事项：问题是什么", h("textarea", { name: "description", rows: 2 })),
-    field("定人员：谁来跟进", h("select", { name: "assigneeId" }), "可以不指定。"),
-    field("定责任：哪一方负责整改", h("select", { name: "responsiblePartyId" })),
-    field("定时限：最晚哪天改好", h("input", { type: "date", name: "dueAt" })),
-    field("定效果：改好后要达到什么效果", h("textarea", { name: "expectedOutcome", rows: 2 })),
+    field("问题类别", category),
+    field("定事项：问题是什么", h("textarea", { name: "description", rows: 2, required: true })),
+    field("定责任：哪一方负责整改", party),
+    field("定人员：谁来跟进", h("select", { name: "assigneeId" }), "可以不指定。选好负责整改的一方后，这里也列出该方的代表。"),
+    field("定时限：最晚哪天改好", h("input", { type: "date", name: "dueAt", required: true })),
+    field("定效果：改好后要达到什么效果", h("textarea", { name: "expectedOutcome", rows: 2, required: true })),
     h("div", { class: "actions" }, h("button", { type: "button", class: "secondary remove-finding", onclick: remove }, "去掉这个问题")));
-  syncFindingChoices(block, c, viewer);
+  // The people offered follow the party chosen: its representatives may follow up.
+  party.addEventListener("change", () => syncFindingChoices(block, card.data, viewer));
+  syncFindingChoices(block, card.data, viewer);
   return block;
 }
 
-/** The people and parties a finding may name, from the consultation as it now stands. */
+/**
+ * The people and parties a finding may name, from the consultation as it now stands: nobody,
+ * the viewer, the convener, and the representatives of the party chosen to answer for it.
+ */
 function syncFindingChoices(block, c, viewer) {
+  const partySelect = block.querySelector("[name=responsiblePartyId]");
+  fillSelect(partySelect, [["", "请选择责任方"], ...c.parties.map((p) => [p.id, p.name])]);
   const people = [["", "不指定"], [viewer.id, `我自己（${viewer.displayName}）`]];
   if (c.convener && c.convener.id !== viewer.id) people.push([c.convener.id, `召集人（${c.convener.displayName}）`]);
+  const chosen = c.parties.find((p) => p.id === partySelect.value);
+  for (const rep of chosen?.representatives ?? []) {
+    if (!people.some(([id]) => id === rep.id)) people.push([rep.id, `${label("Role", "PARTY_REP")}（${rep.displayName}）`]);
+  }
   fillSelect(block.querySelector("[name=assigneeId]"), people);
-  fillSelect(block.querySelector("[name=responsiblePartyId]"), [["", "请选择责任方"], ...c.parties.map((p) => [p.id, p.name])]);
+}
+
+/** Fill a new finding from a verified one whose problem came back; the deadline is left to set anew. */
+function copyFinding(block, f, c) {
+  const set = (name, value) => {
+    const control = block.querySelector(`[name=${name}]`);
+    control.value = value ?? "";
+  };
+  set("category", f.category);
+  set("description", f.description);
+  set("responsiblePartyId", f.responsibleParty.id);
+  syncFindingChoices(block, c, me);
+  set("assigneeId", f.assignee?.id);
+  set("expectedOutcome", f.expectedOutcome);
 }
 
 function readFinding(block) {
@@ -468,14 +559,35 @@ function readFinding(block) {
   };
 }
 
-/** 定责任 is a choice from a list, not text the server can judge: ask for it before sending. */
-function requireParties(blocks) {
-  const missing = blocks.filter((block) => !block.querySelector("[name=responsiblePartyId]").value);
-  if (!missing.length) return;
-  missing.forEach((block) => block.querySelector("[name=responsiblePartyId]").setAttribute("aria-invalid", "true"));
-  missing[0].querySelector("[name=responsiblePartyId]").focus();
-  const which = missing.map((block) => blocks.indexOf(block) + 1).join("、");
-  throw new Error(`第 ${which} 个问题还没有选择哪一方负责整改（定责任）。`);
+/**
+ * What the form can tell is missing before sending, every one at once: the server stops at its
+ * first refusal. Each error carries the control it is about, shown beside it by onSubmit.
+ */
+const REQUIRED_VISIT = { visitedAt: "请填写视察时间。", notes: "请写下视察情况。" };
+const REQUIRED_FINDING = {
+  category: "请选择问题类别。",
+  description: "请写明问题是什么。",
+  responsiblePartyId: "请选择哪一方负责整改。",
+  dueAt: "请选择最晚哪天改好。",
+  expectedOutcome: "请写明改好后要达到什么效果。",
+};
+
+function missingInspectionFields(form, values) {
+  return Object.entries(REQUIRED_VISIT).filter(([name]) => !values[name]).map(([name, text]) => ({
+    field: name, code: "INVALID", message: `${INSPECTION_FIELD[name]}：${text}`, fieldMessage: text,
+    element: form.elements.namedItem(name),
+  }));
+}
+
+function missingFindingFields(block, i) {
+  return Object.entries(REQUIRED_FINDING).flatMap(([name, text]) => {
+    const control = block.querySelector(`[name=${name}]`);
+    if (control.value.trim()) return [];
+    return [{
+      field: `findings.${i}.${name}`, code: "INVALID", message: `第 ${i + 1} 个问题的“${FINDING_FIELD[name]}”：${text}`,
+      fieldMessage: text, element: control,
+    }];
+  });
 }
 
 /**
@@ -489,12 +601,12 @@ function explainErrors(error, form, blocks) {
     if (path[0] === "findings" && blocks[Number(path[1])]) {
       const i = Number(path[1]);
       const name = path[2];
-      blocks[i].querySelector(`[name=${name}]`)?.setAttribute("aria-invalid", "true");
-      return { ...e, message: `第 ${i + 1} 个问题的“${FINDING_FIELD[name] ?? name}”：${e.message}` };
+      const element = blocks[i].querySelector(`[name=${name}]`);
+      return { ...e, message: `第 ${i + 1} 个问题的“${FINDING_FIELD[name] ?? name}”：${e.message}`, fieldMessage: e.message, element };
     }
     if (INSPECTION_FIELD[path[0]]) {
-      form.elements.namedItem(path[0])?.setAttribute?.("aria-invalid", "true");
-      return { ...e, message: `${INSPECTION_FIELD[path[0]]}：${e.message}` };
+      const element = form.elements.namedItem(path[0]);
+      return { ...e, message: `${INSPECTION_FIELD[path[0]]}：${e.message}`, fieldMessage: e.message, element };
     }
     return e;
   });

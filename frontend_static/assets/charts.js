@@ -50,8 +50,9 @@ export function fundingBar(funding) {
 const DAY = 86_400_000;
 
 /**
- * Milestones on one time axis: a light bar for the plan, a solid bar for what actually happened,
- * a red outline when overdue. `now` marks today. A list under it says the same in words.
+ * Milestones on one time axis (a Gantt chart): each row is named by its milestone, with a light
+ * bar for the plan under the name and a solid bar for what actually happened, a red outline when
+ * overdue. `now` marks today. A list under it says the same in words.
  */
 export function milestoneTimeline(milestones, now = new Date()) {
   if (!milestones.length) return h("p", { class: "muted" }, "还没有安排施工节点。");
@@ -62,14 +63,22 @@ export function milestoneTimeline(milestones, now = new Date()) {
   const end = Math.max(...points) + DAY;
   const width = 320;
   const x = (ms) => ((ms - start) / (end - start)) * width;
-  const rowH = 30;
+  const rowH = 44;
+  const bottom = milestones.length * rowH;
   const chart = svg("svg", {
-    viewBox: `0 0 ${width} ${milestones.length * rowH + 24}`, width: "100%", role: "img", class: "timeline-chart",
+    viewBox: `0 0 ${width} ${bottom + 20}`, width: "100%", role: "img", class: "timeline-chart",
     "aria-label": "施工节点时间图，计划与实际对比，详见下方列表",
   });
+  const today = x(now.getTime());
+  chart.append(svg("line", { x1: today, x2: today, y1: 0, y2: bottom, stroke: "#111", "stroke-dasharray": "3 3" }));
   milestones.forEach((m, i) => {
-    const y = i * rowH + 4;
+    const y = i * rowH + 18;
     const ps = t(m.plannedStart) ?? t(m.plannedEnd) - DAY;
+    // The row's name, on a white halo so that the today line does not cross the words.
+    chart.append(svg("text", {
+      x: 1, y: y - 4, "font-size": 13, "font-weight": 700, fill: "#111",
+      stroke: "#fff", "stroke-width": 3, "paint-order": "stroke", class: "timeline-label",
+    }, rowLabel(m.title)));
     chart.append(svg("rect", {
       x: x(ps), y, width: Math.max(3, x(t(m.plannedEnd)) - x(ps)), height: 10, fill: "#9fb7d3", rx: 2,
     }));
@@ -83,9 +92,7 @@ export function milestoneTimeline(milestones, now = new Date()) {
       chart.append(svg("rect", { x: x(ps), y: y + 12, width: Math.max(3, x(t(m.plannedEnd)) - x(ps)), height: 10, fill: "none", stroke: "#b00020", "stroke-width": 2 }));
     }
   });
-  const today = x(now.getTime());
-  chart.append(svg("line", { x1: today, x2: today, y1: 0, y2: milestones.length * rowH + 4, stroke: "#111", "stroke-dasharray": "3 3" }),
-    svg("text", { x: Math.min(today + 3, width - 30), y: milestones.length * rowH + 18, "font-size": 11, fill: "#111" }, "今天"));
+  chart.append(svg("text", { x: Math.min(today + 3, width - 30), y: bottom + 14, "font-size": 11, fill: "#111" }, "今天"));
   const list = h("ol", { class: "milestones" }, milestones.map((m) => h("li", { class: `ms ms-${m.status.toLowerCase()}` },
     h("span", { class: `badge badge-${m.status.toLowerCase()}` }, label("MilestoneStatus", m.status)),
     " ", h("strong", {}, m.title), m.responsibleParty ? `（${m.responsibleParty.name}）` : "",
@@ -98,6 +105,12 @@ export function milestoneTimeline(milestones, now = new Date()) {
     h("span", { class: "key key-actual", "aria-hidden": "true" }), "实际 ",
     h("span", { class: "key key-overdue", "aria-hidden": "true" }), "超期");
   return h("div", { class: "timeline" }, chart, key, list);
+}
+
+/** A milestone's name as a chart row's label: long names are cut to fit the chart's width. */
+function rowLabel(title) {
+  const chars = [...title];
+  return chars.length > 24 ? `${chars.slice(0, 23).join("")}…` : title;
 }
 
 /** Ratings 1..5 as bars. */

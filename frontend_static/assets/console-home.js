@@ -3,6 +3,7 @@ import { gql, mutate } from "./api.js";
 import { date, label, STAGE_ORDER, words } from "./format.js";
 import { debounce, field, h, message, onSubmit, section, select } from "./ui.js";
 import { checkbox, fill, fillSelect, orNull, submitRow, syncList } from "./console-kit.js";
+import { drawSlips } from "./console-roll.js";
 
 const LIST = `query($first: Int, $after: String, $stage: Stage, $search: String) {
   consultations(first: $first, after: $after, stage: $stage, search: $search) {
@@ -27,7 +28,7 @@ export async function homePage(main, me) {
   const sections = [
     consultationsSection(),
     can.createConsultation ? createConsultationSection(onParties) : null,
-    partiesSection(onParties, loadParties, can.createParty),
+    partiesSection(onParties, loadParties, can.createParty, can.createAccount),
     can.createAccount ? accountSection(me, onParties) : null,
   ];
   fill(main,
@@ -111,7 +112,7 @@ function createConsultationSection(onParties) {
   return el;
 }
 
-function partiesSection(onParties, reload, mayCreate) {
+function partiesSection(onParties, reload, mayCreate, mayAddReps) {
   const [el, body] = section("参与方", "parties", h("p", { class: "muted" }, `出钱或负责的各方：${["MERCHANT", "UNIT", "STREET_OFFICE", "DEPARTMENT", "ENTERPRISE"].map((k) => label("PartyKind", k)).join("、")}等。`));
   const list = h("ul", { class: "plain", id: "party-list" });
   onParties((parties) => syncList(list, parties, (p) => p.id, () => {
@@ -134,8 +135,32 @@ function partiesSection(onParties, reload, mayCreate) {
     await reload();
     return payload.party;
   }, (party) => `已添加：${party.name}`);
-  body.append(...[h("details", { open: true }, h("summary", {}, "全部参与方"), list), mayCreate ? form : null].filter(Boolean));
+  body.append(...[h("details", { open: true }, h("summary", {}, "全部参与方"), list), mayCreate ? form : null,
+    mayAddReps ? representativeForm(onParties) : null].filter(Boolean));
   return el;
+}
+
+/** 添加参与方代表: a shopkeeper or unit contact who signs in with a printed slip, no password. */
+function representativeForm(onParties) {
+  const party = h("select", { name: "partyId", required: true });
+  onParties((parties) => fillSelect(party, parties.map((p) => [p.id, p.name]), "请选择参与方"));
+  const sheet = h("div", { class: "print-area slips-sheet hidden", id: "rep-slip-sheet" });
+  const form = h("form", { class: "card", id: "representative-form", novalidate: true },
+    h("h3", {}, "添加参与方代表（凭邀请条登录）"),
+    h("p", { class: "muted" }, "代表不用密码：打印邀请条交给本人，扫码或输入邀请码就能以这一方代表的身份登录，确认分担、查看付款、报告整改和进度。"),
+    field("参与方", party),
+    field("代表姓名", h("input", { name: "displayName", required: true, autocomplete: "off" }), "别人看到的名字，例如 菜园市场 张经理"),
+    field("电话（选填）", h("input", { name: "phone", type: "tel", autocomplete: "off" }), "只有组织方能看到"),
+    ...submitRow("添加并生成邀请条"));
+  onSubmit(form, async ({ partyId, displayName, phone }) => {
+    const payload = await mutate("createRepresentative", { partyId: orNull(partyId), displayName, phone: orNull(phone) },
+      "slip { code link qrSvg account { displayName } party { name } }");
+    const slip = payload.slip;
+    form.reset();
+    drawSlips(sheet, `${slip.party.name} 代表邀请条`, [{ label: slip.account.displayName, code: slip.code, link: slip.link, qrSvg: slip.qrSvg }]);
+    return slip;
+  }, (slip) => `已添加 ${slip.account.displayName}，请打印下面的邀请条交给本人。邀请码离开本页后就看不到了。`);
+  return h("div", {}, form, sheet);
 }
 
 function accountSection(me, onParties) {

@@ -212,7 +212,7 @@ function loopback(link) {
 }
 
 /** The A4 sheet of slips; qrSvg is the server's own SVG markup, the one place HTML is inserted. */
-function drawSlips(sheet, title, invitations) {
+export function drawSlips(sheet, title, invitations) {
   sheet.classList.remove("hidden");
   fill(sheet,
     h("h2", { class: "no-print" }, `邀请条（共 ${invitations.length} 张）`),

@@ -56,7 +56,12 @@ async function start() {
   if (inviteMatch) {
     const code = decodeURIComponent(inviteMatch[1]);
     try {
-      const payload = await mutate("redeemInvitation", { code }, "consultation { id }");
+      const payload = await mutate("redeemInvitation", { code }, "consultation { id } viewer { roles }");
+      if (payload.viewer?.roles.includes("PARTY_REP")) {
+        // A party representative's slip: their party's workspace, the code out of the history.
+        location.replace("/party");
+        return;
+      }
       if (!payload.consultation) {
         history.replaceState(null, "", "/");
         mountPage(null);

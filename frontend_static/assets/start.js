@@ -14,8 +14,10 @@ const codeForm = h("form", { class: "card", id: "code-form" },
   }), "邀请条上印着 12 位邀请码，字母大小写都可以，短横线可以不输。用手机扫描邀请条上的二维码也能直接进入。"),
   h("div", { class: "actions" }, h("button", { type: "submit" }, "进入")));
 onSubmit(codeForm, async ({ code }) => {
-  const payload = await mutate("redeemInvitation", { code }, "consultation { id }");
-  location.assign(`/c/${encodeURIComponent(payload.consultation.id)}`);
+  const payload = await mutate("redeemInvitation", { code }, "consultation { id } viewer { roles }");
+  // A party representative's slip opens their party's workspace; a household's, its consultation.
+  if (payload.viewer?.roles.includes("PARTY_REP")) location.assign("/party");
+  else location.assign(payload.consultation ? `/c/${encodeURIComponent(payload.consultation.id)}` : "/");
 });
 
 const list = h("ul", { class: "plain", id: "consultations" }, h("li", { class: "muted" }, "正在读取……"));

@@ -64,6 +64,7 @@ export function header(me, links = []) {
     h("nav", { "aria-label": "主菜单" },
       can.openConsole ? h("a", { href: "/console" }, "组织方工作台") : null,
       can.openBoard ? h("a", { href: "/board" }, "监督看板") : null,
+      can.openParty ? h("a", { href: "/party" }, "参与方工作台") : null,
       ...links),
     h("span", { class: "account" }, who, out),
     largeTypeSwitch());
@@ -82,19 +83,72 @@ export function message(text, kind = "info") {
   return h("p", { class: `msg msg-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
 }
 
-/** Show an error (UserErrors, ApiError or anything) in `box`, in the user's words. */
+/**
+ * Show an error (UserErrors, ApiError or anything) in `box`, in the user's words. Several
+ * UserErrors are listed one per line, so that none of them is missed.
+ */
 export function showError(box, error) {
+  const errors = error instanceof UserErrors ? error.errors : [];
+  if (errors.length > 1) {
+    box.replaceChildren(h("div", { class: "msg msg-error", role: "alert" },
+      h("p", {}, `有 ${errors.length} 处要修改：`),
+      h("ul", {}, errors.map((e) => h("li", {}, e.message)))));
+    return errors;
+  }
   const text = error instanceof Error ? error.message : String(error);
   box.replaceChildren(message(text || "没有成功，请再试一次。", "error"));
-  if (error instanceof UserErrors) return error.errors;
-  return [];
+  return errors;
+}
+
+/**
+ * Mark `control` as wrong and put `text` beside it, under its label, tied to it with
+ * aria-describedby so that a screen reader says it when the control has focus.
+ */
+export function fieldError(control, text) {
+  control.setAttribute("aria-invalid", "true");
+  if (!control.id) control.id = `f${++fieldSeq}`;
+  const id = `${control.id}-error`;
+  const existing = document.getElementById(id);
+  if (existing) {
+    existing.append(h("br"), text);
+    return;
+  }
+  const note = h("p", { class: "field-error", id, dataset: { for: control.id } }, text);
+  const label = control.closest(".field")?.querySelector(":scope > label");
+  if (label) label.after(note);
+  else (control.closest("label") ?? control).after(note);
+  const described = (control.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
+  control.setAttribute("aria-describedby", [id, ...described].join(" "));
+}
+
+/** Take away the marks and messages fieldError put in `form`. */
+export function clearFieldErrors(form) {
+  form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  for (const note of form.querySelectorAll(".field-error")) {
+    const control = document.getElementById(note.dataset.for);
+    const rest = (control?.getAttribute("aria-describedby") ?? "").split(" ").filter((id) => id && id !== note.id);
+    if (control && rest.length) control.setAttribute("aria-describedby", rest.join(" "));
+    else control?.removeAttribute("aria-describedby");
+    note.remove();
+  }
+}
+
+/** The control an error's field path names: the element a page put on the error, else the path's last part. */
+function controlOf(form, e) {
+  if (e.element instanceof Element) return e.element;
+  const name = e.field?.split(".").pop();
+  const input = name && form.elements.namedItem(name);
+  return input instanceof Element ? input : null;
 }
 
 /**
  * Wire a <form>: on submit, run `action(values)`; while it runs the submit button is disabled,
- * errors are shown in the form's .form-msg, success text from `done(result)` likewise.
+ * errors are shown in the form's .form-msg, success text from `done(result)` likewise. Every
+ * error that names a field (by its path, or by the `element` a page put on it) is also shown
+ * beside that field, its `fieldMessage` if it has one. With `focusFirst`, the first of those
+ * fields gets the focus.
  */
-export function onSubmit(form, action, done) {
+export function onSubmit(form, action, done, { focusFirst = false } = {}) {
   const box = form.querySelector(".form-msg") ?? form.appendChild(h("div", { class: "form-msg", "aria-live": "polite" }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -102,17 +156,20 @@ export function onSubmit(form, action, done) {
     if (button?.disabled) return;
     if (button) button.disabled = true;
     box.replaceChildren();
-    form.querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+    clearFieldErrors(form);
     try {
       const result = await action(formValues(form), event.submitter);
       const text = done ? done(result) : null;
       if (text) box.replaceChildren(message(text, "ok"));
     } catch (error) {
+      const marked = [];
       for (const e of showError(box, error)) {
-        const name = e.field?.split(".").pop();
-        const input = name && form.elements.namedItem(name);
-        if (input instanceof Element) input.setAttribute("aria-invalid", "true");
+        const control = controlOf(form, e);
+        if (!control) continue;
+        fieldError(control, e.fieldMessage ?? e.message);
+        marked.push(control);
       }
+      if (focusFirst) marked[0]?.focus();
     } finally {
       if (button) button.disabled = false;
     }

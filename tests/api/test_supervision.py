@@ -1081,7 +1081,6 @@ async def test_moving_a_finding_needs_signing_in(world, clock):
         (["RESOLVED"], "cppcc", "OPEN"),
         (["RESOLVED", "REOPENED"], "cppcc", "VERIFIED"),
         (["RESOLVED", "REOPENED"], "cppcc", "REOPENED"),
-        (["RESOLVED", "VERIFIED"], "cppcc", "REOPENED"),
         (["RESOLVED", "VERIFIED"], "organizer", "RESOLVED"),
         (["RESOLVED", "VERIFIED"], "cppcc", "VERIFIED"),
     ],
@@ -1853,3 +1852,112 @@ async def test_node_of_missing_supervision_objects_is_null(world, clock):
     )
     # then all are null
     assert data == {"a": None, "b": None, "c": None, "d": None}
+
+
+# ---------------------------------------------------------------- who follows up: a party's representatives (定人员)
+
+REPRESENTATIVES = "{ parties { id representatives { id displayName roles party { id } } } }"
+
+
+async def test_staff_and_cppcc_members_see_each_partys_representatives(world, clock):
+    from tests.api.helpers import make_account
+
+    # given the market with a second representative, and an organizer who belongs to the market but is no rep
+    start(clock)
+    second = await make_account(
+        world.admin, "rep-market-2", ["PARTY_REP"], world.parties["market"], name="菜园市场 李会计"
+    )
+    await make_account(world.admin, "market-organizer", ["ORGANIZER"], world.parties["market"], name="市场办 周干部")
+    for client in (world.organizer, world.admin, world.cppcc):
+        # when staff or a CPPCC member reads the parties
+        data = await client.query(REPRESENTATIVES)
+        reps = {
+            p["id"]: [(r["id"], r["roles"], r["party"]["id"]) for r in p["representatives"]] for p in data["parties"]
+        }
+        # then each party lists its own representatives, oldest first, and no one else
+        assert reps[world.parties["market"]] == [
+            (world.accounts["rep_market"], ["PARTY_REP"], world.parties["market"]),
+            (second, ["PARTY_REP"], world.parties["market"]),
+        ]
+        assert reps[world.parties["street"]] == [(world.accounts["rep_street"], ["PARTY_REP"], world.parties["street"])]
+        assert reps[world.parties["units"]] == [(world.accounts["rep_units"], ["PARTY_REP"], world.parties["units"])]
+
+
+async def test_residents_reps_and_anonymous_callers_do_not_see_representatives(world, clock):
+    # given a consultation with a resident on its roll
+    start(clock)
+    cid = await create_consultation(world, stage="IMPLEMENTING")
+    [resident] = await residents(world, cid, ["菜园巷 1 号"])
+    for client in (world.anon, resident, world.reps["market"]):
+        # when they read the parties, on their own or through the consultation
+        listed = await client.query(REPRESENTATIVES)
+        taking_part = await client.query(
+            "query($id: ID!) { consultation(id: $id) { parties { representatives { id } } } }", {"id": cid}
+        )
+        # then the representatives are null: who speaks for a party is not public
+        assert {p["representatives"] is None for p in listed["parties"]} == {True}
+        assert {p["representatives"] is None for p in taking_part["consultation"]["parties"]} == {True}
+
+
+async def test_representatives_of_every_party_take_one_query(world, clock):
+    from tests.api.test_query_counts import counting
+
+    # given three parties, each with a representative
+    start(clock)
+    # when the parties are read with and without their representatives
+    with counting() as plain:
+        await world.cppcc.query("{ parties { id name } }")
+    with counting() as with_reps:
+        await world.cppcc.query("{ parties { id name representatives { id displayName } } }")
+    # then the representatives of all of them come in one more statement, not one per party
+    assert len(with_reps) == len(plain) + 1
+
+
+async def test_a_finding_without_a_category_is_refused_and_nothing_is_written(world, clock):
+    # given an IMPLEMENTING consultation
+    t0 = start(clock)
+    cid = await create_consultation(world, stage="IMPLEMENTING")
+    before = await trail_length(world.organizer, cid)
+    document = (
+        "mutation($i: RecordInspectionInput!) { recordInspection(input: $i) { inspection { id } errors { field } } }"
+    )
+    for category in (None, "", "UNKNOWN"):
+        # when a visit's finding has no category, an empty one, or one the list does not have
+        line = problem(world, t0 + timedelta(days=1))
+        if category is None:
+            del line["category"]
+        else:
+            line["category"] = category
+        body = await world.cppcc.raw(
+            document, {"i": {"consultationId": cid, "visitedAt": iso(t0), "notes": "现场视察", "findings": [line]}}
+        )
+        # then the request is refused as a whole (FindingInput.category is a required FindingCategory)
+        assert body.get("data") is None and body["errors"], body
+        assert "category" in body["errors"][0]["message"]
+    # and nothing is written
+    assert await inspections(world.organizer, cid) == []
+    assert await trail_length(world.organizer, cid) == before
+
+
+async def test_a_cppcc_member_reopens_a_verified_finding_with_its_reason(world, clock):
+    # given a finding closed through the loop: resolved, then verified
+    t0 = start(clock)
+    cid = await create_consultation(world, stage="IMPLEMENTING")
+    fid = await open_finding(world, cid, t0)
+    await close_loop(world, fid)
+    assert (await finding(world.organizer, fid))["status"] == "VERIFIED"
+    # when the CPPCC member opens it again without saying why, it is refused beside the reason
+    bare = await move(world.cppcc, fid, "REOPENED", None)
+    assert errors_of(bare) == [("resolution", "INVALID")]
+    # and an organizer may not open it at all
+    assert errors_of(await move(world.organizer, fid, "REOPENED", "再看看")) == [("status", "FORBIDDEN")]
+    assert (await finding(world.organizer, fid))["status"] == "VERIFIED"
+    # then with the reason it goes back to the responsible party, and the trail says so with the reason
+    before = await trail_length(world.organizer, cid)
+    opened = await move(world.cppcc, fid, "REOPENED", "下雨后井盖又松了")
+    assert opened["errors"] == []
+    assert (await finding(world.organizer, fid))["status"] == "REOPENED"
+    assert await trail_length(world.organizer, cid) == before + 1
+    # and the responsible party can report its fix again
+    await world.organizer.ok("updateFinding", {"findingId": fid, "status": "RESOLVED", "resolution": "井盖重新固定"})
+    assert (await finding(world.organizer, fid))["status"] == "RESOLVED"

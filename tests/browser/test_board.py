@@ -316,7 +316,7 @@ def test_the_board_follows_milestone_progress_without_a_reload(site, new_page):
 def test_a_refused_inspection_shows_the_server_message_and_records_nothing(site, new_page):
     title = "看板测试：拒绝记录"
     case = implementing(site, title)
-    # What the server says to the same inputs, asked directly.
+    # What the server says to a deadline it cannot take (the page only checks that one is given), asked directly.
     refusal = site.gql(
         """mutation($i: RecordInspectionInput!) { recordInspection(input: $i) { errors { field message } } }""",
         {
@@ -324,39 +324,262 @@ def test_a_refused_inspection_shows_the_server_message_and_records_nothing(site,
                 "consultationId": case["id"],
                 "visitedAt": iso(timedelta(0)),
                 "notes": "x",
-                "findings": [{**finding_input(site, "x"), "dueAt": ""}],
+                "findings": [{**finding_input(site, "x"), "dueAt": "1900-01-01T23:59:00+08:00"}],
             }
         },
         site.token(CPPCC),
     )
-    [no_date] = refusal["recordInspection"]["errors"]
-    assert no_date["field"] == "findings.0.dueAt"
+    [too_early] = refusal["recordInspection"]["errors"]
+    assert too_early["field"] == "findings.0.dueAt"
 
     page = open_board(new_page)
     card = card_of(page, title)
     start_inspection(card)
     card.get_by_label("视察情况").fill("巷口围挡倒塌")
+    card.get_by_label("问题类别").select_option("SAFETY")
     card.get_by_label("定事项").fill("围挡倒塌")
     card.get_by_label("定责任").select_option(label="菜园市场")
+    card.get_by_label("定时限").fill("1900-01-01")
     card.get_by_label("定效果").fill("围挡重新立好")
     card.get_by_role("button", name="保存视察记录").click()
     alert = card.locator(".inspection-form").get_by_role("alert")
-    expect(alert).to_contain_text(no_date["message"])
+    expect(alert).to_contain_text(too_early["message"])
     expect(alert).to_contain_text("定时限")
-    expect(card.get_by_label("定时限")).to_have_attribute("aria-invalid", "true")
+    due = card.get_by_label("定时限")
+    expect(due).to_have_attribute("aria-invalid", "true")
+    # ...and beside the field, in the server's own words.
+    expect(beside(page, due)).to_have_text(too_early["message"])
 
     card.get_by_label("定时限").fill("2030-01-31")
     card.get_by_label("定事项").fill("   ")
     card.get_by_role("button", name="保存视察记录").click()
     expect(alert).to_contain_text("定事项")
-    expect(alert).to_contain_text("此项必填")
+    expect(alert).not_to_contain_text(too_early["message"])
     expect(card.get_by_label("定事项")).to_have_attribute("aria-invalid", "true")
+    expect(beside(page, card.get_by_label("定事项"))).to_have_text("请写明问题是什么。")
+    expect(due).not_to_have_attribute("aria-invalid", "true")
+    expect(card.locator(".field-error")).to_have_count(1)
     # What was typed stays, to be corrected.
     expect(card.get_by_label("视察情况")).to_have_value("巷口围挡倒塌")
 
     data = state(site, case)
     assert data["inspections"] == [] and data["findings"] == []
     expect(card.get_by_role("heading", name="待整改的问题（0 项）")).to_be_visible()
+    assert page.errors == []
+
+
+def beside(page, control):
+    """The message shown beside a control: the first element its aria-describedby names."""
+    first = (control.get_attribute("aria-describedby") or "").split()
+    assert first, "the control names no description"
+    message = page.locator(f"#{first[0]}")
+    expect(message).to_have_class(re.compile(r"\bfield-error\b"))
+    # Beside it: in the same .field as the control.
+    assert control.evaluate("(el, id) => el.closest('.field').contains(document.getElementById(id))", first[0])
+    return message
+
+
+def test_the_category_starts_empty_and_an_empty_one_is_refused_beside_the_field(site, new_page):
+    title = "看板测试：问题类别"
+    case = implementing(site, title)
+    page = open_board(new_page)
+    card = card_of(page, title)
+    start_inspection(card)
+    category = card.get_by_label("问题类别")
+    # Nothing is chosen for the member: a safety problem is not filed as a money problem by default.
+    expect(category).to_have_value("")
+    card.get_by_label("视察情况").fill("巷口井盖松动")
+    card.get_by_label("定事项").fill("井盖松动，有人踩空")
+    card.get_by_label("定责任").select_option(label="解放街道办事处")
+    card.get_by_label("定时限").fill("2030-03-01")
+    card.get_by_label("定效果").fill("井盖固定牢靠")
+    card.get_by_role("button", name="保存视察记录").click()
+
+    alert = card.locator(".inspection-form").get_by_role("alert")
+    expect(alert).to_contain_text("第 1 个问题的“问题类别”：请选择问题类别。")
+    expect(category).to_have_attribute("aria-invalid", "true")
+    expect(beside(page, category)).to_have_text("请选择问题类别。")
+    expect(category).to_be_focused()
+    assert state(site, case)["inspections"] == []
+
+    category.select_option("SAFETY")
+    card.get_by_role("button", name="保存视察记录").click()
+    expect(card.locator(".inspection-form .msg-ok")).to_contain_text("视察记录已保存")
+    [finding] = state(site, case)["findings"]
+    assert (finding["category"], finding["description"]) == ("SAFETY", "井盖松动，有人踩空")
+    assert page.errors == []
+
+
+def test_the_assignee_may_be_a_representative_of_the_responsible_party(site, new_page):
+    title = "看板测试：定人员"
+    case = implementing(site, title)
+    parties = site.gql("{ parties { name representatives { id displayName } } }", token=site.token(CPPCC))["parties"]
+    reps = {p["name"]: p["representatives"] for p in parties}
+    assert any(r["displayName"] == "菜园市场 张经理" for r in reps["菜园市场"])  # the demo's rep-market
+    me = site.gql("{ viewer { displayName } }", token=site.token(CPPCC))["viewer"]
+    page = open_board(new_page)
+    card = card_of(page, title)
+    start_inspection(card)
+    assignee = card.get_by_label("定人员")
+
+    def offered() -> list[str]:
+        return assignee.locator("option").all_inner_texts()
+
+    # Before a party is chosen: nobody, the member, the convener.
+    assert offered()[:2] == ["不指定", f"我自己（{me['displayName']}）"]
+    assert not any(text.startswith("参与方代表") for text in offered())
+    # Each party chosen offers its own representatives, and only them.
+    for name in ("解放街道办事处", "菜园市场"):
+        card.get_by_label("定责任").select_option(label=name)
+        expect(assignee.locator("option", has_text="参与方代表")).to_have_count(len(reps[name]))
+        assert [t for t in offered() if t.startswith("参与方代表")] == [
+            f"参与方代表（{r['displayName']}）" for r in reps[name]
+        ]
+    assignee.select_option(label="参与方代表（菜园市场 张经理）")
+    card.get_by_label("视察情况").fill("市场门口占道经营")
+    card.get_by_label("问题类别").select_option("OTHER")
+    card.get_by_label("定事项").fill("摊位占用施工通道")
+    card.get_by_label("定时限").fill("2030-04-01")
+    card.get_by_label("定效果").fill("施工通道畅通")
+    card.get_by_role("button", name="保存视察记录").click()
+    expect(card.locator(".inspection-form .msg-ok")).to_contain_text("视察记录已保存")
+    [finding] = state(site, case)["findings"]
+    market_rep = next(r for r in reps["菜园市场"] if r["displayName"] == "菜园市场 张经理")
+    assert finding["assignee"] == market_rep
+    expect(card.locator("li.finding", has_text="摊位占用施工通道")).to_contain_text("菜园市场 张经理")
+    assert page.errors == []
+
+
+def test_the_gantt_chart_names_each_milestone_row(site, new_page):
+    title = "看板测试：甘特图"
+    implementing(site, title)
+    page = open_board(new_page, PHONE)
+    card = card_of(page, title)
+    labels = card.locator("svg.timeline-chart text.timeline-label")
+    # One label per row, in the chart's order (by planned end), each shown.
+    expect(labels).to_have_text(["维修地下管网", "路面硬化"])
+    for i in range(2):
+        expect(labels.nth(i)).to_be_visible()
+    # Each label sits above its own row's plan bar.
+    rows = card.locator("svg.timeline-chart").evaluate(
+        """svg => [...svg.querySelectorAll("text.timeline-label")].map((t) => t.getBBox().y)"""
+    )
+    assert rows == sorted(rows) and rows[0] < rows[1]
+    assert page.errors == []
+
+
+def test_verified_findings_stay_folded_on_the_card_and_a_problem_back_is_recorded_again(site, new_page):
+    title = "看板测试：已核实"
+    case = implementing(site, title)
+    fixed, _open = inspect(
+        site,
+        case,
+        finding_input(site, "脚手架无防护网", party="解放街道办事处", category="SAFETY", outcome="挂好防护网"),
+        finding_input(site, "材料堆放占道", category="OTHER"),
+    )
+    resolve(site, fixed, "已挂防护网")
+    site.ok("updateFinding", {"findingId": fixed, "status": "VERIFIED"}, "finding { status }", who=CPPCC)
+    page = open_board(new_page)
+    card = card_of(page, title)
+    folded = card.locator("details.verified-findings")
+    summary = folded.locator("summary")
+    expect(summary).to_have_text("已核实闭环的问题（1 项）")
+    item = folded.locator("li.finding", has_text="脚手架无防护网")
+    # Folded: listed, but out of the way until opened.
+    expect(item).to_be_hidden()
+    summary.click()
+    expect(item).to_be_visible()
+    expect(item).to_contain_text("已挂防护网")
+    expect(card.get_by_role("heading", name="待整改的问题（1 项）")).to_be_visible()
+
+    # The problem is back later, so it is recorded again as a new finding.
+    item.get_by_role("button", name="这个问题又出现了，再记一次").click()
+    block = card.locator("fieldset.finding-block")
+    expect(block).to_have_count(1)
+    expect(block.get_by_label("问题类别")).to_have_value("SAFETY")
+    expect(block.get_by_label("定事项")).to_have_value("脚手架无防护网")
+    expect(block.get_by_label("定责任")).to_have_value(site.parties()["解放街道办事处"])
+    expect(block.get_by_label("定效果")).to_have_value("挂好防护网")
+    expect(block.get_by_label("定时限")).to_be_focused()
+    block.get_by_label("定时限").fill("2030-05-01")
+    card.get_by_label("视察情况").fill("防护网被大风刮落")
+    card.get_by_role("button", name="保存视察记录").click()
+    expect(card.locator(".inspection-form .msg-ok")).to_contain_text("视察记录已保存")
+    expect(card.get_by_role("heading", name="待整改的问题（2 项）")).to_be_visible()
+    statuses = sorted((f["description"], f["status"]) for f in state(site, case)["findings"])
+    assert statuses == [("材料堆放占道", "OPEN"), ("脚手架无防护网", "OPEN"), ("脚手架无防护网", "VERIFIED")]
+    expect(summary).to_have_text("已核实闭环的问题（1 项）")
+    assert axe_violations(page) == []
+    assert page.errors == []
+
+    # An organizer sees the folded list too, without the button: recording is for CPPCC members.
+    watcher = new_page(DESKTOP)
+    sign_in(watcher, ORGANIZER, "/board")
+    theirs = card_of(watcher, title).locator("details.verified-findings")
+    theirs.locator("summary").click()
+    expect(theirs.locator("li.finding", has_text="脚手架无防护网")).to_be_visible()
+    expect(theirs.get_by_role("button")).to_have_count(0)
+    assert watcher.errors == []
+
+
+def test_every_error_of_a_form_is_shown_at_once_beside_its_field(site, new_page):
+    title = "看板测试：全部错误"
+    case = implementing(site, title)
+    page = open_board(new_page, PHONE)
+    card = card_of(page, title)
+    start_inspection(card)
+    card.get_by_role("button", name="添加一个发现的问题").click()
+    first, second = card.locator("fieldset.finding-block").nth(0), card.locator("fieldset.finding-block").nth(1)
+    first.get_by_label("定事项").fill("路灯不亮")
+    second.get_by_label("问题类别").select_option("QUALITY")
+    second.get_by_label("定责任").select_option(label="菜园市场")
+    card.get_by_role("button", name="保存视察记录").click()
+
+    # Eight things are missing: the notes, four of the first finding and three of the second.
+    wrong = [
+        (card.get_by_label("视察情况"), "请写下视察情况。"),
+        (first.get_by_label("问题类别"), "请选择问题类别。"),
+        (first.get_by_label("定责任"), "请选择哪一方负责整改。"),
+        (first.get_by_label("定时限"), "请选择最晚哪天改好。"),
+        (first.get_by_label("定效果"), "请写明改好后要达到什么效果。"),
+        (second.get_by_label("定事项"), "请写明问题是什么。"),
+        (second.get_by_label("定时限"), "请选择最晚哪天改好。"),
+        (second.get_by_label("定效果"), "请写明改好后要达到什么效果。"),
+    ]
+    alert = card.locator(".inspection-form").get_by_role("alert")
+    expect(alert).to_contain_text("有 8 处要修改")
+    expect(alert.locator("li")).to_have_count(8)
+    expect(alert).to_contain_text("第 2 个问题的“定事项”：请写明问题是什么。")
+    expect(card.locator(".field-error")).to_have_count(8)
+    for control, text in wrong:
+        expect(control).to_have_attribute("aria-invalid", "true")
+        expect(beside(page, control)).to_have_text(text)
+    expect(card.get_by_label("视察情况")).to_be_focused()
+    for right in (first.get_by_label("定事项"), second.get_by_label("问题类别"), second.get_by_label("定责任")):
+        expect(right).not_to_have_attribute("aria-invalid", "true")
+    assert no_stray_words(page) == []
+    assert axe_violations(page) == []
+
+    # Put right what the message says, and only what is still wrong is shown.
+    card.get_by_label("视察情况").fill("夜间巡查")
+    first.get_by_label("问题类别").select_option("SAFETY")
+    card.get_by_role("button", name="保存视察记录").click()
+    expect(alert).to_contain_text("有 6 处要修改")
+    expect(card.locator(".field-error")).to_have_count(6)
+    expect(card.get_by_label("视察情况")).not_to_have_attribute("aria-invalid", "true")
+    assert card.get_by_label("视察情况").get_attribute("aria-describedby") == card.get_by_label("视察情况").evaluate(
+        "el => el.id + '-hint'"
+    )
+    assert state(site, case)["inspections"] == []
+
+    # The verify form says what is missing beside its field too.
+    fid = inspect(site, case, finding_input(site, "巷口积水"))[0]
+    resolve(site, fid, "已疏通")
+    waiting = card.locator("ul.findings.resolved li.finding", has_text="巷口积水")
+    waiting.get_by_role("button", name="退回重新整改").click()
+    reason = waiting.get_by_label("退回原因")
+    expect(beside(page, reason)).to_have_text("请写明退回的原因，告诉责任方还要怎样整改。")
+    expect(reason).to_be_focused()
     assert page.errors == []
 
 
@@ -431,3 +654,38 @@ def test_a_new_slip_is_asked_for_in_the_console_and_approved_on_the_board(site, 
     assert redeemed["redeemInvitation"]["viewer"]["displayName"] == "菜园巷 1 号"
     assert axe_violations(board) == []
     assert page.errors == [] and board.errors == []
+
+
+def test_a_verified_finding_whose_fix_did_not_hold_is_reopened_with_its_reason(site, new_page):
+    title = "看板测试：重新打开"
+    case = implementing(site, title)
+    fixed, _open = inspect(
+        site,
+        case,
+        finding_input(site, "井盖松动", party="解放街道办事处", category="SAFETY", outcome="井盖固定"),
+        finding_input(site, "路灯不亮", category="OTHER"),
+    )
+    resolve(site, fixed, "已固定井盖")
+    site.ok("updateFinding", {"findingId": fixed, "status": "VERIFIED"}, "finding { status }", who=CPPCC)
+    page = open_board(new_page)
+    card = card_of(page, title)
+    folded = card.locator("details.verified-findings")
+    folded.locator("summary").click()
+    item = folded.locator("li.finding", has_text="井盖松动")
+    # a reason is required, and its absence is said beside the field
+    item.get_by_role("button", name="重新打开").click()
+    reason = item.get_by_label("重新打开的原因")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    assert site_status(site, case, "井盖松动") == "VERIFIED"
+    # with the reason, the finding goes back to the responsible party
+    reason.fill("下雨后井盖又松了")
+    item.get_by_role("button", name="重新打开").click()
+    expect(card.locator(".msg-ok").first).to_contain_text("已重新打开")
+    expect(card.get_by_role("heading", name="待整改的问题（2 项）")).to_be_visible()
+    assert site_status(site, case, "井盖松动") == "REOPENED"
+    assert axe_violations(page) == []
+    assert page.errors == []
+
+
+def site_status(site, case, description: str) -> str:
+    return next(f["status"] for f in state(site, case)["findings"] if f["description"] == description)

@@ -1,0 +1,117 @@
+"""The party workspace (/party): representatives who sign in with a printed slip, in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, no_stray_words, screenshot, sign_in
+
+SLIP = "slip { code account { id } }"
+
+
+def rep_slip(site, party: str, name: str) -> str:
+    """A representative of `party` (a demo party's name), added through the API: their slip's code."""
+    payload = site.ok(
+        "createRepresentative", {"partyId": site.parties()[party], "displayName": name, "phone": "0478-8123456"}, SLIP
+    )
+    return payload["slip"]["code"]
+
+
+def test_an_organizer_adds_a_rep_and_prints_their_slip(new_page, site):
+    page = new_page(DESKTOP)
+    sign_in(page, ORGANIZER, "/console")
+    form = page.locator("#representative-form")
+    form.get_by_label("参与方").select_option(label="菜园市场")
+    form.get_by_label("代表姓名").fill("菜园市场 孙会计")
+    form.get_by_label("电话（选填）").fill("138 0000 0001")
+    form.get_by_role("button", name="添加并生成邀请条").click()
+    expect(form.locator(".msg-ok")).to_contain_text("已添加 菜园市场 孙会计")
+    slip = page.locator("#rep-slip-sheet .slip")
+    expect(slip).to_have_count(1)
+    expect(slip).to_contain_text("菜园市场 孙会计")
+    code = slip.locator(".code").inner_text().strip()
+    # and that slip signs a phone in as the market's representative, straight to its workspace
+    phone = new_page(PHONE)
+    phone.goto(f"/i/{code}")
+    phone.wait_for_url("**/party")
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("菜园市场")
+
+
+def test_a_bad_phone_number_is_refused_beside_nothing_made(new_page, site):
+    page = new_page(DESKTOP)
+    sign_in(page, ORGANIZER, "/console")
+    form = page.locator("#representative-form")
+    form.get_by_label("参与方").select_option(label="菜园市场")
+    form.get_by_label("代表姓名").fill("菜园市场 周会计")
+    form.get_by_label("电话（选填）").fill("打电话给我")
+    form.get_by_role("button", name="添加并生成邀请条").click()
+    expect(form.get_by_role("alert")).to_contain_text("电话号码")
+    expect(page.locator("#rep-slip-sheet .slip")).to_have_count(0)
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_rep_signs_their_share_in_one_deliberate_step(new_page, site, size):
+    # given a consultation in VOTING whose tabled plan splits 240,000 yuan three ways, and a
+    # representative of the street office who signs in with their slip typed on the start page
+    case = site.consultation(f"街道分担确认{size['width']}", stage="VOTING", households=1)
+    code = rep_slip(site, "解放街道办事处", f"解放街道 赵科员{size['width']}")
+    page = new_page(size)
+    page.goto("/")
+    page.get_by_label("邀请码").fill(code)
+    page.get_by_role("button", name="进入").click()
+    page.wait_for_url("**/party")
+    card = page.locator(f"[data-consultation='{case['id']}']")
+    expect(card.get_by_role("heading", level=2)).to_contain_text(f"街道分担确认{size['width']}")
+    # then the party's own share stands out, with the method in words
+    expect(card.locator(".own-share")).to_contain_text("80,000 元")
+    expect(card.locator(".legend li.mine")).to_contain_text("解放街道办事处（本方）")
+    assert no_stray_words(page) == []
+    assert axe_violations(page) == []
+    if size == PHONE:
+        screenshot(card, "party-workspace.png")
+    # when the rep asks to confirm, the page names the amount and the party before anything is written
+    card.get_by_role("button", name="确认本方分担（签协议）").click()
+    warning = card.get_by_role("alert")
+    expect(warning).to_contain_text("解放街道办事处")
+    expect(warning).to_contain_text("80,000 元")
+    card.get_by_role("button", name="取消").click()
+    expect(card.get_by_role("alert")).to_have_count(0)
+    card.get_by_role("button", name="确认本方分担（签协议）").click()
+    card.get_by_role("button", name="确认分担 80,000 元").click()
+    # then it is confirmed by the rep, not on the party's behalf, and no other party's share can be signed here
+    expect(card.locator(".msg-ok")).to_contain_text("已确认")
+    expect(card.locator(".msg-ok")).not_to_contain_text("代为确认")
+    expect(card.get_by_role("button", name="确认本方分担（签协议）")).to_have_count(0)
+    assert page.errors == []
+
+
+def test_a_rep_reports_a_fix_and_progress_on_the_works_their_party_answers_for(new_page, site):
+    # given the demo's works in progress, where the local units answer for the pipes and a shortfall
+    code = rep_slip(site, "菜园巷辖区单位", "辖区单位 钱干事")
+    page = new_page(PHONE)
+    page.goto(f"/i/{code}")
+    page.wait_for_url("**/party")
+    works = page.locator(".case", has=page.locator("text=本方负责的进度")).filter(
+        has=page.locator("form.progress-report")
+    )
+    card = works.first
+    card.wait_for()
+    # when the rep reports the progress of a milestone
+    report = card.locator("form.progress-report").first
+    report.get_by_label("完成百分比").fill("60")
+    report.get_by_label("情况说明").fill("管网铺设过半")
+    report.get_by_role("button", name="报告进度").click()
+    # then the page shows it, live from the server
+    expect(card.get_by_text("现在 60%").first).to_be_visible()
+    assert no_stray_words(page) == []
+    assert axe_violations(page) == []
+    assert page.errors == []
+
+
+def test_someone_who_is_not_a_party_is_told_how_to_get_in(new_page):
+    page = new_page(PHONE)
+    page.goto("/party")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("参与方工作台")
+    expect(page.locator("main")).to_contain_text("邀请码")
+    assert no_stray_words(page) == []
