@@ -115,12 +115,25 @@ class CreatePartyInput:
     name: str
     kind: PartyKind
     contact: str | None = None
+    representative: NewRepresentativeInput | None = strawberry.field(
+        default=None,
+        description="Its representative, added in the same step with a slip to print (organizers); all or nothing.",
+    )
+
+
+@strawberry.input(description="A representative added with their party, who signs in with a printed slip.")
+class NewRepresentativeInput:
+    display_name: str = strawberry.field(description="As people will see it, e.g. 菜园市场 张经理.")
+    phone: str | None = strawberry.field(default=None, description="How to reach them; organizers only.")
 
 
 @strawberry.type(description="The party created, or why not.")
 class PartyPayload:
     party: Party | None
     errors: list[UserError]
+    slip: RepresentativeSlip | None = strawberry.field(
+        default=None, description="The representative's slip, when one was added with the party; shown once."
+    )
 
 
 @strawberry.input(description="A new account with a password. Organizers may not create admins or organizers.")
@@ -630,6 +643,18 @@ class Mutation:
 
     @strawberry.mutation(description="Add a party (organizers).")
     async def create_party(self, info: Info, input: CreatePartyInput) -> PartyPayload:
+        if input.representative is not None:
+            issued, errors = await call(
+                info,
+                representatives.create_party_with_representative,
+                name=input.name,
+                kind=input.kind,
+                contact=input.contact,
+                display_name=input.representative.display_name,
+                phone=input.representative.phone,
+            )
+            payload = _slip_payload(info, issued, errors)
+            return PartyPayload(party=payload.slip.party if payload.slip else None, errors=errors, slip=payload.slip)
         party, errors = await call(info, accounts.create_party, name=input.name, kind=input.kind, contact=input.contact)
         return PartyPayload(party=Party.of(party) if party else None, errors=errors)
 

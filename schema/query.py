@@ -308,6 +308,18 @@ class Query:
             errors=[],
         )
 
+    @strawberry.field(
+        description=(
+            "The CPPCC members who can convene a consultation (createConsultation's convenerId), by name: for those "
+            "who create consultations; null for everyone else."
+        )
+    )
+    async def cppcc_members(self, info: Info) -> list[Account] | None:
+        if not info.context.may("consultation.create"):
+            return None
+        members = await models.Account.filter(roles__contains="CPPCC_MEMBER").order_by("display_name", "id")
+        return [Account.of(a) for a in members if "CPPCC_MEMBER" in a.role_set]
+
     @strawberry.field(description="Every party known to the platform, by name.")
     async def parties(self, info: Info) -> list[Party]:
         return [Party.of(p) for p in await models.Party.all().order_by("name", "id")]

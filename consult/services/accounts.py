@@ -514,22 +514,31 @@ async def create_admin(
 async def create_party(ctx: ServiceContext, *, name: str, kind: str, contact: str | None = None) -> Party:
     """Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (name, kind, contact)."""
     permit(ctx.actor, "party.create")
+    fields = party_fields(name, kind, contact)
+    async with transaction() as conn:
+        return await insert_party(ctx, fields, conn)
+
+
+def party_fields(name: str, kind: str, contact: str | None) -> tuple[str, str, str | None]:
+    """A new party's name, kind and contact, checked: INVALID on the field that is not right."""
     clean_name = clean_text(name, "name", max_len=200)
     if kind not in PARTY_KINDS:
         raise Invalid("required", "kind")
-    clean_contact = clean_text(contact, "contact", max_len=200, required=False)
-    async with transaction() as conn:
-        party = await Party.create(
-            name=clean_name, kind=kind, contact=clean_contact, created_at=ctx.now(), using_db=conn
-        )
-        # A rep speaks for a party; who added the party belongs in the same trail as the accounts.
-        await append_installation_event(
-            at=ctx.now(),
-            actor_id=ctx.actor.account_id,
-            action="party.create",
-            subject=to_global_id("Party", party.id),
-            summary=f"新增参与方：{clean_name}",
-            payload={"name": clean_name, "kind": kind},
-            using_db=conn,
-        )
-        return party
+    return clean_name, kind, clean_text(contact, "contact", max_len=200, required=False)
+
+
+async def insert_party(ctx: ServiceContext, fields: tuple[str, str, str | None], conn: Any) -> Party:
+    """Write a checked party and its entry in the installation trail."""
+    clean_name, kind, clean_contact = fields
+    party = await Party.create(name=clean_name, kind=kind, contact=clean_contact, created_at=ctx.now(), using_db=conn)
+    # A rep speaks for a party; who added the party belongs in the same trail as the accounts.
+    await append_installation_event(
+        at=ctx.now(),
+        actor_id=ctx.actor.account_id,
+        action="party.create",
+        subject=to_global_id("Party", party.id),
+        summary=f"新增参与方：{clean_name}",
+        payload={"name": clean_name, "kind": kind},
+        using_db=conn,
+    )
+    return party

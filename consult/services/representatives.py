@@ -19,7 +19,7 @@ from consult.errors import Conflict, Invalid, NotFound
 from consult.models import Account, AccountSlip, Party, Session
 from consult.policies import PARTY_REP, allowed, permit
 from consult.security import invitation_digest, new_invitation_code
-from consult.services.accounts import Login, _name_is_free, _new_session, _trail_account
+from consult.services.accounts import Login, _name_is_free, _new_session, _trail_account, insert_party, party_fields
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
 # Digits with the separators people write: +86 138-0000-0000, (0478) 8123456, 0478 812 3456.
@@ -82,20 +82,59 @@ async def create_representative(
         party = await Party.get_or_none(id=party_pk, using_db=conn)
         if party is None:
             raise NotFound("partyId")
-        # Two organizers adding look-alike names at once: the second waits and then sees the first.
-        await lock_installation(conn)
-        if not await _name_is_free(display, conn):
-            raise Conflict("display_name_taken", "displayName")
-        account = await Account.create(
-            display_name=display,
-            roles=PARTY_REP,
-            party_id=party.id,
-            phone=clean_phone,
-            created_at=ctx.now(),
-            using_db=conn,
-        )
-        code = await _new_slip(ctx, account, conn)
-        await _trail_account(ctx, account, "account.create_representative", "建立参与方代表（凭邀请条登录）", conn)
+        return await _add(ctx, party, display, clean_phone, conn)
+
+
+async def create_party_with_representative(
+    ctx: ServiceContext,
+    *,
+    name: str,
+    kind: str,
+    contact: str | None,
+    display_name: str,
+    phone: str | None,
+) -> IssuedSlip:
+    """createParty with its representative and slip in the same step, all or nothing.
+
+    Errors: those of createParty and of createRepresentative (on `representative.displayName`,
+    `representative.phone`).
+    """
+    permit(ctx.actor, "party.create")
+    _may_issue(ctx)
+    fields = party_fields(name, kind, contact)
+    display = clean_text(display_name, "representative.displayName", max_len=100)
+    try:
+        clean_phone = _clean_phone(phone)
+    except Invalid as error:
+        raise Invalid("bad_phone", "representative.phone") from error
+    async with transaction() as conn:
+        party = await insert_party(ctx, fields, conn)
+        return await _add(ctx, party, display, clean_phone, conn, name_field="representative.displayName")
+
+
+async def _add(
+    ctx: ServiceContext,
+    party: Party,
+    display: str,
+    phone: str | None,
+    conn: Any,
+    name_field: str = "displayName",
+) -> IssuedSlip:
+    """The representative's account and first slip, in the caller's transaction."""
+    # Two organizers adding look-alike names at once: the second waits and then sees the first.
+    await lock_installation(conn)
+    if not await _name_is_free(display, conn):
+        raise Conflict("display_name_taken", name_field)
+    account = await Account.create(
+        display_name=display,
+        roles=PARTY_REP,
+        party_id=party.id,
+        phone=phone,
+        created_at=ctx.now(),
+        using_db=conn,
+    )
+    code = await _new_slip(ctx, account, conn)
+    await _trail_account(ctx, account, "account.create_representative", "建立参与方代表（凭邀请条登录）", conn)
     return IssuedSlip(account, party, code)
 
 

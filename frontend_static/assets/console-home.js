@@ -93,19 +93,23 @@ function consultationItem(node) {
 function createConsultationSection(onParties) {
   const [el, body] = section("新建协商", "create", h("p", { class: "muted" }, `新建的协商先是${label("Stage", "DRAFT")}，只有组织方能看到；准备好后再进入“${label("Stage", "COLLECTING")}”阶段。`));
   const box = h("div", { class: "checks" });
+  const convener = h("select", { name: "convenerId" });
   const form = h("form", { class: "card", id: "create-form", novalidate: true },
     field("标题", h("input", { name: "title", required: true, autocomplete: "off" }), "写清楚是什么事，例如：幸福里路灯维修"),
     field("简要说明", h("textarea", { name: "summary", required: true, rows: 3 })),
     field("地点", h("input", { name: "location", required: true, autocomplete: "off" }), "例如：临河区解放街道幸福里"),
+    field("召集的政协委员", convener, "召集人能看到草稿、推进阶段并归档；可以以后再定"),
     h("fieldset", {}, h("legend", {}, "参与各方（可以以后再加）"), box),
     ...submitRow("建立协商"));
+  gql("{ cppccMembers { id shownName } }").then(({ cppccMembers }) =>
+    fillSelect(convener, (cppccMembers ?? []).map((m) => [m.id, m.shownName]), "暂不指定"));
   onParties((parties) => {
     const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
     fill(box, ...parties.map((p) => checkbox("partyIds", `${p.name}（${label("PartyKind", p.kind)}）`, checked.has(p.id), { value: p.id })));
   });
-  onSubmit(form, async ({ title, summary, location: where }) => {
+  onSubmit(form, async ({ title, summary, location: where, convenerId }) => {
     const partyIds = [...box.querySelectorAll("input:checked")].map((i) => i.value);
-    const payload = await mutate("createConsultation", { title, summary, location: where, partyIds }, "consultation { id }");
+    const payload = await mutate("createConsultation", { title, summary, location: where, partyIds, convenerId: orNull(convenerId) }, "consultation { id }");
     window.location.assign(`/console/${encodeURIComponent(payload.consultation.id)}`);
   });
   body.append(form);
@@ -128,15 +132,27 @@ function partiesSection(onParties, reload, mayCreate, mayAddReps) {
     field("名称", h("input", { name: "name", required: true, autocomplete: "off" })),
     field("类别", select("kind", words("PartyKind"))),
     field("联系方式（选填）", h("input", { name: "contact", autocomplete: "off" }), "只有组织方能看到"),
+    mayAddReps
+      ? h("fieldset", {}, h("legend", {}, "同时添加这一方的代表（选填）"),
+          field("代表姓名", h("input", { name: "displayName", autocomplete: "off" }), "填了就一并生成代表的邀请条，代表凭邀请条登录，不用密码"),
+          field("代表电话", h("input", { name: "phone", type: "tel", autocomplete: "off" }), "只有组织方能看到"))
+      : null,
     ...submitRow("添加参与方"));
-  onSubmit(form, async ({ name, kind, contact }) => {
-    const payload = await mutate("createParty", { name, kind, contact: orNull(contact) }, "party { id name }");
+  const sheet = h("div", { class: "print-area slips-sheet hidden", id: "party-slip-sheet" });
+  onSubmit(form, async ({ name, kind, contact, displayName, phone }) => {
+    // the representative's fields are named as the API names them, so an error lands beside its field
+    const representative = displayName ? { displayName, phone: orNull(phone) } : null;
+    const payload = await mutate("createParty", { name, kind, contact: orNull(contact), representative },
+      "party { id name } slip { code link qrSvg account { displayName } }");
     form.reset();
     await reload();
-    return payload.party;
-  }, (party) => `已添加：${party.name}`);
+    if (payload.slip) {
+      drawSlips(sheet, `${payload.party.name} 代表邀请条`, [{ label: payload.slip.account.displayName, code: payload.slip.code, link: payload.slip.link, qrSvg: payload.slip.qrSvg }]);
+    }
+    return payload;
+  }, ({ party, slip }) => slip ? `已添加：${party.name}，以及代表 ${slip.account.displayName}。请打印下面的邀请条交给本人。` : `已添加：${party.name}`);
   body.append(...[h("details", { open: true }, h("summary", {}, "全部参与方"), list), mayCreate ? form : null,
-    mayAddReps ? representativeForm(onParties) : null].filter(Boolean));
+    mayCreate ? sheet : null, mayAddReps ? representativeForm(onParties) : null].filter(Boolean));
   return el;
 }
 

@@ -30,7 +30,11 @@ function createPollForm(ctx) {
   const options = h("textarea", { name: "options", rows: 4 });
   const maxChoices = h("input", { name: "maxChoices", type: "number", min: 1, inputmode: "numeric" });
   const preset = select("preset", words("DecisionPreset"));
-  const proposalField = field("表决的方案", proposal, `“${label("PollKind", "YES_NO_ABSTAIN")}”的表决，一般是针对一个方案`);
+  const proposalField = field("表决的方案", proposal,
+    `“${label("PollKind", "YES_NO_ABSTAIN")}”的表决，一般是针对一个方案。默认选正在协商的方案（已采纳的，或已提交协商的），可以改选。`);
+  // Until the organizer picks a proposal themselves, the select follows the one under discussion.
+  let picked = false;
+  proposal.addEventListener("change", () => { picked = true; });
   const optionsField = field("选项（每行一个）", options, "例如每行写一个方案的名称");
   const maxField = field("最多可选几项", maxChoices);
   const custom = h("div", { class: "grid2 hidden" },
@@ -77,6 +81,7 @@ function createPollForm(ctx) {
     }, "poll { id }");
     form.querySelector("[name=question]").value = "";
     options.value = "";
+    picked = false;
     await ctx.refresh();
     return `已设立表决。到“${label("Stage", "VOTING")}”阶段后，点“开始投票”。`;
   }, (text) => text);
@@ -84,8 +89,24 @@ function createPollForm(ctx) {
     el: form,
     update(c) {
       fillSelect(proposal, c.proposals.filter((p) => p.status !== "WITHDRAWN" && p.status !== "REJECTED").map((p) => [p.id, p.title]), "不关联方案");
+      if (!picked) proposal.value = proposalUnderDiscussion(c);
     },
   };
+}
+
+/**
+ * The id of the proposal a new poll most likely decides: the adopted one, else the only TABLED
+ * one, else the most recently tabled; "" when none is. The API publishes no tabling time, so
+ * among several TABLED proposals the one put forward last stands for the one tabled last.
+ */
+export function proposalUnderDiscussion(c) {
+  const adopted = c.adoptedProposal && c.proposals.find((p) => p.id === c.adoptedProposal.id);
+  if (adopted) return adopted.id;
+  let latest = null;
+  for (const p of c.proposals) {
+    if (p.status === "TABLED" && (!latest || Date.parse(p.createdAt) >= Date.parse(latest.createdAt))) latest = p;
+  }
+  return latest?.id ?? "";
 }
 
 function tallyView(poll) {

@@ -87,8 +87,24 @@ async function readText(file) {
   }
 }
 
-const sumArea = (rows) => rows.reduce((sum, r) => sum + Number(r.weight ?? 1), 0);
+// Rows with no area add nothing here: the preview says how many there are instead.
+const sumArea = (rows) => rows.reduce((sum, r) => sum + Number(r.weight ?? 0), 0);
 const areaText = (n) => `${Math.round(n * 100) / 100}`;
+const SHOWN = 5; // rows the preview table shows from the top
+const MORE_MISSING = 20; // further rows without an area it shows after those
+
+/** Line numbers as “第 3、5、8 行”, the first ten of them. */
+function lineList(rows) {
+  const lines = rows.slice(0, 10).map((r) => r.line).join("、");
+  return `第 ${lines} 行${rows.length > 10 ? "等" : ""}`;
+}
+
+/** A row of the preview table; a row with no area is marked in words, not only in colour. */
+function previewRow(r) {
+  return h("tr", { class: r.weight === null ? "roll-no-area" : null },
+    h("td", {}, String(r.line)), h("td", {}, r.label),
+    h("td", {}, r.weight ?? h("strong", { class: "roll-no-area-mark" }, "未填面积")));
+}
 
 export function rollSection(ctx) {
   const title = "居民名册与邀请条";
@@ -103,7 +119,7 @@ export function rollSection(ctx) {
   const form = h("form", { class: "card write", id: "roll-form", novalidate: true, dataset: { can: "setVoterRoll" } },
     h("h3", {}, "导入名册"),
     field("粘贴名册（每行一户：户名或门牌，面积）", csv,
-      "例如“菜园巷 1 号, 86.5”。可以直接从表格里复制两列粘贴。面积单位是平方米，可以不填（按 1 计）。第一行可以是标题（户、门牌、面积）。"),
+      "例如“菜园巷 1 号, 86.5”。可以直接从表格里复制两列粘贴。面积单位是平方米，按面积表决时要用，请每户都填上。第一行可以是标题（户、门牌、面积）。"),
     field("或者选择 CSV 文件", file),
     parsed,
     ...submitRow("保存名册"));
@@ -115,12 +131,19 @@ export function rollSection(ctx) {
       return;
     }
     const { rows, problems } = result;
+    const noArea = rows.filter((r) => r.weight === null);
+    // The first rows, then rows further down that have no area, so that each of those is seen.
+    const moreNoArea = noArea.filter((r) => rows.indexOf(r) >= SHOWN).slice(0, MORE_MISSING);
+    const shown = [...rows.slice(0, SHOWN), ...moreNoArea];
+    const caption = rows.length <= SHOWN ? "名册：" : moreNoArea.length ? `前 ${SHOWN} 户，以及后面没有填面积的户：` : `前 ${SHOWN} 户：`;
     fill(parsed,
-      h("p", { class: "roll-count" }, h("strong", {}, `读到 ${rows.length} 户`), `，总面积 ${areaText(sumArea(rows))} 平方米。`,
+      h("p", { class: "roll-count" }, h("strong", {}, `读到 ${rows.length} 户`),
+        `，总面积 ${areaText(sumArea(rows))} 平方米`, noArea.length ? `（不含没有填面积的 ${noArea.length} 户）` : "", "。",
         result.header ? "第一行是标题，没有算在内。" : ""),
-      rows.length ? h("table", {}, h("caption", { class: "muted" }, rows.length > 5 ? "前 5 户：" : "名册："),
+      noArea.length ? message(`${noArea.length} 户没有填面积（${lineList(noArea)}）：按面积表决时不能按实际面积计入（保存后每户只按 1 平方米计），请补上。只按户数表决时可以不填。`, "warn") : null,
+      shown.length ? h("table", {}, h("caption", { class: "muted" }, caption),
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "行"), h("th", { scope: "col" }, "户名（门牌）"), h("th", { scope: "col" }, "面积（平方米）"))),
-        h("tbody", {}, rows.slice(0, 5).map((r) => h("tr", {}, h("td", {}, String(r.line)), h("td", {}, r.label), h("td", {}, r.weight ?? "未填（按 1 计）"))))) : null,
+        h("tbody", {}, shown.map(previewRow))) : null,
       problems.length ? message(`有 ${problems.length} 行读不懂，请改正：${problems.slice(0, 5).join(" ")}`, "error") : null);
   }
   csv.addEventListener("input", showParsed);
@@ -149,8 +172,10 @@ export function rollSection(ctx) {
       throw error;
     }
     await ctx.refreshRoll();
-    return rows.length;
-  }, (n) => (n ? `已保存名册，共 ${n} 户。如果要发邀请条，请在下面生成邀请码。` : null));
+    return { saved: rows.length, noArea: rows.filter((r) => r.weight === null).length };
+  }, (r) => (r ? `已保存名册，共 ${r.saved} 户。`
+    + (r.noArea ? `其中 ${r.noArea} 户没有填面积，按 1 平方米计；按面积表决前请补上。` : "")
+    + "如果要发邀请条，请在下面生成邀请码。" : null));
 
   // Invitations: fresh codes, shown once, printed as cut-out slips.
   const box = msgBox();

@@ -169,7 +169,8 @@ function findingsPart(list, reload) {
           h("p", {}, f.description),
           h("p", { class: "muted" }, `期限 ${date(f.dueAt)}；要达到：${f.expectedOutcome}`),
           f.resolution ? h("p", {}, `整改情况：${f.resolution}`) : null,
-          f.viewerCan.resolve ? fixForm(f, reload) : null)))
+          // A fix is reported on an open or reopened finding; a reported one waits for the check.
+          f.viewerCan.resolve && (f.status === "OPEN" || f.status === "REOPENED") ? fixForm(f, reload) : null)))
       : h("p", { class: "muted" }, "没有要本方整改的问题。"));
 }
 

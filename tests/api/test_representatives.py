@@ -153,3 +153,29 @@ async def test_a_reps_phone_is_for_organizers_only(world: World):
     for client in (world.anon, world.reps["street"]):
         data = await client.query(query, {"id": slip["account"]["id"]})
         assert data["node"] is None or data["node"]["phone"] is None
+
+
+async def test_a_party_and_its_representative_are_added_in_one_step_or_not_at_all(world: World):
+    select = "party { id name } slip { code account { shownName party { id } } }"
+    given = {"name": "幸福里超市", "kind": "MERCHANT", "representative": {"displayName": "幸福里超市 陈老板"}}
+    # given a representative whose phone is wrong: nothing is written, not even the party
+    bad = await world.organizer.mutate(
+        "createParty", {**given, "representative": {**given["representative"], "phone": "不知道"}}, select
+    )
+    assert bad["party"] is None and codes(bad) == [("representative.phone", "INVALID")]
+    assert "幸福里超市" not in [p["name"] for p in (await world.organizer.query("{ parties { name } }"))["parties"]]
+    # when it is right, the party, its representative and the slip come back together
+    made = await world.organizer.ok("createParty", given, select)
+    assert made["slip"]["account"] == {
+        "shownName": "幸福里超市 陈老板（参与方代表）",
+        "party": {"id": made["party"]["id"]},
+    }
+    signed = await world.anon.ok("redeemInvitation", {"code": made["slip"]["code"]}, "viewer { party { name } }")
+    assert signed["viewer"]["party"]["name"] == "幸福里超市"
+
+
+async def test_the_convener_list_is_for_those_who_create_consultations(world: World):
+    listed = (await world.organizer.query("{ cppccMembers { id shownName } }"))["cppccMembers"]
+    assert {"id": world.accounts["cppcc"], "shownName": "政协委员（政协委员）"} in listed
+    for client in (world.anon, world.reps["market"], world.cppcc):
+        assert (await client.query("{ cppccMembers { id } }"))["cppccMembers"] is None

@@ -87,22 +87,32 @@ def test_a_rep_signs_their_share_in_one_deliberate_step(new_page, site, size):
 
 
 def test_a_rep_reports_a_fix_and_progress_on_the_works_their_party_answers_for(new_page, site):
-    # given the demo's works in progress, where the local units answer for the pipes and a shortfall
+    # given the demo's works in progress, where the local units answer for the pipes and an open
+    # funding finding, and a new representative of the units signed in with their slip
     code = rep_slip(site, "菜园巷辖区单位", "辖区单位 钱干事")
     page = new_page(PHONE)
     page.goto(f"/i/{code}")
     page.wait_for_url("**/party")
-    works = page.locator(".case", has=page.locator("text=本方负责的进度")).filter(
-        has=page.locator("form.progress-report")
-    )
-    card = works.first
-    card.wait_for()
-    # when the rep reports the progress of a milestone
+    first = page.locator(".case:has(form.fix):has(form.progress-report)").first
+    first.wait_for()
+    card = page.locator(f".case[data-consultation='{first.get_attribute('data-consultation')}']")
+    # when the rep reports the fix of the finding, with what was done
+    finding = card.locator("li.finding", has=page.locator("form.fix")).first
+    described = finding.locator("p").nth(1).inner_text()
+    fix = finding.locator("form.fix")
+    fix.get_by_role("button", name="报告整改完成").click()
+    expect(fix.get_by_label("整改情况")).to_have_attribute("aria-invalid", "true")
+    fix.get_by_label("整改情况").fill("余款已于今日转账")
+    fix.get_by_role("button", name="报告整改完成").click()
+    # then it waits for the CPPCC member's check, and the form is gone
+    done = card.locator("li.finding", has_text=described)
+    expect(done).to_contain_text("整改情况：余款已于今日转账")
+    expect(done.locator("form.fix")).to_have_count(0)
+    # and when the rep reports the progress of a milestone, the page shows it, live from the server
     report = card.locator("form.progress-report").first
     report.get_by_label("完成百分比").fill("60")
     report.get_by_label("情况说明").fill("管网铺设过半")
     report.get_by_role("button", name="报告进度").click()
-    # then the page shows it, live from the server
     expect(card.get_by_text("现在 60%").first).to_be_visible()
     assert no_stray_words(page) == []
     assert axe_violations(page) == []
@@ -115,3 +125,43 @@ def test_someone_who_is_not_a_party_is_told_how_to_get_in(new_page):
     expect(page.get_by_role("heading", level=1)).to_contain_text("参与方工作台")
     expect(page.locator("main")).to_contain_text("邀请码")
     assert no_stray_words(page) == []
+
+
+def test_a_new_party_and_its_representative_are_added_in_one_step(new_page, site):
+    page = new_page(DESKTOP)
+    sign_in(page, ORGANIZER, "/console")
+    form = page.locator("#party-form")
+    form.get_by_label("名称").fill("五川村养殖场")
+    form.get_by_label("类别").select_option(label="企业")
+    form.get_by_label("代表姓名").fill("五川村养殖场 马场长")
+    form.get_by_label("代表电话").fill("坏号码")
+    form.get_by_role("button", name="添加参与方").click()
+    # a wrong phone is said beside its field, and nothing is added
+    expect(form.get_by_label("代表电话")).to_have_attribute("aria-invalid", "true")
+    assert "五川村养殖场" not in site.parties()
+    form.get_by_label("代表电话").fill("139 0000 0002")
+    form.get_by_role("button", name="添加参与方").click()
+    expect(form.locator(".msg-ok")).to_contain_text("代表 五川村养殖场 马场长")
+    expect(page.locator("#party-slip-sheet .slip")).to_contain_text("五川村养殖场 马场长")
+    assert "五川村养殖场" in site.parties()
+    assert no_stray_words(page) == []
+    assert page.errors == []
+
+
+def test_a_consultation_is_created_with_its_convener_in_the_same_form(new_page, site):
+    page = new_page(DESKTOP)
+    sign_in(page, ORGANIZER, "/console")
+    form = page.locator("#create-form")
+    form.get_by_label("标题").fill("五川村排水沟")
+    form.get_by_label("简要说明").fill("排水沟堵塞，雨天积水。")
+    form.get_by_label("地点").fill("五川村")
+    form.get_by_label("召集的政协委员").select_option(label="区政协委员 李委员（政协委员）")
+    form.get_by_role("button", name="建立协商").click()
+    page.wait_for_url("**/console/*")
+    cid = page.url.rsplit("/", 1)[1]
+    data = site.gql(
+        "query($id: ID!) { consultation(id: $id) { convener { shownName } } }",
+        {"id": cid},
+        site.token(ORGANIZER),
+    )
+    assert data["consultation"]["convener"]["shownName"] == "区政协委员 李委员（政协委员）"
