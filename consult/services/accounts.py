@@ -186,18 +186,14 @@ async def _household_account(entry: VoterRollEntry, now: datetime, conn: Any) ->
     return account
 
 
-async def _last_use(invitation: Invitation, account: Account, entry: VoterRollEntry, conn: Any) -> datetime | None:
-    """For a slip used before: when it last was (its household's own earlier use, or someone
-    else's since), for the household to be told. Read before those sessions are ended."""
-    if invitation.redeemed_at is None:
+async def last_use(redeemed_at: datetime | None, sessions: Any, conn: Any) -> datetime | None:
+    """For a slip used before (`redeemed_at` set): when it last was, its holder's own earlier use
+    or someone else's since, from the newest of `sessions` (a Session query), for the holder to
+    be told. Read before those sessions are ended."""
+    if redeemed_at is None:
         return None
-    last = (
-        await Session.filter(account_id=account.id, roll_entry_id=entry.id)
-        .using_db(conn)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    return last.created_at if last is not None else invitation.redeemed_at
+    last = await sessions.using_db(conn).order_by("-created_at", "-id").first()
+    return last.created_at if last is not None else redeemed_at
 
 
 async def redeem_invitation(ctx: ServiceContext, *, code: str) -> Login:
@@ -241,7 +237,9 @@ async def _redeem_household(ctx: ServiceContext, invitation: Invitation, conn: A
         raise bad
     now = ctx.now()
     account = await _household_account(entry, now, conn)
-    used_at = await _last_use(invitation, account, entry, conn)
+    used_at = await last_use(
+        invitation.redeemed_at, Session.filter(account_id=account.id, roll_entry_id=entry.id), conn
+    )
     # The slip moves the session: whatever phone used it before is signed out.
     await (
         Session.filter(account_id=account.id, roll_entry_id=entry.id, revoked_at=None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from consult.audit import lock_installation
@@ -19,7 +19,15 @@ from consult.errors import Conflict, Invalid, NotFound
 from consult.models import Account, AccountSlip, Party, Session
 from consult.policies import PARTY_REP, allowed, permit
 from consult.security import invitation_digest, new_invitation_code
-from consult.services.accounts import Login, _name_is_free, _new_session, _trail_account, insert_party, party_fields
+from consult.services.accounts import (
+    Login,
+    _name_is_free,
+    _new_session,
+    _trail_account,
+    insert_party,
+    last_use,
+    party_fields,
+)
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
 # Digits with the separators people write: +86 138-0000-0000, (0478) 8123456, 0478 812 3456.
@@ -170,10 +178,8 @@ async def redeem_slip(ctx: ServiceContext, digest: str, conn: Any) -> Login | No
     if account.role_set != {PARTY_REP}:
         return None
     now = ctx.now()
-    used_at: datetime | None = None
-    if slip.redeemed_at is not None:
-        last = await Session.filter(account_id=account.id).using_db(conn).order_by("-created_at", "-id").first()
-        used_at = last.created_at if last is not None else slip.redeemed_at
+    used_at = await last_use(slip.redeemed_at, Session.filter(account_id=account.id), conn)
+    if used_at is not None:
         # The slip moves the session, as a household's does: the phone that used it before is signed out.
         await Session.filter(account_id=account.id, revoked_at=None).using_db(conn).update(revoked_at=now)
     else:
