@@ -233,6 +233,15 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         return share
 
 
+async def _follow_funding(ctx: ServiceContext, consultation: Any, share: CostShare, conn: Any) -> None:
+    """After a payment, the funding milestones follow the whole plan's money paid in."""
+    from consult.services.supervision import follow_funding
+
+    rows = await CostShare.filter(plan_id=share.plan_id).using_db(conn).values_list("paid_fen", "amount_fen")
+    paid, total = sum(r[0] for r in rows), sum(r[1] for r in rows)
+    await follow_funding(ctx, consultation, conn, paid_fen=paid, total_fen=total)
+
+
 def _contribution_summary(party_name: str, amount_fen: int, share: CostShare) -> str:
     return (
         f"收到 {party_name} 出资 {format_fen(amount_fen)} 元（累计 "
@@ -282,6 +291,7 @@ async def record_contribution(
         share.paid_fen += amount_fen
         await CostShare.filter(id=spk).using_db(conn).update(paid_fen=share.paid_fen)
         party = await Party.get(id=share.party_id, using_db=conn)
+        await _follow_funding(ctx, consultation, share, conn)
         await audit(
             ctx,
             consultation,

@@ -21,6 +21,7 @@ from consult.models import (
     MilestoneUpdate,
     Party,
 )
+from consult.money import format_fen
 from consult.policies import authenticate, gate, permit, relations_of
 from consult.services.base import (
     ServiceContext,
@@ -191,6 +192,46 @@ async def update_milestone(
             },
         )
         return milestone
+
+
+async def follow_funding(
+    ctx: ServiceContext, consultation: Consultation, conn: Any, *, paid_fen: int, total_fen: int
+) -> None:
+    """The funding milestones (资金筹集) follow the money: their progress becomes the part of the
+    adopted plan paid in, whenever a payment is recorded. They never move back, and a report
+    someone made above that figure stands. Each move is kept and trailed as any report is."""
+    progress = min(100, paid_fen * 100 // total_fen) if total_fen > 0 else 0
+    milestones = (
+        await Milestone.filter(consultation_id=consultation.id, kind=MilestoneKind.FUNDING)
+        .using_db(conn)
+        .select_for_update()
+    )
+    for milestone in milestones:
+        if milestone.progress >= progress:
+            continue
+        now = ctx.now()
+        _apply_report(milestone, progress, None, None, now)
+        await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
+        note = f"资金到位 {format_fen(paid_fen)} / {format_fen(total_fen)} 元（按到账自动更新）"
+        await MilestoneUpdate.create(
+            milestone_id=milestone.id, at=now, by_id=ctx.actor.account_id, progress=progress, note=note, using_db=conn
+        )
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="milestone.update",
+            kind=EventKind.MILESTONE_UPDATED,
+            subject=to_global_id("Milestone", milestone.id),
+            summary=f"进度更新：{milestone.title} {progress}%（{note}）",
+            payload={
+                "milestone": to_global_id("Milestone", milestone.id),
+                "progress": progress,
+                "actualStart": milestone.actual_start.isoformat() if milestone.actual_start else None,
+                "actualEnd": milestone.actual_end.isoformat() if milestone.actual_end else None,
+                "note": note,
+            },
+        )
 
 
 def _clean_findings(findings: list[dict] | None) -> list[dict[str, Any]]:

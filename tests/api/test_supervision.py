@@ -10,7 +10,7 @@ import pytest
 
 from consult.ids import expect_id, to_global_id
 from consult.models import AuditEvent
-from tests.api.helpers import Client, World, create_consultation, create_poll, residents
+from tests.api.helpers import Client, World, close_polls, create_consultation, create_poll, residents
 
 MILESTONE = (
     "id title kind responsibleParty { id name } plannedStart plannedEnd actualStart actualEnd progress status "
@@ -1961,3 +1961,62 @@ async def test_a_cppcc_member_reopens_a_verified_finding_with_its_reason(world, 
     # and the responsible party can report its fix again
     await world.organizer.ok("updateFinding", {"findingId": fid, "status": "RESOLVED", "resolution": "井盖重新固定"})
     assert (await finding(world.organizer, fid))["status"] == "RESOLVED"
+
+
+async def test_the_funding_milestone_follows_the_money_paid_in(world, clock):
+    # given an adopted plan of 240,000 yuan split three ways, in AGREED, with a funding milestone
+    t0 = start(clock)
+    cid = await create_consultation(world, stage="DELIBERATING")
+    created = await world.organizer.ok(
+        "createProposal",
+        {"consultationId": cid, "title": "管网维修", "body": "三方分担", "budget": "240000"},
+        "proposal { id }",
+    )
+    pid = created["proposal"]["id"]
+    shares = [{"partyId": world.parties[k]} for k in CAIYUAN]
+    await world.organizer.ok(
+        "setCostPlan", {"proposalId": pid, "total": "240000", "method": "EQUAL", "shares": shares}, "proposal { id }"
+    )
+    await world.organizer.ok("adoptProposal", {"proposalId": pid}, "proposal { id }")
+    ids = await share_ids(world.organizer, pid)
+    await create_poll(world, cid)
+    await advance(world, cid, "VOTING")
+    await close_polls(world, cid)
+    for key in CAIYUAN:
+        await world.reps[key].ok("confirmShare", {"shareId": ids[world.parties[key]]})
+    await advance(world, cid, "AGREED")
+    mid = await milestone_id(world, cid, t0 + timedelta(days=30), party_key=None, title="资金筹集", kind="FUNDING")
+    other = await milestone_id(world, cid, t0 + timedelta(days=60), title="路面硬化")
+
+    async def pay(key: str, amount: str) -> None:
+        await world.organizer.ok(
+            "recordContribution", {"shareId": ids[world.parties[key]], "amount": amount, "receivedAt": iso(t0)}
+        )
+
+    async def progress(m: str) -> tuple[int, bool]:
+        data = await world.organizer.query(
+            "query($id: ID!) { node(id: $id) { ... on Milestone { progress actualEnd } } }", {"id": m}
+        )
+        return data["node"]["progress"], data["node"]["actualEnd"] is not None
+
+    # when the market pays its 80,000, then the street office half of its share
+    await pay("market", "80000")
+    assert await progress(mid) == (33, False)
+    await pay("street", "40000")
+    assert await progress(mid) == (50, False)
+    # a report made above the money stands: the milestone never moves back
+    await report(world.organizer, mid, 70, note="街道承诺本周到账")
+    await pay("street", "10000")
+    assert await progress(mid) == (70, False)
+    # and when everything is in, it is done, with its end recorded; other milestones are left alone
+    await pay("street", "30000")
+    await pay("units", "80000")
+    assert await progress(mid) == (100, True)
+    assert await progress(other) == (0, False)
+    # and each automatic move is kept as a report, saying what was paid
+    data = await world.organizer.query(
+        "query($id: ID!) { node(id: $id) { ... on Milestone { updates { progress note } } } }", {"id": mid}
+    )
+    notes = [(u["progress"], u["note"]) for u in data["node"]["updates"]]
+    assert notes[0] == (33, "资金到位 80000.00 / 240000.00 元（按到账自动更新）")
+    assert notes[-1] == (100, "资金到位 240000.00 / 240000.00 元（按到账自动更新）")
