@@ -432,7 +432,11 @@ def test_the_reference_graphql_ws_client_replays_and_receives_live(app_env, tmp_
         # when a demand is submitted once the replay is under way
         first = node.stdout.readline()
         demand(port, s, "参考客户端")
-        out, err = node.communicate(timeout=30)
+        # Read the rest through the same buffered file: communicate() reads the pipe itself and
+        # would lose whatever readline() had already buffered (a replayed seq, now and then).
+        out = node.stdout.read()
+        err = node.stderr.read()
+        node.wait(timeout=30)
         # then it saw every seq, in order, replay and live, and finished cleanly
         seqs = [json.loads(line)["seq"] for line in [first, *out.splitlines()] if line.strip()]
         assert node.returncode == 0, err
