@@ -163,34 +163,7 @@ async def update_milestone(
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
         permit(ctx.actor, "milestone.update", relations=relations_of(ctx.actor, milestone), stage=consultation.stage)
-        now = ctx.now()
-        _apply_report(milestone, progress, start, end, now)
-        await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
-        await MilestoneUpdate.create(
-            milestone_id=mpk,
-            at=now,
-            by_id=ctx.actor.account_id,
-            progress=milestone.progress,
-            note=clean_note,
-            using_db=conn,
-        )
-        await audit(
-            ctx,
-            consultation,
-            conn,
-            action="milestone.update",
-            kind=EventKind.MILESTONE_UPDATED,
-            subject=to_global_id("Milestone", mpk),
-            summary=f"进度更新：{milestone.title} {milestone.progress}%"
-            + (f"（{clean_note[:60]}）" if clean_note else ""),
-            payload={
-                "milestone": to_global_id("Milestone", mpk),
-                "progress": milestone.progress,
-                "actualStart": milestone.actual_start.isoformat() if milestone.actual_start else None,
-                "actualEnd": milestone.actual_end.isoformat() if milestone.actual_end else None,
-                "note": clean_note,
-            },
-        )
+        await _report(ctx, consultation, milestone, conn, progress=progress, start=start, end=end, note=clean_note)
         return milestone
 
 
@@ -209,29 +182,49 @@ async def follow_funding(
     for milestone in milestones:
         if milestone.progress >= progress:
             continue
-        now = ctx.now()
-        _apply_report(milestone, progress, None, None, now)
-        await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
         note = f"资金到位 {format_fen(paid_fen)} / {format_fen(total_fen)} 元（按到账自动更新）"
-        await MilestoneUpdate.create(
-            milestone_id=milestone.id, at=now, by_id=ctx.actor.account_id, progress=progress, note=note, using_db=conn
-        )
-        await audit(
-            ctx,
-            consultation,
-            conn,
-            action="milestone.update",
-            kind=EventKind.MILESTONE_UPDATED,
-            subject=to_global_id("Milestone", milestone.id),
-            summary=f"进度更新：{milestone.title} {progress}%（{note}）",
-            payload={
-                "milestone": to_global_id("Milestone", milestone.id),
-                "progress": progress,
-                "actualStart": milestone.actual_start.isoformat() if milestone.actual_start else None,
-                "actualEnd": milestone.actual_end.isoformat() if milestone.actual_end else None,
-                "note": note,
-            },
-        )
+        await _report(ctx, consultation, milestone, conn, progress=progress, start=None, end=None, note=note)
+
+
+async def _report(
+    ctx: ServiceContext,
+    consultation: Consultation,
+    milestone: Milestone,
+    conn: Any,
+    *,
+    progress: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    note: str | None,
+) -> None:
+    """A progress report on a locked milestone: applied, kept (Milestone.updates) and trailed."""
+    now = ctx.now()
+    _apply_report(milestone, progress, start, end, now)
+    await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
+    await MilestoneUpdate.create(
+        milestone_id=milestone.id,
+        at=now,
+        by_id=ctx.actor.account_id,
+        progress=milestone.progress,
+        note=note,
+        using_db=conn,
+    )
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="milestone.update",
+        kind=EventKind.MILESTONE_UPDATED,
+        subject=to_global_id("Milestone", milestone.id),
+        summary=f"进度更新：{milestone.title} {milestone.progress}%" + (f"（{note[:60]}）" if note else ""),
+        payload={
+            "milestone": to_global_id("Milestone", milestone.id),
+            "progress": milestone.progress,
+            "actualStart": milestone.actual_start.isoformat() if milestone.actual_start else None,
+            "actualEnd": milestone.actual_end.isoformat() if milestone.actual_end else None,
+            "note": note,
+        },
+    )
 
 
 def _clean_findings(findings: list[dict] | None) -> list[dict[str, Any]]:
