@@ -82,6 +82,18 @@ class ConsultGraphQL(GraphQL):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         """Strawberry answers a request it cannot read (not JSON, no query) in plain text; clients
         of a GraphQL API expect JSON, so the same refusal goes out as a GraphQL error."""
+        if not isinstance(request, WebSocket) and not _same_origin_multipart(request, self.settings):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "只接受本站页面发出的上传。Uploads are accepted from this site's pages only.",
+                            "extensions": {"code": "FORBIDDEN"},
+                        }
+                    ]
+                },
+                status_code=403,
+            )
         try:
             return await super().run(request, context, root_value)
         except HTTPException as error:
@@ -232,15 +244,24 @@ class TimeBudget:
 
 async def _poll_clock(settings: Settings, clock: Callable[[], datetime], every: float = 5.0) -> None:
     """Open and close polls on time even when no request comes in."""
+    from consult.services import photos
     from consult.services.base import ServiceContext
     from consult.services.voting import settle_due
 
+    rounds = 0
     while True:
         await asyncio.sleep(every)
+        ctx = ServiceContext(settings=settings, clock=clock)
         try:
-            await settle_due(ServiceContext(settings=settings, clock=clock))
+            await settle_due(ctx)
         except Exception:
             log.exception("poll clock sweep failed")
+        rounds += 1
+        if rounds % 120 == 1:  # about every ten minutes: uploads nobody attached within a day
+            try:
+                await photos.sweep(ctx)
+            except Exception:
+                log.exception("photo sweep failed")
 
 
 async def dossier_page(request: Request) -> Response:
@@ -291,6 +312,62 @@ def labels_route() -> Route:
         return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
     return Route("/assets/labels.js", labels_js, methods=["GET", "HEAD"])
+
+
+def photo_routes(settings: Settings, clock: Callable[[], datetime]) -> list[Route]:
+    """GET /photos/{id} (the kept picture) and /photos/{id}/phone (the phone-sized JPEG), for
+    whoever may see what the photo shows; everyone else gets the same 404 as for no photo."""
+    from consult import blobs, images
+    from consult.ids import expect_id
+    from consult.services.photos import visible_photo
+
+    store = blobs.store(settings.photo_dir)
+
+    async def serve(request: Request) -> Response:
+        pk = expect_id(request.path_params["photo_id"], "Photo")
+        token = bearer_token(request)
+        actor = (await actor_for_token(token, clock()) if token else None) or ANONYMOUS
+        photo = await visible_photo(actor, pk) if pk is not None else None
+        if photo is None:
+            return Response("没有找到这张照片，或您无权查看。", status_code=404, media_type="text/plain; charset=utf-8")
+        phone = request.url.path.endswith("/phone")
+        sha = photo.phone_sha256 if phone else photo.sha256
+        headers = {
+            "ETag": f'"{sha}"',
+            # The bytes never change; who may see them can, so browsers keep them privately and not for long.
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cross-Origin-Resource-Policy": "same-origin",
+            "Referrer-Policy": "no-referrer",
+            "X-Photo-SHA256": sha,
+        }
+        if f'"{sha}"' in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        data = await store.get(sha)
+        if data is None:
+            log.error("photo %s: file %s is missing from %s", pk, sha, settings.photo_dir)
+            return Response("照片文件缺失，请联系管理员。", status_code=404, media_type="text/plain; charset=utf-8")
+        media_type = "image/jpeg" if phone else images.MEDIA_TYPES.get(photo.format, "application/octet-stream")
+        return Response(data, media_type=media_type, headers=headers)
+
+    return [
+        Route("/photos/{photo_id}", serve, methods=["GET", "HEAD"]),
+        Route("/photos/{photo_id}/phone", serve, methods=["GET", "HEAD"]),
+    ]
+
+
+def _same_origin_multipart(request: Any, settings: Settings) -> bool:
+    """A multipart POST is a form any site can send; a browser that sends one from elsewhere says
+    so in Origin, and only this site's own origin (or a configured one) may upload."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/"):
+        return True
+    origin = request.headers.get("origin")
+    if not origin:
+        return True  # not a browser: API clients send no Origin and carry their token themselves
+    host = request.headers.get("host", "")
+    return origin in (f"http://{host}", f"https://{host}") or origin in settings.allowed_origins
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -407,6 +484,7 @@ def create_app(
         graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
         allowed_origins=settings.allowed_origins,
+        multipart_uploads_enabled=True,
     )
     routes = [
         *bench_routes(),
@@ -414,6 +492,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/dossiers/{consultation_id}.html", dossier_page),
+        *photo_routes(settings, clock),
         *page_routes(),
         labels_route(),
         Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets"),

@@ -262,7 +262,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     async def run() -> Any:
         await Tortoise.init(config=tortoise_config(url))
         try:
-            return await verify(settings.secret_key, anchor_file)
+            return await verify(settings.secret_key, anchor_file, settings.photo_dir)
         finally:
             await Tortoise.close_connections()
 
@@ -271,7 +271,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"  ✗ {problem}")
     print(
         f"{report.consultations} 个协商 consultations, {report.events} events, {report.anchors} anchors, "
-        f"{report.polls} polls, {report.ballots} ballots, {report.shares} shares checked."
+        f"{report.polls} polls, {report.ballots} ballots, {report.shares} shares, {report.photos} photos checked."
     )
     if anchor_file is not None and report.anchors == 0:
         print(f"  注意 Note: no anchors in {anchor_file}: the chains were checked only against themselves.")

@@ -204,10 +204,37 @@ def render(document: dict, sha256: str) -> str:
 <p>{_e(c["summary"])}</p>
 <p>历程：{history}</p>
 {"".join(parts)}
+{_photos(document.get("photos", []))}
 <p class="hash">本档案的 SHA-256 为 <code>{escape(sha256)}</code>。{VERIFY_NOTE}</p>
 </body>
 </html>
 """
+
+
+PHOTO_SUBJECTS = {
+    "SITE": "现场照片",
+    "DEMAND": "诉求",
+    "FINDING": "督查问题",
+    "FIX": "整改情况",
+    "PROGRESS": "进度报告",
+}
+
+
+def _photos(photos: list[dict]) -> str:
+    """照片证据: each photo's hashes, so a copy of a photo can be checked against the sealed record."""
+    if not photos:
+        return ""
+    rows = [
+        [
+            _e(i + 1),
+            _e(PHOTO_SUBJECTS.get(p.get("subject") or "", p.get("subject"))),
+            f"{_e(p['width'])}×{_e(p['height'])} {_e(p['format'])}",
+            f"<code>{escape(p['sha256'])}</code>",
+        ]
+        for i, p in enumerate(photos)
+    ]
+    note = "<p>每张照片的 SHA-256 已随档案封存；/photos/编号 提供的原图应与下列值一致。</p>"
+    return _section("照片证据", note + _table(["序号", "附于", "尺寸", "SHA-256"], rows))
 
 
 def _section(title: str, body: str) -> str:

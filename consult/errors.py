@@ -53,3 +53,13 @@ class Conflict(DomainError):
 class RateLimited(DomainError):
     def __init__(self) -> None:
         super().__init__("RATE_LIMITED", "rate_limited")
+
+
+class RowErrors(DomainError):
+    """Every bad row of a table at once (`parties.3.name`, `contributions.0.amount`...), so that
+    an organizer who pasted a table fixes them all in one go. Nothing was written."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(first.code, first.key, first.field, **first.params)
+        self.errors = errors

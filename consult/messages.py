@@ -195,6 +195,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "同一单位不能重复列出。",
         "en": "A party is listed twice.",
     },
+    "table_empty": {
+        "zh-CN": "表格里没有任何一行，请先粘贴或选择文件。",
+        "en": "The table has no rows; paste it or choose a file first.",
+    },
+    "table_too_long": {
+        "zh-CN": "一张表最多 {max} 行。",
+        "en": "A table holds at most {max} rows.",
+    },
+    "duplicate_row": {
+        "zh-CN": "与第 {line} 行重复。",
+        "en": "The same as row {line}.",
+    },
+    "duty_already_listed": {
+        "zh-CN": "这一方的这项责任已经列过了。",
+        "en": "This party's duty is already listed.",
+    },
+    "no_share_for_party": {
+        "zh-CN": "已采纳方案的分担方案里没有这一方。",
+        "en": "This party has no share in the adopted proposal's cost plan.",
+    },
+    "no_adopted_plan": {
+        "zh-CN": "还没有采纳的方案及其分担方案，不能登记到账。",
+        "en": "There is no adopted proposal with a cost plan to record money against.",
+    },
+    "contribution_already_recorded": {
+        "zh-CN": "这笔到账（同一方、同一金额、同一天、同样的备注）已经登记过了。如果确实又到了一笔，请在备注里写明流水号。",
+        "en": "This payment (same party, amount, day and note) is already recorded; if another really arrived, put its reference in the note.",
+    },
+    "area_required": {
+        "zh-CN": "本协商有按面积计票的表决，请填写这一户的面积（平方米）。",
+        "en": "A poll of this consultation counts floor area: give this household's area (m²).",
+    },
     "channel_not_allowed": {
         "zh-CN": "您不能以该渠道提交诉求。",
         "en": "You may not submit through this channel.",
@@ -431,6 +463,46 @@ MESSAGES: dict[str, dict[str, str]] = {
     "read_only": {
         "zh-CN": "该协商处于“{stage}”阶段，只能查看。",
         "en": "This consultation is at stage “{stage}” and read-only.",
+    },
+    "photo_empty": {
+        "zh-CN": "没有收到照片内容，请重新选择照片。",
+        "en": "The photo arrived empty; choose it again.",
+    },
+    "photo_wrong_type": {
+        "zh-CN": "只能上传 JPEG、PNG 或 WebP 格式的照片（按文件内容判断，与文件名无关）。",
+        "en": "Only JPEG, PNG or WebP photos are accepted (judged by the content, not the file name).",
+    },
+    "photo_too_large": {
+        "zh-CN": "照片太大，最大 {max_mb} MB。请在手机上选“压缩”或换一张小一些的照片。",
+        "en": "The photo is too large: at most {max_mb} MB. Choose a smaller one.",
+    },
+    "photo_too_many_pixels": {
+        "zh-CN": "照片像素太多（最多 6000 万像素），请换一张。",
+        "en": "The picture has too many pixels (at most 60 megapixels); choose another.",
+    },
+    "photo_broken": {
+        "zh-CN": "照片文件已损坏或不完整，无法打开，请重新拍摄或选择。",
+        "en": "The photo file is broken or incomplete; take or choose it again.",
+    },
+    "too_many_photos": {
+        "zh-CN": "每项最多附 {max} 张照片。",
+        "en": "At most {max} photos per item.",
+    },
+    "photo_used": {
+        "zh-CN": "这张照片已附在别处，或不是您上传的，请重新上传。",
+        "en": "This photo is already attached elsewhere, or was not uploaded by you; upload it again.",
+    },
+    "too_many_pending_photos": {
+        "zh-CN": "已上传但尚未提交的照片太多（最多 {max} 张），请先提交或稍后再试。",
+        "en": "Too many photos uploaded and not yet submitted (at most {max}); submit them first or try later.",
+    },
+    "photo_archived": {
+        "zh-CN": "档案已封存，不能再添加照片。",
+        "en": "The dossier is sealed; no photos can be added.",
+    },
+    "photo_needs_fix_report": {
+        "zh-CN": "照片只能随整改情况一起提交（状态为“已整改”时）。",
+        "en": "Photos go with a fix report (status RESOLVED) only.",
     },
 }
 

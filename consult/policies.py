@@ -116,6 +116,10 @@ RULES: dict[str, Rule] = {
         {ADMIN, ORGANIZER, PARTY_REP},
         why="a party's representative sees what their party owes and must do; organizers may look as any party",
     ),
+    "photo.upload": _rule(
+        set(ROLES),
+        why="anyone signed in may upload a photo; no one else sees it until it goes with something they may do",
+    ),
     "board.watch": _rule(
         {ADMIN, ORGANIZER, CPPCC_MEMBER}, why="the supervision board is for the supervisors and the organizers"
     ),
@@ -127,6 +131,9 @@ RULES: dict[str, Rule] = {
     ),
     "consultation.cancel": _rule(STAFF, {Relation.CONVENER}, stages.OPEN, why="whoever moves stages on may stop"),
     "consultation.add_party": _rule(STAFF, stages=stages.OPEN),
+    "consultation.add_photos": _rule(
+        STAFF, {Relation.CONVENER}, stages.OPEN, why="photos of the place (现场照片), from the draft on"
+    ),
     "consultation.archive": _rule(
         STAFF, {Relation.CONVENER}, {Stage.EVALUATING}, wrong_stage_key="archive_from_evaluating"
     ),

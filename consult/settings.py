@@ -51,6 +51,14 @@ def anchor_destinations(database_url: str) -> tuple[str, str, str]:
     return _anchor_file(database_url), _anchor_url(), os.environ.get("CONSULT_ANCHOR_TOKEN", "").strip()
 
 
+def default_photo_dir(database_url: str) -> str:
+    """Beside an embedded SQLite database; for PostgreSQL, under ./var, named after the database."""
+    if database_url.startswith("sqlite://") and ":memory:" not in database_url:
+        return str(Path(database_url.removeprefix("sqlite://")).parent / "photos")
+    name = database_url.rsplit("/", 1)[-1].split("?", 1)[0] or "consult"
+    return str(Path("var") / f"photos-{name}")
+
+
 def _switch(name: str, default: bool) -> bool:
     raw = os.environ.get(name, "").strip().lower()
     if not raw:
@@ -136,6 +144,8 @@ class Settings:
     # Where the same anchors are POSTed as they commit (consult.anchors.Channel); empty: nowhere.
     anchor_url: str = ""
     anchor_token: str = ""
+    # Where photos (随手拍) are kept, by content hash (consult.blobs); every worker must see the same directory.
+    photo_dir: str = "var/photos"
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -163,6 +173,7 @@ class Settings:
             anchor_file=anchor_file,
             anchor_url=anchor_url,
             anchor_token=anchor_token,
+            photo_dir=os.environ.get("CONSULT_PHOTO_DIR", "").strip() or default_photo_dir(url),
             request_seconds=_positive("CONSULT_REQUEST_SECONDS", 30.0),
             client_seconds=_positive("CONSULT_CLIENT_SECONDS", 10.0),
             subscriptions_per_session=_int("CONSULT_SUBSCRIPTIONS_PER_SESSION", 10),

@@ -37,6 +37,16 @@ def _grouped(model: type[Model], key_field: str, order: tuple[str, ...] = ("id",
     return load
 
 
+async def _photos_by_subject(keys: Sequence[tuple[str, int]]) -> list[list[models.Photo]]:
+    groups: dict[tuple[str, int], list[models.Photo]] = defaultdict(list)
+    kinds = {kind for kind, _ in keys}
+    for kind in kinds:
+        ids = [pk for k, pk in keys if k == kind]
+        for row in await models.Photo.filter(subject_kind=kind, subject_id__in=ids).order_by("attached_at", "position"):
+            groups[(kind, row.subject_id)].append(row)
+    return [groups.get(key, []) for key in keys]
+
+
 def _one_by(model: type[Model], key_field: str):
     async def load(keys: Sequence[int]) -> list[Any]:
         rows = {getattr(row, key_field): row for row in await model.filter(**{f"{key_field}__in": list(keys)})}
@@ -131,6 +141,7 @@ class Loaders:
     findings_by_consultation = _Lazy(lambda loaders: _grouped(models.Finding, "consultation_id"))
     ratings_by_consultation = _Lazy(lambda loaders: _grouped(models.Rating, "consultation_id", ("at", "id")))
     follow_ups_by_consultation = _Lazy(lambda loaders: _grouped(models.FollowUp, "consultation_id", ("at", "id")))
+    photos_by_subject = _Lazy(lambda loaders: _photos_by_subject)
     dossier_by_consultation = _Lazy(lambda loaders: _one_by(models.Dossier, "consultation_id"))
 
     def own_ballots(self, secret_key: str) -> DataLoader[int, Any]:

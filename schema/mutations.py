@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
+from strawberry.file_uploads import Upload
 
-from consult.errors import DomainError
+from consult.errors import DomainError, RowErrors
 from consult.security import SESSION_COOKIE
 from consult.services import (
     accounts,
@@ -23,8 +24,10 @@ from consult.services import (
     supervision,
     voting,
 )
+from consult.services import photos as photo_service
 from schema.context import Info
 from schema.errors import UserError, user_error
+from schema.photos import Photo, upload
 from schema.scalars import Money
 from schema.supervision import (
     EvaluationSummary,
@@ -71,6 +74,9 @@ async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tu
         return None, [user_error(DomainError("FORBIDDEN", "http_only"), info.context.lang)]
     try:
         return await fn(info.context.service(), **kwargs), []
+    except RowErrors as several:
+        # A table's every bad row, so that all of them are fixed in one go.
+        return None, [user_error(e, info.context.lang) for e in several.errors]
     except DomainError as error:
         return None, [user_error(error, info.context.lang)]
 
@@ -160,6 +166,15 @@ class CreateConsultationInput:
     convener_id: strawberry.ID | None = strawberry.field(
         default=None, description="The CPPCC member who convenes it; they may then move its stages on."
     )
+    photo_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="现场照片: photos of the place from uploadPhoto (at most 6)."
+    )
+
+
+@strawberry.input(description="Photos of the place (现场照片) to add to a consultation.")
+class AddConsultationPhotosInput:
+    consultation_id: strawberry.ID
+    photo_ids: list[strawberry.ID] = strawberry.field(description="From uploadPhoto; at most 6 per consultation.")
 
 
 @strawberry.input(description="Add a party to a consultation.")
@@ -187,6 +202,10 @@ class SubmitDemandInput:
     title: str
     body: str
     channel: DemandChannel | None = None
+    photo_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="随手拍: photos from uploadPhoto to go with it (at most 6), in the order to show them.",
+    )
 
 
 @strawberry.input(description="Support a demand; supporting twice counts once.")
@@ -461,6 +480,9 @@ class UpdateMilestoneInput:
     actual_start: datetime | None = None
     actual_end: datetime | None = None
     note: str | None = None
+    photo_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Photos from uploadPhoto that show the progress (at most 6)."
+    )
 
 
 @strawberry.type(description="The milestone after the change, or why not.")
@@ -477,6 +499,9 @@ class FindingInput:
     assignee_id: strawberry.ID | None = None
     due_at: datetime
     expected_outcome: str
+    photo_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Photos from uploadPhoto that show the problem (at most 6)."
+    )
 
 
 @strawberry.input(description="A CPPCC member's visit, with the problems it found.")
@@ -503,11 +528,21 @@ class UpdateFindingInput:
     finding_id: strawberry.ID
     status: FindingStatus
     resolution: str | None = None
+    photo_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Photos from uploadPhoto: the fix (RESOLVED), or what is still wrong (REOPENED); at most 6.",
+    )
 
 
 @strawberry.type(description="The finding after the change, or why not.")
 class FindingPayload:
     finding: Finding | None
+    errors: list[UserError]
+
+
+@strawberry.type(description="The photo kept, or why not.")
+class PhotoPayload:
+    photo: Photo | None
     errors: list[UserError]
 
 
@@ -710,6 +745,16 @@ class Mutation:
             location=input.location,
             party_ids=input.party_ids,
             convener_id=input.convener_id,
+            photo_ids=input.photo_ids,
+        )
+        return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Add photos of the place (现场照片) to a consultation (organizers, its convener), DRAFT included."
+    )
+    async def add_consultation_photos(self, info: Info, input: AddConsultationPhotosInput) -> ConsultationPayload:
+        c, errors = await call(
+            info, photo_service.add_site_photos, consultation_id=input.consultation_id, photo_ids=input.photo_ids
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
@@ -740,8 +785,22 @@ class Mutation:
             title=input.title,
             body=input.body,
             channel=input.channel,
+            photo_ids=input.photo_ids,
         )
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
+
+    @strawberry.mutation(
+        description=(
+            "随手拍: upload one photo (JPEG, PNG or WebP, judged by content; at most 10 MB) as a GraphQL "
+            "multipart request (`operations`, `map`, then the file). It is re-encoded with no EXIF (no GPS) "
+            "and kept unattached, seen by its uploader only, until an action names it in `photoIds`; "
+            "unattached photos are forgotten after a day. Errors on `file`: photo_wrong_type, photo_too_large, "
+            "photo_broken (INVALID); too many unattached uploads (CONFLICT)."
+        )
+    )
+    async def upload_photo(self, info: Info, file: Upload) -> PhotoPayload:
+        p, errors = await call(info, upload, file=file)
+        return PhotoPayload(photo=Photo(m=p) if p else None, errors=errors)
 
     @strawberry.mutation(description="Support a demand (residents); a second support by the same person counts once.")
     async def support_demand(self, info: Info, input: SupportDemandInput) -> DemandPayload:
@@ -923,6 +982,7 @@ class Mutation:
             actual_start=input.actual_start,
             actual_end=input.actual_end,
             note=input.note,
+            photo_ids=input.photo_ids,
         )
         return MilestonePayload(milestone=Milestone.of(m) if m else None, errors=errors)
 
@@ -943,6 +1003,7 @@ class Mutation:
                     "assignee_id": f.assignee_id,
                     "due_at": f.due_at,
                     "expected_outcome": f.expected_outcome,
+                    "photo_ids": f.photo_ids,
                 }
                 for f in input.findings or []
             ],
@@ -957,6 +1018,7 @@ class Mutation:
             finding_id=input.finding_id,
             status=input.status,
             resolution=input.resolution,
+            photo_ids=input.photo_ids,
         )
         return FindingPayload(finding=Finding.of(f) if f else None, errors=errors)
 

@@ -14,6 +14,7 @@ from consult.domain.vocabulary import FindingCategory, FindingStatus, MilestoneK
 from consult.ids import to_global_id
 from schema.context import Info
 from schema.enums import graphql_enum
+from schema.photos import Photo, photos_of
 from schema.types import Account, Node, Party, load_account
 from schema.viewer_can import FindingViewerCan, MilestoneViewerCan, stage_of
 
@@ -48,6 +49,10 @@ class MilestoneUpdate:
     @strawberry.field(description="What was said.")
     def note(self) -> str | None:
         return self.m.note
+
+    @strawberry.field(description="随手拍: the photos that came with the report.")
+    async def photos(self, info: Info) -> list[Photo]:
+        return await photos_of(info, "PROGRESS", self.m.id)
 
 
 @strawberry.type(description="定时限单: a step of the works with its planned and actual dates.")
@@ -164,6 +169,16 @@ class Finding(Node):
     @strawberry.field(description="When it was found.")
     def created_at(self) -> datetime:
         return self.m.created_at
+
+    @strawberry.field(
+        description="随手拍: the CPPCC member's photos of the problem (at the visit, and with a reopening)."
+    )
+    async def photos(self, info: Info) -> list[Photo]:
+        return await photos_of(info, "FINDING", self.m.id)
+
+    @strawberry.field(description="The photos of the fix, from every fix report, oldest first.")
+    async def fix_photos(self, info: Info) -> list[Photo]:
+        return await photos_of(info, "FIX", self.m.id)
 
     @strawberry.field(description="What the viewer may do with this finding now, action by action.")
     async def viewer_can(self, info: Info) -> FindingViewerCan:

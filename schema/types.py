@@ -22,6 +22,7 @@ from schema.pagination import PageInfo, encode_cursor, paginate
 from schema.scalars import Money
 
 if TYPE_CHECKING:
+    from schema.photos import Photo
     from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
     from schema.viewer_can import ConsultationViewerCan, CostShareViewerCan, NextStage, ProposalViewerCan
     from schema.voting import Poll
@@ -245,6 +246,12 @@ class Consultation(Node):
     @strawberry.field(description="The CPPCC member who convenes it, if one was named.")
     async def convener(self, info: Info) -> Account | None:
         return await load_account(info, self.m.convener_id)
+
+    @strawberry.field(description="现场照片: photos of the place, in the order added.")
+    async def photos(self, info: Info) -> list[Annotated[Photo, strawberry.lazy("schema.photos")]]:
+        from schema.photos import photos_of
+
+        return await photos_of(info, "SITE", self.m.id)
 
     @strawberry.field(description="The parties taking part, in the order they joined.")
     async def parties(self, info: Info) -> list[Party]:
@@ -498,6 +505,12 @@ class Demand(Node):
             return None
         target = await info.context.loaders.demand_by_id.load(self.m.merged_into_id)
         return Demand.of(target) if target else None
+
+    @strawberry.field(description="随手拍: the photos that came with it, in the order given.")
+    async def photos(self, info: Info) -> list[Annotated[Photo, strawberry.lazy("schema.photos")]]:
+        from schema.photos import photos_of
+
+        return await photos_of(info, "DEMAND", self.m.id)
 
 
 @strawberry.type(description="An edge of a list of demands.")

@@ -282,6 +282,7 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
         EventKind.FINDING_CHANGED: L("问题有变化", "finding changed"),
         EventKind.RATING_ADDED: L("评价已提交", "rating added"),
         EventKind.FOLLOW_UP_RECORDED: L("回访已记录", "follow-up recorded"),
+        EventKind.PHOTOS_ADDED: L("现场照片已添加", "site photos added"),
         EventKind.ARCHIVED: L("已存入档案", "archived"),
     },
 }

@@ -5,6 +5,7 @@ from consult.models.audit import AuditEvent, InstallationEvent
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
+from consult.models.photos import Photo
 from consult.models.roll import Invitation, ReissueRequest, VoterRollEntry
 from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, MilestoneUpdate, Rating
 from consult.models.voting import Ballot, Poll, PollElector, PollOption
@@ -31,6 +32,7 @@ __all__ = [
     "Milestone",
     "MilestoneUpdate",
     "Party",
+    "Photo",
     "Poll",
     "PollElector",
     "PollOption",

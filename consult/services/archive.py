@@ -31,6 +31,7 @@ from consult.models import (
     Milestone,
     MilestoneUpdate,
     Party,
+    Photo,
     Poll,
     PollOption,
     Proposal,
@@ -49,6 +50,7 @@ from consult.services.base import (
     lock_consultation,
     transaction,
 )
+from consult.services.photos import DEMAND, FINDING, FIX, PROGRESS, SITE, trail_entry
 from consult.services.voting import TallyData, compute_tally, poll_rule, ranked_marks, rule_document
 
 FORMS = ("提诉求单", "列责任单", "出方案单", "定时限单", "给反馈单", "签协议单", "存入档案单")
@@ -97,6 +99,12 @@ class DossierRecord:
     findings: dict[int, list[Finding]]  # by inspection
     ratings: list[Rating]
     follow_ups: list[FollowUp]
+    photos: dict[tuple[str, int], list[Photo]]  # by (subject kind, subject id)
+
+    def photos_of(self, kind: str, pk: int) -> dict:
+        """A thing's photos, by hash, for the item's entry; nothing when it has none."""
+        found = self.photos.get((kind, pk), [])
+        return {"photos": trail_entry(found)} if found else {}
 
     def name_of(self, account_id: int | None) -> str | None:
         account = self.accounts.get(account_id) if account_id is not None else None
@@ -231,7 +239,17 @@ async def load_record(consultation: Consultation, conn: Any, secret_key: str) ->
         findings=findings,
         ratings=await Rating.filter(consultation_id=cid).using_db(conn).order_by("at", "id"),
         follow_ups=follow_ups,
+        photos=_grouped_photos(
+            await Photo.filter(consultation_id=cid).using_db(conn).order_by("attached_at", "position", "id")
+        ),
     )
+
+
+def _grouped_photos(rows: list[Photo]) -> dict[tuple[str, int], list[Photo]]:
+    groups: dict[tuple[str, int], list[Photo]] = {}
+    for row in rows:
+        groups.setdefault((str(row.subject_kind), int(row.subject_id or 0)), []).append(row)
+    return groups
 
 
 # ---------------------------------------------------------------- writing the forms
@@ -245,6 +263,7 @@ def _header(record: DossierRecord) -> dict:
         "summary": c.summary,
         "location": c.location,
         "createdAt": _t(c.created_at),
+        **record.photos_of(SITE, c.id),
         "convener": record.name_of(c.convener_id),
         "parties": [{"name": p.name, "kind": p.kind} for p in record.parties.values()],
         "stageHistory": [
@@ -265,6 +284,7 @@ def _demands_form(record: DossierRecord) -> dict:
                 "status": d.status,
                 "supportCount": d.support_count,
                 "createdAt": _t(d.created_at),
+                **record.photos_of(DEMAND, d.id),
             }
             for d in record.demands
         ],
@@ -356,7 +376,13 @@ def _milestone_doc(record: DossierRecord, m: Milestone, sealed_at: datetime) -> 
             progress=m.progress, planned_end=m.planned_end, actual_start=m.actual_start, now=sealed_at
         ),
         "updates": [
-            {"at": _t(u.at), "by": record.name_of(u.by_id), "progress": u.progress, "note": u.note}
+            {
+                "at": _t(u.at),
+                "by": record.name_of(u.by_id),
+                "progress": u.progress,
+                "note": u.note,
+                **record.photos_of(PROGRESS, u.id),
+            }
             for u in record.updates.get(m.id, [])
         ],
     }
@@ -373,6 +399,8 @@ def _finding_doc(record: DossierRecord, f: Finding, sealed_at: datetime) -> dict
         "status": f.status,
         "resolution": f.resolution,
         "overdue": finding_overdue(status=f.status, due_at=f.due_at, now=sealed_at),
+        **record.photos_of(FINDING, f.id),
+        **{("fix" + k[0].upper() + k[1:]): v for k, v in record.photos_of(FIX, f.id).items()},
     }
 
 
@@ -508,6 +536,13 @@ def compose_document(record: DossierRecord, *, sealed_at: datetime, head: AuditE
             _archive_form(sealed_at, head),
         ],
         "votes": [_poll_doc(record, poll) for poll in record.polls],
+        # Every photo's hash, so evidence cannot be swapped after the seal: the file served at
+        # /photos/{id} must hash to `sha256`, and /photos/{id}/phone to `phoneSha256`.
+        "photos": [
+            {"id": to_global_id("Photo", p.id), "subject": p.subject_kind, **trail_entry([p])[0]}
+            for group in record.photos.values()
+            for p in group
+        ],
     }
 
 

@@ -32,6 +32,7 @@ from consult.services.base import (
     lock_consultation,
     transaction,
 )
+from consult.services.photos import SITE, attach_photos, photo_ids_of, trail_entry
 
 # A consultation's parties: the street office, the units, the markets... never near this many.
 MAX_PARTIES = 100
@@ -78,8 +79,10 @@ async def create_consultation(
     location: str,
     party_ids: list[str] | None = None,
     convener_id: str | None = None,
+    photo_ids: list[str] | None = None,
 ) -> Consultation:
-    """Open a consultation in DRAFT. Its first audit event (seq 1) is CREATED.
+    """Open a consultation in DRAFT, with photos of the place if given. Its first audit event
+    (seq 1) is CREATED.
 
     Errors: UNAUTHENTICATED, FORBIDDEN; INVALID (title, summary, location, a party listed
     twice, a convener who is not a CPPCC member); NOT_FOUND for an unknown party or convener.
@@ -90,6 +93,7 @@ async def create_consultation(
     clean_location = clean_text(location, "location", max_len=200)
     party_pks = _clean_party_ids(party_ids)
     convener_pk = decode_id(convener_id, "Account", "convenerId") if convener_id else None
+    photo_pks = photo_ids_of(photo_ids, "photoIds")
     async with transaction() as conn:
         await _check_parties_and_convener(party_pks, convener_pk, conn)
         now = ctx.now()
@@ -112,23 +116,32 @@ async def create_consultation(
             by_id=ctx.actor.account_id,
             using_db=conn,
         )
-        await audit(
-            ctx,
-            consultation,
-            conn,
-            action="consultation.create",
-            kind=EventKind.CREATED,
-            subject=to_global_id("Consultation", consultation.id),
-            summary=f"创建协商：{clean_title}",
-            payload={
-                "title": clean_title,
-                "summary": clean_summary,
-                "location": clean_location,
-                "parties": [to_global_id("Party", pk) for pk in party_pks],
-                "convener": to_global_id("Account", convener_pk) if convener_pk else None,
-            },
-        )
+        photos = await attach_photos(ctx, conn, consultation, photo_pks, kind=SITE, subject_id=consultation.id)
+        await _trail_creation(ctx, consultation, conn, party_pks, photos)
         return consultation
+
+
+async def _trail_creation(
+    ctx: ServiceContext, consultation: Consultation, conn: Any, party_pks: list[int], photos: list
+) -> None:
+    convener_pk = consultation.convener_id
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="consultation.create",
+        kind=EventKind.CREATED,
+        subject=to_global_id("Consultation", consultation.id),
+        summary=f"创建协商：{consultation.title}",
+        payload={
+            "title": consultation.title,
+            "summary": consultation.summary,
+            "location": consultation.location,
+            "parties": [to_global_id("Party", pk) for pk in party_pks],
+            "convener": to_global_id("Account", convener_pk) if convener_pk else None,
+            **({"photos": trail_entry(photos)} if photos else {}),
+        },
+    )
 
 
 async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str) -> Consultation:

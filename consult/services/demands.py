@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.expressions import F
 
 from consult.clock import parse_datetime
@@ -22,18 +24,26 @@ from consult.services.base import (
     slip_consultation,
     transaction,
 )
+from consult.services.photos import DEMAND, attach_photos, photo_ids_of, trail_entry
 
 DEMAND_STATUSES = tuple(DemandStatus)
 
 
 async def submit_demand(
-    ctx: ServiceContext, *, consultation_id: str, title: str, body: str, channel: str | None = None
+    ctx: ServiceContext,
+    *,
+    consultation_id: str,
+    title: str,
+    body: str,
+    channel: str | None = None,
+    photo_ids: list[str] | None = None,
 ) -> Demand:
     """Raise a demand while the consultation is COLLECTING.
 
     Residents submit as RESIDENT, CPPCC members as CPPCC_MEMBER; organizers enter what came
-    by HOTLINE, GRID_WORKER or COURIER. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (role,
-    or a channel the role may not use), WRONG_STAGE, INVALID (title, body).
+    by HOTLINE, GRID_WORKER or COURIER. Photos the caller uploaded go with it (随手拍).
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (role, or a channel the role may not use),
+    WRONG_STAGE, INVALID (title, body, photoIds).
     """
     gate(ctx.actor, "demand.submit")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
@@ -42,6 +52,7 @@ async def submit_demand(
         raise DomainError("FORBIDDEN", "channel_not_allowed", "channel")
     clean_title = clean_text(title, "title", max_len=200)
     clean_body = clean_text(body, "body", max_len=10_000)
+    photo_pks = photo_ids_of(photo_ids, "photoIds")
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
@@ -63,22 +74,28 @@ async def submit_demand(
             created_at=ctx.now(),
             using_db=conn,
         )
-        await audit(
-            ctx,
-            consultation,
-            conn,
-            action="demand.submit",
-            kind=EventKind.DEMAND_SUBMITTED,
-            subject=to_global_id("Demand", demand.id),
-            summary=f"提交诉求：{clean_title}",
-            payload={
-                "demand": to_global_id("Demand", demand.id),
-                "title": clean_title,
-                "body": clean_body,
-                "channel": chosen,
-            },
-        )
+        photos = await attach_photos(ctx, conn, consultation, photo_pks, kind=DEMAND, subject_id=demand.id)
+        await _trail_demand(ctx, consultation, conn, demand, photos)
         return demand
+
+
+async def _trail_demand(ctx: ServiceContext, consultation: Any, conn: Any, demand: Demand, photos: list) -> None:
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="demand.submit",
+        kind=EventKind.DEMAND_SUBMITTED,
+        subject=to_global_id("Demand", demand.id),
+        summary=f"提交诉求：{demand.title}" + (f"（附照片 {len(photos)} 张）" if photos else ""),
+        payload={
+            "demand": to_global_id("Demand", demand.id),
+            "title": demand.title,
+            "body": demand.body,
+            "channel": demand.channel,
+            **({"photos": trail_entry(photos)} if photos else {}),
+        },
+    )
 
 
 async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:

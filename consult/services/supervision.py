@@ -33,6 +33,7 @@ from consult.services.base import (
     lock_through,
     transaction,
 )
+from consult.services.photos import FINDING, FIX, PROGRESS, attach_photos, photo_ids_of, trail_entry
 
 MILESTONE_KINDS = tuple(MilestoneKind)
 FINDING_CATEGORIES = tuple(FindingCategory)
@@ -148,22 +149,34 @@ async def update_milestone(
     actual_start: object = None,
     actual_end: object = None,
     note: str | None = None,
+    photo_ids: list[str] | None = None,
 ) -> Milestone:
-    """Report progress (organizers, or the responsible party's rep). Every update is kept.
+    """Report progress (organizers, or the responsible party's rep), with photos. Every update is kept.
 
     Reaching 100 sets actualEnd to that moment unless given; the first progress sets
     actualStart. Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID
-    (progress outside 0..100, dates, note).
+    (progress outside 0..100, dates, note, photoIds).
     """
     gate(ctx.actor, "milestone.update")
     mpk = decode_id(milestone_id, "Milestone", "milestoneId")
     start, end = _clean_report(progress, actual_start, actual_end)
     clean_note = clean_text(note, "note", max_len=2000, required=False)
+    photo_pks = photo_ids_of(photo_ids, "photoIds")
     async with transaction() as conn:
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
         permit(ctx.actor, "milestone.update", relations=relations_of(ctx.actor, milestone), stage=consultation.stage)
-        await _report(ctx, consultation, milestone, conn, progress=progress, start=start, end=end, note=clean_note)
+        await _report(
+            ctx,
+            consultation,
+            milestone,
+            conn,
+            progress=progress,
+            start=start,
+            end=end,
+            note=clean_note,
+            photos=photo_pks,
+        )
         return milestone
 
 
@@ -196,12 +209,14 @@ async def _report(
     start: datetime | None,
     end: datetime | None,
     note: str | None,
+    photos: list[int] | None = None,
 ) -> None:
-    """A progress report on a locked milestone: applied, kept (Milestone.updates) and trailed."""
+    """A progress report on a locked milestone: applied, kept (Milestone.updates), with its
+    photos, and trailed."""
     now = ctx.now()
     _apply_report(milestone, progress, start, end, now)
     await milestone.save(using_db=conn, update_fields=["progress", "actual_start", "actual_end"])
-    await MilestoneUpdate.create(
+    update = await MilestoneUpdate.create(
         milestone_id=milestone.id,
         at=now,
         by_id=ctx.actor.account_id,
@@ -209,6 +224,7 @@ async def _report(
         note=note,
         using_db=conn,
     )
+    attached = await attach_photos(ctx, conn, consultation, photos or [], kind=PROGRESS, subject_id=update.id)
     await audit(
         ctx,
         consultation,
@@ -223,6 +239,7 @@ async def _report(
             "actualStart": milestone.actual_start.isoformat() if milestone.actual_start else None,
             "actualEnd": milestone.actual_end.isoformat() if milestone.actual_end else None,
             "note": note,
+            **({"photos": trail_entry(attached)} if attached else {}),
         },
     )
 
@@ -246,6 +263,7 @@ def _clean_findings(findings: list[dict] | None) -> list[dict[str, Any]]:
                 else None,
                 "due_at": parse_datetime(f.get("due_at"), f"{base}.dueAt"),
                 "expected_outcome": clean_text(f.get("expected_outcome"), f"{base}.expectedOutcome", max_len=5000),
+                "photos": photo_ids_of(f.get("photo_ids"), f"{base}.photoIds"),
             }
         )
     return prepared
@@ -269,8 +287,9 @@ async def _open_finding(
     party_name: str,
     now: datetime,
     conn: Any,
+    field: str,
 ) -> None:
-    """Open one finding of the inspection, with its own event in the trail."""
+    """Open one finding of the inspection, with its photos and its own event in the trail."""
     finding = await Finding.create(
         consultation_id=consultation.id,
         inspection_id=inspection.id,
@@ -285,6 +304,7 @@ async def _open_finding(
         updated_at=now,
         using_db=conn,
     )
+    photos = await attach_photos(ctx, conn, consultation, f["photos"], kind=FINDING, subject_id=finding.id, field=field)
     # One event per finding, so that a subscriber sees each problem as it is opened.
     await audit(
         ctx,
@@ -303,6 +323,7 @@ async def _open_finding(
             "dueAt": f["due_at"].isoformat(),
             "expectedOutcome": f["expected_outcome"],
             "status": FindingStatus.OPEN,
+            **({"photos": trail_entry(photos)} if photos else {}),
         },
     )
 
@@ -362,23 +383,41 @@ async def record_inspection(
             },
         )
         for i, f in enumerate(prepared):
-            await _open_finding(ctx, consultation, inspection, f, names[i], now, conn)
+            await _open_finding(ctx, consultation, inspection, f, names[i], now, conn, f"findings.{i}.photoIds")
         return inspection
 
 
+def _check_move(finding: Finding, status: str, resolution: str | None) -> None:
+    """The loop's own rules: a move it has, a fix with its account, a reopening with its reason."""
+    if status not in FINDING_MOVES.get(finding.status, set()):
+        raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
+    if status == FindingStatus.RESOLVED and not resolution:
+        raise Invalid("resolution_required", "resolution")
+    if finding.status == FindingStatus.VERIFIED and not resolution:
+        # Opening a closed loop again needs its reason, for the party and the record.
+        raise Invalid("reopen_reason_required", "resolution")
+
+
 async def update_finding(
-    ctx: ServiceContext, *, finding_id: str, status: str, resolution: str | None = None
+    ctx: ServiceContext,
+    *,
+    finding_id: str,
+    status: str,
+    resolution: str | None = None,
+    photo_ids: list[str] | None = None,
 ) -> Finding:
     """Move a finding along the loop.
 
-    RESOLVED (with a resolution) by the responsible party's rep or an organizer; VERIFIED or
-    REOPENED by a CPPCC member, and a VERIFIED one REOPENED again, with the reason.
+    RESOLVED (with a resolution) by the responsible party's rep or an organizer: the fix
+    report, whose photos show the fix; VERIFIED or REOPENED by a CPPCC member, and a VERIFIED
+    one REOPENED again, with the reason, whose photos join the finding's own.
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE,
     INVALID (a move the loop does not have, a missing resolution).
     """
     authenticate(ctx.actor)
     fpk = decode_id(finding_id, "Finding", "findingId")
     clean_resolution = clean_text(resolution, "resolution", max_len=5000, required=False)
+    photo_pks = photo_ids_of(photo_ids, "photoIds")
     async with transaction() as conn:
         consultation, finding = await lock_through(Finding, fpk, conn, "findingId")
         ensure_visible(ctx.actor, consultation, "findingId")
@@ -391,18 +430,14 @@ async def update_finding(
             stage=consultation.stage,
             field="status",
         )
-        if status not in FINDING_MOVES.get(finding.status, set()):
-            raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
-        if status == FindingStatus.RESOLVED and not clean_resolution:
-            raise Invalid("resolution_required", "resolution")
-        if finding.status == FindingStatus.VERIFIED and not clean_resolution:
-            # Opening a closed loop again needs its reason, for the party and the record.
-            raise Invalid("reopen_reason_required", "resolution")
+        _check_move(finding, status, clean_resolution)
         old = finding.status
         finding.status, finding.updated_at = status, ctx.now()
         if clean_resolution:
             finding.resolution = clean_resolution
         await finding.save(using_db=conn, update_fields=["status", "updated_at", "resolution"])
+        kind = FIX if status == FindingStatus.RESOLVED else FINDING
+        photos = await attach_photos(ctx, conn, consultation, photo_pks, kind=kind, subject_id=fpk)
         await audit(
             ctx,
             consultation,
@@ -416,6 +451,7 @@ async def update_finding(
                 "from": old,
                 "to": status,
                 "resolution": clean_resolution,
+                **({"photos": trail_entry(photos)} if photos else {}),
             },
         )
         return finding

@@ -7,7 +7,8 @@ Four checks, each naming every mismatch it finds:
   that it looks whole, still differs from what was anchored when it was written;
 - every poll's running tally against a recount of its ballots (sealed ones opened with the
   server key): votes and weight per option, ballots cast and their weight;
-- every share's paid amount against the sum of its contributions.
+- every share's paid amount against the sum of its contributions;
+- every attached photo's two files against the sha256 they are kept (and sealed) under.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from consult import anchors
+from consult import anchors, blobs
 from consult.audit import chain_break, installation_chain_is_valid
 from consult.models import (
     AuditEvent,
@@ -25,6 +26,7 @@ from consult.models import (
     Contribution,
     CostShare,
     InstallationEvent,
+    Photo,
     Poll,
     PollOption,
 )
@@ -39,6 +41,7 @@ class Report:
     polls: int = 0
     ballots: int = 0
     shares: int = 0
+    photos: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -189,7 +192,21 @@ async def _funding(report: Report) -> None:
             )
 
 
-async def verify(secret_key: str, anchor_file: Path | None) -> Report:
+async def _photos(report: Report, photo_dir: str | None) -> None:
+    if photo_dir is None:
+        return
+    store = blobs.store(photo_dir)
+    for pk, sha, phone in await Photo.filter(subject_kind__isnull=False).values_list("id", "sha256", "phone_sha256"):
+        report.photos += 1
+        for name in (sha, phone):
+            data = await store.get(name)
+            if data is None:
+                report.problems.append(f"photo {pk}: its file {name} is missing from {photo_dir}")
+            elif blobs.digest(data) != name:
+                report.problems.append(f"photo {pk}: its file {name} no longer hashes to its name")
+
+
+async def verify(secret_key: str, anchor_file: Path | None, photo_dir: str | None = None) -> Report:
     report = Report()
     hashes = await _chains(report)
     installation = await _installation_chain(report)
@@ -197,4 +214,5 @@ async def verify(secret_key: str, anchor_file: Path | None) -> Report:
         _anchors(report, hashes, installation, anchor_file)
     await _tallies(report, secret_key)
     await _funding(report)
+    await _photos(report, photo_dir)
     return report

@@ -32,9 +32,14 @@ def database_url(scratch_databases) -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url) -> Settings:
+def settings(database_url, tmp_path_factory) -> Settings:
     # No real sleeping between failed logins in tests; the refusal threshold stays real.
-    return Settings(database_url=database_url, secret_key=TEST_SECRET, auth_delay_seconds=0.0)
+    return Settings(
+        database_url=database_url,
+        secret_key=TEST_SECRET,
+        auth_delay_seconds=0.0,
+        photo_dir=str(tmp_path_factory.mktemp("photos")),
+    )
 
 
 @pytest_asyncio.fixture(scope="session")
