@@ -220,8 +220,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There is no adopted proposal with a cost plan to record money against.",
     },
     "contribution_already_recorded": {
-        "zh-CN": "这笔到账（同一方、同一金额、同一天、同样的备注）已经登记过了。如果确实又到了一笔，请在备注里写明流水号。",
-        "en": "This payment (same party, amount, day and note) is already recorded; if another really arrived, put its reference in the note.",
+        "zh-CN": (
+            "这笔到账（同一方、同一金额、同一天、同样的备注）已经登记过了。如果确实又到了一笔，请在备注里写明流水号。"
+        ),
+        "en": (
+            "This payment (same party, amount, day and note) is already recorded; "
+            "if another really arrived, put its reference in the note."
+        ),
     },
     "area_required": {
         "zh-CN": "本协商有按面积计票的表决，请填写这一户的面积（平方米）。",

@@ -16,11 +16,11 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.limits import RequestLimits
-from schema.mutations import Mutation
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 from schema.subscriptions import Subscription
 from schema.supervision import Finding, FollowUp, Inspection, Milestone
+from schema.tables import Mutation
 from schema.types import (
     Account,
     AuditEvent,

@@ -47,6 +47,7 @@ from consult.services.consultations import MAX_PARTIES
 from consult.services.costs import MAX_SHARES
 from consult.services.roll import MAX_ROLL
 from consult.services.supervision import MAX_FINDINGS
+from consult.services.tables import MAX_TABLE_ROWS
 from consult.services.voting import MAX_OPTIONS
 from schema.pagination import DEFAULT_PAGE, MAX_PAGE
 
@@ -67,6 +68,12 @@ LIST_CAPS: dict[str, int] = {
     "Role": 10,
     "SetVoterRollInput.voters": MAX_ROLL,
     "VoterInput": MAX_ROLL,
+    "AddPartiesInput.parties": MAX_PARTIES,
+    "PartyRowInput": MAX_PARTIES,
+    "AssignResponsibilitiesInput.responsibilities": MAX_TABLE_ROWS,
+    "ResponsibilityRowInput": MAX_TABLE_ROWS,
+    "RecordContributionsInput.contributions": MAX_TABLE_ROWS,
+    "ContributionRowInput": MAX_TABLE_ROWS,
 }
 DEFAULT_CAP = MAX_OPTIONS
 # A signed-out caller may send no longer list than this, whatever the list: the longest a

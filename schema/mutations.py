@@ -273,7 +273,13 @@ class ProposalPayload:
 @strawberry.input(description="One household or person of the roll.")
 class VoterInput:
     label: str
-    weight: str | None = strawberry.field(default=None, description="Area in m² as a decimal string; 1 when left out.")
+    weight: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Area in m² as a decimal string. Left out, the household counts as one head (1), unless a poll "
+            "still to open counts area: then it is refused (voters.N.weight), never counted as 1 m²."
+        ),
+    )
 
 
 @strawberry.input(description="The whole roll; it replaces the previous one.")

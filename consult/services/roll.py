@@ -9,11 +9,11 @@ from typing import Any
 
 from tortoise.expressions import Subquery
 
-from consult.domain.vocabulary import EventKind
+from consult.domain.vocabulary import EventKind, PollStatus
 from consult.domain.weights import SCALE, format_weight, parse_weight
-from consult.errors import Conflict, Forbidden, Invalid, NotFound
+from consult.errors import Conflict, Forbidden, Invalid, NotFound, RowErrors
 from consult.ids import to_global_id
-from consult.models import Account, Invitation, ReissueRequest, Session, VoterRollEntry
+from consult.models import Account, Invitation, Poll, ReissueRequest, Session, VoterRollEntry
 from consult.policies import CPPCC_MEMBER, gate, permit
 from consult.security import invitation_digest, new_invitation_code
 from consult.services.base import (
@@ -45,21 +45,37 @@ def _roll_digest(rows: list[tuple[str, int]]) -> str:
     return h.hexdigest()
 
 
-def _clean_voters(voters: list[tuple[str, str | None]]) -> list[tuple[str, int]]:
-    """(label, weight in 1/10000) per row: labels distinct, a missing weight counts as 1."""
-    rows: list[tuple[str, int]] = []
+def _clean_voters(voters: list[tuple[str, str | None]]) -> list[tuple[str, int | None]]:
+    """(label, weight in 1/10000, None when no area was given) per row: labels distinct."""
+    rows: list[tuple[str, int | None]] = []
     seen: set[str] = set()
     for i, (label, weight) in enumerate(voters):
         clean_label = clean_text(label, f"voters.{i}.label", max_len=100)
         if clean_label in seen:
             raise Invalid("duplicate_label", f"voters.{i}.label", label=clean_label)
         seen.add(clean_label)
-        parsed = SCALE if weight is None or str(weight).strip() == "" else parse_weight(str(weight))
+        if weight is None or str(weight).strip() == "":
+            rows.append((clean_label, None))
+            continue
+        parsed = parse_weight(str(weight))
         if parsed is None:
             raise Invalid("bad_weight", f"voters.{i}.weight")
-        scaled = parsed
-        rows.append((clean_label, scaled))
+        rows.append((clean_label, parsed))
     return rows
+
+
+async def _weigh(cpk: int, rows: list[tuple[str, int | None]], conn: Any) -> list[tuple[str, int]]:
+    """The rows with their weights. A row with no area counts 1 (a head) only while no poll still
+    to open counts area; otherwise it is refused, every such row named (`voters.N.weight`), never
+    silently counted as 1 m²."""
+    missing = [i for i, (_, weight) in enumerate(rows) if weight is None]
+    if missing:
+        by_area = (
+            await Poll.filter(consultation_id=cpk, status=PollStatus.SCHEDULED, by_area=True).using_db(conn).exists()
+        )
+        if by_area:
+            raise RowErrors([Invalid("area_required", f"voters.{i}.weight") for i in missing])
+    return [(label, SCALE if weight is None else weight) for label, weight in rows]
 
 
 def _roll_changes(
@@ -105,14 +121,18 @@ async def set_voter_roll(
     """Replace the roll. Entries whose label stays keep their invitations and sessions;
     entries no longer listed are retired (kept for history, no longer eligible).
 
+    A row with no area counts as one head (weight 1) while no poll still to open counts area;
+    when one does, every row without an area is refused.
+
     Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (voters.N.label
-    missing, too long or repeated; voters.N.weight not a positive decimal; too many rows).
+    missing, too long or repeated; voters.N.weight not a positive decimal, or missing while a
+    poll to open counts area; too many rows).
     """
     gate(ctx.actor, "roll.set")
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     if len(voters) > MAX_ROLL:
         raise Invalid("roll_too_large", "voters", max=MAX_ROLL)
-    rows = _clean_voters(voters)
+    given = _clean_voters(voters)
     from consult.services.voting import settle_all
 
     async with transaction() as conn:
@@ -120,6 +140,7 @@ async def set_voter_roll(
         permit(ctx.actor, "roll.set", stage=consultation.stage)
         # A poll the clock has opened takes its electorate from the roll as it was then, not as replaced here.
         await settle_all(ctx, consultation, conn)
+        rows = await _weigh(cpk, given, conn)
         existing = {e.label: e for e in await VoterRollEntry.filter(consultation_id=cpk).using_db(conn)}
         now = ctx.now()
         to_create, to_update = _roll_changes(cpk, existing, rows, now)
