@@ -6,6 +6,7 @@ import { fundingBar } from "./charts.js";
 import { field, h, onSubmit, section } from "./ui.js";
 import { actButton, allow, fill, fold, msgBox, nowLocal, orNull, plainNumber, submitRow, syncList } from "./console-kit.js";
 import { costPlanEditor } from "./console-costplan.js";
+import { adoptedShares, checkPayments, PAYMENT_COLUMNS, paymentRow, tableForm } from "./console-tables.js";
 
 export function proposalsSection(ctx) {
   const title = "出方案单与出资分担";
@@ -24,10 +25,36 @@ export function proposalsSection(ctx) {
     await ctx.refresh();
     return `已提出方案：${payload.proposal.title}。下一步请在方案下面编辑出资分担方案。`;
   }, (text) => text);
-  body.append(funding, list, fold("＋ 提出新方案", form, false, "createProposal"));
+  // Money received, as a table (a bank statement's rows): checked against the adopted plan's shares.
+  const payments = tableForm({
+    id: "payment-table-form",
+    title: "粘贴到账表格",
+    columns: PAYMENT_COLUMNS,
+    path: "contributions",
+    hint: "记入已采纳方案里这一方的份额；同一方同一天同样金额的两笔，请在备注里写上流水号。",
+    example: "五川村委会, 1400, 2025-06-01, 转账 0001",
+    button: "确认登记到账",
+    check: (rows) => checkPayments(rows, ctx.data),
+    submit: async (rows) => {
+      await mutate("recordContributions", { consultationId: ctx.id, contributions: rows.map(paymentRow) }, "shares { id }");
+      await ctx.refresh();
+      return rows.length;
+    },
+    done: (n) => `已登记 ${n} 笔到账。`,
+  });
+  const paymentsFold = fold("＋ 登记到账（粘贴表格，一次多笔）", payments.el);
+  let opened = false;
+  body.append(funding, paymentsFold, list, fold("＋ 提出新方案", form, false, "createProposal"));
   return {
     el, title,
     update(c) {
+      const shares = adoptedShares(c);
+      allow(paymentsFold, shares.some((s) => s.viewerCan.recordContribution));
+      if (!opened && shares.length) {
+        paymentsFold.open = !shares.some((s) => s.contributions.length);
+        opened = true;
+      }
+      payments.recheck();
       const adopted = c.proposals.find((p) => p.id === c.adoptedProposal?.id);
       fill(funding, h("h3", {}, "资金到位情况"),
         adopted ? h("p", {}, `${label("ProposalStatus", "ADOPTED")}的方案：${adopted.title}`) : null, fundingBar(c.funding));

@@ -7,7 +7,7 @@ import { actButton, fill, msgBox, plainNumber, submitRow } from "./console-kit.j
 const SEPARATORS = new Set([",", "\t", "，"]);
 
 /** One CSV line as cells; double quotes may wrap a cell that holds a separator. */
-function cells(line) {
+export function cells(line) {
   const out = [];
   let cell = "";
   let quoted = false;
@@ -78,7 +78,7 @@ export function parseRoll(text) {
 }
 
 /** A file's text: UTF-8, or GB18030 as saved by Chinese spreadsheet programs. */
-async function readText(file) {
+export async function readText(file) {
   const bytes = await file.arrayBuffer();
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);

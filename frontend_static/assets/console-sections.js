@@ -3,6 +3,8 @@ import { mutate } from "./api.js";
 import { date, dateTime, endOfDay, hint, label, words } from "./format.js";
 import { field, h, onSubmit, section, select } from "./ui.js";
 import { allow, fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
+import { drawSlips } from "./console-roll.js";
+import { checkDuties, checkParties, DUTY_COLUMNS, PARTY_COLUMNS, partyRow, plainDate, tableForm } from "./console-tables.js";
 
 export const partyChoices = (c) => c.parties.map((p) => [p.id, p.name]);
 
@@ -77,10 +79,39 @@ export function partiesSection(ctx) {
     await ctx.refresh();
     return "已加入。";
   }, (text) => text);
-  body.append(list, form, h("p", {}, h("a", { href: "/console#parties" }, "到工作台首页添加新的参与方")));
+  // A table of parties: new ones are created (with their representative's slip), known ones join.
+  const sheet = h("div", { class: "print-area slips-sheet hidden", id: "party-table-slips" });
+  const table = tableForm({
+    id: "party-table-form",
+    title: "粘贴参与方表格",
+    columns: PARTY_COLUMNS,
+    path: "parties",
+    hint: "名单里没有的一方会新建；填了代表姓名的，一并生成代表的邀请条。",
+    example: "五川村委会, 辖区单位, 村部, 李会计, 0478-8123456",
+    check: (rows) => checkParties(rows, ctx.data.parties, ctx.parties),
+    submit: async (rows) => {
+      const payload = await mutate("addParties", { consultationId: ctx.id, parties: rows.map(partyRow) },
+        "rows { created party { name } slip { code link qrSvg account { displayName } } }");
+      const slips = payload.rows.filter((r) => r.slip);
+      if (slips.length) {
+        drawSlips(sheet, `${ctx.data.title} 参与方代表邀请条`,
+          slips.map((r) => ({ label: r.slip.account.displayName, code: r.slip.code, link: r.slip.link, qrSvg: r.slip.qrSvg })));
+      }
+      await ctx.refresh();
+      return { added: payload.rows.length, created: payload.rows.filter((r) => r.created).length, slips: slips.length };
+    },
+    done: (r) => `已加入 ${r.added} 方（其中新建 ${r.created} 方）。`
+      + (r.slips ? `已生成 ${r.slips} 位代表的邀请条，请在下面打印交给本人；邀请码离开本页后就看不到了。` : ""),
+  });
+  const tableFold = fold("＋ 粘贴参与方表格（一次加入多方）", table.el, false, "addParty");
+  let opened = false;
+  body.append(list, tableFold, sheet, form, h("p", {}, h("a", { href: "/console#parties" }, "到工作台首页管理参与方名单")));
   return {
     el, title,
     update(c) {
+      if (!opened) tableFold.open = !c.parties.length;
+      opened = true;
+      table.recheck();
       syncList(list, c.parties, (p) => p.id, () => {
         const li = h("li", {});
         return { el: li, update: (p) => fill(li, h("strong", {}, p.name), " ", h("span", { class: "badge" }, label("PartyKind", p.kind))) };
@@ -181,10 +212,33 @@ export function dutiesSection(ctx) {
     await ctx.refresh();
     return "已添加。";
   }, (text) => text);
-  body.append(list, fold("＋ 添加一项责任", form, false, "assignResponsibility"));
+  const table = tableForm({
+    id: "duty-table-form",
+    title: "粘贴责任表格",
+    columns: DUTY_COLUMNS,
+    path: "responsibilities",
+    hint: "参与方要写本次协商里的名称；期限可以不填。",
+    example: "五川村委会, 组织清淤, 2025-07-01",
+    check: (rows) => checkDuties(rows, ctx.data),
+    submit: async (rows) => {
+      const payload = await mutate("assignResponsibilities", {
+        consultationId: ctx.id,
+        responsibilities: rows.map((r) => ({ partyId: r.partyId, duty: r.values.duty, dueAt: endOfDay(plainDate(r.values.due)) })),
+      }, "responsibilities { id }");
+      await ctx.refresh();
+      return payload.responsibilities.length;
+    },
+    done: (n) => `已列出 ${n} 项责任。`,
+  });
+  const tableFold = fold("＋ 粘贴责任表格（一次列出多项）", table.el, false, "assignResponsibility");
+  let opened = false;
+  body.append(list, tableFold, fold("＋ 添加一项责任", form, false, "assignResponsibility"));
   return {
     el, title,
     update(c) {
+      if (!opened) tableFold.open = !c.responsibilities.length;
+      opened = true;
+      table.recheck();
       syncList(list, c.responsibilities, (r) => r.id, () => {
         const li = h("li", { class: "card" });
         return {

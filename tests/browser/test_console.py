@@ -298,7 +298,9 @@ def test_a_roll_file_in_gbk_without_a_header_is_read(site, new_page):
     case = site.consultation("幸福里名册文件", stage="COLLECTING")
     page = console(new_page, case, PHONE)
     data = "幸福里 5 号\t66\n幸福里 6 号\t70.5\n幸福里 7 号\t坏数\n".encode("gb18030")
-    page.get_by_label("或者选择 CSV 文件").set_input_files({"name": "名册.csv", "mimeType": "text/csv", "buffer": data})
+    page.locator("#roll-form").get_by_label("或者选择 CSV 文件").set_input_files(
+        {"name": "名册.csv", "mimeType": "text/csv", "buffer": data}
+    )
     preview = page.locator(".roll-preview")
     expect(preview).to_contain_text("读到 2 户")
     expect(preview.get_by_role("alert")).to_contain_text("第 3 行的面积“坏数”不是数字")
