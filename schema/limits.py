@@ -45,6 +45,7 @@ from strawberry.extensions import SchemaExtension
 
 from consult.services.consultations import MAX_PARTIES
 from consult.services.costs import MAX_SHARES
+from consult.services.photos import MAX_PER_ITEM
 from consult.services.roll import MAX_ROLL
 from consult.services.supervision import MAX_FINDINGS
 from consult.services.tables import MAX_TABLE_ROWS
@@ -81,8 +82,16 @@ DEFAULT_CAP = MAX_OPTIONS
 # nobody is refused before it is coerced, not after.
 SIGNED_OUT_CAP = MAX_SHARES
 
-# How many items a plain (unpaged) list is taken to hold when costing a document.
+# How many items a plain (unpaged) list is taken to hold when costing a document, unless
+# OUTPUT_LIST_SIZES knows its real maximum ("Type.field").
 LIST_GUESS = 20
+OUTPUT_LIST_SIZES: dict[str, int] = {
+    "Consultation.photos": MAX_PER_ITEM,
+    "Demand.photos": MAX_PER_ITEM,
+    "Finding.photos": MAX_PER_ITEM,
+    "Finding.fixPhotos": MAX_PER_ITEM,
+    "MilestoneUpdate.photos": MAX_PER_ITEM,
+}
 # The budgets, in objects a document could return, as costed here (an upper estimate). The
 # resident page costs about 9,000, the supervision board 36,000 and the organizer's console
 # 47,000; tests/security/test_freeze.py checks that every page's documents stay within.
@@ -200,7 +209,7 @@ class _Coster:
             if connection:
                 many = _page_size(node, self.variables) or DEFAULT_PAGE
             elif isinstance(unwrapped, GraphQLList):
-                many = 1 if paged else LIST_GUESS
+                many = 1 if paged else OUTPUT_LIST_SIZES.get(f"{on.name}.{node.name.value}", LIST_GUESS)
             else:
                 many = 1
             # An interface or union is costed through the fragments that name its types.

@@ -45,4 +45,8 @@ class Photo(Model):
 
     class Meta:
         table = "photo"
-        indexes = (("subject_kind", "subject_id"), ("uploaded_by_id", "attached_at"), ("consultation_id", "subject_kind"))
+        indexes = (
+            ("subject_kind", "subject_id"),
+            ("uploaded_by_id", "attached_at"),
+            ("consultation_id", "subject_kind"),
+        )

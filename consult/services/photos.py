@@ -57,7 +57,8 @@ def _process(raw: bytes) -> images.Processed:
 
 async def read_limited(stream: Any, limit: int = images.MAX_INPUT_BYTES) -> bytes:
     """Read an uploaded file, refusing it (and keeping nothing) once it passes the limit."""
-    chunks, seen = [], 0
+    chunks: list[bytes] = []
+    seen = 0
     while True:
         chunk = await stream.read(256 * 1024)
         if not chunk:
@@ -135,6 +136,11 @@ async def attach_photos(
         return []
     if consultation.stage == Stage.ARCHIVED:
         raise WrongStage("photo_archived", field)
+    # At most MAX_PER_ITEM on one thing, over all its reports (a fix reported again after a
+    # reopening adds to the same finding's fix photos).
+    have = await Photo.filter(subject_kind=kind, subject_id=subject_id).using_db(conn).count()
+    if have + len(pks) > MAX_PER_ITEM:
+        raise Invalid("too_many_photos", field, max=MAX_PER_ITEM)
     rows = (
         await Photo.filter(id__in=pks, uploaded_by_id=ctx.actor.account_id, subject_kind__isnull=True)
         .select_for_update()
@@ -175,9 +181,6 @@ async def add_site_photos(ctx: ServiceContext, *, consultation_id: str, photo_id
             stage=consultation.stage,
             field="consultationId",
         )
-        have = await Photo.filter(subject_kind=SITE, subject_id=cpk).using_db(conn).count()
-        if have + len(pks) > MAX_PER_ITEM:
-            raise Invalid("too_many_photos", "photoIds", max=MAX_PER_ITEM)
         photos = await attach_photos(ctx, conn, consultation, pks, kind=SITE, subject_id=cpk)
         await audit(
             ctx,
@@ -224,8 +227,8 @@ async def sweep(ctx: ServiceContext) -> int:
     named: set[str] = set()
     for start in range(0, len(candidates), 500):
         chunk = candidates[start : start + 500]
-        named.update(await Photo.filter(sha256__in=chunk).values_list("sha256", flat=True))
-        named.update(await Photo.filter(phone_sha256__in=chunk).values_list("phone_sha256", flat=True))
+        named.update(str(v) for v in await Photo.filter(sha256__in=chunk).values_list("sha256", flat=True))
+        named.update(str(v) for v in await Photo.filter(phone_sha256__in=chunk).values_list("phone_sha256", flat=True))
     for sha in candidates:
         if sha not in named:
             store.delete(sha)

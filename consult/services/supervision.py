@@ -389,7 +389,7 @@ async def record_inspection(
 
 def _check_move(finding: Finding, status: str, resolution: str | None) -> None:
     """The loop's own rules: a move it has, a fix with its account, a reopening with its reason."""
-    if status not in FINDING_MOVES.get(finding.status, set()):
+    if status not in FINDING_MOVES.get(FindingStatus(finding.status), set()):
         raise Invalid("bad_finding_move", "status", from_status=finding.status, to_status=status)
     if status == FindingStatus.RESOLVED and not resolution:
         raise Invalid("resolution_required", "resolution")

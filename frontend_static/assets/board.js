@@ -9,6 +9,7 @@
 import { gql, mutate, onReconnect, subscribe, UserErrors, viewer } from "./api.js";
 import { fundingBar, milestoneTimeline } from "./charts.js";
 import { date, dateTime, endOfDay, fromLocalInput, label, nowLocal, words } from "./format.js";
+import { photoField, photoIdsOf, photoStrip } from "./photos.js";
 import { debounce, field, fill, fillSelect, h, message, mountPage, onSubmit, syncChildren } from "./ui.js";
 
 const BOARD_STAGES = ["IMPLEMENTING", "AGREED"];
@@ -25,6 +26,7 @@ const CARD_FIELDS = `
   findings {
     id category description status resolution overdue dueAt expectedOutcome createdAt
     viewerCan { verify reopen }
+    photos { url } fixPhotos { url }
     assignee { id displayName shownName }
     responsibleParty { id name }
   }
@@ -47,7 +49,7 @@ const EVENTS = `subscription($id: ID!, $after: Int) {
 const INSPECTION_FIELD = { milestoneId: "视察的施工节点", visitedAt: "视察时间", notes: "视察情况" };
 const FINDING_FIELD = {
   category: "问题类别", description: "定事项", assigneeId: "定人员", responsiblePartyId: "定责任",
-  dueAt: "定时限", expectedOutcome: "定效果",
+  dueAt: "定时限", expectedOutcome: "定效果", photoIds: "问题照片",
 };
 
 // ---------------------------------------------------------------- page
@@ -320,9 +322,11 @@ function findingDetails(f) {
       row("定时限（整改期限）", f.overdue ? h("strong", { class: "bad" }, `${date(f.dueAt)}，${label("MilestoneStatus", "OVERDUE")}`) : date(f.dueAt)),
       row("定责任（责任方）", f.responsibleParty.name),
       row("定效果（预期效果）", f.expectedOutcome)),
+    photoStrip(f.photos, "问题照片"),
     f.resolution
       ? h("p", { class: "finding-resolution" }, h("strong", {}, f.status === "REOPENED" ? "退回原因：" : "整改情况："), f.resolution)
       : null,
+    photoStrip(f.fixPhotos, "整改照片"),
   ];
 }
 
@@ -499,6 +503,7 @@ function inspectionForm(card) {
 
 /** One finding with its five fixed things. The category starts empty: the member picks it. */
 function findingBlock(card, viewer, remove) {
+  const photos = photoField({ label: "问题照片（可选）" });
   const category = h("select", { name: "category", required: true });
   fillSelect(category, Object.entries(words("FindingCategory")), "请选择问题类别");
   const party = h("select", { name: "responsiblePartyId", required: true });
@@ -510,7 +515,9 @@ function findingBlock(card, viewer, remove) {
     field("定人员：谁来跟进", h("select", { name: "assigneeId" }), "可以不指定。选好负责整改的一方后，这里也列出该方的代表。"),
     field("定时限：最晚哪天改好", h("input", { type: "date", name: "dueAt", required: true })),
     field("定效果：改好后要达到什么效果", h("textarea", { name: "expectedOutcome", rows: 2, required: true })),
+    photos.element,
     h("div", { class: "actions" }, h("button", { type: "button", class: "secondary remove-finding", onclick: remove }, "去掉这个问题")));
+  pickers.set(block, photos);
   // The people offered follow the party chosen: its representatives may follow up.
   party.addEventListener("change", () => syncFindingChoices(block, card.data, viewer));
   syncFindingChoices(block, card.data, viewer);
@@ -547,9 +554,13 @@ function copyFinding(block, f, c) {
   set("expectedOutcome", f.expectedOutcome);
 }
 
+// Each finding block's photo picker.
+const pickers = new WeakMap();
+
 function readFinding(block) {
   const value = (name) => block.querySelector(`[name=${name}]`).value.trim();
   return {
+    photoIds: photoIdsOf(pickers.get(block)),
     category: value("category"),
     description: value("description"),
     assigneeId: value("assigneeId") || null,

@@ -6,6 +6,7 @@
 import { gql, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
 import { splitChart } from "./charts.js";
 import { date, dateTime, hint, label, percentOf, yuan } from "./format.js";
+import { photoField, photoIdsOf, photoStrip } from "./photos.js";
 import { debounce, field, fill, h, message, mountPage, onSubmit } from "./ui.js";
 
 const ME = `{ viewer { id displayName roles ownPassword party { id name } } ${VIEWER_CAN} }`;
@@ -17,7 +18,7 @@ const CASE = `query($id: ID!) { consultation(id: $id) {
     id party { id name } amount percent weight confirmedAt confirmedOnBehalf confirmedBy { shownName }
     paid outstanding contributions { id amount receivedAt note } viewerCan { confirm } } } }
   milestones { id title responsibleParty { id } plannedEnd progress status viewerCan { update } }
-  findings { id category description responsibleParty { id } dueAt expectedOutcome status resolution overdue viewerCan { resolve } }
+  findings { id category description responsibleParty { id } dueAt expectedOutcome status resolution overdue viewerCan { resolve } photos { url phoneUrl } fixPhotos { url phoneUrl } }
 } }`;
 const EVENTS = "subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq } }";
 
@@ -72,11 +73,19 @@ async function pickedParty() {
 function caseCard(id, party) {
   const el = h("article", { class: "card case", dataset: { consultation: id } }, h("p", { class: "muted" }, "正在读取……"));
   let seen = null;
-  const reload = debounce(async () => {
+  // A form someone is filling in (a fix report with its photos uploading, say) is not wiped by
+  // another party's news: the card is redrawn once that form is sent (which calls reload(true)).
+  el.addEventListener("input", (event) => event.target.form?.setAttribute("data-dirty", ""));
+  el.addEventListener("change", (event) => event.target.form?.setAttribute("data-dirty", ""));
+  const redraw = debounce(async () => {
     const { consultation: c } = await gql(CASE, { id });
     if (!c) return el.remove();
     fill(el, ...caseParts(c, party, reload));
   }, 200);
+  const reload = (sent = false) => {
+    if (!sent && el.querySelector("form[data-dirty]")) return;
+    redraw();
+  };
   cards.set(id, { el, reload });
   reload();
   subscribe(EVENTS, { id, after: seen }, (data) => {
@@ -140,7 +149,7 @@ function signing(share, party, reload) {
     event.target.disabled = true;
     try {
       await mutate("confirmShare", { shareId: share.id }, "share { id }");
-      reload();
+      reload(true);
     } catch (error) {
       fill(box, message(error.message, "error"));
     }
@@ -167,8 +176,10 @@ function findingsPart(list, reload) {
             h("span", { class: "badge" }, label("FindingStatus", f.status)),
             f.overdue ? [" ", h("span", { class: "badge badge-overdue" }, label("MilestoneStatus", "OVERDUE"))] : null),
           h("p", {}, f.description),
+          photoStrip(f.photos, "问题照片"),
           h("p", { class: "muted" }, `期限 ${date(f.dueAt)}；要达到：${f.expectedOutcome}`),
           f.resolution ? h("p", {}, `整改情况：${f.resolution}`) : null,
+          photoStrip(f.fixPhotos, "整改照片"),
           // A fix is reported on an open or reopened finding; a reported one waits for the check.
           f.viewerCan.resolve && (f.status === "OPEN" || f.status === "REOPENED") ? fixForm(f, reload) : null)))
       : h("p", { class: "muted" }, "没有要本方整改的问题。"));
@@ -176,12 +187,15 @@ function findingsPart(list, reload) {
 
 /** 报告整改: what was done; the finding then waits for the CPPCC member's check. */
 function fixForm(finding, reload) {
+  const photos = photoField({ label: "整改照片（可选）" });
   const form = h("form", { class: "fix", novalidate: true },
     field("整改情况", h("textarea", { name: "resolution", required: true, rows: 3 }), "写清楚做了什么、什么时候做完的。报告后由政协委员核实。"),
+    photos.element,
     h("div", { class: "actions" }, h("button", { type: "submit" }, "报告整改完成")));
   onSubmit(form, async ({ resolution }) => {
-    await mutate("updateFinding", { findingId: finding.id, status: "RESOLVED", resolution }, "finding { id }");
-    reload();
+    const photoIds = photoIdsOf(photos);
+    await mutate("updateFinding", { findingId: finding.id, status: "RESOLVED", resolution, photoIds }, "finding { id }");
+    reload(true);
   });
   return form;
 }
@@ -199,13 +213,16 @@ function milestonesPart(list, reload) {
 
 /** 报告进度: a percentage and a note; every report is kept. */
 function progressForm(milestone, reload) {
+  const photos = photoField({ label: "现场照片（可选）" });
   const form = h("form", { class: "progress-report", novalidate: true },
     field("完成百分比", h("input", { name: "progress", type: "number", min: 0, max: 100, step: 1, required: true, value: milestone.progress, inputmode: "numeric" })),
     field("情况说明", h("input", { name: "note", autocomplete: "off" }), "例如：管网开挖完成"),
+    photos.element,
     h("div", { class: "actions" }, h("button", { type: "submit" }, "报告进度")));
   onSubmit(form, async ({ progress, note }) => {
-    await mutate("updateMilestone", { milestoneId: milestone.id, progress: Number(progress), note: note || null }, "milestone { id }");
-    reload();
+    const photoIds = photoIdsOf(photos);
+    await mutate("updateMilestone", { milestoneId: milestone.id, progress: Number(progress), note: note || null, photoIds }, "milestone { id }");
+    reload(true);
   });
   return form;
 }

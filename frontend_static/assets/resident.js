@@ -4,6 +4,7 @@
 import { gql, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
 import { fundingBar, milestoneTimeline, splitChart, distributionChart } from "./charts.js";
 import { date, dateTime, hint, label, ratioText, STAGE_ORDER, yuan } from "./format.js";
+import { photoField, photoIdsOf, photoStrip } from "./photos.js";
 import { debounce, field, fill, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
 
 const TALLY_FIELDS = "version ballotsCast electorateSize turnout quorumMet outcome winner { id label } options { option { id label } votes }";
@@ -18,7 +19,7 @@ const QUERY = `query($id: ID!) {
   consultation(id: $id) {
     id title summary location stage
     viewerCan { submitDemand supportDemand rate }
-    demands(first: 100) { totalCount edges { node { id title body channel status supportCount supportedByViewer createdAt } } }
+    demands(first: 100) { totalCount edges { node { id title body channel status supportCount supportedByViewer createdAt photos { url phoneUrl } } } }
     responsibilities { id party { name } duty dueAt }
     proposals { id title body status budget costPlan { total method fullyConfirmed shares { id party { name } amount confirmedAt } } }
     adoptedProposal { id title }
@@ -462,6 +463,7 @@ function renderDemands(c) {
     ? h("ul", { class: "plain" }, edges.map(({ node: d }) => h("li", { class: "card" },
         h("h3", {}, d.title),
         h("p", {}, d.body),
+        photoStrip(d.photos, "诉求照片"),
         h("p", { class: "muted" }, `${label("DemandStatus", d.status)} · ${d.supportCount} 户支持 · ${date(d.createdAt)}`),
         c.viewerCan.supportDemand && d.status !== "REJECTED" && d.status !== "MERGED"
           ? h("button", {
@@ -487,14 +489,18 @@ async function support(demand, button) {
 }
 
 function demandForm() {
+  const photos = photoField({ label: "随手拍（可选）" });
   const form = h("form", { class: "card" },
     h("h3", {}, "提一个诉求"),
     field("问题是什么", h("input", { name: "title", maxlength: "100", required: true }), "一句话，例如：巷子里下雨积水"),
     field("具体说说", h("textarea", { name: "body", required: true })),
+    photos.element,
     h("div", { class: "actions" }, h("button", { type: "submit" }, "提交诉求")));
   onSubmit(form, async ({ title, body }) => {
-    await mutate("submitDemand", { consultationId: state.id, title, body }, "demand { id }");
+    const photoIds = photoIdsOf(photos);
+    await mutate("submitDemand", { consultationId: state.id, title, body, photoIds }, "demand { id }");
     form.reset();
+    photos.clear();
     await load();
   }, () => "已提交，谢谢您。");
   return form;

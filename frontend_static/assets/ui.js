@@ -136,9 +136,13 @@ export function clearFieldErrors(form) {
 /** The control an error's field path names: the element a page put on the error, else the path's last part. */
 function controlOf(form, e) {
   if (e.element instanceof Element) return e.element;
-  const name = e.field?.split(".").pop();
-  const input = name && form.elements.namedItem(name);
-  return input instanceof Element ? input : null;
+  // The field's path, from its last name back: `photoIds.2` is the photoIds control.
+  for (const name of (e.field ?? "").split(".").reverse()) {
+    if (!name || /^\d+$/.test(name)) continue;
+    const input = form.elements.namedItem(name);
+    return input instanceof Element ? input : null;
+  }
+  return null;
 }
 
 /**

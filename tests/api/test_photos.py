@@ -15,7 +15,7 @@ from PIL import ExifTags, Image
 from tests.api.helpers import Client, World, create_consultation, residents
 
 PHOTO = "photo { id format sha256 phoneSha256 width height byteSize url phoneUrl attached }"
-UPLOAD = "mutation($file: Upload!) { uploadPhoto(file: $file) { %s errors { field code message } } }" % PHOTO
+UPLOAD = "mutation($file: Upload!) { uploadPhoto(file: $file) { " + PHOTO + " errors { field code message } } }"
 
 
 def picture(fmt: str = "JPEG", size: tuple[int, int] = (64, 48), *, gps: bool = False, turned: bool = False) -> bytes:

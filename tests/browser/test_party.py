@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PIL import ExifTags, Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, no_stray_words, screenshot, sign_in
@@ -86,7 +87,17 @@ def test_a_rep_signs_their_share_in_one_deliberate_step(new_page, site, size):
     assert page.errors == []
 
 
-def test_a_rep_reports_a_fix_and_progress_on_the_works_their_party_answers_for(new_page, site):
+def phone_photo(tmp_path, name: str = "现场.jpg") -> str:
+    """A small JPEG as a phone makes it, with its GPS position in the EXIF."""
+    image = Image.new("RGB", (320, 240), (90, 140, 60))
+    exif = Image.Exif()
+    exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (40.0, 46.0, 1.0)}
+    path = tmp_path / name
+    image.save(path, "JPEG", exif=exif)
+    return str(path)
+
+
+def test_a_rep_reports_a_fix_and_progress_on_the_works_their_party_answers_for(new_page, site, tmp_path):
     # given the demo's works in progress, where the local units answer for the pipes and an open
     # funding finding, and a new representative of the units signed in with their slip
     code = rep_slip(site, "菜园巷辖区单位", "辖区单位 钱干事")
@@ -103,15 +114,25 @@ def test_a_rep_reports_a_fix_and_progress_on_the_works_their_party_answers_for(n
     fix.get_by_role("button", name="报告整改完成").click()
     expect(fix.get_by_label("整改情况")).to_have_attribute("aria-invalid", "true")
     fix.get_by_label("整改情况").fill("余款已于今日转账")
+    # with a photo of the bank slip, uploaded at once with its progress shown
+    fix.get_by_label("整改照片（可选）").set_input_files(phone_photo(tmp_path))
+    expect(fix.locator(".photo-pick")).to_contain_text("已上传")
+    assert no_stray_words(page) == []
+    assert axe_violations(page) == []
     fix.get_by_role("button", name="报告整改完成").click()
-    # then it waits for the CPPCC member's check, and the form is gone
+    # then it waits for the CPPCC member's check, with the photo, and the form is gone
     done = card.locator("li.finding", has_text=described)
     expect(done).to_contain_text("整改情况：余款已于今日转账")
     expect(done.locator("form.fix")).to_have_count(0)
+    shown = done.get_by_role("img", name="整改照片 1（点开看原图）")
+    expect(shown).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
     # and when the rep reports the progress of a milestone, the page shows it, live from the server
     report = card.locator("form.progress-report").first
     report.get_by_label("完成百分比").fill("60")
     report.get_by_label("情况说明").fill("管网铺设过半")
+    report.get_by_label("现场照片（可选）").set_input_files(phone_photo(tmp_path, "管网.jpg"))
+    expect(report.locator(".photo-pick")).to_contain_text("已上传")
     report.get_by_role("button", name="报告进度").click()
     expect(card.get_by_text("现在 60%").first).to_be_visible()
     assert no_stray_words(page) == []
@@ -165,3 +186,59 @@ def test_a_consultation_is_created_with_its_convener_in_the_same_form(new_page, 
         site.token(ORGANIZER),
     )
     assert data["consultation"]["convener"]["shownName"] == "区政协委员 李委员（政协委员）"
+
+
+def test_a_rep_is_refused_another_partys_share_and_finding(new_page, site, tmp_path):
+    # given a consultation in VOTING whose plan splits the cost among three parties, and the
+    # market's representative signed in with their slip
+    case = site.consultation("他方分担不可代签", stage="VOTING", households=1)
+    code = rep_slip(site, "菜园市场", "菜园市场 吴店主")
+    shares = site.gql(
+        "query($id: ID!) { consultation(id: $id) { proposals { costPlan { shares { id party { name } } } } } }",
+        {"id": case["id"]},
+        site.token(ORGANIZER),
+    )["consultation"]["proposals"][0]["costPlan"]["shares"]
+    street_share = next(s["id"] for s in shares if s["party"]["name"] == "解放街道办事处")
+    page = new_page(PHONE)
+    page.goto(f"/i/{code}")
+    page.wait_for_url("**/party")
+    card = page.locator(f"[data-consultation='{case['id']}']")
+    expect(card.locator(".own-share")).to_contain_text("80,000 元")
+    # then the page offers to confirm the market's own share only
+    expect(card.get_by_role("button", name="确认本方分担（签协议）")).to_have_count(1)
+    # and the server refuses the street office's share even when the rep's browser asks directly
+    answer = page.evaluate(
+        """async (id) => {
+            const r = await fetch("/graphql", { method: "POST", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ query: "mutation($i: ConfirmShareInput!) { confirmShare(input: $i) "
+                + "{ share { id } errors { field code message } } }", variables: { i: { shareId: id } } }) });
+            return (await r.json()).data.confirmShare;
+        }""",
+        street_share,
+    )
+    assert answer["share"] is None and [e["code"] for e in answer["errors"]] == ["FORBIDDEN"]
+    assert "没有权限" in answer["errors"][0]["message"]
+    # and a finding another party answers for (in the demo's works) cannot be reported fixed by the market
+    demo = site.gql(
+        "{ consultations(first: 20, stage: IMPLEMENTING) "
+        "{ edges { node { id findings { id status responsibleParty { name } } } } } }"
+    )
+    others = [
+        f["id"]
+        for e in demo["consultations"]["edges"]
+        for f in e["node"]["findings"]
+        if f["responsibleParty"]["name"] != "菜园市场"
+    ]
+    assert others, "the demo's works have a finding another party answers for"
+    refused = page.evaluate(
+        """async (id) => {
+            const r = await fetch("/graphql", { method: "POST", headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ query: "mutation($i: UpdateFindingInput!) { updateFinding(input: $i) "
+                + "{ finding { id } errors { code } } }",
+                variables: { i: { findingId: id, status: "RESOLVED", resolution: "不是我方的" } } }) });
+            return (await r.json()).data.updateFinding;
+        }""",
+        others[0],
+    )
+    assert refused == {"finding": None, "errors": [{"code": "FORBIDDEN"}]}
+    assert page.errors == []
