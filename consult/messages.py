@@ -461,6 +461,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "只有处于“{L.Stage.EVALUATING}”阶段的协商才能{L.Stage.ARCHIVED}。",
         "en": "Only a consultation at stage “{L.Stage.EVALUATING}” can be archived.",
     },
+    "roll_area_missing": {
+        "zh-CN": "名册中有 {count} 户没有填写面积，按面积计票的表决不能用这份名册。请先在名册中补上这些户的面积。",
+        "en": "{count} households on the roll have no area; a poll counting area cannot use the roll. Add their areas.",
+    },
     "roll_empty": {
         "zh-CN": "居民名册为空，请先导入名册。",
         "en": "The voter roll is empty; set it first.",

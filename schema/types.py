@@ -760,6 +760,13 @@ class VoterRollEntry(Node):
     def weight(self) -> str:
         return format_weight(self.m.weight_e4)
 
+    @strawberry.field(
+        description="Whether the roll gave this household's area; when not, it counts as one head and a poll "
+        "that counts area cannot be created or opened on the roll."
+    )
+    def area_given(self) -> bool:
+        return self.m.area_given
+
     @strawberry.field(description="The resident account that redeemed this entry's invitation, if any.")
     async def account(self, info: Info) -> Account | None:
         if self.m.account_id is None:

@@ -27,6 +27,9 @@ class VoterRollEntry(Model):
     label = fields.CharField(max_length=200)
     # Area in m² (or 1 per head) in units of 1/10,000, so sums stay exact integers.
     weight_e4 = fields.BigIntField()
+    # False when the roll gave no area and the household counts as one head (weight 1): a poll
+    # that counts area may not be taken from such a roll (never 1 m² by default).
+    area_given = fields.BooleanField(default=True, db_default=True)
     position = fields.IntField()
     account: fields.ForeignKeyNullableRelation[Account] = fields.ForeignKeyField(
         "models.Account", null=True, related_name="roll_entries", db_index=True

@@ -37,10 +37,10 @@ class IssuedInvitation:
     entry_id: int
 
 
-def _roll_digest(rows: list[tuple[str, int]]) -> str:
+def _roll_digest(rows: list[tuple[str, int, bool]]) -> str:
     """Commits the audit trail to the roll's content without putting names in it."""
     h = hashlib.sha256()
-    for label, weight in rows:
+    for label, weight, _ in rows:
         h.update(f"{label}\t{format_weight(weight)}\n".encode())
     return h.hexdigest()
 
@@ -64,7 +64,7 @@ def _clean_voters(voters: list[tuple[str, str | None]]) -> list[tuple[str, int |
     return rows
 
 
-async def _weigh(cpk: int, rows: list[tuple[str, int | None]], conn: Any) -> list[tuple[str, int]]:
+async def _weigh(cpk: int, rows: list[tuple[str, int | None]], conn: Any) -> list[tuple[str, int, bool]]:
     """The rows with their weights. A row with no area counts 1 (a head) only while no poll still
     to open counts area; otherwise it is refused, every such row named (`voters.N.weight`), never
     silently counted as 1 m²."""
@@ -75,11 +75,11 @@ async def _weigh(cpk: int, rows: list[tuple[str, int | None]], conn: Any) -> lis
         )
         if by_area:
             raise RowErrors([Invalid("area_required", f"voters.{i}.weight") for i in missing])
-    return [(label, SCALE if weight is None else weight) for label, weight in rows]
+    return [(label, SCALE if weight is None else weight, weight is not None) for label, weight in rows]
 
 
 def _roll_changes(
-    cpk: int, existing: dict[str, VoterRollEntry], rows: list[tuple[str, int]], now: datetime
+    cpk: int, existing: dict[str, VoterRollEntry], rows: list[tuple[str, int, bool]], now: datetime
 ) -> tuple[list[VoterRollEntry], list[VoterRollEntry]]:
     """The entries to create and to update so that the roll reads `rows`.
 
@@ -87,7 +87,7 @@ def _roll_changes(
     """
     to_create: list[VoterRollEntry] = []
     to_update: list[VoterRollEntry] = []
-    for position, (label, weight) in enumerate(rows):
+    for position, (label, weight, given) in enumerate(rows):
         entry = existing.pop(label, None)
         if entry is None:
             to_create.append(
@@ -95,13 +95,14 @@ def _roll_changes(
                     consultation_id=cpk,
                     label=label,
                     weight_e4=weight,
+                    area_given=given,
                     position=position,
                     active=True,
                     created_at=now,
                 )
             )
-        elif (entry.weight_e4, entry.position, entry.active) != (weight, position, True):
-            entry.weight_e4, entry.position, entry.active = weight, position, True
+        elif (entry.weight_e4, entry.area_given, entry.position, entry.active) != (weight, given, position, True):
+            entry.weight_e4, entry.area_given, entry.position, entry.active = weight, given, position, True
             to_update.append(entry)
     return to_create, to_update
 
@@ -149,10 +150,10 @@ async def set_voter_roll(
             await VoterRollEntry.bulk_create(to_create, batch_size=BATCH, using_db=conn)
         if to_update:
             await VoterRollEntry.bulk_update(
-                to_update, fields=["weight_e4", "position", "active"], batch_size=BATCH, using_db=conn
+                to_update, fields=["weight_e4", "area_given", "position", "active"], batch_size=BATCH, using_db=conn
             )
         await _retire(retired, now, conn)
-        total_weight = sum(w for _, w in rows)
+        total_weight = sum(w for _, w, _ in rows)
         await audit(
             ctx,
             consultation,

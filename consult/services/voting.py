@@ -341,6 +341,8 @@ async def create_poll(
         consultation = await lock_consultation(cpk, conn)
         permit(ctx.actor, "poll.create", stage=consultation.stage)
         await _check_proposals(cpk, proposal_pks, conn)
+        if rule.by_area:
+            await _check_areas(cpk, conn, "byArea")
         poll = await Poll.create(
             consultation_id=cpk,
             question=clean_question,
@@ -364,6 +366,14 @@ async def create_poll(
         )
         await _audit_created(ctx, consultation, poll, labels, rule, conn)
         return poll
+
+
+async def _check_areas(cpk: int, conn: Any, field: str) -> None:
+    """A poll that counts area needs every household's area: one the roll gave none for is
+    refused by name and count, never counted as 1 m²."""
+    missing = await VoterRollEntry.filter(consultation_id=cpk, active=True, area_given=False).using_db(conn).count()
+    if missing:
+        raise Invalid("roll_area_missing", field, count=missing)
 
 
 async def _snapshot_electorate(poll: Poll, conn: Any) -> None:
@@ -486,6 +496,8 @@ async def open_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
             raise Invalid("poll_not_scheduled", "pollId", status=poll.status)
         if not await VoterRollEntry.filter(consultation_id=consultation.id, active=True).using_db(conn).exists():
             raise Invalid("roll_empty", "pollId")
+        if poll.by_area:
+            await _check_areas(consultation.id, conn, "pollId")
         await _open(ctx, consultation, poll, conn, at=ctx.now(), automatic=False)
         return poll
 

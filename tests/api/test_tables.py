@@ -273,6 +273,13 @@ async def test_a_payments_table_pays_the_shares_and_a_replay_pays_nothing_more(w
     assert (await state(world, cid))["funding"]["paid"] == "8400.00"
 
 
+async def _roll(world: World, cid: str) -> list[dict]:
+    data = await world.organizer.query(
+        "query($id: ID!) { consultation(id: $id) { voterRoll { label areaGiven } } }", {"id": cid}
+    )
+    return data["consultation"]["voterRoll"]
+
+
 async def test_a_roll_row_without_an_area_is_refused_while_a_poll_to_open_counts_area(world: World):
     cid = await create_consultation(world, stage="DELIBERATING")
     voters = [{"label": "1 号", "weight": "80"}, {"label": "2 号"}, {"label": "3 号", "weight": " "}]
@@ -281,17 +288,21 @@ async def test_a_roll_row_without_an_area_is_refused_while_a_poll_to_open_counts
         "setVoterRoll", {"consultationId": cid, "voters": voters}, "entries { label weight }"
     )
     assert [e["weight"] for e in headcount["entries"]] == ["80", "1", "1"]
-    # once a poll to open counts area (民法典第 278 条), every row without an area is named and nothing changes
-    await world.organizer.ok(
-        "createPoll",
-        {
-            "consultationId": cid,
-            "question": "是否同意？",
-            "kind": "YES_NO_ABSTAIN",
-            "preset": "CIVIL_CODE_278_ORDINARY",
-        },
-        "poll { id }",
-    )
+    assert [e["areaGiven"] for e in (await _roll(world, cid))] == [True, False, False]
+    # and a poll that counts area (民法典第 278 条) cannot be taken from that roll: the 2 households are counted
+    area_poll = {
+        "consultationId": cid,
+        "question": "是否同意？",
+        "kind": "YES_NO_ABSTAIN",
+        "preset": "CIVIL_CODE_278_ORDINARY",
+    }
+    early = await world.organizer.mutate("createPoll", area_poll, "poll { id }")
+    assert codes(early) == [("byArea", "INVALID")]
+    assert "有 2 户没有填写面积" in early["errors"][0]["message"]
+    # once the roll has every area and such a poll waits to open, a row without an area is named and nothing changes
+    given = [{"label": v["label"], "weight": "80"} for v in voters]
+    await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": given}, "entries { id }")
+    await world.organizer.ok("createPoll", area_poll, "poll { id }")
     refused = await world.organizer.mutate(
         "setVoterRoll", {"consultationId": cid, "voters": [*voters, {"label": "4 号"}]}, "entries { id }"
     )
@@ -299,6 +310,7 @@ async def test_a_roll_row_without_an_area_is_refused_while_a_poll_to_open_counts
     assert refused["errors"][0]["message"] == "本协商有按面积计票的表决，请填写这一户的面积（平方米）。"
     data = await world.organizer.query("query($id: ID!) { consultation(id: $id) { voterRoll { label } } }", {"id": cid})
     assert [e["label"] for e in data["consultation"]["voterRoll"]] == ["1 号", "2 号", "3 号"]
+    assert all(e["areaGiven"] for e in await _roll(world, cid))
     # with every area given, the roll is saved
     full = [{"label": v["label"], "weight": "75"} for v in voters]
     await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": full}, "entries { id }")
