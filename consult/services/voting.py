@@ -357,13 +357,10 @@ async def create_poll(
             created_at=ctx.now(),
             using_db=conn,
         )
-        await PollOption.bulk_create(
-            [
-                PollOption(poll_id=poll.id, label=label, position=i, proposal_id=proposal_pks[i])
-                for i, label in enumerate(labels)
-            ],
-            using_db=conn,
-        )
+        choices = [
+            PollOption(poll_id=poll.id, label=x, position=i, proposal_id=proposal_pks[i]) for i, x in enumerate(labels)
+        ]
+        await PollOption.bulk_create(choices, using_db=conn)
         await _audit_created(ctx, consultation, poll, labels, rule, conn)
         return poll
 
