@@ -205,12 +205,18 @@ class TimeBudget:
     of holding a connection and a worker's attention. (CPU spent is bounded before anything
     runs, by schema/limits.py.) WebSockets are long-lived by design and not timed."""
 
+    # A photo upload's budget covers sending it: 10 MB from a phone on slow 3G (50 KB/s) takes
+    # over three minutes. Its pace is kept by consult.serving, its work after by the same limits.
+    UPLOAD_SECONDS = 600.0
+
     def __init__(self, app: Any, seconds: float) -> None:
         self.app, self.seconds = app, seconds
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope.get("path") != "/graphql":
             return await self.app(scope, receive, send)
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
+        seconds = max(self.seconds, self.UPLOAD_SECONDS) if content_type.startswith(b"multipart/") else self.seconds
         started = False
 
         async def tracked_send(message: Any) -> None:
@@ -219,7 +225,7 @@ class TimeBudget:
             await send(message)
 
         try:
-            async with asyncio.timeout(self.seconds):
+            async with asyncio.timeout(seconds):
                 await self.app(scope, receive, tracked_send)
         except TimeoutError:
             if started:
@@ -228,8 +234,8 @@ class TimeBudget:
                 {
                     "errors": [
                         {
-                            "message": f"请求超时（{self.seconds:g} 秒），请稍后重试。The request took longer than "
-                            f"{self.seconds:g} s and was stopped; try again.",
+                            "message": f"请求超时（{seconds:g} 秒），请稍后重试。The request took longer than "
+                            f"{seconds:g} s and was stopped; try again.",
                             "extensions": {"code": "TIMEOUT"},
                         }
                     ]

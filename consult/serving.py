@@ -4,9 +4,12 @@ uvicorn closes a keep-alive connection that stays idle after a response, but a c
 never sends a request, or sends its head or body a byte at a time, it holds forever: 500 such
 connections held a worker's sockets for as long as their senders liked. Here a client has
 `CONSULT_CLIENT_SECONDS` (10 s) to send a request's head, counted from the moment the connection
-opens or the previous response ends, and as long again to send its body. Past either deadline
-the connection is closed, with a 408 answer where part of a request had come in. A WebSocket, once
-upgraded, is not timed here: its pings find dead peers.
+opens or the previous response ends. A body (a photo from a phone on a slow network takes
+minutes) has as long again for each stretch of it: every `CONSULT_CLIENT_SECONDS` it must bring
+at least MIN_BODY_BYTES, about 2 KB/s, far below the slowest mobile network that still works
+and far above a body sent a byte at a time. Past a deadline the connection is closed, with a
+408 answer where part of a request had come in. A WebSocket, once upgraded, is not timed here:
+its pings find dead peers.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 log = logging.getLogger("consult.serving")
 
 DEFAULT_CLIENT_SECONDS = 10.0
+# What a request body must bring in each deadline's time to keep its connection.
+MIN_BODY_BYTES = 20 * 1024
 
 REQUEST_TIMEOUT = (
     b"HTTP/1.1 408 Request Timeout\r\n"
@@ -49,9 +54,12 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
         self.client_seconds = client_seconds()
         self.deadline: asyncio.TimerHandle | None = None
         self.receiving = False  # part of a request has come in, not all of it
+        self.in_body = False  # the head is in, the body is coming
+        self.body_bytes = 0  # of the body, since the deadline was last armed
 
     def _arm(self) -> None:
         self._disarm()
+        self.body_bytes = 0
         self.deadline = self.loop.call_later(self.client_seconds, self._too_slow)
 
     def _disarm(self) -> None:
@@ -62,6 +70,11 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
     def _too_slow(self) -> None:
         self.deadline = None
         if self.transport.is_closing():
+            return
+        if self.in_body and (self.body_bytes >= MIN_BODY_BYTES or self.flow.read_paused):
+            # A body still coming at a working pace (or held back because the app has not read
+            # what came): another stretch of time.
+            self._arm()
             return
         answering = self.cycle is not None and not self.cycle.response_complete and self.cycle.response_started
         if self.receiving and not answering:
@@ -89,10 +102,16 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
             self._disarm()
         else:
             self._arm()
+            self.in_body = True
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self.body_bytes += len(body)
+        super().on_body(body)
 
     def on_message_complete(self) -> None:
         self.receiving = False
+        self.in_body = False
         self._disarm()
         super().on_message_complete()
 

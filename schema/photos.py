@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 import strawberry
 from strawberry.file_uploads import Upload
 
 from consult import models
+from consult.domain.vocabulary import PhotoFormat
 from consult.ids import to_global_id
+from consult.policies import gate
 from consult.services import photos
 from consult.services.base import ServiceContext
 from schema.context import Info
+from schema.enums import graphql_enum
 
-
-@strawberry.enum(description="What an uploaded photo was, judged by its content (not its name).")
-class PhotoFormat(StrEnum):
-    JPEG = "JPEG"
-    PNG = "PNG"
-    WEBP = "WEBP"
+graphql_enum(PhotoFormat, description="What an uploaded photo was, judged by its content (not its name).")
 
 
 @strawberry.type(
@@ -85,5 +82,6 @@ async def photos_of(info: Info, kind: str, subject_id: int) -> list[Photo]:
 
 async def upload(ctx: ServiceContext, file: Upload) -> models.Photo:
     """Read the multipart file within the cap, then keep it (consult.services.photos)."""
+    gate(ctx.actor, "photo.upload", "file")  # before reading 10 MB from someone who may not upload
     raw = await photos.read_limited(file)
     return await photos.upload_photo(ctx, raw)

@@ -29,6 +29,7 @@ from consult.domain.vocabulary import (
     MilestoneKind,
     MilestoneStatus,
     PartyKind,
+    PhotoFormat,
     PollKind,
     PollOutcome,
     PollStatus,
@@ -284,6 +285,11 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
         EventKind.FOLLOW_UP_RECORDED: L("回访已记录", "follow-up recorded"),
         EventKind.PHOTOS_ADDED: L("现场照片已添加", "site photos added"),
         EventKind.ARCHIVED: L("已存入档案", "archived"),
+    },
+    PhotoFormat: {
+        PhotoFormat.JPEG: L("JPEG 照片", "JPEG photo"),
+        PhotoFormat.PNG: L("PNG 图片", "PNG image"),
+        PhotoFormat.WEBP: L("WebP 图片", "WebP image"),
     },
 }
 

@@ -201,6 +201,14 @@ class EventKind(StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
+class PhotoFormat(StrEnum):
+    """What an uploaded photo was, judged by its content."""
+
+    JPEG = "JPEG"
+    PNG = "PNG"
+    WEBP = "WEBP"
+
+
 # Every vocabulary, by the name the GraphQL schema gives it.
 VOCABULARIES: tuple[type[StrEnum], ...] = (
     Role,
@@ -220,4 +228,5 @@ VOCABULARIES: tuple[type[StrEnum], ...] = (
     FindingCategory,
     FindingStatus,
     EventKind,
+    PhotoFormat,
 )

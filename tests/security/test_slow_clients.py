@@ -122,3 +122,68 @@ def test_a_websocket_is_not_cut_off_by_the_deadline(slow_env, tmp_path):
     with served(slow_env, tmp_path) as port:
         asyncio.run(subscriber(port))
         assert post(port, "{ __typename }") == {"data": {"__typename": "Query"}}
+
+
+def test_a_photo_sent_slowly_but_steadily_is_received_and_a_trickle_is_not(slow_env, tmp_path):
+    # A photo from a phone on a weak network takes minutes: a body keeps its connection while it
+    # comes at a working pace (20 KB in each deadline's time), and only then.
+    boundary = "consultboundary"
+    operations = (
+        '{"query": "mutation($f: Upload!) { uploadPhoto(file: $f) { errors { code } } }", "variables": {"f": null}}'
+    )
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{operations}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{{"0": ["variables.f"]}}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="0"; filename="a.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + b"\xff" * 120_000
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    head = (
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"content-type: multipart/form-data; boundary={boundary}\r\ncontent-length: {len(body)}\r\n\r\n"
+    ).encode()
+
+    async def steady(port: int) -> None:
+        # when a client sends a 120 KB upload at 40 KB/s: three times the deadline in all
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(head)
+        started = time.monotonic()
+        for start in range(0, len(body), 4096):
+            writer.write(body[start : start + 4096])
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        assert time.monotonic() - started > DEADLINE * 2.5
+        # then it is answered (signed out, so refused by GraphQL, not by the connection)
+        status = await asyncio.wait_for(reader.readline(), 10)
+        assert status.startswith(b"HTTP/1.1 200"), status
+        rest = await asyncio.wait_for(reader.read(65536), 10)
+        assert b"UNAUTHENTICATED" in rest
+        writer.close()
+
+    async def trickle(port: int) -> None:
+        # when another sends the same upload at 2 KB/s
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(head)
+        await writer.drain()
+
+        async def send_slowly() -> None:
+            for start in range(0, len(body), 200):
+                writer.write(body[start : start + 200])
+                await writer.drain()
+                await asyncio.sleep(0.1)
+
+        sender = asyncio.create_task(send_slowly())
+        try:
+            # then it is answered 408 and closed soon after the deadline
+            answer = await _closed_within(reader, DEADLINE + 5)
+            assert answer.startswith(b"HTTP/1.1 408")
+        finally:
+            sender.cancel()
+            writer.close()
+
+    with served(slow_env, tmp_path) as port:
+        asyncio.run(steady(port))
+        asyncio.run(trickle(port))
