@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageDraw
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, ORGANIZER, PHONE, axe_violations, no_stray_words, screenshot, sign_in
@@ -87,9 +87,21 @@ def test_a_rep_signs_their_share_in_one_deliberate_step(new_page, site, size):
     assert page.errors == []
 
 
-def phone_photo(tmp_path, name: str = "现场.jpg") -> str:
-    """A small JPEG as a phone makes it, with its GPS position in the EXIF."""
-    image = Image.new("RGB", (320, 240), (90, 140, 60))
+def phone_photo(tmp_path, name: str = "现场.jpg", receipt: bool = False) -> str:
+    """A JPEG as a phone makes it, with its GPS position in the EXIF: the works, or a bank receipt."""
+    image = Image.new("RGB", (640, 480), (150, 190, 230) if not receipt else (90, 70, 50))
+    draw = ImageDraw.Draw(image)
+    if receipt:  # a transfer slip on a desk, with its lines and the bank's red seal
+        draw.rectangle((120, 40, 520, 440), fill=(250, 250, 245))
+        for y in range(90, 400, 40):
+            draw.rectangle((150, y, 490 - (y % 3) * 40, y + 10), fill=(150, 150, 150))
+        draw.ellipse((360, 300, 480, 420), outline=(210, 30, 30), width=8)
+    else:  # the lane, the ditch beside it and its new railing
+        draw.rectangle((0, 260, 640, 480), fill=(120, 120, 115))
+        draw.polygon([(0, 480), (260, 300), (380, 300), (640, 480)], fill=(70, 90, 110))
+        for x in range(40, 640, 90):
+            draw.rectangle((x, 250, x + 8, 330), fill=(200, 40, 40))
+        draw.rectangle((30, 250, 620, 262), fill=(230, 200, 40))
     exif = Image.Exif()
     exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (40.0, 46.0, 1.0)}
     path = tmp_path / name
@@ -115,7 +127,7 @@ def test_a_rep_reports_a_fix_and_progress_on_the_works_their_party_answers_for(n
     expect(fix.get_by_label("整改情况")).to_have_attribute("aria-invalid", "true")
     fix.get_by_label("整改情况").fill("余款已于今日转账")
     # with a photo of the bank slip, uploaded at once with its progress shown
-    fix.get_by_label("整改照片（可选）").set_input_files(phone_photo(tmp_path))
+    fix.get_by_label("整改照片（可选）").set_input_files(phone_photo(tmp_path, "转账回单.jpg", receipt=True))
     expect(fix.locator(".photo-pick")).to_contain_text("已上传")
     assert no_stray_words(page) == []
     assert axe_violations(page) == []
@@ -127,6 +139,7 @@ def test_a_rep_reports_a_fix_and_progress_on_the_works_their_party_answers_for(n
     shown = done.get_by_role("img", name="整改照片 1（点开看原图）")
     expect(shown).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=shown.element_handle())
+    screenshot(done, "party-fix-photo.png")
     # and when the rep reports the progress of a milestone, the page shows it, live from the server
     report = card.locator("form.progress-report").first
     report.get_by_label("完成百分比").fill("60")
