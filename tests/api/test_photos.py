@@ -343,3 +343,32 @@ async def test_reps_report_fixes_and_progress_with_photos_and_the_dossier_seals_
     )
     assert [e["code"] for e in refused["errors"]] == ["WRONG_STAGE"]
     assert "只能查看" in refused["errors"][0]["message"] or "封存" in refused["errors"][0]["message"]
+
+
+async def test_uploads_nobody_attached_within_a_day_are_forgotten_with_their_files(world: World, settings):
+    from datetime import UTC, datetime, timedelta
+
+    from consult.models import Photo
+    from consult.services.base import ServiceContext
+    from consult.services.photos import sweep
+
+    cid = await create_consultation(world, stage="COLLECTING")
+    kept = await uploaded(world.organizer, picture(size=(30, 31)))
+    await world.organizer.ok(
+        "submitDemand", {"consultationId": cid, "title": "t", "body": "b", "photoIds": [kept["id"]]}, "demand { id }"
+    )
+    left = await uploaded(world.organizer, picture(size=(33, 34)))
+    # given a day has passed, and the files were written over an hour ago
+    root = Path(settings.photo_dir)
+    for path in root.glob("??/??/*"):
+        old = datetime.now(UTC).timestamp() - 7200
+        os.utime(path, (old, old))
+    later = ServiceContext(settings=settings, clock=lambda: datetime.now(UTC) + timedelta(hours=25))
+    # when the sweep runs
+    assert await sweep(later) >= 1
+    # then the unattached upload and its files are gone; the attached photo and its files stay
+    names = kept_files(settings)
+    assert left["sha256"] not in names and left["phoneSha256"] not in names
+    assert kept["sha256"] in names and kept["phoneSha256"] in names
+    assert await Photo.filter(sha256=left["sha256"]).count() == 0
+    assert (await fetch(world.organizer, kept["url"]))[0] == 200
