@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from consult.clock import parse_datetime
@@ -9,7 +10,7 @@ from consult.domain.splits import ShareSpec, SplitLine, split
 from consult.domain.vocabulary import EventKind, ProposalStatus
 from consult.errors import Conflict, Invalid, NotFound
 from consult.ids import to_global_id
-from consult.models import Account, ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
+from consult.models import Account, Consultation, ConsultationParty, Contribution, CostPlan, CostShare, Party, Proposal
 from consult.money import format_fen, parse_money
 from consult.policies import Relation, gate, permit, relations_of
 from consult.services.base import (
@@ -242,6 +243,49 @@ async def _follow_funding(ctx: ServiceContext, consultation: Any, share: CostSha
     await follow_funding(ctx, consultation, conn, paid_fen=paid, total_fen=total)
 
 
+async def write_contribution(
+    ctx: ServiceContext,
+    consultation: Consultation,
+    share: CostShare,
+    party_name: str,
+    conn: Any,
+    amount_fen: int,
+    received: datetime,
+    note: str | None,
+) -> Contribution:
+    """One payment on a locked share, checked by the caller: kept, added to what the share has
+    paid, followed by the funding milestones, and trailed."""
+    contribution = await Contribution.create(
+        share_id=share.id,
+        amount_fen=amount_fen,
+        received_at=received,
+        note=note,
+        recorded_by_id=ctx.actor.account_id,
+        created_at=ctx.now(),
+        using_db=conn,
+    )
+    share.paid_fen += amount_fen
+    await CostShare.filter(id=share.id).using_db(conn).update(paid_fen=share.paid_fen)
+    await _follow_funding(ctx, consultation, share, conn)
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="contribution.record",
+        kind=EventKind.CONTRIBUTION_RECORDED,
+        subject=to_global_id("CostShare", share.id),
+        summary=_contribution_summary(party_name, amount_fen, share),
+        payload={
+            "contribution": to_global_id("Contribution", contribution.id),
+            "share": to_global_id("CostShare", share.id),
+            "amount": format_fen(amount_fen),
+            "receivedAt": received.isoformat(),
+            "paid": format_fen(share.paid_fen),
+        },
+    )
+    return contribution
+
+
 def _contribution_summary(party_name: str, amount_fen: int, share: CostShare) -> str:
     return (
         f"收到 {party_name} 出资 {format_fen(amount_fen)} 元（累计 "
@@ -279,33 +323,6 @@ async def record_contribution(
             raise Invalid("share_not_adopted", "shareId")
         if share.paid_fen + amount_fen > share.amount_fen:
             raise Invalid("overpayment", "amount", outstanding=format_fen(share.amount_fen - share.paid_fen))
-        contribution = await Contribution.create(
-            share_id=spk,
-            amount_fen=amount_fen,
-            received_at=received,
-            note=clean_note,
-            recorded_by_id=ctx.actor.account_id,
-            created_at=ctx.now(),
-            using_db=conn,
-        )
-        share.paid_fen += amount_fen
-        await CostShare.filter(id=spk).using_db(conn).update(paid_fen=share.paid_fen)
         party = await Party.get(id=share.party_id, using_db=conn)
-        await _follow_funding(ctx, consultation, share, conn)
-        await audit(
-            ctx,
-            consultation,
-            conn,
-            action="contribution.record",
-            kind=EventKind.CONTRIBUTION_RECORDED,
-            subject=to_global_id("CostShare", spk),
-            summary=_contribution_summary(party.name, amount_fen, share),
-            payload={
-                "contribution": to_global_id("Contribution", contribution.id),
-                "share": to_global_id("CostShare", spk),
-                "amount": format_fen(amount_fen),
-                "receivedAt": received.isoformat(),
-                "paid": format_fen(share.paid_fen),
-            },
-        )
+        await write_contribution(ctx, consultation, share, party.name, conn, amount_fen, received, clean_note)
         return share

@@ -209,22 +209,30 @@ async def assign_responsibility(
             raise NotFound("partyId")
         if not await ConsultationParty.filter(consultation_id=cpk, party_id=ppk).using_db(conn).exists():
             raise Invalid("party_not_in_consultation", "partyId")
-        item = await Responsibility.create(
-            consultation_id=cpk, party_id=ppk, duty=clean_duty, due_at=due, created_at=ctx.now(), using_db=conn
-        )
-        await audit(
-            ctx,
-            consultation,
-            conn,
-            action="responsibility.assign",
-            kind=EventKind.RESPONSIBILITY_ASSIGNED,
-            subject=to_global_id("Responsibility", item.id),
-            summary=f"列明责任：{party.name}：{clean_duty[:60]}",
-            payload={
-                "responsibility": to_global_id("Responsibility", item.id),
-                "party": to_global_id("Party", ppk),
-                "duty": clean_duty,
-                "dueAt": due.isoformat() if due else None,
-            },
-        )
-        return item
+        return await write_responsibility(ctx, consultation, conn, (party.id, party.name), clean_duty, due)
+
+
+async def write_responsibility(
+    ctx: ServiceContext, consultation: Any, conn: Any, party: tuple[int, str], duty: str, due: Any
+) -> Responsibility:
+    """One duty of a party taking part (its id and name), checked by the caller: kept and trailed."""
+    party_id, party_name = party
+    item = await Responsibility.create(
+        consultation_id=consultation.id, party_id=party_id, duty=duty, due_at=due, created_at=ctx.now(), using_db=conn
+    )
+    await audit(
+        ctx,
+        consultation,
+        conn,
+        action="responsibility.assign",
+        kind=EventKind.RESPONSIBILITY_ASSIGNED,
+        subject=to_global_id("Responsibility", item.id),
+        summary=f"列明责任：{party_name}：{duty[:60]}",
+        payload={
+            "responsibility": to_global_id("Responsibility", item.id),
+            "party": to_global_id("Party", party_id),
+            "duty": duty,
+            "dueAt": due.isoformat() if due else None,
+        },
+    )
+    return item

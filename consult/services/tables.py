@@ -269,26 +269,11 @@ async def assign_responsibilities(
                 bad.add(Conflict("duty_already_listed", f"responsibilities.{i}.duty"))
         bad.check()
         written = []
+        from consult.services.demands import write_responsibility
+
         for pk, duty, due in cleaned:
             assert pk is not None and duty is not None
-            item = await Responsibility.create(
-                consultation_id=cpk, party_id=pk, duty=duty, due_at=due, created_at=ctx.now(), using_db=conn
-            )
-            await audit(
-                ctx,
-                consultation,
-                conn,
-                action="responsibility.assign",
-                kind=EventKind.RESPONSIBILITY_ASSIGNED,
-                subject=to_global_id("Responsibility", item.id),
-                summary=f"列明责任：{names[pk]}：{duty[:60]}",
-                payload={
-                    "responsibility": to_global_id("Responsibility", item.id),
-                    "party": to_global_id("Party", pk),
-                    "duty": duty,
-                    "dueAt": due.isoformat() if due else None,
-                },
-            )
+            item = await write_responsibility(ctx, consultation, conn, (pk, names[pk]), duty, due)
             written.append(item)
         return written
 
@@ -325,39 +310,12 @@ async def record_contributions(ctx: ServiceContext, *, consultation_id: str, row
         bad = _Rows()
         names = await _parties_taking_part(cpk, [row[0] for row in cleaned], "contributions", bad, conn)
         await _payable(cleaned, shares, names, bad, conn)
-        from consult.services.costs import _contribution_summary, _follow_funding
+        from consult.services.costs import write_contribution
 
         touched: set[int] = set()
         for pk, fen, received, note in cleaned:
             share = shares[pk]
-            contribution = await Contribution.create(
-                share_id=share.id,
-                amount_fen=fen,
-                received_at=received,
-                note=note,
-                recorded_by_id=ctx.actor.account_id,
-                created_at=ctx.now(),
-                using_db=conn,
-            )
-            share.paid_fen += fen
-            await CostShare.filter(id=share.id).using_db(conn).update(paid_fen=share.paid_fen)
-            await _follow_funding(ctx, consultation, share, conn)
-            await audit(
-                ctx,
-                consultation,
-                conn,
-                action="contribution.record",
-                kind=EventKind.CONTRIBUTION_RECORDED,
-                subject=to_global_id("CostShare", share.id),
-                summary=_contribution_summary(names[pk], fen, share),
-                payload={
-                    "contribution": to_global_id("Contribution", contribution.id),
-                    "share": to_global_id("CostShare", share.id),
-                    "amount": format_fen(fen),
-                    "receivedAt": received.isoformat(),
-                    "paid": format_fen(share.paid_fen),
-                },
-            )
+            await write_contribution(ctx, consultation, share, names[pk], conn, fen, received, note)
             touched.add(share.id)
         return [s for s in shares.values() if s.id in touched]
 
