@@ -18,6 +18,7 @@ from consult.money import format_fen, parse_money
 from consult.policies import allowed, can_see_roll_entry
 from consult.services.base import strip_unstorable
 from consult.services.costs import MAX_SHARES
+from consult.services.voting import receipt_status
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.pagination import encode_cursor, paginate
@@ -44,6 +45,7 @@ from schema.types import (
     installation_trail,
 )
 from schema.viewer_can import PlatformViewerCan
+from schema.voting import ReceiptStatus
 
 
 @strawberry.input(description="One line of a split to preview: which value counts depends on the method.")
@@ -284,6 +286,22 @@ class Query:
             return False
         cleaned = receipt.strip().upper()
         return await models.Ballot.filter(poll_id=pk, receipt=cleaned).exists()
+
+    @strawberry.field(
+        description=(
+            "What a ballot receipt says now: COUNTED (a ballot in the poll carries it), REPLACED (a later ballot of "
+            "the same household replaced that one, and the later one counts), or UNKNOWN. Never which choice "
+            "either ballot made. verifyReceipt answers true for COUNTED only."
+        )
+    )
+    async def receipt_status(self, info: Info, poll_id: strawberry.ID, receipt: str) -> ReceiptStatus:
+        pk = expect_id(poll_id, "Poll")
+        if pk is None or not isinstance(receipt, str) or len(receipt) > 64:
+            return ReceiptStatus.UNKNOWN
+        poll = await info.context.loaders.poll_by_id.load(pk)
+        if poll is None or await _consultation_of(info, poll.consultation_id) is None:
+            return ReceiptStatus.UNKNOWN
+        return ReceiptStatus(await receipt_status(info.context.settings.secret_key, pk, receipt))
 
     @strawberry.field(
         description=(

@@ -9,7 +9,15 @@ import strawberry
 from consult import models
 from consult.domain.decision import Count
 from consult.domain.ratios import ratio_4
-from consult.domain.vocabulary import BallotOrigin, DecisionPreset, PollKind, PollOutcome, PollStatus, Stage
+from consult.domain.vocabulary import (
+    BallotOrigin,
+    DecisionPreset,
+    PollKind,
+    PollOutcome,
+    PollStatus,
+    ReceiptStatus,
+    Stage,
+)
 from consult.domain.weights import format_weight
 from consult.services.voting import (
     TALLY_BATCH,
@@ -28,6 +36,8 @@ from schema.types import Account, Node, Proposal
 from schema.viewer_can import PollViewerCan
 
 graphql_enum(PollKind, description="What kind of question a poll asks.")
+
+graphql_enum(ReceiptStatus, description="What a ballot receipt says when it is checked (Query.receiptStatus).")
 
 graphql_enum(PollStatus, description="Where a poll stands; times move it on by themselves.")
 

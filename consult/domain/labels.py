@@ -34,6 +34,7 @@ from consult.domain.vocabulary import (
     PollOutcome,
     PollStatus,
     ProposalStatus,
+    ReceiptStatus,
     Role,
     SplitMethod,
     Stage,
@@ -285,6 +286,18 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
         EventKind.FOLLOW_UP_RECORDED: L("回访已记录", "follow-up recorded"),
         EventKind.PHOTOS_ADDED: L("现场照片已添加", "site photos added"),
         EventKind.ARCHIVED: L("已存入档案", "archived"),
+    },
+    ReceiptStatus: {
+        ReceiptStatus.COUNTED: L("已计入", "counted", "这张回执对应的票已经计入。", "the ballot is in the count"),
+        ReceiptStatus.REPLACED: L(
+            "已被替换",
+            "replaced",
+            "这张票已被同一户后来投的票替换，算数的是后来那一票。",
+            "a later ballot of the same household replaced it, and the later one counts",
+        ),
+        ReceiptStatus.UNKNOWN: L(
+            "没有找到", "not found", "没有找到这个回执码，请核对后再试。", "no ballot has this receipt"
+        ),
     },
     PhotoFormat: {
         PhotoFormat.JPEG: L("JPEG 照片", "JPEG photo"),

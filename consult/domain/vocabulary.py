@@ -209,6 +209,14 @@ class PhotoFormat(StrEnum):
     WEBP = "WEBP"
 
 
+class ReceiptStatus(StrEnum):
+    """What a ballot receipt says when it is checked."""
+
+    COUNTED = "COUNTED"
+    REPLACED = "REPLACED"
+    UNKNOWN = "UNKNOWN"
+
+
 # Every vocabulary, by the name the GraphQL schema gives it.
 VOCABULARIES: tuple[type[StrEnum], ...] = (
     Role,
@@ -229,4 +237,5 @@ VOCABULARIES: tuple[type[StrEnum], ...] = (
     FindingStatus,
     EventKind,
     PhotoFormat,
+    ReceiptStatus,
 )

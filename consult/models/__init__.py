@@ -8,7 +8,7 @@ from consult.models.demands import Demand, DemandSupport, Proposal, Responsibili
 from consult.models.photos import Photo
 from consult.models.roll import Invitation, ReissueRequest, VoterRollEntry
 from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, MilestoneUpdate, Rating
-from consult.models.voting import Ballot, Poll, PollElector, PollOption
+from consult.models.voting import Ballot, Poll, PollElector, PollOption, ReplacedReceipt
 
 __all__ = [
     "Account",
@@ -39,6 +39,7 @@ __all__ = [
     "Proposal",
     "Rating",
     "ReissueRequest",
+    "ReplacedReceipt",
     "Responsibility",
     "Session",
     "StageChange",

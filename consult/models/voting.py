@@ -155,3 +155,19 @@ class Ballot(Model):
     class Meta:
         table = "ballot"
         unique_together = (("poll", "voter_key"),)
+
+
+class ReplacedReceipt(Model):
+    """A receipt a revote replaced, kept only as its keyed digest beside its poll.
+
+    Checking that receipt later can then say that a later ballot of the same household replaced
+    it, and counts instead. Nothing links the row to the household, to either ballot, or to a
+    time: the digest is its key, so not even the order of revotes shows.
+    """
+
+    digest = fields.CharField(max_length=64, primary_key=True)
+    poll: fields.ForeignKeyRelation[Poll] = fields.ForeignKeyField("models.Poll", related_name="replaced_receipts")
+    poll_id: int
+
+    class Meta:
+        table = "replaced_receipt"

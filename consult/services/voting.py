@@ -17,9 +17,19 @@ from tortoise.expressions import F, Q
 from consult.clock import parse_datetime
 from consult.domain.decision import Count, Rule, decide_choice, decide_yes_no, quorum_met, rule_for
 from consult.domain.irv import RunoffResult, instant_runoff
+from consult.domain.vocabulary import ReceiptStatus
 from consult.errors import DomainError, Invalid, NotFound
 from consult.ids import expect_id, to_global_id
-from consult.models import Ballot, Consultation, Poll, PollElector, PollOption, Proposal, VoterRollEntry
+from consult.models import (
+    Ballot,
+    Consultation,
+    Poll,
+    PollElector,
+    PollOption,
+    Proposal,
+    ReplacedReceipt,
+    VoterRollEntry,
+)
 from consult.policies import gate, permit, relations_of
 from consult.security import seal, unseal
 from consult.services.base import (
@@ -194,6 +204,22 @@ def _mark(secret_key: str, poll: Poll, ballot: Ballot, marks: Marks, n_options: 
 
 
 BALLOT_MARK_COLUMNS = ("poll_id", "voter_key", "choices", "weight_e4", "cast_at", "sealed")
+
+
+def receipt_digest(secret_key: str, poll_id: int, receipt: str) -> str:
+    """How a replaced receipt is kept (ReplacedReceipt): keyed, so a copy of the database cannot
+    test receipts it guesses."""
+    return hmac.new(secret_key.encode(), f"receipt:{poll_id}:{receipt}".encode(), hashlib.sha256).hexdigest()
+
+
+async def receipt_status(secret_key: str, poll_id: int, receipt: str) -> str:
+    """COUNTED (a ballot carries it), REPLACED (a revote of the same household replaced it) or UNKNOWN."""
+    cleaned = receipt.strip().upper()
+    if await Ballot.filter(poll_id=poll_id, receipt=cleaned).exists():
+        return ReceiptStatus.COUNTED
+    if await ReplacedReceipt.filter(digest=receipt_digest(secret_key, poll_id, cleaned), poll_id=poll_id).exists():
+        return ReceiptStatus.REPLACED
+    return ReceiptStatus.UNKNOWN
 
 
 def new_receipt() -> str:
@@ -654,6 +680,10 @@ async def _replace_ballot(
     before = marks_of(ctx.settings.secret_key, existing)
     await _apply(poll, conn, before.choices, before.weight_e4, -1, options, run)
     _mark(ctx.settings.secret_key, poll, existing, Marks(picked, weight, now), len(options))
+    # The old receipt still answers, with "replaced": a household that wrote it down is not told its vote was lost.
+    await ReplacedReceipt.create(
+        digest=receipt_digest(ctx.settings.secret_key, poll.id, existing.receipt), poll_id=poll.id, using_db=conn
+    )
     existing.receipt = new_receipt()
     existing.session_key = session_key(ctx.settings.secret_key, ctx.actor.session_id)
     await existing.save(

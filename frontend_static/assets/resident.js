@@ -302,6 +302,9 @@ function ballotForm(poll, card) {
   const box = h("div", { class: "ballot" });
   const status = h("div", { "aria-live": "polite" });
   if (state.me?.roles.includes("RESIDENT")) box.append(h("p", { class: "muted" }, `您以“${state.me.displayName}”的身份投票。`));
+  if (state.revoting.has(poll.id)) {
+    box.append(h("p", { class: "msg msg-warn", role: "note" }, `您正在改投：投出后会给您一个新的回执码，之前的回执码就不再用了（核对时会显示“${label("ReceiptStatus", "REPLACED")}”），算数的是这一次的票。`));
+  }
   if (poll.kind === "YES_NO_ABSTAIN" || poll.kind === "SINGLE_CHOICE") {
     const proposal = poll.options.find((o) => o.proposal)?.proposal;
     if (proposal) box.append(h("p", {}, "表决的方案：", h("a", { href: "#proposals" }, proposal.title), "。"));
@@ -375,38 +378,62 @@ function confirmChoice(poll, card, chosen, status) {
   });
 }
 
+/** What checking a receipt says, in plain words; never which choice any ballot made. */
+const RECEIPT_ANSWERS = {
+  COUNTED: ["核对无误：这张回执对应的票已经计入。", "ok"],
+  REPLACED: ["这张回执对应的票，已被您家后来投的一票替换了，现在算数的是后来那一票。旧回执码不再用，请以最新的回执码为准。", "info"],
+  UNKNOWN: ["没有找到这个回执码对应的票。请看看有没有抄错，或联系社区。", "error"],
+};
+
+async function checkReceipt(poll, code, result) {
+  try {
+    const data = await gql("query($p: ID!, $r: String!) { receiptStatus(pollId: $p, receipt: $r) }", { p: poll.id, r: code.trim() });
+    const [text, kind] = RECEIPT_ANSWERS[data.receiptStatus] ?? RECEIPT_ANSWERS.UNKNOWN;
+    result.replaceChildren(message(text, kind));
+  } catch (error) {
+    showError(result, error);
+  }
+}
+
+/** A receipt code in its groups of five; a line may break between groups, never inside one. */
+function receiptCode(receipt) {
+  const groups = receipt.split("-");
+  return h("p", { class: "receipt", "aria-label": `回执码 ${groups.join(" ")}` },
+    groups.flatMap((g, i) => (i ? ["-", h("wbr"), h("span", {}, g)] : [h("span", {}, g)])));
+}
+
 function receiptBox(poll, receipt) {
   const result = h("div", { "aria-live": "polite" });
-  const check = h("form", { class: "check-receipt" },
-    field("回执码", h("input", { name: "receipt", value: receipt, autocomplete: "off", spellcheck: "false" })),
-    h("button", { type: "submit", class: "secondary" }, "核对我的票"), result);
-  check.addEventListener("submit", async (event) => {
+  const checkMine = h("button", { type: "button", class: "secondary" }, "核对这张票是否计入");
+  checkMine.addEventListener("click", () => checkReceipt(poll, receipt, result));
+  // An older code (from before 改投, or written down on paper) is checked here.
+  const other = h("form", { class: "check-receipt" },
+    field("别的回执码", h("input", { name: "receipt", autocomplete: "off", spellcheck: "false", inputmode: "latin" }), "例如改票前记下的旧回执码"),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "核对")));
+  other.addEventListener("submit", (event) => {
     event.preventDefault();
-    try {
-      const data = await gql("query($p: ID!, $r: String!) { verifyReceipt(pollId: $p, receipt: $r) }",
-        { p: poll.id, r: check.elements.receipt.value.trim() });
-      result.replaceChildren(data.verifyReceipt
-        ? message("核对无误：这张票已经计入。", "ok")
-        : message("没有找到这个回执码对应的票。请核对后再试，或联系社区。", "error"));
-    } catch (error) {
-      showError(result, error);
-    }
+    checkReceipt(poll, other.elements.receipt.value, result);
   });
   const chosen = poll.myBallot?.choices?.map((o) => o.label).join("、");
+  const revote = poll.status === "OPEN" && poll.allowRevote && poll.viewerCanVote;
   return h("div", { class: "receipt-box", tabindex: "-1" },
     message(chosen ? `您的票已经记录：${chosen}。` : "您的票已经记录。", "ok"),
-    h("p", {}, "您的回执码（请记下或截图保存，可以随时核对这张票是否被计入）："),
-    h("p", { class: "receipt" }, receipt),
-    check,
-    poll.status === "OPEN" && poll.allowRevote && poll.viewerCanVote
-      ? h("button", {
-          type: "button", class: "secondary", onclick: () => {
-            state.revoting.add(poll.id);
-            const card = document.querySelector(`[data-poll="${poll.id}"]`);
-            card.replaceWith(pollCard(poll));
-          },
-        }, "改投（截止前可以改）")
-      : null);
+    h("p", {}, "您的回执码：", h("small", { class: "hint" }, "回执码是投票后给您的一串号码，凭它可以核对这张票有没有计入；别人凭它看不出您投了什么。请抄下或截图保存。")),
+    receiptCode(receipt),
+    h("div", { class: "actions spaced" },
+      checkMine,
+      revote
+        ? h("button", {
+            type: "button", class: "secondary", onclick: () => {
+              state.revoting.add(poll.id);
+              const card = document.querySelector(`[data-poll="${poll.id}"]`);
+              card.replaceWith(pollCard(poll));
+            },
+          }, "改投（截止前可以改）")
+        : null),
+    revote ? h("p", { class: "hint" }, `改投后会给您一个新的回执码，这个回执码就不再用了；核对旧码时会显示“${label("ReceiptStatus", "REPLACED")}”。`) : null,
+    result,
+    h("details", { class: "other-receipt" }, h("summary", {}, "核对别的回执码"), other));
 }
 
 function tallyView(poll, tally) {

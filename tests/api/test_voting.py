@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from consult.ids import expect_id, to_global_id
-from consult.models import AuditEvent, Ballot
+from consult.models import AuditEvent, Ballot, ReplacedReceipt
 from tests.api.helpers import Client, World, create_consultation, create_poll, residents
 
 OPTION_TALLY = "option { id label } votes weight"
@@ -872,6 +872,18 @@ async def test_a_revote_replaces_the_ballot_and_moves_exactly_one_vote(world):
     mine = (await poll_of(first, pid))["myBallot"]
     assert ([c["label"] for c in mine["choices"]], mine["receipt"]) == ([NO], new["receipt"])
     assert await Ballot.filter(poll_id=expect_id(pid, "Poll")).count() == 2
+    # and checking the old receipt says it was replaced by a later ballot, not that it was lost
+    status = "query($p: ID!, $r: String!) { receiptStatus(pollId: $p, receipt: $r) }"
+    assert (await world.anon.query(status, {"p": pid, "r": old["receipt"].lower()}))["receiptStatus"] == "REPLACED"
+    assert (await world.anon.query(status, {"p": pid, "r": new["receipt"]}))["receiptStatus"] == "COUNTED"
+    assert (await world.anon.query(status, {"p": pid, "r": "ABCDE-FGHJK-MNPQR-STUVW"}))["receiptStatus"] == "UNKNOWN"
+    # and a third vote replaces the second receipt too, each old one still saying so
+    third = (await voted(first, pid, [yes]))["ballot"]
+    for code, expected in ((old, "REPLACED"), (new, "REPLACED"), (third, "COUNTED")):
+        assert (await world.anon.query(status, {"p": pid, "r": code["receipt"]}))["receiptStatus"] == expected
+    # and the database keeps only keyed digests of replaced receipts, with nothing to tie them to a household
+    kept = await ReplacedReceipt.filter(poll_id=expect_id(pid, "Poll")).values_list("digest", flat=True)
+    assert len(kept) == 2 and old["receipt"] not in kept and all(len(d) == 64 for d in kept)
 
 
 async def test_without_revote_a_second_vote_is_already_voted(world):

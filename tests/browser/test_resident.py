@@ -57,7 +57,14 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
     assert re.fullmatch(r"[A-Z0-9-]{6,64}", code), code
     assert "您的票已经记录" in page.locator(".receipt-box").inner_text()
     # The receipt checks out on the page, and through the API.
-    page.get_by_role("button", name="核对我的票").click()
+    # shown once, not again in a clipped input, with its two buttons well apart
+    assert page.locator(".receipt-box").inner_text().count(code) == 1
+    check = page.get_by_role("button", name="核对这张票是否计入")
+    change = page.get_by_role("button", name=re.compile("改投"))
+    a, b = check.bounding_box(), change.bounding_box()
+    gap = max(b["x"] - (a["x"] + a["width"]), b["y"] - (a["y"] + a["height"]))
+    assert gap >= 12, (a, b)
+    check.click()
     page.get_by_text("核对无误").wait_for()
     assert (
         site.gql(
@@ -69,9 +76,17 @@ def test_a_resident_votes_from_the_slip_link_in_three_taps_and_sees_the_receipt(
     # can tell this one household's vote.
     expect(page.locator(".tally-batch")).to_contain_text("每满 5 票更新一次")
     # Revoting is offered while the poll allows it, and replaces the ballot.
+    expect(page.locator(".receipt-box")).to_contain_text("改投后会给您一个新的回执码")
     page.get_by_role("button", name=re.compile("改投")).click()
+    expect(page.get_by_role("note")).to_contain_text("之前的回执码就不再用了")
     vote(page, "反对")
     assert "反对" in page.locator(".receipt-box").inner_text()
+    # and the old receipt, checked on the page, says it was replaced and the later vote counts
+    page.get_by_text("核对别的回执码").click()
+    page.get_by_label("别的回执码").fill(code)
+    page.get_by_role("button", name="核对", exact=True).click()
+    expect(page.locator(".receipt-box")).to_contain_text("已被您家后来投的一票替换了，现在算数的是后来那一票")
+    assert "赞成" not in page.locator(".receipt-box [aria-live]").inner_text()
     # Once the poll closes, the whole count shows the one ballot, as replaced.
     site.ok("closePoll", {"pollId": case["poll"]}, "poll { status }")
     tally = site.gql(
