@@ -131,6 +131,9 @@ RULES: dict[str, Rule] = {
     ),
     "consultation.cancel": _rule(STAFF, {Relation.CONVENER}, stages.OPEN, why="whoever moves stages on may stop"),
     "consultation.add_party": _rule(STAFF, stages=stages.OPEN),
+    "consultation.set_help_phone": _rule(
+        STAFF, {Relation.CONVENER}, stages.OPEN, why="the number printed on the slips is the office's to give"
+    ),
     "consultation.add_photos": _rule(
         STAFF, {Relation.CONVENER}, stages.OPEN, why="photos of the place (现场照片), from the draft on"
     ),

@@ -169,6 +169,15 @@ class CreateConsultationInput:
     photo_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="现场照片: photos of the place from uploadPhoto (at most 6)."
     )
+    help_phone: str | None = strawberry.field(
+        default=None, description="The number residents call for help, printed on every invitation slip."
+    )
+
+
+@strawberry.input(description="The number printed on a consultation's invitation slips; null or empty clears it.")
+class SetHelpPhoneInput:
+    consultation_id: strawberry.ID
+    help_phone: str | None = None
 
 
 @strawberry.input(description="Photos of the place (现场照片) to add to a consultation.")
@@ -752,6 +761,16 @@ class Mutation:
             party_ids=input.party_ids,
             convener_id=input.convener_id,
             photo_ids=input.photo_ids,
+            help_phone=input.help_phone,
+        )
+        return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
+
+    @strawberry.mutation(
+        description="Set the help phone printed on the invitation slips (organizers, the convener), before the end."
+    )
+    async def set_help_phone(self, info: Info, input: SetHelpPhoneInput) -> ConsultationPayload:
+        c, errors = await call(
+            info, consultations.set_help_phone, consultation_id=input.consultation_id, help_phone=input.help_phone
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 

@@ -213,6 +213,10 @@ class Consultation(Node):
     def location(self) -> str:
         return self.m.location
 
+    @strawberry.field(description="The number residents call for help, printed on the invitation slips; null if none.")
+    def help_phone(self) -> str | None:
+        return self.m.help_phone
+
     @strawberry.field(description="Where the consultation stands.")
     def stage(self) -> Stage:
         return Stage(self.m.stage)

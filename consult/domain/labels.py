@@ -285,6 +285,7 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
         EventKind.RATING_ADDED: L("评价已提交", "rating added"),
         EventKind.FOLLOW_UP_RECORDED: L("回访已记录", "follow-up recorded"),
         EventKind.PHOTOS_ADDED: L("现场照片已添加", "site photos added"),
+        EventKind.DETAILS_CHANGED: L("协商信息已更新", "details changed"),
         EventKind.ARCHIVED: L("已存入档案", "archived"),
     },
     ReceiptStatus: {

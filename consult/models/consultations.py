@@ -41,6 +41,8 @@ class Consultation(Model):
     title = fields.CharField(max_length=200)
     summary = fields.TextField()
     location = fields.CharField(max_length=200)
+    # The number residents call for help, printed on every invitation slip (the community office's).
+    help_phone = fields.CharField(max_length=30, null=True)
     stage = fields.CharField(max_length=20, db_index=True)
     # True once it has left DRAFT for a real stage. A DRAFT cancelled before that stays private.
     published = fields.BooleanField(default=False, db_default=False, db_index=True)

@@ -33,6 +33,7 @@ from consult.services.base import (
     transaction,
 )
 from consult.services.photos import SITE, attach_photos, photo_ids_of, trail_entry
+from consult.services.representatives import clean_phone
 
 # A consultation's parties: the street office, the units, the markets... never near this many.
 MAX_PARTIES = 100
@@ -80,8 +81,9 @@ async def create_consultation(
     party_ids: list[str] | None = None,
     convener_id: str | None = None,
     photo_ids: list[str] | None = None,
+    help_phone: str | None = None,
 ) -> Consultation:
-    """Open a consultation in DRAFT, with photos of the place if given. Its first audit event
+    """Open a consultation in DRAFT, with photos of the place and the help phone if given. Its first audit event
     (seq 1) is CREATED.
 
     Errors: UNAUTHENTICATED, FORBIDDEN; INVALID (title, summary, location, a party listed
@@ -94,6 +96,7 @@ async def create_consultation(
     party_pks = _clean_party_ids(party_ids)
     convener_pk = decode_id(convener_id, "Account", "convenerId") if convener_id else None
     photo_pks = photo_ids_of(photo_ids, "photoIds")
+    phone = clean_phone(help_phone, "helpPhone")
     async with transaction() as conn:
         await _check_parties_and_convener(party_pks, convener_pk, conn)
         now = ctx.now()
@@ -101,6 +104,7 @@ async def create_consultation(
             title=clean_title,
             summary=clean_summary,
             location=clean_location,
+            help_phone=phone,
             stage=Stage.DRAFT,
             created_at=now,
             created_by_id=ctx.actor.account_id,
@@ -139,9 +143,45 @@ async def _trail_creation(
             "location": consultation.location,
             "parties": [to_global_id("Party", pk) for pk in party_pks],
             "convener": to_global_id("Account", convener_pk) if convener_pk else None,
+            **({"helpPhone": consultation.help_phone} if consultation.help_phone else {}),
             **({"photos": trail_entry(photos)} if photos else {}),
         },
     )
+
+
+async def set_help_phone(ctx: ServiceContext, *, consultation_id: str, help_phone: str | None) -> Consultation:
+    """The number printed on the consultation's invitation slips; empty clears it.
+
+    Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, WRONG_STAGE, INVALID (helpPhone).
+    """
+    gate(ctx.actor, "consultation.set_help_phone")
+    cpk = decode_id(consultation_id, "Consultation", "consultationId")
+    phone = clean_phone(help_phone, "helpPhone")
+    async with transaction() as conn:
+        consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
+        permit(
+            ctx.actor,
+            "consultation.set_help_phone",
+            relations=relations_of(ctx.actor, consultation),
+            stage=consultation.stage,
+            field="consultationId",
+        )
+        if consultation.help_phone == phone:
+            return consultation
+        consultation.help_phone = phone
+        await Consultation.filter(id=cpk).using_db(conn).update(help_phone=phone)
+        await audit(
+            ctx,
+            consultation,
+            conn,
+            action="consultation.set_help_phone",
+            kind=EventKind.DETAILS_CHANGED,
+            subject=to_global_id("Consultation", cpk),
+            summary=f"求助电话：{phone}" if phone else "去掉了求助电话",
+            payload={"helpPhone": phone},
+        )
+        return consultation
 
 
 async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str) -> Consultation:

@@ -50,12 +50,13 @@ def _may_issue(ctx: ServiceContext) -> None:
         permit(ctx.actor, "account.create_limited")
 
 
-def _clean_phone(phone: str | None) -> str | None:
-    text = clean_text(phone, "phone", max_len=30, required=False)
+def clean_phone(phone: str | None, field: str = "phone") -> str | None:
+    """A phone number as people write it (digits, spaces, brackets, dashes, a leading +), or None."""
+    text = clean_text(phone, field, max_len=30, required=False)
     if text is None:
         return None
     if not PHONE.fullmatch(text):
-        raise Invalid("bad_phone", "phone")
+        raise Invalid("bad_phone", field)
     return text
 
 
@@ -85,12 +86,12 @@ async def create_representative(
     _may_issue(ctx)
     party_pk = decode_id(party_id, "Party", "partyId")
     display = clean_text(display_name, "displayName", max_len=100)
-    clean_phone = _clean_phone(phone)
+    number = clean_phone(phone)
     async with transaction() as conn:
         party = await Party.get_or_none(id=party_pk, using_db=conn)
         if party is None:
             raise NotFound("partyId")
-        return await _add(ctx, party, display, clean_phone, conn)
+        return await _add(ctx, party, display, number, conn)
 
 
 async def create_party_with_representative(
@@ -112,12 +113,12 @@ async def create_party_with_representative(
     fields = party_fields(name, kind, contact)
     display = clean_text(display_name, "representative.displayName", max_len=100)
     try:
-        clean_phone = _clean_phone(phone)
+        number = clean_phone(phone)
     except Invalid as error:
         raise Invalid("bad_phone", "representative.phone") from error
     async with transaction() as conn:
         party = await insert_party(ctx, fields, conn)
-        return await _add(ctx, party, display, clean_phone, conn, name_field="representative.displayName")
+        return await _add(ctx, party, display, number, conn, name_field="representative.displayName")
 
 
 async def _add(

@@ -39,7 +39,7 @@ from consult.policies import gate, permit
 from consult.services.accounts import insert_party, name_key, party_fields
 from consult.services.base import ServiceContext, audit, clean_text, decode_id, lock_consultation, transaction
 from consult.services.consultations import MAX_PARTIES
-from consult.services.representatives import IssuedSlip, _add, _clean_phone, _may_issue
+from consult.services.representatives import IssuedSlip, _add, _may_issue, clean_phone
 
 # A table of duties or payments: a few rows per party, never near this many.
 MAX_TABLE_ROWS = 500
@@ -204,7 +204,7 @@ def _prefixed_call(fn: Any, prefix: str, *args: Any, **kwargs: Any) -> Any:
 
 def _rep_phone(phone: str | None, field: str) -> str | None:
     try:
-        return _clean_phone(phone)
+        return clean_phone(phone)
     except DomainError as error:
         error.field = field
         raise

@@ -5,20 +5,25 @@ import { date, fen, label, percentOf, yuan } from "./format.js";
 
 const PALETTE = ["#0b4f9c", "#b35900", "#1b6e20", "#7b1fa2", "#9e1c1c", "#00695c", "#5d4037", "#37474f"];
 
-/** A horizontal bar per party, its length the party's share of the total; the amount written beside it. */
+/**
+ * A horizontal bar per party, its length the party's share of the total. Every bar is labelled
+ * with its party, amount and percent, so no colour has to be matched to a legend.
+ */
 export function splitChart(shares, total) {
-  const rowH = 44;
-  const height = shares.length * rowH + 8;
+  const rowH = 48;
+  const height = shares.length * rowH + 4;
   const chart = svg("svg", {
     viewBox: `0 0 320 ${height}`, width: "100%", role: "img", class: "split-chart",
-    "aria-label": "分摊图：" + shares.map((s) => `${s.name} ${yuan(s.amount)}`).join("，"),
+    "aria-label": "分摊图：" + shares.map((s) => `${s.name} ${yuan(s.amount)}，占 ${percentOf(s.amount, total)}%`).join("；"),
   });
   shares.forEach((s, i) => {
     const pct = percentOf(s.amount, total);
-    const y = i * rowH + 4;
+    const y = i * rowH + 2;
     chart.append(
-      svg("rect", { x: 0, y, width: 320, height: 30, fill: "#e8edf3", rx: 4 }),
-      svg("rect", { x: 0, y, width: Math.max(2, (320 * pct) / 100), height: 30, fill: PALETTE[i % PALETTE.length], rx: 4 }),
+      svg("text", { x: 0, y: y + 14, "font-size": 14, fill: "#111", class: "split-label" },
+        svg("tspan", { "font-weight": 700 }, barName(s.name)), ` ${yuan(s.amount)}（${pct}%）`),
+      svg("rect", { x: 0, y: y + 20, width: 320, height: 20, fill: "#e8edf3", rx: 4 }),
+      svg("rect", { x: 0, y: y + 20, width: Math.max(2, (320 * pct) / 100), height: 20, fill: PALETTE[i % PALETTE.length], rx: 4 }),
     );
   });
   const legend = h("ul", { class: "legend" },
@@ -28,6 +33,12 @@ export function splitChart(shares, total) {
       h("strong", { class: "legend-amount" }, yuan(s.amount)),
       h("span", { class: "muted" }, ` 占 ${percentOf(s.amount, total)}%`))));
   return h("figure", { class: "split" }, chart, legend);
+}
+
+/** A party's name on its bar: long names are cut so that the amount still fits. */
+function barName(name) {
+  const chars = [...name];
+  return chars.length > 12 ? `${chars.slice(0, 11).join("")}…` : name;
 }
 
 /** Funding: paid and pledged against the total, as one bar with words under it. */
@@ -52,15 +63,18 @@ const DAY = 86_400_000;
 /**
  * Milestones on one time axis (a Gantt chart): each row is named by its milestone, with a light
  * bar for the plan under the name and a solid bar for what actually happened, a red outline when
- * overdue. `now` marks today. A list under it says the same in words.
+ * overdue. The axis spans the works, planned and actual (and today while a step is still under
+ * way); today is marked only when it falls inside. A list under it says the same in words.
  */
 export function milestoneTimeline(milestones, now = new Date()) {
   if (!milestones.length) return h("p", { class: "muted" }, "还没有安排施工节点。");
   const t = (iso) => (iso ? new Date(iso).getTime() : null);
   const points = milestones.flatMap((m) => [t(m.plannedStart), t(m.plannedEnd), t(m.actualStart), t(m.actualEnd)]).filter(Boolean);
-  points.push(now.getTime());
+  // A step started and not finished runs to today, so today belongs to the works then.
+  if (milestones.some((m) => m.actualStart && !m.actualEnd)) points.push(now.getTime());
   const start = Math.min(...points) - DAY;
   const end = Math.max(...points) + DAY;
+  const todayInside = now.getTime() >= start && now.getTime() <= end;
   const width = 320;
   const x = (ms) => ((ms - start) / (end - start)) * width;
   const rowH = 44;
@@ -70,7 +84,7 @@ export function milestoneTimeline(milestones, now = new Date()) {
     "aria-label": "施工节点时间图，计划与实际对比，详见下方列表",
   });
   const today = x(now.getTime());
-  chart.append(svg("line", { x1: today, x2: today, y1: 0, y2: bottom, stroke: "#111", "stroke-dasharray": "3 3" }));
+  if (todayInside) chart.append(svg("line", { x1: today, x2: today, y1: 0, y2: bottom, stroke: "#111", "stroke-dasharray": "3 3", class: "today" }));
   milestones.forEach((m, i) => {
     const y = i * rowH + 18;
     const ps = t(m.plannedStart) ?? t(m.plannedEnd) - DAY;
@@ -92,7 +106,8 @@ export function milestoneTimeline(milestones, now = new Date()) {
       chart.append(svg("rect", { x: x(ps), y: y + 12, width: Math.max(3, x(t(m.plannedEnd)) - x(ps)), height: 10, fill: "none", stroke: "#b00020", "stroke-width": 2 }));
     }
   });
-  chart.append(svg("text", { x: Math.min(today + 3, width - 30), y: bottom + 14, "font-size": 11, fill: "#111" }, "今天"));
+  if (todayInside) chart.append(svg("text", { x: Math.min(today + 3, width - 30), y: bottom + 14, "font-size": 11, fill: "#111" }, "今天"));
+  else chart.append(svg("text", { x: 0, y: bottom + 14, "font-size": 11, fill: "#111" }, `${date(new Date(start + DAY).toISOString())} 至 ${date(new Date(end - DAY).toISOString())}`));
   const list = h("ol", { class: "milestones" }, milestones.map((m) => h("li", { class: `ms ms-${m.status.toLowerCase()}` },
     h("span", { class: `badge badge-${m.status.toLowerCase()}` }, label("MilestoneStatus", m.status)),
     " ", h("strong", {}, m.title), m.responsibleParty ? `（${m.responsibleParty.name}）` : "",

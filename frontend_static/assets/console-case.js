@@ -13,7 +13,7 @@ import { pollsSection } from "./console-polls.js";
 
 const CONSULTATION = `query($id: ID!) {
   consultation(id: $id) {
-    id title summary location stage createdAt
+    id title summary location helpPhone stage createdAt
     stageHistory { from to at note by { shownName } }
     nextStages { stage skips allowed needsNote reason { message } }
     viewerCan { advance cancel archive addParty submitDemand triageDemands assignResponsibility createProposal

@@ -1,6 +1,7 @@
 // 居民名册 and invitation slips: paste or upload the roll (household and area), then print one
 // slip per household with its QR code and invitation code.
 import { mutate, UserErrors } from "./api.js";
+import { dateTime } from "./format.js";
 import { h, field, message, onSubmit, section } from "./ui.js";
 import { actButton, fill, msgBox, plainNumber, submitRow } from "./console-kit.js";
 
@@ -182,15 +183,26 @@ export function rollSection(ctx) {
   const sheet = h("div", { class: "print-area slips-sheet hidden", id: "slips-sheet" });
   const issue = actButton("生成邀请码并排版邀请条", async () => {
     const payload = await mutate("issueInvitations", { consultationId: ctx.id }, "invitations { label code link qrSvg }");
-    drawSlips(sheet, ctx.data.title, payload.invitations);
+    drawSlips(sheet, ctx.data.title, payload.invitations, slipFacts(ctx.data));
     const skipped = ctx.roll.filter((e) => e.account).length;
     fill(box, message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`
       + (skipped ? `已经登录的 ${skipped} 户不重发；其中需要新邀请条的（例如手机丢了），请在上方名册里点“申请补发”，由政协委员批准。` : ""), "ok"));
     sheet.scrollIntoView({ block: "start" });
   }, { box, cls: "", ask: "生成新邀请码后，还没使用的旧邀请码都会作废。已经登录的住户不会拿到新码，也不受影响。确定要生成吗？" });
+  // The help phone printed on every slip: residents who are stuck call it.
+  const phone = h("input", { name: "helpPhone", type: "tel", autocomplete: "off", value: ctx.data.helpPhone ?? "" });
+  const phoneForm = h("form", { class: "help-phone", novalidate: true },
+    field("邀请条上的求助电话", phone, "例如社区居委会的电话；印在每张邀请条上。"),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "保存电话")));
+  onSubmit(phoneForm, async ({ helpPhone }) => {
+    const payload = await mutate("setHelpPhone", { consultationId: ctx.id, helpPhone: helpPhone || null }, "consultation { helpPhone }");
+    ctx.data.helpPhone = payload.consultation.helpPhone;
+    return payload.consultation.helpPhone;
+  }, (saved) => (saved ? `已保存：邀请条上会印“${saved}”。` : "已去掉求助电话。"));
   const invite = h("div", { class: "card write", id: "invite-box", dataset: { can: "issueInvitations" } },
     h("h3", {}, "邀请条"),
-    h("p", {}, "按名册每户生成一个邀请码，排成 A4 纸的邀请条，打印后剪开发到各户。"),
+    h("p", {}, "按名册每户生成一个邀请码，排成 A4 纸的邀请条，打印后剪开发到各户。每张邀请条印有表决的问题、截止时间和求助电话。"),
+    phoneForm,
     h("p", { class: "muted" }, "邀请码只在生成时显示这一次，请生成后马上打印。"),
     h("div", { class: "actions" }, issue), box);
 
@@ -236,12 +248,25 @@ function loopback(link) {
   }
 }
 
-/** The A4 sheet of slips; qrSvg is the server's own SVG markup, the one place HTML is inserted. */
-export function drawSlips(sheet, title, invitations) {
+/** What a household's slip says beyond its code: what is asked, until when, and whom to call. */
+function slipFacts(c) {
+  const poll = (c.polls ?? []).find((p) => p.status === "OPEN") ?? (c.polls ?? []).find((p) => p.status === "SCHEDULED");
+  return {
+    subject: poll ? `表决：${poll.question}` : `协商事项：${c.title}`,
+    closes: poll?.closesAt ? `${dateTime(poll.closesAt)} 截止` : null,
+    phone: c.helpPhone,
+  };
+}
+
+/** The A4 sheet of slips, six to a page; qrSvg is the server's own SVG markup, the one place HTML is inserted. */
+export function drawSlips(sheet, title, invitations, facts = {}) {
   sheet.classList.remove("hidden");
   fill(sheet,
     h("h2", { class: "no-print" }, `邀请条（共 ${invitations.length} 张）`),
-    h("p", { class: "no-print" }, "打印时只打印邀请条，每张 A4 纸 8 张，沿虚线剪开。邀请码离开本页后就看不到了。"),
+    h("p", { class: "no-print" }, "打印时只打印邀请条，每张 A4 纸 6 张，沿虚线剪开。邀请码离开本页后就看不到了。"),
+    facts.subject && !facts.phone
+      ? Object.assign(message("邀请条上还没有求助电话：请在上方“邀请条上的求助电话”里填上社区的电话，再重新生成邀请条。", "error"), { className: "msg msg-warn no-print" })
+      : null,
     loopback(invitations[0]?.link)
       ? Object.assign(message("注意：邀请条上的网址是本机地址，居民的手机打不开。请管理员把 CONSULT_PUBLIC_URL 设为居民能访问的网址后，重新生成邀请条。", "error"), { className: "msg msg-error no-print" })
       : null,
@@ -249,12 +274,16 @@ export function drawSlips(sheet, title, invitations) {
     h("div", { class: "slips" }, invitations.map((inv) => {
       const qr = h("span", { class: "qr" });
       qr.innerHTML = inv.qrSvg; // a viewBox and no fixed size: CSS sizes it on the slip
-      return h("div", { class: "slip" }, qr,
-        h("div", { class: "slip-text" },
-          h("p", { class: "slip-title" }, h("strong", {}, title)),
-          h("p", { class: "slip-label" }, inv.label),
-          h("p", { class: "code" }, inv.code),
-          h("p", {}, "用手机扫描二维码，或打开网址输入邀请码"),
-          h("p", { class: "slip-link" }, inv.link)));
+      return h("div", { class: "slip" },
+        h("div", { class: "slip-head" }, qr,
+          h("div", { class: "slip-text" },
+            h("p", { class: "slip-title" }, h("strong", {}, title)),
+            facts.subject ? h("p", { class: "slip-subject" }, facts.subject) : null,
+            facts.closes ? h("p", { class: "slip-closes" }, h("strong", {}, facts.closes)) : null,
+            h("p", { class: "slip-label" }, inv.label))),
+        h("p", { class: "code" }, h("span", { class: "code-name" }, "邀请码 "), inv.code),
+        h("p", { class: "slip-how" }, "用手机扫描二维码，或打开下面的网址，输入邀请码。"),
+        h("p", { class: "slip-link" }, inv.link),
+        facts.phone ? h("p", { class: "slip-help" }, `不会用或有疑问，请打电话：${facts.phone}`) : null);
     })));
 }

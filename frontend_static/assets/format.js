@@ -20,17 +20,20 @@ export function fen(money) {
   return BigInt(whole || "0") * 100n + BigInt((frac + "00").slice(0, 2));
 }
 
-/** part/whole as a whole percent for bar widths (display only). */
+/** part/whole as a percent with one decimal, rounded half up (1/6 -> 16.7), from integer fen. */
 export function percentOf(part, whole) {
   const w = fen(whole);
   if (w === 0n) return 0;
-  return Number((fen(part) * 1000n) / w) / 10;
+  return Number((fen(part) * 2000n + w) / (2n * w)) / 10;
 }
 
-/** "0.6667" -> "66.7%" */
+/** "0.6667" -> "66.7%": the same digits and the same half-up rounding as percentOf. */
 export function ratioText(ratio) {
   if (ratio === null || ratio === undefined) return "—";
-  return `${(Number(ratio) * 100).toFixed(1).replace(/\.0$/, "")}%`;
+  const [whole, frac = ""] = String(ratio).split(".");
+  const tenThousandths = Number(whole) * 10000 + Number((frac + "0000").slice(0, 4));
+  const tenths = Math.floor((tenThousandths + 5) / 10);
+  return `${tenths / 10}%`;
 }
 
 const dateFmt = new Intl.DateTimeFormat("zh-CN", { timeZone: ZONE, year: "numeric", month: "long", day: "numeric" });

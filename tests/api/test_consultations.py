@@ -870,3 +870,40 @@ async def test_adding_an_unknown_party_is_not_found(world):
     )
     # then it is NOT_FOUND on partyId
     assert errors_of(payload) == [("partyId", "NOT_FOUND")]
+
+
+async def test_the_help_phone_printed_on_slips_is_set_by_organizers_and_the_convener_only(world):
+    # given a consultation created with the community office's phone
+    made = await world.organizer.ok(
+        "createConsultation",
+        {
+            "title": "五川村排水沟",
+            "summary": "清淤",
+            "location": "五川村",
+            "helpPhone": "0478-8123456",
+            "convenerId": world.accounts["cppcc"],
+        },
+        "consultation { id helpPhone }",
+    )
+    cid = made["consultation"]["id"]
+    assert made["consultation"]["helpPhone"] == "0478-8123456"
+    # when a party rep tries to change it, or anyone gives something that is not a phone number
+    rep = await world.reps["market"].mutate("setHelpPhone", {"consultationId": cid, "helpPhone": "0478-0000000"}, "")
+    assert [e["code"] for e in rep["errors"]] == ["NOT_FOUND"]  # a DRAFT does not exist for them
+    bad = await world.organizer.mutate("setHelpPhone", {"consultationId": cid, "helpPhone": "打电话给我"}, "")
+    assert [(e["field"], e["code"]) for e in bad["errors"]] == [("helpPhone", "INVALID")]
+    assert "电话号码" in bad["errors"][0]["message"]
+    # then the convener may change it, and the trail says so
+    changed = await world.cppcc.ok(
+        "setHelpPhone", {"consultationId": cid, "helpPhone": " 0478 812 0000 "}, "consultation { helpPhone }"
+    )
+    assert changed["consultation"]["helpPhone"] == "0478 812 0000"
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "COLLECTING"}, "consultation { stage }")
+    refused = await world.reps["market"].mutate("setHelpPhone", {"consultationId": cid, "helpPhone": "0478-0000000"}, "")
+    assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
+    trail = await world.anon.query(
+        "query($id: ID!) { consultation(id: $id) { helpPhone auditTrail(first: 20) { edges { node { summary } } } } }",
+        {"id": cid},
+    )
+    assert trail["consultation"]["helpPhone"] == "0478 812 0000"
+    assert any("求助电话：0478 812 0000" in e["node"]["summary"] for e in trail["consultation"]["auditTrail"]["edges"])

@@ -297,3 +297,34 @@ def test_a_household_whose_slip_was_used_before_is_told_when_and_what_to_do(new_
     assert no_stray_words(page) == []
     assert axe_violations(page) == []
     assert page.errors == []
+
+
+def test_charts_label_their_bars_and_a_finished_works_timeline_spans_the_works(new_page, site):
+    # given the 菜园巷 demo, whose works finished months ago, opened from a slip
+    page = new_page(PHONE)
+    page.goto(f"/i/{site.demo_codes[-1]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    # then every bar of the split says its party, amount and percent, rounded half up
+    chart = page.locator(".split-chart").first
+    for party in ("菜园市场", "解放街道办事处", "菜园巷辖区单位"):
+        expect(chart).to_contain_text(party)
+    labels = chart.locator(".split-label").all_text_contents()
+    assert len(labels) == 3 and all("80,000 元（33.3%）" in text for text in labels), labels
+    # and the works timeline covers the works only: no today marker months after them, each row named
+    timeline = page.locator(".timeline-chart").first
+    expect(timeline).to_be_visible()
+    assert timeline.locator(".today").count() == 0
+    names = timeline.locator(".timeline-label").all_text_contents()
+    assert names and all(name.strip() for name in names)
+    assert "今天" not in (timeline.text_content() or "")
+    # and shares and ratios round the same way, half up to one decimal: 1/6 is 16.7%, not 16.6%
+    rounded = page.evaluate(
+        """async () => {
+            const f = await import("/assets/format.js");
+            return [f.percentOf("1400", "8400"), f.percentOf("1", "8"), f.ratioText("0.1665"), f.ratioText("0.6667"),
+                    f.ratioText("1"), f.ratioText("0.0004")];
+        }"""
+    )
+    assert rounded == [16.7, 12.5, "16.7%", "66.7%", "100%", "0%"]
+    assert no_stray_words(page) == []
+    assert axe_violations(page) == []
