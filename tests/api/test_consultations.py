@@ -899,7 +899,9 @@ async def test_the_help_phone_printed_on_slips_is_set_by_organizers_and_the_conv
     )
     assert changed["consultation"]["helpPhone"] == "0478 812 0000"
     await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "COLLECTING"}, "consultation { stage }")
-    refused = await world.reps["market"].mutate("setHelpPhone", {"consultationId": cid, "helpPhone": "0478-0000000"}, "")
+    refused = await world.reps["market"].mutate(
+        "setHelpPhone", {"consultationId": cid, "helpPhone": "0478-0000000"}, ""
+    )
     assert [e["code"] for e in refused["errors"]] == ["FORBIDDEN"]
     trail = await world.anon.query(
         "query($id: ID!) { consultation(id: $id) { helpPhone auditTrail(first: 20) { edges { node { summary } } } } }",
