@@ -20,8 +20,9 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -302,8 +303,7 @@ def labels_module() -> bytes:
     ).encode()
 
 
-def labels_route() -> Route:
-    body = labels_module()
+def labels_routes(body: bytes, version: str) -> list[Route]:
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {
         # Revalidated on every load (cheap: a 304 by ETag), so new words reach pages at once after a deploy.
@@ -311,13 +311,22 @@ def labels_route() -> Route:
         "ETag": etag,
         "X-Content-Type-Options": "nosniff",
     }
+    forever = {**headers, "Cache-Control": "public, max-age=31536000, immutable"}
 
     async def labels_js(request: Request) -> Response:
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
-    return Route("/assets/labels.js", labels_js, methods=["GET", "HEAD"])
+    async def labels_js_versioned(request: Request) -> Response:
+        if request.path_params["version"] != version:
+            return Response(status_code=404)
+        return Response(body, media_type="text/javascript; charset=utf-8", headers=forever)
+
+    return [
+        Route("/assets/labels.js", labels_js, methods=["GET", "HEAD"]),
+        Route("/assets/v/{version}/labels.js", labels_js_versioned, methods=["GET", "HEAD"]),
+    ]
 
 
 def photo_routes(settings: Settings, clock: Callable[[], datetime]) -> list[Route]:
@@ -448,16 +457,53 @@ def redact_invitation_codes_in_access_logs() -> None:
         access.addFilter(RedactInvitationCodes())
 
 
-def page_routes() -> list[Route]:
+def asset_version(labels: bytes) -> str:
+    """One name for this build of the pages' scripts and styles: the hash of every file under
+    /assets and of the label module. A deploy that changes any of them changes the name."""
+    digest = hashlib.sha256(labels)
+    for path in sorted((STATIC_DIR / "assets").rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(STATIC_DIR).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def versioned(html: str, version: str) -> str:
+    """A page's references to /assets/… point at this build's immutable copies instead."""
+    return html.replace('"/assets/', f'"/assets/v/{version}/')
+
+
+def page_routes(version: str) -> list[Route]:
     def serve(filename: str) -> Callable[[Request], Any]:
+        body = versioned((STATIC_DIR / filename).read_text(encoding="utf-8"), version).encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
         async def page(request: Request) -> Response:
-            return FileResponse(
-                STATIC_DIR / filename, media_type="text/html; charset=utf-8", headers=page_headers(request)
-            )
+            headers = {**page_headers(request), "ETag": etag}
+            if etag in request.headers.get("if-none-match", ""):
+                return Response(status_code=304, headers=headers)
+            return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
         return page
 
     return [Route(path, serve(filename), methods=["GET", "HEAD"]) for path, filename in PAGES.items()]
+
+
+class Immutable:
+    """Responses that never change under their address (it names their content): cached for a year."""
+
+    HEADER = (b"cache-control", b"public, max-age=31536000, immutable")
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def with_cache(message: Any) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 200:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                message = {**message, "headers": [*headers, self.HEADER]}
+            await send(message)
+
+        await self.app(scope, receive, with_cache)
 
 
 def bench_routes() -> list[Route]:
@@ -482,6 +528,8 @@ def create_app(
 
     settings = settings or get_settings()
     redact_invitation_codes_in_access_logs()
+    labels = labels_module()
+    version = asset_version(labels)
     anchors.configure(settings.anchor_file, settings.anchor_url, settings.anchor_token)
     graphql = ConsultGraphQL(
         build_schema(mask_errors=not settings.debug, introspection=settings.introspection),
@@ -499,8 +547,11 @@ def create_app(
         Route("/healthz", healthz),
         Route("/dossiers/{consultation_id}.html", dossier_page),
         *photo_routes(settings, clock),
-        *page_routes(),
-        labels_route(),
+        *page_routes(version),
+        *labels_routes(labels, version),
+        # This build's scripts and styles under a name made of their content, cached for a year;
+        # the plain /assets/… addresses stay, revalidated on each load.
+        Mount(f"/assets/v/{version}", Immutable(StaticFiles(directory=STATIC_DIR / "assets")), name="assets-v"),
         Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets"),
         # Only the browser build of graphql-ws, not the rest of node_modules.
         Mount(
@@ -538,6 +589,9 @@ def create_app(
         lifespan=lifespan,
         debug=settings.debug,
         middleware=[
+            # Text answers (pages, scripts, GraphQL JSON) go compressed to whoever accepts gzip;
+            # photos and other compressed types are left as they are.
+            Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
             Middleware(TimeBudget, seconds=settings.request_seconds),
         ],

@@ -1,7 +1,8 @@
 // The one way pages talk to the server: GraphQL over HTTP for reads and writes,
 // and graphql-ws (from npm, served at /vendor) for live subscriptions.
 // The session travels in the HttpOnly cookie set by login and redeemInvitation.
-import { createClient } from "/vendor/graphql-ws/dist/client.js";
+// graphql-ws is fetched only when the first subscription starts, after the page has drawn:
+// on a slow phone the vote is on the screen before the live client has arrived.
 
 /** A request that failed as a whole (network down, server error). */
 export class ApiError extends Error {}
@@ -54,8 +55,10 @@ export async function mutate(name, input, select = "") {
 let client = null;
 const reconnectListeners = new Set();
 
-function liveClient() {
+async function liveClient() {
   if (client) return client;
+  const { createClient } = await import("/vendor/graphql-ws/dist/client.js");
+  if (client) return client; // another subscription made it while the module arrived
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   let connectedOnce = false;
   client = createClient({
@@ -81,14 +84,23 @@ function liveClient() {
 
 /** Subscribe; `onData` gets each result's data. Returns a function that unsubscribes. */
 export function subscribe(query, variables, onData) {
-  return liveClient().subscribe(
-    { query, variables },
-    {
-      next: (result) => result.data && onData(result.data),
-      error: (error) => console.warn("subscription ended", error),
-      complete: () => {},
-    },
-  );
+  let stop = null;
+  let stopped = false;
+  liveClient().then((live) => {
+    if (stopped) return;
+    stop = live.subscribe(
+      { query, variables },
+      {
+        next: (result) => result.data && onData(result.data),
+        error: (error) => console.warn("subscription ended", error),
+        complete: () => {},
+      },
+    );
+  }).catch((error) => console.warn("live updates unavailable", error));
+  return () => {
+    stopped = true;
+    stop?.();
+  };
 }
 
 /** Call `fn` whenever the live connection comes back after a drop. */

@@ -1,0 +1,60 @@
+"""What a slow phone downloads: pages name this build's scripts and styles by content, which are
+then cached for a year, and text goes compressed (issue 15)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+PAGES = ["/", "/login", "/c/abc", "/i/abc", "/board", "/party", "/console"]
+
+
+def referenced(html: str) -> list[str]:
+    return re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_pages_name_this_builds_assets_which_are_cached_for_a_year(http, path):
+    page = await http.get(path)
+    assert page.status_code == 200
+    assets = referenced(page.text)
+    assert assets and all(re.fullmatch(r"/assets/v/[0-9a-f]{16}/[\w.-]+\.(js|css)", a) for a in assets), assets
+    for asset in assets:
+        answer = await http.get(asset)
+        assert answer.status_code == 200, asset
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # and a page itself is revalidated by its ETag: a return visit downloads it only when it changed
+    again = await http.get(path, headers={"If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    assert page.headers["cache-control"] == "no-cache"
+
+
+async def test_modules_and_the_labels_resolve_under_the_same_build(http):
+    page = await http.get("/c/abc")
+    script = next(a for a in referenced(page.text) if a.endswith("resident.js"))
+    base = script.rsplit("/", 1)[0]
+    labels = await http.get(f"{base}/labels.js")
+    assert labels.status_code == 200 and "immutable" in labels.headers["cache-control"]
+    assert "export const LABELS" in labels.text
+    # another build's name is not this one
+    assert (await http.get("/assets/v/0000000000000000/labels.js")).status_code == 404
+    assert (await http.get("/assets/v/0000000000000000/resident.js")).status_code == 404
+
+
+async def test_text_goes_compressed(http):
+    page = await http.get("/c/abc")
+    script = next(a for a in referenced(page.text) if a.endswith("resident.js"))
+    raw = await http.get(script, headers={"Accept-Encoding": "identity"})
+    packed = await http.get(script, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers.get("content-encoding") == "gzip"
+    assert packed.content == raw.content  # httpx unpacks it; the bytes are the same file
+    assert int(packed.headers["content-length"]) < len(raw.content) / 2
+    # GraphQL answers too, when they are worth compressing
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ __schema { types { name description } } }"},
+        headers={"Accept-Encoding": "gzip"},
+    )
+    assert response.status_code == 200 and response.headers.get("content-encoding") == "gzip"
+    assert "__schema" in response.json()["data"]
