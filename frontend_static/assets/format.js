@@ -27,6 +27,12 @@ export function percentOf(part, whole) {
   return Number((fen(part) * 2000n + w) / (2n * w)) / 10;
 }
 
+/** count/total (whole numbers, e.g. votes of ballots) as a percent, rounded half up like percentOf. */
+export function shareOf(count, total) {
+  if (!total) return 0;
+  return Math.floor((count * 2000 + total) / (2 * total)) / 10;
+}
+
 /** "0.6667" -> "66.7%": the same digits and the same half-up rounding as percentOf. */
 export function ratioText(ratio) {
   if (ratio === null || ratio === undefined) return "—";

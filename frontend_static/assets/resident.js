@@ -3,7 +3,7 @@
 // invitation slip's QR code at /i/<code>, or at /c/<consultationId>.
 import { gql, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
 import { fundingBar, milestoneTimeline, splitChart, distributionChart } from "./charts.js";
-import { date, dateTime, hint, label, ratioText, STAGE_ORDER, yuan } from "./format.js";
+import { date, dateTime, hint, label, ratioText, shareOf, STAGE_ORDER, yuan } from "./format.js";
 import { photoField, photoIdsOf, photoStrip } from "./photos.js";
 import { debounce, field, fill, h, message, mountPage, onSubmit, section, showError, syncChildren } from "./ui.js";
 
@@ -279,7 +279,8 @@ function pollCard(poll) {
   const choosing = canVote && (!receipt || state.revoting.has(poll.id));
   card.append(
     h("h3", {}, poll.question),
-    h("p", { class: "muted" }, pollFacts(poll)));
+    h("p", { class: "muted" }, pollFacts(poll)),
+    readAloudButton(poll));
   if (poll.status === "SCHEDULED") card.append(h("p", {}, poll.opensAt ? `${dateTime(poll.opensAt)} 开始投票。` : "投票还没有开始。"));
   if (choosing) card.append(ballotForm(poll, card));
   else if (receipt) card.append(receiptBox(poll, receipt));
@@ -287,6 +288,47 @@ function pollCard(poll) {
   else if (poll.status === "OPEN" && state.me?.roles.includes("RESIDENT")) card.append(h("p", {}, "您不在这次投票的名册上。如有疑问请联系社区。"));
   card.append(h("div", { class: "tally" }, tallyView(poll, tally)));
   return card;
+}
+
+// ---------------------------------------------------------------- 朗读: read the poll aloud
+
+/** A Chinese voice the phone offers, or null: the button shows only where one speaks. */
+function chineseVoice() {
+  const voices = globalThis.speechSynthesis?.getVoices?.() ?? [];
+  return voices.find((v) => /^zh(-|_|$)/i.test(v.lang) && /CN|Hans/i.test(v.lang)) ?? voices.find((v) => /^zh/i.test(v.lang)) ?? null;
+}
+
+/** What 朗读 says: the question, what each choice means, and the count as the page shows it. */
+export function spokenText(poll, tally) {
+  const parts = [`表决的问题：${poll.question}`];
+  for (const option of poll.options) {
+    const meaning = MEANING[option.label]?.[1];
+    parts.push(meaning ? `选“${option.label}”，就是${meaning}` : `可以选：${option.label}。`);
+  }
+  if (tally) {
+    const counts = tally.options.map((row) => `${row.option.label} ${row.votes} 票`).join("，");
+    parts.push(`${poll.status === "CLOSED" ? "最终结果" : "目前的票数"}：已投 ${tally.ballotsCast} 户，共 ${tally.electorateSize} 户；${counts}。`);
+  } else {
+    parts.push(poll.status === "CLOSED" ? "结果暂不公开。" : "投票结束后公布结果。");
+  }
+  return parts.join("");
+}
+
+function readAloudButton(poll) {
+  if (!globalThis.speechSynthesis || !globalThis.SpeechSynthesisUtterance) return null;
+  const button = h("button", { type: "button", class: "secondary read-aloud", hidden: true }, "🔊 朗读");
+  const show = () => { button.hidden = !chineseVoice(); };
+  show();
+  speechSynthesis.addEventListener?.("voiceschanged", show);
+  button.addEventListener("click", () => {
+    speechSynthesis.cancel();
+    const utterance = new SpeechSynthesisUtterance(spokenText(poll, newestTally(poll)));
+    utterance.lang = "zh-CN";
+    utterance.voice = chineseVoice();
+    utterance.rate = 0.9; // a little slower than usual, for older ears
+    speechSynthesis.speak(utterance);
+  });
+  return button;
 }
 
 function pollFacts(poll) {
@@ -448,7 +490,7 @@ function tallyView(poll, tally) {
       ? h("p", { class: "muted tally-batch" }, `为保护投票秘密，票数每满 ${poll.tallyBatch} 票更新一次，您的票可能要等一会儿才计入显示。投票结束后公布全部结果。`)
       : null,
     tally.options.map((row) => {
-      const share = total ? Math.round((row.votes / total) * 1000) / 10 : 0;
+      const share = shareOf(row.votes, total);
       return h("div", { class: "tally-row" },
         h("span", {}, `${row.option.label}：${row.votes} 票（${share}%）`),
         h("div", { class: "tally-bar", "aria-hidden": "true" }, h("span", { style: `width:${share}%` })));

@@ -328,3 +328,52 @@ def test_charts_label_their_bars_and_a_finished_works_timeline_spans_the_works(n
     assert rounded == [16.7, 12.5, "16.7%", "66.7%", "100%", "0%"]
     assert no_stray_words(page) == []
     assert axe_violations(page) == []
+
+
+SPEECH_STUB = """
+(() => {
+  window.__spoken = [];
+  const voices = window.__voices ?? [{ lang: "zh-CN", name: "普通话" }];
+  class Utterance { constructor(text) { this.text = text; } }
+  window.SpeechSynthesisUtterance = Utterance;
+  Object.defineProperty(window, "speechSynthesis", { value: {
+    getVoices: () => voices,
+    speak: (u) => window.__spoken.push({ text: u.text, lang: u.lang, voice: u.voice && u.voice.name }),
+    cancel: () => {},
+    addEventListener: () => {},
+  } });
+})();
+"""
+
+
+def test_read_aloud_speaks_the_question_the_choices_and_the_count_in_chinese(new_page, site):
+    # given a phone that offers a Chinese voice (headless chromium has none, so speech is stubbed)
+    case = site.consultation("巷口加装路灯朗读", stage="VOTING", households=2)
+    page = new_page(PHONE)
+    page.add_init_script(SPEECH_STUB)
+    page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    # when the resident taps 朗读
+    page.get_by_role("button", name=re.compile("朗读")).click()
+    spoken = page.evaluate("window.__spoken")
+    # then the phone says the question, what each choice means, and the count, in zh-CN
+    assert len(spoken) == 1 and spoken[0]["lang"] == "zh-CN" and spoken[0]["voice"] == "普通话"
+    text = spoken[0]["text"]
+    question = site.gql("query($id: ID!) { node(id: $id) { ... on Poll { question } } }", {"id": case["poll"]})["node"][
+        "question"
+    ]
+    assert f"表决的问题：{question}" in text
+    for choice, meaning in (("赞成", "同意这个方案"), ("反对", "不同意这个方案"), ("弃权", "不表态")):
+        assert f"选“{choice}”，就是{meaning}" in text
+    assert ("已投" in text and "共 2 户" in text) or "投票结束后公布结果" in text
+    assert axe_violations(page) == []
+
+
+def test_read_aloud_is_not_offered_where_the_phone_has_no_chinese_voice(new_page, site):
+    case = site.consultation("巷口加装路灯无语音", stage="VOTING", households=1)
+    page = new_page(PHONE)
+    page.add_init_script('window.__voices = [{ lang: "en-US", name: "English" }];' + SPEECH_STUB)
+    page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    page.get_by_role("button", name=re.compile("^赞成")).wait_for()
+    expect(page.get_by_role("button", name=re.compile("朗读"))).to_have_count(0)
