@@ -277,12 +277,12 @@ function pollCard(poll) {
   const receipt = myReceipt(poll);
   const canVote = poll.status === "OPEN" && poll.viewerCanVote;
   const choosing = canVote && (!receipt || state.revoting.has(poll.id));
-  card.append(
-    h("h3", {}, poll.question),
-    h("p", { class: "muted" }, pollFacts(poll)),
-    readAloudButton(poll));
+  // The question, then at once the choices: what a resident reads before voting (secrecy, who
+  // they vote as, the plan) comes right after them, so the buttons are on the first screen.
+  card.append(h("h3", {}, poll.question), readAloudButton(poll));
   if (poll.status === "SCHEDULED") card.append(h("p", {}, poll.opensAt ? `${dateTime(poll.opensAt)} 开始投票。` : "投票还没有开始。"));
-  if (choosing) card.append(ballotForm(poll, card));
+  card.append(h("p", { class: "muted poll-facts" }, pollFacts(poll)));
+  if (choosing) card.insertBefore(ballotForm(poll, card), card.querySelector(".poll-facts"));
   else if (receipt) card.append(receiptBox(poll, receipt));
   else if (poll.status === "OPEN" && !state.me) card.append(h("p", {}, "投票需要邀请条上的邀请码。", " ", h("a", { href: "/" }, "输入邀请码")));
   else if (poll.status === "OPEN" && state.me?.roles.includes("RESIDENT")) card.append(h("p", {}, "您不在这次投票的名册上。如有疑问请联系社区。"));
@@ -343,13 +343,10 @@ function pollFacts(poll) {
 function ballotForm(poll, card) {
   const box = h("div", { class: "ballot" });
   const status = h("div", { "aria-live": "polite" });
-  if (state.me?.roles.includes("RESIDENT")) box.append(h("p", { class: "muted" }, `您以“${state.me.displayName}”的身份投票。`));
   if (state.revoting.has(poll.id)) {
     box.append(h("p", { class: "msg msg-warn", role: "note" }, `您正在改投：投出后会给您一个新的回执码，之前的回执码就不再用了（核对时会显示“${label("ReceiptStatus", "REPLACED")}”），算数的是这一次的票。`));
   }
   if (poll.kind === "YES_NO_ABSTAIN" || poll.kind === "SINGLE_CHOICE") {
-    const proposal = poll.options.find((o) => o.proposal)?.proposal;
-    if (proposal) box.append(h("p", {}, "表决的方案：", h("a", { href: "#proposals" }, proposal.title), "。"));
     box.append(h("div", { class: "vote-buttons" }, poll.options.map((option) => {
       const [tone, meaning] = MEANING[option.label] ?? ["", ""];
       return h("button", {
@@ -381,6 +378,10 @@ function ballotForm(poll, card) {
     box.append(h("p", {}, "请按您的喜好依次点选，最想要的先点。"), buttons, list);
   }
   box.append(status);
+  // Below the choices: who is voting, and the plan the vote is about.
+  const proposal = poll.options.find((o) => o.proposal)?.proposal;
+  if (proposal) box.append(h("p", {}, "表决的方案：", h("a", { href: "#proposals" }, proposal.title), "。"));
+  if (state.me?.roles.includes("RESIDENT")) box.append(h("p", { class: "muted" }, `您以“${state.me.displayName}”的身份投票。`));
   return box;
 }
 

@@ -377,3 +377,47 @@ def test_read_aloud_is_not_offered_where_the_phone_has_no_chinese_voice(new_page
     page.wait_for_url(re.compile(r"/c/"))
     page.get_by_role("button", name=re.compile("^赞成")).wait_for()
     expect(page.get_by_role("button", name=re.compile("朗读"))).to_have_count(0)
+
+
+SMALL_PHONE = {"width": 320, "height": 568}
+
+
+def _first_choice(page):
+    button = page.get_by_role("button", name=re.compile("^赞成"))
+    button.wait_for()
+    return button.bounding_box()
+
+
+def test_the_choices_start_on_the_first_screen_and_within_one_and_a_half_in_large_type(new_page, site):
+    case = site.consultation("首屏投票位置", stage="VOTING", households=2)
+    # at 360×640 in normal type, the first choice starts on the first screen
+    page = new_page(PHONE)
+    page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    box = _first_choice(page)
+    assert box["y"] < PHONE["height"], box
+    # in 大字模式 on a 320×568 phone, it starts within 1.5 screens, and no choice wraps to under 6 characters a line
+    large = new_page(SMALL_PHONE)
+    large.add_init_script("localStorage.setItem('consult.largeType', '1')")
+    large.goto(f"/i/{case['codes'][1]}")
+    large.wait_for_url(re.compile(r"/c/"))
+    box = _first_choice(large)
+    assert box["y"] < SMALL_PHONE["height"] * 1.5, box
+    narrowest = large.evaluate(
+        """() => Math.min(...[...document.querySelectorAll('.vote-buttons button span.explain')].map((el) => {
+            const lines = Math.max(1, Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+            return el.textContent.length / lines;
+        }))"""
+    )
+    assert narrowest >= 6, narrowest
+    # and the stepper's steps never break inside a word, at either size
+    for p in (page, large):
+        broken = p.evaluate(
+            """() => [...document.querySelectorAll('ol.stepper li')].filter((li) => {
+                const line = parseFloat(getComputedStyle(li).lineHeight);
+                const inner = li.getBoundingClientRect().height - parseFloat(getComputedStyle(li).paddingTop)
+                    - parseFloat(getComputedStyle(li).paddingBottom);
+                return inner > line * 1.5;
+            }).map((li) => li.textContent)"""
+        )
+        assert broken == [], broken
