@@ -405,7 +405,8 @@ def test_the_choices_start_on_the_first_screen_and_within_one_and_a_half_in_larg
     assert box["y"] < SMALL_PHONE["height"] * 1.5, box
     narrowest = large.evaluate(
         """() => Math.min(...[...document.querySelectorAll('.vote-buttons button span.explain')].map((el) => {
-            const lines = Math.max(1, Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
+            const line = parseFloat(getComputedStyle(el).lineHeight);
+            const lines = Math.max(1, Math.round(el.getBoundingClientRect().height / line));
             return el.textContent.length / lines;
         }))"""
     )
