@@ -58,3 +58,15 @@ async def test_text_goes_compressed(http):
     )
     assert response.status_code == 200 and response.headers.get("content-encoding") == "gzip"
     assert "__schema" in response.json()["data"]
+
+
+async def test_a_page_announces_every_module_its_script_imports(http):
+    # so that a phone 2 s from the server fetches them side by side, in one round trip
+    page = await http.get("/c/abc")
+    preloads = re.findall(r'<link rel="modulepreload" href="(/assets/v/[0-9a-f]{16}/[\w.-]+\.js)">', page.text)
+    names = {p.rsplit("/", 1)[1] for p in preloads}
+    assert {"api.js", "ui.js", "format.js", "labels.js", "charts.js", "photos.js"} <= names
+    for preload in preloads:
+        assert (await http.get(preload)).status_code == 200
+    # and it describes itself, for search and for link previews in chat apps
+    assert '<meta name="description" content="' in page.text
