@@ -45,6 +45,12 @@ const MEANING = {
   反对: ["no", "不同意这个方案：方案需要重新商量。"],
   弃权: ["abstain", "不表态：算您参加了投票，但不算赞成也不算反对。"],
 };
+function signedText(shares) {
+  const signed = shares.filter((s) => s.confirmedAt).length;
+  return signed
+    ? `${signed} 方已签字认下自己要出的钱，还有 ${shares.length - signed} 方没签。`
+    : `${shares.length} 方都还没签字认下自己要出的钱。`;
+}
 const SCORE_WORDS = ["很不满意", "不满意", "一般", "满意", "很满意"];
 
 const state = { id: null, data: null, me: null, tallies: new Map(), confirming: null, revoting: new Set(), unsubs: new Map() };
@@ -144,7 +150,7 @@ function build() {
   [parts.fundingSection, parts.funding] = section("资金到位情况", "funding");
   [parts.worksSection, parts.works] = section("施工进度", "works");
   [parts.findingsSection, parts.findings] = section("监督发现的问题", "findings",
-    h("p", { class: "muted" }, "政协委员检查时发现的问题，每一件都定事项、定人员、定时限、定责任、定效果，整改后由委员核实。"));
+    h("p", { class: "muted" }, "政协委员来检查时发现的问题。每一件都写明：是什么问题、谁来跟进、最晚哪天改好、由哪一方负责、改好后要达到什么样。改好后，委员再来看过才算完。"));
   [parts.ratingSection, parts.rating] = section("满意度评价", "rating");
   parts.ratingForm = ratingForm();
   parts.archive = h("div", { id: "archive" });
@@ -486,7 +492,7 @@ function tallyView(poll, tally) {
   const total = tally.ballotsCast || 0;
   return h("div", { dataset: { version: String(tally.version) } },
     h("p", {}, h("strong", {}, poll.status === "CLOSED" ? "最终结果" : "实时票数"),
-      `：已投 ${tally.ballotsCast} 户，共 ${tally.electorateSize} 户，参与率 ${ratioText(tally.turnout)}。`),
+      `：${tally.electorateSize} 户里已经有 ${tally.ballotsCast} 户投了票（${ratioText(tally.turnout)}）。`),
     poll.status !== "CLOSED" && poll.tallyBatch
       ? h("p", { class: "muted tally-batch" }, `为保护投票秘密，票数每满 ${poll.tallyBatch} 票更新一次，您的票可能要等一会儿才计入显示。投票结束后公布全部结果。`)
       : null,
@@ -592,11 +598,11 @@ function renderProposals(c) {
       h("p", {}, "总费用：", h("strong", {}, yuan(p.budget))),
       p.costPlan
         ? h("div", {},
-            h("p", {}, `谁出多少钱（${label("SplitMethod", p.costPlan.method)}）：`),
+            h("p", {}, `谁出多少钱：${label("SplitMethod", p.costPlan.method)}。`, h("small", { class: "hint" }, hint("SplitMethod", p.costPlan.method))),
             splitChart(p.costPlan.shares.map((s) => ({ name: s.party.name, amount: s.amount })), p.costPlan.total),
             p.status === "ADOPTED"
-              ? h("p", { class: "muted" }, p.costPlan.fullyConfirmed ? "各方都已签字确认自己的份额。"
-                : `已确认 ${p.costPlan.shares.filter((s) => s.confirmedAt).length} / ${p.costPlan.shares.length} 方。`)
+              ? h("p", { class: "muted" }, p.costPlan.fullyConfirmed ? "各方都已签字，认下了自己要出的钱。"
+                : signedText(p.costPlan.shares))
               : null)
         : h("p", { class: "muted" }, "费用分摊还在商量。")))].filter(Boolean));
 }

@@ -106,13 +106,13 @@ def test_a_second_residents_vote_updates_the_first_page_without_reload(new_page,
     first = new_page(PHONE)
     vote(first, "赞成", case["codes"][0])
     first.wait_for_function("() => document.documentElement.dataset.live === 'on'")
-    assert "已投 1 户" in tally_text(first)
+    assert "已经有 1 户投了票" in tally_text(first)
     first.evaluate("window.__sameDocument = true")
 
     second = new_page(PHONE)  # another browser context: another phone
     vote(second, "反对", case["codes"][1])
 
-    first.wait_for_function("() => document.querySelector('[data-poll] .tally').innerText.includes('已投 2 户')")
+    first.wait_for_function("() => document.querySelector('[data-poll] .tally').innerText.includes('已经有 2 户投了票')")
     assert first.evaluate("window.__sameDocument") is True  # no reload happened
     assert "反对：1 票" in tally_text(first)
     # Each phone shows only its own choice.
