@@ -112,7 +112,9 @@ def test_a_second_residents_vote_updates_the_first_page_without_reload(new_page,
     second = new_page(PHONE)  # another browser context: another phone
     vote(second, "反对", case["codes"][1])
 
-    first.wait_for_function("() => document.querySelector('[data-poll] .tally').innerText.includes('已经有 2 户投了票')")
+    first.wait_for_function(
+        "() => document.querySelector('[data-poll] .tally').innerText.includes('已经有 2 户投了票')"
+    )
     assert first.evaluate("window.__sameDocument") is True  # no reload happened
     assert "反对：1 票" in tally_text(first)
     # Each phone shows only its own choice.
