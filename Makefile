@@ -8,7 +8,7 @@ DATABASE ?= $(or $(CONSULT_DATABASE_URL),sqlite://./var/consult.sqlite3)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: js run test lint bench bench-smoke install migrate demo schema screenshots test-sqlite test-postgres clean
+.PHONY: js run test lint bench bench-smoke install migrate demo schema screenshots lighthouse test-sqlite test-postgres clean
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "consult needs Python 3.11 or newer"'
@@ -99,3 +99,12 @@ clean:
 ## make screenshots: refresh the README images under docs/ (the browser tests take them; needs Debian's chromium-headless-shell or chromium)
 screenshots: $(INSTALLED) $(FRONTEND) js
 	CONSULT_SCREENSHOTS=1 CONSULT_TEST_DB=sqlite $(BIN)/pytest -q tests/browser
+
+## make lighthouse: Lighthouse's mobile scores of the start page and a resident's page, on the served demo (needs node and chromium)
+LIGHTHOUSE := tests/lighthouse/node_modules/.bin/lighthouse
+$(LIGHTHOUSE): tests/lighthouse/package-lock.json
+	@command -v npm > /dev/null || { echo "make lighthouse needs Node.js 20+ with npm (apt-get install nodejs npm)."; exit 1; }
+	npm ci --prefix tests/lighthouse --no-audit --no-fund --silent
+	touch $@
+lighthouse: $(INSTALLED) $(FRONTEND) $(LIGHTHOUSE)
+	$(BIN)/python -m tests.lighthouse.run

@@ -1,0 +1,91 @@
+"""`make lighthouse`: Lighthouse's mobile audit of the start page and a resident's page.
+
+Serves the 菜园巷 demo from a fresh SQLite database, runs Lighthouse (the npm package, in Debian's
+chromium) on `/` and on a household's slip link `/i/<code>`, and prints the four scores of each
+with the audits that cost points. Reports go to var/lighthouse/. Lighthouse is a measurement, not
+a test: the scores move with the machine's load, so this prints them and fails only when it
+cannot run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.cli.test_cli import DEMO_ENV, load_demo, served
+
+ROOT = Path(__file__).resolve().parents[2]
+LIGHTHOUSE = ROOT / "tests" / "lighthouse" / "node_modules" / ".bin" / "lighthouse"
+OUT = ROOT / "var" / "lighthouse"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def chrome() -> str:
+    for name in ("chromium-headless-shell", "chromium", "google-chrome"):
+        found = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+        if found:
+            return found
+    sys.exit(
+        "make lighthouse needs Debian's chromium-headless-shell or chromium (apt-get install chromium-headless-shell)"
+    )
+
+
+def audit(url: str, name: str) -> dict:
+    report = OUT / f"{name}.json"
+    subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            f"--output-path={report}",
+            f"--only-categories={','.join(CATEGORIES)}",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+            "--form-factor=mobile",
+        ],
+        check=True,
+        env={**os.environ, "CHROME_PATH": chrome()},
+        timeout=300,
+    )
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+def summary(name: str, result: dict) -> str:
+    scores = {c: round((result["categories"][c]["score"] or 0) * 100) for c in CATEGORIES}
+    lines = [f"{name:10} " + "  ".join(f"{c} {scores[c]:3d}" for c in CATEGORIES)]
+    audits = result["audits"]
+    for category in CATEGORIES:
+        for ref in result["categories"][category]["auditRefs"]:
+            found = audits.get(ref["id"], {})
+            if ref.get("weight") and found.get("score") is not None and found["score"] < 0.9:
+                lines.append(f"    {category}: {found.get('title')} ({found.get('displayValue', '')})")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = f"sqlite://{folder / 'lighthouse.sqlite3'}"
+        print("准备演示数据 Loading the 菜园巷 demo …", flush=True)
+        load_demo(url, folder)
+        with (folder / "demo-invitations.csv").open(encoding="utf-8") as f:
+            code = next(csv.DictReader(f))["code"]
+        env = {**DEMO_ENV, "CONSULT_DATABASE_URL": url, "CONSULT_ANCHOR_FILE": str(folder / "anchors.jsonl")}
+        with served(env, folder) as port:
+            base = f"http://127.0.0.1:{port}"
+            for name, path in (("start", "/"), ("resident", f"/i/{code}")):
+                print(f"审计 Auditing {name} ({path.split('/')[1] or '/'}) …", flush=True)
+                print(summary(name, audit(base + path, name)), flush=True)
+    print(f"报告 Reports: {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
