@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -65,6 +65,9 @@ from schema.types import (
 )
 from schema.voting import Ballot, BallotOrigin, DecisionPreset, Poll, PollKind, Tally
 
+if TYPE_CHECKING:
+    from schema.query import ViewerSession
+
 T = TypeVar("T")
 
 
@@ -111,8 +114,13 @@ class AuthPayload:
     consultation: Consultation | None = strawberry.field(
         default=None,
         description=(
-            "For a redeemed invitation, the consultation the slip belongs to, so the phone can open it at once."
+            "For a redeemed invitation, the consultation the slip belongs to, so the phone can open it at once. "
+            "Everything selected here is resolved as the one now signed in (viewerCanVote, myBallot…), so a "
+            "page can draw itself from this answer without asking again."
         ),
+    )
+    session: Annotated[ViewerSession, strawberry.lazy("schema.query")] | None = strawberry.field(
+        default=None, description="The new session, as Query.viewerSession would show it (a slip used before…)."
     )
 
 
@@ -614,6 +622,16 @@ async def _auth_payload(info: Info, login: accounts.Login | None, errors: list[U
         return AuthPayload(token=None, viewer=None, errors=errors)
     lifetime = int((login.session.expires_at - login.session.created_at).total_seconds())
     _set_session_cookie(info, login.token, lifetime)
+    # The rest of the answer is resolved as the one now signed in.
+    from consult.services.accounts import actor_for_token
+    from schema.loaders import Loaders
+    from schema.query import ViewerSession
+
+    actor = await actor_for_token(login.token, info.context.now())
+    session = None
+    if actor is not None:
+        info.context.actor, info.context.token, info.context.loaders = actor, login.token, Loaders(actor.account_id)
+        session = ViewerSession(slip_used_before=actor.slip_used_at, moved_slip=actor.reissued)
     consultation = None
     if login.consultation_id is not None:
         from consult.models import Consultation as ConsultationModel
@@ -621,7 +639,9 @@ async def _auth_payload(info: Info, login: accounts.Login | None, errors: list[U
         # A slip handed out before the consultation is published opens nothing yet.
         found = await ConsultationModel.get_or_none(id=login.consultation_id, published=True)
         consultation = Consultation.of(found) if found else None
-    return AuthPayload(token=login.token, viewer=Account.of(login.account), errors=[], consultation=consultation)
+    return AuthPayload(
+        token=login.token, viewer=Account.of(login.account), errors=[], consultation=consultation, session=session
+    )
 
 
 async def _vote_payload(info: Info, cast: voting.Cast | None, errors: list[UserError]) -> VotePayload:

@@ -12,11 +12,7 @@ const EVENTS_SUBSCRIPTION = "subscription($id: ID!, $after: Int) { consultationE
 const TALLY_SUBSCRIPTION = `subscription($id: ID!) { pollTally(pollId: $id) { ${TALLY_FIELDS} } }`;
 // What castVote answers with: the receipt to keep, and the tally as this vote left it.
 const CAST_VOTE_SELECT = `ballot { receipt castAt choices { id label } } tally { ${TALLY_FIELDS} }`;
-const QUERY = `query($id: ID!) {
-  viewer { id displayName roles }
-  viewerSession { slipUsedBefore }
-  ${VIEWER_CAN}
-  consultation(id: $id) {
+const CONSULTATION_FIELDS = `
     id title summary location stage
     viewerCan { submitDemand supportDemand rate }
     demands(first: 100) { totalCount edges { node { id title body channel status supportCount supportedByViewer createdAt photos { url phoneUrl } } } }
@@ -35,9 +31,17 @@ const QUERY = `query($id: ID!) {
     findings { id category description responsibleParty { name } dueAt expectedOutcome status resolution overdue }
     evaluation { count average distribution satisfactionRate myRating { score comment at } }
     dossier { htmlUrl }
-    auditTrail(first: 1) { totalCount headHash }
-  }
+    auditTrail(first: 1) { totalCount headHash }`;
+const QUERY = `query($id: ID!) {
+  viewer { id displayName roles }
+  viewerSession { slipUsedBefore }
+  ${VIEWER_CAN}
+  consultation(id: $id) { ${CONSULTATION_FIELDS} }
 }`;
+// Redeeming a slip answers with the whole page as the household now signed in sees it: on a slow
+// network the vote is drawn from this one answer, without a second round trip.
+const REDEEM_SELECT = `consultation { ${CONSULTATION_FIELDS} } viewer { id displayName roles } session { slipUsedBefore }`;
+const NOTHING_YET = { openConsole: false, openBoard: false, openParty: false, createConsultation: false, createParty: false, createAccount: false, grantRoles: false };
 
 // What each choice of a yes/no/abstain vote means, in plain words.
 const MEANING = {
@@ -63,7 +67,7 @@ async function start() {
   if (inviteMatch) {
     const code = decodeURIComponent(inviteMatch[1]);
     try {
-      const payload = await mutate("redeemInvitation", { code }, "consultation { id } viewer { roles }");
+      const payload = await mutate("redeemInvitation", { code }, REDEEM_SELECT);
       if (payload.viewer?.roles.includes("PARTY_REP")) {
         // A party representative's slip: their party's workspace, the code out of the history.
         location.replace("/party");
@@ -79,6 +83,7 @@ async function start() {
       state.id = payload.consultation.id;
       // The code leaves the address bar and the history: the page is now the consultation's.
       history.replaceState(null, "", `/c/${encodeURIComponent(state.id)}`);
+      show({ viewer: payload.viewer, viewerSession: payload.session, viewerCan: NOTHING_YET, consultation: payload.consultation });
     } catch (error) {
       mountPage(null);
       main.replaceChildren(
@@ -88,10 +93,12 @@ async function start() {
         h("p", {}, h("a", { class: "button", href: "/" }, "手动输入邀请码")));
       return;
     }
+    // What the page does not draw from the slip's answer (the header's links) comes with the next read.
+    load();
   } else {
     state.id = decodeURIComponent(location.pathname.split("/")[2] || "");
+    await load();
   }
-  await load();
   if (!state.data) return;
   // Without afterSeq the server replays the whole history first; start after what was just read.
   subscribe(EVENTS_SUBSCRIPTION, { id: state.id, after: state.seen },
@@ -117,6 +124,11 @@ async function load() {
     }
     return;
   }
+  show(data);
+}
+
+/** Draw the page from one answer: the first one builds it, later ones update it in place. */
+function show(data) {
   if (!data.consultation) {
     mountPage(withCan(data));
     main.replaceChildren(h("h1", {}, "没有找到这项协商"), h("p", {}, h("a", { href: "/" }, "回到首页")));

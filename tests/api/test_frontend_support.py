@@ -216,3 +216,32 @@ async def test_a_slip_for_a_draft_opens_nothing_yet(world):
     ]
     payload = await world.anon.ok("redeemInvitation", {"code": slip["code"]}, "token consultation { id title }")
     assert payload["token"] and payload["consultation"] is None
+
+
+async def test_a_redeemed_slip_answers_with_the_page_as_the_household_now_sees_it(world):
+    # given a VOTING consultation with an open poll and a household's slip
+    from tests.api.helpers import create_poll
+
+    cid = await create_consultation(world, stage="DELIBERATING")
+    await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "1 号"}]}, "entries { id }")
+    pid = await create_poll(world, cid)
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { stage }")
+    await world.organizer.ok("openPoll", {"pollId": pid}, "poll { status }")
+    [slip] = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }"))[
+        "invitations"
+    ]
+    select = (
+        "token viewer { displayName } session { slipUsedBefore movedSlip } "
+        "consultation { id polls { id viewerCanVote myBallot { receipt } } }"
+    )
+    # when it is redeemed, the answer is resolved as the household: it may vote, and has not yet
+    first = await world.anon.ok("redeemInvitation", {"code": slip["code"]}, select)
+    assert first["viewer"]["displayName"] == "1 号"
+    assert first["consultation"]["polls"] == [{"id": pid, "viewerCanVote": True, "myBallot": None}]
+    assert first["session"] == {"slipUsedBefore": None, "movedSlip": False}
+    # and a second redemption of the same slip says, in the same answer, that it was used before
+    again = await world.anon.ok("redeemInvitation", {"code": slip["code"]}, select)
+    assert again["session"]["slipUsedBefore"] is not None and again["session"]["movedSlip"] is True
+    # while a signed-out reader of the same consultation may not vote
+    seen = await world.anon.query("query($id: ID!) { consultation(id: $id) { polls { viewerCanVote } } }", {"id": cid})
+    assert seen["consultation"]["polls"] == [{"viewerCanVote": False}]
