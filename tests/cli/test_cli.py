@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -331,7 +332,7 @@ def test_served_app_has_health_graphiql_and_the_start_page(db, tmp_path):
         assert get_status(port, "/healthz") == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
             html = page.read().decode()
-        assert 'lang="zh-CN"' in html and "/assets/start.js" in html
+        assert 'lang="zh-CN"' in html and re.search(r'src="/assets/v/[0-9a-f]{16}/start\.js"', html)
         request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", headers={"Accept": "text/html"})
         with urllib.request.urlopen(request, timeout=10) as ide:
             assert "graphiql" in ide.read().decode().lower()
