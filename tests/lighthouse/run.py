@@ -1,10 +1,14 @@
-"""`make lighthouse`: Lighthouse's mobile audit of the start page and a resident's page.
+"""`make lighthouse`: what a resident's slow phone gets, measured on the served demo.
 
-Serves the 菜园巷 demo from a fresh SQLite database, runs Lighthouse (the npm package, in Debian's
-chromium) on `/` and on a household's slip link `/i/<code>`, and prints the four scores of each
-with the audits that cost points. Reports go to var/lighthouse/. Lighthouse is a measurement, not
-a test: the scores move with the machine's load, so this prints them and fails only when it
-cannot run.
+Serves the 菜园巷 demo from a fresh SQLite database, then:
+- runs Lighthouse (the npm package, in Debian's chromium) on `/` and on a household's slip link
+  `/i/<code>`, and prints the four mobile scores of each with the audits that cost points
+  (reports in var/lighthouse/);
+- opens a new consultation's open vote from a slip link in chromium throttled as a weak mobile
+  network (Slow 3G: 2 s latency, 50 KB/s; CPU 4× slower), cold and then warm, and prints the
+  time to a tappable 赞成 button and the bytes transferred until then.
+These are measurements, not tests: the figures move with the machine's load, so this prints them
+and fails only when it cannot run.
 """
 
 from __future__ import annotations
@@ -56,6 +60,39 @@ def audit(url: str, name: str) -> dict:
     return json.loads(report.read_text(encoding="utf-8"))
 
 
+SLOW_3G = {"offline": False, "latency": 2000, "downloadThroughput": 50 * 1024, "uploadThroughput": 50 * 1024}
+
+
+def slow_phone(port: int) -> str:
+    """Seconds and KB to a tappable 赞成, from a slip link (cold) and on returning (warm)."""
+    import re
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Site
+
+    case = Site(port).consultation("慢网首屏", stage="VOTING", households=2)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=PHONE, locale="zh-CN", base_url=f"http://127.0.0.1:{port}").new_page()
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", SLOW_3G)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+        sizes: list[int] = []
+        cdp.on("Network.loadingFinished", lambda e: sizes.append(e["encodedDataLength"]))
+        figures = []
+        for name, path in (("cold, from /i/<code>", f"/i/{case['codes'][0]}"), ("warm, /c/<id>", f"/c/{case['id']}")):
+            sizes.clear()
+            started = time.monotonic()
+            page.goto(path, wait_until="commit")
+            page.get_by_role("button", name=re.compile("^赞成")).wait_for(timeout=60_000)
+            figures.append(f"{name}: {time.monotonic() - started:.1f} s, {sum(sizes) / 1024:.1f} KB")
+        browser.close()
+    return "slow phone (Slow 3G, 4× CPU) to a tappable 赞成 — " + "; ".join(figures)
+
+
 def summary(name: str, result: dict) -> str:
     scores = {c: round((result["categories"][c]["score"] or 0) * 100) for c in CATEGORIES}
     lines = [f"{name:10} " + "  ".join(f"{c} {scores[c]:3d}" for c in CATEGORIES)]
@@ -83,6 +120,8 @@ def main() -> int:
             for name, path in (("start", "/"), ("resident", f"/i/{code}")):
                 print(f"审计 Auditing {name} ({path.split('/')[1] or '/'}) …", flush=True)
                 print(summary(name, audit(base + path, name)), flush=True)
+            print("慢网测量 Measuring a slow phone …", flush=True)
+            print(slow_phone(port), flush=True)
     print(f"报告 Reports: {OUT}")
     return 0
 
