@@ -10,7 +10,7 @@ const PALETTE = ["#0b4f9c", "#b35900", "#1b6e20", "#7b1fa2", "#9e1c1c", "#00695c
  * with its party, amount and percent, so no colour has to be matched to a legend.
  */
 export function splitChart(shares, total) {
-  const rowH = 48;
+  const rowH = 64;
   const height = shares.length * rowH + 4;
   const chart = svg("svg", {
     viewBox: `0 0 320 ${height}`, width: "100%", role: "img", class: "split-chart",
@@ -19,11 +19,12 @@ export function splitChart(shares, total) {
   shares.forEach((s, i) => {
     const pct = percentOf(s.amount, total);
     const y = i * rowH + 2;
+    // Each bar says whose it is and how much, on one line above it: no colour to match to a legend.
     chart.append(
-      svg("text", { x: 0, y: y + 14, "font-size": 14, fill: "#111", class: "split-label" },
-        svg("tspan", { "font-weight": 700 }, barName(s.name)), ` ${yuan(s.amount)}（${pct}%）`),
-      svg("rect", { x: 0, y: y + 20, width: 320, height: 20, fill: "#e8edf3", rx: 4 }),
-      svg("rect", { x: 0, y: y + 20, width: Math.max(2, (320 * pct) / 100), height: 20, fill: PALETTE[i % PALETTE.length], rx: 4 }),
+      svg("text", { x: 0, y: y + 17, "font-size": 16, fill: "#111", class: "split-label" },
+        svg("tspan", { "font-weight": 700 }, barName(s.name)), svg("tspan", { x: 320, "text-anchor": "end" }, `${yuan(s.amount)}（${pct}%）`)),
+      svg("rect", { x: 0, y: y + 26, width: 320, height: 22, fill: "#e8edf3", rx: 4 }),
+      svg("rect", { x: 0, y: y + 26, width: Math.max(2, (320 * pct) / 100), height: 22, fill: PALETTE[i % PALETTE.length], rx: 4 }),
     );
   });
   const legend = h("ul", { class: "legend" },
@@ -35,10 +36,14 @@ export function splitChart(shares, total) {
   return h("figure", { class: "split" }, chart, legend);
 }
 
-/** A party's name on its bar: long names are cut so that the amount still fits. */
+/** A party's name on its bar: long names are cut so that the amount still fits; the viewer's own
+ * party (named with （本方）) keeps that mark in front. */
 function barName(name) {
-  const chars = [...name];
-  return chars.length > 12 ? `${chars.slice(0, 11).join("")}…` : name;
+  const own = name.endsWith("（本方）");
+  const chars = [...(own ? name.slice(0, -4) : name)];
+  const room = own ? 6 : 9;
+  const cut = chars.length > room ? `${chars.slice(0, room - 1).join("")}…` : chars.join("");
+  return own ? `本方·${cut}` : cut;
 }
 
 /** Funding: paid and pledged against the total, as one bar with words under it. */
