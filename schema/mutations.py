@@ -330,6 +330,11 @@ class RepresentativeSlip:
     code: str = strawberry.field(description="The code to print, e.g. ABCD-EFGH-JKMN.")
     base_url: strawberry.Private[str] = ""
 
+    @classmethod
+    def of(cls, info: Info, account: Any, party: Any, code: str) -> RepresentativeSlip:
+        """A slip just issued (account and party rows), with links to this server."""
+        return cls(account=Account.of(account), party=Party.of(party), code=code, base_url=public_base_url(info))
+
     @strawberry.field(description="The link a phone opens to sign in: <server>/i/<code>.")
     def link(self) -> str:
         return invitation_link(self.base_url, self.code)
@@ -662,13 +667,9 @@ def _slip_payload(
 ) -> RepresentativeSlipPayload:
     if issued is None:
         return RepresentativeSlipPayload(slip=None, errors=errors)
-    slip = RepresentativeSlip(
-        account=Account.of(issued.account),
-        party=Party.of(issued.party),
-        code=issued.code,
-        base_url=public_base_url(info),
+    return RepresentativeSlipPayload(
+        slip=RepresentativeSlip.of(info, issued.account, issued.party, issued.code), errors=errors
     )
-    return RepresentativeSlipPayload(slip=slip, errors=errors)
 
 
 @strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")

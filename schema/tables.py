@@ -18,7 +18,7 @@ from schema.errors import UserError
 from schema.mutations import Mutation as RowMutation
 from schema.mutations import NewRepresentativeInput, RepresentativeSlip, call
 from schema.scalars import Money
-from schema.types import Account, CostShare, Party, PartyKind, Responsibility, public_base_url
+from schema.types import CostShare, Party, PartyKind, Responsibility
 
 T = TypeVar("T")
 
@@ -124,20 +124,12 @@ class Mutation(RowMutation):
         )
         if written is None:
             return AddPartiesPayload(rows=[], errors=errors)
-        base_url = public_base_url(info)
         return AddPartiesPayload(
             rows=[
                 PartyRowResult(
                     party=Party.of(w.party),
                     created=w.created,
-                    slip=RepresentativeSlip(
-                        account=Account.of(w.slip.account),
-                        party=Party.of(w.party),
-                        code=w.slip.code,
-                        base_url=base_url,
-                    )
-                    if w.slip
-                    else None,
+                    slip=RepresentativeSlip.of(info, w.slip.account, w.party, w.slip.code) if w.slip else None,
                 )
                 for w in written
             ],
