@@ -378,11 +378,111 @@ def _same_origin_multipart(request: Any, settings: Settings) -> bool:
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/"):
         return True
+    return _same_origin(request, settings)
+
+
+def _same_origin(request: Any, settings: Settings) -> bool:
     origin = request.headers.get("origin")
     if not origin:
         return True  # not a browser: API clients send no Origin and carry their token themselves
     host = request.headers.get("host", "")
     return origin in (f"http://{host}", f"https://{host}") or origin in settings.allowed_origins
+
+
+def first_screen_html(page: str, screen: Any, code: str) -> str:
+    """The slip page with its open votes already in it: readable, and tappable as a plain form,
+    before any script has arrived. The script then draws the whole page over it."""
+    from html import escape
+    from urllib.parse import quote
+
+    tones = ("yes", "no", "abstain")
+    cards = []
+    for poll in screen.polls:
+        buttons = "".join(
+            f'<button type="submit" name="option" value="{escape(option_id)}" '
+            f'class="{tones[i] if poll.kind == "YES_NO_ABSTAIN" and i < 3 else "secondary"}">'
+            f"<span>{escape(label)}</span></button>"
+            for i, (option_id, label) in enumerate(poll.options)
+        )
+        cards.append(
+            f'<article class="card poll first-screen"><h3>{escape(poll.question)}</h3>'
+            f'<form method="post" action="/i/{quote(code, safe="")}/choose" class="first-screen-form">'
+            f'<input type="hidden" name="poll" value="{escape(poll.id)}">'
+            f'<div class="vote-buttons">{buttons}</div></form></article>'
+        )
+    section = f"<section><h2>居民表决</h2>{''.join(cards)}</section>" if cards else ""
+    main = (
+        f'<main id="main" data-first-screen="{escape(screen.consultation_id)}">'
+        f'<h1>{escape(screen.title)}</h1><p class="muted">{escape(screen.location)}</p>{section}'
+        '<p class="loading" role="status">正在读取其余内容……网络慢时请稍等。</p></main>'
+    )
+    return re.sub(r'<main id="main">.*?</main>', lambda _m: main, page, count=1, flags=re.S)
+
+
+def slip_routes(settings: Settings, clock: Callable[[], datetime], version: str) -> list[Route]:
+    """GET /i/{code}: the slip page with its open votes in the HTML; POST /i/{code}/choose: a choice
+    tapped before the page's script arrived redeems the slip and opens the confirmation."""
+    from urllib.parse import quote
+
+    from starlette.responses import RedirectResponse
+
+    from consult.errors import DomainError
+    from consult.services import accounts
+    from consult.services.base import ServiceContext
+    from consult.services.first_screen import slip_first_screen
+
+    page = versioned((STATIC_DIR / "consultation.html").read_text(encoding="utf-8"), version)
+
+    def context(request: Request) -> ServiceContext:
+        return ServiceContext(settings=settings, clock=clock, client_key=client_key(request, settings))
+
+    async def slip_page(request: Request) -> Response:
+        code = request.path_params["code"]
+        screen = await slip_first_screen(context(request), code) if len(code) <= 64 else None
+        html = first_screen_html(page, screen, code) if screen is not None else page
+        # same-origin, not no-referrer: a browser then names this site as the Origin of the form's POST
+        # (under no-referrer it sends "null", which choose refuses); other sites still get no referrer.
+        headers = {**page_headers(request), "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
+        return Response(html.encode(), media_type="text/html; charset=utf-8", headers=headers)
+
+    async def choose(request: Request) -> Response:
+        code = request.path_params["code"]
+        if not _same_origin(request, settings):
+            return Response("只接受本站页面发出的请求。", status_code=403, media_type="text/plain; charset=utf-8")
+        form = await request.form(max_files=0, max_fields=4)
+        poll, option = str(form.get("poll") or "")[:100], str(form.get("option") or "")[:100]
+        try:
+            login = await accounts.redeem_invitation(context(request), code=code)
+        except DomainError:
+            # The page says why, as it does for a slip link opened with its script.
+            return RedirectResponse(f"/i/{quote(code, safe='')}", status_code=303)
+        from consult.ids import to_global_id
+        from consult.models import Consultation
+
+        target = "/party" if login.consultation_id is None else "/"
+        if (
+            login.consultation_id is not None
+            and await Consultation.filter(id=login.consultation_id, published=True).exists()
+        ):
+            cid = to_global_id("Consultation", login.consultation_id)
+            target = f"/c/{quote(cid, safe='')}#choose={quote(poll, safe='')}.{quote(option, safe='')}"
+        response = RedirectResponse(target, status_code=303)
+        lifetime = int((login.session.expires_at - login.session.created_at).total_seconds())
+        response.set_cookie(
+            SESSION_COOKIE,
+            login.token,
+            max_age=lifetime,
+            httponly=True,
+            samesite="lax",
+            secure=settings.cookie_secure,
+            path="/",
+        )
+        return response
+
+    return [
+        Route("/i/{code}", slip_page, methods=["GET", "HEAD"]),
+        Route("/i/{code}/choose", choose, methods=["POST"]),
+    ]
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -574,6 +674,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/dossiers/{consultation_id}.html", dossier_page),
         *photo_routes(settings, clock),
+        *slip_routes(settings, clock, version),
         *page_routes(version),
         *labels_routes(labels, version),
         # This build's scripts and styles under a name made of their content, cached for a year;

@@ -25,6 +25,7 @@ def vote(page, choice: str, code: str | None = None) -> None:
     """Open the slip's link (when given), pick `choice`, confirm, and wait for the receipt."""
     if code:
         page.goto(f"/i/{code}")
+    page.wait_for_url(re.compile(r"/c/"))  # the script has drawn the page over the first screen
     page.get_by_role("button", name=re.compile(f"^{choice}")).click()
     page.get_by_role("button", name="确认投票").click()
     page.locator(".receipt").wait_for()
@@ -158,6 +159,7 @@ def test_the_large_type_switch_enlarges_everything_and_is_remembered(new_page, s
     case = site.consultation("菜园巷北口路灯改造", stage="VOTING", households=1)
     page = new_page(PHONE)
     page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))  # the script has drawn the page over the first screen
     page.get_by_role("button", name=re.compile("^赞成")).wait_for()
     base = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
     body = page.evaluate("() => parseFloat(getComputedStyle(document.querySelector('main p')).fontSize)")
@@ -205,6 +207,7 @@ def test_the_resident_pages_pass_axe(new_page, site, size):
     case = site.consultation(f"无障碍检查 {size['width']}", stage="VOTING", households=2)
     page = new_page(size)
     page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))  # the script has drawn the page over the first screen
     page.get_by_role("button", name=re.compile("^赞成")).wait_for()
     assert no_stray_words(page) == []
     assert axe_violations(page) == []
@@ -244,6 +247,7 @@ def test_a_phone_shared_by_two_households_keeps_their_votes_apart(new_page, site
     vote(page, "赞成", case["codes"][0])
     # The second household opens its own slip on the same phone: it has not voted, and may.
     page.goto(f"/i/{case['codes'][1]}")
+    page.wait_for_url(re.compile(r"/c/"))  # the script has drawn the page over the first screen
     page.get_by_role("button", name=re.compile("^反对")).wait_for()
     expect(page.locator(".receipt")).to_have_count(0)
 
@@ -264,6 +268,7 @@ def test_a_ranked_poll_is_voted_by_tapping_the_options_in_order(new_page, site):
     site.ok("openPoll", {"pollId": ranked}, "poll { status }")
     page = new_page(PHONE)
     page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))  # the script has drawn the page over the first screen
     card = page.locator("[data-poll]", has_text="健身器材放在哪里")
     for option in ["市场后院", "巷口空地", "小学门口"]:
         card.get_by_role("button", name=option).click()
@@ -424,3 +429,40 @@ def test_the_choices_start_on_the_first_screen_and_within_one_and_a_half_in_larg
             }).map((li) => li.textContent)"""
         )
         assert broken == [], broken
+
+
+def test_a_slip_links_vote_is_on_the_page_before_its_script_and_a_tap_there_is_confirmed(new_page, site):
+    # given a phone so slow that the page's script has not arrived
+    case = site.consultation("首屏表单投票", stage="VOTING", households=2)
+    page = new_page(PHONE)
+    page.route(re.compile(r"/resident\.js$"), lambda route: route.abort())
+    page.goto(f"/i/{case['codes'][0]}")
+    # then the question and the choices are already there, drawn by the server
+    expect(page.get_by_role("heading", name="首屏表单投票")).to_be_visible()
+    first = page.locator("form.first-screen-form")
+    expect(first.get_by_role("button", name="赞成")).to_be_visible()
+    assert axe_violations(page) == []
+    # when the resident taps 赞成 there, the slip is redeemed and the address no longer holds the code
+    first.get_by_role("button", name="赞成").click()
+    page.wait_for_url(re.compile(r"/c/[^#]+#choose="), wait_until="commit", timeout=30_000)
+    assert case["codes"][0] not in page.url
+    # and once the script arrives, it asks to confirm that very choice; nothing is cast before
+    page.unroute(re.compile(r"/resident\.js$"))
+    page.reload()
+    expect(page.get_by_text("您选择了：")).to_be_visible()
+    expect(page.locator(".confirm strong")).to_have_text("赞成")
+    assert "#choose" not in page.url
+    page.get_by_role("button", name="确认投票").click()
+    expect(page.locator(".receipt-box")).to_contain_text("您的票已经记录：赞成")
+    assert page.errors == []
+
+
+def test_with_its_script_a_slip_page_redeems_once_and_takes_over_the_first_screen(new_page, site):
+    case = site.consultation("首屏接管", stage="VOTING", households=1)
+    page = new_page(PHONE)
+    page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    expect(page.locator("form.first-screen-form")).to_have_count(0)
+    vote(page, "反对")
+    # the slip was used once: no warning that someone else had used it
+    expect(page.locator("#slip-used")).to_have_count(0)
