@@ -62,7 +62,40 @@ const main = document.querySelector("main");
 
 // ---------------------------------------------------------------- start
 
+/**
+ * The server may have drawn the slip's open votes before this script arrived (a plain form).
+ * From now on a tap there is kept here instead of sent, and opens the confirmation once the page
+ * is drawn: the slip is redeemed once, by this script.
+ */
+function takeOverFirstScreen() {
+  for (const form of document.querySelectorAll("form.first-screen-form")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.pendingChoice = { poll: form.elements.poll.value, option: event.submitter?.value };
+      if (state.data) openPendingChoice();
+    });
+  }
+}
+
+/** A choice tapped before the page was drawn (here, or on the server's first screen): confirm it now. */
+function openPendingChoice() {
+  const wanted = state.pendingChoice;
+  state.pendingChoice = null;
+  const poll = wanted && state.data?.polls.find((p) => p.id === wanted.poll);
+  const option = poll?.options.find((o) => o.id === wanted.option);
+  const card = poll && document.querySelector(`[data-poll="${poll.id}"]`);
+  if (!option || !card || !card.querySelector(".ballot")) return;
+  confirmChoice(poll, card, [option], null);
+}
+
 async function start() {
+  takeOverFirstScreen();
+  // A choice tapped on the server's first screen arrives in the address: #choose=<poll>.<option>.
+  const chosen = location.hash.match(/^#choose=([^.]+)\.(.+)$/);
+  if (chosen) {
+    state.pendingChoice = { poll: decodeURIComponent(chosen[1]), option: decodeURIComponent(chosen[2]) };
+    history.replaceState(null, "", location.pathname);
+  }
   const inviteMatch = location.pathname.match(/^\/i\/([^/]+)/);
   if (inviteMatch) {
     const code = decodeURIComponent(inviteMatch[1]);
@@ -145,6 +178,7 @@ function show(data) {
     build();
   }
   render();
+  if (state.pendingChoice) openPendingChoice();
 }
 
 // ---------------------------------------------------------------- layout
