@@ -509,10 +509,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "档案已封存，不能再添加照片。",
         "en": "The dossier is sealed; no photos can be added.",
     },
-    "photo_needs_fix_report": {
-        "zh-CN": "照片只能随整改情况一起提交（状态为“已整改”时）。",
-        "en": "Photos go with a fix report (status RESOLVED) only.",
-    },
 }
 
 SUPPORTED = ("zh-CN", "en")

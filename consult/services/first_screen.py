@@ -68,8 +68,12 @@ async def slip_first_screen(ctx: ServiceContext, code: str) -> FirstScreen | Non
     polls = await Poll.filter(consultation_id=consultation.id, status=PollStatus.OPEN, kind__in=FORM_KINDS).order_by(
         "id"
     )
+    # The options of every open poll in one query, each poll's in its own order.
+    options_of: dict[int, list[PollOption]] = {poll.id: [] for poll in polls}
+    for option in await PollOption.filter(poll_id__in=list(options_of)).order_by("position", "id"):
+        options_of[option.poll_id].append(option)
     for poll in polls:
-        options = await PollOption.filter(poll_id=poll.id).order_by("position", "id")
+        options = options_of[poll.id]
         screen.polls.append(
             FirstPoll(
                 id=to_global_id("Poll", poll.id),

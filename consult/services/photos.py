@@ -12,7 +12,6 @@ day are swept, with the files no photo names any more.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
@@ -34,8 +33,6 @@ from consult.services.base import (
     transaction,
 )
 
-log = logging.getLogger("consult.photos")
-
 MAX_PER_ITEM = 6
 # Photos one account has uploaded and not yet attached: enough for a form or two.
 MAX_PENDING = 30
@@ -44,7 +41,6 @@ MAX_MB = images.MAX_INPUT_BYTES // (1024 * 1024)
 
 # SITE: the consultation's own photos of the place (现场照片), subject_id the consultation.
 SITE, DEMAND, FINDING, FIX, PROGRESS = "SITE", "DEMAND", "FINDING", "FIX", "PROGRESS"
-SUBJECT_KINDS = (SITE, DEMAND, FINDING, FIX, PROGRESS)
 
 # Decoding a 50-megapixel picture takes a few hundred MB; two at a time per worker at most.
 _decoding = threading.BoundedSemaphore(2)
