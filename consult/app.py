@@ -37,7 +37,7 @@ from consult.clock import utcnow
 from consult.db import is_postgres, tortoise_config
 from consult.messages import pick_language
 from consult.policies import ANONYMOUS
-from consult.security import SESSION_COOKIE
+from consult.security import SESSION_COOKIE, set_session_cookies
 from consult.services.accounts import actor_for_token
 from consult.settings import Settings, get_settings
 
@@ -389,27 +389,51 @@ def _same_origin(request: Any, settings: Settings) -> bool:
     return origin in (f"http://{host}", f"https://{host}") or origin in settings.allowed_origins
 
 
+def _first_screen_card(poll: Any, action: str) -> str:
+    """One open vote on a slip's first screen: its question and its choices, as a plain form
+    where the kind of vote allows one (a ranked vote waits for the script to order its choices)."""
+    from html import escape
+
+    tones = ("yes", "no", "abstain")
+    start = (
+        f'<article class="card poll first-screen"><h3>{escape(poll.question)}</h3>'
+        f'<form method="post" action="{action}" class="first-screen-form">'
+        f'<input type="hidden" name="poll" value="{escape(poll.id)}">'
+    )
+    if poll.kind == "RANKED":
+        items = "".join(f"<li>{escape(label)}</li>" for _, label in poll.options)
+        return (
+            f'<article class="card poll first-screen"><h3>{escape(poll.question)}</h3><ul>{items}</ul>'
+            '<p class="muted">这是排序投票：页面读取完后，请按您的喜好依次点选。</p></article>'
+        )
+    if poll.kind == "MULTIPLE_CHOICE":
+        most = poll.max_choices or len(poll.options)
+        boxes = "".join(
+            f'<label class="check"><input type="checkbox" name="option" value="{escape(option_id)}">'
+            f"{escape(label)}</label>"
+            for option_id, label in poll.options
+        )
+        return (
+            f"{start}<fieldset><legend>最多选 {most} 项</legend>{boxes}</fieldset>"
+            '<button type="submit">下一步</button></form></article>'
+        )
+    buttons = "".join(
+        f'<button type="submit" name="option" value="{escape(option_id)}" '
+        f'class="{tones[i] if poll.kind == "YES_NO_ABSTAIN" and i < 3 else "secondary"}">'
+        f"<span>{escape(label)}</span></button>"
+        for i, (option_id, label) in enumerate(poll.options)
+    )
+    return f'{start}<div class="vote-buttons">{buttons}</div></form></article>'
+
+
 def first_screen_html(page: str, screen: Any, code: str) -> str:
     """The slip page with its open votes already in it: readable, and tappable as a plain form,
     before any script has arrived. The script then draws the whole page over it."""
     from html import escape
     from urllib.parse import quote
 
-    tones = ("yes", "no", "abstain")
-    cards = []
-    for poll in screen.polls:
-        buttons = "".join(
-            f'<button type="submit" name="option" value="{escape(option_id)}" '
-            f'class="{tones[i] if poll.kind == "YES_NO_ABSTAIN" and i < 3 else "secondary"}">'
-            f"<span>{escape(label)}</span></button>"
-            for i, (option_id, label) in enumerate(poll.options)
-        )
-        cards.append(
-            f'<article class="card poll first-screen"><h3>{escape(poll.question)}</h3>'
-            f'<form method="post" action="/i/{quote(code, safe="")}/choose" class="first-screen-form">'
-            f'<input type="hidden" name="poll" value="{escape(poll.id)}">'
-            f'<div class="vote-buttons">{buttons}</div></form></article>'
-        )
+    action = f"/i/{quote(code, safe='')}/choose"
+    cards = [_first_screen_card(poll, action) for poll in screen.polls]
     section = f"<section><h2>居民表决</h2>{''.join(cards)}</section>" if cards else ""
     main = (
         f'<main id="main" data-first-screen="{escape(screen.consultation_id)}">'
@@ -449,8 +473,10 @@ def slip_routes(settings: Settings, clock: Callable[[], datetime], version: str)
         code = request.path_params["code"]
         if not _same_origin(request, settings):
             return Response("只接受本站页面发出的请求。", status_code=403, media_type="text/plain; charset=utf-8")
-        form = await request.form(max_files=0, max_fields=4)
-        poll, option = str(form.get("poll") or "")[:100], str(form.get("option") or "")[:100]
+        form = await request.form(max_files=0, max_fields=40)
+        poll = str(form.get("poll") or "")[:100]
+        # one choice, or the ticked boxes of a multiple-choice vote, comma-separated in the address
+        option = ",".join(str(o)[:100] for o in form.getlist("option")[:30])
         try:
             login = await accounts.redeem_invitation(context(request), code=code)
         except DomainError:
@@ -465,18 +491,10 @@ def slip_routes(settings: Settings, clock: Callable[[], datetime], version: str)
             and await Consultation.filter(id=login.consultation_id, published=True).exists()
         ):
             cid = to_global_id("Consultation", login.consultation_id)
-            target = f"/c/{quote(cid, safe='')}#choose={quote(poll, safe='')}.{quote(option, safe='')}"
+            target = f"/c/{quote(cid, safe='')}#choose={quote(poll, safe='')}.{quote(option, safe=',')}"
         response = RedirectResponse(target, status_code=303)
         lifetime = int((login.session.expires_at - login.session.created_at).total_seconds())
-        response.set_cookie(
-            SESSION_COOKIE,
-            login.token,
-            max_age=lifetime,
-            httponly=True,
-            samesite="lax",
-            secure=settings.cookie_secure,
-            path="/",
-        )
+        set_session_cookies(response, login.token, max_age=lifetime, secure=settings.cookie_secure)
         return response
 
     return [
@@ -499,6 +517,7 @@ async def healthz(request: Request) -> JSONResponse:
 PAGES = {
     "/": "index.html",
     "/i/{code}": "consultation.html",
+    "/c/": "consultation.html",
     "/c/{consultation_id}": "consultation.html",
     "/login": "login.html",
     "/board": "board.html",
@@ -615,22 +634,58 @@ def page_routes(version: str) -> list[Route]:
     return [Route(path, serve(filename), methods=["GET", "HEAD"]) for path, filename in PAGES.items()]
 
 
-class Immutable:
-    """Responses that never change under their address (it names their content): cached for a year."""
+def resident_worker_route(version: str) -> Route:
+    """GET /sw.js: the resident page's service worker (frontend_static/sw.js), naming this build's
+    page and the files it needs. Its bytes change with any of them, which is how a phone learns
+    of a new build; it is itself never cached long."""
+    shell = versioned((STATIC_DIR / PAGES["/c/"]).read_text(encoding="utf-8"), version)
+    entry = _ENTRY.search((STATIC_DIR / PAGES["/c/"]).read_text(encoding="utf-8"))
+    names = ["app.css", *([entry.group(1), *module_closure(entry.group(1))] if entry else [])]
+    files = [f"/assets/v/{version}/{name}" for name in names]
+    build = hashlib.sha256((version + shell).encode()).hexdigest()[:16]
+    body = (
+        (STATIC_DIR / "sw.js")
+        .read_text(encoding="utf-8")
+        .replace('"__BUILD__"', json.dumps(build))
+        .replace("__FILES__", json.dumps(files))
+        .encode()
+    )
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
-    HEADER = (b"cache-control", b"public, max-age=31536000, immutable")
+    async def worker(request: Request) -> Response:
+        return Response(body, media_type="text/javascript; charset=utf-8", headers=headers)
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    return Route("/sw.js", worker, methods=["GET", "HEAD"])
+
+
+class BuildAssets:
+    """This build's scripts and styles under /assets/v/<build>/: read once at start, served without
+    their comments (consult/lean.py), and cached for a year, since their address names their content."""
+
+    TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+    HEADERS = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+
+    def __init__(self, folder: Path) -> None:
+        from consult.lean import lean_script, lean_style
+
+        self.files: dict[str, tuple[bytes, str]] = {}
+        for path in sorted(folder.iterdir()):
+            kind = self.TYPES.get(path.suffix)
+            if path.is_file() and kind:
+                text = path.read_text(encoding="utf-8")
+                lean = lean_script(text) if path.suffix == ".js" else lean_style(text)
+                self.files[path.name] = (lean.encode(), kind)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        async def with_cache(message: Any) -> None:
-            if message["type"] == "http.response.start" and message.get("status") == 200:
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
-                message = {**message, "headers": [*headers, self.HEADER]}
-            await send(message)
-
-        await self.app(scope, receive, with_cache)
+        found = self.files.get(scope["path"][len(scope.get("root_path", "")) :].lstrip("/"))
+        if scope["method"] not in ("GET", "HEAD") or found is None:
+            response = Response("Not Found", status_code=404, media_type="text/plain")
+        else:
+            body, kind = found
+            response = Response(body, media_type=kind, headers=self.HEADERS)
+            if scope["method"] == "HEAD":
+                response = Response(b"", media_type=kind, headers={**self.HEADERS, "Content-Length": str(len(body))})
+        await response(scope, receive, send)
 
 
 def bench_routes() -> list[Route]:
@@ -676,10 +731,11 @@ def create_app(
         *photo_routes(settings, clock),
         *slip_routes(settings, clock, version),
         *page_routes(version),
+        resident_worker_route(version),
         *labels_routes(labels, version),
-        # This build's scripts and styles under a name made of their content, cached for a year;
-        # the plain /assets/… addresses stay, revalidated on each load.
-        Mount(f"/assets/v/{version}", Immutable(StaticFiles(directory=STATIC_DIR / "assets")), name="assets-v"),
+        # This build's scripts and styles under a name made of their content, cached for a year and
+        # without their comments; the plain /assets/… addresses stay as written, revalidated on each load.
+        Mount(f"/assets/v/{version}", BuildAssets(STATIC_DIR / "assets"), name="assets-v"),
         Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets"),
         # Only the browser build of graphql-ws, not the rest of node_modules.
         Mount(

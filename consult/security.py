@@ -13,6 +13,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 SESSION_COOKIE = "consult_session"
+# Beside the HttpOnly session cookie, a random tag scripts can read: it tells the resident page
+# whether the copy it kept on this phone was drawn for the session signed in now. It proves
+# nothing and opens nothing; a new sign-in, a sign-out or an expiry changes or removes it.
+SESSION_TAG_COOKIE = "consult_tag"
 
 _hasher = PasswordHasher()
 # Verified against when the username does not exist, so both paths cost the same.
@@ -21,6 +25,18 @@ _DUMMY_HASH = _hasher.hash("consult-timing-equalizer")
 # No 0/O, 1/I/L: the code is read off paper by elderly residents and typed by hand.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12  # 31^12 ≈ 7.9e17, about 59 bits
+
+
+def set_session_cookies(response: object, token: str, *, max_age: int, secure: bool) -> None:
+    """The session cookie (HttpOnly) and its readable tag, set together on any response that signs in."""
+    common = {"max_age": max_age, "samesite": "lax", "secure": secure, "path": "/"}
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, **common)  # type: ignore[attr-defined]
+    response.set_cookie(SESSION_TAG_COOKIE, secrets.token_urlsafe(9), httponly=False, **common)  # type: ignore[attr-defined]
+
+
+def clear_session_cookies(response: object) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")  # type: ignore[attr-defined]
+    response.delete_cookie(SESSION_TAG_COOKIE, path="/")  # type: ignore[attr-defined]
 
 
 def set_password_cost(*, time_cost: int, memory_kib: int) -> None:

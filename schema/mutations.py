@@ -10,7 +10,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from consult.errors import DomainError, RowErrors
-from consult.security import SESSION_COOKIE
+from consult.security import clear_session_cookies, set_session_cookies
 from consult.services import (
     accounts,
     archive,
@@ -611,15 +611,7 @@ class ArchiveInput:
 
 
 def _set_session_cookie(info: Info, token: str, max_age: int) -> None:
-    info.context.response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=info.context.settings.cookie_secure,
-        path="/",
-    )
+    set_session_cookies(info.context.response, token, max_age=max_age, secure=info.context.settings.cookie_secure)
 
 
 async def _auth_payload(info: Info, login: accounts.Login | None, errors: list[UserError]) -> AuthPayload:
@@ -709,7 +701,7 @@ class Mutation:
         if info.context.websocket:
             return False
         done = await accounts.logout(info.context.service())
-        info.context.response.delete_cookie(SESSION_COOKIE, path="/")
+        clear_session_cookies(info.context.response)
         return done
 
     @strawberry.mutation(description="Add a party (organizers).")

@@ -147,7 +147,9 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
     },
     ProposalStatus: {
         ProposalStatus.DRAFT: L("草稿", "draft", "还在撰写，尚未提交各方", "being written, not yet put to the parties"),
-        ProposalStatus.TABLED: L("已提交协商", "tabled"),
+        ProposalStatus.TABLED: L(
+            "各方商量中", "tabled", "已经交给各方商量，还没有定下来", "put to the parties, not decided yet"
+        ),
         ProposalStatus.ADOPTED: L("已采纳", "adopted", "每项协商最多采纳一个方案", "at most one per consultation"),
         ProposalStatus.REJECTED: L("已否决", "rejected"),
         ProposalStatus.WITHDRAWN: L("已撤回", "withdrawn"),

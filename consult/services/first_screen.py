@@ -1,9 +1,10 @@
 """The first screen of a slip link (/i/<code>), drawn by the server before any script runs.
 
 On a weak mobile network every round trip costs seconds, so the page a slip opens carries its
-open votes in its HTML: the consultation's title and each open yes/no or single-choice poll's
-question and choices, all of them public. The choices are a plain form: tapping one redeems
-the slip and opens the confirmation (`choose`), with no script needed. Nothing about the
+open votes in its HTML: the consultation's title and each open poll's question and choices, all
+of them public. Yes/no, single- and multiple-choice votes are a plain form: tapping a choice (or
+ticking several and 下一步) redeems the slip and opens the confirmation (`choose`), with no
+script needed; a ranked vote's choices are listed, to be put in order once the script is there. Nothing about the
 household is shown (not even whether it has voted), and a GET writes nothing but the sign-in
 throttle's count, which it shares with redeemInvitation.
 """
@@ -12,14 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from consult.domain.vocabulary import PollKind, PollStatus
+from consult.domain.vocabulary import PollStatus
 from consult.ids import to_global_id
 from consult.models import AccountSlip, Consultation, Invitation, Poll, PollOption, VoterRollEntry
 from consult.security import invitation_digest, normalize_code
 from consult.services.accounts import _attempt, _limited, _succeeded
 from consult.services.base import ServiceContext
-
-FORM_KINDS = (PollKind.YES_NO_ABSTAIN, PollKind.SINGLE_CHOICE)
 
 
 @dataclass
@@ -28,6 +27,7 @@ class FirstPoll:
     question: str
     kind: str
     options: list[tuple[str, str]]  # (option id, label), in order
+    max_choices: int | None = None
 
 
 @dataclass
@@ -65,9 +65,7 @@ async def slip_first_screen(ctx: ServiceContext, code: str) -> FirstScreen | Non
         title=consultation.title,
         location=consultation.location,
     )
-    polls = await Poll.filter(consultation_id=consultation.id, status=PollStatus.OPEN, kind__in=FORM_KINDS).order_by(
-        "id"
-    )
+    polls = await Poll.filter(consultation_id=consultation.id, status=PollStatus.OPEN).order_by("id")
     # The options of every open poll in one query, each poll's in its own order.
     options_of: dict[int, list[PollOption]] = {poll.id: [] for poll in polls}
     for option in await PollOption.filter(poll_id__in=list(options_of)).order_by("position", "id"):
@@ -79,6 +77,7 @@ async def slip_first_screen(ctx: ServiceContext, code: str) -> FirstScreen | Non
                 id=to_global_id("Poll", poll.id),
                 question=poll.question,
                 kind=poll.kind,
+                max_choices=poll.max_choices,
                 options=[(to_global_id("PollOption", o.id), o.label) for o in options],
             )
         )

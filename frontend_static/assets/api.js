@@ -121,6 +121,19 @@ export function withCan(data) {
   return data.viewer ? { ...data.viewer, can: data.viewerCan } : null;
 }
 
+/** Where the resident page keeps, per consultation, what it last showed (see resident.js). */
+export const KEPT_PAGE = "consult.page:";
+
+/** Throw away every page kept on this phone: on sign-out, and when another session signs in. */
+export function forgetKeptPages() {
+  try {
+    for (const key of Object.keys(localStorage)) if (key.startsWith(KEPT_PAGE)) localStorage.removeItem(key);
+  } catch {
+    // storage switched off: nothing was kept
+  }
+}
+
 export async function logout() {
   await gql("mutation { logout }");
+  forgetKeptPages();
 }

@@ -31,7 +31,7 @@ function createPollForm(ctx) {
   const maxChoices = h("input", { name: "maxChoices", type: "number", min: 1, inputmode: "numeric" });
   const preset = select("preset", words("DecisionPreset"));
   const proposalField = field("表决的方案", proposal,
-    `“${label("PollKind", "YES_NO_ABSTAIN")}”的表决，一般是针对一个方案。默认选正在协商的方案（已采纳的，或已提交协商的），可以改选。`);
+    `“${label("PollKind", "YES_NO_ABSTAIN")}”的表决，一般是针对一个方案。默认选正在协商的方案（已采纳的，或各方正在商量的），可以改选。`);
   // Until the organizer picks a proposal themselves, the select follows the one under discussion.
   let picked = false;
   proposal.addEventListener("change", () => { picked = true; });

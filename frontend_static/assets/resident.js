@@ -1,7 +1,7 @@
 // The consultation page, made first for residents on their phones: where things stand,
 // the vote (with its receipt), the money, the works and the rating. Opened from an
 // invitation slip's QR code at /i/<code>, or at /c/<consultationId>.
-import { gql, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
+import { forgetKeptPages, gql, KEPT_PAGE, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
 import { fundingBar, milestoneTimeline, splitChart, distributionChart } from "./charts.js";
 import { date, dateTime, hint, label, ratioText, shareOf, STAGE_ORDER, yuan } from "./format.js";
 import { photoField, photoIdsOf, photoStrip } from "./photos.js";
@@ -71,7 +71,8 @@ function takeOverFirstScreen() {
   for (const form of document.querySelectorAll("form.first-screen-form")) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      state.pendingChoice = { poll: form.elements.poll.value, option: event.submitter?.value };
+      const ticked = [...form.querySelectorAll("input[name=option]:checked")].map((box) => box.value);
+      state.pendingChoice = { poll: form.elements.poll.value, options: event.submitter?.value ? [event.submitter.value] : ticked };
       if (state.data) openPendingChoice();
     });
   }
@@ -82,18 +83,18 @@ function openPendingChoice() {
   const wanted = state.pendingChoice;
   state.pendingChoice = null;
   const poll = wanted && state.data?.polls.find((p) => p.id === wanted.poll);
-  const option = poll?.options.find((o) => o.id === wanted.option);
+  const chosen = poll ? poll.options.filter((o) => wanted.options.includes(o.id)) : [];
   const card = poll && document.querySelector(`[data-poll="${poll.id}"]`);
-  if (!option || !card || !card.querySelector(".ballot")) return;
-  confirmChoice(poll, card, [option], null);
+  if (!chosen.length || !card || !card.querySelector(".ballot")) return;
+  confirmChoice(poll, card, chosen, null);
 }
 
 async function start() {
   takeOverFirstScreen();
-  // A choice tapped on the server's first screen arrives in the address: #choose=<poll>.<option>.
+  // A choice tapped on the server's first screen arrives in the address: #choose=<poll>.<option>[,<option>…].
   const chosen = location.hash.match(/^#choose=([^.]+)\.(.+)$/);
   if (chosen) {
-    state.pendingChoice = { poll: decodeURIComponent(chosen[1]), option: decodeURIComponent(chosen[2]) };
+    state.pendingChoice = { poll: decodeURIComponent(chosen[1]), options: chosen[2].split(",").map(decodeURIComponent) };
     history.replaceState(null, "", location.pathname);
   }
   const inviteMatch = location.pathname.match(/^\/i\/([^/]+)/);
@@ -114,6 +115,7 @@ async function start() {
         return;
       }
       state.id = payload.consultation.id;
+      forgetKeptPages(); // a new household on this phone: nothing kept for the one before is drawn
       // The code leaves the address bar and the history: the page is now the consultation's.
       history.replaceState(null, "", `/c/${encodeURIComponent(state.id)}`);
       show({ viewer: payload.viewer, viewerSession: payload.session, viewerCan: NOTHING_YET, consultation: payload.consultation });
@@ -130,9 +132,21 @@ async function start() {
     load();
   } else {
     state.id = decodeURIComponent(location.pathname.split("/")[2] || "");
+    if (!state.id) {
+      location.replace("/");
+      return;
+    }
+    // Back on a phone that has been here: what it showed last time, at once, until the server answers.
+    const kept = keptCopy(state.id);
+    if (kept) show(kept.answer, kept.at);
     await load();
   }
-  if (!state.data) return;
+  keepWorker();
+  if (!state.fresh) {
+    // Not reached the server: the page comes back by itself once the phone is online again.
+    if (state.data) addEventListener("online", () => location.reload(), { once: true });
+    return;
+  }
   // Without afterSeq the server replays the whole history first; start after what was just read.
   subscribe(EVENTS_SUBSCRIPTION, { id: state.id, after: state.seen },
     // Tallies arrive on their own subscription: a vote elsewhere need not re-read the whole page.
@@ -154,30 +168,100 @@ async function load() {
     if (!state.data) {
       mountPage(null);
       main.replaceChildren(message(error.message, "error"));
+    } else if (state.keptAt) {
+      state.offline = true;
+      drawKeptNotice();
     }
     return;
   }
   show(data);
 }
 
-/** Draw the page from one answer: the first one builds it, later ones update it in place. */
-function show(data) {
+// ---------------------------------------------------------------- kept on this phone
+
+// What the page showed last, kept on the phone for the session that saw it (its consult_tag
+// cookie): a return visit on a weak network draws it at once, says so, and then reads what is new.
+// Another sign-in or a sign-out changes the tag, and copies of other sessions are thrown away.
+const KEEP_AT_MOST = 5;
+
+function sessionTag() {
+  return document.cookie.split("; ").find((c) => c.startsWith("consult_tag="))?.slice("consult_tag=".length) ?? "";
+}
+
+function keptCopy(id) {
+  try {
+    const kept = JSON.parse(localStorage.getItem(KEPT_PAGE + id) || "null");
+    if (kept?.tag === sessionTag() && kept.answer?.consultation?.id === id) return kept;
+    if (kept) forgetKeptPages();
+  } catch {
+    // storage switched off or a broken copy: the page waits for the server, as on a first visit
+  }
+  return null;
+}
+
+const keepCopy = debounce(() => {
+  if (!state.fresh || !state.answer) return;
+  try {
+    const keys = Object.keys(localStorage).filter((k) => k.startsWith(KEPT_PAGE) && k !== KEPT_PAGE + state.id);
+    const ages = keys.map((k) => [k, JSON.parse(localStorage.getItem(k) || "{}").at ?? 0]).sort((a, b) => b[1] - a[1]);
+    for (const [key] of ages.slice(KEEP_AT_MOST - 1)) localStorage.removeItem(key);
+    localStorage.setItem(KEPT_PAGE + state.id, JSON.stringify({ tag: sessionTag(), at: Date.now(), answer: state.answer }));
+  } catch {
+    // a full or switched-off storage only costs the next visit its head start
+  }
+}, 500);
+
+function drawKeptNotice() {
+  if (!parts.kept) return;
+  const when = state.keptAt ? dateTime(new Date(state.keptAt).toISOString()) : "";
+  parts.kept.replaceChildren(...(!state.keptAt ? [] : state.offline
+    ? [message(`现在连不上网络。下面是您 ${when} 打开时看到的内容，可能不是最新的；连上网络后页面会自己更新。`, "warn")]
+    : [message(`下面先显示您 ${when} 打开时看到的内容，正在读取最新情况……`, "info")]));
+}
+
+/** The phone keeps this page and its scripts (/sw.js), once the page is drawn and idle. */
+function keepWorker() {
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+  const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/c/" }).catch(() => null);
+  if ("requestIdleCallback" in window) requestIdleCallback(register, { timeout: 5000 });
+  else setTimeout(register, 2000);
+}
+
+/**
+ * Draw the page from one answer: the first one builds it, later ones update it in place.
+ * `keptAt` marks an answer kept on the phone from an earlier visit rather than read just now.
+ */
+function show(data, keptAt = null) {
   if (!data.consultation) {
+    forgetKeptPages();
+    document.querySelector("body > header.top")?.remove();
     mountPage(withCan(data));
     main.replaceChildren(h("h1", {}, "没有找到这项协商"), h("p", {}, h("a", { href: "/" }, "回到首页")));
+    state.data = null;
     return;
   }
   const first = !state.data;
   state.data = data.consultation;
-  state.seen ??= data.consultation.auditTrail.totalCount;
+  state.answer = data;
+  state.fresh = !keptAt;
+  state.keptAt = keptAt;
+  if (state.fresh) state.seen ??= data.consultation.auditTrail.totalCount;
   state.me = withCan(data);
   state.slipUsedBefore = data.viewerSession?.slipUsedBefore ?? null;
-  if (first) {
+  // The header follows who is signed in: drawn once, and again when the server says otherwise.
+  const who = JSON.stringify(state.me);
+  if (who !== state.headerFor) {
+    document.querySelector("body > header.top")?.remove();
     mountPage(state.me);
+    state.headerFor = who;
+  }
+  if (first) {
     document.title = `${state.data.title} · 基层协商`;
     build();
   }
   render();
+  drawKeptNotice();
+  keepCopy();
   if (state.pendingChoice) openPendingChoice();
 }
 
@@ -188,6 +272,7 @@ const parts = {};
 function build() {
   const c = state.data;
   parts.action = h("div", { id: "main-action" });
+  parts.kept = h("div", { id: "kept-notice", "aria-live": "polite" });
   parts.stepper = h("div", { id: "stage" });
   [parts.pollsSection, parts.polls] = section(label("Stage", "VOTING"), "polls");
   [parts.demandsSection, parts.demands] = section("居民诉求", "demands");
@@ -206,6 +291,7 @@ function build() {
   fill(main,
     h("h1", {}, c.title),
     h("p", { class: "muted" }, c.location),
+    parts.kept,
     slipWarning(),
     parts.action,
     parts.stepper,
@@ -466,6 +552,7 @@ function confirmChoice(poll, card, chosen, status) {
       card.replaceWith(fresh);
       fresh.querySelector(".receipt-box")?.focus();
       renderMainAction(state.data);
+      keepCopy();
     } catch (error) {
       confirm.disabled = false;
       showError(err, error);

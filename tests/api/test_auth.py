@@ -594,3 +594,38 @@ async def test_an_unknown_invitation_code_is_invalid(world, code):
     assert payload["viewer"] is None
     assert {k: only_error(payload)[k] for k in ("code", "field")} == {"code": "INVALID", "field": "code"}
     assert await Account.filter(roles="RESIDENT").count() == 0
+
+
+def _cookie(response, name: str) -> tuple[str, list[str]] | None:
+    """The value and lower-cased attributes of the Set-Cookie named `name`, or None."""
+    for header in response.headers.get_list("set-cookie"):
+        if header.startswith(f"{name}="):
+            first, *rest = header.split(";")
+            return first.split("=", 1)[1].strip('"'), [part.strip().lower() for part in rest]
+    return None
+
+
+async def test_each_sign_in_comes_with_a_readable_tag_of_its_own_and_sign_out_drops_it(organizer_account, http):
+    # The resident page draws what it kept on the phone only for the session that saw it: the tag
+    # tells sessions apart, readable by the page's script, and it is no key to anything.
+    body = {"query": 'mutation { login(input: {username: "organizer", password: "organizer-password"}) { token } }'}
+    first, second = await http.post("/graphql", json=body), await http.post("/graphql", json=body)
+    tags = [_cookie(r, "consult_tag") for r in (first, second)]
+    assert all(tags) and tags[0][0] != tags[1][0]
+    value, attributes = tags[0]
+    assert "httponly" not in attributes and "path=/" in attributes and "samesite=lax" in attributes
+    session = _cookie(first, "consult_session")
+    assert session and session[0] != value and "httponly" in session[1]
+    # the same lifetime as the session it marks
+    assert [a for a in attributes if a.startswith("max-age")] == [a for a in session[1] if a.startswith("max-age")]
+    # alone, it signs nobody in
+    alone = await http.post("/graphql", json={"query": "{ viewer { id } }"}, headers={"Cookie": f"consult_tag={value}"})
+    assert alone.json()["data"]["viewer"] is None
+    # signing out drops both
+    token = first.json()["data"]["login"]["token"]
+    out = await http.post(
+        "/graphql", json={"query": "mutation { logout }"}, headers={"Cookie": f"consult_session={token}"}
+    )
+    for name in ("consult_session", "consult_tag"):
+        dropped = _cookie(out, name)
+        assert dropped and dropped[0] == "" and "max-age=0" in dropped[1], out.headers.get_list("set-cookie")

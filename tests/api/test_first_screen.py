@@ -83,3 +83,43 @@ async def test_a_choice_from_another_site_or_with_a_wrong_code_is_refused(world:
     wrong = await http.post("/i/AAAA-BBBB-CCCC/choose", data={"poll": pid, "option": "x"})
     assert wrong.status_code == 303 and wrong.headers["location"] == "/i/AAAA-BBBB-CCCC"
     assert "set-cookie" not in wrong.headers
+
+
+async def test_every_kind_of_open_vote_is_on_the_first_screen_and_ticked_boxes_reach_the_confirmation(
+    world: World, http
+):
+    cid = await create_consultation(world, stage="DELIBERATING", title="三种表决首屏")
+    await world.organizer.ok("setVoterRoll", {"consultationId": cid, "voters": [{"label": "1 号"}]}, "entries { id }")
+    several = await create_poll(
+        world,
+        cid,
+        question="想要哪些健身器材？",
+        kind="MULTIPLE_CHOICE",
+        options=["单杠", "漫步机", "乒乓球台"],
+        maxChoices=2,
+    )
+    ranked = await create_poll(world, cid, question="先修哪一段？", kind="RANKED", options=["东段", "西段", "中段"])
+    await world.organizer.ok("advanceStage", {"consultationId": cid, "to": "VOTING"}, "consultation { stage }")
+    for pid in (several, ranked):
+        await world.organizer.ok("openPoll", {"pollId": pid}, "poll { status }")
+    code = (await world.organizer.ok("issueInvitations", {"consultationId": cid}, "invitations { code }"))[
+        "invitations"
+    ][0]["code"]
+    html = (await http.get(f"/i/{code}")).text
+    # a multiple-choice vote is boxes to tick, with how many may be ticked, and 下一步
+    assert "想要哪些健身器材？" in html and "最多选 2 项" in html and "下一步" in html
+    boxes = [unquote(v) for v in re.findall(r'<input type="checkbox" name="option" value="([^"]+)">', html)]
+    assert len(boxes) == 3 and all(word in html for word in ("单杠", "漫步机", "乒乓球台"))
+    # a ranked vote's choices are listed, to be ordered once the page has its script
+    assert "先修哪一段？" in html and all(f"<li>{w}</li>" in html for w in ("东段", "西段", "中段"))
+    # when two boxes are ticked and sent, both reach the page's confirmation in the address
+    answer = await http.post(
+        f"/i/{code}/choose",
+        data={"poll": several, "option": boxes[:2]},
+        headers={"Origin": "http://testserver"},
+    )
+    assert answer.status_code == 303
+    chosen = answer.headers["location"].split("#choose=", 1)[1]
+    poll, options = chosen.split(".", 1)
+    assert unquote(poll) == several and [unquote(o) for o in options.split(",")] == boxes[:2]
+    assert await Ballot.all().count() == 0

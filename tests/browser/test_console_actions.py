@@ -177,7 +177,7 @@ def test_the_wuchuan_ditch_runs_from_creation_to_sealed_dossier_in_at_most_90_ac
     ui.click(plan.get_by_role("button", name="保存分摊方案"))
     expect(item.locator(".plan")).to_contain_text("已确认 0 / 6 方")
     ui.click(item.get_by_role("button", name="提交协商"))
-    expect(item.locator(".badge").first).to_have_text("已提交协商")
+    expect(item.locator(".badge").first).to_have_text("各方商量中")
 
     # the roll, pasted (2), and its invitation slips (1 + the dialog)
     ui.section = "roll and slips"

@@ -466,3 +466,118 @@ def test_with_its_script_a_slip_page_redeems_once_and_takes_over_the_first_scree
     vote(page, "反对")
     # the slip was used once: no warning that someone else had used it
     expect(page.locator("#slip-used")).to_have_count(0)
+
+
+def _kept_on_the_phone(page, consultation_id: str) -> None:
+    """Wait until the phone keeps the resident page (its worker is active) and this consultation's copy."""
+    for _ in range(100):
+        if page.evaluate(
+            """async (id) => {
+                const worker = await navigator.serviceWorker.getRegistration("/c/");
+                return !!worker?.active && !!localStorage.getItem("consult.page:" + id);
+            }""",
+            consultation_id,
+        ):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the phone did not keep the page within 20 s")
+
+
+def test_a_return_visit_draws_the_last_page_at_once_even_offline_and_catches_up_online(new_page, site):
+    case = site.consultation("回访先显示", stage="VOTING", households=2)
+    page = new_page(PHONE)
+    vote(page, "赞成", case["codes"][0])
+    receipt = page.locator(".receipt").inner_text()
+    _kept_on_the_phone(page, case["id"])
+    # given the phone has lost its network
+    page.context.set_offline(True)
+    # when the resident opens the page again
+    page.goto(f"/c/{case['id']}")
+    # then it is drawn from the phone: the question, their vote and its receipt, and a plain note
+    # that this is what they saw last time and may not be the newest
+    expect(page.get_by_role("heading", name="回访先显示")).to_be_visible()
+    expect(page.locator(".receipt")).to_have_text(receipt)
+    expect(page.locator("#kept-notice")).to_contain_text("现在连不上网络")
+    # when the network comes back, the page reads what is new by itself
+    other = site.gql(
+        "mutation($c: String!) { redeemInvitation(input: {code: $c}) { token errors { code } } }",
+        {"c": case["codes"][1]},
+    )["redeemInvitation"]["token"]
+    poll = site.gql(
+        "query($id: ID!) { consultation(id: $id) { polls { id options { id label } } } }", {"id": case["id"]}
+    )["consultation"]["polls"][0]
+    no = next(o["id"] for o in poll["options"] if o["label"] == "反对")
+    site.gql(
+        "mutation($p: ID!, $o: ID!) { castVote(input: {pollId: $p, choices: [$o]}) { errors { code } } }",
+        {"p": poll["id"], "o": no},
+        token=other,
+    )
+    page.context.set_offline(False)
+    expect(page.locator("#kept-notice")).to_be_empty(timeout=20_000)
+    expect(page.locator(".receipt")).to_have_text(receipt)
+    assert page.errors == []
+
+
+def test_what_a_phone_kept_is_never_shown_to_the_next_household_or_after_signing_out(new_page, site):
+    case = site.consultation("共用手机不串户", stage="VOTING", households=2)
+    page = new_page(PHONE)
+    vote(page, "赞成", case["codes"][0])
+    first_receipt = page.locator(".receipt").inner_text()
+    _kept_on_the_phone(page, case["id"])
+    # when a second household signs in on the same phone through the server's first screen
+    # (no script: the slip is redeemed by a plain form post)
+    page.route(re.compile(r"/resident\.js$"), lambda route: route.abort())
+    page.goto(f"/i/{case['codes'][1]}")
+    page.locator("form.first-screen-form").get_by_role("button", name="反对").click()
+    page.wait_for_url(re.compile(r"/c/[^#]+#choose="), timeout=30_000)
+    page.unroute(re.compile(r"/resident\.js$"))
+    # and opens the page with no network, so only what the phone kept could be drawn
+    page.context.set_offline(True)
+    page.reload()
+    # then nothing of the first household's is shown, and its copy is gone from the phone
+    expect(page.get_by_text("网络连接不上")).to_be_visible(timeout=20_000)
+    expect(page.locator(".receipt")).to_have_count(0)
+    assert first_receipt not in page.content()
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('consult.page:'))") == []
+    # back online, the second household sees its own page, with its tap to confirm
+    page.context.set_offline(False)
+    page.goto(f"/c/{case['id']}")
+    page.get_by_role("button", name=re.compile("^反对")).click()
+    page.get_by_role("button", name="确认投票").click()
+    expect(page.locator(".receipt")).not_to_have_text(first_receipt)
+    _kept_on_the_phone(page, case["id"])
+    # when it signs out, what the phone kept goes with it
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('consult.page:'))") == []
+
+
+def test_a_multiple_choice_vote_ticked_on_the_first_screen_is_confirmed_once_the_script_is_there(new_page, site):
+    case = site.consultation("首屏多选", stage="VOTING", households=1)
+    several = site.ok(
+        "createPoll",
+        {
+            "consultationId": case["id"],
+            "question": "想要哪些健身器材？",
+            "kind": "MULTIPLE_CHOICE",
+            "options": ["单杠", "漫步机", "乒乓球台"],
+            "maxChoices": 2,
+        },
+        "poll { id }",
+    )["poll"]["id"]
+    site.ok("openPoll", {"pollId": several}, "poll { status }")
+    page = new_page(PHONE)
+    page.route(re.compile(r"/resident\.js$"), lambda route: route.abort())
+    page.goto(f"/i/{case['codes'][0]}")
+    form = page.locator("article.first-screen").filter(has_text="想要哪些健身器材？")
+    form.get_by_label("单杠").check()
+    form.get_by_label("乒乓球台").check()
+    form.get_by_role("button", name="下一步").click()
+    page.wait_for_url(re.compile(r"/c/[^#]+#choose="), timeout=30_000)
+    page.unroute(re.compile(r"/resident\.js$"))
+    page.reload()
+    card = page.locator(f'[data-poll="{several}"]')
+    expect(card.locator(".confirm strong")).to_have_text("单杠、乒乓球台")
+    card.get_by_role("button", name="确认投票").click()
+    expect(card.locator(".receipt-box")).to_contain_text("单杠")
+    assert page.errors == []
