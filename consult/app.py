@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
@@ -662,8 +662,11 @@ class BuildAssets:
     """This build's scripts and styles under /assets/v/<build>/: read once at start, served without
     their comments (consult/lean.py), and cached for a year, since their address names their content."""
 
-    TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
-    HEADERS = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+    TYPES: ClassVar[dict[str, str]] = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+    HEADERS: ClassVar[dict[str, str]] = {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+    }
 
     def __init__(self, folder: Path) -> None:
         from consult.lean import lean_script, lean_style

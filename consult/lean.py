@@ -18,7 +18,21 @@ _LINE = "\x01"  # where a line comment was: nothing is left of it
 _BLOCK = "\x02"  # where a block comment was: a space, so the tokens either side stay apart
 # After these, a "/" begins a regular expression; after anything else it divides.
 _BEFORE_REGEX = set("(,=:[!&|?{};+-*%<>~^")
-_REGEX_WORDS = {"return", "typeof", "case", "do", "else", "in", "of", "yield", "await", "void", "delete", "new", "throw"}
+_REGEX_WORDS = {
+    "return",
+    "typeof",
+    "case",
+    "do",
+    "else",
+    "in",
+    "of",
+    "yield",
+    "await",
+    "void",
+    "delete",
+    "new",
+    "throw",
+}
 
 
 class Unsure(Exception):
