@@ -35,6 +35,10 @@ REQUEST_TIMEOUT = (
 )
 
 
+# How long a connection answered 408 still swallows what its client sends before it is closed.
+LINGER_SECONDS = 2.0
+
+
 def client_seconds() -> float:
     """The deadline from the environment; a bad value falls back to the default (the CLI
     checks it before starting, with a clear message)."""
@@ -56,6 +60,7 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
         self.receiving = False  # part of a request has come in, not all of it
         self.in_body = False  # the head is in, the body is coming
         self.body_bytes = 0  # of the body, since the deadline was last armed
+        self.lingering = False  # answered 408 and half-closed: what still comes in is dropped
 
     def _arm(self) -> None:
         self._disarm()
@@ -77,11 +82,21 @@ class DeadlineHttpProtocol(HttpToolsProtocol):
             self._arm()
             return
         answering = self.cycle is not None and not self.cycle.response_complete and self.cycle.response_started
-        if self.receiving and not answering:
-            # Half a request: say why. A connection that sent nothing is just closed.
-            self.transport.write(REQUEST_TIMEOUT)
         log.info("closed a connection from %s that sent too slowly", self.client)
+        if self.receiving and not answering and self.transport.can_write_eof():
+            # Half a request: say why, then stop sending and drop what still trickles in for a
+            # moment before closing. Closing at once, with the client's bytes unread, would reset
+            # the connection, and a reset can throw away the answer before the client reads it.
+            self.transport.write(REQUEST_TIMEOUT)
+            self.transport.write_eof()
+            self.lingering = True
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
+            return
         self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if not self.lingering:
+            super().data_received(data)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

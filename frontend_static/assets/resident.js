@@ -91,6 +91,7 @@ function openPendingChoice() {
 
 async function start() {
   takeOverFirstScreen();
+  keepWorker();
   // A choice tapped on the server's first screen arrives in the address: #choose=<poll>.<option>[,<option>…].
   const chosen = location.hash.match(/^#choose=([^.]+)\.(.+)$/);
   if (chosen) {
@@ -141,7 +142,6 @@ async function start() {
     if (kept) show(kept.answer, kept.at);
     await load();
   }
-  keepWorker();
   if (!state.fresh) {
     // Not reached the server: the page comes back by itself once the phone is online again.
     if (state.data) addEventListener("online", () => location.reload(), { once: true });
@@ -219,12 +219,14 @@ function drawKeptNotice() {
     : [message(`下面先显示您 ${when} 打开时看到的内容，正在读取最新情况……`, "info")]));
 }
 
-/** The phone keeps this page and its scripts (/sw.js), once the page is drawn and idle. */
+/**
+ * The phone keeps this page and its scripts (/sw.js). Asked for as soon as this script runs: its
+ * files have just arrived and sit in the browser's cache, so keeping them costs the network only
+ * the worker itself and the page's HTML, about 3 KB.
+ */
 function keepWorker() {
   if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
-  const register = () => navigator.serviceWorker.register("/sw.js", { scope: "/c/" }).catch(() => null);
-  if ("requestIdleCallback" in window) requestIdleCallback(register, { timeout: 5000 });
-  else setTimeout(register, 2000);
+  navigator.serviceWorker.register("/sw.js", { scope: "/c/" }).catch(() => null);
 }
 
 /**
@@ -277,7 +279,7 @@ function build() {
   [parts.pollsSection, parts.polls] = section(label("Stage", "VOTING"), "polls");
   [parts.demandsSection, parts.demands] = section("居民诉求", "demands");
   parts.demandForm = demandForm();
-  [parts.proposalsSection, parts.proposals] = section("方案和费用分摊", "proposals");
+  [parts.proposalsSection, parts.proposals] = section("方案和各方出多少钱", "proposals");
   [parts.fundingSection, parts.funding] = section("资金到位情况", "funding");
   [parts.worksSection, parts.works] = section("施工进度", "works");
   [parts.findingsSection, parts.findings] = section("监督发现的问题", "findings",
@@ -472,7 +474,7 @@ function readAloudButton(poll) {
 function pollFacts(poll) {
   const bits = [];
   if (poll.closesAt && poll.status !== "CLOSED") bits.push(`${dateTime(poll.closesAt)} 截止`);
-  bits.push(poll.secret ? "无记名投票，谁投了什么谁也看不到" : "记名投票");
+  bits.push(poll.secret ? "无记名投票，谁投了什么谁也看不到" : "记名投票：组织方和政协委员能看到每户投了什么");
   if (poll.allowRevote && poll.status === "OPEN") bits.push("截止前可以改票");
   return bits.join("；") + "。";
 }
@@ -737,7 +739,7 @@ function renderProposals(c) {
               ? h("p", { class: "muted" }, p.costPlan.fullyConfirmed ? "各方都已签字，认下了自己要出的钱。"
                 : signedText(p.costPlan.shares))
               : null)
-        : h("p", { class: "muted" }, "费用分摊还在商量。")))].filter(Boolean));
+        : h("p", { class: "muted" }, "各方出多少钱还在商量。")))].filter(Boolean));
 }
 
 function renderFindings(c) {

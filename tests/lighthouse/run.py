@@ -101,6 +101,7 @@ def slow_phone(port: int) -> str:
             ):
                 break
             page.wait_for_timeout(100)
+        figures.append(f"kept on the phone {time.monotonic() - started:.1f} s after the scan")
         sizes.clear()
         started = time.monotonic()
         page.goto(f"/c/{case['id']}", wait_until="commit")
