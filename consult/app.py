@@ -435,7 +435,9 @@ def first_screen_html(page: str, screen: Any, code: str) -> str:
     action = f"/i/{quote(code, safe='')}/choose"
     cards = [_first_screen_card(poll, action) for poll in screen.polls]
     section = f"<section><h2>居民表决</h2>{''.join(cards)}</section>" if cards else ""
-    main = (
+    # The header the script draws, in outline and of the same height, so nothing moves when it arrives.
+    header = '<header class="top"><a href="/" class="home">基层协商</a></header>'
+    main = header + (
         f'<main id="main" data-first-screen="{escape(screen.consultation_id)}">'
         f'<h1>{escape(screen.title)}</h1><p class="muted">{escape(screen.location)}</p>{section}'
         '<p class="loading" role="status">正在读取其余内容……网络慢时请稍等。</p></main>'

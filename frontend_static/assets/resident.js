@@ -236,7 +236,6 @@ function keepWorker() {
 function show(data, keptAt = null) {
   if (!data.consultation) {
     forgetKeptPages();
-    document.querySelector("body > header.top")?.remove();
     mountPage(withCan(data));
     main.replaceChildren(h("h1", {}, "没有找到这项协商"), h("p", {}, h("a", { href: "/" }, "回到首页")));
     state.data = null;
@@ -253,7 +252,6 @@ function show(data, keptAt = null) {
   // The header follows who is signed in: drawn once, and again when the server says otherwise.
   const who = JSON.stringify(state.me);
   if (who !== state.headerFor) {
-    document.querySelector("body > header.top")?.remove();
     mountPage(state.me);
     state.headerFor = who;
   }
@@ -319,10 +317,26 @@ function render() {
   }
 }
 
+// What comes after the vote: drawn in a task of its own the first time, so a slow phone shows
+// (and can tap) the vote before it works out the rest of the page.
+const LATER = ["demandsSection", "proposalsSection", "fundingSection", "worksSection", "findingsSection", "ratingSection"];
+
 function draw() {
   const c = state.data;
   renderStepper(c);
   renderPolls(c);
+  renderMainAction(c);
+  if (state.drawn) {
+    drawRest(c);
+  } else {
+    state.drawn = true;
+    for (const name of LATER) parts[name].classList.add("hidden");
+    setTimeout(() => drawRest(state.data), 0);
+  }
+}
+
+function drawRest(c) {
+  for (const name of LATER) parts[name].classList.remove("hidden");
   renderDemands(c);
   renderProposals(c);
   parts.funding.replaceChildren(fundingBar(c.funding));
@@ -338,7 +352,6 @@ function draw() {
   parts.trail.replaceChildren(trail.headHash
     ? `全过程共 ${trail.totalCount} 条记录，每条都接在上一条之后，改动任何一条都会被发现。最新一条的存证哈希：${trail.headHash.slice(0, 16)}…`
     : "");
-  renderMainAction(c);
 }
 
 /** One main action per screen: what this viewer can do now, at the top. */

@@ -74,6 +74,8 @@ export function header(me, links = []) {
 export function mountPage(me, links) {
   applyLargeType();
   const main = document.querySelector("main");
+  // One header: drawn again (who is signed in changed), or over the server's outline of it.
+  document.querySelector("body > header.top")?.remove();
   document.body.prepend(header(me, links));
   return main;
 }

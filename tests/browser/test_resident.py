@@ -442,6 +442,8 @@ def test_a_slip_links_vote_is_on_the_page_before_its_script_and_a_tap_there_is_c
     first = page.locator("form.first-screen-form")
     expect(first.get_by_role("button", name="赞成")).to_be_visible()
     assert axe_violations(page) == []
+    # under the outline of the header the script draws, so the title will not move when it does
+    title_at = page.get_by_role("heading", name="首屏表单投票").bounding_box()["y"]
     # when the resident taps 赞成 there, the slip is redeemed and the address no longer holds the code
     first.get_by_role("button", name="赞成").click()
     page.wait_for_url(re.compile(r"/c/[^#]+#choose="), timeout=30_000)  # loaded, its script refused
@@ -451,6 +453,7 @@ def test_a_slip_links_vote_is_on_the_page_before_its_script_and_a_tap_there_is_c
     page.reload()
     expect(page.get_by_text("您选择了：")).to_be_visible()
     expect(page.locator(".confirm strong")).to_have_text("赞成")
+    assert page.get_by_role("heading", name="首屏表单投票").bounding_box()["y"] == title_at
     assert "#choose" not in page.url
     page.get_by_role("button", name="确认投票").click()
     expect(page.locator(".receipt-box")).to_contain_text("您的票已经记录：赞成")
