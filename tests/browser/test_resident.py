@@ -333,6 +333,22 @@ def test_charts_label_their_bars_and_a_finished_works_timeline_spans_the_works(n
         }"""
     )
     assert rounded == [16.7, 12.5, "16.7%", "66.7%", "100%", "0%"]
+    # dates read as the browser's own zh-CN Beijing-time format writes them, round the clock and the year
+    dates = page.evaluate(
+        """async () => {
+            const f = await import("/assets/format.js");
+            const zone = { timeZone: "Asia/Shanghai", year: "numeric", month: "long", day: "numeric" };
+            const day = new Intl.DateTimeFormat("zh-CN", zone);
+            const time = new Intl.DateTimeFormat("zh-CN", { ...zone, hour: "2-digit", minute: "2-digit", hour12: false });
+            const differ = [];
+            for (let t = Date.UTC(2025, 11, 31, 15, 0); t < Date.UTC(2027, 0, 2); t += 7 * 3600_000 + 13 * 60_000) {
+                const iso = new Date(t).toISOString();
+                if (f.date(iso) !== day.format(t) || f.dateTime(iso) !== time.format(t)) differ.push(iso);
+            }
+            return [differ, f.date(null), f.dateTime("not a date")];
+        }"""
+    )
+    assert dates == [[], "—", "—"]
     assert no_stray_words(page) == []
     assert axe_violations(page) == []
 
