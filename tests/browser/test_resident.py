@@ -339,7 +339,8 @@ def test_charts_label_their_bars_and_a_finished_works_timeline_spans_the_works(n
             const f = await import("/assets/format.js");
             const zone = { timeZone: "Asia/Shanghai", year: "numeric", month: "long", day: "numeric" };
             const day = new Intl.DateTimeFormat("zh-CN", zone);
-            const time = new Intl.DateTimeFormat("zh-CN", { ...zone, hour: "2-digit", minute: "2-digit", hour12: false });
+            const clock = { hour: "2-digit", minute: "2-digit", hour12: false };
+            const time = new Intl.DateTimeFormat("zh-CN", { ...zone, ...clock });
             const differ = [];
             for (let t = Date.UTC(2025, 11, 31, 15, 0); t < Date.UTC(2027, 0, 2); t += 7 * 3600_000 + 13 * 60_000) {
                 const iso = new Date(t).toISOString();
