@@ -35,6 +35,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from consult import anchors, events, graphql_http
 from consult.clock import utcnow
 from consult.db import is_postgres, tortoise_config
+from consult.graphql_ws import StrictTransportWS
 from consult.messages import pick_language
 from consult.policies import ANONYMOUS
 from consult.security import SESSION_COOKIE, set_session_cookies
@@ -66,6 +67,8 @@ def bearer_token(request: Any) -> str | None:
 
 class ConsultGraphQL(GraphQL):
     """Strawberry's ASGI view with the project's context."""
+
+    graphql_transport_ws_handler_class = StrictTransportWS
 
     def __init__(self, schema: Any, settings: Settings, clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)

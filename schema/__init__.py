@@ -13,6 +13,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from schema.limits import NonEmptySelections, RequestLimits, depth_limit
 from schema.query import Query
@@ -36,9 +37,10 @@ from schema.voting import Ballot, Poll, PollOption
 
 
 def _is_bug(error: GraphQLError) -> bool:
-    """Mask exceptions from our code; keep validation and syntax errors, which help clients."""
+    """Mask exceptions from our code; keep validation and syntax errors, which help clients, and
+    an operationName the document does not have."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, (GraphQLError, CannotGetOperationTypeError))
 
 
 class ConsultSchema(strawberry.Schema):
