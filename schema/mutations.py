@@ -26,7 +26,7 @@ from consult.services import (
 )
 from consult.services import photos as photo_service
 from schema.context import Info
-from schema.errors import UserError, user_error
+from schema.errors import UserError, errors_field, user_error
 from schema.photos import Photo, upload
 from schema.scalars import Money
 from schema.supervision import (
@@ -89,19 +89,30 @@ async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tu
 
 @strawberry.input(description="Sign in with a username and password.")
 class LoginInput:
-    username: str
-    password: str
+    username: str = strawberry.field(description="The account's username (3–64 letters, digits, `.`, `_` or `-`).")
+    password: str = strawberry.field(
+        description="The account's password. Repeated failures from one client get RATE_LIMITED."
+    )
 
 
 @strawberry.input(description="The password now, and the one to replace it.")
 class ChangePasswordInput:
-    current_password: str
-    new_password: str
+    current_password: str = strawberry.field(
+        description="The password in use now; a wrong one is INVALID, and repeated wrong ones RATE_LIMITED."
+    )
+    new_password: str = strawberry.field(
+        description=(
+            "The new password: 8–256 characters, hard to guess (not the username or name shown), and not the "
+            "current one."
+        )
+    )
 
 
 @strawberry.input(description="The code from a printed invitation slip (or its QR link).")
 class RedeemInvitationInput:
-    code: str
+    code: str = strawberry.field(
+        description="The invitation code as printed, e.g. ABCD-EFGH-JKMN; case, spaces and dashes do not matter."
+    )
 
 
 @strawberry.type(
@@ -126,9 +137,13 @@ class AuthPayload:
 
 @strawberry.input(description="A new party.")
 class CreatePartyInput:
-    name: str
-    kind: PartyKind
-    contact: str | None = None
+    name: str = strawberry.field(
+        description="The party's name as people know it (up to 200 characters), e.g. 菜园市场."
+    )
+    kind: PartyKind = strawberry.field(description="What kind of party it is (参与方类别).")
+    contact: str | None = strawberry.field(
+        default=None, description="How to reach the party (up to 200 characters); shown to organizers only."
+    )
     representative: NewRepresentativeInput | None = strawberry.field(
         default=None,
         description="Its representative, added in the same step with a slip to print (organizers); all or nothing.",
@@ -143,8 +158,8 @@ class NewRepresentativeInput:
 
 @strawberry.type(description="The party created, or why not.")
 class PartyPayload:
-    party: Party | None
-    errors: list[UserError]
+    party: Party | None = strawberry.field(description="The party created; null when `errors` is not empty.")
+    errors: list[UserError] = errors_field()
     slip: RepresentativeSlip | None = strawberry.field(
         default=None, description="The representative's slip, when one was added with the party; shown once."
     )
@@ -152,25 +167,41 @@ class PartyPayload:
 
 @strawberry.input(description="A new account with a password. Organizers may not create admins or organizers.")
 class CreateAccountInput:
-    username: str
-    password: str
-    display_name: str
-    roles: list[Role]
-    party_id: strawberry.ID | None = None
+    username: str = strawberry.field(description="The sign-in name: 3–64 letters, digits, `.`, `_` or `-`; unique.")
+    password: str = strawberry.field(
+        description=(
+            "The first password: 8–256 characters, hard to guess. Its holder should change it with changePassword."
+        )
+    )
+    display_name: str = strawberry.field(
+        description="The name people see (up to 100 characters); unique among accounts."
+    )
+    roles: list[Role] = strawberry.field(
+        description=(
+            "At least one role (角色). Organizers may give only PARTY_REP and RESIDENT (FORBIDDEN otherwise); "
+            "admins any."
+        )
+    )
+    party_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The party a PARTY_REP account speaks for; required with that role."
+    )
 
 
 @strawberry.type(description="The account created, or why not.")
 class AccountPayload:
-    account: Account | None
-    errors: list[UserError]
+    account: Account | None = strawberry.field(description="The account; null when `errors` is not empty.")
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A new consultation, created in DRAFT.")
 class CreateConsultationInput:
-    title: str
-    summary: str
-    location: str
-    party_ids: list[strawberry.ID] | None = None
+    title: str = strawberry.field(description="A short title (up to 200 characters), e.g. 菜园巷改造.")
+    summary: str = strawberry.field(description="What it is about, for residents (up to 10,000 characters).")
+    location: str = strawberry.field(description="Where (up to 200 characters), e.g. a lane or a building.")
+    party_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="Parties taking part from the start (at most 100, no repeats); more can be added later.",
+    )
     convener_id: strawberry.ID | None = strawberry.field(
         default=None, description="The CPPCC member who convenes it; they may then move its stages on."
     )
@@ -184,41 +215,60 @@ class CreateConsultationInput:
 
 @strawberry.input(description="The number printed on a consultation's invitation slips; null or empty clears it.")
 class SetHelpPhoneInput:
-    consultation_id: strawberry.ID
-    help_phone: str | None = None
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, by its global ID.")
+    help_phone: str | None = strawberry.field(
+        default=None,
+        description=(
+            "A phone number as people write it (digits, spaces, brackets, dashes, a leading +; up to 30 "
+            "characters); null or empty clears it."
+        ),
+    )
 
 
 @strawberry.input(description="Photos of the place (现场照片) to add to a consultation.")
 class AddConsultationPhotosInput:
-    consultation_id: strawberry.ID
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, by its global ID.")
     photo_ids: list[strawberry.ID] = strawberry.field(description="From uploadPhoto; at most 6 per consultation.")
 
 
 @strawberry.input(description="Add a party to a consultation.")
 class AddPartyInput:
-    consultation_id: strawberry.ID
-    party_id: strawberry.ID
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, by its global ID.")
+    party_id: strawberry.ID = strawberry.field(description="The party to add; one already taking part is a CONFLICT.")
 
 
 @strawberry.input(description="Move a consultation to another stage; `note` is required to cancel.")
 class AdvanceStageInput:
-    consultation_id: strawberry.ID
-    to: Stage
-    note: str | None = None
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, by its global ID.")
+    to: Stage = strawberry.field(
+        description="The stage to move to: a later one (only COLLECTING and VOTING may be skipped), or CANCELLED."
+    )
+    note: str | None = strawberry.field(
+        default=None, description="Why (up to 2,000 characters), kept in the stage history; required to cancel."
+    )
 
 
 @strawberry.type(description="The consultation after the change, or why not.")
 class ConsultationPayload:
-    consultation: Consultation | None
-    errors: list[UserError]
+    consultation: Consultation | None = strawberry.field(
+        description="The consultation as it now stands; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="Raise a demand. The channel defaults from the submitter's role.")
 class SubmitDemandInput:
-    consultation_id: strawberry.ID
-    title: str
-    body: str
-    channel: DemandChannel | None = None
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, which must be COLLECTING.")
+    title: str = strawberry.field(description="The demand in a few words (up to 200 characters).")
+    body: str = strawberry.field(description="The details (up to 10,000 characters).")
+    channel: DemandChannel | None = strawberry.field(
+        default=None,
+        description=(
+            "Where it came in from (诉求来源); each role may use only its own channels, and by default its own "
+            "(residents RESIDENT, CPPCC members CPPCC_MEMBER, organizers HOTLINE, admins OTHER). Another is "
+            "FORBIDDEN."
+        ),
+    )
     photo_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="随手拍: photos from uploadPhoto to go with it (at most 6), in the order to show them.",
@@ -227,69 +277,99 @@ class SubmitDemandInput:
 
 @strawberry.input(description="Support a demand; supporting twice counts once.")
 class SupportDemandInput:
-    demand_id: strawberry.ID
+    demand_id: strawberry.ID = strawberry.field(description="The demand to support, by its global ID.")
 
 
 @strawberry.input(description="Triage a demand; `mergedIntoId` is required for MERGED.")
 class SetDemandStatusInput:
-    demand_id: strawberry.ID
-    status: DemandStatus
-    merged_into_id: strawberry.ID | None = None
+    demand_id: strawberry.ID = strawberry.field(description="The demand to triage, by its global ID.")
+    status: DemandStatus = strawberry.field(description="ACCEPTED (受理), REJECTED, MERGED, or OPEN again.")
+    merged_into_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "With MERGED only: the demand of the same consultation it duplicates (not itself, not one merged already)."
+        ),
+    )
 
 
 @strawberry.type(description="The demand after the change, or why not.")
 class DemandPayload:
-    demand: Demand | None
-    errors: list[UserError]
+    demand: Demand | None = strawberry.field(
+        description="The demand as it now stands; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="列责任单: record what a taking-part party answers for.")
 class AssignResponsibilityInput:
-    consultation_id: strawberry.ID
-    party_id: strawberry.ID
-    duty: str
-    due_at: datetime | None = None
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, DELIBERATING or VOTING.")
+    party_id: strawberry.ID = strawberry.field(
+        description="The party that answers for it; it must take part in the consultation."
+    )
+    duty: str = strawberry.field(description="What it answers for (up to 2,000 characters).")
+    due_at: datetime | None = strawberry.field(default=None, description="By when, if there is a deadline.")
 
 
 @strawberry.type(description="The responsibility recorded, or why not.")
 class ResponsibilityPayload:
-    responsibility: Responsibility | None
-    errors: list[UserError]
+    responsibility: Responsibility | None = strawberry.field(
+        description="The responsibility recorded; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A new proposal with its budget; it starts as DRAFT.")
 class CreateProposalInput:
-    consultation_id: strawberry.ID
-    title: str
-    body: str
-    budget: Money
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, DELIBERATING or VOTING.")
+    title: str = strawberry.field(description="A short title (up to 200 characters).")
+    body: str = strawberry.field(description="The plan in full (up to 20,000 characters).")
+    budget: Money = strawberry.field(description="What it costs in total, in yuan.")
 
 
 @strawberry.input(
     description="Edit a proposal, or move it: DRAFT ⇄ TABLED, → WITHDRAWN, or (organizers) TABLED → REJECTED."
 )
 class UpdateProposalInput:
-    proposal_id: strawberry.ID
-    title: str | None = None
-    body: str | None = None
-    budget: Money | None = None
-    status: ProposalStatus | None = None
+    proposal_id: strawberry.ID = strawberry.field(description="The proposal, by its global ID.")
+    title: str | None = strawberry.field(
+        default=None, description="A new title (up to 200 characters); left out, unchanged."
+    )
+    body: str | None = strawberry.field(
+        default=None, description="A new text (up to 20,000 characters); left out, unchanged."
+    )
+    budget: Money | None = strawberry.field(default=None, description="A new budget in yuan; left out, unchanged.")
+    status: ProposalStatus | None = strawberry.field(
+        default=None,
+        description=(
+            "Where to move it: TABLED, DRAFT, WITHDRAWN, or (organizers) REJECTED; left out, unchanged. Title, "
+            "body and budget change only while DRAFT or TABLED."
+        ),
+    )
 
 
 @strawberry.input(description="Adopt a proposal; any previously adopted one goes back to TABLED.")
 class AdoptProposalInput:
-    proposal_id: strawberry.ID
+    proposal_id: strawberry.ID = strawberry.field(
+        description="The proposal to adopt; a withdrawn or rejected one cannot be."
+    )
 
 
 @strawberry.type(description="The proposal after the change, or why not.")
 class ProposalPayload:
-    proposal: Proposal | None
-    errors: list[UserError]
+    proposal: Proposal | None = strawberry.field(
+        description="The proposal as it now stands; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="One household or person of the roll.")
 class VoterInput:
-    label: str
+    label: str = strawberry.field(
+        description=(
+            "The household or person as organizers know it, e.g. 3号楼2单元501 (up to 100 characters); shown on its "
+            "invitation slip."
+        )
+    )
     weight: str | None = strawberry.field(
         default=None,
         description=(
@@ -301,26 +381,30 @@ class VoterInput:
 
 @strawberry.input(description="The whole roll; it replaces the previous one.")
 class SetVoterRollInput:
-    consultation_id: strawberry.ID
-    voters: list[VoterInput]
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, by its global ID.")
+    voters: list[VoterInput] = strawberry.field(
+        description="Every entry of the new roll (at most 200,000); entries kept by label keep their invitations."
+    )
 
 
 @strawberry.type(description="The roll as it now stands, or why not.")
 class VoterRollPayload:
-    entries: list[VoterRollEntry]
-    errors: list[UserError]
+    entries: list[VoterRollEntry] = strawberry.field(
+        description="The roll as it now stands; empty when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A party's representative who signs in with a printed slip, not a password.")
 class CreateRepresentativeInput:
-    party_id: strawberry.ID
+    party_id: strawberry.ID = strawberry.field(description="The party they speak for.")
     display_name: str = strawberry.field(description="As people will see it, e.g. 菜园市场 张经理.")
     phone: str | None = strawberry.field(default=None, description="How to reach them; organizers only.")
 
 
 @strawberry.input(description="A new slip for a representative whose slip was lost.")
 class IssueRepresentativeSlipInput:
-    account_id: strawberry.ID
+    account_id: strawberry.ID = strawberry.field(description="The representative's account, by its global ID.")
 
 
 @strawberry.type(description="A representative's slip to print. The code is shown once, when issued.")
@@ -346,48 +430,60 @@ class RepresentativeSlip:
 
 @strawberry.type(description="The representative's slip, or why not.")
 class RepresentativeSlipPayload:
-    slip: RepresentativeSlip | None
-    errors: list[UserError]
+    slip: RepresentativeSlip | None = strawberry.field(
+        description="The slip to print; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="Issue a fresh invitation code for every roll entry.")
 class IssueInvitationsInput:
-    consultation_id: strawberry.ID
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, by its global ID.")
 
 
 @strawberry.type(description="The codes to print, one per roll entry, or why not.")
 class InvitationsPayload:
-    invitations: list[Invitation]
-    errors: list[UserError]
+    invitations: list[Invitation] = strawberry.field(
+        description="One new code per roll entry that has not signed in yet; empty when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="Ask for a new slip for a household that already signed in.")
 class RequestReissueInput:
-    voter_entry_id: strawberry.ID
+    voter_entry_id: strawberry.ID = strawberry.field(description="The roll entry (household) that needs a new slip.")
     reason: str = strawberry.field(description="Why: a lost phone, a changed number... (up to 500 characters).")
 
 
 @strawberry.type(description="The request, waiting for a second person, or why not.")
 class ReissueRequestPayload:
-    request: ReissueRequest | None
-    errors: list[UserError]
+    request: ReissueRequest | None = strawberry.field(
+        description="The request, waiting for approval; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="Approve a request for a new slip.")
 class ApproveReissueInput:
-    request_id: strawberry.ID
+    request_id: strawberry.ID = strawberry.field(description="The request, by its global ID.")
 
 
 @strawberry.type(description="The approved request and the new code to print, shown once, or why not.")
 class ApproveReissuePayload:
-    request: ReissueRequest | None
-    invitation: Invitation | None
-    errors: list[UserError]
+    request: ReissueRequest | None = strawberry.field(
+        description="The request, now approved; null when `errors` is not empty."
+    )
+    invitation: Invitation | None = strawberry.field(
+        description="The new code for the household, shown only in this answer; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="One party's line of a cost plan; which value counts depends on the method.")
 class ShareInput:
-    party_id: strawberry.ID
+    party_id: strawberry.ID = strawberry.field(
+        description="The party paying this share; it must take part in the consultation, once per plan."
+    )
     amount: Money | None = strawberry.field(default=None, description="FIXED: the party's amount.")
     percent: str | None = strawberry.field(
         default=None, description='PERCENT: e.g. "33.3333"; all add up to exactly 100.'
@@ -399,56 +495,98 @@ class ShareInput:
 
 @strawberry.input(description="Replace a proposal's cost plan; every confirmation is cleared.")
 class SetCostPlanInput:
-    proposal_id: strawberry.ID
-    total: Money
-    method: SplitMethod
-    shares: list[ShareInput]
+    proposal_id: strawberry.ID = strawberry.field(
+        description="The proposal whose plan this is; not a withdrawn or rejected one."
+    )
+    total: Money = strawberry.field(
+        description="The whole cost in yuan, split among the shares exactly (largest remainder, to the fen)."
+    )
+    method: SplitMethod = strawberry.field(
+        description="How the total is split (分摊方式): EQUAL, FIXED, PERCENT or WEIGHTED."
+    )
+    shares: list[ShareInput] = strawberry.field(description="One line per paying party (at most 100).")
 
 
 @strawberry.type(description="The proposal and its new cost plan, or why not.")
 class CostPlanPayload:
-    proposal: Proposal | None
-    cost_plan: CostPlan | None
-    errors: list[UserError]
+    proposal: Proposal | None = strawberry.field(description="The proposal; null when `errors` is not empty.")
+    cost_plan: CostPlan | None = strawberry.field(
+        description="The new plan, every share unconfirmed; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="签协议: confirm a share, as the party's representative or an organizer on its behalf.")
 class ConfirmShareInput:
-    share_id: strawberry.ID
+    share_id: strawberry.ID = strawberry.field(description="The share to confirm, by its global ID.")
 
 
 @strawberry.input(description="Money received against a share.")
 class RecordContributionInput:
-    share_id: strawberry.ID
-    amount: Money
-    received_at: datetime
-    note: str | None = None
+    share_id: strawberry.ID = strawberry.field(description="The share paid into, by its global ID.")
+    amount: Money = strawberry.field(
+        description="How much was received, in yuan; more than is still outstanding is INVALID."
+    )
+    received_at: datetime = strawberry.field(description="When the money arrived.")
+    note: str | None = strawberry.field(
+        default=None, description="A note, e.g. a receipt number (up to 2,000 characters)."
+    )
 
 
 @strawberry.type(description="The share after the change, or why not.")
 class CostSharePayload:
-    share: CostShare | None
-    errors: list[UserError]
+    share: CostShare | None = strawberry.field(
+        description="The share as it now stands; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A new poll. Defaults: secret, revote allowed, live results, simple majority.")
 class CreatePollInput:
-    consultation_id: strawberry.ID
-    question: str
-    kind: PollKind
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, DELIBERATING or VOTING.")
+    question: str = strawberry.field(description="What is asked (up to 500 characters).")
+    kind: PollKind = strawberry.field(description="How ballots are marked (投票方式).")
     options: list[str] | None = strawberry.field(
         default=None, description="labels for SINGLE_CHOICE, MULTIPLE_CHOICE and RANKED"
     )
     proposal_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="proposals the options stand for, in the same order as options"
     )
-    max_choices: int | None = None
-    opens_at: datetime | None = None
-    closes_at: datetime | None = None
-    secret: bool | None = True
-    allow_revote: bool | None = True
-    live_results: bool | None = True
-    preset: DecisionPreset | None = DecisionPreset.SIMPLE_MAJORITY
+    max_choices: int | None = strawberry.field(
+        default=None,
+        description=(
+            "MULTIPLE_CHOICE: how many options a ballot may pick, 1 to all (the default). Other kinds: 1 or left out."
+        ),
+    )
+    opens_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When it opens by itself once the consultation is VOTING; left out, an organizer opens it with openPoll."
+        ),
+    )
+    closes_at: datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When it closes by itself: after opensAt and in the future; left out, an organizer closes it with "
+            "closePoll."
+        ),
+    )
+    secret: bool | None = strawberry.field(
+        default=True,
+        description="Secret ballot (无记名): no one, organizers included, can learn who chose what. Default true.",
+    )
+    allow_revote: bool | None = strawberry.field(
+        default=True, description="A voter may vote again until the close, replacing their ballot. Default true."
+    )
+    live_results: bool | None = strawberry.field(
+        default=True,
+        description=(
+            "The tally is shown while the poll is open; false hides it until the close (admins excepted). Default true."
+        ),
+    )
+    preset: DecisionPreset | None = strawberry.field(
+        default=DecisionPreset.SIMPLE_MAJORITY, description="The decision rule (表决规则). Default SIMPLE_MAJORITY."
+    )
     quorum_percent: int | None = strawberry.field(default=None, description="with preset CUSTOM only")
     threshold: str | None = strawberry.field(default=None, description="with preset CUSTOM only")
     by_area: bool | None = strawberry.field(default=None, description="with preset CUSTOM only")
@@ -456,18 +594,18 @@ class CreatePollInput:
 
 @strawberry.input(description="Which poll.")
 class PollIdInput:
-    poll_id: strawberry.ID
+    poll_id: strawberry.ID = strawberry.field(description="The poll, by its global ID.")
 
 
 @strawberry.type(description="The poll after the change, or why not.")
 class PollPayload:
-    poll: Poll | None
-    errors: list[UserError]
+    poll: Poll | None = strawberry.field(description="The poll as it now stands; null when `errors` is not empty.")
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A ballot.")
 class CastVoteInput:
-    poll_id: strawberry.ID
+    poll_id: strawberry.ID = strawberry.field(description="The poll, which must be OPEN.")
     choices: list[strawberry.ID] = strawberry.field(
         description="option ids; for YES_NO_ABSTAIN exactly one; for RANKED all ranked options, most preferred first"
     )
@@ -475,39 +613,53 @@ class CastVoteInput:
 
 @strawberry.input(description="A paper or assisted ballot entered by an organizer.")
 class RecordOfflineBallotInput:
-    poll_id: strawberry.ID
-    voter_entry_id: strawberry.ID
-    choices: list[strawberry.ID]
+    poll_id: strawberry.ID = strawberry.field(description="The poll, which must be OPEN.")
+    voter_entry_id: strawberry.ID = strawberry.field(
+        description="The roll entry the ballot is for; it must be in the poll's electorate and not have voted."
+    )
+    choices: list[strawberry.ID] = strawberry.field(description="Option IDs, as for castVote.")
     origin: BallotOrigin = strawberry.field(description="PAPER or ASSISTED")
-    note: str | None = None
+    note: str | None = strawberry.field(
+        default=None, description="E.g. who helped, or where the paper ballot is kept (up to 1,000 characters)."
+    )
 
 
 @strawberry.type(
     description="The ballot and the tally after it, or why not. The tally is null while results are hidden."
 )
 class VotePayload:
-    ballot: Ballot | None
-    tally: Tally | None
-    errors: list[UserError]
+    ballot: Ballot | None = strawberry.field(description="The ballot counted; null when `errors` is not empty.")
+    tally: Tally | None = strawberry.field(
+        description="The count after this ballot; null while results are hidden from the viewer, or on error."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A new step of the works.")
 class AddMilestoneInput:
-    consultation_id: strawberry.ID
-    title: str
-    kind: MilestoneKind
-    responsible_party_id: strawberry.ID | None = None
-    planned_start: datetime | None = None
-    planned_end: datetime
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, AGREED or IMPLEMENTING.")
+    title: str = strawberry.field(description="What is to be done (up to 200 characters).")
+    kind: MilestoneKind = strawberry.field(description="What kind of step it is (节点类别).")
+    responsible_party_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The party that carries it out, if one does; it must take part in the consultation."
+    )
+    planned_start: datetime | None = strawberry.field(default=None, description="When it should start, if known.")
+    planned_end: datetime = strawberry.field(
+        description="The deadline (定时限): when it should be done; not before plannedStart."
+    )
 
 
 @strawberry.input(description="A progress report; every report is kept.")
 class UpdateMilestoneInput:
-    milestone_id: strawberry.ID
-    progress: int | None = None
-    actual_start: datetime | None = None
-    actual_end: datetime | None = None
-    note: str | None = None
+    milestone_id: strawberry.ID = strawberry.field(description="The milestone, by its global ID.")
+    progress: int | None = strawberry.field(default=None, description="Percent done, 0 to 100; left out, unchanged.")
+    actual_start: datetime | None = strawberry.field(
+        default=None, description="When work really started; left out, unchanged."
+    )
+    actual_end: datetime | None = strawberry.field(
+        default=None, description="When work really ended; not before the start. Left out, unchanged."
+    )
+    note: str | None = strawberry.field(default=None, description="What happened (up to 2,000 characters).")
     photo_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Photos from uploadPhoto that show the progress (at most 6)."
     )
@@ -515,18 +667,24 @@ class UpdateMilestoneInput:
 
 @strawberry.type(description="The milestone after the change, or why not.")
 class MilestonePayload:
-    milestone: Milestone | None
-    errors: list[UserError]
+    milestone: Milestone | None = strawberry.field(
+        description="The milestone as it now stands; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A problem with its five fixed things (五定).")
 class FindingInput:
-    category: FindingCategory
-    description: str
-    responsible_party_id: strawberry.ID
-    assignee_id: strawberry.ID | None = None
-    due_at: datetime
-    expected_outcome: str
+    category: FindingCategory = strawberry.field(description="What kind of problem (问题类别).")
+    description: str = strawberry.field(description="定问题: the problem (up to 5,000 characters).")
+    responsible_party_id: strawberry.ID = strawberry.field(
+        description="定责任: the party that must fix it; it must take part in the consultation."
+    )
+    assignee_id: strawberry.ID | None = strawberry.field(
+        default=None, description="定人员: the account of the person who sees to it, if named."
+    )
+    due_at: datetime = strawberry.field(description="定时限: by when it is to be fixed.")
+    expected_outcome: str = strawberry.field(description="定标准: what counts as fixed (up to 5,000 characters).")
     photo_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Photos from uploadPhoto that show the problem (at most 6)."
     )
@@ -534,17 +692,23 @@ class FindingInput:
 
 @strawberry.input(description="A CPPCC member's visit, with the problems it found.")
 class RecordInspectionInput:
-    consultation_id: strawberry.ID
-    milestone_id: strawberry.ID | None = None
-    visited_at: datetime
-    notes: str
-    findings: list[FindingInput] | None = None
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, AGREED or IMPLEMENTING.")
+    milestone_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The milestone the visit looked at, if one."
+    )
+    visited_at: datetime = strawberry.field(description="When the visit took place.")
+    notes: str = strawberry.field(description="What was seen (up to 10,000 characters).")
+    findings: list[FindingInput] | None = strawberry.field(
+        default=None, description="The problems found, each opened as a finding (at most 100)."
+    )
 
 
 @strawberry.type(description="The inspection recorded, or why not.")
 class InspectionPayload:
-    inspection: Inspection | None
-    errors: list[UserError]
+    inspection: Inspection | None = strawberry.field(
+        description="The inspection recorded; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(
@@ -553,9 +717,12 @@ class InspectionPayload:
     )
 )
 class UpdateFindingInput:
-    finding_id: strawberry.ID
-    status: FindingStatus
-    resolution: str | None = None
+    finding_id: strawberry.ID = strawberry.field(description="The finding, by its global ID.")
+    status: FindingStatus = strawberry.field(description="RESOLVED, VERIFIED or REOPENED; any other move is INVALID.")
+    resolution: str | None = strawberry.field(
+        default=None,
+        description="How it was fixed (required for RESOLVED), or why it is reopened (required for REOPENED).",
+    )
     photo_ids: list[strawberry.ID] | None = strawberry.field(
         default=None,
         description="Photos from uploadPhoto: the fix (RESOLVED), or what is still wrong (REOPENED); at most 6.",
@@ -564,47 +731,59 @@ class UpdateFindingInput:
 
 @strawberry.type(description="The finding after the change, or why not.")
 class FindingPayload:
-    finding: Finding | None
-    errors: list[UserError]
+    finding: Finding | None = strawberry.field(
+        description="The finding as it now stands; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.type(description="The photo kept, or why not.")
 class PhotoPayload:
-    photo: Photo | None
-    errors: list[UserError]
+    photo: Photo | None = strawberry.field(description="The photo kept; null when `errors` is not empty.")
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="A household's rating, 1 to 5; rating again replaces it.")
 class RateOutcomeInput:
-    consultation_id: strawberry.ID
-    score: int
-    comment: str | None = None
+    consultation_id: strawberry.ID = strawberry.field(
+        description="The consultation, EVALUATING; the viewer's household must be on its roll."
+    )
+    score: int = strawberry.field(description="1 (very dissatisfied) to 5 (very satisfied).")
+    comment: str | None = strawberry.field(
+        default=None, description="What the household thinks (up to 2,000 characters)."
+    )
 
 
 @strawberry.type(description="The rating and the summary after it, or why not.")
 class RatingPayload:
-    rating: Rating | None
-    evaluation: EvaluationSummary | None
-    errors: list[UserError]
+    rating: Rating | None = strawberry.field(description="The household's rating; null when `errors` is not empty.")
+    evaluation: EvaluationSummary | None = strawberry.field(
+        description="The consultation's summary after this rating; null when `errors` is not empty."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="跟踪回访: a follow-up visit.")
 class RecordFollowUpInput:
-    consultation_id: strawberry.ID
-    at: datetime
-    notes: str
+    consultation_id: strawberry.ID = strawberry.field(description="The consultation, IMPLEMENTING or EVALUATING.")
+    at: datetime = strawberry.field(description="When the visit took place.")
+    notes: str = strawberry.field(description="What was heard and seen (up to 10,000 characters).")
 
 
 @strawberry.type(description="The follow-up recorded, or why not.")
 class FollowUpPayload:
-    follow_up: FollowUp | None
-    errors: list[UserError]
+    follow_up: FollowUp | None = strawberry.field(description="The visit recorded; null when `errors` is not empty.")
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.input(description="Seal an EVALUATING consultation into its dossier.")
 class ArchiveInput:
-    consultation_id: strawberry.ID
-    note: str | None = None
+    consultation_id: strawberry.ID = strawberry.field(
+        description="The consultation, EVALUATING, every finding verified."
+    )
+    note: str | None = strawberry.field(
+        default=None, description="A closing note for the dossier (up to 2,000 characters)."
+    )
 
 
 # ---------------------------------------------------------------- helpers for sessions
@@ -667,7 +846,9 @@ def _slip_payload(
 @strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")
 class Mutation:
     @strawberry.mutation(description="Sign in with a password; returns a bearer token and sets an HttpOnly cookie.")
-    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+    async def login(
+        self, info: Info, input: Annotated[LoginInput, strawberry.argument(description="The username and password.")]
+    ) -> AuthPayload:
         result, errors = await call(info, accounts.login, username=input.username, password=input.password)
         return await _auth_payload(info, result, errors)
 
@@ -677,7 +858,11 @@ class Mutation:
             "redeeming again on another phone moves the session there"
         )
     )
-    async def redeem_invitation(self, info: Info, input: RedeemInvitationInput) -> AuthPayload:
+    async def redeem_invitation(
+        self,
+        info: Info,
+        input: Annotated[RedeemInvitationInput, strawberry.argument(description="The code from the slip.")],
+    ) -> AuthPayload:
         result, errors = await call(info, accounts.redeem_invitation, code=input.code)
         return await _auth_payload(info, result, errors)
 
@@ -687,7 +872,11 @@ class Mutation:
             "account end. Until a representative has done so, their signature counts as on the party's behalf."
         )
     )
-    async def change_password(self, info: Info, input: ChangePasswordInput) -> AccountPayload:
+    async def change_password(
+        self,
+        info: Info,
+        input: Annotated[ChangePasswordInput, strawberry.argument(description="The current password and the new one.")],
+    ) -> AccountPayload:
         account, errors = await call(
             info,
             accounts.change_password,
@@ -705,7 +894,13 @@ class Mutation:
         return done
 
     @strawberry.mutation(description="Add a party (organizers).")
-    async def create_party(self, info: Info, input: CreatePartyInput) -> PartyPayload:
+    async def create_party(
+        self,
+        info: Info,
+        input: Annotated[
+            CreatePartyInput, strawberry.argument(description="The party, and optionally its representative.")
+        ],
+    ) -> PartyPayload:
         if input.representative is not None:
             issued, errors = await call(
                 info,
@@ -722,9 +917,15 @@ class Mutation:
         return PartyPayload(party=Party.of(party) if party else None, errors=errors)
 
     @strawberry.mutation(
-        description="Create an account (admins; organizers for CPPCC, party-rep and resident accounts)."
+        description=(
+            "Create an account with a password (admins any role; organizers only PARTY_REP and RESIDENT accounts)."
+        )
     )
-    async def create_account(self, info: Info, input: CreateAccountInput) -> AccountPayload:
+    async def create_account(
+        self,
+        info: Info,
+        input: Annotated[CreateAccountInput, strawberry.argument(description="The account to create.")],
+    ) -> AccountPayload:
         account, errors = await call(
             info,
             accounts.create_account,
@@ -742,7 +943,13 @@ class Mutation:
             "The slip's code, on the start page or as its QR code, signs them in as that party's representative."
         )
     )
-    async def create_representative(self, info: Info, input: CreateRepresentativeInput) -> RepresentativeSlipPayload:
+    async def create_representative(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateRepresentativeInput, strawberry.argument(description="The representative and their party.")
+        ],
+    ) -> RepresentativeSlipPayload:
         issued, errors = await call(
             info,
             representatives.create_representative,
@@ -758,13 +965,19 @@ class Mutation:
         )
     )
     async def issue_representative_slip(
-        self, info: Info, input: IssueRepresentativeSlipInput
+        self,
+        info: Info,
+        input: Annotated[IssueRepresentativeSlipInput, strawberry.argument(description="Whose slip to replace.")],
     ) -> RepresentativeSlipPayload:
         issued, errors = await call(info, representatives.issue_representative_slip, account_id=input.account_id)
         return _slip_payload(info, issued, errors)
 
     @strawberry.mutation(description="Open a consultation in DRAFT (organizers).")
-    async def create_consultation(self, info: Info, input: CreateConsultationInput) -> ConsultationPayload:
+    async def create_consultation(
+        self,
+        info: Info,
+        input: Annotated[CreateConsultationInput, strawberry.argument(description="The new consultation.")],
+    ) -> ConsultationPayload:
         c, errors = await call(
             info,
             consultations.create_consultation,
@@ -781,7 +994,11 @@ class Mutation:
     @strawberry.mutation(
         description="Set the help phone printed on the invitation slips (organizers, the convener), before the end."
     )
-    async def set_help_phone(self, info: Info, input: SetHelpPhoneInput) -> ConsultationPayload:
+    async def set_help_phone(
+        self,
+        info: Info,
+        input: Annotated[SetHelpPhoneInput, strawberry.argument(description="The consultation and its help phone.")],
+    ) -> ConsultationPayload:
         c, errors = await call(
             info, consultations.set_help_phone, consultation_id=input.consultation_id, help_phone=input.help_phone
         )
@@ -790,14 +1007,24 @@ class Mutation:
     @strawberry.mutation(
         description="Add photos of the place (现场照片) to a consultation (organizers, its convener), DRAFT included."
     )
-    async def add_consultation_photos(self, info: Info, input: AddConsultationPhotosInput) -> ConsultationPayload:
+    async def add_consultation_photos(
+        self,
+        info: Info,
+        input: Annotated[
+            AddConsultationPhotosInput, strawberry.argument(description="The consultation and the photos.")
+        ],
+    ) -> ConsultationPayload:
         c, errors = await call(
             info, photo_service.add_site_photos, consultation_id=input.consultation_id, photo_ids=input.photo_ids
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(description="Add a party to a consultation (organizers).")
-    async def add_party(self, info: Info, input: AddPartyInput) -> ConsultationPayload:
+    async def add_party(
+        self,
+        info: Info,
+        input: Annotated[AddPartyInput, strawberry.argument(description="The consultation and the party.")],
+    ) -> ConsultationPayload:
         c, errors = await call(
             info, consultations.add_party, consultation_id=input.consultation_id, party_id=input.party_id
         )
@@ -808,14 +1035,22 @@ class Mutation:
             "Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, convener)."
         )
     )
-    async def advance_stage(self, info: Info, input: AdvanceStageInput) -> ConsultationPayload:
+    async def advance_stage(
+        self,
+        info: Info,
+        input: Annotated[
+            AdvanceStageInput, strawberry.argument(description="The consultation, the stage to move to, and why.")
+        ],
+    ) -> ConsultationPayload:
         c, errors = await call(
             info, consultations.advance_stage, consultation_id=input.consultation_id, to=input.to, note=input.note
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(description="Raise a demand while the consultation is COLLECTING.")
-    async def submit_demand(self, info: Info, input: SubmitDemandInput) -> DemandPayload:
+    async def submit_demand(
+        self, info: Info, input: Annotated[SubmitDemandInput, strawberry.argument(description="The demand.")]
+    ) -> DemandPayload:
         d, errors = await call(
             info,
             demands.submit_demand,
@@ -836,17 +1071,29 @@ class Mutation:
             "photo_broken (INVALID); too many unattached uploads (CONFLICT)."
         )
     )
-    async def upload_photo(self, info: Info, file: Upload) -> PhotoPayload:
+    async def upload_photo(
+        self,
+        info: Info,
+        file: Annotated[Upload, strawberry.argument(description="The photo, as a file part of the multipart request.")],
+    ) -> PhotoPayload:
         p, errors = await call(info, upload, file=file)
         return PhotoPayload(photo=Photo(m=p) if p else None, errors=errors)
 
     @strawberry.mutation(description="Support a demand (residents); a second support by the same person counts once.")
-    async def support_demand(self, info: Info, input: SupportDemandInput) -> DemandPayload:
+    async def support_demand(
+        self,
+        info: Info,
+        input: Annotated[SupportDemandInput, strawberry.argument(description="The demand to support.")],
+    ) -> DemandPayload:
         d, errors = await call(info, demands.support_demand, demand_id=input.demand_id)
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
 
     @strawberry.mutation(description="Accept, reject or merge a demand (organizers).")
-    async def set_demand_status(self, info: Info, input: SetDemandStatusInput) -> DemandPayload:
+    async def set_demand_status(
+        self,
+        info: Info,
+        input: Annotated[SetDemandStatusInput, strawberry.argument(description="The demand and its new status.")],
+    ) -> DemandPayload:
         d, errors = await call(
             info,
             demands.set_demand_status,
@@ -857,7 +1104,13 @@ class Mutation:
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
 
     @strawberry.mutation(description="列责任单: record what a party answers for (organizers).")
-    async def assign_responsibility(self, info: Info, input: AssignResponsibilityInput) -> ResponsibilityPayload:
+    async def assign_responsibility(
+        self,
+        info: Info,
+        input: Annotated[
+            AssignResponsibilityInput, strawberry.argument(description="The party and what it answers for.")
+        ],
+    ) -> ResponsibilityPayload:
         r, errors = await call(
             info,
             demands.assign_responsibility,
@@ -869,7 +1122,9 @@ class Mutation:
         return ResponsibilityPayload(responsibility=Responsibility.of(r) if r else None, errors=errors)
 
     @strawberry.mutation(description="Put forward a proposal (organizers, CPPCC members, party reps).")
-    async def create_proposal(self, info: Info, input: CreateProposalInput) -> ProposalPayload:
+    async def create_proposal(
+        self, info: Info, input: Annotated[CreateProposalInput, strawberry.argument(description="The proposal.")]
+    ) -> ProposalPayload:
         p, errors = await call(
             info,
             proposals.create_proposal,
@@ -881,7 +1136,11 @@ class Mutation:
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
     @strawberry.mutation(description="Edit, table, withdraw or reject a proposal (its author or organizers).")
-    async def update_proposal(self, info: Info, input: UpdateProposalInput) -> ProposalPayload:
+    async def update_proposal(
+        self,
+        info: Info,
+        input: Annotated[UpdateProposalInput, strawberry.argument(description="The proposal and what changes.")],
+    ) -> ProposalPayload:
         p, errors = await call(
             info,
             proposals.update_proposal,
@@ -894,12 +1153,20 @@ class Mutation:
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
     @strawberry.mutation(description="Adopt a proposal (organizers).")
-    async def adopt_proposal(self, info: Info, input: AdoptProposalInput) -> ProposalPayload:
+    async def adopt_proposal(
+        self,
+        info: Info,
+        input: Annotated[AdoptProposalInput, strawberry.argument(description="The proposal to adopt.")],
+    ) -> ProposalPayload:
         p, errors = await call(info, proposals.adopt_proposal, proposal_id=input.proposal_id)
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
     @strawberry.mutation(description="Replace a proposal's cost plan (organizers, or the proposal's author).")
-    async def set_cost_plan(self, info: Info, input: SetCostPlanInput) -> CostPlanPayload:
+    async def set_cost_plan(
+        self,
+        info: Info,
+        input: Annotated[SetCostPlanInput, strawberry.argument(description="The proposal and its new plan.")],
+    ) -> CostPlanPayload:
         result, errors = await call(
             info,
             costs.set_cost_plan,
@@ -919,14 +1186,20 @@ class Mutation:
     @strawberry.mutation(
         description="签协议: confirm a share (the party's representative, or an organizer on its behalf)."
     )
-    async def confirm_share(self, info: Info, input: ConfirmShareInput) -> CostSharePayload:
+    async def confirm_share(
+        self, info: Info, input: Annotated[ConfirmShareInput, strawberry.argument(description="The share to confirm.")]
+    ) -> CostSharePayload:
         share, errors = await call(info, costs.confirm_share, share_id=input.share_id)
         return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
 
     @strawberry.mutation(
         description="Record money received against a share (organizers); paid never exceeds the share."
     )
-    async def record_contribution(self, info: Info, input: RecordContributionInput) -> CostSharePayload:
+    async def record_contribution(
+        self,
+        info: Info,
+        input: Annotated[RecordContributionInput, strawberry.argument(description="The share and the money received.")],
+    ) -> CostSharePayload:
         share, errors = await call(
             info,
             costs.record_contribution,
@@ -938,7 +1211,11 @@ class Mutation:
         return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
 
     @strawberry.mutation(description="Create a poll in DELIBERATING or VOTING (organizers).")
-    async def create_poll(self, info: Info, input: CreatePollInput) -> PollPayload:
+    async def create_poll(
+        self,
+        info: Info,
+        input: Annotated[CreatePollInput, strawberry.argument(description="The question, its options and its rule.")],
+    ) -> PollPayload:
         preset = input.preset or DecisionPreset.SIMPLE_MAJORITY
         poll, errors = await call(
             info,
@@ -964,17 +1241,23 @@ class Mutation:
     @strawberry.mutation(
         description="Open a poll now (organizers, VOTING only); the electorate is the roll as it stands."
     )
-    async def open_poll(self, info: Info, input: PollIdInput) -> PollPayload:
+    async def open_poll(
+        self, info: Info, input: Annotated[PollIdInput, strawberry.argument(description="The poll to open.")]
+    ) -> PollPayload:
         poll, errors = await call(info, voting.open_poll, poll_id=input.poll_id)
         return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
 
     @strawberry.mutation(description="Close a poll now (organizers, VOTING only).")
-    async def close_poll(self, info: Info, input: PollIdInput) -> PollPayload:
+    async def close_poll(
+        self, info: Info, input: Annotated[PollIdInput, strawberry.argument(description="The poll to close.")]
+    ) -> PollPayload:
         poll, errors = await call(info, voting.close_poll, poll_id=input.poll_id)
         return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
 
     @strawberry.mutation(description="Vote for your own roll entry; with allowRevote a second vote replaces the first.")
-    async def cast_vote(self, info: Info, input: CastVoteInput) -> VotePayload:
+    async def cast_vote(
+        self, info: Info, input: Annotated[CastVoteInput, strawberry.argument(description="The poll and the choices.")]
+    ) -> VotePayload:
         cast, errors = await call(info, voting.cast_vote, poll_id=input.poll_id, choices=input.choices)
         return await _vote_payload(info, cast, errors)
 
@@ -984,7 +1267,13 @@ class Mutation:
             "entry that has not voted online; the same one-ballot rule holds"
         )
     )
-    async def record_offline_ballot(self, info: Info, input: RecordOfflineBallotInput) -> VotePayload:
+    async def record_offline_ballot(
+        self,
+        info: Info,
+        input: Annotated[
+            RecordOfflineBallotInput, strawberry.argument(description="The poll, the roll entry and its choices.")
+        ],
+    ) -> VotePayload:
         cast, errors = await call(
             info,
             voting.record_offline_ballot,
@@ -997,7 +1286,11 @@ class Mutation:
         return await _vote_payload(info, cast, errors)
 
     @strawberry.mutation(description="Add a milestone (organizers, AGREED or IMPLEMENTING).")
-    async def add_milestone(self, info: Info, input: AddMilestoneInput) -> MilestonePayload:
+    async def add_milestone(
+        self,
+        info: Info,
+        input: Annotated[AddMilestoneInput, strawberry.argument(description="The step and its deadline.")],
+    ) -> MilestonePayload:
         m, errors = await call(
             info,
             supervision.add_milestone,
@@ -1011,7 +1304,11 @@ class Mutation:
         return MilestonePayload(milestone=Milestone.of(m) if m else None, errors=errors)
 
     @strawberry.mutation(description="Report progress (organizers or the responsible party's rep).")
-    async def update_milestone(self, info: Info, input: UpdateMilestoneInput) -> MilestonePayload:
+    async def update_milestone(
+        self,
+        info: Info,
+        input: Annotated[UpdateMilestoneInput, strawberry.argument(description="The milestone and the report.")],
+    ) -> MilestonePayload:
         m, errors = await call(
             info,
             supervision.update_milestone,
@@ -1025,7 +1322,11 @@ class Mutation:
         return MilestonePayload(milestone=Milestone.of(m) if m else None, errors=errors)
 
     @strawberry.mutation(description="Record an inspection with its findings (CPPCC members).")
-    async def record_inspection(self, info: Info, input: RecordInspectionInput) -> InspectionPayload:
+    async def record_inspection(
+        self,
+        info: Info,
+        input: Annotated[RecordInspectionInput, strawberry.argument(description="The visit and its findings.")],
+    ) -> InspectionPayload:
         i, errors = await call(
             info,
             supervision.record_inspection,
@@ -1049,7 +1350,11 @@ class Mutation:
         return InspectionPayload(inspection=Inspection.of(i) if i else None, errors=errors)
 
     @strawberry.mutation(description="Move a finding along the five-fixed loop.")
-    async def update_finding(self, info: Info, input: UpdateFindingInput) -> FindingPayload:
+    async def update_finding(
+        self,
+        info: Info,
+        input: Annotated[UpdateFindingInput, strawberry.argument(description="The finding and where it moves.")],
+    ) -> FindingPayload:
         f, errors = await call(
             info,
             supervision.update_finding,
@@ -1061,7 +1366,11 @@ class Mutation:
         return FindingPayload(finding=Finding.of(f) if f else None, errors=errors)
 
     @strawberry.mutation(description="A household rates the outcome in EVALUATING (百姓说了算).")
-    async def rate_outcome(self, info: Info, input: RateOutcomeInput) -> RatingPayload:
+    async def rate_outcome(
+        self,
+        info: Info,
+        input: Annotated[RateOutcomeInput, strawberry.argument(description="The consultation and the score.")],
+    ) -> RatingPayload:
         r, errors = await call(
             info,
             evaluation.rate_outcome,
@@ -1076,14 +1385,20 @@ class Mutation:
         return RatingPayload(rating=Rating(score=r.score, comment=r.comment, at=r.at), evaluation=summary, errors=[])
 
     @strawberry.mutation(description="Record a follow-up visit (organizers and CPPCC members).")
-    async def record_follow_up(self, info: Info, input: RecordFollowUpInput) -> FollowUpPayload:
+    async def record_follow_up(
+        self,
+        info: Info,
+        input: Annotated[RecordFollowUpInput, strawberry.argument(description="The consultation and the visit.")],
+    ) -> FollowUpPayload:
         f, errors = await call(
             info, evaluation.record_follow_up, consultation_id=input.consultation_id, at=input.at, notes=input.notes
         )
         return FollowUpPayload(follow_up=FollowUp.of(f) if f else None, errors=errors)
 
     @strawberry.mutation(description="Seal an EVALUATING consultation into its dossier; read-only from then on.")
-    async def archive_consultation(self, info: Info, input: ArchiveInput) -> ConsultationPayload:
+    async def archive_consultation(
+        self, info: Info, input: Annotated[ArchiveInput, strawberry.argument(description="The consultation to seal.")]
+    ) -> ConsultationPayload:
         c, errors = await call(
             info, archive.archive_consultation, consultation_id=input.consultation_id, note=input.note
         )
@@ -1094,7 +1409,11 @@ class Mutation:
             "replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
         )
     )
-    async def set_voter_roll(self, info: Info, input: SetVoterRollInput) -> VoterRollPayload:
+    async def set_voter_roll(
+        self,
+        info: Info,
+        input: Annotated[SetVoterRollInput, strawberry.argument(description="The consultation and its whole roll.")],
+    ) -> VoterRollPayload:
         entries, errors = await call(
             info,
             roll.set_voter_roll,
@@ -1108,7 +1427,9 @@ class Mutation:
             "one invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
         )
     )
-    async def issue_invitations(self, info: Info, input: IssueInvitationsInput) -> InvitationsPayload:
+    async def issue_invitations(
+        self, info: Info, input: Annotated[IssueInvitationsInput, strawberry.argument(description="The consultation.")]
+    ) -> InvitationsPayload:
         issued, errors = await call(info, roll.issue_invitations, consultation_id=input.consultation_id)
         base_url = public_base_url(info)
         return InvitationsPayload(
@@ -1122,7 +1443,11 @@ class Mutation:
             "person must approve it with approveReissue"
         )
     )
-    async def request_reissue(self, info: Info, input: RequestReissueInput) -> ReissueRequestPayload:
+    async def request_reissue(
+        self,
+        info: Info,
+        input: Annotated[RequestReissueInput, strawberry.argument(description="The roll entry and why.")],
+    ) -> ReissueRequestPayload:
         request, errors = await call(
             info, roll.request_reissue, voter_entry_id=input.voter_entry_id, reason=input.reason
         )
@@ -1134,7 +1459,11 @@ class Mutation:
             "the household's phone is signed out and the new code is returned here, once"
         )
     )
-    async def approve_reissue(self, info: Info, input: ApproveReissueInput) -> ApproveReissuePayload:
+    async def approve_reissue(
+        self,
+        info: Info,
+        input: Annotated[ApproveReissueInput, strawberry.argument(description="The request to approve.")],
+    ) -> ApproveReissuePayload:
         result, errors = await call(info, roll.approve_reissue, request_id=input.request_id)
         if result is None:
             return ApproveReissuePayload(request=None, invitation=None, errors=errors)

@@ -18,7 +18,7 @@ from consult.policies import RESIDENT, can_see_roll_entry, relations_of
 from consult.services.accounts import shown_name
 from schema.context import Info
 from schema.enums import graphql_enum
-from schema.pagination import PageInfo, encode_cursor, paginate
+from schema.pagination import After, First, PageInfo, encode_cursor, paginate
 from schema.scalars import Money
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ class Consultation(Node):
         return [Party.of(p) for p in await info.context.loaders.parties_by_consultation.load(self.m.id)]
 
     @strawberry.field(description="提诉求单: the demands raised, oldest first.")
-    async def demands(self, info: Info, first: int | None = None, after: str | None = None) -> DemandConnection:
+    async def demands(self, info: Info, first: First = None, after: After = None) -> DemandConnection:
         page = await paginate(models.Demand.filter(consultation_id=self.m.id), first, after)
         return DemandConnection(
             edges=[DemandEdge(cursor=c, node=Demand.of(r)) for c, r in _cursored(page)],
@@ -307,7 +307,12 @@ class Consultation(Node):
 
     @strawberry.field(description="Problems found in supervision, optionally only those with one status.")
     async def findings(
-        self, info: Info, status: Annotated[FindingStatus, strawberry.lazy("schema.supervision")] | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            Annotated[FindingStatus, strawberry.lazy("schema.supervision")] | None,
+            strawberry.argument(description="Only the findings with this status; left out, all of them."),
+        ] = None,
     ) -> list[Annotated[Finding, strawberry.lazy("schema.supervision")]]:
         from schema.supervision import Finding
 
@@ -394,7 +399,7 @@ class Consultation(Node):
         return [ReissueRequest(m=r) for r in rows]
 
     @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
-    async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> AuditEventConnection:
+    async def audit_trail(self, info: Info, first: First = None, after: After = None) -> AuditEventConnection:
         page = await paginate(models.AuditEvent.filter(consultation_id=self.m.id), first, after)
         return AuditEventConnection(
             edges=[AuditEventEdge(cursor=c, node=AuditEvent.of(r)) for c, r in _cursored(page)],

@@ -31,7 +31,7 @@ from consult.services.voting import (
 )
 from schema.context import Info
 from schema.enums import graphql_enum
-from schema.pagination import PageInfo, encode_cursor, paginate
+from schema.pagination import After, First, PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
 from schema.viewer_can import PollViewerCan
 
@@ -346,7 +346,7 @@ class Poll(Node):
         return ballot is None or (self.m.allow_revote and ballot.origin == BallotOrigin.ONLINE)
 
     @strawberry.field(description="named (non-secret) polls only, for organizers and CPPCC members")
-    async def ballots(self, info: Info, first: int | None = None, after: str | None = None) -> BallotConnection | None:
+    async def ballots(self, info: Info, first: First = None, after: After = None) -> BallotConnection | None:
         if self.m.secret or not info.context.may("ballots.read_named"):
             return None
         page = await paginate(models.Ballot.filter(poll_id=self.m.id), first, after)
