@@ -56,18 +56,21 @@ $(TESTS_JS): tests/js/package-lock.json
 # connections follow the usual forms. Without node it is skipped (said so); tests/test_schema.py checks the
 # descriptions in `make test` all the same.
 SCHEMA_LINTER := tests/js/node_modules/.bin/graphql-schema-linter
-SCHEMA_RULES := types-have-descriptions,fields-have-descriptions,arguments-have-descriptions,\
-input-object-values-have-descriptions,enum-values-have-descriptions,descriptions-are-capitalized,\
-deprecations-have-a-reason,defined-types-are-used,types-are-capitalized,fields-are-camel-cased,\
-input-object-values-are-camel-cased,enum-values-all-caps,relay-connection-types-spec,\
-relay-connection-arguments-spec,relay-page-info-spec
+SCHEMA_RULES := types-have-descriptions fields-have-descriptions arguments-have-descriptions \
+	input-object-values-have-descriptions enum-values-have-descriptions descriptions-are-capitalized \
+	deprecations-have-a-reason defined-types-are-used types-are-capitalized fields-are-camel-cased \
+	input-object-values-are-camel-cased enum-values-all-caps relay-connection-types-spec \
+	relay-connection-arguments-spec relay-page-info-spec
+EMPTY :=
+COMMA := ,
+SCHEMA_RULE_LIST := $(subst $(EMPTY) $(EMPTY),$(COMMA),$(strip $(SCHEMA_RULES)))
 LINT_GATES := \
 	"ruff check|$(BIN)/ruff check --output-format concise ." \
 	"ruff format|$(BIN)/ruff format --check ." \
 	"mypy|$(BIN)/mypy" \
 	"migrations match the models|$(BIN)/consult check-migrations" \
 	"code shape|test ! -f tests/test_code_shape.py && echo 'tests/test_code_shape.py not found: skipped' || $(BIN)/pytest -q tests/test_code_shape.py" \
-	"schema descriptions|if command -v node > /dev/null; then $(SCHEMA_LINTER) --format compact --rules $(SCHEMA_RULES) schema/schema.graphql && echo 'schema/schema.graphql: 0 violations'; else echo 'node not found: graphql-schema-linter skipped'; fi"
+	"schema descriptions|if command -v node > /dev/null; then $(SCHEMA_LINTER) --format compact --rules $(SCHEMA_RULE_LIST) schema/schema.graphql && echo 'schema/schema.graphql: 0 violations'; else echo 'node not found: graphql-schema-linter skipped'; fi"
 lint: $(INSTALLED) $(TESTS_JS)
 	@failed=""; \
 	for gate in $(LINT_GATES); do \

@@ -854,7 +854,7 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "a resident turns an invitation code (printed slip or QR) into a session bound to one voter-roll entry; "
+            "A resident turns an invitation code (printed slip or QR) into a session bound to one voter-roll entry; "
             "redeeming again on another phone moves the session there"
         )
     )
@@ -1263,7 +1263,7 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "organizers enter a paper or assisted ballot for a voter-roll "
+            "Organizers enter a paper or assisted ballot for a voter-roll "
             "entry that has not voted online; the same one-ballot rule holds"
         )
     )
@@ -1406,7 +1406,7 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
+            "Replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
         )
     )
     async def set_voter_roll(
@@ -1424,7 +1424,7 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "one invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
+            "One invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
         )
     )
     async def issue_invitations(
@@ -1439,7 +1439,7 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "ask for a new slip for a household that already signed in (issueInvitations skips those); a second "
+            "Ask for a new slip for a household that already signed in (issueInvitations skips those); a second "
             "person must approve it with approveReissue"
         )
     )
@@ -1455,7 +1455,7 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "approve a request for a new slip: a CPPCC member (an admin where there is none), never the requester; "
+            "Approve a request for a new slip: a CPPCC member (an admin where there is none), never the requester; "
             "the household's phone is signed out and the new code is returned here, once"
         )
     )

@@ -297,7 +297,7 @@ class Query:
         c = await _consultation_of(info, decoded[1])
         return Consultation.of(c) if c else None
 
-    @strawberry.field(description="checks a ballot receipt: true if a ballot with this receipt is counted in the poll")
+    @strawberry.field(description="Checks a ballot receipt: true if a ballot with this receipt is counted in the poll")
     async def verify_receipt(
         self,
         info: Info,

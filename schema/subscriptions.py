@@ -52,12 +52,12 @@ graphql_enum(
 @strawberry.type(description="One audited change of a consultation, as pushed to subscribers.")
 class ConsultationEvent:
     seq: int = strawberry.field(
-        description="the audit event's seq: a client that reconnects with afterSeq misses nothing"
+        description="The audit event's seq: a client that reconnects with afterSeq misses nothing"
     )
     at: datetime = strawberry.field(description="When it happened.")
     kind: EventKind = strawberry.field(description="What it is about.")
     consultation_id: strawberry.ID = strawberry.field(description="The consultation.")
-    subject_id: strawberry.ID | None = strawberry.field(description="the entity the event is about")
+    subject_id: strawberry.ID | None = strawberry.field(description="The entity the event is about")
     summary: str = strawberry.field(description="A sentence for people, in Chinese.")
 
 
@@ -159,7 +159,7 @@ def _refuse() -> GraphQLError:
 @strawberry.type(description="Live progress.")
 class Subscription:
     @strawberry.subscription(
-        description="every event of one consultation, oldest first; with afterSeq, events after it are replayed first"
+        description="Every event of one consultation, oldest first; with afterSeq, events after it are replayed first"
     )
     async def consultation_events(
         self,
@@ -204,7 +204,7 @@ class Subscription:
                     return
 
     @strawberry.subscription(
-        description="the current tally at once, then again whenever it changes (only while the viewer may see it)"
+        description="The current tally at once, then again whenever it changes (only while the viewer may see it)"
     )
     async def poll_tally(
         self,

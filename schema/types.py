@@ -741,7 +741,7 @@ class FundingProgress:
     def outstanding(self) -> Money:
         return Money(format_fen(self.total_fen - self.paid_fen))
 
-    @strawberry.field(description="paid / total, 0..1, as a decimal string with 4 fraction digits")
+    @strawberry.field(description="Paid / total, 0..1, as a decimal string with 4 fraction digits")
     def ratio(self) -> str:
         return ratio_4(self.paid_fen, self.total_fen)
 
@@ -836,7 +836,7 @@ class AuditEvent(Node):
     def of(cls, m: models.AuditEvent) -> AuditEvent:
         return cls(pk=m.id, m=m)
 
-    @strawberry.field(description="position in this consultation's event stream, 1, 2, 3...")
+    @strawberry.field(description="Position in this consultation's event stream, 1, 2, 3...")
     def seq(self) -> int:
         return self.m.seq
 
@@ -862,7 +862,7 @@ class AuditEvent(Node):
     def summary(self) -> str:
         return self.m.summary
 
-    @strawberry.field(description="sha256 over the previous hash and this event's canonical content")
+    @strawberry.field(description="SHA-256 over the previous hash and this event's canonical content")
     def hash(self) -> str:
         return self.m.hash
 
@@ -895,7 +895,7 @@ class AuditEventConnection:
 
     @strawberry.field(
         description=(
-            "recomputes the hash chain from its last checkpoint; false means the stored trail was altered there. "
+            "Recomputes the hash chain from its last checkpoint; false means the stored trail was altered there. "
             "`consult verify` checks the whole chain against the anchors kept outside the database."
         )
     )
@@ -928,7 +928,9 @@ class InstallationEvent:
         account = await info.context.loaders.account_by_id.load(self.m.actor_id)
         return Account.of(account) if account else None
 
-    @strawberry.field(description="account.create, account.create_admin, account.grant_admin, party.create...")
+    @strawberry.field(
+        description="What was done: `account.create`, `account.create_admin`, account.grant_admin, party.create..."
+    )
     def action(self) -> str:
         return self.m.action
 
@@ -965,7 +967,7 @@ class InstallationEventConnection:
     page_info: PageInfo = strawberry.field(description="Where this page sits.")
     total_count: int = strawberry.field(description="How many entries the trail has.")
 
-    @strawberry.field(description="recomputes the whole chain; false means the stored trail was altered")
+    @strawberry.field(description="Recomputes the whole chain; false means the stored trail was altered")
     async def chain_valid(self) -> bool:
         return installation_chain_is_valid(await models.InstallationEvent.all().order_by("seq"))
 

@@ -102,14 +102,14 @@ def test_every_member_of_the_schema_has_a_description():
 
 
 def test_the_description_check_finds_each_kind_of_undescribed_member():
-    sdl = '''
+    sdl = """
     "A root." type Query { "Described." ok(
         "Described." a: Int, b: Int): T, bare: Int }
     type T { "Described." x: E }
     enum E { "Described." ONE TWO }
     "An input." input I { "Described." p: Int, q: Int }
     "Uses I." type U { "Described." y("Described." i: I): Int }
-    '''
+    """
     assert sorted(_undescribed(build_schema(sdl + 'extend type Query { "Described." u: U }'))) == [
         "E",
         "E.TWO",
