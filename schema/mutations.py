@@ -843,9 +843,21 @@ def _slip_payload(
     )
 
 
-@strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")
+@strawberry.type(
+    description=(
+        "Change things. Every mutation is one transaction: on any error nothing is written. Expected failures "
+        "come back in the payload's `errors` (see ErrorCode), never as top-level GraphQL errors, which are for "
+        "malformed documents and server faults. Writes go over HTTP: one sent over a WebSocket is FORBIDDEN."
+    )
+)
 class Mutation:
-    @strawberry.mutation(description="Sign in with a password; returns a bearer token and sets an HttpOnly cookie.")
+    @strawberry.mutation(
+        description=(
+            "Sign in with a password; returns a bearer token and sets an HttpOnly cookie. Errors: "
+            "RATE_LIMITED after repeated failures from this client; UNAUTHENTICATED for a wrong username or "
+            "password (one message for both)."
+        )
+    )
     async def login(
         self, info: Info, input: Annotated[LoginInput, strawberry.argument(description="The username and password.")]
     ) -> AuthPayload:
@@ -854,8 +866,9 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "A resident turns an invitation code (printed slip or QR) into a session bound to one voter-roll entry; "
-            "redeeming again on another phone moves the session there"
+            "A resident turns an invitation code (printed slip or QR) into a session bound to one voter-roll "
+            "entry; redeeming again on another phone moves the session there. Errors: INVALID on `code` for "
+            "an unknown, replaced or retired code; RATE_LIMITED after repeated wrong codes."
         )
     )
     async def redeem_invitation(
@@ -869,7 +882,10 @@ class Mutation:
     @strawberry.mutation(
         description=(
             "Replace the signed-in account's password with one only its holder knows. Other sessions of the "
-            "account end. Until a representative has done so, their signature counts as on the party's behalf."
+            "account end. Until a representative has done so, their signature counts as on the party's "
+            "behalf. Errors: UNAUTHENTICATED; INVALID on `currentPassword` (wrong, or the account has none) "
+            "or `newPassword` (short, guessable or unchanged); RATE_LIMITED after repeated wrong current "
+            "passwords."
         )
     )
     async def change_password(
@@ -893,7 +909,13 @@ class Mutation:
         clear_session_cookies(info.context.response)
         return done
 
-    @strawberry.mutation(description="Add a party (organizers).")
+    @strawberry.mutation(
+        description=(
+            "Add a party (organizers). Errors: UNAUTHENTICATED; FORBIDDEN; INVALID (name, kind, contact); "
+            "with a representative, also those of createRepresentative on `representative.displayName` and "
+            "`representative.phone`."
+        )
+    )
     async def create_party(
         self,
         info: Info,
@@ -918,7 +940,10 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "Create an account with a password (admins any role; organizers only PARTY_REP and RESIDENT accounts)."
+            "Create an account with a password (admins any role; organizers only PARTY_REP and RESIDENT "
+            "accounts). Errors: UNAUTHENTICATED; FORBIDDEN (a role the viewer may not give); INVALID "
+            "(username, password, displayName, roles, partyId); CONFLICT (username or displayName taken); "
+            "NOT_FOUND (partyId)."
         )
     )
     async def create_account(
@@ -939,8 +964,10 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "Add a party's representative who signs in with a printed slip instead of a password (organizers). "
-            "The slip's code, on the start page or as its QR code, signs them in as that party's representative."
+            "Add a party's representative who signs in with a printed slip instead of a password "
+            "(organizers). The slip's code, on the start page or as its QR code, signs them in as that "
+            "party's representative. Errors: UNAUTHENTICATED; FORBIDDEN; NOT_FOUND (partyId); INVALID "
+            "(displayName, phone); CONFLICT (displayName already shown by another account)."
         )
     )
     async def create_representative(
@@ -961,7 +988,9 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "A new slip for a party's representative (organizers): older slips stop working and their sessions end."
+            "A new slip for a party's representative (organizers): older slips stop working and their "
+            "sessions end. Errors: UNAUTHENTICATED; FORBIDDEN; NOT_FOUND (accountId: no such party "
+            "representative)."
         )
     )
     async def issue_representative_slip(
@@ -972,7 +1001,13 @@ class Mutation:
         issued, errors = await call(info, representatives.issue_representative_slip, account_id=input.account_id)
         return _slip_payload(info, issued, errors)
 
-    @strawberry.mutation(description="Open a consultation in DRAFT (organizers).")
+    @strawberry.mutation(
+        description=(
+            "Open a consultation in DRAFT (organizers). Errors: UNAUTHENTICATED; FORBIDDEN; INVALID (title, "
+            "summary, location, helpPhone, photoIds, a party listed twice, a convener who is not a CPPCC "
+            "member); NOT_FOUND (partyIds.N, convenerId)."
+        )
+    )
     async def create_consultation(
         self,
         info: Info,
@@ -992,7 +1027,10 @@ class Mutation:
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
-        description="Set the help phone printed on the invitation slips (organizers, the convener), before the end."
+        description=(
+            "Set the help phone printed on the invitation slips (organizers, the convener), before the end. "
+            "Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE; INVALID (helpPhone)."
+        )
     )
     async def set_help_phone(
         self,
@@ -1005,7 +1043,11 @@ class Mutation:
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
     @strawberry.mutation(
-        description="Add photos of the place (现场照片) to a consultation (organizers, its convener), DRAFT included."
+        description=(
+            "Add photos of the place (现场照片) to a consultation (organizers, its convener), DRAFT included. "
+            "Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE (ARCHIVED, CANCELLED); INVALID "
+            "(photoIds)."
+        )
     )
     async def add_consultation_photos(
         self,
@@ -1019,7 +1061,12 @@ class Mutation:
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
-    @strawberry.mutation(description="Add a party to a consultation (organizers).")
+    @strawberry.mutation(
+        description=(
+            "Add a party to a consultation (organizers). Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; "
+            "WRONG_STAGE; CONFLICT (already taking part)."
+        )
+    )
     async def add_party(
         self,
         info: Info,
@@ -1032,7 +1079,10 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, convener)."
+            "Move a consultation forward (COLLECTING and VOTING may be skipped) or cancel it (organizers, "
+            "convener). Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE for a move backwards or a "
+            "skip, and for a move whose condition fails (the message says which: polls still open, shares "
+            "unconfirmed, findings not verified…); INVALID on `note` when cancelling without a reason."
         )
     )
     async def advance_stage(
@@ -1047,7 +1097,13 @@ class Mutation:
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 
-    @strawberry.mutation(description="Raise a demand while the consultation is COLLECTING.")
+    @strawberry.mutation(
+        description=(
+            "Raise a demand while the consultation is COLLECTING. Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "FORBIDDEN (role, or a channel the role may not use); WRONG_STAGE; INVALID (title, body, "
+            "photoIds)."
+        )
+    )
     async def submit_demand(
         self, info: Info, input: Annotated[SubmitDemandInput, strawberry.argument(description="The demand.")]
     ) -> DemandPayload:
@@ -1079,7 +1135,12 @@ class Mutation:
         p, errors = await call(info, upload, file=file)
         return PhotoPayload(photo=Photo(m=p) if p else None, errors=errors)
 
-    @strawberry.mutation(description="Support a demand (residents); a second support by the same person counts once.")
+    @strawberry.mutation(
+        description=(
+            "Support a demand (residents); a second support by the same person counts once. Errors: "
+            "UNAUTHENTICATED; NOT_FOUND; FORBIDDEN (residents only); WRONG_STAGE (COLLECTING only)."
+        )
+    )
     async def support_demand(
         self,
         info: Info,
@@ -1088,7 +1149,13 @@ class Mutation:
         d, errors = await call(info, demands.support_demand, demand_id=input.demand_id)
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
 
-    @strawberry.mutation(description="Accept, reject or merge a demand (organizers).")
+    @strawberry.mutation(
+        description=(
+            "Accept, reject or merge a demand (organizers). Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; "
+            "WRONG_STAGE (COLLECTING and DELIBERATING only); INVALID (mergedIntoId missing, unexpected, "
+            "itself, merged, or of another consultation)."
+        )
+    )
     async def set_demand_status(
         self,
         info: Info,
@@ -1103,7 +1170,13 @@ class Mutation:
         )
         return DemandPayload(demand=Demand.of(d) if d else None, errors=errors)
 
-    @strawberry.mutation(description="列责任单: record what a party answers for (organizers).")
+    @strawberry.mutation(
+        description=(
+            "列责任单: record what a party answers for (organizers). Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "FORBIDDEN; WRONG_STAGE (DELIBERATING and VOTING only); INVALID (duty, dueAt, a party not taking "
+            "part)."
+        )
+    )
     async def assign_responsibility(
         self,
         info: Info,
@@ -1121,7 +1194,13 @@ class Mutation:
         )
         return ResponsibilityPayload(responsibility=Responsibility.of(r) if r else None, errors=errors)
 
-    @strawberry.mutation(description="Put forward a proposal (organizers, CPPCC members, party reps).")
+    @strawberry.mutation(
+        description=(
+            "Put forward a proposal (organizers, CPPCC members, party reps). Errors: UNAUTHENTICATED; "
+            "NOT_FOUND; FORBIDDEN; WRONG_STAGE (DELIBERATING and VOTING only); INVALID (title, body, "
+            "budget)."
+        )
+    )
     async def create_proposal(
         self, info: Info, input: Annotated[CreateProposalInput, strawberry.argument(description="The proposal.")]
     ) -> ProposalPayload:
@@ -1135,7 +1214,14 @@ class Mutation:
         )
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
-    @strawberry.mutation(description="Edit, table, withdraw or reject a proposal (its author or organizers).")
+    @strawberry.mutation(
+        description=(
+            "Edit, table, withdraw or reject a proposal (its author or organizers). Errors: UNAUTHENTICATED; "
+            "NOT_FOUND; FORBIDDEN (neither its author nor an organizer; only organizers reject); "
+            "WRONG_STAGE; INVALID (texts, budget, a move not allowed, an edit once it is no longer DRAFT or "
+            "TABLED)."
+        )
+    )
     async def update_proposal(
         self,
         info: Info,
@@ -1152,7 +1238,12 @@ class Mutation:
         )
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
-    @strawberry.mutation(description="Adopt a proposal (organizers).")
+    @strawberry.mutation(
+        description=(
+            "Adopt a proposal (organizers). Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE; "
+            "INVALID (withdrawn or rejected); CONFLICT (already adopted)."
+        )
+    )
     async def adopt_proposal(
         self,
         info: Info,
@@ -1161,7 +1252,14 @@ class Mutation:
         p, errors = await call(info, proposals.adopt_proposal, proposal_id=input.proposal_id)
         return ProposalPayload(proposal=Proposal.of(p) if p else None, errors=errors)
 
-    @strawberry.mutation(description="Replace a proposal's cost plan (organizers, or the proposal's author).")
+    @strawberry.mutation(
+        description=(
+            "Replace a proposal's cost plan (organizers, or the proposal's author). Errors: UNAUTHENTICATED; "
+            "NOT_FOUND (proposalId, shares.N.partyId); FORBIDDEN; WRONG_STAGE; INVALID (total, method, a "
+            "share's value, a party not taking part or listed twice, a withdrawn or rejected proposal); "
+            "SPLIT_MISMATCH; CONFLICT once money was recorded against the plan."
+        )
+    )
     async def set_cost_plan(
         self,
         info: Info,
@@ -1184,7 +1282,10 @@ class Mutation:
         return CostPlanPayload(proposal=Proposal.of(proposal), cost_plan=CostPlan(m=plan), errors=[])
 
     @strawberry.mutation(
-        description="签协议: confirm a share (the party's representative, or an organizer on its behalf)."
+        description=(
+            "签协议: confirm a share (the party's representative, or an organizer on its behalf). Errors: "
+            "UNAUTHENTICATED; NOT_FOUND; FORBIDDEN (a rep of another party, anyone else); WRONG_STAGE."
+        )
     )
     async def confirm_share(
         self, info: Info, input: Annotated[ConfirmShareInput, strawberry.argument(description="The share to confirm.")]
@@ -1193,7 +1294,11 @@ class Mutation:
         return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
 
     @strawberry.mutation(
-        description="Record money received against a share (organizers); paid never exceeds the share."
+        description=(
+            "Record money received against a share (organizers); paid never exceeds the share. Errors: "
+            "UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE; INVALID (amount not positive or above what "
+            "is still outstanding, receivedAt, note)."
+        )
     )
     async def record_contribution(
         self,
@@ -1210,7 +1315,13 @@ class Mutation:
         )
         return CostSharePayload(share=CostShare.of(share) if share else None, errors=errors)
 
-    @strawberry.mutation(description="Create a poll in DELIBERATING or VOTING (organizers).")
+    @strawberry.mutation(
+        description=(
+            "Create a poll in DELIBERATING or VOTING (organizers). Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "FORBIDDEN; WRONG_STAGE; INVALID (question, options, proposalIds, maxChoices, opensAt, closesAt, "
+            "the CUSTOM rule's numbers)."
+        )
+    )
     async def create_poll(
         self,
         info: Info,
@@ -1239,7 +1350,11 @@ class Mutation:
         return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
 
     @strawberry.mutation(
-        description="Open a poll now (organizers, VOTING only); the electorate is the roll as it stands."
+        description=(
+            "Open a poll now (organizers, VOTING only); the electorate is the roll as it stands. Errors: "
+            "UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE; INVALID (not SCHEDULED, or the roll is "
+            "empty)."
+        )
     )
     async def open_poll(
         self, info: Info, input: Annotated[PollIdInput, strawberry.argument(description="The poll to open.")]
@@ -1247,14 +1362,25 @@ class Mutation:
         poll, errors = await call(info, voting.open_poll, poll_id=input.poll_id)
         return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
 
-    @strawberry.mutation(description="Close a poll now (organizers, VOTING only).")
+    @strawberry.mutation(
+        description=(
+            "Close a poll now (organizers, VOTING only). Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; "
+            "WRONG_STAGE; POLL_NOT_OPEN (already closed)."
+        )
+    )
     async def close_poll(
         self, info: Info, input: Annotated[PollIdInput, strawberry.argument(description="The poll to close.")]
     ) -> PollPayload:
         poll, errors = await call(info, voting.close_poll, poll_id=input.poll_id)
         return PollPayload(poll=Poll.of(poll) if poll else None, errors=errors)
 
-    @strawberry.mutation(description="Vote for your own roll entry; with allowRevote a second vote replaces the first.")
+    @strawberry.mutation(
+        description=(
+            "Vote for your own roll entry; with allowRevote a second vote replaces the first. Errors: "
+            "UNAUTHENTICATED; NOT_FOUND; POLL_NOT_OPEN; NOT_ELIGIBLE (not in the electorate); ALREADY_VOTED "
+            "(no revote, or a paper or assisted ballot stands); INVALID (choices.N)."
+        )
+    )
     async def cast_vote(
         self, info: Info, input: Annotated[CastVoteInput, strawberry.argument(description="The poll and the choices.")]
     ) -> VotePayload:
@@ -1263,8 +1389,9 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "Organizers enter a paper or assisted ballot for a voter-roll "
-            "entry that has not voted online; the same one-ballot rule holds"
+            "Organizers enter a paper or assisted ballot for a voter-roll entry that has not voted online; "
+            "the same one-ballot rule holds. Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE; "
+            "POLL_NOT_OPEN; NOT_ELIGIBLE; ALREADY_VOTED; INVALID (origin, choices, note)."
         )
     )
     async def record_offline_ballot(
@@ -1285,7 +1412,12 @@ class Mutation:
         )
         return await _vote_payload(info, cast, errors)
 
-    @strawberry.mutation(description="Add a milestone (organizers, AGREED or IMPLEMENTING).")
+    @strawberry.mutation(
+        description=(
+            "Add a milestone (organizers, AGREED or IMPLEMENTING). Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "FORBIDDEN; WRONG_STAGE; INVALID (title, kind, dates, a party not taking part)."
+        )
+    )
     async def add_milestone(
         self,
         info: Info,
@@ -1303,7 +1435,12 @@ class Mutation:
         )
         return MilestonePayload(milestone=Milestone.of(m) if m else None, errors=errors)
 
-    @strawberry.mutation(description="Report progress (organizers or the responsible party's rep).")
+    @strawberry.mutation(
+        description=(
+            "Report progress (organizers or the responsible party's rep). Errors: UNAUTHENTICATED; "
+            "NOT_FOUND; FORBIDDEN; WRONG_STAGE; INVALID (progress outside 0..100, dates, note, photoIds)."
+        )
+    )
     async def update_milestone(
         self,
         info: Info,
@@ -1321,7 +1458,12 @@ class Mutation:
         )
         return MilestonePayload(milestone=Milestone.of(m) if m else None, errors=errors)
 
-    @strawberry.mutation(description="Record an inspection with its findings (CPPCC members).")
+    @strawberry.mutation(
+        description=(
+            "Record an inspection with its findings (CPPCC members). Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "FORBIDDEN (CPPCC members only); WRONG_STAGE; INVALID (visitedAt, notes, findings.N.…)."
+        )
+    )
     async def record_inspection(
         self,
         info: Info,
@@ -1349,7 +1491,12 @@ class Mutation:
         )
         return InspectionPayload(inspection=Inspection.of(i) if i else None, errors=errors)
 
-    @strawberry.mutation(description="Move a finding along the five-fixed loop.")
+    @strawberry.mutation(
+        description=(
+            "Move a finding along the five-fixed loop. Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; "
+            "WRONG_STAGE; INVALID (a move the loop does not have, a missing resolution or reason, photoIds)."
+        )
+    )
     async def update_finding(
         self,
         info: Info,
@@ -1365,7 +1512,13 @@ class Mutation:
         )
         return FindingPayload(finding=Finding.of(f) if f else None, errors=errors)
 
-    @strawberry.mutation(description="A household rates the outcome in EVALUATING (百姓说了算).")
+    @strawberry.mutation(
+        description=(
+            "A household rates the outcome in EVALUATING (百姓说了算). Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "WRONG_STAGE; NOT_ELIGIBLE (the household is not on the roll); INVALID (score outside 1..5, "
+            "comment too long)."
+        )
+    )
     async def rate_outcome(
         self,
         info: Info,
@@ -1384,7 +1537,12 @@ class Mutation:
         summary = await Consultation.of(consultation).evaluation_summary(info)
         return RatingPayload(rating=Rating(score=r.score, comment=r.comment, at=r.at), evaluation=summary, errors=[])
 
-    @strawberry.mutation(description="Record a follow-up visit (organizers and CPPCC members).")
+    @strawberry.mutation(
+        description=(
+            "Record a follow-up visit (organizers and CPPCC members). Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "FORBIDDEN; WRONG_STAGE (IMPLEMENTING and EVALUATING only); INVALID (at, notes)."
+        )
+    )
     async def record_follow_up(
         self,
         info: Info,
@@ -1395,7 +1553,12 @@ class Mutation:
         )
         return FollowUpPayload(follow_up=FollowUp.of(f) if f else None, errors=errors)
 
-    @strawberry.mutation(description="Seal an EVALUATING consultation into its dossier; read-only from then on.")
+    @strawberry.mutation(
+        description=(
+            "Seal an EVALUATING consultation into its dossier; read-only from then on. Errors: "
+            "UNAUTHENTICATED; NOT_FOUND; FORBIDDEN (organizers and the convener only); WRONG_STAGE."
+        )
+    )
     async def archive_consultation(
         self, info: Info, input: Annotated[ArchiveInput, strawberry.argument(description="The consultation to seal.")]
     ) -> ConsultationPayload:
@@ -1406,7 +1569,10 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "Replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the poll opened"
+            "Replaces the consultation's voter roll; a poll's electorate is the roll as it stood when the "
+            "poll opened. Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE; INVALID "
+            "(voters.N.label missing, too long or repeated; voters.N.weight not a positive decimal, or "
+            "missing while a poll to open counts area; too many rows)."
         )
     )
     async def set_voter_roll(
@@ -1424,7 +1590,8 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "One invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old ones"
+            "One invitation code per voter-roll entry; each call issues fresh codes and voids unredeemed old "
+            "ones. Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN; WRONG_STAGE; INVALID (the roll is empty)."
         )
     )
     async def issue_invitations(
@@ -1439,8 +1606,10 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "Ask for a new slip for a household that already signed in (issueInvitations skips those); a second "
-            "person must approve it with approveReissue"
+            "Ask for a new slip for a household that already signed in (issueInvitations skips those); a "
+            "second person must approve it with approveReissue. Errors: UNAUTHENTICATED; NOT_FOUND; "
+            "FORBIDDEN; WRONG_STAGE; INVALID (reason; a household that never signed in, which "
+            "issueInvitations serves); CONFLICT (a request already waits)."
         )
     )
     async def request_reissue(
@@ -1455,8 +1624,10 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "Approve a request for a new slip: a CPPCC member (an admin where there is none), never the requester; "
-            "the household's phone is signed out and the new code is returned here, once"
+            "Approve a request for a new slip: a CPPCC member (an admin where there is none), never the "
+            "requester; the household's phone is signed out and the new code is returned here, once. Errors: "
+            "UNAUTHENTICATED; NOT_FOUND; FORBIDDEN (the requester themselves; an admin where a CPPCC member "
+            "could approve); WRONG_STAGE; CONFLICT (already approved)."
         )
     )
     async def approve_reissue(

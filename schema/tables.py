@@ -109,7 +109,13 @@ class ContributionsPayload:
     errors: list[UserError] = errors_field()
 
 
-@strawberry.type(description="Change things. Every mutation is one transaction: on any error nothing is written.")
+@strawberry.type(
+    description=(
+        "Change things. Every mutation is one transaction: on any error nothing is written. Expected failures "
+        "come back in the payload's `errors` (see ErrorCode), never as top-level GraphQL errors, which are for "
+        "malformed documents and server faults. Writes go over HTTP: one sent over a WebSocket is FORBIDDEN."
+    )
+)
 class Mutation(RowMutation):
     @strawberry.mutation(
         description=(
@@ -160,8 +166,11 @@ class Mutation(RowMutation):
 
     @strawberry.mutation(
         description=(
-            "列责任单 from a table (organizers, DELIBERATING or VOTING). All or nothing; every bad row is reported "
-            "(`responsibilities.N.…`). A row repeated, or a duty already listed for its party, is refused."
+            "列责任单 from a table (organizers, DELIBERATING or VOTING). All or nothing; every bad row is "
+            "reported (`responsibilities.N.…`). A row repeated, or a duty already listed for its party, is "
+            "refused. Errors: UNAUTHENTICATED; FORBIDDEN; NOT_FOUND (consultationId, a row's partyId); "
+            "WRONG_STAGE; INVALID (duty, dueAt, a party not taking part, a row repeated, an empty or too "
+            "long table); CONFLICT (a duty already listed)."
         )
     )
     async def assign_responsibilities(
@@ -182,8 +191,12 @@ class Mutation(RowMutation):
     @strawberry.mutation(
         description=(
             "Record a table of payments against the parties' shares of the adopted plan (organizers). All or "
-            "nothing; every bad row is reported (`contributions.N.…`); paid never exceeds a share. Replays are "
-            "refused: a row repeated in the table, or one already recorded (same party, amount, day and note)."
+            "nothing; every bad row is reported (`contributions.N.…`); paid never exceeds a share. Replays "
+            "are refused: a row repeated in the table, or one already recorded (same party, amount, day and "
+            "note). Errors: UNAUTHENTICATED; FORBIDDEN; NOT_FOUND (consultationId, a row's partyId); "
+            "WRONG_STAGE; INVALID (amount not positive or above what is still owed, receivedAt, note; no "
+            "adopted plan; a party with no share; a row repeated; an empty or too long table); CONFLICT (a "
+            "payment already recorded)."
         )
     )
     async def record_contributions(
