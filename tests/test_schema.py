@@ -118,3 +118,20 @@ def test_the_description_check_finds_each_kind_of_undescribed_member():
         "Query.ok(b:)",
         "T",
     ]
+
+
+def test_field_descriptions_start_as_sentences():
+    # As graphql-schema-linter's descriptions-are-capitalized has it, so that the rule holds without node too:
+    # a capital, or a name in backticks (`advanceStage` to a later stage).
+    from graphql import introspection_from_schema
+
+    from schema import schema as served
+
+    lowercase = [
+        f"{type_['name']}.{field['name']}"
+        for type_ in introspection_from_schema(served._schema)["__schema"]["types"]
+        if not type_["name"].startswith("__")
+        for field in type_.get("fields") or []
+        if field["description"] and field["description"][0].islower()
+    ]
+    assert lowercase == []
