@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+
+# The arguments every connection takes, described once.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=(
+            f"How many items to return: {DEFAULT_PAGE} when left out; more than {MAX_PAGE} returns {MAX_PAGE}. "
+            "A negative number is an error (BAD_USER_INPUT)."
+        )
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Return the items after this cursor: the `endCursor` of the page before. Left out, from the start."
+    ),
+]
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
