@@ -152,9 +152,10 @@ def check_variables(
 
 
 def _page_size(node: FieldNode, variables: dict[str, Any]) -> int | None:
-    """The page a connection field asks for, or None when the field takes no `first`."""
+    """The page a connection field asks for (`first` or `last`, the larger), or None when it names neither."""
+    sizes = []
     for argument in node.arguments or ():
-        if argument.name.value == "first":
+        if argument.name.value in ("first", "last"):
             value = argument.value
             if isinstance(value, IntValueNode):
                 asked: Any = int(value.value)
@@ -162,8 +163,8 @@ def _page_size(node: FieldNode, variables: dict[str, Any]) -> int | None:
                 asked = variables.get(value.name.value)
             else:
                 asked = None
-            return DEFAULT_PAGE if not isinstance(asked, int) else max(0, min(asked, MAX_PAGE))
-    return None  # no `first` given: the default page
+            sizes.append(DEFAULT_PAGE if not isinstance(asked, int) else max(0, min(asked, MAX_PAGE)))
+    return max(sizes) if sizes else None  # neither given: the default page
 
 
 class _Coster:

@@ -28,12 +28,35 @@ After = Annotated[
         description="Return the items after this cursor: the `endCursor` of the page before. Left out, from the start."
     ),
 ]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description=(
+            f"Page backward: return the last this many items (before `before`, if given); more than {MAX_PAGE} "
+            f"returns {MAX_PAGE}. With `first` as well, the last of those first. A negative number is an error "
+            "(BAD_USER_INPUT)."
+        )
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description=(
+            "Return the items before this cursor: the `startCursor` of the page after, to page backward. "
+            "Left out, up to the end."
+        )
+    ),
+]
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow this page.")
-    has_previous_page: bool = strawberry.field(description="Items come before this page (an `after` cursor was given).")
+    has_previous_page: bool = strawberry.field(
+        description=(
+            "Items come before this page: an `after` cursor was given, or paging backward with `last` left some out."
+        )
+    )
     start_cursor: str | None = strawberry.field(description="Cursor of the first item of this page.")
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last item; pass it as `after` for the next page."
@@ -74,16 +97,44 @@ class Page:
         )
 
 
-async def paginate(queryset: Any, first: int | None, after: str | None, *, descending: bool = False) -> Page:
-    """One COUNT and one SELECT of at most first+1 rows, keyed on the primary key."""
-    if first is not None and first < 0:
+def _count(name: str, value: int | None) -> int | None:
+    if value is not None and value < 0:
         # Relay's spec: a negative count is an error, not an empty page.
-        raise GraphQLError("first 不能是负数。`first` must be 0 or more.", extensions={"code": "BAD_USER_INPUT"})
-    size = DEFAULT_PAGE if first is None else min(first, MAX_PAGE)
+        raise GraphQLError(f"{name} 不能是负数。`{name}` must be 0 or more.", extensions={"code": "BAD_USER_INPUT"})
+    return None if value is None else min(value, MAX_PAGE)
+
+
+async def paginate(
+    queryset: Any,
+    first: int | None,
+    after: str | None,
+    *,
+    last: int | None = None,
+    before: str | None = None,
+    descending: bool = False,
+) -> Page:
+    """One COUNT and one SELECT of at most first+1 (or last+1) rows, keyed on the primary key, as
+    Relay's cursor connections spec pages: `after`/`before` narrow the list, then `first` takes
+    from its start and `last` from its end."""
+    first_n, last_n = _count("first", first), _count("last", last)
+    if first_n is None and last_n is None:
+        first_n = DEFAULT_PAGE
     total = await queryset.count()
-    after_pk = decode_cursor(after)
+    after_pk, before_pk = decode_cursor(after), decode_cursor(before)
     page_qs = queryset
     if after_pk is not None:
         page_qs = page_qs.filter(id__lt=after_pk) if descending else page_qs.filter(id__gt=after_pk)
-    rows = await page_qs.order_by("-id" if descending else "id").limit(size + 1)
-    return Page(rows=rows[:size], total=total, has_next=len(rows) > size, has_previous=after_pk is not None)
+    if before_pk is not None:
+        page_qs = page_qs.filter(id__gt=before_pk) if descending else page_qs.filter(id__lt=before_pk)
+    forward, backward = ("-id", "id") if descending else ("id", "-id")
+    if first_n is None:
+        assert last_n is not None
+        rows = await page_qs.order_by(backward).limit(last_n + 1)
+        return Page(
+            rows=rows[:last_n][::-1], total=total, has_next=before_pk is not None, has_previous=len(rows) > last_n
+        )
+    rows = await page_qs.order_by(forward).limit(first_n + 1)
+    page = Page(rows=rows[:first_n], total=total, has_next=len(rows) > first_n, has_previous=after_pk is not None)
+    if last_n is not None and len(page.rows) > last_n:
+        page.rows, page.has_previous = page.rows[len(page.rows) - last_n :], True
+    return page

@@ -21,7 +21,7 @@ from consult.services.costs import MAX_SHARES
 from consult.services.voting import receipt_status
 from schema.context import Info
 from schema.errors import UserError, user_error
-from schema.pagination import After, First, encode_cursor, paginate
+from schema.pagination import After, Before, First, Last, encode_cursor, paginate
 from schema.scalars import Money
 from schema.types import (
     Account,
@@ -240,11 +240,11 @@ class Query:
         )
     )
     async def installation_trail(
-        self, info: Info, first: First = None, after: After = None
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> InstallationEventConnection | None:
         if not info.context.may("installation.read_trail"):
             return None
-        return await installation_trail(first, after)
+        return await installation_trail(first, after, last, before)
 
     @strawberry.field(
         description="Consultations the viewer may see, newest first. `search` matches title, summary and location."
@@ -254,6 +254,8 @@ class Query:
         info: Info,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
         stage: Annotated[
             Stage | None, strawberry.argument(description="Only consultations in this stage; left out, every stage.")
         ] = None,
@@ -278,7 +280,7 @@ class Query:
         term = strip_unstorable(search or "").strip()[:100]
         if term:
             qs = qs.filter(Q(title__icontains=term) | Q(summary__icontains=term) | Q(location__icontains=term))
-        page = await paginate(qs, first, after, descending=True)
+        page = await paginate(qs, first, after, last=last, before=before, descending=True)
         for row in page.rows:
             info.context.loaders.consultation_by_id.prime(row.id, row)
         return ConsultationConnection(

@@ -18,7 +18,7 @@ from consult.policies import RESIDENT, can_see_roll_entry, relations_of
 from consult.services.accounts import shown_name
 from schema.context import Info
 from schema.enums import graphql_enum
-from schema.pagination import After, First, PageInfo, encode_cursor, paginate
+from schema.pagination import After, Before, First, Last, PageInfo, encode_cursor, paginate
 from schema.scalars import Money
 
 if TYPE_CHECKING:
@@ -262,8 +262,10 @@ class Consultation(Node):
         return [Party.of(p) for p in await info.context.loaders.parties_by_consultation.load(self.m.id)]
 
     @strawberry.field(description="提诉求单: the demands raised, oldest first.")
-    async def demands(self, info: Info, first: First = None, after: After = None) -> DemandConnection:
-        page = await paginate(models.Demand.filter(consultation_id=self.m.id), first, after)
+    async def demands(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> DemandConnection:
+        page = await paginate(models.Demand.filter(consultation_id=self.m.id), first, after, last=last, before=before)
         return DemandConnection(
             edges=[DemandEdge(cursor=c, node=Demand.of(r)) for c, r in _cursored(page)],
             page_info=page.page_info(),
@@ -399,8 +401,12 @@ class Consultation(Node):
         return [ReissueRequest(m=r) for r in rows]
 
     @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
-    async def audit_trail(self, info: Info, first: First = None, after: After = None) -> AuditEventConnection:
-        page = await paginate(models.AuditEvent.filter(consultation_id=self.m.id), first, after)
+    async def audit_trail(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> AuditEventConnection:
+        page = await paginate(
+            models.AuditEvent.filter(consultation_id=self.m.id), first, after, last=last, before=before
+        )
         return AuditEventConnection(
             edges=[AuditEventEdge(cursor=c, node=AuditEvent.of(r)) for c, r in _cursored(page)],
             page_info=page.page_info(),
@@ -972,8 +978,10 @@ class InstallationEventConnection:
         return installation_chain_is_valid(await models.InstallationEvent.all().order_by("seq"))
 
 
-async def installation_trail(first: int | None, after: str | None) -> InstallationEventConnection:
-    page = await paginate(models.InstallationEvent.all(), first, after)
+async def installation_trail(
+    first: int | None, after: str | None, last: int | None = None, before: str | None = None
+) -> InstallationEventConnection:
+    page = await paginate(models.InstallationEvent.all(), first, after, last=last, before=before)
     return InstallationEventConnection(
         edges=[InstallationEventEdge(cursor=c, node=InstallationEvent(m=r)) for c, r in _cursored(page)],
         page_info=page.page_info(),

@@ -31,7 +31,7 @@ from consult.services.voting import (
 )
 from schema.context import Info
 from schema.enums import graphql_enum
-from schema.pagination import After, First, PageInfo, encode_cursor, paginate
+from schema.pagination import After, Before, First, Last, PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
 from schema.viewer_can import PollViewerCan
 
@@ -346,10 +346,12 @@ class Poll(Node):
         return ballot is None or (self.m.allow_revote and ballot.origin == BallotOrigin.ONLINE)
 
     @strawberry.field(description="Named (non-secret) polls only, for organizers and CPPCC members")
-    async def ballots(self, info: Info, first: First = None, after: After = None) -> BallotConnection | None:
+    async def ballots(
+        self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> BallotConnection | None:
         if self.m.secret or not info.context.may("ballots.read_named"):
             return None
-        page = await paginate(models.Ballot.filter(poll_id=self.m.id), first, after)
+        page = await paginate(models.Ballot.filter(poll_id=self.m.id), first, after, last=last, before=before)
         return BallotConnection(
             edges=[BallotEdge(cursor=encode_cursor(b.pk), node=Ballot.of(b, named=True)) for b in page.rows],
             page_info=page.page_info(),
