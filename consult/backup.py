@@ -381,7 +381,9 @@ def restore(target: Installation, archive: Path, say: Say) -> dict[str, Any]:
     _check_fits(target, manifest)
     with _restore_lock(target):
         _check_empty(target)
-        with tempfile.TemporaryDirectory(prefix="consult-restore-") as staging:
+        # SQLite's copy is staged beside its database, so that it goes in by a rename.
+        beside = target.sqlite_path.parent if target.engine == "sqlite" else None
+        with tempfile.TemporaryDirectory(dir=beside, prefix=".consult-restore-") as staging:
             work = Path(staging)
             _extract_checked(archive, manifest, work, say)
             _put_in_place(target, manifest, work, say)
@@ -584,13 +586,10 @@ def _place_anchors(target: Installation, work: Path, written: list[Path], say: S
 
 def _sqlite_load(path: Path, staged: Path) -> None:
     """The copy goes in with one rename; the empty database's own journal files go with it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.restoring")
-    shutil.copyfile(staged, partial)
-    os.chmod(partial, 0o600)
+    os.chmod(staged, 0o600)
     for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    os.replace(partial, path)
+    os.replace(staged, path)
 
 
 def _pg_load(url: str, staged: Path) -> None:

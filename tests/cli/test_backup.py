@@ -10,6 +10,8 @@ import json
 import os
 import stat
 import tarfile
+import threading
+import time
 import urllib.request
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from PIL import Image
 
 from tests.cli.test_cli import DEMO_ENV, load_demo, post, run, served
 from tests.conftest import BACKEND
+from tests.live.test_subscriptions import _migrated_with_admin
 
 CONSULTATIONS = "{ consultations(first: 100) { edges { node { id title stage } } } }"
 UPLOAD = "mutation($f: Upload!) { uploadPhoto(file: $f) { photo { id sha256 phoneSha256 url } errors { code } } }"
@@ -69,6 +72,43 @@ def attach_a_photo(port: int, token: str, consultation: str) -> dict:
     return photo
 
 
+class Writing(threading.Thread):
+    """The organizer opens one draft consultation after another, as fast as the server answers."""
+
+    CREATE = (
+        'mutation($t: String!) { createConsultation(input: {title: $t, summary: "草稿", location: "菜园巷"}) '
+        "{ errors { code } } }"
+    )
+
+    def __init__(self, port: int, token: str) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token = port, token
+        self.titles: list[str] = []
+        self.done = threading.Event()
+        self.failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while not self.done.is_set():
+                title = f"备份时的草稿 {len(self.titles)}"
+                body = post(self.port, self.CREATE, {"t": title}, token=self.token)
+                assert body["data"]["createConsultation"]["errors"] == [], body
+                self.titles.append(title)
+        except BaseException as error:  # reported by the test, in __exit__
+            self.failure = error
+
+    def __enter__(self) -> Writing:
+        self.start()
+        while len(self.titles) < 3 and self.failure is None:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.join(timeout=30)
+        assert self.failure is None, self.failure
+
+
 def fetch(port: int, path: str, token: str | None = None) -> bytes:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"} if token else {}
@@ -102,8 +142,12 @@ def test_backup_while_serving_then_restore_serves_the_same_dossier_and_verifies(
         photo = attach_a_photo(port, token, cases["菜园巷道路改造"]["id"])
         dossier = fetch(port, f"/dossiers/{archived['id']}.html")
         picture_bytes = fetch(port, photo["url"], token)
-        # when the operator backs it up while it serves
-        out = run("backup", "--output", str(archive), env=original)
+        # when the operator backs it up while it serves, and the organizer keeps writing
+        with Writing(port, token) as writing:
+            before = len(writing.titles)
+            out = run("backup", "--output", str(archive), env=original)
+            during = len(writing.titles)
+        assert during > before, "no write happened while the backup ran"
     assert f"已写入 Wrote {archive}" in out.stdout and "照片 Photos: 2/2" in out.stdout
     # then the archive is its owner's alone, and lists what it holds
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
@@ -121,31 +165,39 @@ def test_backup_while_serving_then_restore_serves_the_same_dossier_and_verifies(
     # then every file came back, and verify found everything in order
     assert "every sha256 matches" in out.stdout and "全部一致 Everything matches." in out.stdout
     assert "1 photos checked" in out.stdout
-    assert Path(restored["CONSULT_ANCHOR_FILE"]).read_bytes() == Path(original["CONSULT_ANCHOR_FILE"]).read_bytes()
+    # (the anchors as they were when the backup began: the original's later lines are not there)
+    anchors = Path(restored["CONSULT_ANCHOR_FILE"]).read_bytes()
+    assert Path(original["CONSULT_ANCHOR_FILE"]).read_bytes().startswith(anchors)
+    assert anchors.count(b"\n") >= 1 + before
     assert stat.S_IMODE(Path(restored["CONSULT_ANCHOR_FILE"]).stat().st_mode) == 0o600
     # and the restored server serves the same dossier, byte for byte, and the same photo
     with served(restored, tmp_path) as port:
         assert fetch(port, f"/dossiers/{archived['id']}.html") == dossier
         assert fetch(port, photo["url"], token) == picture_bytes
-        assert consultations(port) == cases
+        # with every write made before the backup began (and perhaps a few made during it)
+        drafts = post(port, CONSULTATIONS.replace("first: 100", "first: 500"), token=token)["data"]
+        titles = {e["node"]["title"] for e in drafts["consultations"]["edges"]}
+        assert set(writing.titles[:before]) <= titles <= set(writing.titles) | set(cases)
+        assert {t: c for t, c in consultations(port).items() if t in cases} == cases
     assert run("verify", env=restored).returncode == 0
 
 
-@pytest.fixture
-def small_archive(scratch_databases, tmp_path) -> tuple[Path, dict[str, str]]:
-    """An archive of an installation holding the demo."""
-    source = installation(scratch_databases.copy("demo", load_demo), tmp_path / "source")
-    archive = tmp_path / "small.tar"
+@pytest.fixture(scope="module")
+def small_archive(scratch_databases, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """An archive of an installation holding the demo (the tests only read it)."""
+    folder = tmp_path_factory.mktemp("archive")
+    source = installation(scratch_databases.copy("demo", load_demo), folder / "source")
+    archive = folder / "small.tar"
     run("backup", "--output", str(archive), env=source)
     return archive, source
 
 
 def test_restore_refuses_a_database_that_holds_data_or_the_wrong_key(scratch_databases, tmp_path, small_archive):
     archive, _ = small_archive
-    # given an installation already in use: migrated, with an administrator
-    target = installation(scratch_databases.new(), tmp_path / "target")
-    run("migrate", env=target)
-    run("create-admin", "--username", "root-admin", "--password", "a-long-password", env=target)
+    # given an installation already in use: migrated, with an administrator, and its anchors
+    target = installation(scratch_databases.copy("live-admin", _migrated_with_admin), tmp_path / "target")
+    Path(target["CONSULT_ANCHOR_FILE"]).parent.mkdir()
+    Path(target["CONSULT_ANCHOR_FILE"]).write_text('{"trail":"installation","seq":1,"hash":"0"}\n')
     anchors = Path(target["CONSULT_ANCHOR_FILE"]).read_bytes()
     # when the archive is restored into it
     out = run("restore", str(archive), env=target, check=False)
@@ -154,7 +206,7 @@ def test_restore_refuses_a_database_that_holds_data_or_the_wrong_key(scratch_dat
     assert "目标数据库已有数据" in out.stderr and "already holds data" in out.stderr
     assert not Path(target["CONSULT_PHOTO_DIR"]).exists()
     assert Path(target["CONSULT_ANCHOR_FILE"]).read_bytes() == anchors
-    check = run("verify", env=target)
+    check = run("verify", "--anchors", os.devnull, env=target)
     assert "0 个协商 consultations" in check.stdout and "全部一致" in check.stdout
 
     # and an empty database with another server key is refused before anything is written
