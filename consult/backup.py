@@ -193,10 +193,14 @@ def _copy_anchors(source: Path | None, into: Path) -> int | None:
     """The anchor file up to its last whole line (a worker may be appending): lines kept."""
     if source is None or not source.is_file():
         return None
-    data = source.read_bytes()
-    data = data[: data.rfind(b"\n") + 1]
-    into.write_bytes(data)
-    return data.count(b"\n")
+    lines = 0
+    with source.open("rb") as anchors, into.open("wb") as copy:
+        for line in anchors:
+            if not line.endswith(b"\n"):
+                break  # a torn last line, still being written
+            copy.write(line)
+            lines += 1
+    return lines
 
 
 def _sqlite_snapshot(source: Path, into: Path) -> str:

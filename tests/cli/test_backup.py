@@ -292,3 +292,17 @@ def test_two_restores_at_once_load_once(scratch_databases, tmp_path, small_archi
     results = sorted((p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in both)
     assert [code for code, _ in results] == [0, 2]
     assert "already holds data" in results[1][1]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="needs both engines")
+def test_a_sqlite_archive_is_not_restored_into_postgres(scratch_databases, tmp_path):
+    # given an archive of an embedded (SQLite) installation
+    embedded = installation(f"sqlite://{tmp_path / 'embedded' / 'consult.sqlite3'}", tmp_path / "embedded")
+    run("migrate", env=embedded)
+    run("backup", "--output", str(tmp_path / "embedded.tar"), env=embedded)
+    # when it is restored into PostgreSQL, then it is refused, saying why, and nothing is written
+    target = installation(scratch_databases.new(), tmp_path / "target")
+    out = run("restore", str(tmp_path / "embedded.tar"), env=target, check=False)
+    assert out.returncode == 2
+    assert "不能恢复到 PostgreSQL" in out.stderr and "A SQLite backup cannot be restored into PostgreSQL" in out.stderr
+    assert not (tmp_path / "target").exists()
