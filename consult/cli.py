@@ -1,4 +1,5 @@
-"""The `consult` command: serve, migrate, create-admin, demo, verify, bench, export-schema, check-migrations."""
+"""The `consult` command: serve, migrate, create-admin, demo, verify, backup, restore, bench, export-schema,
+check-migrations."""
 
 from __future__ import annotations
 
@@ -242,12 +243,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from tortoise import Tortoise
-
-    from consult.db import tortoise_config
-    from consult.services.verify import verify
     from consult.settings import Settings
 
     url = _database_url(args)
@@ -257,12 +252,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"配置有误 Bad configuration: {error}", file=sys.stderr)
         return 2
     anchor_file = Path(args.anchors) if args.anchors else Path(settings.anchor_file) if settings.anchor_file else None
+    return _verify(url, settings.secret_key, anchor_file, settings.photo_dir)
+
+
+def _verify(url: str, secret_key: str, anchor_file: Path | None, photo_dir: str | None) -> int:
+    """Run `consult verify`'s checks, print what they find, and return its exit status."""
+    from tortoise import Tortoise
+
+    from consult.db import tortoise_config
+    from consult.services.verify import verify
+
     print(f"核验 Verifying {_redact(url)} against {anchor_file or 'no anchor file'} ...", flush=True)
 
     async def run() -> Any:
         await Tortoise.init(config=tortoise_config(url))
         try:
-            return await verify(settings.secret_key, anchor_file, settings.photo_dir)
+            return await verify(secret_key, anchor_file, photo_dir)
         finally:
             await Tortoise.close_connections()
 
@@ -280,6 +285,73 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 1
     print("全部一致 Everything matches.")
     return 0
+
+
+def _installation(url: str) -> Any:
+    """The database and the files beside it, as the server would find them; the key only if one
+    exists already (a backup or a restore never makes a new one)."""
+    from consult.backup import Installation
+    from consult.settings import anchor_destinations, default_photo_dir
+
+    key = os.environ.get("CONSULT_SECRET_KEY") or None
+    if key is None and url.startswith("sqlite://"):
+        key_file = Path(url.removeprefix("sqlite://")).parent / "secret.key"
+        key = key_file.read_text().strip() if key_file.is_file() else None
+    anchor_file = anchor_destinations(url)[0]
+    photo_dir = os.environ.get("CONSULT_PHOTO_DIR", "").strip() or default_photo_dir(url)
+    return Installation(url, Path(photo_dir), Path(anchor_file) if anchor_file else None, key)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from consult.backup import BackupError, backup
+
+    url = _database_url(args)
+    try:
+        source = _installation(url)
+    except ValueError as error:
+        print(f"配置有误 Bad configuration: {error}", file=sys.stderr)
+        return 2
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(args.output) if args.output else Path("var") / "backups" / f"consult-{stamp}.tar"
+    print(f"备份 Backing up {_redact(url)} to {out} ...", flush=True)
+    try:
+        manifest = backup(source, out, _say)
+    except BackupError as error:
+        print(f"备份失败 Backup failed: {error}", file=sys.stderr)
+        return 2
+    size = out.stat().st_size
+    print(f"已写入 Wrote {out} ({size:,} bytes, {len(manifest.members)} file(s), readable by its owner only).")
+    print("  服务器密钥不在备份中，请另行保管 The server key is not in the archive: keep it separately.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from consult.backup import BackupError, code_head, restore
+
+    url = _database_url(args)
+    try:
+        target = _installation(url)
+    except ValueError as error:
+        print(f"配置有误 Bad configuration: {error}", file=sys.stderr)
+        return 2
+    print(f"恢复 Restoring {args.file} into {_redact(url)} ...", flush=True)
+    try:
+        manifest = restore(target, Path(args.file), _say)
+    except BackupError as error:
+        print(f"恢复失败 Restore failed: {error}", file=sys.stderr)
+        return 2
+    print("已恢复 Restored.", flush=True)
+    if (manifest.get("migration_head") or "") != code_head():
+        print("  备份来自较早的版本，正在迁移 The backup predates this version: migrating it.", flush=True)
+        cmd_migrate(args)
+    assert target.secret_key is not None
+    return _verify(url, target.secret_key, target.anchor_file, str(target.photo_dir) if target.photo_dir else None)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -364,6 +436,25 @@ def build_parser() -> argparse.ArgumentParser:
     database_option(p)
     p.add_argument("--anchors", help="the anchor file (default: $CONSULT_ANCHOR_FILE, else beside the database)")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser(
+        "backup",
+        help="write one archive (0600) of the database, its photos and its anchors, while the server runs; "
+        "the server key stays out",
+    )
+    database_option(p)
+    p.add_argument(
+        "--output", help="the archive to write (default: var/backups/consult-<UTC time>.tar); never replaced"
+    )
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore",
+        help="load an archive into an empty database, put its photos and anchors in place, then verify",
+    )
+    database_option(p)
+    p.add_argument("file", help="the archive `consult backup` wrote")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("export-schema", help="write the GraphQL SDL to schema/schema.graphql")
     p.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")
