@@ -30,6 +30,12 @@ def port(scratch_databases, tmp_path_factory):
         yield p
 
 
+@pytest.fixture(scope="module")
+def case(port):
+    """An organizer and a consultation collecting demands, on the module's server."""
+    return setup(port)
+
+
 async def _open(port: int, init: bool = True):
     ws = await websockets.connect(
         f"ws://127.0.0.1:{port}/graphql", subprotocols=[PROTOCOL], origin=f"http://127.0.0.1:{port}"
@@ -178,9 +184,9 @@ def test_a_query_is_answered_then_completed_and_its_id_is_free_again(port):
     _run(scenario())
 
 
-def test_a_bad_operation_gets_an_error_for_itself_and_the_other_subscriptions_live_on(port):
+def test_a_bad_operation_gets_an_error_for_itself_and_the_other_subscriptions_live_on(port, case):
     async def scenario() -> None:
-        s = setup(port)
+        s = case
         head = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
             "consultation"
         ]["auditTrail"]["totalCount"]
@@ -243,8 +249,8 @@ JS = Path(__file__).resolve().parents[1] / "js"
     shutil.which("node") is None or not (JS / "node_modules" / "graphql-ws").exists(),
     reason="needs node and `npm ci --prefix tests/js` (make test does it when node is present)",
 )
-def test_the_reference_client_sees_a_bad_operation_refused_while_its_live_one_goes_on(port):
-    s = setup(port)
+def test_the_reference_client_sees_a_bad_operation_refused_while_its_live_one_goes_on(port, case):
+    s = case
     head = gql(port, "query($id: ID!) { consultation(id: $id) { auditTrail { totalCount } } }", {"id": s["cid"]})[
         "consultation"
     ]["auditTrail"]["totalCount"]
