@@ -43,15 +43,36 @@ test: $(INSTALLED) $(FRONTEND) js
 	@if [ -n "$$CONSULT_TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "CONSULT_TEST_POSTGRES_URL is not set: PostgreSQL run skipped."; fi
 
-## make lint: every gate, each reported, failing if any fails: ruff, ruff format, mypy, migration drift, code shape
+# The tests' node packages, installed again only when their lock file changes (make lint needs graphql-schema-linter).
+TESTS_JS := tests/js/node_modules/.package-lock.json
+$(TESTS_JS): tests/js/package-lock.json
+	@if command -v node > /dev/null && command -v npm > /dev/null; then \
+	  npm ci --prefix tests/js --no-audit --no-fund --silent && touch $@; \
+	else echo "node/npm not found: the tests' node packages are not installed."; fi
+
+## make lint: every gate, each reported, failing if any fails: ruff, ruff format, mypy, migration drift, code shape, schema descriptions
 # The code-shape test is skipped (said so) until tests/test_code_shape.py exists.
+# graphql-schema-linter (pinned in tests/js) reads the exported schema/schema.graphql: every type, field, argument,
+# input field and enum value is described (GraphiQL's Docs pane is the API's manual), and names and Relay
+# connections follow the usual forms. Without node it is skipped (said so); tests/test_schema.py checks the
+# descriptions in `make test` all the same.
+SCHEMA_LINTER := tests/js/node_modules/.bin/graphql-schema-linter
+SCHEMA_RULES := types-have-descriptions fields-have-descriptions arguments-have-descriptions \
+	input-object-values-have-descriptions enum-values-have-descriptions descriptions-are-capitalized \
+	deprecations-have-a-reason defined-types-are-used types-are-capitalized fields-are-camel-cased \
+	input-object-values-are-camel-cased enum-values-all-caps relay-connection-types-spec \
+	relay-connection-arguments-spec relay-page-info-spec
+EMPTY :=
+COMMA := ,
+SCHEMA_RULE_LIST := $(subst $(EMPTY) $(EMPTY),$(COMMA),$(strip $(SCHEMA_RULES)))
 LINT_GATES := \
 	"ruff check|$(BIN)/ruff check --output-format concise ." \
 	"ruff format|$(BIN)/ruff format --check ." \
 	"mypy|$(BIN)/mypy" \
 	"migrations match the models|$(BIN)/consult check-migrations" \
-	"code shape|test ! -f tests/test_code_shape.py && echo 'tests/test_code_shape.py not found: skipped' || $(BIN)/pytest -q tests/test_code_shape.py"
-lint: $(INSTALLED)
+	"code shape|test ! -f tests/test_code_shape.py && echo 'tests/test_code_shape.py not found: skipped' || $(BIN)/pytest -q tests/test_code_shape.py" \
+	"schema descriptions|if command -v node > /dev/null; then $(SCHEMA_LINTER) --format compact --rules $(SCHEMA_RULE_LIST) schema/schema.graphql && echo 'schema/schema.graphql: 0 violations'; else echo 'node not found: graphql-schema-linter skipped'; fi"
+lint: $(INSTALLED) $(TESTS_JS)
 	@failed=""; \
 	for gate in $(LINT_GATES); do \
 	  name=$${gate%%|*}; \
@@ -61,7 +82,8 @@ lint: $(INSTALLED)
 	if [ -n "$$failed" ]; then printf "make lint: these gates failed:$$failed\n"; exit 1; fi; \
 	echo "make lint: every gate passed."
 
-# The reference graphql-ws client and axe-core, for the protocol and accessibility tests; skipped without node.
+# The reference graphql-ws client, axe-core and graphql-schema-linter, for the protocol, accessibility and schema
+# tests; skipped without node.
 js:
 	@if command -v node > /dev/null && command -v npm > /dev/null; then \
 	  npm ci --prefix tests/js --no-audit --no-fund --silent; \

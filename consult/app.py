@@ -32,9 +32,10 @@ from strawberry.types.unset import UNSET
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from consult import anchors, events
+from consult import anchors, events, graphql_http
 from consult.clock import utcnow
 from consult.db import is_postgres, tortoise_config
+from consult.graphql_ws import StrictTransportWS
 from consult.messages import pick_language
 from consult.policies import ANONYMOUS
 from consult.security import SESSION_COOKIE, set_session_cookies
@@ -67,6 +68,8 @@ def bearer_token(request: Any) -> str | None:
 class ConsultGraphQL(GraphQL):
     """Strawberry's ASGI view with the project's context."""
 
+    graphql_transport_ws_handler_class = StrictTransportWS
+
     def __init__(self, schema: Any, settings: Settings, clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.settings = settings
@@ -81,29 +84,71 @@ class ConsultGraphQL(GraphQL):
             raise HTTPException(400, "Unable to parse request body as JSON: nested too deeply") from error
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Strawberry answers a request it cannot read (not JSON, no query) in plain text; clients
-        of a GraphQL API expect JSON, so the same refusal goes out as a GraphQL error."""
-        if not isinstance(request, WebSocket) and not _same_origin_multipart(request, self.settings):
-            return JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "只接受本站页面发出的上传。Uploads are accepted from this site's pages only.",
-                            "extensions": {"code": "FORBIDDEN"},
-                        }
-                    ]
-                },
-                status_code=403,
-            )
-        try:
+        """Every refusal is JSON with `errors` (strawberry would answer some in plain text), in the
+        media type the client asked for, with the status GraphQL over HTTP gives it
+        (consult/graphql_http.py)."""
+        if isinstance(request, WebSocket):
             return await super().run(request, context, root_value)
+        wanted = graphql_http.wants_graphql_response(request.headers.get("accept"))
+        request.state.graphql_response = wanted
+        if not _same_origin_multipart(request, self.settings):
+            message = "只接受本站页面发出的上传。Uploads are accepted from this site's pages only."
+            return graphql_http.in_media_type(graphql_http.refusal(403, message, "FORBIDDEN"), wanted)
+        if not graphql_http.body_type_supported(request.method, request.headers.get("content-type")):
+            response = graphql_http.refusal(415, graphql_http.UNSUPPORTED_BODY, "UNSUPPORTED_MEDIA_TYPE")
+            return graphql_http.in_media_type(response, wanted)
+        try:
+            response = await super().run(request, context, root_value)
         except HTTPException as error:
-            if isinstance(request, WebSocket):
-                raise
-            return JSONResponse(
-                {"errors": [{"message": error.reason, "extensions": {"code": "BAD_REQUEST"}}]},
-                status_code=error.status_code,
+            headers = {"Allow": "POST"} if error.status_code == 405 else None
+            response = graphql_http.refusal(error.status_code, error.reason, "BAD_REQUEST", headers)
+        if getattr(request.state, "request_error", False):
+            response.status_code = 400
+        return graphql_http.in_media_type(response, wanted)
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        answer = await super().process_result(request, result)
+        if getattr(request.state, "graphql_response", False) and graphql_http.is_request_error(result):
+            # Nothing ran: 400, and no `data` at all.
+            answer.pop("data", None)
+            request.state.request_error = True
+        return answer
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: Any,
+    ) -> Any:
+        """Runs one operation as strawberry does, except: a mutation by GET is 405, and a
+        subscription by HTTP is refused in words that say where subscriptions are served."""
+        from strawberry.exceptions import MissingQueryError
+        from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+        from strawberry.types.graphql import OperationType
+
+        by_get = request_adapter.method == "GET"
+        allowed = {OperationType.QUERY} if by_get else {OperationType.QUERY, OperationType.MUTATION}
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
             )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            if error.operation_type == OperationType.SUBSCRIPTION:
+                raise HTTPException(400, graphql_http.SUBSCRIPTION_OVER_HTTP) from error
+            raise HTTPException(405, graphql_http.MUTATION_BY_GET) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "请求里没有 GraphQL 查询。No GraphQL query found in the request.") from error
 
     ide_page = ""  # frontend_static/graphiql.html, naming this build's script (set by create_app)
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import strawberry
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
-from schema.limits import RequestLimits
+from schema.limits import NonEmptySelections, RequestLimits, depth_limit
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 from schema.subscriptions import Subscription
@@ -37,9 +37,10 @@ from schema.voting import Ballot, Poll, PollOption
 
 
 def _is_bug(error: GraphQLError) -> bool:
-    """Mask exceptions from our code; keep validation and syntax errors, which help clients."""
+    """Mask exceptions from our code; keep validation and syntax errors, which help clients, and
+    an operationName the document does not have."""
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+    return original is not None and not isinstance(original, (GraphQLError, CannotGetOperationTypeError))
 
 
 class ConsultSchema(strawberry.Schema):
@@ -53,8 +54,9 @@ class ConsultSchema(strawberry.Schema):
 
 # The depth and alias limits are validation rules. They are built once, so every request carries
 # the very same rule classes and a query text that passed validation once is not validated again.
-_LIMITS = (
-    *QueryDepthLimiter(max_depth=12).validation_rules,
+_LIMITS: tuple[type[ASTValidationRule], ...] = (
+    NonEmptySelections,
+    depth_limit(12),
     *MaxAliasesLimiter(max_alias_count=50).validation_rules,
 )
 # The pages send a few dozen distinct query texts; the caches hold many more than that, and are

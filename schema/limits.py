@@ -37,6 +37,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationRule,
     VariableNode,
     get_named_type,
     type_from_ast,
@@ -244,6 +245,14 @@ class RequestLimits(SchemaExtension):
         ctx = self.execution_context
         document = ctx.graphql_document
         if document is not None and ctx.result is None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1 and getattr(ctx, "_provided_operation_name", None) is None:
+                # Which one to run is the client's to say, not the first one's by default.
+                message = "文档里有多个操作，请用 operationName 指明运行哪一个。"
+                message += " Must provide operation name if query contains multiple operations."
+                ctx.result = GraphQLExecutionResult(data=None, errors=[GraphQLError(message)])
+                yield
+                return
             operation = _operation(document, ctx.operation_name)
             if operation is not None:
                 try:
@@ -270,3 +279,56 @@ class RequestLimits(SchemaExtension):
                 cost=cost,
                 max=budget,
             )
+
+
+# ---------------------------------------------------------------- validation rules
+
+
+class NonEmptySelections(ValidationRule):
+    """`{ }` and `{ viewer { } }` ask for nothing: the GraphQL grammar wants at least one field in
+    every selection set (graphql-core 3.3 parses them anyway)."""
+
+    def enter_selection_set(self, node: SelectionSetNode, *_args: Any) -> None:
+        if not node.selections:
+            self.report_error(GraphQLError("Selection sets cannot be empty: name at least one field.", node))
+
+
+def _depth(
+    selections: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    depth: int,
+    limit: int,
+    seen: frozenset[str] = frozenset(),
+) -> int:
+    """How deep the fields under `selections` go, counted from `depth`, and no further than just
+    past `limit`; introspection fields and unknown or repeated fragments add nothing (other rules
+    report those)."""
+    deepest = depth
+    if depth > limit:
+        return depth
+    for selection in selections.selections if selections else ():
+        if isinstance(selection, FieldNode):
+            if selection.selection_set and not selection.name.value.startswith("__"):
+                deepest = max(deepest, _depth(selection.selection_set, fragments, depth + 1, limit, seen))
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, _depth(selection.selection_set, fragments, depth, limit, seen))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in seen:
+                deepest = max(deepest, _depth(fragments[name].selection_set, fragments, depth, limit, seen | {name}))
+    return deepest
+
+
+def depth_limit(max_depth: int) -> type[ValidationRule]:
+    """A validation rule refusing an operation whose fields nest more than `max_depth` deep."""
+
+    class DepthLimit(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
+            fragments = {
+                d.name.value: d for d in self.context.document.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            if _depth(node.selection_set, fragments, 0, max_depth) > max_depth:
+                name = node.name.value if node.name else "anonymous"
+                self.report_error(GraphQLError(f"'{name}' exceeds maximum operation depth of {max_depth}", node))
+
+    return DepthLimit

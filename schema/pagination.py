@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+
+# The arguments every connection takes, described once.
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description=(
+            f"How many items to return: {DEFAULT_PAGE} when left out; more than {MAX_PAGE} returns {MAX_PAGE}. "
+            "A negative number is an error (BAD_USER_INPUT)."
+        )
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Return the items after this cursor: the `endCursor` of the page before. Left out, from the start."
+    ),
+]
 
 
 @strawberry.type(description="Where a page of a connection sits in the whole list.")
@@ -58,7 +76,10 @@ class Page:
 
 async def paginate(queryset: Any, first: int | None, after: str | None, *, descending: bool = False) -> Page:
     """One COUNT and one SELECT of at most first+1 rows, keyed on the primary key."""
-    size = DEFAULT_PAGE if first is None else max(0, min(first, MAX_PAGE))
+    if first is not None and first < 0:
+        # Relay's spec: a negative count is an error, not an empty page.
+        raise GraphQLError("first 不能是负数。`first` must be 0 or more.", extensions={"code": "BAD_USER_INPUT"})
+    size = DEFAULT_PAGE if first is None else min(first, MAX_PAGE)
     total = await queryset.count()
     after_pk = decode_cursor(after)
     page_qs = queryset

@@ -38,11 +38,11 @@ class Photo:
     def format(self) -> PhotoFormat:
         return PhotoFormat(self.m.format)
 
-    @strawberry.field(description="sha256 of the kept file's bytes, as served at `url` and listed in the dossier.")
+    @strawberry.field(description="SHA-256 of the kept file's bytes, as served at `url` and listed in the dossier.")
     def sha256(self) -> str:
         return self.m.sha256
 
-    @strawberry.field(description="sha256 of the phone-sized file served at `phoneUrl`.")
+    @strawberry.field(description="SHA-256 of the phone-sized file served at `phoneUrl`.")
     def phone_sha256(self) -> str:
         return self.m.phone_sha256
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -21,7 +21,7 @@ from consult.services.costs import MAX_SHARES
 from consult.services.voting import receipt_status
 from schema.context import Info
 from schema.errors import UserError, user_error
-from schema.pagination import encode_cursor, paginate
+from schema.pagination import After, First, encode_cursor, paginate
 from schema.scalars import Money
 from schema.types import (
     Account,
@@ -47,12 +47,20 @@ from schema.types import (
 from schema.viewer_can import PlatformViewerCan
 from schema.voting import ReceiptStatus
 
+RECEIPT_ARGUMENT = (
+    "The receipt as the voter noted it, e.g. ABCDE-FGHJK-MNPQR-STUVW; case and surrounding spaces do not matter."
+)
+
 
 @strawberry.input(description="One line of a split to preview: which value counts depends on the method.")
 class SharePreviewInput:
-    amount: Money | None = None
-    percent: str | None = None
-    weight: str | None = None
+    amount: Money | None = strawberry.field(default=None, description="FIXED: the party's amount in yuan.")
+    percent: str | None = strawberry.field(
+        default=None, description='PERCENT: e.g. "33.3333"; all add up to exactly 100.'
+    )
+    weight: str | None = strawberry.field(
+        default=None, description="WEIGHTED: a positive weight, e.g. households or frontage metres."
+    )
 
 
 @strawberry.type(description="The signed-in session, as its holder may see it.")
@@ -181,7 +189,9 @@ class Query:
     @strawberry.field(
         description="Any object by its global ID; null when it does not exist or the viewer may not see it."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The global ID of any object.")]
+    ) -> Node | None:
         decoded = from_global_id(id)
         if decoded is None:
             return None
@@ -230,7 +240,7 @@ class Query:
         )
     )
     async def installation_trail(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self, info: Info, first: First = None, after: After = None
     ) -> InstallationEventConnection | None:
         if not info.context.may("installation.read_trail"):
             return None
@@ -242,10 +252,19 @@ class Query:
     async def consultations(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        stage: Stage | None = None,
-        search: str | None = None,
+        first: First = None,
+        after: After = None,
+        stage: Annotated[
+            Stage | None, strawberry.argument(description="Only consultations in this stage; left out, every stage.")
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "Words to look for in the title, summary or location (case-insensitive; first 100 characters)."
+                )
+            ),
+        ] = None,
     ) -> ConsultationConnection:
         actor = info.context.actor
         qs = models.Consultation.all()
@@ -269,15 +288,25 @@ class Query:
         )
 
     @strawberry.field(description="One consultation; null when it does not exist or the viewer may not see it.")
-    async def consultation(self, info: Info, id: strawberry.ID) -> Consultation | None:
+    async def consultation(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The consultation's global ID.")]
+    ) -> Consultation | None:
         decoded = from_global_id(id)
         if decoded is None or decoded[0] != "Consultation":
             return None
         c = await _consultation_of(info, decoded[1])
         return Consultation.of(c) if c else None
 
-    @strawberry.field(description="checks a ballot receipt: true if a ballot with this receipt is counted in the poll")
-    async def verify_receipt(self, info: Info, poll_id: strawberry.ID, receipt: str) -> bool:
+    @strawberry.field(description="Checks a ballot receipt: true if a ballot with this receipt is counted in the poll")
+    async def verify_receipt(
+        self,
+        info: Info,
+        poll_id: Annotated[strawberry.ID, strawberry.argument(description="The poll, by its global ID.")],
+        receipt: Annotated[
+            str,
+            strawberry.argument(description=RECEIPT_ARGUMENT),
+        ],
+    ) -> bool:
         pk = expect_id(poll_id, "Poll")
         if pk is None or not isinstance(receipt, str) or len(receipt) > 64:
             return False
@@ -294,7 +323,15 @@ class Query:
             "either ballot made. verifyReceipt answers true for COUNTED only."
         )
     )
-    async def receipt_status(self, info: Info, poll_id: strawberry.ID, receipt: str) -> ReceiptStatus:
+    async def receipt_status(
+        self,
+        info: Info,
+        poll_id: Annotated[strawberry.ID, strawberry.argument(description="The poll, by its global ID.")],
+        receipt: Annotated[
+            str,
+            strawberry.argument(description=RECEIPT_ARGUMENT),
+        ],
+    ) -> ReceiptStatus:
         pk = expect_id(poll_id, "Poll")
         if pk is None or not isinstance(receipt, str) or len(receipt) > 64:
             return ReceiptStatus.UNKNOWN
@@ -310,7 +347,13 @@ class Query:
         )
     )
     def preview_cost_split(
-        self, info: Info, total: Money, method: SplitMethod, shares: list[SharePreviewInput]
+        self,
+        info: Info,
+        total: Annotated[Money, strawberry.argument(description="The whole cost in yuan.")],
+        method: Annotated[SplitMethod, strawberry.argument(description="How the total is split (分摊方式).")],
+        shares: Annotated[
+            list[SharePreviewInput], strawberry.argument(description="One line per paying party (at most 100).")
+        ],
     ) -> CostSplitPreview:
         try:
             if len(shares) > MAX_SHARES:

@@ -1,4 +1,5 @@
-"""Scalars: DateTime with an offset, Money as a decimal string.
+"""Scalars: DateTime with an offset, Money as a decimal string, and strawberry's Upload described
+for this API.
 
 Inputs are passed through as given and checked by the services, so that a malformed
 amount or time comes back as an INVALID UserError on its field rather than as a
@@ -11,6 +12,7 @@ from datetime import datetime
 from typing import Any, NewType
 
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.types.scalar import ScalarDefinition
 
 from consult.clock import to_api
@@ -54,5 +56,15 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
         serialize=str,
         parse_value=_pass_through,
         parse_literal=_parse_money_literal,
+    ),
+    # strawberry's own Upload, as it is, with a description that says how this API takes a file.
+    Upload: strawberry.scalar(
+        name="Upload",
+        description=(
+            "A file sent as a part of a GraphQL multipart request (`operations`, `map`, then the file parts); "
+            "the variable it fills is null in `operations`. Only uploadPhoto takes one."
+        ),
+        serialize=_pass_through,
+        parse_value=_pass_through,
     ),
 }

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import AsyncGenerator, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -51,12 +52,12 @@ graphql_enum(
 @strawberry.type(description="One audited change of a consultation, as pushed to subscribers.")
 class ConsultationEvent:
     seq: int = strawberry.field(
-        description="the audit event's seq: a client that reconnects with afterSeq misses nothing"
+        description="The audit event's seq: a client that reconnects with afterSeq misses nothing"
     )
     at: datetime = strawberry.field(description="When it happened.")
     kind: EventKind = strawberry.field(description="What it is about.")
     consultation_id: strawberry.ID = strawberry.field(description="The consultation.")
-    subject_id: strawberry.ID | None = strawberry.field(description="the entity the event is about")
+    subject_id: strawberry.ID | None = strawberry.field(description="The entity the event is about")
     summary: str = strawberry.field(description="A sentence for people, in Chinese.")
 
 
@@ -158,10 +159,23 @@ def _refuse() -> GraphQLError:
 @strawberry.type(description="Live progress.")
 class Subscription:
     @strawberry.subscription(
-        description="every event of one consultation, oldest first; with afterSeq, events after it are replayed first"
+        description="Every event of one consultation, oldest first; with afterSeq, events after it are replayed first"
     )
     async def consultation_events(
-        self, info: Info, consultation_id: strawberry.ID, after_seq: int | None = None
+        self,
+        info: Info,
+        consultation_id: Annotated[
+            strawberry.ID, strawberry.argument(description="The consultation, by its global ID.")
+        ],
+        after_seq: Annotated[
+            int | None,
+            strawberry.argument(
+                description=(
+                    "The last `seq` the client has seen: the events after it are replayed first, then live ones "
+                    "follow. Left out, every event from the first."
+                )
+            ),
+        ] = None,
     ) -> AsyncGenerator[ConsultationEvent, None]:
         cid = expect_id(consultation_id, "Consultation")
         viewer = _Viewer(info)
@@ -190,9 +204,13 @@ class Subscription:
                     return
 
     @strawberry.subscription(
-        description="the current tally at once, then again whenever it changes (only while the viewer may see it)"
+        description="The current tally at once, then again whenever it changes (only while the viewer may see it)"
     )
-    async def poll_tally(self, info: Info, poll_id: strawberry.ID) -> AsyncGenerator[Tally, None]:
+    async def poll_tally(
+        self,
+        info: Info,
+        poll_id: Annotated[strawberry.ID, strawberry.argument(description="The poll, by its global ID.")],
+    ) -> AsyncGenerator[Tally, None]:
         pk = expect_id(poll_id, "Poll")
         poll = await models.Poll.get_or_none(id=pk) if pk is not None else None
         viewer = _Viewer(info)

@@ -228,11 +228,11 @@ class Rating:
 class EvaluationSummary:
     count: int = strawberry.field(description="Ratings given.")
     average: str | None = strawberry.field(
-        description="mean score, decimal string with 2 fraction digits; null with no ratings"
+        description="Mean score, decimal string with 2 fraction digits; null with no ratings"
     )
-    distribution: list[int] = strawberry.field(description="count of ratings per score, index 0 is score 1")
+    distribution: list[int] = strawberry.field(description="Count of ratings per score, index 0 is score 1")
     satisfaction_rate: str | None = strawberry.field(
-        description="share of ratings with score >= 4, decimal string with 4 fraction digits; null with none"
+        description="Share of ratings with score >= 4, decimal string with 4 fraction digits; null with none"
     )
     my_rating: Rating | None = strawberry.field(description="The viewer's own rating, if they gave one.")
 
@@ -266,16 +266,16 @@ class Dossier:
     def sealed_at(self) -> datetime:
         return self.m.sealed_at
 
-    @strawberry.field(description="sha256 of the canonical JSON document")
+    @strawberry.field(description="SHA-256 of the canonical JSON document")
     def sha256(self) -> str:
         return self.m.sha256
 
     @strawberry.field(
-        description="the whole record as one document: the seven forms, votes, money, supervision, evaluation"
+        description="The whole record as one document: the seven forms, votes, money, supervision, evaluation"
     )
     def document(self) -> JSON:
         return json.loads(self.m.document)
 
-    @strawberry.field(description="path of a printable HTML rendering, served by the same server")
+    @strawberry.field(description="Path of a printable HTML rendering, served by the same server")
     def html_url(self) -> str:
         return f"/dossiers/{to_global_id('Consultation', self.m.consultation_id)}.html"

@@ -18,7 +18,7 @@ from consult.policies import RESIDENT, can_see_roll_entry, relations_of
 from consult.services.accounts import shown_name
 from schema.context import Info
 from schema.enums import graphql_enum
-from schema.pagination import PageInfo, encode_cursor, paginate
+from schema.pagination import After, First, PageInfo, encode_cursor, paginate
 from schema.scalars import Money
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ class Consultation(Node):
         return [Party.of(p) for p in await info.context.loaders.parties_by_consultation.load(self.m.id)]
 
     @strawberry.field(description="提诉求单: the demands raised, oldest first.")
-    async def demands(self, info: Info, first: int | None = None, after: str | None = None) -> DemandConnection:
+    async def demands(self, info: Info, first: First = None, after: After = None) -> DemandConnection:
         page = await paginate(models.Demand.filter(consultation_id=self.m.id), first, after)
         return DemandConnection(
             edges=[DemandEdge(cursor=c, node=Demand.of(r)) for c, r in _cursored(page)],
@@ -307,7 +307,12 @@ class Consultation(Node):
 
     @strawberry.field(description="Problems found in supervision, optionally only those with one status.")
     async def findings(
-        self, info: Info, status: Annotated[FindingStatus, strawberry.lazy("schema.supervision")] | None = None
+        self,
+        info: Info,
+        status: Annotated[
+            Annotated[FindingStatus, strawberry.lazy("schema.supervision")] | None,
+            strawberry.argument(description="Only the findings with this status; left out, all of them."),
+        ] = None,
     ) -> list[Annotated[Finding, strawberry.lazy("schema.supervision")]]:
         from schema.supervision import Finding
 
@@ -394,7 +399,7 @@ class Consultation(Node):
         return [ReissueRequest(m=r) for r in rows]
 
     @strawberry.field(description="Every write to this consultation, oldest first, as a hash chain.")
-    async def audit_trail(self, info: Info, first: int | None = None, after: str | None = None) -> AuditEventConnection:
+    async def audit_trail(self, info: Info, first: First = None, after: After = None) -> AuditEventConnection:
         page = await paginate(models.AuditEvent.filter(consultation_id=self.m.id), first, after)
         return AuditEventConnection(
             edges=[AuditEventEdge(cursor=c, node=AuditEvent.of(r)) for c, r in _cursored(page)],
@@ -736,7 +741,7 @@ class FundingProgress:
     def outstanding(self) -> Money:
         return Money(format_fen(self.total_fen - self.paid_fen))
 
-    @strawberry.field(description="paid / total, 0..1, as a decimal string with 4 fraction digits")
+    @strawberry.field(description="Paid / total, 0..1, as a decimal string with 4 fraction digits")
     def ratio(self) -> str:
         return ratio_4(self.paid_fen, self.total_fen)
 
@@ -831,7 +836,7 @@ class AuditEvent(Node):
     def of(cls, m: models.AuditEvent) -> AuditEvent:
         return cls(pk=m.id, m=m)
 
-    @strawberry.field(description="position in this consultation's event stream, 1, 2, 3...")
+    @strawberry.field(description="Position in this consultation's event stream, 1, 2, 3...")
     def seq(self) -> int:
         return self.m.seq
 
@@ -857,7 +862,7 @@ class AuditEvent(Node):
     def summary(self) -> str:
         return self.m.summary
 
-    @strawberry.field(description="sha256 over the previous hash and this event's canonical content")
+    @strawberry.field(description="SHA-256 over the previous hash and this event's canonical content")
     def hash(self) -> str:
         return self.m.hash
 
@@ -890,7 +895,7 @@ class AuditEventConnection:
 
     @strawberry.field(
         description=(
-            "recomputes the hash chain from its last checkpoint; false means the stored trail was altered there. "
+            "Recomputes the hash chain from its last checkpoint; false means the stored trail was altered there. "
             "`consult verify` checks the whole chain against the anchors kept outside the database."
         )
     )
@@ -923,7 +928,9 @@ class InstallationEvent:
         account = await info.context.loaders.account_by_id.load(self.m.actor_id)
         return Account.of(account) if account else None
 
-    @strawberry.field(description="account.create, account.create_admin, account.grant_admin, party.create...")
+    @strawberry.field(
+        description="What was done: `account.create`, `account.create_admin`, account.grant_admin, party.create..."
+    )
     def action(self) -> str:
         return self.m.action
 
@@ -960,7 +967,7 @@ class InstallationEventConnection:
     page_info: PageInfo = strawberry.field(description="Where this page sits.")
     total_count: int = strawberry.field(description="How many entries the trail has.")
 
-    @strawberry.field(description="recomputes the whole chain; false means the stored trail was altered")
+    @strawberry.field(description="Recomputes the whole chain; false means the stored trail was altered")
     async def chain_valid(self) -> bool:
         return installation_chain_is_valid(await models.InstallationEvent.all().order_by("seq"))
 

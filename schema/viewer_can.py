@@ -56,15 +56,15 @@ class PlatformViewerCan:
     def open_party(self, info: Info) -> bool:
         return _can(info, "party.workspace")
 
-    @strawberry.field(description="createConsultation.")
+    @strawberry.field(description="`createConsultation`.")
     def create_consultation(self, info: Info) -> bool:
         return _can(info, "consultation.create")
 
-    @strawberry.field(description="createParty.")
+    @strawberry.field(description="`createParty`.")
     def create_party(self, info: Info) -> bool:
         return _can(info, "party.create")
 
-    @strawberry.field(description="createAccount, for at least one role (see grantRoles).")
+    @strawberry.field(description="`createAccount`, for at least one role (see grantRoles).")
     def create_account(self, info: Info) -> bool:
         return _can(info, "account.create") or _can(info, "account.create_limited")
 
@@ -90,19 +90,19 @@ class ConsultationViewerCan:
     def _rel(self, info: Info) -> frozenset[str]:
         return relations_of(info.context.actor, self.m)
 
-    @strawberry.field(description="advanceStage to a later stage; nextStages says which moves would succeed now.")
+    @strawberry.field(description="`advanceStage` to a later stage; nextStages says which moves would succeed now.")
     def advance(self, info: Info) -> bool:
         return _can(info, "consultation.advance", stage=self.m.stage, relations=self._rel(info))
 
-    @strawberry.field(description="advanceStage to CANCELLED, with the reason as its note.")
+    @strawberry.field(description="`advanceStage` to CANCELLED, with the reason as its note.")
     def cancel(self, info: Info) -> bool:
         return _can(info, "consultation.cancel", stage=self.m.stage, relations=self._rel(info))
 
-    @strawberry.field(description="archiveConsultation: seal the dossier, in EVALUATING.")
+    @strawberry.field(description="`archiveConsultation`: seal the dossier, in EVALUATING.")
     def archive(self, info: Info) -> bool:
         return _can(info, "consultation.archive", stage=self.m.stage, relations=self._rel(info))
 
-    @strawberry.field(description="addParty.")
+    @strawberry.field(description="`addParty`.")
     def add_party(self, info: Info) -> bool:
         return _can(info, "consultation.add_party", stage=self.m.stage)
 
@@ -115,27 +115,27 @@ class ConsultationViewerCan:
             slip = entry.consultation_id if entry else None
         return relations_of(actor, self.m, slip_consultation_id=slip)
 
-    @strawberry.field(description="submitDemand (提诉求单), in COLLECTING.")
+    @strawberry.field(description="`submitDemand` (提诉求单), in COLLECTING.")
     async def submit_demand(self, info: Info) -> bool:
         if not stage_allows("demand.submit", self.m.stage):
             return False
         return _can(info, "demand.submit", stage=self.m.stage, relations=await self._voice_rel(info))
 
-    @strawberry.field(description="supportDemand on this consultation's demands: residents, in COLLECTING.")
+    @strawberry.field(description="`supportDemand` on this consultation's demands: residents, in COLLECTING.")
     async def support_demand(self, info: Info) -> bool:
         if not stage_allows("demand.support", self.m.stage):
             return False
         return _can(info, "demand.support", stage=self.m.stage, relations=await self._voice_rel(info))
 
-    @strawberry.field(description="setDemandStatus on this consultation's demands: accept, reject or merge them.")
+    @strawberry.field(description="`setDemandStatus` on this consultation's demands: accept, reject or merge them.")
     def triage_demands(self, info: Info) -> bool:
         return _can(info, "demand.set_status", stage=self.m.stage)
 
-    @strawberry.field(description="assignResponsibility (列责任单).")
+    @strawberry.field(description="`assignResponsibility` (列责任单).")
     def assign_responsibility(self, info: Info) -> bool:
         return _can(info, "responsibility.assign", stage=self.m.stage)
 
-    @strawberry.field(description="createProposal (出方案单).")
+    @strawberry.field(description="`createProposal` (出方案单).")
     async def create_proposal(self, info: Info) -> bool:
         if not _can(info, "proposal.create", stage=self.m.stage):
             return False
@@ -143,42 +143,42 @@ class ConsultationViewerCan:
         relations = relations_of(info.context.actor, self.m, party_ids=[p.id for p in parties])
         return _can(info, "proposal.create", stage=self.m.stage, relations=relations)
 
-    @strawberry.field(description="createPoll.")
+    @strawberry.field(description="`createPoll`.")
     def create_poll(self, info: Info) -> bool:
         return _can(info, "poll.create", stage=self.m.stage)
 
-    @strawberry.field(description="setVoterRoll (居民名册).")
+    @strawberry.field(description="`setVoterRoll` (居民名册).")
     def set_voter_roll(self, info: Info) -> bool:
         return _can(info, "roll.set", stage=self.m.stage)
 
-    @strawberry.field(description="issueInvitations: fresh invitation slips for the roll.")
+    @strawberry.field(description="`issueInvitations`: fresh invitation slips for the roll.")
     def issue_invitations(self, info: Info) -> bool:
         return _can(info, "invitations.issue", stage=self.m.stage)
 
-    @strawberry.field(description="requestReissue: ask for a new slip for a household that signed in.")
+    @strawberry.field(description="`requestReissue`: ask for a new slip for a household that signed in.")
     def request_reissue(self, info: Info) -> bool:
         return _can(info, "invitations.reissue_request", stage=self.m.stage)
 
     @strawberry.field(
-        description="approveReissue: a CPPCC member (or an admin where there is none) approves another's request."
+        description="`approveReissue`: a CPPCC member (or an admin where there is none) approves another's request."
     )
     def approve_reissue(self, info: Info) -> bool:
         return _can(info, "invitations.reissue_approve", stage=self.m.stage)
 
-    @strawberry.field(description="addMilestone (定时限单).")
+    @strawberry.field(description="`addMilestone` (定时限单).")
     def add_milestone(self, info: Info) -> bool:
         return _can(info, "milestone.add", stage=self.m.stage)
 
-    @strawberry.field(description="recordInspection: CPPCC members, while the works are supervised.")
+    @strawberry.field(description="`recordInspection`: CPPCC members, while the works are supervised.")
     def record_inspection(self, info: Info) -> bool:
         return _can(info, "inspection.record", stage=self.m.stage)
 
-    @strawberry.field(description="recordFollowUp (跟踪回访).")
+    @strawberry.field(description="`recordFollowUp` (跟踪回访).")
     def record_follow_up(self, info: Info) -> bool:
         return _can(info, "followup.record", stage=self.m.stage)
 
     @strawberry.field(
-        description="rateOutcome: a household on this consultation's roll, in EVALUATING. Rating again replaces "
+        description="`rateOutcome`: a household on this consultation's roll, in EVALUATING. Rating again replaces "
         "the rating; evaluation.myRating says whether the viewer rated already."
     )
     async def rate(self, info: Info) -> bool:
@@ -270,21 +270,21 @@ class ProposalViewerCan:
     def _rel(self, info: Info) -> frozenset[str]:
         return relations_of(info.context.actor, self.m)
 
-    @strawberry.field(description="updateProposal: edit, table or withdraw it (organizers and its author).")
+    @strawberry.field(description="`updateProposal`: edit, table or withdraw it (organizers and its author).")
     def update(self, info: Info) -> bool:
         return _can(info, "proposal.update", stage=self.stage, relations=self._rel(info))
 
-    @strawberry.field(description="adoptProposal (organizers).")
+    @strawberry.field(description="`adoptProposal` (organizers).")
     def adopt(self, info: Info) -> bool:
         return _can(info, "proposal.adopt", stage=self.stage)
 
-    @strawberry.field(description="updateProposal to REJECTED: organizers only, as for adopting.")
+    @strawberry.field(description="`updateProposal` to REJECTED: organizers only, as for adopting.")
     def reject(self, info: Info) -> bool:
         return _can(info, "proposal.update", stage=self.stage, relations=self._rel(info)) and _can(
             info, "proposal.adopt", stage=self.stage
         )
 
-    @strawberry.field(description="setCostPlan (organizers and its author).")
+    @strawberry.field(description="`setCostPlan` (organizers and its author).")
     def set_cost_plan(self, info: Info) -> bool:
         return _can(info, "costplan.set", stage=self.stage, relations=self._rel(info))
 
@@ -294,16 +294,16 @@ class PollViewerCan:
     m: strawberry.Private[models.Poll]
     stage: strawberry.Private[str]
 
-    @strawberry.field(description="openPoll, in VOTING.")
+    @strawberry.field(description="`openPoll`, in VOTING.")
     def open(self, info: Info) -> bool:
         return _can(info, "poll.open", stage=self.stage)
 
-    @strawberry.field(description="closePoll, in VOTING.")
+    @strawberry.field(description="`closePoll`, in VOTING.")
     def close(self, info: Info) -> bool:
         return _can(info, "poll.close", stage=self.stage)
 
     @strawberry.field(
-        description="castVote, as a household of the poll's electorate (before it opens: of the roll it will be "
+        description="`castVote`, as a household of the poll's electorate (before it opens: of the roll it will be "
         "taken from), in VOTING. viewerCanVote also weighs the poll's status and a ballot already cast."
     )
     async def vote(self, info: Info) -> bool:
@@ -318,7 +318,7 @@ class PollViewerCan:
         relations = relations_of(actor, self.m, in_electorate=in_electorate)
         return _can(info, "ballot.cast", stage=self.stage, relations=relations)
 
-    @strawberry.field(description="recordOfflineBallot: enter a paper or assisted (代投) ballot, in VOTING.")
+    @strawberry.field(description="`recordOfflineBallot`: enter a paper or assisted (代投) ballot, in VOTING.")
     def record_paper_ballot(self, info: Info) -> bool:
         return _can(info, "ballot.offline", stage=self.stage)
 
@@ -328,11 +328,11 @@ class CostShareViewerCan:
     m: strawberry.Private[models.CostShare]
     stage: strawberry.Private[str]
 
-    @strawberry.field(description="confirmShare (签协议): the party's rep, or an organizer on its behalf.")
+    @strawberry.field(description="`confirmShare` (签协议): the party's rep, or an organizer on its behalf.")
     def confirm(self, info: Info) -> bool:
         return _can(info, "share.confirm", stage=self.stage, relations=relations_of(info.context.actor, self.m))
 
-    @strawberry.field(description="recordContribution: money received against the share (organizers).")
+    @strawberry.field(description="`recordContribution`: money received against the share (organizers).")
     def record_contribution(self, info: Info) -> bool:
         return _can(info, "contribution.record", stage=self.stage)
 
@@ -342,7 +342,7 @@ class MilestoneViewerCan:
     m: strawberry.Private[models.Milestone]
     stage: strawberry.Private[str]
 
-    @strawberry.field(description="updateMilestone: organizers, or a rep of the party answering for it.")
+    @strawberry.field(description="`updateMilestone`: organizers, or a rep of the party answering for it.")
     def update(self, info: Info) -> bool:
         return _can(info, "milestone.update", stage=self.stage, relations=relations_of(info.context.actor, self.m))
 
@@ -353,17 +353,19 @@ class FindingViewerCan:
     stage: strawberry.Private[str]
 
     @strawberry.field(
-        description="updateFinding to RESOLVED: organizers, or a rep of the responsible party (OPEN or REOPENED)."
+        description="`updateFinding` to RESOLVED: organizers, or a rep of the responsible party (OPEN or REOPENED)."
     )
     def resolve(self, info: Info) -> bool:
         return _can(info, "finding.resolve", stage=self.stage, relations=relations_of(info.context.actor, self.m))
 
-    @strawberry.field(description="updateFinding to VERIFIED or REOPENED: CPPCC members (a RESOLVED finding).")
+    @strawberry.field(description="`updateFinding` to VERIFIED or REOPENED: CPPCC members (a RESOLVED finding).")
     def verify(self, info: Info) -> bool:
         return _can(info, "finding.verify", stage=self.stage)
 
     @strawberry.field(
-        description="updateFinding of a VERIFIED finding to REOPENED, with the reason: CPPCC members, during the works."
+        description=(
+            "`updateFinding` of a VERIFIED finding to REOPENED, with the reason: CPPCC members, during the works."
+        )
     )
     def reopen(self, info: Info) -> bool:
         return self.m.status == "VERIFIED" and _can(info, "finding.verify", stage=self.stage)

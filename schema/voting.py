@@ -31,7 +31,7 @@ from consult.services.voting import (
 )
 from schema.context import Info
 from schema.enums import graphql_enum
-from schema.pagination import PageInfo, encode_cursor, paginate
+from schema.pagination import After, First, PageInfo, encode_cursor, paginate
 from schema.types import Account, Node, Proposal
 from schema.viewer_can import PollViewerCan
 
@@ -60,12 +60,12 @@ graphql_enum(BallotOrigin, description="How a ballot reached the count.")
 class DecisionRule:
     preset: DecisionPreset = strawberry.field(description="The preset, or CUSTOM.")
     quorum_percent: int = strawberry.field(
-        description="minimum turnout, percent of the electorate by headcount (and by area when byArea); 2/3 shows as 67"
+        description="Minimum turnout, percent of the electorate by headcount (and by area when byArea); 2/3 shows as 67"
     )
     threshold: str = strawberry.field(
-        description='approval needed, as a fraction string such as "1/2" (strictly more than) or "2/3" (at least)'
+        description='Approval needed, as a fraction string such as "1/2" (strictly more than) or "2/3" (at least)'
     )
-    by_area: bool = strawberry.field(description="count both headcount and area (weights); both must pass")
+    by_area: bool = strawberry.field(description="Count both headcount and area (weights); both must pass")
 
 
 @strawberry.type(description="One option of a poll.")
@@ -80,7 +80,7 @@ class PollOption(Node):
     def label(self) -> str:
         return self.m.label
 
-    @strawberry.field(description="the proposal this option stands for, if any")
+    @strawberry.field(description="The proposal this option stands for, if any")
     async def proposal(self, info: Info) -> Proposal | None:
         if self.m.proposal_id is None:
             return None
@@ -94,7 +94,7 @@ class OptionTally:
     votes: int = strawberry.field(description="Ballots for it (first preferences for RANKED).")
     weight: str = strawberry.field(
         description=(
-            'sum of the voters\' weights (area in m²) as a decimal string; "0" when the rule does not count '
+            'Sum of the voters\' weights (area in m²) as a decimal string; "0" when the rule does not count '
             "area (rule.byArea false), and for a secret poll until it closes: areas could name households"
         )
     )
@@ -103,17 +103,17 @@ class OptionTally:
 @strawberry.type(description="The count of a poll, kept up to date with every ballot.")
 class Tally:
     version: int = strawberry.field(
-        description="increases by one with every accepted ballot change; lets clients drop stale pushes"
+        description="Increases by one with every accepted ballot change; lets clients drop stale pushes"
     )
     ballots_cast: int = strawberry.field(description="Ballots counted.")
     electorate_size: int = strawberry.field(description="Roll entries that may vote.")
-    turnout: str = strawberry.field(description="ballotsCast / electorateSize, decimal string with 4 fraction digits")
+    turnout: str = strawberry.field(description="`ballotsCast` / electorateSize, decimal string with 4 fraction digits")
     options: list[OptionTally] = strawberry.field(description="Per option, in option order.")
     quorum_met: bool = strawberry.field(description="Whether turnout reaches the rule's quorum.")
     outcome: PollOutcome = strawberry.field(description="PENDING until the poll closes.")
     winner: PollOption | None = strawberry.field(description="The winning option of a decided multi-option poll.")
     rounds: list[list[OptionTally]] | None = strawberry.field(
-        description="instant-runoff rounds for RANKED polls, first round first; for a secret poll only once it closes"
+        description="Instant-runoff rounds for RANKED polls, first round first; for a secret poll only once it closes"
     )
 
 
@@ -140,7 +140,7 @@ class Ballot(Node):
         return BallotOrigin(self.m.origin)
 
     @strawberry.field(
-        description="a voter-held code that proves this ballot was counted, without revealing the voter to others"
+        description="A voter-held code that proves this ballot was counted, without revealing the voter to others"
     )
     def receipt(self) -> str:
         return self.m.receipt
@@ -164,7 +164,7 @@ class Ballot(Node):
         options = {o.id: o for o in await info.context.loaders.options_by_poll.load(self.m.poll_id)}
         return [PollOption.of(options[pk]) for pk in self._marks(info).choices if pk in options]
 
-    @strawberry.field(description="named polls only")
+    @strawberry.field(description="Who voted: named polls only")
     async def voter(self, info: Info) -> Account | None:
         if not self.named or self.m.entry_id is None:
             return None
@@ -273,15 +273,15 @@ class Poll(Node):
     def closes_at(self) -> datetime | None:
         return self.m.closes_at
 
-    @strawberry.field(description="secret: no one, organizers included, can learn who chose what")
+    @strawberry.field(description="Secret ballot (无记名): no one, organizers included, can learn who chose what")
     def secret(self) -> bool:
         return self.m.secret
 
-    @strawberry.field(description="voters may change their ballot until the poll closes")
+    @strawberry.field(description="Voters may change their ballot until the poll closes")
     def allow_revote(self) -> bool:
         return self.m.allow_revote
 
-    @strawberry.field(description="show running results while open; otherwise the tally is hidden until CLOSED")
+    @strawberry.field(description="Show running results while open; otherwise the tally is hidden until CLOSED")
     def live_results(self) -> bool:
         return self.m.live_results
 
@@ -311,7 +311,7 @@ class Poll(Node):
     async def electorate_size(self, info: Info) -> int:
         return (await self._electorate(info, await self._status(info))).heads
 
-    @strawberry.field(description="null while results are hidden from the viewer")
+    @strawberry.field(description="Null while results are hidden from the viewer")
     async def tally(self, info: Info) -> Tally | None:
         return await self.visible_tally(info)
 
@@ -321,7 +321,7 @@ class Poll(Node):
             return None
         return await build_tally(info, self.m, status, await self._electorate(info, status))
 
-    @strawberry.field(description="the viewer's own ballot, if they voted")
+    @strawberry.field(description="The viewer's own ballot, if they voted")
     async def my_ballot(self, info: Info) -> Ballot | None:
         ballot = await self._own_ballot(info)
         return Ballot.for_viewer(info, ballot, self.m) if ballot else None
@@ -330,7 +330,7 @@ class Poll(Node):
     async def viewer_can(self, info: Info) -> PollViewerCan:
         return PollViewerCan(m=self.m, stage=await self._stage(info))
 
-    @strawberry.field(description="whether the viewer may vote now")
+    @strawberry.field(description="Whether the viewer may vote now")
     async def viewer_can_vote(self, info: Info) -> bool:
         if await self._status(info) != PollStatus.OPEN or await self._stage(info) != Stage.VOTING:
             return False
@@ -345,8 +345,8 @@ class Poll(Node):
         ballot = await self._own_ballot(info)
         return ballot is None or (self.m.allow_revote and ballot.origin == BallotOrigin.ONLINE)
 
-    @strawberry.field(description="named (non-secret) polls only, for organizers and CPPCC members")
-    async def ballots(self, info: Info, first: int | None = None, after: str | None = None) -> BallotConnection | None:
+    @strawberry.field(description="Named (non-secret) polls only, for organizers and CPPCC members")
+    async def ballots(self, info: Info, first: First = None, after: After = None) -> BallotConnection | None:
         if self.m.secret or not info.context.may("ballots.read_named"):
             return None
         page = await paginate(models.Ballot.filter(poll_id=self.m.id), first, after)
