@@ -17,7 +17,8 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
-# The browser packages the pages load (graphql-ws), exactly as frontend_static/package-lock.json pins them.
+# The browser packages the server serves (graphql-ws for the pages, React and GraphiQL for /graphql),
+# exactly as frontend_static/package-lock.json pins them.
 FRONTEND := frontend_static/node_modules/.package-lock.json
 $(FRONTEND): frontend_static/package-lock.json
 	@command -v npm > /dev/null || { echo "consult's web pages need Node.js 20+ with npm to install their browser packages (apt-get install nodejs npm)."; exit 1; }

@@ -41,9 +41,9 @@ from consult.policies import ANONYMOUS
 from consult.security import SESSION_COOKIE, set_session_cookies
 from consult.services.accounts import actor_for_token
 from consult.settings import Settings, get_settings
+from consult.static import STATIC_DIR, VENDOR_DIR, missing_files, missing_files_message, vendor_served
 
 log = logging.getLogger("consult")
-STATIC_DIR = Path(__file__).resolve().parent.parent / "frontend_static"
 
 
 def client_key(request: Any, settings: Settings) -> str:
@@ -150,19 +150,14 @@ class ConsultGraphQL(GraphQL):
         except MissingQueryError as error:
             raise HTTPException(400, "请求里没有 GraphQL 查询。No GraphQL query found in the request.") from error
 
+    ide_page = ""  # frontend_static/graphiql.html, naming this build's script (set by create_app)
+
     async def render_graphql_ide(self, request: Any) -> Response:
-        """GraphiQL loads its scripts from unpkg.com and talks to this server only; no page may frame it."""
-        response = await super().render_graphql_ide(request)
-        sockets = _same_host_sockets(request)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'none'; script-src https://unpkg.com 'unsafe-inline'; "
-            "style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; img-src 'self' data:; "
-            f"connect-src 'self'{sockets}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-        )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+        """Our own GraphiQL page, whose scripts all come from this server (/vendor), under the pages'
+        policy; its only addition is the fonts GraphiQL's stylesheet carries as data: URLs."""
+        headers = page_headers(request)
+        headers["Content-Security-Policy"] += "; font-src 'self' data:"
+        return HTMLResponse(self.ide_page, headers={**headers, "X-Frame-Options": "DENY"})
 
     async def get_context(self, request: Any, response: Any = None) -> Any:
         from schema.context import Context
@@ -572,7 +567,6 @@ PAGES = {
     "/console": "console.html",
     "/console/{consultation_id}": "console.html",
 }
-VENDOR_DIR = STATIC_DIR / "node_modules"
 # Pages load only their own scripts and styles and talk only to this server.
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -751,13 +745,25 @@ def bench_routes() -> list[Route]:
     return [Route("/_bench/stats", stats)]
 
 
+class VendorFiles(StaticFiles):
+    """node_modules, of which only the browser builds consult.static names are served."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        if not vendor_served(path.replace(os.sep, "/")):
+            return Response("Not Found", status_code=404, media_type="text/plain")
+        return await super().get_response(path, scope)
+
+
 def create_app(
     settings: Settings | None = None, *, manage_database: bool = True, clock: Callable[[], datetime] = utcnow
 ) -> Starlette:
     """Build the app. Tests that own the database connection pass manage_database=False, and
-    tests that need exact deadlines pass their own clock."""
+    tests that need exact deadlines pass their own clock. Without all of its pages' files the
+    app is not built at all (instead of answering 404 or 500 for them later)."""
     from schema import build_schema
 
+    if missing := missing_files():
+        raise RuntimeError(missing_files_message(missing))
     settings = settings or get_settings()
     redact_invitation_codes_in_access_logs()
     labels = labels_module()
@@ -772,6 +778,7 @@ def create_app(
         allowed_origins=settings.allowed_origins,
         multipart_uploads_enabled=True,
     )
+    graphql.ide_page = versioned((STATIC_DIR / "graphiql.html").read_text(encoding="utf-8"), version)
     routes = [
         *bench_routes(),
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -787,12 +794,8 @@ def create_app(
         # without their comments; the plain /assets/… addresses stay as written, revalidated on each load.
         Mount(f"/assets/v/{version}", BuildAssets(STATIC_DIR / "assets"), name="assets-v"),
         Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets"), name="assets"),
-        # Only the browser build of graphql-ws, not the rest of node_modules.
-        Mount(
-            "/vendor/graphql-ws/dist",
-            StaticFiles(directory=VENDOR_DIR / "graphql-ws" / "dist", check_dir=False),
-            name="vendor",
-        ),
+        # Only the browser builds of graphql-ws and GraphiQL, not the rest of node_modules.
+        Mount("/vendor", VendorFiles(directory=VENDOR_DIR), name="vendor"),
     ]
 
     @contextlib.asynccontextmanager

@@ -223,6 +223,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"配置有误 Bad configuration: {error}", file=sys.stderr)
         return 2
+    # A server without its pages' files would answer 404 or 500 for them; it does not start instead.
+    from consult.static import missing_files, missing_files_message
+
+    if missing := missing_files():
+        print(missing_files_message(missing), file=sys.stderr)
+        return 2
     print(
         f"consult 正在 http://{args.host}:{args.port} 提供服务 serving ({_redact(url)}, {args.workers} worker(s))",
         flush=True,

@@ -280,8 +280,17 @@ def test_serve_refuses_several_workers_on_sqlite(tmp_path):
 class served:
     """`consult serve` in a subprocess on a free port, stopped on exit."""
 
-    def __init__(self, env: dict[str, str], tmp_path: Path, workers: int = 1, log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        tmp_path: Path,
+        workers: int = 1,
+        log_level: str = "warning",
+        consult: str = CONSULT,
+        cwd: Path = ROOT,
+    ) -> None:
         self.env, self.tmp, self.workers, self.log_level = env, tmp_path, workers, log_level
+        self.consult, self.cwd = consult, cwd  # another install of consult (tests/cli/test_wheel.py)
 
     def __enter__(self) -> int:
         # Parallel test workers pick free ports independently; one taken in between is tried again.
@@ -296,8 +305,8 @@ class served:
         self.log_path = self.tmp / f"serve-{port}.log"
         self.log = open(self.log_path, "w")  # noqa: SIM115 - open for as long as the server runs; closed in __exit__
         self.proc = subprocess.Popen(
-            [CONSULT, "serve", "--port", str(port), "--workers", str(self.workers), "--log-level", self.log_level],
-            cwd=ROOT,
+            [self.consult, "serve", "--port", str(port), "--workers", str(self.workers), "--log-level", self.log_level],
+            cwd=self.cwd,
             env={**os.environ, **self.env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
