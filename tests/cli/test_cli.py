@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CONSULT = str(Path(sys.executable).parent / "consult")
 
 
-def run(*args: str, env: dict[str, str] | None = None, input: str | None = None, check: bool = True):
+def run(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, check: bool = True, timeout: float = 120
+):
     result = subprocess.run(
         [CONSULT, *args],
         cwd=ROOT,
@@ -31,7 +33,7 @@ def run(*args: str, env: dict[str, str] | None = None, input: str | None = None,
         input=input,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"consult {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
