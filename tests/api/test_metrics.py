@@ -16,6 +16,7 @@ from consult.app import create_app
 from consult.settings import Settings
 from tests.api.helpers import Client, cookieless_client
 from tests.cli.test_cli import run, served
+from tests.conftest import BACKEND
 from tests.live.test_subscriptions import EVENTS, SECRET, Transport, _migrated_with_admin, demand, gql, setup
 
 LOCAL = ("127.0.0.1", 51000)
@@ -250,3 +251,28 @@ def test_a_live_subscription_and_its_push_delay_show_in_the_scrape(app_env, tmp_
         value(during, "consult_graphql_operations_total", operation="anonymous:consultationEvents", type="subscription")
         == 1
     )
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="several workers need PostgreSQL")
+def test_with_two_workers_any_scrape_counts_what_both_did(app_env, tmp_path):
+    # given two workers told to share a metrics directory where an earlier run left its files
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    (shared / "gauge_livesum_999999.db").write_bytes(b"left over from a run that crashed")
+    env = {**app_env, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    with served(env, tmp_path, workers=2) as port:
+        # when twenty requests come in (each on a new connection, to whichever worker takes it)
+        for _ in range(20):
+            assert gql(port, "query Twenty { parties { id } }") == {"parties": []}
+        scrapes = [served_scrape(port) for _ in range(6)]
+        files = sorted(path.name for path in shared.iterdir())
+    # then both workers write there, what the earlier run left is gone, and the operator's directory stays
+    assert "gauge_livesum_999999.db" not in files
+    assert len({name.rsplit("_", 1)[1] for name in files if name.startswith("gauge_livesum_")}) == 2
+    assert shared.is_dir()
+    # and every scrape, whichever worker answered it, counts all twenty
+    for scrape in scrapes:
+        assert value(scrape, "consult_graphql_operations_total", operation="Twenty", type="query") == 20
+        assert value(scrape, "consult_graphql_operation_duration_seconds_count", operation="Twenty", type="query") == 20
+        assert value(scrape, "consult_live_subscriptions") == 0
+        assert value(scrape, "consult_db_pool_connections", state="open") >= 1
