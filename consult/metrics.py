@@ -15,13 +15,13 @@ any worker reads every worker's figures from it (prometheus-client's multiproces
 
 from __future__ import annotations
 
-import atexit
 import hmac
 import logging
 import os
 import re
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -82,10 +82,6 @@ PUSH_DELAY = Histogram(
     "From the moment a worker learns of a commit to its push to a subscriber.",
     buckets=_PUSH_SECONDS,
 )
-
-if MULTIPROCESS:
-    # A worker that stops takes its gauges with it; its counters stay in the sums.
-    atexit.register(lambda: multiprocess.mark_process_dead(os.getpid()))
 
 # ---------------------------------------------------------------- bounded labels
 
@@ -171,9 +167,29 @@ def _update_pool() -> None:
             DB_CONNECTIONS.labels(state).set(value)
 
 
+def _forget_dead_workers(folder: str) -> None:
+    """A worker that is gone (stopped, crashed or killed: it cannot always say so itself) leaves
+    the gauges it last wrote; they no longer count. Its counters and histograms stay in the sums."""
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid = path.stem.rsplit("_", 1)[1]
+        if pid.isdigit() and not _alive(int(pid)):
+            multiprocess.mark_process_dead(int(pid), folder)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def render() -> bytes:
     _update_pool()
     if MULTIPROCESS:
+        _forget_dead_workers(os.environ["PROMETHEUS_MULTIPROC_DIR"])
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         return exposition.generate_latest(registry)

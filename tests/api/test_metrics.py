@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
 from consult.app import create_app
@@ -264,12 +266,21 @@ def test_with_two_workers_any_scrape_counts_what_both_did(app_env, tmp_path):
         # when twenty requests come in (each on a new connection, to whichever worker takes it)
         for _ in range(20):
             assert gql(port, "query Twenty { parties { id } }") == {"parties": []}
-        scrapes = [served_scrape(port) for _ in range(6)]
         files = sorted(path.name for path in shared.iterdir())
+        # and a worker that was killed left 5 live subscriptions in its gauge file
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        ghost = MmapedDict(str(shared / f"gauge_livesum_{gone.pid}.db"))
+        help_text = "Live subscriptions open."
+        ghost.write_value(mmap_key("consult_live_subscriptions", "consult_live_subscriptions", [], [], help_text), 5, 0)
+        ghost.close()
+        scrapes = [served_scrape(port) for _ in range(6)]
     # then both workers write there, what the earlier run left is gone, and the operator's directory stays
     assert "gauge_livesum_999999.db" not in files
     assert len({name.rsplit("_", 1)[1] for name in files if name.startswith("gauge_livesum_")}) == 2
     assert shared.is_dir()
+    # the dead worker's gauge was dropped at the first scrape
+    assert not (shared / f"gauge_livesum_{gone.pid}.db").exists()
     # and every scrape, whichever worker answered it, counts all twenty
     for scrape in scrapes:
         assert value(scrape, "consult_graphql_operations_total", operation="Twenty", type="query") == 20
