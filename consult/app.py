@@ -32,7 +32,7 @@ from strawberry.types.unset import UNSET
 from tortoise.connection import get_connection
 from tortoise.contrib.starlette import RegisterTortoise
 
-from consult import anchors, events, graphql_http
+from consult import anchors, events, graphql_http, metrics
 from consult.clock import utcnow
 from consult.db import is_postgres, tortoise_config
 from consult.graphql_ws import StrictTransportWS
@@ -754,6 +754,13 @@ class VendorFiles(StaticFiles):
         return await super().get_response(path, scope)
 
 
+def metrics_routes(settings: Settings) -> list[Route]:
+    """GET /metrics (consult.metrics), unless CONSULT_METRICS=off, when it is not there at all (404)."""
+    if settings.metrics == "off":
+        return []
+    return [Route("/metrics", metrics.Endpoint(settings.metrics, settings.metrics_token), methods=["GET", "HEAD"])]
+
+
 def create_app(
     settings: Settings | None = None, *, manage_database: bool = True, clock: Callable[[], datetime] = utcnow
 ) -> Starlette:
@@ -781,6 +788,7 @@ def create_app(
     graphql.ide_page = versioned((STATIC_DIR / "graphiql.html").read_text(encoding="utf-8"), version)
     routes = [
         *bench_routes(),
+        *metrics_routes(settings),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
@@ -826,6 +834,8 @@ def create_app(
         lifespan=lifespan,
         debug=settings.debug,
         middleware=[
+            # Outermost: every request gets its ID, its count and its time, whatever answers it.
+            Middleware(metrics.Observed, access_lines=settings.log_format == "json"),
             # Text answers (pages, scripts, GraphQL JSON) go compressed to whoever accepts gzip;
             # photos and other compressed types are left as they are.
             Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5),

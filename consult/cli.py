@@ -219,7 +219,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from consult.settings import Settings
 
     try:
-        Settings.from_env(url)
+        settings = Settings.from_env(url)
     except ValueError as error:
         print(f"配置有误 Bad configuration: {error}", file=sys.stderr)
         return 2
@@ -229,10 +229,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if missing := missing_files():
         print(missing_files_message(missing), file=sys.stderr)
         return 2
+    shared_metrics = _share_metrics_between_workers() if args.workers > 1 and settings.metrics != "off" else None
     print(
         f"consult 正在 http://{args.host}:{args.port} 提供服务 serving ({_redact(url)}, {args.workers} worker(s))",
         flush=True,
     )
+    from consult.logs import uvicorn_config
     from consult.serving import DeadlineHttpProtocol
 
     uvicorn.run(
@@ -244,8 +246,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         proxy_headers=False,
         log_level=args.log_level,
+        log_config=uvicorn_config(settings.log_format, args.log_level),
+        # In JSON the app writes each request's line itself, with its ID, route and operation.
+        access_log=settings.log_format != "json",
     )
+    if shared_metrics is not None:
+        import shutil
+
+        shutil.rmtree(shared_metrics, ignore_errors=True)
     return 0
+
+
+def _share_metrics_between_workers() -> Path | None:
+    """Every worker writes its figures under one directory, and a scrape of any of them reads all.
+
+    The directory is PROMETHEUS_MULTIPROC_DIR if set, else a new one under the system's temporary
+    directory, removed when the server stops (returned). What an earlier run left in it is removed
+    first, or its gauges would count again.
+    """
+    import tempfile
+
+    chosen = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = chosen or tempfile.mkdtemp(prefix="consult-metrics-")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink()
+    # Set before any worker starts: prometheus-client reads it when it is first imported.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return None if chosen else Path(folder)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 import urllib.parse
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from consult import memory
+from consult import memory, metrics
 
 if TYPE_CHECKING:
     import asyncpg
@@ -32,16 +33,22 @@ CHANNEL = "consult_events"
 
 
 class Signal:
-    """One subscriber's wake-up flag."""
+    """One subscriber's wake-up flag, and when it was first raised since it was last cleared."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self.since: float | None = None
 
     def set(self) -> None:
+        if not self._event.is_set():
+            self.since = time.monotonic()
         self._event.set()
 
-    def clear(self) -> None:
+    def clear(self) -> float | None:
+        """Lower the flag; returns when it was raised (time.monotonic), or None if it was not."""
+        since, self.since = (self.since if self._event.is_set() else None), None
         self._event.clear()
+        return since
 
     async def wait(self, timeout: float | None = None) -> bool:
         try:
@@ -78,9 +85,11 @@ class EventBus:
         self._subscribers[consultation_id].add(signal)
         self._count += 1
         self._peak = max(self._peak, self._count)
+        metrics.subscribed(+1)
         try:
             yield signal
         finally:
+            metrics.subscribed(-1)
             self._subscribers[consultation_id].discard(signal)
             if not self._subscribers[consultation_id]:
                 del self._subscribers[consultation_id]

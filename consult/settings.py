@@ -75,6 +75,21 @@ def _list(name: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first when unset)."""
+    raw = os.environ.get(name, "").strip().lower() or allowed[0]
+    if raw not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {os.environ.get(name)!r}")
+    return raw
+
+
+def _metrics_mode() -> str:
+    mode = _choice("CONSULT_METRICS", ("local", "token", "off"))
+    if mode == "token" and len(os.environ.get("CONSULT_METRICS_TOKEN", "").strip()) < 16:
+        raise ValueError("CONSULT_METRICS=token needs CONSULT_METRICS_TOKEN, at least 16 characters long")
+    return mode
+
+
 def _secret_key(database_url: str) -> str:
     """The server key for keyed hashes (invitation codes, later ballots).
 
@@ -146,6 +161,12 @@ class Settings:
     anchor_token: str = ""
     # Where photos (随手拍) are kept, by content hash (consult.blobs); every worker must see the same directory.
     photo_dir: str = "var/photos"
+    # Who may read GET /metrics: "local" (this machine, not through a proxy), "token" (a bearer
+    # token, from anywhere) or "off" (no /metrics at all).
+    metrics: str = "local"
+    metrics_token: str = ""
+    # "text" (uvicorn's lines) or "json" (one JSON object per line), for `consult serve`.
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -178,6 +199,9 @@ class Settings:
             client_seconds=_positive("CONSULT_CLIENT_SECONDS", 10.0),
             subscriptions_per_session=_int("CONSULT_SUBSCRIPTIONS_PER_SESSION", 10),
             subscriptions_per_address=_int("CONSULT_SUBSCRIPTIONS_PER_ADDRESS", 50),
+            metrics=_metrics_mode(),
+            metrics_token=os.environ.get("CONSULT_METRICS_TOKEN", "").strip(),
+            log_format=_choice("CONSULT_LOG_FORMAT", ("text", "json")),
         )
 
 

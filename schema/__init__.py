@@ -16,6 +16,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from schema.limits import NonEmptySelections, RequestLimits, depth_limit
+from schema.metrics import OperationMetrics
 from schema.query import Query
 from schema.scalars import SCALAR_MAP
 from schema.subscriptions import Subscription
@@ -75,6 +76,8 @@ def build_schema(*, mask_errors: bool = True, introspection: bool = True) -> str
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=_is_bug, error_message="服务器内部错误 Internal error."))
+    # Last, so that it sees errors before MaskErrors hides what they were.
+    extensions.append(OperationMetrics)
     return ConsultSchema(
         query=Query,
         mutation=Mutation,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import strawberry
 from strawberry.file_uploads import Upload
 
+from consult import metrics
 from consult.errors import DomainError, RowErrors
 from consult.security import clear_session_cookies, set_session_cookies
 from consult.services import (
@@ -74,14 +75,17 @@ T = TypeVar("T")
 async def call(info: Info, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> tuple[T | None, list[UserError]]:
     if info.context.websocket:
         # Writes go over HTTP, where sessions, cookies and rate limits apply per request.
-        return None, [user_error(DomainError("FORBIDDEN", "http_only"), info.context.lang)]
-    try:
-        return await fn(info.context.service(), **kwargs), []
-    except RowErrors as several:
-        # A table's every bad row, so that all of them are fixed in one go.
-        return None, [user_error(e, info.context.lang) for e in several.errors]
-    except DomainError as error:
-        return None, [user_error(error, info.context.lang)]
+        failures: list[DomainError] = [DomainError("FORBIDDEN", "http_only")]
+    else:
+        try:
+            return await fn(info.context.service(), **kwargs), []
+        except RowErrors as several:
+            # A table's every bad row, so that all of them are fixed in one go.
+            failures = list(several.errors)
+        except DomainError as error:
+            failures = [error]
+    metrics.errors("user", (failure.code for failure in failures))
+    return None, [user_error(failure, info.context.lang) for failure in failures]
 
 
 # ---------------------------------------------------------------- inputs and payloads

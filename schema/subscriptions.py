@@ -25,7 +25,7 @@ from typing import Annotated
 import strawberry
 from graphql import GraphQLError
 
-from consult import events, models
+from consult import events, metrics, models
 from consult.domain.vocabulary import EventKind
 from consult.ids import expect_id, to_global_id
 from consult.services.accounts import actor_for_token
@@ -185,10 +185,12 @@ class Subscription:
         # Subscribe before the replay: anything committed during it is then signalled too.
         with _admitted(info), events.bus().subscription(cid) as signal:
             while True:
-                signal.clear()
+                signalled_at = signal.clear()
                 rows = await _events_after(cid, last)
                 for row in rows:
                     last = row.seq
+                    metrics.pushed(signalled_at)
+                    signalled_at = None
                     yield ConsultationEvent(
                         seq=row.seq,
                         at=row.at,
@@ -220,7 +222,7 @@ class Subscription:
         sent: tuple[int, str] | None = None
         with _admitted(info), events.bus().subscription(cid) as signal:
             while True:
-                signal.clear()
+                signalled_at = signal.clear()
                 row, options = await _poll_state(pk, cid)
                 # Fresh loaders per push (a WebSocket lives long), primed with the shared reads.
                 loaders = info.context.loaders = Loaders(info.context.actor.account_id)
@@ -234,6 +236,7 @@ class Subscription:
                 # Coalesced: only the newest version is ever sent, and each at most once.
                 if tally is not None and sent != (tally.version, status):
                     sent = (tally.version, status)
+                    metrics.pushed(signalled_at)
                     yield tally
                 woke = await _idle(signal, cid)
                 if not await viewer.allowed(cid, session_due=not woke):
