@@ -50,6 +50,9 @@ from schema.voting import ReceiptStatus
 RECEIPT_ARGUMENT = (
     "The receipt as the voter noted it, e.g. ABCDE-FGHJK-MNPQR-STUVW; case and surrounding spaces do not matter."
 )
+# The two arguments verifyReceipt and receiptStatus share.
+ReceiptPollArgument = Annotated[strawberry.ID, strawberry.argument(description="The poll, by its global ID.")]
+ReceiptArgument = Annotated[str, strawberry.argument(description=RECEIPT_ARGUMENT)]
 
 
 @strawberry.input(description="One line of a split to preview: which value counts depends on the method.")
@@ -303,11 +306,8 @@ class Query:
     async def verify_receipt(
         self,
         info: Info,
-        poll_id: Annotated[strawberry.ID, strawberry.argument(description="The poll, by its global ID.")],
-        receipt: Annotated[
-            str,
-            strawberry.argument(description=RECEIPT_ARGUMENT),
-        ],
+        poll_id: ReceiptPollArgument,
+        receipt: ReceiptArgument,
     ) -> bool:
         pk = expect_id(poll_id, "Poll")
         if pk is None or not isinstance(receipt, str) or len(receipt) > 64:
@@ -328,11 +328,8 @@ class Query:
     async def receipt_status(
         self,
         info: Info,
-        poll_id: Annotated[strawberry.ID, strawberry.argument(description="The poll, by its global ID.")],
-        receipt: Annotated[
-            str,
-            strawberry.argument(description=RECEIPT_ARGUMENT),
-        ],
+        poll_id: ReceiptPollArgument,
+        receipt: ReceiptArgument,
     ) -> ReceiptStatus:
         pk = expect_id(poll_id, "Poll")
         if pk is None or not isinstance(receipt, str) or len(receipt) > 64:
