@@ -259,6 +259,9 @@ class Actor:
     reissued: bool = False
     # Signed in with a slip redeemed before: when that first was (Session.slip_used_at).
     slip_used_at: datetime | None = None
+    # The communities the account's staff areas reach (consult.services.areas.reach_of):
+    # None for the whole installation. Only staff roles are bound by it.
+    scope: frozenset[int] | None = None
 
     @property
     def authenticated(self) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 from consult.domain.vocabulary import (
     VOCABULARIES,
+    AreaKind,
     BallotOrigin,
     DecisionPreset,
     DemandChannel,
@@ -81,6 +82,20 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
             "speaks for a paying or responsible party (merchant, local unit, department, enterprise)",
         ),
         Role.RESIDENT: L("居民", "resident", "提诉求、投票、评价结果", "raises demands, votes and rates the outcome"),
+    },
+    AreaKind: {
+        AreaKind.DISTRICT: L(
+            "区", "district", "全区：所有街道和社区", "the whole district, every street and community"
+        ),
+        AreaKind.STREET: L(
+            "街道/镇",
+            "street or town",
+            "街道办事处或乡镇，管辖若干社区、村",
+            "a street office or town over several communities",
+        ),
+        AreaKind.COMMUNITY: L(
+            "社区/村", "community or village", "每个协商都属于一个社区或村", "every consultation belongs to one"
+        ),
     },
     PartyKind: {
         PartyKind.CPPCC: L("政协", "CPPCC", "政协委员会、界别", "the CPPCC committee or a sector of it"),

@@ -24,6 +24,15 @@ class Role(StrEnum):
     RESIDENT = "RESIDENT"
 
 
+class AreaKind(StrEnum):
+    """The levels of an installation's places: one district, its streets and towns, their
+    communities and villages."""
+
+    DISTRICT = "DISTRICT"
+    STREET = "STREET"
+    COMMUNITY = "COMMUNITY"
+
+
 class PartyKind(StrEnum):
     """The kind of a party."""
 
@@ -221,6 +230,7 @@ class ReceiptStatus(StrEnum):
 # Every vocabulary, by the name the GraphQL schema gives it.
 VOCABULARIES: tuple[type[StrEnum], ...] = (
     Role,
+    AreaKind,
     PartyKind,
     Stage,
     DemandChannel,

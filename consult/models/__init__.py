@@ -1,6 +1,7 @@
 """Tortoise models. Tortoise discovers every model imported here."""
 
 from consult.models.accounts import Account, AccountSlip, AuthFailure, Session
+from consult.models.areas import Area, StaffArea
 from consult.models.audit import AuditEvent, InstallationEvent
 from consult.models.consultations import Consultation, ConsultationParty, Party, StageChange
 from consult.models.costs import Contribution, CostPlan, CostShare
@@ -13,6 +14,7 @@ from consult.models.voting import Ballot, Poll, PollElector, PollOption, Replace
 __all__ = [
     "Account",
     "AccountSlip",
+    "Area",
     "AuditEvent",
     "AuthFailure",
     "Ballot",
@@ -42,6 +44,7 @@ __all__ = [
     "ReplacedReceipt",
     "Responsibility",
     "Session",
+    "StaffArea",
     "StageChange",
     "VoterRollEntry",
 ]

@@ -6,6 +6,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from consult.models.areas import StaffArea
     from consult.models.audit import AuditEvent, InstallationEvent
     from consult.models.consultations import Consultation, Party, StageChange
     from consult.models.costs import Contribution, CostPlan, CostShare
@@ -38,6 +39,7 @@ class Account(Model):
     phone = fields.CharField(max_length=30, null=True)
 
     # Filled in by Tortoise from the foreign keys that point here.
+    areas: fields.ReverseRelation[StaffArea]
     slips: fields.ReverseRelation[AccountSlip]
     issued_slips: fields.ReverseRelation[AccountSlip]
     assigned_findings: fields.ReverseRelation[Finding]

@@ -7,6 +7,7 @@ from tortoise.models import Model
 
 if TYPE_CHECKING:
     from consult.models.accounts import Account
+    from consult.models.areas import Area
     from consult.models.audit import AuditEvent
     from consult.models.costs import CostShare
     from consult.models.demands import Demand, Proposal, Responsibility
@@ -55,6 +56,13 @@ class Consultation(Model):
         "models.Account", null=True, related_name="convened_consultations"
     )
     convener_id: int | None
+    # The community (社区/村) it belongs to, which decides which staff act on it. Always set:
+    # createConsultation picks one, and the upgrade put every older consultation in the
+    # installation's first community.
+    community: fields.ForeignKeyNullableRelation[Area] = fields.ForeignKeyField(
+        "models.Area", null=True, related_name="consultations", db_index=True, on_delete=fields.NO_ACTION
+    )
+    community_id: int | None
     # Head of the audit hash chain, kept on the row so that appending an event takes the
     # consultation's row lock and never races another writer for the next seq.
     last_seq = fields.IntField(default=0)

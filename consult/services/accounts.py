@@ -31,6 +31,7 @@ from consult.security import (
     token_digest,
     verify_password,
 )
+from consult.services.areas import SCOPED_ROLES, give_areas, reach_of
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
 security_log = logging.getLogger("consult.security")
@@ -289,15 +290,18 @@ async def actor_for_token(token: str, now) -> Actor | None:
     if session is None:
         return None
     account = session.account
+    roles = account.role_set
+    scope = await reach_of(account.id) if roles & SCOPED_ROLES else None
     return Actor(
         account_id=account.id,
-        roles=account.role_set,
+        roles=roles,
         party_id=account.party_id,
         session_id=session.id,
         roll_entry_id=session.roll_entry_id,
         display_name=account.display_name,
         reissued=session.reissued,
         slip_used_at=session.slip_used_at,
+        scope=scope,
     )
 
 
@@ -453,6 +457,8 @@ async def create_account(
                     created_at=ctx.now(),
                     using_db=inner,
                 )
+                if account.role_set & SCOPED_ROLES:
+                    await give_areas(account.id, ctx.actor.account_id, inner)
                 await _trail_account(ctx, account, "account.create", "建立账号", inner)
                 return account
         except IntegrityError:
@@ -495,6 +501,7 @@ async def create_admin(
                 created_at=ctx.now(),
                 using_db=conn,
             )
+            await give_areas(account.id, None, conn)
             await _trail_account(ctx, account, "account.create_admin", "命令行建立管理员账号", conn)
             return account
         granted = ADMIN not in account.role_set
@@ -502,6 +509,7 @@ async def create_admin(
         account.roles = ",".join(r for r in ROLES if r in roles)
         account.password_hash, account.own_password = hash_password(password), False
         await account.save(using_db=conn, update_fields=["roles", "password_hash", "own_password"])
+        await give_areas(account.id, None, conn)
         if granted:
             await _trail_account(ctx, account, "account.grant_admin", "命令行授予管理员角色", conn)
         else:

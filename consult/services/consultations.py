@@ -8,7 +8,7 @@ from typing import Any, cast
 from consult.domain import stages
 from consult.domain.labels import label_of
 from consult.domain.vocabulary import EventKind, FindingStatus, PollStatus, ProposalStatus, Stage
-from consult.errors import Conflict, DomainError, Invalid, NotFound, WrongStage
+from consult.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
 from consult.models import (
     Account,
@@ -23,6 +23,7 @@ from consult.models import (
     StageChange,
 )
 from consult.policies import CPPCC_MEMBER, Actor, gate, permit, relations_of
+from consult.services.areas import default_community
 from consult.services.base import (
     ServiceContext,
     audit,
@@ -99,6 +100,9 @@ async def create_consultation(
     phone = clean_phone(help_phone, "helpPhone")
     async with transaction() as conn:
         await _check_parties_and_convener(party_pks, convener_pk, conn)
+        community_pk = await default_community(ctx.actor.scope, conn)
+        if community_pk is None:
+            raise Forbidden("communityId")
         now = ctx.now()
         consultation = await Consultation.create(
             title=clean_title,
@@ -109,6 +113,7 @@ async def create_consultation(
             created_at=now,
             created_by_id=ctx.actor.account_id,
             convener_id=convener_pk,
+            community_id=community_pk,
             using_db=conn,
         )
         await _link_parties(consultation, party_pks, conn)

@@ -18,7 +18,7 @@ from consult.services.accounts import create_admin
 from consult.services.base import ServiceContext
 from consult.settings import Settings
 from tests.api.helpers import Client, World, cookieless_client, login, make_account
-from tests.api.saved import SavedState, put_back, take
+from tests.api.saved import SavedState, put_back, remember_migrated, take
 
 TEST_SECRET = "test-secret-key-not-for-production"
 
@@ -46,6 +46,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
 async def orm(database_url) -> AsyncIterator[None]:
     await migrate(database_url)
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await remember_migrated()
     yield
     await Tortoise.close_connections()
 

@@ -38,6 +38,17 @@ def _parents_first() -> list[str]:
     return [model._meta.db_table for model in reversed(_topological_sort_models(models))]
 
 
+# The rows the migrations themselves put in (the installation's first district, street and
+# community): what "empty" means for a test.
+_migrated: SavedState | None = None
+
+
+async def remember_migrated() -> None:
+    """Keep the freshly migrated database's rows, for put_back(None)."""
+    global _migrated
+    _migrated = await take()
+
+
 def _connection():
     return Tortoise.get_connection("default")
 
@@ -54,8 +65,10 @@ async def take() -> SavedState:
 
 
 async def put_back(state: SavedState | None) -> None:
-    """Empty every table, then insert the saved rows, parents first: one transaction, one commit."""
+    """Empty every table, then insert the saved rows, parents first: one transaction, one commit.
+    None puts back the database as the migrations left it."""
     tables = _parents_first()
+    state = state or _migrated
     async with in_transaction() as db:
         postgres = db.capabilities.dialect == "postgres"
         if postgres:
