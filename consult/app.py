@@ -329,6 +329,52 @@ async def dossier_page(request: Request) -> Response:
     return HTMLResponse(render(json.loads(dossier.document), dossier.sha256), headers=DOSSIER_HEADERS)
 
 
+def overview_routes(settings: Settings, clock: Callable[[], datetime]) -> list[Route]:
+    """GET /overview.csv, /overview.xlsx and /overview/report?month=YYYY-MM: the overview's exports,
+    for whoever the overview query would answer (the session cookie or a bearer token), with the
+    same filters as query parameters."""
+    from consult import overview_report as report
+    from consult.errors import DomainError
+    from consult.messages import translate
+    from consult.services.base import ServiceContext
+    from consult.services.overview import overview
+
+    statuses = {"UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404}
+    headers = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+
+    async def answer(request: Request) -> Response:
+        token = bearer_token(request)
+        actor = (await actor_for_token(token, clock()) if token else None) or ANONYMOUS
+        ctx = ServiceContext(actor=actor, settings=settings, clock=clock)
+        kind = request.url.path.rsplit(".", 1)[-1] if "." in request.url.path else "report"
+        try:
+            month, found = report.month_filters(request.query_params) if kind == "report" else (None, None)
+            result = await overview(ctx, **(found or report.filters(request.query_params)))
+        except DomainError as error:
+            text = translate(error.key, pick_language(request.headers.get("accept-language")), **error.params)
+            if error.code == "UNAUTHENTICATED" and kind == "report":
+                text += ' <a href="/login">登录</a>'
+                return HTMLResponse(f"<!doctype html><html lang=zh-CN><meta charset=utf-8><p>{text}</p></html>", 401)
+            return Response(text, statuses.get(error.code, 400), media_type="text/plain; charset=utf-8")
+        stamp = f"{result.start or ''}_{result.end or ''}".strip("_") or "all"
+        if kind == "csv":
+            disposition = f"attachment; filename=overview-{stamp}.csv"
+            body, media = report.to_csv(result), "text/csv; charset=utf-8"
+        elif kind == "xlsx":
+            disposition = f"attachment; filename=overview-{stamp}.xlsx"
+            body, media = report.to_xlsx(result), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            assert month is not None
+            return HTMLResponse(report.report_html(result, month, "/overview"), headers={**headers, **DOSSIER_HEADERS})
+        return Response(body, media_type=media, headers={**headers, "Content-Disposition": disposition})
+
+    return [
+        Route("/overview.csv", answer, methods=["GET"]),
+        Route("/overview.xlsx", answer, methods=["GET"]),
+        Route("/overview/report", answer, methods=["GET"]),
+    ]
+
+
 def labels_module() -> bytes:
     """The label catalogue as an ES module, so the pages read the server's words instead of keeping copies."""
     import json
@@ -566,6 +612,7 @@ PAGES = {
     "/party": "party.html",
     "/console": "console.html",
     "/console/{consultation_id}": "console.html",
+    "/overview": "overview.html",
 }
 # Pages load only their own scripts and styles and talk only to this server.
 PAGE_POLICY = (
@@ -793,6 +840,7 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/dossiers/{consultation_id}.html", dossier_page),
+        *overview_routes(settings, clock),
         *photo_routes(settings, clock),
         *slip_routes(settings, clock, version),
         *page_routes(version),

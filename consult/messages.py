@@ -509,6 +509,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "档案已封存，不能再添加照片。",
         "en": "The dossier is sealed; no photos can be added.",
     },
+    "bad_date": {
+        "zh-CN": "日期格式不对，请写成 2026-11-01 这样（月份写成 2026-11）。",
+        "en": "Write dates as 2026-11-01 (months as 2026-11).",
+    },
+    "bad_period": {
+        "zh-CN": "结束日期不能早于开始日期。",
+        "en": "The end date cannot be before the start date.",
+    },
 }
 
 SUPPORTED = ("zh-CN", "en")

@@ -225,6 +225,11 @@ RULES: dict[str, Rule] = {
         stages=stages.OPEN,
         why="a CPPCC member approves a new slip (an admin, where the installation has no CPPCC member)",
     ),
+    # overview
+    "overview.read": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER},
+        why="协商成效: district staff and CPPCC members follow the communities their areas reach",
+    ),
 }
 
 # The channels each role may submit a demand through. Organizers enter what came in by

@@ -21,6 +21,7 @@ from consult.services.costs import MAX_SHARES
 from consult.services.voting import receipt_status
 from schema.context import Info
 from schema.errors import UserError, user_error
+from schema.overview import Overview, resolve_overview
 from schema.pagination import After, Before, First, Last, encode_cursor, paginate
 from schema.scalars import Money
 from schema.types import (
@@ -383,3 +384,12 @@ class Query:
     @strawberry.field(description="Every party known to the platform, by name.")
     async def parties(self, info: Info) -> list[Party]:
         return [Party.of(p) for p in await models.Party.all().order_by("name", "id")]
+
+    overview: Overview = strawberry.field(
+        resolver=resolve_overview,
+        description=(
+            "协商成效: consultations by stage, demands resolved, money pledged and paid, overdue work, votes and "
+            "satisfaction, per community and in total, for admins, organizers and CPPCC members within their "
+            "areas. A filter outside them comes back as FORBIDDEN in `errors`."
+        ),
+    )
