@@ -30,10 +30,21 @@ def _num(value: str | None) -> Decimal | None:
     return Decimal(value) if value is not None else None
 
 
-def columns(result: Overview) -> list[tuple[str, Callable[[Figures], Any]]]:
+Column = tuple[str, Callable[[Figures], Any]]
+
+
+def _stage_count(stage: Stage) -> Callable[[Figures], Any]:
+    return lambda f: f.stages.get(stage, 0)
+
+
+def _kind_money(kind: str, which: str) -> Callable[[Figures], Any]:
+    return lambda f: _yuan(getattr(f, which).get(kind, 0))
+
+
+def columns(result: Overview) -> list[Column]:
     """The table's figure columns: a title and how to read it from one row's figures."""
-    cols: list[tuple[str, Callable[[Figures], Any]]] = [("协商事项", lambda f: f.consultations)]
-    cols += [(label(s), lambda f, s=s: f.stages.get(s, 0)) for s in TABLE_STAGES]
+    cols: list[Column] = [("协商事项", lambda f: f.consultations)]
+    cols += [(label(s), _stage_count(s)) for s in TABLE_STAGES]
     cols += [
         ("诉求受理", lambda f: f.demands_received),
         ("已解决", lambda f: f.demands_resolved),
@@ -42,9 +53,10 @@ def columns(result: Overview) -> list[tuple[str, Callable[[Figures], Any]]]:
         ("实缴(元)", lambda f: _yuan(f.paid_total_fen)),
     ]
     for kind in result.party_kinds:
+        word = label(PartyKind(kind))
         cols += [
-            (f"{label(PartyKind(kind))}认缴(元)", lambda f, k=kind: _yuan(f.pledged_fen.get(k, 0))),
-            (f"{label(PartyKind(kind))}实缴(元)", lambda f, k=kind: _yuan(f.paid_fen.get(k, 0))),
+            (f"{word}认缴(元)", _kind_money(kind, "pledged_fen")),
+            (f"{word}实缴(元)", _kind_money(kind, "paid_fen")),
         ]
     cols += [
         ("超期节点", lambda f: f.milestones_overdue),
@@ -169,11 +181,13 @@ def money_chart(result: Overview) -> str:
             w = max(1.0, (width - name_w - 150) * fen / most)
             parts.append(
                 f'<rect x="{name_w}" y="{y + j * 26}" width="{w:.1f}" height="22" fill="{color}"/>'
-                f'<text x="{name_w + w + 6:.1f}" y="{y + j * 26 + 16}" font-size="13">{word} {format_fen(fen)} 元</text>'
+                f'<text x="{name_w + w + 6:.1f}" y="{y + j * 26 + 16}" font-size="13">'
+                f"{word} {format_fen(fen)} 元</text>"
             )
     return (
-        f'<svg viewBox="0 0 {width} {len(kinds) * 64}" width="100%" role="img" aria-label="按出资方类别的认缴与实缴">'
-        f'{"".join(parts)}</svg>'
+        f'<svg viewBox="0 0 {width} {len(kinds) * 64}" width="100%" role="img" '
+        'aria-label="按出资方类别的认缴与实缴">'
+        f"{''.join(parts)}</svg>"
     )
 
 
@@ -195,7 +209,7 @@ def satisfaction_chart(rows: list[CommunityRow]) -> str:
         )
     return (
         f'<svg viewBox="0 0 {width} {len(rated) * 34}" width="100%" role="img" aria-label="各社区满意率">'
-        f'{"".join(parts)}</svg>'
+        f"{''.join(parts)}</svg>"
     )
 
 
@@ -231,17 +245,23 @@ def _big(figures: Figures) -> str:
         ("表决 / 平均参与率", f"{figures.polls_closed}", f"参与率 {_e(figures.average_turnout)}%"),
         ("满意率", sat, f"平均 {_e(figures.average_satisfaction)} 分"),
     ]
-    return '<ul class="big">' + "".join(
-        f"<li>{escape(t)}<strong>{escape(v)}</strong><span class=muted>{escape(n)}</span></li>" for t, v, n in items
-    ) + "</ul>"
+    return (
+        '<ul class="big">'
+        + "".join(
+            f"<li>{escape(t)}<strong>{escape(v)}</strong><span class=muted>{escape(n)}</span></li>" for t, v, n in items
+        )
+        + "</ul>"
+    )
 
 
 def _table_html(result: Overview, rows: list[CommunityRow], total: Figures) -> str:
     cols = columns(result)
     head = "".join(f"<th>{escape(t)}</th>" for t in ["街道/镇", "社区/村", *(t for t, _ in cols)])
     body = "".join(
-        "<tr>" + f"<td>{_e(r.street_name)}</td><td>{_e(r.name)}</td>"
-        + "".join(f"<td>{_e(read(r.figures))}</td>" for _, read in cols) + "</tr>"
+        "<tr>"
+        + f"<td>{_e(r.street_name)}</td><td>{_e(r.name)}</td>"
+        + "".join(f"<td>{_e(read(r.figures))}</td>" for _, read in cols)
+        + "</tr>"
         for r in rows
     )
     body += '<tr class="total"><td></td><td>合计</td>' + "".join(f"<td>{_e(read(total))}</td>" for _, read in cols)
@@ -265,7 +285,8 @@ def report_html(result: Overview, month: date, back: str) -> str:
         )
     return (
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>协商成效月报 {title}</title>'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{REPORT_STYLE}</style></head><body>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<style>{REPORT_STYLE}</style></head><body>"
         f'<p class="noprint"><a href="{escape(back)}">← 返回协商成效</a>　请用浏览器的“打印”保存或打印本报告。</p>'
         f"<h1>协商成效月报</h1><p>统计期间：{title}（{period_text(result.start, result.end)}，"
         f"按协商事项的创建日期）</p>{_big(result.total)}"
@@ -273,7 +294,7 @@ def report_html(result: Overview, month: date, back: str) -> str:
         f"<h2>按出资方类别的认缴与实缴</h2>{money_chart(result)}"
         f"<h2>居民满意率</h2>{satisfaction_chart(result.communities)}"
         f"<h2>各社区明细</h2>{_table_html(result, result.communities, result.total)}"
-        f'{"".join(pages)}</body></html>'
+        f"{''.join(pages)}</body></html>"
     )
 
 

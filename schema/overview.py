@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 
-from schema.types import PartyKind, Stage  # the enums as registered with the schema
 from consult.errors import DomainError
 from consult.ids import expect_id, to_global_id
 from consult.money import format_fen
@@ -15,6 +14,7 @@ from consult.services import overview as service
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.scalars import Money
+from schema.types import PartyKind, Stage  # the enums as registered with the schema
 
 AREA = "Area"
 

@@ -21,7 +21,7 @@ The period is the consultations created between two Beijing dates, both included
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -180,10 +180,7 @@ async def overview(
     conn = connections.get("default")
     areas = await _areas(conn)
     shown = _shown(areas, ctx.actor.scope, street_id, community_id)
-    rows = {
-        a.id: CommunityRow(a.id, a.name, a.parent_id, _name(areas, a.parent_id), Figures())
-        for a in shown
-    }
+    rows = {a.id: CommunityRow(a.id, a.name, a.parent_id, _name(areas, a.parent_id), Figures()) for a in shown}
     if rows:
         where = _Where(conn, start, end, None if _everything(ctx, street_id, community_id) else list(rows))
         await _fill(conn, where, rows, ctx.now())
@@ -222,20 +219,32 @@ def _shown(
     """The communities to show: those the scope reaches, narrowed by the filters."""
     communities = [a for a in areas.values() if a.kind == AreaKind.COMMUNITY]
     if street_id is not None:
-        street = areas.get(street_id)
-        if street is None or street.kind != AreaKind.STREET:
-            raise NotFound("streetId")
-        communities = [a for a in communities if a.parent_id == street_id]
-        if scope is not None and communities and not any(a.id in scope for a in communities):
-            raise Forbidden("streetId")
+        communities = _in_street(areas, communities, scope, street_id)
     if community_id is not None:
-        community = areas.get(community_id)
-        if community is None or community.kind != AreaKind.COMMUNITY:
-            raise NotFound("communityId")
-        if not reaches(scope, community_id):
-            raise Forbidden("communityId")
+        _check_community(areas, scope, community_id)
         communities = [a for a in communities if a.id == community_id]
     return [a for a in communities if reaches(scope, a.id)]
+
+
+def _in_street(
+    areas: dict[int, _Area], communities: list[_Area], scope: frozenset[int] | None, street_id: int
+) -> list[_Area]:
+    """The street's communities; FORBIDDEN when the street has some and the scope reaches none."""
+    street = areas.get(street_id)
+    if street is None or street.kind != AreaKind.STREET:
+        raise NotFound("streetId")
+    mine = [a for a in communities if a.parent_id == street_id]
+    if scope is not None and mine and not any(a.id in scope for a in mine):
+        raise Forbidden("streetId")
+    return mine
+
+
+def _check_community(areas: dict[int, _Area], scope: frozenset[int] | None, community_id: int) -> None:
+    community = areas.get(community_id)
+    if community is None or community.kind != AreaKind.COMMUNITY:
+        raise NotFound("communityId")
+    if not reaches(scope, community_id):
+        raise Forbidden("communityId")
 
 
 class _Where:
@@ -247,10 +256,10 @@ class _Where:
         self.params: list[Any] = []
         if start is not None:
             parts.append("c.created_at >= ?")
-            self.params.append(datetime.combine(start, time(), BEIJING).astimezone(timezone.utc))
+            self.params.append(datetime.combine(start, time(), BEIJING).astimezone(UTC))
         if end is not None:
             parts.append("c.created_at < ?")
-            self.params.append(datetime.combine(end + timedelta(days=1), time(), BEIJING).astimezone(timezone.utc))
+            self.params.append(datetime.combine(end + timedelta(days=1), time(), BEIJING).astimezone(UTC))
         if community_ids is not None:
             parts.append("c.community_id IN (" + ", ".join("?" for _ in community_ids) + ")")
             self.params.extend(community_ids)

@@ -176,7 +176,12 @@ async def finished_case(world: World, clock) -> str:
     await world.organizer.ok("updateMilestone", {"milestoneId": done, "progress": 100})
     inspection = await world.cppcc.ok(
         "recordInspection",
-        {"consultationId": cid, "visitedAt": iso(T0), "notes": "现场查看", "findings": [finding(world, T0 + timedelta(days=1))]},
+        {
+            "consultationId": cid,
+            "visitedAt": iso(T0),
+            "notes": "现场查看",
+            "findings": [finding(world, T0 + timedelta(days=1))],
+        },
         "inspection { findings { id } }",
     )
     fixed = inspection["inspection"]["findings"][0]["id"]
@@ -284,7 +289,7 @@ def plain(figures: dict) -> dict:
 async def test_every_figure_matches_the_hand_counts_per_community_and_in_total(world, clock):
     # given a finished case in the first street, and two consultations in a second street
     await finished_case(world, clock)
-    street_b, community_b = await second_street(world, clock)
+    street_b, _community_b = await second_street(world, clock)
     clock.set(T0 + timedelta(days=5))
     # when a district CPPCC member opens the overview for all time
     data = await overview(world.cppcc)
@@ -347,8 +352,8 @@ async def test_the_period_counts_consultations_created_in_it_by_beijing_dates(wo
 
 async def test_filters_by_street_and_community(world, clock):
     await finished_case(world, clock)
-    street_b, community_b = await second_street(world, clock)
-    street_a, community_a = await first_community()
+    street_b, _community_b = await second_street(world, clock)
+    _street_a, community_a = await first_community()
     # when the district organizer narrows to each street and community
     by_street = await overview(world.organizer, streetId=to_global_id("Area", street_b))
     by_community = await overview(world.organizer, communityId=to_global_id("Area", community_a))
@@ -435,7 +440,9 @@ async def test_csv_and_spreadsheet_carry_the_same_figures(world, clock):
     await second_street(world, clock)
     http = world.anon.http
     # when the CPPCC member downloads the CSV for November, with the session cookie
-    response = await http.get("/overview.csv", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=cookie(world.cppcc))
+    response = await http.get(
+        "/overview.csv", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=cookie(world.cppcc)
+    )
     # then it is UTF-8 with a BOM, a header row, one row per community and a total
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -454,7 +461,9 @@ async def test_csv_and_spreadsheet_carry_the_same_figures(world, clock):
     assert by_name["五川社区"]["协商事项"] == "0"
     assert by_name["合计"]["协商事项"] == "2"
     # and the spreadsheet holds the same table
-    response = await http.get("/overview.xlsx", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=cookie(world.cppcc))
+    response = await http.get(
+        "/overview.xlsx", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=cookie(world.cppcc)
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
