@@ -76,6 +76,12 @@ class PlatformViewerCan:
         grantable = grantable_roles(info.context.actor)
         return [r for r in ROLES if r in grantable]
 
+    @strawberry.field(
+        description="Open the overview (协商成效, /overview) and its exports: admins, organizers and CPPCC members."
+    )
+    def open_overview(self, info: Info) -> bool:
+        return _can(info, "overview.read")
+
 
 # ---------------------------------------------------------------- a consultation
 

@@ -65,6 +65,7 @@ export function header(me, links = []) {
       can.openConsole ? h("a", { href: "/console" }, "组织方工作台") : null,
       can.openBoard ? h("a", { href: "/board" }, "监督看板") : null,
       can.openParty ? h("a", { href: "/party" }, "参与方工作台") : null,
+      can.openOverview ? h("a", { href: "/overview" }, "协商成效") : null,
       ...links),
     h("span", { class: "account" }, who, out),
     largeTypeSwitch());
