@@ -68,19 +68,6 @@ const filters = h("form", { class: "overview-filters", "aria-label": "筛选" },
 const exports = h("p", { class: "overview-exports" });
 const body = h("div", { id: "overview-body", "aria-live": "polite" });
 
-if (!me) {
-  main.replaceChildren(h("h1", {}, "协商成效"), message("请先登录工作人员账号。", "info"), h("p", {}, h("a", { href: "/login" }, "登录")));
-} else if (!me.can?.openOverview) {
-  main.replaceChildren(h("h1", {}, "协商成效"), message("协商成效供区、街道、社区工作人员和政协委员查看。", "info"));
-} else {
-  main.replaceChildren(
-    h("h1", {}, "协商成效"),
-    h("p", { class: "muted" }, "按协商事项的创建日期统计。诉求解决率 = 已解决的诉求 ÷ 受理的诉求（合并的不算）。"),
-    filters, exports, body);
-  for (const control of [periodSelect, streetSelect, communitySelect]) control.addEventListener("change", () => changed(control));
-  await load();
-}
-
 function changed(control) {
   state.period = periodSelect.value;
   state.street = streetSelect.value || "";
@@ -115,10 +102,10 @@ function fillChoices(places) {
   const streets = new Map();
   for (const p of places) if (p.streetId) streets.set(p.streetId, p.streetName);
   streetSelect.replaceChildren(h("option", { value: "" }, "全部街道/镇"),
-    [...streets].map(([id, name]) => h("option", { value: id, selected: id === state.street }, name)));
+    ...[...streets].map(([id, name]) => h("option", { value: id, selected: id === state.street }, name)));
   const shown = places.filter((p) => !state.street || p.streetId === state.street);
   communitySelect.replaceChildren(h("option", { value: "" }, "全部社区/村"),
-    shown.map((p) => h("option", { value: p.id, selected: p.id === state.community }, p.name)));
+    ...shown.map((p) => h("option", { value: p.id, selected: p.id === state.community }, p.name)));
 }
 
 function showExports(variables, month) {
@@ -274,9 +261,24 @@ const COLUMNS = [
 function table(rows, total) {
   const line = (street, name, f, cls) => h("tr", { class: cls },
     h("td", {}, street ?? ""), h("th", { scope: "row" }, name), COLUMNS.map(([, read]) => h("td", {}, String(read(f)))));
-  return h("div", { class: "table-scroll" },
+  return h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "各社区明细表" },
     h("table", { class: "overview-table", id: "overview-table" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "街道/镇"), h("th", { scope: "col" }, "社区/村"),
         COLUMNS.map(([title]) => h("th", { scope: "col" }, title)))),
       h("tbody", {}, rows.map((r) => line(r.streetName, r.name, r.figures, null)), line("", "合计", total, "total"))));
+}
+
+// ---------------------------------------------------------------- start, once everything above is defined
+
+if (!me) {
+  main.replaceChildren(h("h1", {}, "协商成效"), message("请先登录工作人员账号。", "info"), h("p", {}, h("a", { href: "/login" }, "登录")));
+} else if (!me.can?.openOverview) {
+  main.replaceChildren(h("h1", {}, "协商成效"), message("协商成效供区、街道、社区工作人员和政协委员查看。", "info"));
+} else {
+  main.replaceChildren(
+    h("h1", {}, "协商成效"),
+    h("p", { class: "muted" }, "按协商事项的创建日期统计。诉求解决率 = 已解决的诉求 ÷ 受理的诉求（合并的不算）。"),
+    filters, exports, body);
+  for (const control of [periodSelect, streetSelect, communitySelect]) control.addEventListener("change", () => changed(control));
+  await load();
 }
