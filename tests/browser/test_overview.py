@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CPPCC, DESKTOP, axe_violations, no_stray_words, screenshot, sign_in
+from tests.browser.conftest import CPPCC, DESKTOP, axe_violations, no_stray_words, sign_in
 
 TOTAL = """query($from: Date, $to: Date) { overview(from: $from, to: $to) {
   total { consultations resolutionRate demandsReceived demandsResolved satisfactionRate ratings }
@@ -55,7 +55,6 @@ def test_the_overview_shows_the_figures_and_the_charts(demo_only_site, new_page)
     total_row = table.locator("tr.total")
     expect(total_row).to_contain_text("合计")
     expect(total_row.locator("td").nth(1)).to_have_text(str(total["consultations"]))
-    screenshot(page, "overview.png")
     assert page.errors == []
     assert no_stray_words(page) == []
     assert axe_violations(page) == []
@@ -87,7 +86,6 @@ def test_the_exports_and_the_monthly_report_are_linked(demo_only_site, new_page)
     expect(page.locator("body")).to_contain_text(f"{int(year)}年{int(number)}月")
     expect(page.locator("table").first).to_contain_text("本社区")
     assert page.locator("svg").count() >= 2
-    screenshot(page, "overview-report.png")
 
 
 def test_the_board_links_to_the_overview(demo_only_site, new_page):
