@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 
 from consult.domain.vocabulary import AreaKind, PartyKind, Stage
 from consult.errors import Forbidden, Invalid, NotFound
@@ -326,7 +327,8 @@ def _int(value: Any) -> int:
 
 async def _fill(conn: Any, where: _Where, rows: dict[int, CommunityRow], now: datetime) -> None:
     """Seven aggregate statements, each grouped by community, into the rows. On PostgreSQL they
-    run side by side, each on its own pooled connection: the overview waits for the slowest
+    run side by side, each on its own pooled connection (unless called inside a transaction,
+    whose one connection takes one statement at a time): the overview waits for the slowest
     rather than for their sum."""
 
     async def run(sql: str, before: list[Any] | None = None) -> list[Any]:
@@ -343,7 +345,7 @@ async def _fill(conn: Any, where: _Where, rows: dict[int, CommunityRow], now: da
         run(_POLLS),
         run(_RATINGS),
     ]
-    if where.postgres:
+    if where.postgres and not isinstance(conn, TransactionalDBClient):
         results = await asyncio.gather(*statements)
     else:
         results = [await statement for statement in statements]
