@@ -170,7 +170,12 @@ class _Area:
 
 
 async def overview(
-    ctx: ServiceContext, *, start: date | None, end: date | None, street_id: int | None, community_id: int | None
+    ctx: ServiceContext,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    street_id: int | None = None,
+    community_id: int | None = None,
 ) -> Overview:
     """The overview for the viewer's reach. UNAUTHENTICATED for anonymous callers; FORBIDDEN for
     anyone but admins, organizers and CPPCC members, and on `streetId`/`communityId` for a filter
