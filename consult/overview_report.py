@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from consult.domain.labels import label
-from consult.domain.vocabulary import PartyKind, Stage
+from consult.domain.vocabulary import AreaKind, PartyKind, Stage
 from consult.money import format_fen
 from consult.services.overview import CommunityRow, Figures, Overview
 
@@ -75,7 +75,7 @@ def columns(result: Overview) -> list[Column]:
 def table(result: Overview) -> tuple[list[str], list[list[Any]]]:
     """The header and the rows: one per community, then the total (合计)."""
     cols = columns(result)
-    header = ["街道/镇", "社区/村", *(title for title, _ in cols)]
+    header = [label(AreaKind.STREET), label(AreaKind.COMMUNITY), *(title for title, _ in cols)]
     rows = [[row.street_name or "", row.name, *(read(row.figures) for _, read in cols)] for row in result.communities]
     rows.append(["", "合计", *(read(result.total) for _, read in cols)])
     return header, rows
@@ -256,7 +256,8 @@ def _big(figures: Figures) -> str:
 
 def _table_html(result: Overview, rows: list[CommunityRow], total: Figures) -> str:
     cols = columns(result)
-    head = "".join(f"<th>{escape(t)}</th>" for t in ["街道/镇", "社区/村", *(t for t, _ in cols)])
+    places = [label(AreaKind.STREET), label(AreaKind.COMMUNITY)]
+    head = "".join(f"<th>{escape(t)}</th>" for t in [*places, *(t for t, _ in cols)])
     body = "".join(
         "<tr>"
         + f"<td>{_e(r.street_name)}</td><td>{_e(r.name)}</td>"

@@ -64,7 +64,7 @@ const periodSelect = h("select", { id: "period", name: "period" },
 const streetSelect = h("select", { id: "street", name: "street" });
 const communitySelect = h("select", { id: "community", name: "community" });
 const filters = h("form", { class: "overview-filters", "aria-label": "筛选" },
-  field("统计期间", periodSelect), field("街道/镇", streetSelect), field("社区/村", communitySelect));
+  field("统计期间", periodSelect), field(label("AreaKind", "STREET"), streetSelect), field(label("AreaKind", "COMMUNITY"), communitySelect));
 const exports = h("p", { class: "overview-exports" });
 const body = h("div", { id: "overview-body", "aria-live": "polite" });
 
@@ -101,10 +101,10 @@ async function load() {
 function fillChoices(places) {
   const streets = new Map();
   for (const p of places) if (p.streetId) streets.set(p.streetId, p.streetName);
-  streetSelect.replaceChildren(h("option", { value: "" }, "全部街道/镇"),
+  streetSelect.replaceChildren(h("option", { value: "" }, `全部${label("AreaKind", "STREET")}`),
     ...[...streets].map(([id, name]) => h("option", { value: id, selected: id === state.street }, name)));
   const shown = places.filter((p) => !state.street || p.streetId === state.street);
-  communitySelect.replaceChildren(h("option", { value: "" }, "全部社区/村"),
+  communitySelect.replaceChildren(h("option", { value: "" }, `全部${label("AreaKind", "COMMUNITY")}`),
     ...shown.map((p) => h("option", { value: p.id, selected: p.id === state.community }, p.name)));
 }
 
@@ -132,7 +132,7 @@ function bigFigures(t) {
     ["资金到位", yuan(t.paid), `认缴 ${yuan(t.pledged)}`],
     ["超期未完成", `${t.overdueMilestones} / ${t.overdueFindings}`, "施工节点 / 监督问题"],
     ["问题闭环", String(t.findingsClosed), `平均 ${orDash(t.averageDaysToClose)} 天`],
-    ["居民表决", String(t.votesHeld), `平均参与率 ${pct(t.averageTurnout)}`],
+    ["表决次数", String(t.votesHeld), `平均参与率 ${pct(t.averageTurnout)}`],
     ["居民满意率", pct(t.satisfactionRate), `平均 ${orDash(t.averageSatisfaction)} 分（满分 5 分），${t.ratings} 户评价`],
   ];
   return h("ul", { class: "big-figures", id: "big-figures" },
@@ -263,7 +263,7 @@ function table(rows, total) {
     h("td", {}, street ?? ""), h("th", { scope: "row" }, name), COLUMNS.map(([, read]) => h("td", {}, String(read(f)))));
   return h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "各社区明细表" },
     h("table", { class: "overview-table", id: "overview-table" },
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "街道/镇"), h("th", { scope: "col" }, "社区/村"),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, label("AreaKind", "STREET")), h("th", { scope: "col" }, label("AreaKind", "COMMUNITY")),
         COLUMNS.map(([title]) => h("th", { scope: "col" }, title)))),
       h("tbody", {}, rows.map((r) => line(r.streetName, r.name, r.figures, null)), line("", "合计", total, "total"))));
 }

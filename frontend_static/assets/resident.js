@@ -41,7 +41,7 @@ const QUERY = `query($id: ID!) {
 // Redeeming a slip answers with the whole page as the household now signed in sees it: on a slow
 // network the vote is drawn from this one answer, without a second round trip.
 const REDEEM_SELECT = `consultation { ${CONSULTATION_FIELDS} } viewer { id displayName roles } session { slipUsedBefore }`;
-const NOTHING_YET = { openConsole: false, openBoard: false, openParty: false, createConsultation: false, createParty: false, createAccount: false, grantRoles: false };
+const NOTHING_YET = { openConsole: false, openBoard: false, openParty: false, createConsultation: false, createParty: false, createAccount: false, grantRoles: false, openOverview: false };
 
 // What each choice of a yes/no/abstain vote means, in plain words.
 const MEANING = {
