@@ -229,6 +229,8 @@ tr.total td { font-weight: 700; background: #eef3f9; }
 .none, .muted { color: #555; }
 .street { page-break-before: always; break-before: page; }
 .noprint a { font-size: 1.1rem; }
+svg { display: block; max-width: 640px; }
+@page { size: A4 landscape; margin: 12mm; }
 @media print { .noprint { display: none; } body { margin: 0; max-width: none; }
   .street { page-break-before: always; } }
 """

@@ -170,7 +170,7 @@ function stageChart(rows) {
   rows.forEach((r, i) => {
     const y = i * rowH;
     let x = nameW;
-    chart.append(svg("text", { x: 0, y: y + 20, "font-size": 15 }, r.name.length > 7 ? `${r.name.slice(0, 6)}…` : r.name));
+    chart.append(svg("text", { x: 0, y: y + 20, "font-size": 18 }, r.name.length > 7 ? `${r.name.slice(0, 6)}…` : r.name));
     stages.forEach((stage, j) => {
       const n = r.figures.byStage.find((s) => s.stage === stage)?.count ?? 0;
       if (!n) return;
@@ -179,7 +179,7 @@ function stageChart(rows) {
         svg("title", {}, `${label("Stage", stage)} ${n}`)));
       x += w;
     });
-    chart.append(svg("text", { x: x + 6, y: y + 20, "font-size": 15, "font-weight": 700 }, String(r.figures.consultations)));
+    chart.append(svg("text", { x: x + 6, y: y + 20, "font-size": 18, "font-weight": 700 }, String(r.figures.consultations)));
   });
   const legend = h("ul", { class: "legend" }, stages.map((stage, j) => h("li", {},
     h("span", { class: "swatch", style: `background:${PALETTE[j % PALETTE.length]}`, "aria-hidden": "true" }), label("Stage", stage))));
@@ -204,12 +204,12 @@ function moneyChart(kinds) {
   });
   kinds.forEach((k, i) => {
     const y = i * rowH;
-    chart.append(svg("text", { x: 0, y: y + 32, "font-size": 15, "font-weight": 700 }, label("PartyKind", k.kind)));
+    chart.append(svg("text", { x: 0, y: y + 32, "font-size": 18, "font-weight": 700 }, label("PartyKind", k.kind)));
     [["认缴", k.pledged, "#9bb7d8"], ["实缴", k.paid, "#0b4f9c"]].forEach(([word, amount, colour], j) => {
       const w = Math.max(2, (barRoom * Number(amount)) / most);
       chart.append(
         svg("rect", { x: nameW, y: y + j * 28 + 4, width: w, height: 22, fill: colour }),
-        svg("text", { x: nameW + w + 6, y: y + j * 28 + 20, "font-size": 14 }, `${word} ${yuan(amount)}`));
+        svg("text", { x: nameW + w + 6, y: y + j * 28 + 20, "font-size": 16 }, `${word} ${yuan(amount)}`));
     });
   });
   return chart;
@@ -231,10 +231,10 @@ function satisfactionChart(rows) {
     const y = i * rowH;
     const rate = Number(r.figures.satisfactionRate ?? 0);
     chart.append(
-      svg("text", { x: 0, y: y + 21, "font-size": 15 }, r.name.length > 7 ? `${r.name.slice(0, 6)}…` : r.name),
+      svg("text", { x: 0, y: y + 21, "font-size": 18 }, r.name.length > 7 ? `${r.name.slice(0, 6)}…` : r.name),
       svg("rect", { x: nameW, y: y + 4, width: room, height: 24, fill: "#e8edf3" }),
       svg("rect", { x: nameW, y: y + 4, width: (room * rate) / 100, height: 24, fill: "#1b6e20" }),
-      svg("text", { x: nameW + room + 8, y: y + 21, "font-size": 14 }, `${pct(r.figures.satisfactionRate)}（${r.figures.ratings} 户）`));
+      svg("text", { x: nameW + room + 8, y: y + 21, "font-size": 16 }, `${pct(r.figures.satisfactionRate)}（${r.figures.ratings} 户）`));
   });
   return chart;
 }
