@@ -509,6 +509,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "档案已封存，不能再添加照片。",
         "en": "The dossier is sealed; no photos can be added.",
     },
+    # reminders
+    "email_invalid": {
+        "zh-CN": "电子邮箱地址不对，请核对，例如 wang@example.cn。",
+        "en": "This is not an email address, e.g. wang@example.cn.",
+    },
+    "email_reps_only": {
+        "zh-CN": "只能为参与方代表设置电子邮箱；其他人请自己设置。",
+        "en": "Staff set the email of party representatives only; others set their own.",
+    },
 }
 
 SUPPORTED = ("zh-CN", "en")

@@ -225,6 +225,15 @@ RULES: dict[str, Rule] = {
         stages=stages.OPEN,
         why="a CPPCC member approves a new slip (an admin, where the installation has no CPPCC member)",
     ),
+    # reminders
+    "notice.read": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}, why="staff and reps are reminded of the deadlines they keep"
+    ),
+    "account.email_own": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}, why="whoever is reminded says where reminders go by email"
+    ),
+    "account.email_rep": _rule(STAFF, why="organizers keep the reps' contacts, and see the addresses"),
+    "delivery.read": _rule({ADMIN}, why="admins check that reminders went out by email and webhook"),
 }
 
 # The channels each role may submit a demand through. Organizers enter what came in by

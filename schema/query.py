@@ -22,6 +22,7 @@ from consult.services.voting import receipt_status
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.pagination import After, Before, First, Last, encode_cursor, paginate
+from schema.reminders import ReminderQuery
 from schema.scalars import Money
 from schema.types import (
     Account,
@@ -188,7 +189,7 @@ async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
 
 
 @strawberry.type(description="Read the consultations and everything in them.")
-class Query:
+class Query(ReminderQuery):
     @strawberry.field(
         description="Any object by its global ID; null when it does not exist or the viewer may not see it."
     )
