@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('read_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'notice', 'app': 'models', 'unique_together': (('account', 'reminder'),), 'indexes': [Index(fields=['account', 'read_at'])], 'pk_attr': 'id', 'table_description': 'A reminder as one account sees it in the app (the bell).'},
+            options={'table': 'notice', 'app': 'models', 'unique_together': (('account', 'reminder'),), 'indexes': [Index(fields=['account_id', 'read_at'])], 'pk_attr': 'id', 'table_description': 'A reminder as one account sees it in the app (the bell).'},
             bases=['Model'],
         ),
         ops.CreateModel(

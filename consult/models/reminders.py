@@ -59,7 +59,7 @@ class Notice(Model):
     class Meta:
         table = "notice"
         unique_together = (("account", "reminder"),)
-        indexes = (("account", "read_at"),)
+        indexes = (("account_id", "read_at"),)
 
 
 class Delivery(Model):
