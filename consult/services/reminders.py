@@ -385,17 +385,27 @@ class Scheduler:
     def __post_init__(self) -> None:
         self.holder = self.holder or holder_name()
 
+    async def lead(self) -> bool:
+        """Take or renew the lease, for three rounds; whether this scheduler holds it."""
+        every = self.settings.reminders.every_seconds or 60.0
+        self.leading = await take_lease(self.holder, self.clock(), max(every * 3, 30.0))
+        return self.leading
+
     async def round(self) -> int:
         """One round: take or renew the lease; if held, sweep then deliver. Returns how many it raised."""
-        now = self.clock()
-        every = self.settings.reminders.every_seconds or 60.0
-        self.leading = await take_lease(self.holder, now, max(every * 3, 30.0))
         self.rounds += 1
-        if not self.leading:
+        if not await self.lead():
             return 0
+        now = self.clock()
         raised = await sweep(now, self.settings.reminders)
         await deliver(now, self.settings.reminders)
         return raised
+
+    async def stop(self) -> None:
+        """Let go of the lease, so that another process takes over at its next round."""
+        if self.leading:
+            self.leading = False
+            await release_lease(self.holder)
 
     async def run(self) -> None:
         every = self.settings.reminders.every_seconds
@@ -407,9 +417,8 @@ class Scheduler:
                     log.exception("reminder round failed")
                 await asyncio.sleep(every)
         finally:
-            if self.leading:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(release_lease(self.holder))
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.stop())
 
 
 # ---------------------------------------------------------------- the bell and the email address
