@@ -75,7 +75,8 @@ _COLUMNS = (
 
 def _raise_statements(pg: bool, now_sql: str) -> list[tuple[str, str]]:
     """One INSERT … SELECT per kind of deadline, each with what its $2 is: "soon" (now + 24 h),
-    "cutoff" (now less the days a share may stay unconfirmed) or nothing. $1 is now."""
+    "cutoff" (now less the days a share may stay unconfirmed) or nothing. $1 is now. Here the
+    findings due and overdue; the rest in _works_statements."""
     ep = lambda column: _epoch(column, pg)  # noqa: E731
     tail = "ON CONFLICT (dedupe_key) DO NOTHING"
     finding = (
@@ -85,11 +86,6 @@ def _raise_statements(pg: bool, now_sql: str) -> list[tuple[str, str]]:
         "'{key}:' || f.id || ':' || " + ep("f.due_at") + f", {now_sql} "
         f"FROM finding f JOIN consultation c ON c.id = f.consultation_id "
         f"WHERE f.status <> 'VERIFIED' AND {_LIVE} AND {{when}} {tail}"
-    )
-    # When the adopted proposal was adopted: its consultation's latest adoption in the trail.
-    adopted = (
-        "(SELECT MAX(e.at) FROM audit_event e WHERE e.consultation_id = p.consultation_id "
-        "AND e.action = 'proposal.adopt')"
     )
     return [
         (
@@ -110,6 +106,19 @@ def _raise_statements(pg: bool, now_sql: str) -> list[tuple[str, str]]:
             ),
             "",
         ),
+    ]
+
+
+def _works_statements(pg: bool, now_sql: str) -> list[tuple[str, str]]:
+    """Milestones overdue, shares unconfirmed, polls closing and follow-up visits near."""
+    ep = lambda column: _epoch(column, pg)  # noqa: E731
+    tail = "ON CONFLICT (dedupe_key) DO NOTHING"
+    # When the adopted proposal was adopted: its consultation's latest adoption in the trail.
+    adopted = (
+        "(SELECT MAX(e.at) FROM audit_event e WHERE e.consultation_id = p.consultation_id "
+        "AND e.action = 'proposal.adopt')"
+    )
+    return [
         (
             f"INSERT INTO reminder {_COLUMNS} "
             "SELECT 'MILESTONE_OVERDUE', 'MILESTONE', m.id, m.consultation_id, m.responsible_party_id, NULL, "
@@ -213,7 +222,7 @@ async def sweep(now: datetime, settings: ReminderSettings | None = None) -> int:
     async with transaction() as conn:
         pg, now_sql = _sql(conn)
         second = {"soon": [soon], "cutoff": [cutoff], "": []}
-        for statement, which in _raise_statements(pg, now_sql):
+        for statement, which in [*_raise_statements(pg, now_sql), *_works_statements(pg, now_sql)]:
             await conn.execute_query(numbered(conn, statement), [now, *second[which]])
         await conn.execute_query(numbered(conn, _notice_statement(now_sql)), [now])
         for statement, params in _delivery_statements(settings, now_sql):

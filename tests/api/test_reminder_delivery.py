@@ -39,7 +39,7 @@ class Mailbox:
     def __init__(self) -> None:
         self.messages: list = []
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -56,7 +56,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.hits += 1
                 if receiver.hits <= receiver.failures:
@@ -145,7 +145,9 @@ async def test_each_reminder_goes_out_once_by_email_and_webhook(world: World, cl
     assert post["msgtype"] == "text" and "问题 24 小时内到期" in post["text"]["content"]
     # and the admin sees what went out
     data = await world.admin.query(DELIVERIES)
-    rows = sorted((e["node"]["channel"], e["node"]["status"], e["node"]["attempts"]) for e in data["deliveries"]["edges"])
+    rows = sorted(
+        (e["node"]["channel"], e["node"]["status"], e["node"]["attempts"]) for e in data["deliveries"]["edges"]
+    )
     assert rows == [("EMAIL", "SENT", 1), ("EMAIL", "SENT", 1), ("WEBHOOK", "SENT", 1)]
 
 
@@ -185,7 +187,7 @@ async def test_a_receiver_that_never_takes_it_is_given_up_and_recorded(world: Wo
 async def test_a_restart_between_raise_and_delivery_still_delivers_exactly_once(
     world: World, clock, settings, channels, mailbox, receiver
 ):
-    t0 = await finding_due(world, clock)
+    await finding_due(world, clock)
     box, found = mailbox[0], receiver[0]
     configured = dataclasses.replace(settings, reminders=channels)
     # given a server that raised the reminder and stopped before delivering it

@@ -20,7 +20,10 @@ from tests.api.helpers import (
 from tests.api.test_costs import lines, plan_ok
 from tests.api.test_supervision import follow_up, milestone_id, open_finding, start
 
-NOTICES = "query { unreadNotices notices(first: 50) { totalCount unreadCount edges { node { id kind text consultation { id } readAt } } } }"
+NOTICES = (
+    "query { unreadNotices notices(first: 50) { totalCount unreadCount "
+    "edges { node { id kind text consultation { id } readAt } } } }"
+)
 
 
 async def kinds_of(client) -> list[str]:

@@ -31,7 +31,9 @@ def poll_closing_soon(site: Site) -> dict:
     """A consultation voting on a poll that closes in ten hours."""
     case = site.consultation("巷口路灯（提醒）", stage="DELIBERATING")
     site.ok(
-        "setVoterRoll", {"consultationId": case["id"], "voters": [{"label": "1 号"}, {"label": "2 号"}]}, "entries { id }"
+        "setVoterRoll",
+        {"consultationId": case["id"], "voters": [{"label": "1 号"}, {"label": "2 号"}]},
+        "entries { id }",
     )
     closes = (datetime.now(UTC) + timedelta(hours=10)).isoformat()
     pid = site.ok(

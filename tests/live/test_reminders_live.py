@@ -47,9 +47,7 @@ def test_the_bell_count_arrives_live_when_the_scheduler_raises_a_reminder(app_en
             assert raised["payload"]["data"]["noticesChanged"] == {"unread": 1}
             await t.nothing_for(1.5)
             # and marking it read brings the count down, live
-            await asyncio.to_thread(
-                ok, port, "markNoticesRead", {"all": True}, "marked", s["org"]
-            )
+            await asyncio.to_thread(ok, port, "markNoticesRead", {"all": True}, "marked", s["org"])
             read = await t.next()
             assert read["payload"]["data"]["noticesChanged"] == {"unread": 0}
             await t.close()
