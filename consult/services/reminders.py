@@ -494,8 +494,7 @@ def sees_email(actor: Actor, account: Account) -> bool:
     return actor.account_id == account.id or allowed(actor, "account.email_rep")
 
 
-def describe(delivery: Delivery) -> dict[str, Any]:
-    """One delivery as the CLI lists it."""
+def _described(delivery: Delivery) -> dict[str, Any]:
     return {
         "id": to_global_id("Delivery", delivery.id),
         "reminder": delivery.reminder_id,
@@ -509,5 +508,10 @@ def describe(delivery: Delivery) -> dict[str, Any]:
     }
 
 
-def dumps(rows: list[dict[str, Any]]) -> str:
-    return "\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
+async def deliveries_listed(status: str | None, limit: int) -> str:
+    """`consult reminders`: the newest deliveries, one JSON object a line."""
+    query = Delivery.all() if status is None else Delivery.filter(status=status)
+    rows = await query.order_by("-id").limit(max(limit, 0))
+    if not rows:
+        return "没有发送记录 No deliveries."
+    return "\n".join(json.dumps(_described(row), ensure_ascii=False) for row in rows)

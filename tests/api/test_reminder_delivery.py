@@ -23,6 +23,7 @@ from consult.services.reminders import CLAIM_SECONDS, Scheduler, deliver, sweep
 from consult.settings import ReminderSettings
 from tests.api.helpers import World, create_consultation
 from tests.api.test_supervision import open_finding, start
+from tests.cli.test_cli import run
 
 DELIVERIES = "query { deliveries(first: 50) { totalCount edges { node { channel target status attempts text } } } }"
 
@@ -128,7 +129,9 @@ async def _sent(box: Mailbox, found: Receiver) -> tuple[list[str], int]:
     return sorted(str(m["To"]) for m in box.messages), len(found.bodies)
 
 
-async def test_each_reminder_goes_out_once_by_email_and_webhook(world: World, clock, channels, mailbox, receiver):
+async def test_each_reminder_goes_out_once_by_email_and_webhook(
+    world: World, clock, channels, mailbox, receiver, database_url
+):
     t0 = await finding_due(world, clock)
     box, found = mailbox[0], receiver[0]
     assert await sweep(t0, channels) == 1
@@ -149,6 +152,16 @@ async def test_each_reminder_goes_out_once_by_email_and_webhook(world: World, cl
         (e["node"]["channel"], e["node"]["status"], e["node"]["attempts"]) for e in data["deliveries"]["edges"]
     )
     assert rows == [("EMAIL", "SENT", 1), ("EMAIL", "SENT", 1), ("WEBHOOK", "SENT", 1)]
+    # and so does the operator, from the command line
+    listed = await asyncio.to_thread(
+        run, "reminders", "--status", "SENT", env={"CONSULT_DATABASE_URL": database_url, "CONSULT_SECRET_KEY": "x"}
+    )
+    lines = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert sorted(line["target"] for line in lines if line["channel"] == "EMAIL") == [
+        "market@example.cn",
+        "organizer@example.cn",
+    ]
+    assert {line["status"] for line in lines} == {"SENT"} and len(lines) == 3
 
 
 @pytest.mark.parametrize("receiver", [2], indirect=True)
