@@ -27,12 +27,12 @@ export async function mountBell(me) {
   const first = await gql("{ unreadNotices }").catch(() => null);
   if (first?.unreadNotices === null || first?.unreadNotices === undefined) return;
   const count = h("span", { class: "bell-count", "aria-live": "polite" });
-  const button = h("button", { type: "button", class: "bell", id: "bell", "aria-expanded": "false" }, "提醒 ", count);
+  const button = h("button", { type: "button", class: "bell", id: "bell", "aria-expanded": "false" },
+    "提醒 ", count, h("span", { class: "sr-only" }, " 条未读"));
   const panel = h("section", { class: "bell-panel", id: "bell-panel", hidden: true, "aria-label": "提醒" });
   const show = (unread) => {
     count.textContent = String(unread);
     count.classList.toggle("none", unread === 0);
-    button.setAttribute("aria-label", unread ? `提醒：${unread} 条未读` : "提醒：没有未读");
   };
   show(first.unreadNotices);
 
