@@ -80,6 +80,7 @@ class NoticeConnection:
 @strawberry.type(description="One reminder going out by email or webhook, and how that went (admins).")
 class Delivery:
     m: strawberry.Private[models.Delivery]
+    reminder_text: strawberry.Private[str]
 
     @strawberry.field(description="The delivery's global ID.")
     def id(self) -> strawberry.ID:
@@ -114,9 +115,8 @@ class Delivery:
         return self.m.last_error
 
     @strawberry.field(description="The reminder's text, as sent.")
-    async def text(self) -> str:
-        reminder = await models.Reminder.get(id=self.m.reminder_id)
-        return reminder.text
+    def text(self) -> str:
+        return self.reminder_text
 
 
 @strawberry.type(description="An edge of the deliveries.")
@@ -190,8 +190,12 @@ class ReminderQuery:
             return None
         qs = models.Delivery.all() if status is None else models.Delivery.filter(status=status)
         page = await paginate(qs, first, after, descending=True)
+        texts = dict(await models.Reminder.filter(id__in=[d.reminder_id for d in page.rows]).values_list("id", "text"))
         return DeliveryConnection(
-            edges=[DeliveryEdge(cursor=encode_cursor(d.pk), node=Delivery(m=d)) for d in page.rows],
+            edges=[
+                DeliveryEdge(cursor=encode_cursor(d.pk), node=Delivery(m=d, reminder_text=texts.get(d.reminder_id, "")))
+                for d in page.rows
+            ],
             page_info=page.page_info(),
             total_count=page.total,
         )

@@ -9,6 +9,7 @@ from consult.domain.vocabulary import AreaKind
 from consult.ids import from_global_id
 from consult.models import Area, StaffArea
 from consult.services.reminders import sweep
+from consult.settings import ReminderSettings
 from tests.api.helpers import (
     World,
     adopt_a_proposal,
@@ -168,3 +169,20 @@ async def test_email_addresses_are_set_by_their_holder_or_for_reps_and_shown_to_
     assert (await world.organizer.query(query, {"id": rep_id}))["node"]["email"] == "street@example.cn"
     seen_by_rep = (await market.query(query, {"id": rep_id}))["node"]
     assert seen_by_rep is None or seen_by_rep["email"] is None
+
+
+async def test_the_bell_and_the_deliveries_take_a_fixed_number_of_statements(world: World, clock):
+    from tests.api.test_query_counts import _statements
+
+    t0, _, _ = await a_deadline_of_every_kind(world, clock)
+    webhook = ReminderSettings(webhook_url="http://127.0.0.1:9/never")
+    await sweep(t0, webhook)
+    few = await _statements(world.organizer, NOTICES)
+    deliveries = "query { deliveries(first: 50) { edges { node { channel status text } } } }"
+    few_sent = await _statements(world.admin, deliveries)
+    await sweep(t0 + timedelta(days=3, hours=3), webhook)
+    # then with more than twice the rows, no more statements
+    many = await _statements(world.organizer, NOTICES)
+    many_sent = await _statements(world.admin, deliveries)
+    assert len((await world.organizer.query(NOTICES))["notices"]["edges"]) == 7
+    assert many <= few + 1 and many_sent <= few_sent + 1
