@@ -90,8 +90,12 @@ class Delivery:
     def channel(self) -> DeliveryChannel:
         return DeliveryChannel(self.m.channel)
 
-    @strawberry.field(description="The email address, or the webhook's address.")
+    @strawberry.field(
+        description="The email address, or the webhook's address without its query (a robot's key is in it)."
+    )
     def target(self) -> str:
+        if self.m.channel == DeliveryChannel.WEBHOOK:
+            return self.m.target.split("?", 1)[0]
         return self.m.target
 
     @strawberry.field(description="PENDING (waiting, or to be tried again), SENDING, SENT or FAILED (gave up).")

@@ -152,6 +152,9 @@ async def test_each_reminder_goes_out_once_by_email_and_webhook(
         (e["node"]["channel"], e["node"]["status"], e["node"]["attempts"]) for e in data["deliveries"]["edges"]
     )
     assert rows == [("EMAIL", "SENT", 1), ("EMAIL", "SENT", 1), ("WEBHOOK", "SENT", 1)]
+    # the robot's key, in the webhook's query, is not shown
+    [hook] = [e["node"]["target"] for e in data["deliveries"]["edges"] if e["node"]["channel"] == "WEBHOOK"]
+    assert hook.endswith("/cgi-bin/webhook/send") and "key" not in hook
     # and so does the operator, from the command line
     listed = await asyncio.to_thread(
         run, "reminders", "--status", "SENT", env={"CONSULT_DATABASE_URL": database_url, "CONSULT_SECRET_KEY": "x"}
