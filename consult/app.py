@@ -311,6 +311,16 @@ async def _poll_clock(settings: Settings, clock: Callable[[], datetime], every: 
                 log.exception("photo sweep failed")
 
 
+def reminder_scheduler(settings: Settings, clock: Callable[[], datetime]) -> asyncio.Task | None:
+    """The reminder scheduler (consult.services.reminders.Scheduler): every process starts one, and
+    the one holding the lease sweeps; CONSULT_REMINDER_SECONDS=0 starts none."""
+    from consult.services.reminders import Scheduler
+
+    if settings.reminders.every_seconds <= 0:
+        return None
+    return asyncio.create_task(Scheduler(settings, clock).run())
+
+
 async def dossier_page(request: Request) -> Response:
     """The printable dossier of an archived consultation, from its sealed document."""
     import json
@@ -866,10 +876,15 @@ def create_app(
                 await bus.start()
                 events.use(bus)
                 ticker = asyncio.create_task(_poll_clock(settings, clock))
+                reminding = reminder_scheduler(settings, clock)
                 try:
                     yield
                 finally:
                     ticker.cancel()
+                    if reminding is not None:
+                        reminding.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await reminding
                     await bus.stop()
                     outbound = anchors.channel()
                     if outbound is not None:

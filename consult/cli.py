@@ -170,6 +170,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders(args: argparse.Namespace) -> int:
+    """The deliveries of reminders by email and webhook, newest first, one JSON object a line."""
+    from consult.services.reminders import deliveries_listed
+
+    url = _database_url(args)
+    print(asyncio.run(_with_orm(url, lambda: deliveries_listed(args.status, args.limit))))
+    return 0
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from schema import export_sdl
 
@@ -489,6 +498,12 @@ def build_parser() -> argparse.ArgumentParser:
     database_option(p)
     p.add_argument("file", help="the archive `consult backup` wrote")
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("reminders", help="list the reminders sent by email and webhook, and how each went")
+    database_option(p)
+    p.add_argument("--status", choices=["PENDING", "SENDING", "SENT", "FAILED"], help="only deliveries in this state")
+    p.add_argument("--limit", type=int, default=50, help="at most this many, newest first (default 50)")
+    p.set_defaults(func=cmd_reminders)
 
     p = sub.add_parser("export-schema", help="write the GraphQL SDL to schema/schema.graphql")
     p.add_argument("--check", action="store_true", help="exit 1 if the file differs from the code")

@@ -517,6 +517,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "结束日期不能早于开始日期。",
         "en": "The end date cannot be before the start date.",
     },
+    # reminders
+    "email_invalid": {
+        "zh-CN": "电子邮箱地址不对，请核对，例如 wang@example.cn。",
+        "en": "This is not an email address, e.g. wang@example.cn.",
+    },
+    "email_reps_only": {
+        "zh-CN": "只能为参与方代表设置电子邮箱；其他人请自己设置。",
+        "en": "Staff set the email of party representatives only; others set their own.",
+    },
 }
 
 SUPPORTED = ("zh-CN", "en")

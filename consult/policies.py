@@ -230,6 +230,15 @@ RULES: dict[str, Rule] = {
         {ADMIN, ORGANIZER, CPPCC_MEMBER},
         why="协商成效: district staff and CPPCC members follow the communities their areas reach",
     ),
+    # reminders
+    "notice.read": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}, why="staff and reps are reminded of the deadlines they keep"
+    ),
+    "account.email_own": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER, PARTY_REP}, why="whoever is reminded says where reminders go by email"
+    ),
+    "account.email_rep": _rule(STAFF, why="organizers keep the reps' contacts, and see the addresses"),
+    "delivery.read": _rule({ADMIN}, why="admins check that reminders went out by email and webhook"),
 }
 
 # The channels each role may submit a demand through. Organizers enter what came in by

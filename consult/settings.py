@@ -114,6 +114,54 @@ def _secret_key(database_url: str) -> str:
 
 
 @dataclass(frozen=True)
+class ReminderSettings:
+    """The reminder scheduler and its outbound channels (consult.services.reminders). Email goes
+    out when `smtp_host` is set, the webhook when `webhook_url` is."""
+
+    # Seconds between sweeps; 0 turns the scheduler off in this process.
+    every_seconds: float = 60.0
+    # Days after a proposal is adopted that an unconfirmed cost share is reminded of.
+    share_days: int = 3
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    # STARTTLS after connecting (port 587); "tls" for implicit TLS (port 465), "off" for neither.
+    smtp_tls: str = "starttls"
+    # An enterprise-chat group robot's address: a JSON POST {"msgtype": "text", "text": {"content": …}}.
+    webhook_url: str = ""
+    # A failed delivery is tried again after 30 s, 60 s, 120 s… at most `retry_cap_seconds` apart,
+    # and given up (FAILED) after `max_attempts`.
+    retry_base_seconds: float = 30.0
+    retry_cap_seconds: float = 3600.0
+    max_attempts: int = 12
+
+    @classmethod
+    def from_env(cls) -> ReminderSettings:
+        webhook = os.environ.get("CONSULT_WEBHOOK_URL", "").strip()
+        if webhook and not webhook.lower().startswith(("http://", "https://")):
+            raise ValueError(f"CONSULT_WEBHOOK_URL must be an http:// or https:// address, not {webhook!r}")
+        every = _float("CONSULT_REMINDER_SECONDS", 60.0)
+        if not math.isfinite(every) or every < 0:
+            raise ValueError("CONSULT_REMINDER_SECONDS must be 0 (off) or a positive number of seconds")
+        return cls(
+            every_seconds=every,
+            share_days=_int("CONSULT_REMINDER_SHARE_DAYS", 3),
+            smtp_host=os.environ.get("CONSULT_SMTP_HOST", "").strip(),
+            smtp_port=_int("CONSULT_SMTP_PORT", 587),
+            smtp_user=os.environ.get("CONSULT_SMTP_USER", "").strip(),
+            smtp_password=os.environ.get("CONSULT_SMTP_PASSWORD", ""),
+            smtp_from=os.environ.get("CONSULT_SMTP_FROM", "").strip(),
+            smtp_tls=_choice("CONSULT_SMTP_TLS", ("starttls", "tls", "off")),
+            webhook_url=webhook,
+            retry_base_seconds=_positive("CONSULT_DELIVERY_RETRY_SECONDS", 30.0),
+            retry_cap_seconds=_positive("CONSULT_DELIVERY_RETRY_CAP_SECONDS", 3600.0),
+            max_attempts=_int("CONSULT_DELIVERY_MAX_ATTEMPTS", 12),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = "development-only"
@@ -167,6 +215,8 @@ class Settings:
     metrics_token: str = ""
     # "text" (uvicorn's lines) or "json" (one JSON object per line), for `consult serve`.
     log_format: str = "text"
+    # The reminder scheduler and its email and webhook channels.
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -202,6 +252,7 @@ class Settings:
             metrics=_metrics_mode(),
             metrics_token=os.environ.get("CONSULT_METRICS_TOKEN", "").strip(),
             log_format=_choice("CONSULT_LOG_FORMAT", ("text", "json")),
+            reminders=ReminderSettings.from_env(),
         )
 
 

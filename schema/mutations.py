@@ -29,6 +29,7 @@ from consult.services import photos as photo_service
 from schema.context import Info
 from schema.errors import UserError, errors_field, user_error
 from schema.photos import Photo, upload
+from schema.reminders import ReminderMutation
 from schema.scalars import Money
 from schema.supervision import (
     EvaluationSummary,
@@ -854,7 +855,7 @@ def _slip_payload(
         "malformed documents and server faults. Writes go over HTTP: one sent over a WebSocket is FORBIDDEN."
     )
 )
-class Mutation:
+class Mutation(ReminderMutation):
     @strawberry.mutation(
         description=(
             "Sign in with a password; returns a bearer token and sets an HttpOnly cookie. Errors: "

@@ -23,6 +23,7 @@ from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.overview import Overview, resolve_overview
 from schema.pagination import After, Before, First, Last, encode_cursor, paginate
+from schema.reminders import ReminderQuery
 from schema.scalars import Money
 from schema.types import (
     Account,
@@ -189,7 +190,7 @@ async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
 
 
 @strawberry.type(description="Read the consultations and everything in them.")
-class Query:
+class Query(ReminderQuery):
     @strawberry.field(
         description="Any object by its global ID; null when it does not exist or the viewer may not see it."
     )

@@ -34,6 +34,7 @@ from schema.context import Info
 from schema.enums import graphql_enum
 from schema.live import shared
 from schema.loaders import Loaders
+from schema.reminders import ReminderSubscription
 from schema.voting import Poll, Tally
 
 BATCH = 200
@@ -157,7 +158,7 @@ def _refuse() -> GraphQLError:
 
 
 @strawberry.type(description="Live progress.")
-class Subscription:
+class Subscription(ReminderSubscription):
     @strawberry.subscription(
         description="Every event of one consultation, oldest first; with afterSeq, events after it are replayed first"
     )

@@ -123,6 +123,14 @@ class Account(Node):
     def phone(self, info: Info) -> str | None:
         return self.m.phone if info.context.may("party.read_contact") else None
 
+    @strawberry.field(
+        description="Where reminders go by email: shown to its holder and to staff; null for everyone else."
+    )
+    def email(self, info: Info) -> str | None:
+        from consult.services.reminders import sees_email
+
+        return self.m.email if sees_email(info.context.actor, self.m) else None
+
     @strawberry.field(description="The party this account speaks for, if it represents one.")
     async def party(self, info: Info) -> Party | None:
         if self.m.party_id is None:

@@ -22,6 +22,8 @@ from consult.domain.vocabulary import (
     AreaKind,
     BallotOrigin,
     DecisionPreset,
+    DeliveryChannel,
+    DeliveryStatus,
     DemandChannel,
     DemandStatus,
     EventKind,
@@ -36,6 +38,7 @@ from consult.domain.vocabulary import (
     PollStatus,
     ProposalStatus,
     ReceiptStatus,
+    ReminderKind,
     Role,
     SplitMethod,
     Stage,
@@ -321,6 +324,26 @@ CATALOGUE: dict[type[StrEnum], dict[str, Label]] = {
         PhotoFormat.JPEG: L("JPEG 照片", "JPEG photo"),
         PhotoFormat.PNG: L("PNG 图片", "PNG image"),
         PhotoFormat.WEBP: L("WebP 图片", "WebP image"),
+    },
+    ReminderKind: {
+        ReminderKind.FINDING_DUE: L("问题快到期限", "finding due soon", "24 小时内到期", "due within 24 hours"),
+        ReminderKind.FINDING_OVERDUE: L("问题已过期限", "finding overdue", "还没有核实闭环", "not verified yet"),
+        ReminderKind.MILESTONE_OVERDUE: L("节点超期", "milestone overdue", "计划完成日已过", "past its planned end"),
+        ReminderKind.SHARE_UNCONFIRMED: L(
+            "出资未确认", "share unconfirmed", "方案采纳后还没有确认", "not confirmed since the plan was adopted"
+        ),
+        ReminderKind.POLL_CLOSING: L("投票快截止", "poll closing", "24 小时内截止", "closes within 24 hours"),
+        ReminderKind.FOLLOW_UP_DUE: L("该回访了", "follow-up due", "回访时间快到了", "a follow-up visit is near"),
+    },
+    DeliveryChannel: {
+        DeliveryChannel.EMAIL: L("电子邮件", "email"),
+        DeliveryChannel.WEBHOOK: L("工作群机器人", "group robot"),
+    },
+    DeliveryStatus: {
+        DeliveryStatus.PENDING: L("等待发送", "pending"),
+        DeliveryStatus.SENDING: L("正在发送", "sending"),
+        DeliveryStatus.SENT: L("已发送", "sent"),
+        DeliveryStatus.FAILED: L("发送失败", "failed"),
     },
 }
 

@@ -227,6 +227,33 @@ class ReceiptStatus(StrEnum):
     UNKNOWN = "UNKNOWN"
 
 
+class ReminderKind(StrEnum):
+    """What a reminder is about (定时限): a deadline coming or passed."""
+
+    FINDING_DUE = "FINDING_DUE"
+    FINDING_OVERDUE = "FINDING_OVERDUE"
+    MILESTONE_OVERDUE = "MILESTONE_OVERDUE"
+    SHARE_UNCONFIRMED = "SHARE_UNCONFIRMED"
+    POLL_CLOSING = "POLL_CLOSING"
+    FOLLOW_UP_DUE = "FOLLOW_UP_DUE"
+
+
+class DeliveryChannel(StrEnum):
+    """How a reminder goes out besides the bell."""
+
+    EMAIL = "EMAIL"
+    WEBHOOK = "WEBHOOK"
+
+
+class DeliveryStatus(StrEnum):
+    """Where one outbound reminder stands."""
+
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
 # Every vocabulary, by the name the GraphQL schema gives it.
 VOCABULARIES: tuple[type[StrEnum], ...] = (
     Role,
@@ -249,4 +276,7 @@ VOCABULARIES: tuple[type[StrEnum], ...] = (
     EventKind,
     PhotoFormat,
     ReceiptStatus,
+    ReminderKind,
+    DeliveryChannel,
+    DeliveryStatus,
 )

@@ -7,6 +7,7 @@ from consult.models.consultations import Consultation, ConsultationParty, Party,
 from consult.models.costs import Contribution, CostPlan, CostShare
 from consult.models.demands import Demand, DemandSupport, Proposal, Responsibility
 from consult.models.photos import Photo
+from consult.models.reminders import Delivery, Notice, Reminder, SchedulerLease
 from consult.models.roll import Invitation, ReissueRequest, VoterRollEntry
 from consult.models.supervision import Dossier, Finding, FollowUp, Inspection, Milestone, MilestoneUpdate, Rating
 from consult.models.voting import Ballot, Poll, PollElector, PollOption, ReplacedReceipt
@@ -23,6 +24,7 @@ __all__ = [
     "Contribution",
     "CostPlan",
     "CostShare",
+    "Delivery",
     "Demand",
     "DemandSupport",
     "Dossier",
@@ -33,6 +35,7 @@ __all__ = [
     "Invitation",
     "Milestone",
     "MilestoneUpdate",
+    "Notice",
     "Party",
     "Photo",
     "Poll",
@@ -41,8 +44,10 @@ __all__ = [
     "Proposal",
     "Rating",
     "ReissueRequest",
+    "Reminder",
     "ReplacedReceipt",
     "Responsibility",
+    "SchedulerLease",
     "Session",
     "StaffArea",
     "StageChange",

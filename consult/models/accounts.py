@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from consult.models.consultations import Consultation, Party, StageChange
     from consult.models.costs import Contribution, CostPlan, CostShare
     from consult.models.demands import Demand, DemandSupport, Proposal
+    from consult.models.reminders import Notice
     from consult.models.roll import VoterRollEntry
     from consult.models.supervision import Finding, FollowUp, Inspection, MilestoneUpdate
     from consult.models.voting import Ballot, Poll
@@ -37,6 +38,9 @@ class Account(Model):
     own_password = fields.BooleanField(default=False, db_default=False)
     # How to reach a party's representative (organizers only): printed nowhere, shown to staff.
     phone = fields.CharField(max_length=30, null=True)
+    # Where reminders go by email, when the installation sends email: set by its holder, or by
+    # staff for a party's representative; shown to staff only.
+    email = fields.CharField(max_length=254, null=True)
 
     # Filled in by Tortoise from the foreign keys that point here.
     areas: fields.ReverseRelation[StaffArea]
@@ -55,6 +59,7 @@ class Account(Model):
     follow_ups: fields.ReverseRelation[FollowUp]
     inspections: fields.ReverseRelation[Inspection]
     milestone_updates: fields.ReverseRelation[MilestoneUpdate]
+    notices: fields.ReverseRelation[Notice]
     polls: fields.ReverseRelation[Poll]
     proposals: fields.ReverseRelation[Proposal]
     roll_entries: fields.ReverseRelation[VoterRollEntry]

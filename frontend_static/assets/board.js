@@ -7,6 +7,7 @@
 // changes (pushed live), and the forms, built once and kept, so that a refresh never wipes
 // what someone is typing.
 import { gql, mutate, onReconnect, subscribe, UserErrors, viewer } from "./api.js";
+import { mountBell } from "./bell.js";
 import { fundingBar, milestoneTimeline } from "./charts.js";
 import { date, dateTime, endOfDay, fromLocalInput, label, nowLocal, words } from "./format.js";
 import { photoField, photoIdsOf, photoStrip } from "./photos.js";
@@ -56,6 +57,7 @@ const FINDING_FIELD = {
 
 const me = await viewer().catch(() => null);
 const main = mountPage(me);
+if (me?.can.openBoard) mountBell(me);
 main.classList.add("wide");
 // Who may watch, record a visit or verify a fix is the server's answer (viewerCan), not a guess from the roles.
 const mayWatch = Boolean(me?.can.openBoard);

@@ -1,11 +1,13 @@
 // 组织方工作台: /console lists and creates; /console/<id> runs one consultation.
 // Only organizers and admins get past the door; everyone else is pointed to the sign-in page.
 import { viewer } from "./api.js";
+import { mountBell } from "./bell.js";
 import { label } from "./format.js";
 import { h, message, mountPage, pathId } from "./ui.js";
 
 const me = await viewer().catch(() => null);
 const main = mountPage(me);
+if (me?.can.openConsole) mountBell(me);
 main.classList.add("wide", "console");
 
 const allowed = Boolean(me?.can.openConsole);

@@ -4,6 +4,7 @@
 // deliberate step. Organizers open it as any party (?party=<id>). Each card follows its
 // consultation live.
 import { gql, mutate, onReconnect, subscribe, VIEWER_CAN, withCan } from "./api.js";
+import { mountBell } from "./bell.js";
 import { splitChart } from "./charts.js";
 import { date, dateTime, hint, label, percentOf, yuan } from "./format.js";
 import { photoField, photoIdsOf, photoStrip } from "./photos.js";
@@ -29,6 +30,7 @@ async function start() {
   const data = await gql(ME);
   const me = withCan(data);
   mountPage(me);
+  if (me?.can.openParty) mountBell(me);
   if (!me || !me.can.openParty) {
     fill(main, h("h1", {}, "参与方工作台"),
       message("这里是出钱或负责的各方（商户、单位、街道）的页面。请用工作人员给您的邀请条上的邀请码登录。", "info"),
