@@ -20,7 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*(ROOT / "consult").rglob("*.py"), *(ROOT / "schema").rglob("*.py")])
 
 # The functions that take an action key, and the position of that argument.
-TAKES_ACTION = {"gate": 1, "permit": 1, "permits": 1, "allowed": 1, "_can": 1, "stage_allows": 0, "may": 0}
+TAKES_ACTION = {
+    "gate": 1,
+    "permit": 1,
+    "permits": 1,
+    "allowed": 1,
+    "_can": 1,
+    "stage_allows": 0,
+    "may": 0,
+    "reach_for": 1,
+}
 
 
 def _name(func: ast.expr) -> str | None:
