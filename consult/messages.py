@@ -125,6 +125,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "同一上级下已经有这个名称了。",
         "en": "There is already a place with this name under the same parent.",
     },
+    "area_name_ambiguous": {
+        "zh-CN": "有几处同名的地方，请用编号指明（consult areas 列出编号）。",
+        "en": "Several places have this name: give its number (consult areas lists them).",
+    },
     "area_not_staff": {
         "zh-CN": "只有组织方、管理员和政协委员的账号才有工作范围。",
         "en": "Only organizer, admin and CPPCC member accounts have areas.",

@@ -97,20 +97,12 @@ class AreaQuery:
             AreaKind | None, strawberry.argument(description="Only places of this level; left out, every level.")
         ] = None,
     ) -> list[Area]:
-        rows = await models.Area.all().order_by("position", "id")
-        children: dict[int | None, list[models.Area]] = {}
-        for row in rows:
-            children.setdefault(row.parent_id, []).append(row)
+        out = []
+        for _, row in await area_service.area_tree():
             info.context.loaders.area_by_id.prime(row.id, row)
-        out: list[models.Area] = []
-
-        def walk(parent: int | None) -> None:
-            for row in children.get(parent, []):
-                out.append(row)
-                walk(row.id)
-
-        walk(None)
-        return [Area.of(a) for a in out if kind is None or a.kind == kind]
+            if kind is None or row.kind == kind:
+                out.append(Area.of(row))
+        return out
 
 
 @strawberry.input(description="A new street or town under the district, or community or village under a street.")

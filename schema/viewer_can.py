@@ -317,7 +317,7 @@ class ProposalViewerCan:
     def reject(self, info: Info) -> bool:
         return _can(
             info, "proposal.update", stage=self.stage, community=self.community, relations=self._rel(info)
-        ) and _can(info, "proposal.adopt", stage=self.stage)
+        ) and _can(info, "proposal.adopt", stage=self.stage, community=self.community)
 
     @strawberry.field(description="`setCostPlan` (organizers and its author).")
     def set_cost_plan(self, info: Info) -> bool:

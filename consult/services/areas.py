@@ -146,16 +146,78 @@ async def create_area(ctx: ServiceContext, *, kind: str, name: str, parent_id: s
         parent = await Area.get_or_none(id=parent_pk, using_db=conn)
         if parent is None:
             raise NotFound("parentId")
-        if kind not in PARENT_KIND or PARENT_KIND[AreaKind(kind)] != parent.kind:
-            raise Invalid("area_kind_under", "kind")
         if not await covers(ctx.actor, parent.id, conn):
             raise Forbidden("parentId")
-        await lock_installation(conn)
-        clean = await _check_name(name, parent.id, conn)
-        position = await Area.filter(parent_id=parent.id).using_db(conn).count()
-        area = await Area.create(kind=kind, name=clean, parent_id=parent.id, position=position, using_db=conn)
-        await _trail_area(ctx, area, "area.create", "新建", conn)
-        return area
+        return await _insert_area(ctx, kind, name, parent, conn)
+
+
+async def _insert_area(ctx: ServiceContext, kind: str, name: str, parent: Area, conn: Any) -> Area:
+    if kind not in PARENT_KIND or PARENT_KIND[AreaKind(kind)] != parent.kind:
+        raise Invalid("area_kind_under", "kind")
+    await lock_installation(conn)
+    clean = await _check_name(name, parent.id, conn)
+    position = await Area.filter(parent_id=parent.id).using_db(conn).count()
+    area = await Area.create(kind=kind, name=clean, parent_id=parent.id, position=position, using_db=conn)
+    await _trail_area(ctx, area, "area.create", "新建", conn)
+    return area
+
+
+async def _rename(ctx: ServiceContext, area: Area, name: str, conn: Any) -> Area:
+    await lock_installation(conn)
+    area.name = await _check_name(name, area.parent_id, conn, other_than=area.id)
+    await area.save(using_db=conn, update_fields=["name"])
+    await _trail_area(ctx, area, "area.rename", "改名", conn)
+    return area
+
+
+# ---------------------------------------------------------------- from the command line (no policy check)
+
+
+async def find_area(ref: str, field_name: str, conn: Any = None) -> Area:
+    """An area by its number (as `consult areas` prints it) or its name; NOT_FOUND, or CONFLICT
+    when the name is not unique."""
+    if ref.strip().isdigit():
+        found = await Area.filter(id=int(ref)).using_db(conn).first()
+        if found is None:
+            raise NotFound(field_name)
+        return found
+    rows = await Area.filter(name=ref.strip()).using_db(conn).all()
+    if not rows:
+        raise NotFound(field_name)
+    if len(rows) > 1:
+        raise Conflict("area_name_ambiguous", field_name)
+    return rows[0]
+
+
+async def add_area_by_name(ctx: ServiceContext, *, kind: str, name: str, parent: str) -> Area:
+    """For the CLI: add a street or community under the parent named (or numbered)."""
+    async with transaction() as conn:
+        found = await find_area(parent, "parent", conn)
+        return await _insert_area(ctx, kind, name, found, conn)
+
+
+async def rename_area_by_name(ctx: ServiceContext, *, area: str, name: str) -> Area:
+    """For the CLI: rename the area named (or numbered)."""
+    async with transaction() as conn:
+        found = await find_area(area, "area", conn)
+        return await _rename(ctx, found, name, conn)
+
+
+async def area_tree(conn: Any = None) -> list[tuple[int, Area]]:
+    """Every area, top down, with its depth: what `consult areas` prints."""
+    rows = await Area.all().using_db(conn).order_by("position", "id")
+    children: dict[int | None, list[Area]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    out: list[tuple[int, Area]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for row in children.get(parent, []):
+            out.append((depth, row))
+            walk(row.id, depth + 1)
+
+    walk(None, 0)
+    return out
 
 
 async def rename_area(ctx: ServiceContext, *, area_id: str, name: str) -> Area:
@@ -172,11 +234,7 @@ async def rename_area(ctx: ServiceContext, *, area_id: str, name: str) -> Area:
             raise NotFound("areaId")
         if not await covers(ctx.actor, area.id, conn):
             raise Forbidden("areaId")
-        await lock_installation(conn)
-        area.name = await _check_name(name, area.parent_id, conn, other_than=area.id)
-        await area.save(using_db=conn, update_fields=["name"])
-        await _trail_area(ctx, area, "area.rename", "改名", conn)
-        return area
+        return await _rename(ctx, area, name, conn)
 
 
 async def check_areas(actor: Actor, area_pks: list[int], conn: Any, field_name: str = "areaIds") -> None:
