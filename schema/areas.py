@@ -15,7 +15,7 @@ from tortoise.queryset import QuerySet
 from consult import models
 from consult.domain.vocabulary import AreaKind
 from consult.ids import from_global_id
-from consult.policies import Actor
+from consult.policies import SCOPED_ROLES, Actor, reach_for
 from consult.services import areas as area_service
 from schema.context import Info
 from schema.enums import graphql_enum
@@ -69,10 +69,18 @@ class Area(Node):
         description="Whether the viewer's own areas take it in: what a staff account may act on (district staff: all)."
     )
     async def in_viewer_reach(self, info: Info) -> bool:
-        actor = info.context.actor
-        if not actor.authenticated:
+        actor, loaders = info.context.actor, info.context.loaders
+        if actor.account_id is None or not actor.has(*SCOPED_ROLES):
             return False
-        return await area_service.covers(actor, self.m.id)
+        if actor.scope is None:
+            return True
+        mine = {row.area_id for row in await loaders.staff_areas_by_account.load(actor.account_id)}
+        current: models.Area | None = self.m
+        while current is not None:
+            if current.id in mine:
+                return True
+            current = await loaders.area_by_id.load(current.parent_id) if current.parent_id else None
+        return False
 
 
 async def areas_of_account(info: Info, account_id: int) -> list[Area]:
@@ -103,6 +111,20 @@ class AreaQuery:
             if kind is None or row.kind == kind:
                 out.append(Area.of(row))
         return out
+
+    @strawberry.field(
+        description=(
+            "The staff accounts (organizers, admins, CPPCC members), by name, for the admins who say where they "
+            "act (setStaffAreas); null for everyone else."
+        )
+    )
+    async def staff_accounts(self, info: Info) -> list[Annotated[Account, strawberry.lazy("schema.types")]] | None:
+        from schema.types import Account
+
+        if reach_for(info.context.actor, "areas.manage") is not None:
+            return None
+        rows = await models.Account.all().order_by("display_name", "id")
+        return [Account.of(a) for a in rows if a.role_set & SCOPED_ROLES]
 
 
 @strawberry.input(description="A new street or town under the district, or community or village under a street.")

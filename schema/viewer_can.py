@@ -72,6 +72,12 @@ class PlatformViewerCan:
     def create_consultation(self, info: Info) -> bool:
         return _can(info, "consultation.create")
 
+    @strawberry.field(
+        description="`createArea`, `renameArea` and `setStaffAreas`: admins, within their own areas (设置辖区)."
+    )
+    def manage_areas(self, info: Info) -> bool:
+        return _can(info, "areas.manage")
+
     @strawberry.field(description="`createParty`.")
     def create_party(self, info: Info) -> bool:
         return _can(info, "party.create")
