@@ -11,7 +11,7 @@ const LIST = `query($first: Int, $after: String, $stage: Stage, $search: String,
   consultations(first: $first, after: $after, stage: $stage, search: $search, inReach: true,
     communityId: $communityId, streetId: $streetId) {
     totalCount
-    edges { node { id title location stage createdAt community { name parent { name } } } }
+    edges { node { id title location stage createdAt community { kind name parent { name } } } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
