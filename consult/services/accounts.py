@@ -438,9 +438,7 @@ async def create_account(
     display = clean_text(display_name, "displayName", max_len=100)
     _check_roles(wanted)
     party_pk = _clean_party(party_id, wanted)
-    area_pks = [decode_id(a, "Area", f"areaIds.{i}") for i, a in enumerate(area_ids)] if area_ids else None
-    if area_pks and not set(wanted) & SCOPED_ROLES:
-        raise Invalid("area_not_staff", "areaIds")
+    area_pks = _clean_area_ids(area_ids, wanted)
     hashed = await asyncio.to_thread(hash_password, password)
     async with transaction() as conn:
         if party_pk is not None and not await Party.filter(id=party_pk).using_db(conn).exists():
@@ -468,6 +466,15 @@ async def create_account(
         except IntegrityError:
             # Two requests for the same name at once: the unique index decides.
             raise Conflict("username_taken", "username") from None
+
+
+def _clean_area_ids(area_ids: list[str] | None, wanted: list[str]) -> list[int] | None:
+    """The areas named for a new account: only a staff account has any."""
+    if not area_ids:
+        return None
+    if not set(wanted) & SCOPED_ROLES:
+        raise Invalid("area_not_staff", "areaIds")
+    return [decode_id(a, "Area", f"areaIds.{i}") for i, a in enumerate(area_ids)]
 
 
 async def _staff_areas(ctx: ServiceContext, account: Account, area_pks: list[int] | None, conn: Any) -> None:

@@ -124,12 +124,9 @@ async def update_proposal(
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
+        stage, community = consultation.stage, consultation.community_id
         permit(
-            ctx.actor,
-            "proposal.update",
-            relations=relations_of(ctx.actor, proposal),
-            stage=consultation.stage,
-            community=consultation.community_id,
+            ctx.actor, "proposal.update", relations=relations_of(ctx.actor, proposal), stage=stage, community=community
         )
         old_status = proposal.status
         if changes and old_status not in EDITABLE:
@@ -138,13 +135,7 @@ async def update_proposal(
             if status not in STATUS_MOVES.get(old_status, set()):
                 raise Invalid("bad_proposal_status", "status", from_status=old_status, to_status=status)
             if status == ProposalStatus.REJECTED:
-                permit(
-                    ctx.actor,
-                    "proposal.adopt",
-                    stage=consultation.stage,
-                    community=consultation.community_id,
-                    field="status",
-                )
+                permit(ctx.actor, "proposal.adopt", stage=stage, community=community, field="status")
             changes["status"] = status
         if not changes:
             return proposal
