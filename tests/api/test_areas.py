@@ -345,3 +345,58 @@ async def test_lists_show_what_the_scope_reaches_and_filter_by_street_and_commun
     assert await titles(world.organizer, street=district.street) == ["东风社区的事", "本社区的事"]
     assert await titles(world.organizer, street=district.town) == ["五川村的事"]
     assert await titles(world.anon, reach=False, street=district.town) == ["五川村的事"]
+
+
+async def test_new_slips_are_asked_for_and_approved_within_reach_and_shares_signed_on_behalf_there(
+    world: World, district: District
+):
+    # given a COLLECTING consultation in 五川村 whose household signed in, and one in 本社区
+    village = await create_consultation(world, stage="COLLECTING", community=district.village)
+    await residents(world, village, ["五川村 1 号"])
+    roll = await world.organizer.query(
+        "query($id: ID!) { consultation(id: $id) { voterRoll { id } } }", {"id": village}
+    )
+    entry = roll["consultation"]["voterRoll"][0]["id"]
+    # when 本社区's organizer asks for a new slip there: refused; the district's organizer may
+    refused = await district.home_organizer.mutate("requestReissue", {"voterEntryId": entry, "reason": "换手机"})
+    assert errors_of(refused) == [(None, "FORBIDDEN")]
+    asked = await world.organizer.ok("requestReissue", {"voterEntryId": entry, "reason": "换手机"}, "request { id }")
+    # then the CPPCC member of 五川村 sees it waiting and approves it; the district's sees it too
+    pending = "{ pendingReissueRequests { id } }"
+    assert (await district.village_cppcc.query(pending))["pendingReissueRequests"] == [asked["request"]]
+    assert asked["request"] in (await world.cppcc.query(pending))["pendingReissueRequests"]
+    # and a CPPCC member of another place does not see it, nor may approve it
+    _, home_cppcc = await staff(world.admin, world.anon, "home-cppcc", ["CPPCC_MEMBER"], [district.home])
+    assert (await home_cppcc.query(pending))["pendingReissueRequests"] == []
+    refused = await home_cppcc.mutate("approveReissue", {"requestId": asked["request"]["id"]})
+    assert errors_of(refused) == [("requestId", "FORBIDDEN")]
+    await district.village_cppcc.ok("approveReissue", {"requestId": asked["request"]["id"]}, "invitation { code }")
+
+
+async def test_shares_are_signed_on_a_partys_behalf_only_within_reach(world: World, district: District):
+    # given a DELIBERATING consultation in 五川村 with a cost plan of three shares
+    cid = await create_consultation(world, stage="DELIBERATING", community=district.village)
+    proposal = await world.organizer.ok(
+        "createProposal",
+        {"consultationId": cid, "title": "道路改造方案", "body": "管网维修", "budget": "240000"},
+        "proposal { id }",
+    )
+    plan = await world.organizer.ok(
+        "setCostPlan",
+        {
+            "proposalId": proposal["proposal"]["id"],
+            "total": "240000",
+            "method": "EQUAL",
+            "shares": [{"partyId": p} for p in world.parties.values()],
+        },
+        "costPlan { shares { id viewerCan { confirm } } }",
+    )
+    share = plan["costPlan"]["shares"][0]["id"]
+    query = "query($id: ID!) { node(id: $id) { ... on CostShare { viewerCan { confirm } } } }"
+    # then 本社区's organizer is told no, and refused; the market's own rep signs wherever it is
+    assert (await district.home_organizer.query(query, {"id": share}))["node"]["viewerCan"]["confirm"] is False
+    refused = await district.home_organizer.mutate("confirmShare", {"shareId": share})
+    assert errors_of(refused) == [("shareId", "FORBIDDEN")]
+    assert (await world.reps["market"].query(query, {"id": share}))["node"]["viewerCan"]["confirm"] is True
+    assert (await world.organizer.query(query, {"id": share}))["node"]["viewerCan"]["confirm"] is True
+    await world.reps["market"].ok("confirmShare", {"shareId": share}, "share { id }")
