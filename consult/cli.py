@@ -1,5 +1,5 @@
-"""The `consult` command: serve, migrate, create-admin, demo, verify, backup, restore, bench, export-schema,
-check-migrations."""
+"""The `consult` command: serve, migrate, create-admin, areas, demo, verify, backup, restore, bench,
+export-schema, check-migrations."""
 
 from __future__ import annotations
 
@@ -158,6 +158,35 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
         print(f"{error.field or ''}: {translate(error.key, 'zh-CN', **error.params)}", file=sys.stderr)
         return 2
     print(f"管理员已就绪 Admin ready: {account.username}")
+    return 0
+
+
+KIND_WORDS = {"DISTRICT": "区", "STREET": "街道/镇", "COMMUNITY": "社区/村"}
+
+
+def cmd_areas(args: argparse.Namespace) -> int:
+    """Print the district's tree, or add or rename a place in it (written to the installation trail)."""
+    from consult.errors import DomainError
+    from consult.messages import translate
+    from consult.services import areas
+    from consult.services.base import ServiceContext
+
+    url = _database_url(args)
+
+    async def run():
+        if args.action == "add":
+            await areas.add_area_by_name(ServiceContext(), kind=args.kind, name=args.name, parent=args.parent)
+        elif args.action == "rename":
+            await areas.rename_area_by_name(ServiceContext(), area=args.area, name=args.name)
+        return await areas.area_tree()
+
+    try:
+        tree = asyncio.run(_with_orm(url, run))
+    except DomainError as error:
+        print(f"{error.field or ''}: {translate(error.key, 'zh-CN', **error.params)}", file=sys.stderr)
+        return 2
+    for depth, area in tree:
+        print(f"{'    ' * depth}[{area.id}] {area.name}（{KIND_WORDS.get(area.kind, area.kind)}）")
     return 0
 
 
@@ -434,6 +463,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="prompted for when left out")
     p.add_argument("--display-name")
     p.set_defaults(func=cmd_create_admin)
+
+    p = sub.add_parser("areas", help="print the district's streets and communities, or add or rename one")
+    database_option(p)
+    p.set_defaults(func=cmd_areas, action="list")
+    area_sub = p.add_subparsers(dest="action")
+    q = area_sub.add_parser("add", help="add a street under the district, or a community under a street")
+    database_option(q)
+    q.add_argument("--kind", required=True, choices=["STREET", "COMMUNITY"])
+    q.add_argument("--name", required=True)
+    q.add_argument("--parent", required=True, help="the district or street, by its name or [number]")
+    q = area_sub.add_parser("rename", help="rename a place")
+    database_option(q)
+    q.add_argument("area", help="the place, by its name or [number]")
+    q.add_argument("--name", required=True, help="its new name")
 
     p = sub.add_parser("demo", help="load the 菜园巷 demo consultation")
     database_option(p)

@@ -117,6 +117,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Another account already shows this name (ignoring width, case and spaces); choose another, "
         "e.g. add the unit.",
     },
+    "area_kind_under": {
+        "zh-CN": "这一级不能建在所选的上级下面：街道/镇建在区下面，社区/村建在街道/镇下面。",
+        "en": "This level cannot go under the chosen parent: streets under the district, communities under a street.",
+    },
+    "area_name_taken": {
+        "zh-CN": "同一上级下已经有这个名称了。",
+        "en": "There is already a place with this name under the same parent.",
+    },
+    "area_name_ambiguous": {
+        "zh-CN": "有几处同名的地方，请用编号指明（consult areas 列出编号）。",
+        "en": "Several places have this name: give its number (consult areas lists them).",
+    },
+    "area_not_staff": {
+        "zh-CN": "只有组织方、管理员和政协委员的账号才有工作范围。",
+        "en": "Only organizer, admin and CPPCC member accounts have areas.",
+    },
+    "area_none": {
+        "zh-CN": "请至少选择一个工作范围。",
+        "en": "Choose at least one area.",
+    },
     "username_taken": {
         "zh-CN": "该用户名已被使用。",
         "en": "This username is already taken.",

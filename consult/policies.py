@@ -18,6 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from types import EllipsisType
 
 from consult.domain import stages
 from consult.domain.vocabulary import DemandChannel, Role, Stage
@@ -32,6 +33,12 @@ RESIDENT = Role.RESIDENT
 ROLES = tuple(Role)
 
 STAFF = frozenset({ADMIN, ORGANIZER})
+# The roles whose grants on one consultation stop at the edge of the account's areas. Party
+# reps speak for their party wherever it takes part, and residents hold their own slips:
+# neither has areas. (consult.services.areas.SCOPED_ROLES is the same set.)
+SCOPED_ROLES = frozenset({ADMIN, ORGANIZER, CPPCC_MEMBER})
+# What a caller passes as `community` when the action is about no one consultation.
+Community = int | None | EllipsisType
 
 
 class Relation(StrEnum):
@@ -71,6 +78,10 @@ class Rule:
     wrong_stage_key: str | None = None
     # Relationships that refuse the action even to a role that has it.
     barred: frozenset[Relation] = frozenset()
+    # Whether staff roles grant it only in the communities their areas reach: every rule about
+    # one consultation (a write with `stages`, or a private read of one). Relationships grant
+    # wherever the consultation is: a convener named for it acts on it in any community.
+    scoped: bool = False
     why: str = ""
 
     @property
@@ -85,6 +96,7 @@ def _rule(
     why: str = "",
     **extra,
 ) -> Rule:
+    extra.setdefault("scoped", stages is not None)
     return Rule(
         frozenset(roles),
         frozenset(relations or ()),
@@ -110,6 +122,10 @@ RULES: dict[str, Rule] = {
     "account.change_password": _rule(
         set(ROLES), why="whoever signs in with a password may change it, and then only they know it"
     ),
+    "areas.manage": _rule(
+        {ADMIN},
+        why="admins add streets and communities and say where staff act, each admin within their own areas",
+    ),
     "installation.read_trail": _rule({ADMIN}, why="who made which account is for the installation's admins"),
     "account.read_private": _rule(STAFF, {Relation.SELF}, why="a resident's name is the household label"),
     "party.workspace": _rule(
@@ -125,7 +141,7 @@ RULES: dict[str, Rule] = {
     ),
     # consultations
     "consultation.create": _rule(STAFF, why="organizers and admins run consultations"),
-    "consultation.read_draft": _rule(STAFF, {Relation.CONVENER}, why="a DRAFT is for its organizers only"),
+    "consultation.read_draft": _rule(STAFF, {Relation.CONVENER}, scoped=True, why="a DRAFT is for its organizers only"),
     "consultation.advance": _rule(
         STAFF, {Relation.CONVENER}, stages.OPEN, why="the convening CPPCC member may move stages on"
     ),
@@ -154,7 +170,7 @@ RULES: dict[str, Rule] = {
         why="support is the residents' voice, each in their own consultation",
     ),
     "demand.set_status": _rule(STAFF, stages={Stage.COLLECTING, Stage.DELIBERATING}),
-    "demand.read_submitter": _rule(STAFF, why="who raised a demand is personal data"),
+    "demand.read_submitter": _rule(STAFF, scoped=True, why="who raised a demand is personal data"),
     # responsibilities and proposals (列责任单, 出方案单)
     "responsibility.assign": _rule(STAFF, stages=DELIBERATION),
     "proposal.create": _rule(
@@ -194,8 +210,12 @@ RULES: dict[str, Rule] = {
     "ballot.offline": _rule(
         STAFF, stages={Stage.VOTING}, why="paper and assisted (代投) ballots are entered by organizers"
     ),
-    "ballots.read_named": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}, why="named polls list their voters for supervision"),
-    "tally.read_hidden": _rule({ADMIN}, why="hidden results stay hidden, organizers included, until the close"),
+    "ballots.read_named": _rule(
+        {ADMIN, ORGANIZER, CPPCC_MEMBER}, scoped=True, why="named polls list their voters for supervision"
+    ),
+    "tally.read_hidden": _rule(
+        {ADMIN}, scoped=True, why="hidden results stay hidden, organizers included, until the close"
+    ),
     # supervision (定时限单, 五定闭环)
     "milestone.add": _rule(STAFF, stages=WORKS),
     "milestone.update": _rule(
@@ -215,7 +235,9 @@ RULES: dict[str, Rule] = {
     "followup.record": _rule({ADMIN, ORGANIZER, CPPCC_MEMBER}, stages={Stage.IMPLEMENTING, Stage.EVALUATING}),
     # voter roll and invitations
     "roll.set": _rule(STAFF, stages=stages.OPEN),
-    "roll.read": _rule(STAFF, {Relation.SELF}, why="organizers see the whole roll, a resident only their own entry"),
+    "roll.read": _rule(
+        STAFF, {Relation.SELF}, scoped=True, why="organizers see the whole roll, a resident only their own entry"
+    ),
     "invitations.issue": _rule(STAFF, stages=stages.OPEN),
     "invitations.reissue_request": _rule(
         STAFF, stages=stages.OPEN, why="a household that signed in gets a new slip only through a second person"
@@ -347,12 +369,52 @@ def relations_of(
     return frozenset(out)
 
 
-def allowed(actor: Actor, action: str, relations: frozenset[str] | set[str] = frozenset()) -> bool:
-    """Whether the actor's roles, or its relationships to the subject, grant the action."""
+def in_reach(actor: Actor, community_id: int | None) -> bool:
+    """Whether the actor's areas take in the community (no areas bound: the whole district)."""
+    return actor.scope is None or (community_id is not None and community_id in actor.scope)
+
+
+def _bound(action: str, rule: Rule, community: Community) -> bool:
+    """Whether the rule's staff grants are bound to a community here; a scoped rule asked
+    without the consultation's community is a bug at the call site, not a grant."""
+    if not rule.scoped:
+        return False
+    if community is ...:
+        raise ValueError(f"{action} is bound to a community: pass the consultation's community_id")
+    return True
+
+
+def allowed(
+    actor: Actor, action: str, relations: frozenset[str] | set[str] = frozenset(), *, community: Community = ...
+) -> bool:
+    """Whether the actor's roles, or its relationships to the subject, grant the action.
+
+    For a scoped rule, `community` is the consultation's community: staff roles grant only
+    where the actor's areas reach it, relationships wherever it is.
+    """
     rule = RULES[action]
+    bound = _bound(action, rule, community)
     if not actor.authenticated or rule.barred & set(relations):
         return False
-    return bool(actor.roles & rule.roles) or bool(rule.relations & set(relations))
+    if rule.relations & set(relations):
+        return True
+    held = actor.roles & rule.roles
+    if bound and not in_reach(actor, community if isinstance(community, int) else None):
+        held -= SCOPED_ROLES
+    return bool(held)
+
+
+def reach_for(actor: Actor, action: str) -> frozenset[int] | None:
+    """The communities where the actor's roles grant a scoped action, for lists of many
+    consultations: None for every community, empty where no role grants it. Relationships
+    (a convener's consultation) are for the caller to add."""
+    rule = RULES[action]
+    held = actor.roles & rule.roles if actor.authenticated else frozenset()
+    if not held:
+        return frozenset()
+    if held - SCOPED_ROLES or not rule.scoped or actor.scope is None:
+        return None
+    return actor.scope
 
 
 def stage_allows(action: str, stage: str | None) -> bool:
@@ -362,10 +424,15 @@ def stage_allows(action: str, stage: str | None) -> bool:
 
 
 def permits(
-    actor: Actor, action: str, *, relations: frozenset[str] | set[str] = frozenset(), stage: str | None = None
+    actor: Actor,
+    action: str,
+    *,
+    relations: frozenset[str] | set[str] = frozenset(),
+    stage: str | None = None,
+    community: Community = ...,
 ) -> bool:
     """Whether `permit` would let the actor through: the question the pages' viewerCan fields ask."""
-    return allowed(actor, action, relations) and stage_allows(action, stage)
+    return allowed(actor, action, relations, community=community) and stage_allows(action, stage)
 
 
 def _refused(rule: Rule, field: str | None) -> DomainError:
@@ -401,20 +468,23 @@ def permit(
     *,
     relations: frozenset[str] | set[str] = frozenset(),
     stage: str | None = None,
+    community: Community = ...,
     field: str | None = None,
     stage_field: str | None = None,
 ) -> None:
-    """Refuse unless the rule grants the action to this actor, on this subject, at this stage.
+    """Refuse unless the rule grants the action to this actor, on this subject, at this stage,
+    in this community (the consultation's, for a scoped rule: ValueError when left out).
 
     UNAUTHENTICATED for anonymous callers; then FORBIDDEN (on `field`) before WRONG_STAGE
-    (on `stage_field`), or for eligibility rules WRONG_STAGE before NOT_ELIGIBLE.
+    (on `stage_field`), or for eligibility rules WRONG_STAGE before NOT_ELIGIBLE. Staff outside
+    their areas are FORBIDDEN like anyone the rule does not name.
     """
     if not actor.authenticated:
         raise Unauthenticated()
     rule = RULES[action]
     if rule.stages is not None and stage is None:
         raise ValueError(f"{action} is allowed by stage: pass the consultation's stage")
-    who_ok = allowed(actor, action, relations)
+    who_ok = allowed(actor, action, relations, community=community)
     when_ok = stage_allows(action, stage)
     if rule.eligibility and not when_ok:
         raise _wrong_stage(rule, stage, stage_field)
@@ -424,9 +494,10 @@ def permit(
         raise _wrong_stage(rule, stage, stage_field)
 
 
-def can_see_roll_entry(actor: Actor, entry: VoterRollEntry) -> bool:
-    """Organizers see the whole roll; a resident sees only the entry bound to their account."""
-    return allowed(actor, "roll.read", relations_of(actor, entry))
+def can_see_roll_entry(actor: Actor, entry: VoterRollEntry, community_id: int | None) -> bool:
+    """Organizers see the whole roll of the communities they reach; a resident sees only the
+    entry bound to their account. `community_id` is the entry's consultation's."""
+    return allowed(actor, "roll.read", relations_of(actor, entry), community=community_id)
 
 
 # The roles an organizer may give new accounts; admins may give every role. Not CPPCC_MEMBER:

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 
+from schema.areas import Area
 from schema.limits import NonEmptySelections, RequestLimits, depth_limit
 from schema.metrics import OperationMetrics
 from schema.query import Query
@@ -85,6 +86,7 @@ def build_schema(*, mask_errors: bool = True, introspection: bool = True) -> str
         # Every Node type is listed so that `node(id:)` can return it even where no field names it.
         types=[
             Account,
+            Area,
             Party,
             Consultation,
             Demand,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import EllipsisType
 from typing import Any
 
 from strawberry.types import Info as _Info
@@ -44,8 +45,15 @@ class Context:
     def now(self) -> datetime:
         return self.clock()
 
-    def may(self, action: str, relations: set[str] | frozenset[str] = frozenset()) -> bool:
-        return allowed(self.actor, action, relations)
+    def may(
+        self,
+        action: str,
+        relations: set[str] | frozenset[str] = frozenset(),
+        *,
+        community: int | EllipsisType | None = ...,
+    ) -> bool:
+        """`allowed` for the viewer; `community` is the consultation's, for a rule bound to one."""
+        return allowed(self.actor, action, relations, community=community)
 
     def can_see(self, consultation: Consultation | None) -> bool:
         return consultation is not None and can_see(self.actor, consultation)

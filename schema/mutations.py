@@ -26,6 +26,7 @@ from consult.services import (
     voting,
 )
 from consult.services import photos as photo_service
+from schema.areas import AreaMutation
 from schema.context import Info
 from schema.errors import UserError, errors_field, user_error
 from schema.photos import Photo, upload
@@ -190,6 +191,13 @@ class CreateAccountInput:
     party_id: strawberry.ID | None = strawberry.field(
         default=None, description="The party a PARTY_REP account speaks for; required with that role."
     )
+    area_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description=(
+            "Where a staff account acts (each within the creator's own areas); left out, the creator's areas. "
+            "Only for ADMIN, ORGANIZER and CPPCC_MEMBER accounts."
+        ),
+    )
 
 
 @strawberry.type(description="The account created, or why not.")
@@ -215,6 +223,13 @@ class CreateConsultationInput:
     )
     help_phone: str | None = strawberry.field(
         default=None, description="The number residents call for help, printed on every invitation slip."
+    )
+    community_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "The community (社区/村) it belongs to: one the viewer's areas reach (FORBIDDEN otherwise); left out, "
+            "the first community they reach."
+        ),
     )
 
 
@@ -855,7 +870,7 @@ def _slip_payload(
         "malformed documents and server faults. Writes go over HTTP: one sent over a WebSocket is FORBIDDEN."
     )
 )
-class Mutation(ReminderMutation):
+class Mutation(AreaMutation, ReminderMutation):
     @strawberry.mutation(
         description=(
             "Sign in with a password; returns a bearer token and sets an HttpOnly cookie. Errors: "
@@ -964,6 +979,7 @@ class Mutation(ReminderMutation):
             display_name=input.display_name,
             roles=list(input.roles),
             party_id=input.party_id,
+            area_ids=list(input.area_ids) if input.area_ids else None,
         )
         return AccountPayload(account=Account.of(account) if account else None, errors=errors)
 
@@ -1028,6 +1044,7 @@ class Mutation(ReminderMutation):
             convener_id=input.convener_id,
             photo_ids=input.photo_ids,
             help_phone=input.help_phone,
+            community_id=input.community_id,
         )
         return ConsultationPayload(consultation=Consultation.of(c) if c else None, errors=errors)
 

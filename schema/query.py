@@ -15,10 +15,11 @@ from consult.domain.splits import ShareSpec, split
 from consult.errors import DomainError, Invalid
 from consult.ids import expect_id, from_global_id
 from consult.money import format_fen, parse_money
-from consult.policies import allowed, can_see_roll_entry
+from consult.policies import can_see_roll_entry, reach_for
 from consult.services.base import strip_unstorable
 from consult.services.costs import MAX_SHARES
 from consult.services.voting import receipt_status
+from schema.areas import Area, AreaQuery, in_areas
 from schema.context import Info
 from schema.errors import UserError, user_error
 from schema.overview import Overview, resolve_overview
@@ -114,6 +115,9 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
     if type_name == "Party":
         p = await loaders.party_by_id.load(pk)
         return Party.of(p) if p else None
+    if type_name == "Area":
+        area = await loaders.area_by_id.load(pk)
+        return Area.of(area) if area else None
     if type_name in ("CostShare", "Contribution"):
         return await _money_node(info, type_name, pk)
     if type_name in ("Poll", "PollOption", "Ballot"):
@@ -138,8 +142,10 @@ async def resolve_node(info: Info, type_name: str, pk: int) -> Node | None:
     row = await loader.load(pk)
     if row is None or await _consultation_of(info, row.consultation_id) is None:
         return None
-    if type_name == "VoterRollEntry" and not can_see_roll_entry(ctx.actor, row):
-        return None
+    if type_name == "VoterRollEntry":
+        consultation = await loaders.consultation_by_id.load(row.consultation_id)
+        if consultation is None or not can_see_roll_entry(ctx.actor, row, consultation.community_id):
+            return None
     return wrap(row)
 
 
@@ -172,7 +178,8 @@ async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
     else:
         poll_id = pk
     poll = await loaders.poll_by_id.load(poll_id)
-    if poll is None or await _consultation_of(info, poll.consultation_id) is None:
+    consultation = await _consultation_of(info, poll.consultation_id) if poll is not None else None
+    if poll is None or consultation is None:
         return None
     if type_name == "Poll":
         return Poll.of(poll)
@@ -184,13 +191,13 @@ async def _voting_node(info: Info, type_name: str, pk: int) -> Node | None:
     own = await wrapper._own_ballot(info)
     if own is not None and own.id == ballot.id:
         return Ballot.for_viewer(info, ballot, poll)
-    if not poll.secret and info.context.may("ballots.read_named"):
+    if not poll.secret and info.context.may("ballots.read_named", community=consultation.community_id):
         return Ballot.of(ballot, named=True)
     return None
 
 
 @strawberry.type(description="Read the consultations and everything in them.")
-class Query(ReminderQuery):
+class Query(AreaQuery, ReminderQuery):
     @strawberry.field(
         description="Any object by its global ID; null when it does not exist or the viewer may not see it."
     )
@@ -233,10 +240,13 @@ class Query(ReminderQuery):
         )
     )
     async def pending_reissue_requests(self, info: Info) -> list[ReissueRequest] | None:
-        if not info.context.may("invitations.reissue_approve"):
+        reach = reach_for(info.context.actor, "invitations.reissue_approve")
+        if reach is not None and not reach:
             return None
-        rows = await models.ReissueRequest.filter(status="PENDING").order_by("requested_at", "id")
-        return [ReissueRequest(m=r) for r in rows]
+        pending = models.ReissueRequest.filter(status="PENDING")
+        if reach is not None:
+            pending = pending.filter(entry__consultation__community_id__in=list(reach))
+        return [ReissueRequest(m=r) for r in await pending.order_by("requested_at", "id")]
 
     @strawberry.field(
         description=(
@@ -272,14 +282,31 @@ class Query(ReminderQuery):
                 )
             ),
         ] = None,
+        in_reach: Annotated[
+            bool,
+            strawberry.argument(
+                description=(
+                    "Only those in the communities the viewer's areas reach, as the console and the board list them "
+                    "(district staff: all; accounts without areas: no change)."
+                )
+            ),
+        ] = False,
+        community_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only those of this community.")
+        ] = None,
+        street_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only those of the communities of this street.")
+        ] = None,
     ) -> ConsultationConnection:
         actor = info.context.actor
         qs = models.Consultation.all()
-        if not allowed(actor, "consultation.read_draft"):
-            visible = Q(published=True)
+        drafts = reach_for(actor, "consultation.read_draft")
+        if drafts is not None:
+            visible = Q(published=True) | Q(community_id__in=list(drafts))
             if actor.account_id is not None:
                 visible |= Q(convener_id=actor.account_id)
             qs = qs.filter(visible)
+        qs = in_areas(qs, actor, in_reach=in_reach, community_id=community_id, street_id=street_id)
         if stage is not None:
             qs = qs.filter(stage=stage)
         term = strip_unstorable(search or "").strip()[:100]

@@ -114,7 +114,7 @@ class Milestone(Node):
 
     @strawberry.field(description="What the viewer may do with this milestone now, action by action.")
     async def viewer_can(self, info: Info) -> MilestoneViewerCan:
-        return MilestoneViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
+        return MilestoneViewerCan(m=self.m, **await stage_of(info, self.m.consultation_id))
 
 
 @strawberry.type(
@@ -182,7 +182,7 @@ class Finding(Node):
 
     @strawberry.field(description="What the viewer may do with this finding now, action by action.")
     async def viewer_can(self, info: Info) -> FindingViewerCan:
-        return FindingViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
+        return FindingViewerCan(m=self.m, **await stage_of(info, self.m.consultation_id))
 
 
 @strawberry.type(description="A CPPCC member's visit to the works.")

@@ -22,6 +22,7 @@ from schema.pagination import After, Before, First, Last, PageInfo, encode_curso
 from schema.scalars import Money
 
 if TYPE_CHECKING:
+    from schema.areas import Area
     from schema.photos import Photo
     from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
     from schema.viewer_can import ConsultationViewerCan, CostShareViewerCan, NextStage, ProposalViewerCan
@@ -107,6 +108,19 @@ class Account(Node):
     @strawberry.field(description="What this account may do.")
     def roles(self) -> list[Role]:
         return [r for r in Role if r in self.m.role_set]
+
+    @strawberry.field(
+        description=(
+            "Where a staff account acts (the district, streets or communities), to the account itself and to staff; "
+            "empty for accounts without areas (party reps, residents); null for everyone else."
+        )
+    )
+    async def areas(self, info: Info) -> list[Annotated[Area, strawberry.lazy("schema.areas")]] | None:
+        from schema.areas import areas_of_account
+
+        if not info.context.may("account.read_private", relations_of(info.context.actor, self.m)):
+            return None
+        return await areas_of_account(info, self.m.id)
 
     @strawberry.field(
         description=(
@@ -224,6 +238,15 @@ class Consultation(Node):
     @strawberry.field(description="The number residents call for help, printed on the invitation slips; null if none.")
     def help_phone(self) -> str | None:
         return self.m.help_phone
+
+    @strawberry.field(
+        description="The community (社区/村) it belongs to: its staff, its street's and the district's act on it."
+    )
+    async def community(self, info: Info) -> Annotated[Area, strawberry.lazy("schema.areas")]:
+        from schema.areas import Area
+
+        row = await info.context.loaders.area_by_id.load(self.m.community_id)
+        return Area.of(row)
 
     @strawberry.field(description="Where the consultation stands.")
     def stage(self) -> Stage:
@@ -393,7 +416,7 @@ class Consultation(Node):
         if not ctx.actor.authenticated:
             return []
         entries = await ctx.loaders.roll_by_consultation.load(self.m.id)
-        return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e)]
+        return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e, self.m.community_id)]
 
     @strawberry.field(
         description=(
@@ -403,7 +426,11 @@ class Consultation(Node):
     )
     async def reissue_requests(self, info: Info) -> list[ReissueRequest] | None:
         ctx = info.context
-        if not (ctx.may("invitations.reissue_request") or ctx.may("invitations.reissue_approve")):
+        where = self.m.community_id
+        if not (
+            ctx.may("invitations.reissue_request", community=where)
+            or ctx.may("invitations.reissue_approve", community=where)
+        ):
             return None
         rows = await models.ReissueRequest.filter(entry__consultation_id=self.m.id).order_by("-requested_at", "-id")
         return [ReissueRequest(m=r) for r in rows]
@@ -505,7 +532,11 @@ class Demand(Node):
 
     @strawberry.field(description="Who entered it; organizers only, null for everyone else.")
     async def submitted_by(self, info: Info) -> Account | None:
-        if self.m.submitted_by_id is None or not info.context.may("demand.read_submitter"):
+        if self.m.submitted_by_id is None:
+            return None
+        consultation = await info.context.loaders.consultation_by_id.load(self.m.consultation_id)
+        where = consultation.community_id if consultation else None
+        if not info.context.may("demand.read_submitter", community=where):
             return None
         account = await info.context.loaders.account_by_id.load(self.m.submitted_by_id)
         return Account.of(account) if account else None
@@ -611,7 +642,7 @@ class Proposal(Node):
     async def viewer_can(self, info: Info) -> Annotated[ProposalViewerCan, strawberry.lazy("schema.viewer_can")]:
         from schema.viewer_can import ProposalViewerCan, stage_of
 
-        return ProposalViewerCan(m=self.m, stage=await stage_of(info, self.m.consultation_id))
+        return ProposalViewerCan(m=self.m, **await stage_of(info, self.m.consultation_id))
 
 
 # ---------------------------------------------------------------- cost sharing
@@ -705,7 +736,7 @@ class CostShare(Node):
         loaders = info.context.loaders
         plan = await loaders.cost_plan_by_id.load(self.m.plan_id)
         proposal = await loaders.proposal_by_id.load(plan.proposal_id)
-        return CostShareViewerCan(m=self.m, stage=await stage_of(info, proposal.consultation_id))
+        return CostShareViewerCan(m=self.m, **await stage_of(info, proposal.consultation_id))
 
 
 @strawberry.type(description="Money received from a party against its share.")
@@ -863,7 +894,11 @@ class AuditEvent(Node):
     )
     async def actor(self, info: Info) -> Account | None:
         ctx = info.context
-        hidden = self.m.action == "demand.submit" and not ctx.may("demand.read_submitter")
+        where = None
+        if self.m.action == "demand.submit":
+            consultation = await ctx.loaders.consultation_by_id.load(self.m.consultation_id)
+            where = consultation.community_id if consultation else None
+        hidden = self.m.action == "demand.submit" and not ctx.may("demand.read_submitter", community=where)
         if hidden and self.m.actor_id != ctx.actor.account_id:
             return None
         return await load_account(info, self.m.actor_id)

@@ -8,6 +8,8 @@ before it writes. The pages show an action when its Boolean is true, and hide it
 
 from __future__ import annotations
 
+from types import EllipsisType
+
 import strawberry
 
 from consult import models
@@ -27,14 +29,24 @@ _STATE_NOTE = (
 )
 
 
-async def stage_of(info: Info, consultation_id: int) -> str:
-    """The stage of a consultation, through the request's loader (one query for all of them)."""
+async def stage_of(info: Info, consultation_id: int) -> dict:
+    """Where a consultation stands, through the request's loader (one query for all of them): its
+    stage and its community, as the viewerCan objects of the things in it take them."""
     consultation = await info.context.loaders.consultation_by_id.load(consultation_id)
-    return consultation.stage if consultation else Stage.ARCHIVED
+    if consultation is None:
+        return {"stage": Stage.ARCHIVED, "community": None}
+    return {"stage": consultation.stage, "community": consultation.community_id}
 
 
-def _can(info: Info, action: str, *, stage: str | None = None, relations: frozenset[str] = frozenset()) -> bool:
-    return permits(info.context.actor, action, relations=relations, stage=stage)
+def _can(
+    info: Info,
+    action: str,
+    *,
+    stage: str | None = None,
+    community: int | EllipsisType | None = ...,
+    relations: frozenset[str] = frozenset(),
+) -> bool:
+    return permits(info.context.actor, action, relations=relations, stage=stage, community=community)
 
 
 # ---------------------------------------------------------------- the platform
@@ -59,6 +71,12 @@ class PlatformViewerCan:
     @strawberry.field(description="`createConsultation`.")
     def create_consultation(self, info: Info) -> bool:
         return _can(info, "consultation.create")
+
+    @strawberry.field(
+        description="`createArea`, `renameArea` and `setStaffAreas`: admins, within their own areas (设置辖区)."
+    )
+    def manage_areas(self, info: Info) -> bool:
+        return _can(info, "areas.manage")
 
     @strawberry.field(description="`createParty`.")
     def create_party(self, info: Info) -> bool:
@@ -98,19 +116,25 @@ class ConsultationViewerCan:
 
     @strawberry.field(description="`advanceStage` to a later stage; nextStages says which moves would succeed now.")
     def advance(self, info: Info) -> bool:
-        return _can(info, "consultation.advance", stage=self.m.stage, relations=self._rel(info))
+        return _can(
+            info, "consultation.advance", stage=self.m.stage, community=self.m.community_id, relations=self._rel(info)
+        )
 
     @strawberry.field(description="`advanceStage` to CANCELLED, with the reason as its note.")
     def cancel(self, info: Info) -> bool:
-        return _can(info, "consultation.cancel", stage=self.m.stage, relations=self._rel(info))
+        return _can(
+            info, "consultation.cancel", stage=self.m.stage, community=self.m.community_id, relations=self._rel(info)
+        )
 
     @strawberry.field(description="`archiveConsultation`: seal the dossier, in EVALUATING.")
     def archive(self, info: Info) -> bool:
-        return _can(info, "consultation.archive", stage=self.m.stage, relations=self._rel(info))
+        return _can(
+            info, "consultation.archive", stage=self.m.stage, community=self.m.community_id, relations=self._rel(info)
+        )
 
     @strawberry.field(description="`addParty`.")
     def add_party(self, info: Info) -> bool:
-        return _can(info, "consultation.add_party", stage=self.m.stage)
+        return _can(info, "consultation.add_party", stage=self.m.stage, community=self.m.community_id)
 
     async def _voice_rel(self, info: Info) -> frozenset[str]:
         """Relationships for speaking up: a resident with a slip speaks in that slip's consultation only."""
@@ -125,63 +149,75 @@ class ConsultationViewerCan:
     async def submit_demand(self, info: Info) -> bool:
         if not stage_allows("demand.submit", self.m.stage):
             return False
-        return _can(info, "demand.submit", stage=self.m.stage, relations=await self._voice_rel(info))
+        return _can(
+            info,
+            "demand.submit",
+            stage=self.m.stage,
+            community=self.m.community_id,
+            relations=await self._voice_rel(info),
+        )
 
     @strawberry.field(description="`supportDemand` on this consultation's demands: residents, in COLLECTING.")
     async def support_demand(self, info: Info) -> bool:
         if not stage_allows("demand.support", self.m.stage):
             return False
-        return _can(info, "demand.support", stage=self.m.stage, relations=await self._voice_rel(info))
+        return _can(
+            info,
+            "demand.support",
+            stage=self.m.stage,
+            community=self.m.community_id,
+            relations=await self._voice_rel(info),
+        )
 
     @strawberry.field(description="`setDemandStatus` on this consultation's demands: accept, reject or merge them.")
     def triage_demands(self, info: Info) -> bool:
-        return _can(info, "demand.set_status", stage=self.m.stage)
+        return _can(info, "demand.set_status", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`assignResponsibility` (列责任单).")
     def assign_responsibility(self, info: Info) -> bool:
-        return _can(info, "responsibility.assign", stage=self.m.stage)
+        return _can(info, "responsibility.assign", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`createProposal` (出方案单).")
     async def create_proposal(self, info: Info) -> bool:
-        if not _can(info, "proposal.create", stage=self.m.stage):
+        if not _can(info, "proposal.create", stage=self.m.stage, community=self.m.community_id):
             return False
         parties = await info.context.loaders.parties_by_consultation.load(self.m.id)
         relations = relations_of(info.context.actor, self.m, party_ids=[p.id for p in parties])
-        return _can(info, "proposal.create", stage=self.m.stage, relations=relations)
+        return _can(info, "proposal.create", stage=self.m.stage, community=self.m.community_id, relations=relations)
 
     @strawberry.field(description="`createPoll`.")
     def create_poll(self, info: Info) -> bool:
-        return _can(info, "poll.create", stage=self.m.stage)
+        return _can(info, "poll.create", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`setVoterRoll` (居民名册).")
     def set_voter_roll(self, info: Info) -> bool:
-        return _can(info, "roll.set", stage=self.m.stage)
+        return _can(info, "roll.set", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`issueInvitations`: fresh invitation slips for the roll.")
     def issue_invitations(self, info: Info) -> bool:
-        return _can(info, "invitations.issue", stage=self.m.stage)
+        return _can(info, "invitations.issue", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`requestReissue`: ask for a new slip for a household that signed in.")
     def request_reissue(self, info: Info) -> bool:
-        return _can(info, "invitations.reissue_request", stage=self.m.stage)
+        return _can(info, "invitations.reissue_request", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(
         description="`approveReissue`: a CPPCC member (or an admin where there is none) approves another's request."
     )
     def approve_reissue(self, info: Info) -> bool:
-        return _can(info, "invitations.reissue_approve", stage=self.m.stage)
+        return _can(info, "invitations.reissue_approve", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`addMilestone` (定时限单).")
     def add_milestone(self, info: Info) -> bool:
-        return _can(info, "milestone.add", stage=self.m.stage)
+        return _can(info, "milestone.add", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`recordInspection`: CPPCC members, while the works are supervised.")
     def record_inspection(self, info: Info) -> bool:
-        return _can(info, "inspection.record", stage=self.m.stage)
+        return _can(info, "inspection.record", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(description="`recordFollowUp` (跟踪回访).")
     def record_follow_up(self, info: Info) -> bool:
-        return _can(info, "followup.record", stage=self.m.stage)
+        return _can(info, "followup.record", stage=self.m.stage, community=self.m.community_id)
 
     @strawberry.field(
         description="`rateOutcome`: a household on this consultation's roll, in EVALUATING. Rating again replaces "
@@ -192,7 +228,11 @@ class ConsultationViewerCan:
             return False
         on_roll = await info.context.loaders.household_by_consultation.load(self.m.id) is not None
         return _can(
-            info, "rating.add", stage=self.m.stage, relations=relations_of(info.context.actor, self.m, on_roll=on_roll)
+            info,
+            "rating.add",
+            stage=self.m.stage,
+            community=self.m.community_id,
+            relations=relations_of(info.context.actor, self.m, on_roll=on_roll),
         )
 
 
@@ -272,41 +312,43 @@ async def _move_facts(info: Info, consultation: models.Consultation, needed: fro
 class ProposalViewerCan:
     m: strawberry.Private[models.Proposal]
     stage: strawberry.Private[str]
+    community: strawberry.Private[int | None]
 
     def _rel(self, info: Info) -> frozenset[str]:
         return relations_of(info.context.actor, self.m)
 
     @strawberry.field(description="`updateProposal`: edit, table or withdraw it (organizers and its author).")
     def update(self, info: Info) -> bool:
-        return _can(info, "proposal.update", stage=self.stage, relations=self._rel(info))
+        return _can(info, "proposal.update", stage=self.stage, community=self.community, relations=self._rel(info))
 
     @strawberry.field(description="`adoptProposal` (organizers).")
     def adopt(self, info: Info) -> bool:
-        return _can(info, "proposal.adopt", stage=self.stage)
+        return _can(info, "proposal.adopt", stage=self.stage, community=self.community)
 
     @strawberry.field(description="`updateProposal` to REJECTED: organizers only, as for adopting.")
     def reject(self, info: Info) -> bool:
-        return _can(info, "proposal.update", stage=self.stage, relations=self._rel(info)) and _can(
-            info, "proposal.adopt", stage=self.stage
-        )
+        return _can(
+            info, "proposal.update", stage=self.stage, community=self.community, relations=self._rel(info)
+        ) and _can(info, "proposal.adopt", stage=self.stage, community=self.community)
 
     @strawberry.field(description="`setCostPlan` (organizers and its author).")
     def set_cost_plan(self, info: Info) -> bool:
-        return _can(info, "costplan.set", stage=self.stage, relations=self._rel(info))
+        return _can(info, "costplan.set", stage=self.stage, community=self.community, relations=self._rel(info))
 
 
 @strawberry.type(description="What the viewer may do with this poll now." + _STATE_NOTE)
 class PollViewerCan:
     m: strawberry.Private[models.Poll]
     stage: strawberry.Private[str]
+    community: strawberry.Private[int | None]
 
     @strawberry.field(description="`openPoll`, in VOTING.")
     def open(self, info: Info) -> bool:
-        return _can(info, "poll.open", stage=self.stage)
+        return _can(info, "poll.open", stage=self.stage, community=self.community)
 
     @strawberry.field(description="`closePoll`, in VOTING.")
     def close(self, info: Info) -> bool:
-        return _can(info, "poll.close", stage=self.stage)
+        return _can(info, "poll.close", stage=self.stage, community=self.community)
 
     @strawberry.field(
         description="`castVote`, as a household of the poll's electorate (before it opens: of the roll it will be "
@@ -322,51 +364,72 @@ class PollViewerCan:
         else:
             in_electorate = await loaders.elector_by_poll_for_viewer.load(self.m.id) is not None
         relations = relations_of(actor, self.m, in_electorate=in_electorate)
-        return _can(info, "ballot.cast", stage=self.stage, relations=relations)
+        return _can(info, "ballot.cast", stage=self.stage, community=self.community, relations=relations)
 
     @strawberry.field(description="`recordOfflineBallot`: enter a paper or assisted (代投) ballot, in VOTING.")
     def record_paper_ballot(self, info: Info) -> bool:
-        return _can(info, "ballot.offline", stage=self.stage)
+        return _can(info, "ballot.offline", stage=self.stage, community=self.community)
 
 
 @strawberry.type(description="What the viewer may do with this share now." + _STATE_NOTE)
 class CostShareViewerCan:
     m: strawberry.Private[models.CostShare]
     stage: strawberry.Private[str]
+    community: strawberry.Private[int | None]
 
     @strawberry.field(description="`confirmShare` (签协议): the party's rep, or an organizer on its behalf.")
     def confirm(self, info: Info) -> bool:
-        return _can(info, "share.confirm", stage=self.stage, relations=relations_of(info.context.actor, self.m))
+        return _can(
+            info,
+            "share.confirm",
+            stage=self.stage,
+            community=self.community,
+            relations=relations_of(info.context.actor, self.m),
+        )
 
     @strawberry.field(description="`recordContribution`: money received against the share (organizers).")
     def record_contribution(self, info: Info) -> bool:
-        return _can(info, "contribution.record", stage=self.stage)
+        return _can(info, "contribution.record", stage=self.stage, community=self.community)
 
 
 @strawberry.type(description="What the viewer may do with this milestone now." + _STATE_NOTE)
 class MilestoneViewerCan:
     m: strawberry.Private[models.Milestone]
     stage: strawberry.Private[str]
+    community: strawberry.Private[int | None]
 
     @strawberry.field(description="`updateMilestone`: organizers, or a rep of the party answering for it.")
     def update(self, info: Info) -> bool:
-        return _can(info, "milestone.update", stage=self.stage, relations=relations_of(info.context.actor, self.m))
+        return _can(
+            info,
+            "milestone.update",
+            stage=self.stage,
+            community=self.community,
+            relations=relations_of(info.context.actor, self.m),
+        )
 
 
 @strawberry.type(description="What the viewer may do with this finding now." + _STATE_NOTE)
 class FindingViewerCan:
     m: strawberry.Private[models.Finding]
     stage: strawberry.Private[str]
+    community: strawberry.Private[int | None]
 
     @strawberry.field(
         description="`updateFinding` to RESOLVED: organizers, or a rep of the responsible party (OPEN or REOPENED)."
     )
     def resolve(self, info: Info) -> bool:
-        return _can(info, "finding.resolve", stage=self.stage, relations=relations_of(info.context.actor, self.m))
+        return _can(
+            info,
+            "finding.resolve",
+            stage=self.stage,
+            community=self.community,
+            relations=relations_of(info.context.actor, self.m),
+        )
 
     @strawberry.field(description="`updateFinding` to VERIFIED or REOPENED: CPPCC members (a RESOLVED finding).")
     def verify(self, info: Info) -> bool:
-        return _can(info, "finding.verify", stage=self.stage)
+        return _can(info, "finding.verify", stage=self.stage, community=self.community)
 
     @strawberry.field(
         description=(
@@ -374,4 +437,4 @@ class FindingViewerCan:
         )
     )
     def reopen(self, info: Info) -> bool:
-        return self.m.status == "VERIFIED" and _can(info, "finding.verify", stage=self.stage)
+        return self.m.status == "VERIFIED" and _can(info, "finding.verify", stage=self.stage, community=self.community)

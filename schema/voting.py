@@ -228,6 +228,10 @@ class Poll(Node):
         consultation = await info.context.loaders.consultation_by_id.load(self.m.consultation_id)
         return consultation.stage if consultation else Stage.ARCHIVED
 
+    async def _community(self, info: Info) -> int | None:
+        consultation = await info.context.loaders.consultation_by_id.load(self.m.consultation_id)
+        return consultation.community_id if consultation else None
+
     async def _status(self, info: Info) -> str:
         return effective_status(self.m, await self._stage(info), info.context.now())
 
@@ -293,8 +297,8 @@ class Poll(Node):
             "viewer (results hidden until the close)."
         )
     )
-    def tally_batch(self, info: Info) -> int | None:
-        shown = self.m.live_results or info.context.may("tally.read_hidden")
+    async def tally_batch(self, info: Info) -> int | None:
+        shown = self.m.live_results or info.context.may("tally.read_hidden", community=await self._community(info))
         return TALLY_BATCH if self.m.secret and shown else None
 
     @strawberry.field(description="The rule it decides by.")
@@ -317,7 +321,11 @@ class Poll(Node):
 
     async def visible_tally(self, info: Info) -> Tally | None:
         status = await self._status(info)
-        if not self.m.live_results and status != PollStatus.CLOSED and not info.context.may("tally.read_hidden"):
+        if (
+            not self.m.live_results
+            and status != PollStatus.CLOSED
+            and not info.context.may("tally.read_hidden", community=await self._community(info))
+        ):
             return None
         return await build_tally(info, self.m, status, await self._electorate(info, status))
 
@@ -328,7 +336,7 @@ class Poll(Node):
 
     @strawberry.field(description="What the viewer may do with this poll now, action by action.")
     async def viewer_can(self, info: Info) -> PollViewerCan:
-        return PollViewerCan(m=self.m, stage=await self._stage(info))
+        return PollViewerCan(m=self.m, stage=await self._stage(info), community=await self._community(info))
 
     @strawberry.field(description="Whether the viewer may vote now")
     async def viewer_can_vote(self, info: Info) -> bool:
@@ -349,7 +357,7 @@ class Poll(Node):
     async def ballots(
         self, info: Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> BallotConnection | None:
-        if self.m.secret or not info.context.may("ballots.read_named"):
+        if self.m.secret or not info.context.may("ballots.read_named", community=await self._community(info)):
             return None
         page = await paginate(models.Ballot.filter(poll_id=self.m.id), first, after, last=last, before=before)
         return BallotConnection(

@@ -20,7 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*(ROOT / "consult").rglob("*.py"), *(ROOT / "schema").rglob("*.py")])
 
 # The functions that take an action key, and the position of that argument.
-TAKES_ACTION = {"gate": 1, "permit": 1, "permits": 1, "allowed": 1, "_can": 1, "stage_allows": 0, "may": 0}
+TAKES_ACTION = {
+    "gate": 1,
+    "permit": 1,
+    "permits": 1,
+    "allowed": 1,
+    "_can": 1,
+    "stage_allows": 0,
+    "may": 0,
+    "reach_for": 1,
+}
 
 
 def _name(func: ast.expr) -> str | None:
@@ -121,3 +130,32 @@ def test_every_rule_names_only_known_roles_relations_and_stages():
         assert rule.roles or rule.relations, f"{action} is granted to nobody"
         if rule.stages is not None:
             assert rule.stages and rule.stages <= stages.ALL_STAGES, action
+
+
+def test_every_rule_about_one_consultation_is_bound_to_its_community():
+    # Staff grants on one consultation stop at the edge of the actor's areas: every rule with
+    # stages, and the private reads of one consultation; installation-wide actions are not bound.
+    private_reads = {"consultation.read_draft", "roll.read", "demand.read_submitter", "ballots.read_named"}
+    for action, rule in RULES.items():
+        if rule.stages is not None or action in private_reads:
+            assert rule.scoped, action
+    for action in ("account.create", "installation.read_trail", "areas.manage"):
+        assert not RULES[action].scoped, action
+
+
+def test_a_scoped_rule_asked_without_the_community_fails_loudly():
+    from consult.domain.vocabulary import Role
+    from consult.policies import Actor, allowed, permit, permits
+
+    organizer = Actor(account_id=1, roles=frozenset({Role.ORGANIZER}), scope=frozenset({7}))
+    with pytest.raises(ValueError):
+        permit(organizer, "poll.open", stage="VOTING")
+    with pytest.raises(ValueError):
+        permits(organizer, "roll.set", stage="DRAFT")
+    with pytest.raises(ValueError):
+        allowed(organizer, "roll.read")
+    # ...and with it, grants inside the reach only; a rule about no consultation needs none
+    assert permits(organizer, "poll.open", stage="VOTING", community=7)
+    assert not permits(organizer, "poll.open", stage="VOTING", community=8)
+    assert not permits(organizer, "poll.open", stage="VOTING", community=None)
+    assert allowed(organizer, "party.create")

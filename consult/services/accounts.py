@@ -31,7 +31,7 @@ from consult.security import (
     token_digest,
     verify_password,
 )
-from consult.services.areas import SCOPED_ROLES, give_areas, reach_of
+from consult.services.areas import SCOPED_ROLES, check_areas, give_areas, put_areas, reach_of, trail_staff_areas
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
 security_log = logging.getLogger("consult.security")
@@ -418,8 +418,10 @@ async def create_account(
     display_name: str,
     roles: Sequence[str],
     party_id: str | None = None,
+    area_ids: list[str] | None = None,
 ) -> Account:
-    """Create a staff, party-rep or resident account with a password.
+    """Create a staff, party-rep or resident account with a password. A staff account acts in
+    the areas named (each within the creator's own), or else in the creator's areas.
 
     Errors: UNAUTHENTICATED; FORBIDDEN (organizers may not create admins or organizers);
     INVALID (username, password, displayName, roles, partyId); CONFLICT on a taken username;
@@ -436,6 +438,7 @@ async def create_account(
     display = clean_text(display_name, "displayName", max_len=100)
     _check_roles(wanted)
     party_pk = _clean_party(party_id, wanted)
+    area_pks = _clean_area_ids(area_ids, wanted)
     hashed = await asyncio.to_thread(hash_password, password)
     async with transaction() as conn:
         if party_pk is not None and not await Party.filter(id=party_pk).using_db(conn).exists():
@@ -457,13 +460,33 @@ async def create_account(
                     created_at=ctx.now(),
                     using_db=inner,
                 )
-                if account.role_set & SCOPED_ROLES:
-                    await give_areas(account.id, ctx.actor.account_id, inner)
                 await _trail_account(ctx, account, "account.create", "建立账号", inner)
+                await _staff_areas(ctx, account, area_pks, inner)
                 return account
         except IntegrityError:
             # Two requests for the same name at once: the unique index decides.
             raise Conflict("username_taken", "username") from None
+
+
+def _clean_area_ids(area_ids: list[str] | None, wanted: list[str]) -> list[int] | None:
+    """The areas named for a new account: only a staff account has any."""
+    if not area_ids:
+        return None
+    if not set(wanted) & SCOPED_ROLES:
+        raise Invalid("area_not_staff", "areaIds")
+    return [decode_id(a, "Area", f"areaIds.{i}") for i, a in enumerate(area_ids)]
+
+
+async def _staff_areas(ctx: ServiceContext, account: Account, area_pks: list[int] | None, conn: Any) -> None:
+    """A new staff account's areas: those named, or the creator's."""
+    if not account.role_set & SCOPED_ROLES:
+        return
+    if area_pks:
+        await check_areas(ctx.actor, area_pks, conn)
+        await put_areas(account.id, area_pks, conn)
+        await trail_staff_areas(ctx, account, area_pks, conn)
+    else:
+        await give_areas(account.id, ctx.actor.account_id, conn)
 
 
 async def _trail_account(ctx: ServiceContext, account: Account, action: str, what: str, conn: Any) -> None:

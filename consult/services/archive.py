@@ -614,6 +614,7 @@ async def archive_consultation(ctx: ServiceContext, *, consultation_id: str, not
             "consultation.archive",
             relations=relations_of(ctx.actor, consultation),
             stage=consultation.stage,
+            community=consultation.community_id,
             stage_field="consultationId",
         )
         await seal(ctx, consultation, conn, clean_note)

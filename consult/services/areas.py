@@ -13,8 +13,13 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from consult.audit import append_installation_event, lock_installation
 from consult.domain.vocabulary import AreaKind, Role
-from consult.models import Area, StaffArea
+from consult.errors import Conflict, Forbidden, Invalid, NotFound
+from consult.ids import to_global_id
+from consult.models import Account, Area, StaffArea
+from consult.policies import Actor, permit
+from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
 # The roles whose grants stop at the edge of the account's areas. Party reps speak for their
 # party wherever it takes part, and residents hold their own slips: neither has areas.
@@ -83,3 +88,208 @@ async def give_areas(account_id: int, like_account_id: int | None, conn: Any = N
     for area_id in wanted:
         if area_id not in have:
             await StaffArea.create(account_id=account_id, area_id=area_id, using_db=conn)
+
+
+# ---------------------------------------------------------------- building the tree (admins)
+
+# The level each kind goes under.
+PARENT_KIND = {AreaKind.STREET: AreaKind.DISTRICT, AreaKind.COMMUNITY: AreaKind.STREET}
+KIND_WORD = {AreaKind.DISTRICT: "区", AreaKind.STREET: "街道/镇", AreaKind.COMMUNITY: "社区/村"}
+
+
+async def covers(actor: Actor, area_id: int, conn: Any = None) -> bool:
+    """Whether the actor's own areas take in this area: it, or a place above it, is one of them."""
+    if actor.scope is None:
+        return True
+    if actor.account_id is None:
+        return False
+    above = await areas_above(area_id, conn)
+    return await StaffArea.filter(account_id=actor.account_id, area_id__in=above).using_db(conn).exists()
+
+
+async def _check_name(name: str, parent_id: int | None, conn: Any, *, other_than: int | None = None) -> str:
+    clean = clean_text(name, "name", max_len=100)
+    same = Area.filter(parent_id=parent_id, name=clean).using_db(conn)
+    if other_than is not None:
+        same = same.exclude(id=other_than)
+    if await same.exists():
+        raise Conflict("area_name_taken", "name")
+    return clean
+
+
+async def _trail_area(ctx: ServiceContext, area: Area, action: str, what: str, conn: Any) -> None:
+    await append_installation_event(
+        at=ctx.now(),
+        actor_id=ctx.actor.account_id,
+        action=action,
+        subject=to_global_id("Area", area.id),
+        summary=f"{what}：{KIND_WORD.get(AreaKind(area.kind), '')} {area.name}",
+        payload={
+            "kind": area.kind,
+            "name": area.name,
+            "parent": to_global_id("Area", area.parent_id) if area.parent_id else None,
+        },
+        using_db=conn,
+    )
+
+
+async def create_area(ctx: ServiceContext, *, kind: str, name: str, parent_id: str) -> Area:
+    """Add a street or town under the district, or a community or village under a street, within
+    the admin's own areas; written to the installation trail.
+
+    Errors: UNAUTHENTICATED, FORBIDDEN (not an admin; the parent outside their areas); NOT_FOUND
+    (parentId); INVALID (kind under that parent, an empty name); CONFLICT (a sibling's name).
+    """
+    permit(ctx.actor, "areas.manage")
+    parent_pk = decode_id(parent_id, "Area", "parentId")
+    async with transaction() as conn:
+        parent = await Area.get_or_none(id=parent_pk, using_db=conn)
+        if parent is None:
+            raise NotFound("parentId")
+        if not await covers(ctx.actor, parent.id, conn):
+            raise Forbidden("parentId")
+        return await _insert_area(ctx, kind, name, parent, conn)
+
+
+async def _insert_area(ctx: ServiceContext, kind: str, name: str, parent: Area, conn: Any) -> Area:
+    if kind not in PARENT_KIND or PARENT_KIND[AreaKind(kind)] != parent.kind:
+        raise Invalid("area_kind_under", "kind")
+    await lock_installation(conn)
+    clean = await _check_name(name, parent.id, conn)
+    position = await Area.filter(parent_id=parent.id).using_db(conn).count()
+    area = await Area.create(kind=kind, name=clean, parent_id=parent.id, position=position, using_db=conn)
+    await _trail_area(ctx, area, "area.create", "新建", conn)
+    return area
+
+
+async def _rename(ctx: ServiceContext, area: Area, name: str, conn: Any) -> Area:
+    await lock_installation(conn)
+    area.name = await _check_name(name, area.parent_id, conn, other_than=area.id)
+    await area.save(using_db=conn, update_fields=["name"])
+    await _trail_area(ctx, area, "area.rename", "改名", conn)
+    return area
+
+
+# ---------------------------------------------------------------- from the command line (no policy check)
+
+
+async def find_area(ref: str, field_name: str, conn: Any = None) -> Area:
+    """An area by its number (as `consult areas` prints it) or its name; NOT_FOUND, or CONFLICT
+    when the name is not unique."""
+    if ref.strip().isdigit():
+        found = await Area.filter(id=int(ref)).using_db(conn).first()
+        if found is None:
+            raise NotFound(field_name)
+        return found
+    rows = await Area.filter(name=ref.strip()).using_db(conn).all()
+    if not rows:
+        raise NotFound(field_name)
+    if len(rows) > 1:
+        raise Conflict("area_name_ambiguous", field_name)
+    return rows[0]
+
+
+async def add_area_by_name(ctx: ServiceContext, *, kind: str, name: str, parent: str) -> Area:
+    """For the CLI: add a street or community under the parent named (or numbered)."""
+    async with transaction() as conn:
+        found = await find_area(parent, "parent", conn)
+        return await _insert_area(ctx, kind, name, found, conn)
+
+
+async def rename_area_by_name(ctx: ServiceContext, *, area: str, name: str) -> Area:
+    """For the CLI: rename the area named (or numbered)."""
+    async with transaction() as conn:
+        found = await find_area(area, "area", conn)
+        return await _rename(ctx, found, name, conn)
+
+
+async def area_tree(conn: Any = None) -> list[tuple[int, Area]]:
+    """Every area, top down, with its depth: what `consult areas` prints."""
+    rows = await Area.all().using_db(conn).order_by("position", "id")
+    children: dict[int | None, list[Area]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    out: list[tuple[int, Area]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for row in children.get(parent, []):
+            out.append((depth, row))
+            walk(row.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+async def rename_area(ctx: ServiceContext, *, area_id: str, name: str) -> Area:
+    """Give a place in the tree a new name, within the admin's own areas; written to the trail.
+
+    Errors: UNAUTHENTICATED, FORBIDDEN; NOT_FOUND (areaId); INVALID (an empty name); CONFLICT
+    (a sibling's name).
+    """
+    permit(ctx.actor, "areas.manage")
+    pk = decode_id(area_id, "Area", "areaId")
+    async with transaction() as conn:
+        area = await Area.get_or_none(id=pk, using_db=conn)
+        if area is None:
+            raise NotFound("areaId")
+        if not await covers(ctx.actor, area.id, conn):
+            raise Forbidden("areaId")
+        return await _rename(ctx, area, name, conn)
+
+
+async def check_areas(actor: Actor, area_pks: list[int], conn: Any, field_name: str = "areaIds") -> None:
+    """Every area named exists and lies within the actor's own areas (an admin gives no more than
+    they hold): NOT_FOUND or FORBIDDEN on the item; INVALID when none is named."""
+    if not area_pks:
+        raise Invalid("area_none", field_name)
+    for i, pk in enumerate(area_pks):
+        if not await Area.filter(id=pk).using_db(conn).exists():
+            raise NotFound(f"{field_name}.{i}")
+        if not await covers(actor, pk, conn):
+            raise Forbidden(f"{field_name}.{i}")
+
+
+async def put_areas(account_id: int, area_pks: list[int], conn: Any) -> None:
+    """Replace the account's areas with these."""
+    await StaffArea.filter(account_id=account_id).using_db(conn).delete()
+    for pk in dict.fromkeys(area_pks):
+        await StaffArea.create(account_id=account_id, area_id=pk, using_db=conn)
+
+
+async def set_staff_areas(ctx: ServiceContext, *, account_id: str, area_ids: list[str]) -> Account:
+    """Set where a staff account acts. An admin gives only areas within their own, and changes
+    only accounts whose areas all lie within theirs; written to the installation trail.
+
+    Errors: UNAUTHENTICATED, FORBIDDEN (on accountId or the area); NOT_FOUND; INVALID (not a
+    staff account; no area).
+    """
+    permit(ctx.actor, "areas.manage")
+    pk = decode_id(account_id, "Account", "accountId")
+    area_pks = [decode_id(a, "Area", f"areaIds.{i}") for i, a in enumerate(area_ids or [])]
+    async with transaction() as conn:
+        account = await Account.get_or_none(id=pk, using_db=conn)
+        if account is None:
+            raise NotFound("accountId")
+        if not account.role_set & SCOPED_ROLES:
+            raise Invalid("area_not_staff", "accountId")
+        held: list[Any] = await StaffArea.filter(account_id=pk).using_db(conn).values_list("area_id", flat=True)
+        for area_pk in held:
+            if not await covers(ctx.actor, int(area_pk), conn):
+                raise Forbidden("accountId")
+        await check_areas(ctx.actor, area_pks, conn)
+        await put_areas(pk, area_pks, conn)
+        await trail_staff_areas(ctx, account, area_pks, conn)
+        return account
+
+
+async def trail_staff_areas(ctx: ServiceContext, account: Account, area_pks: list[int], conn: Any) -> None:
+    names = await Area.filter(id__in=area_pks).using_db(conn).order_by("id").values_list("name", flat=True)
+    await append_installation_event(
+        at=ctx.now(),
+        actor_id=ctx.actor.account_id,
+        action="account.set_areas",
+        subject=to_global_id("Account", account.id),
+        summary=f"设定工作范围：{account.display_name}，{'、'.join(str(n) for n in names)}",
+        payload={"areas": [to_global_id("Area", a) for a in dict.fromkeys(area_pks)]},
+        using_db=conn,
+    )

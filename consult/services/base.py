@@ -128,7 +128,9 @@ async def lock_through(model: Any, pk: int, conn: Any, field_name: str) -> tuple
 def can_see(actor: Actor, consultation: Consultation) -> bool:
     if consultation.published:
         return True
-    return allowed(actor, "consultation.read_draft", relations_of(actor, consultation))
+    return allowed(
+        actor, "consultation.read_draft", relations_of(actor, consultation), community=consultation.community_id
+    )
 
 
 def ensure_visible(actor: Actor, consultation: Consultation, field_name: str) -> None:

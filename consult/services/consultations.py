@@ -7,11 +7,12 @@ from typing import Any, cast
 
 from consult.domain import stages
 from consult.domain.labels import label_of
-from consult.domain.vocabulary import EventKind, FindingStatus, PollStatus, ProposalStatus, Stage
+from consult.domain.vocabulary import AreaKind, EventKind, FindingStatus, PollStatus, ProposalStatus, Stage
 from consult.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, WrongStage
 from consult.ids import to_global_id
 from consult.models import (
     Account,
+    Area,
     Consultation,
     ConsultationParty,
     CostPlan,
@@ -22,7 +23,7 @@ from consult.models import (
     Proposal,
     StageChange,
 )
-from consult.policies import CPPCC_MEMBER, Actor, gate, permit, relations_of
+from consult.policies import CPPCC_MEMBER, Actor, gate, in_reach, permit, relations_of
 from consult.services.areas import default_community
 from consult.services.base import (
     ServiceContext,
@@ -68,6 +69,22 @@ async def _check_parties_and_convener(party_pks: list[int], convener_pk: int | N
             raise Invalid("convener_not_cppcc", "convenerId")
 
 
+async def _community_for(actor: Actor, community_pk: int | None, conn: Any) -> int:
+    """The community a new consultation goes to: the one named, if it is a community the actor's
+    areas reach, else the first they reach. NOT_FOUND for an unknown area, FORBIDDEN otherwise."""
+    if community_pk is None:
+        found = await default_community(actor.scope, conn)
+        if found is None:
+            raise Forbidden("communityId")
+        return found
+    area = await Area.get_or_none(id=community_pk, using_db=conn)
+    if area is None:
+        raise NotFound("communityId")
+    if area.kind != AreaKind.COMMUNITY or not in_reach(actor, area.id):
+        raise Forbidden("communityId")
+    return area.id
+
+
 async def _link_parties(consultation: Consultation, party_pks: list[int], conn: Any) -> None:
     for position, pk in enumerate(party_pks):
         await ConsultationParty.create(consultation_id=consultation.id, party_id=pk, position=position, using_db=conn)
@@ -83,12 +100,14 @@ async def create_consultation(
     convener_id: str | None = None,
     photo_ids: list[str] | None = None,
     help_phone: str | None = None,
+    community_id: str | None = None,
 ) -> Consultation:
     """Open a consultation in DRAFT, with photos of the place and the help phone if given. Its first audit event
-    (seq 1) is CREATED.
+    (seq 1) is CREATED. It belongs to the community named, or else the first the actor's areas reach.
 
-    Errors: UNAUTHENTICATED, FORBIDDEN; INVALID (title, summary, location, a party listed
-    twice, a convener who is not a CPPCC member); NOT_FOUND for an unknown party or convener.
+    Errors: UNAUTHENTICATED, FORBIDDEN (also on communityId: not a community the actor reaches);
+    INVALID (title, summary, location, a party listed twice, a convener who is not a CPPCC
+    member); NOT_FOUND for an unknown party, convener or community.
     """
     permit(ctx.actor, "consultation.create")
     clean_title = clean_text(title, "title", max_len=200)
@@ -98,11 +117,10 @@ async def create_consultation(
     convener_pk = decode_id(convener_id, "Account", "convenerId") if convener_id else None
     photo_pks = photo_ids_of(photo_ids, "photoIds")
     phone = clean_phone(help_phone, "helpPhone")
+    community_pk = decode_id(community_id, "Area", "communityId") if community_id else None
     async with transaction() as conn:
         await _check_parties_and_convener(party_pks, convener_pk, conn)
-        community_pk = await default_community(ctx.actor.scope, conn)
-        if community_pk is None:
-            raise Forbidden("communityId")
+        community_pk = await _community_for(ctx.actor, community_pk, conn)
         now = ctx.now()
         consultation = await Consultation.create(
             title=clean_title,
@@ -170,6 +188,7 @@ async def set_help_phone(ctx: ServiceContext, *, consultation_id: str, help_phon
             "consultation.set_help_phone",
             relations=relations_of(ctx.actor, consultation),
             stage=consultation.stage,
+            community=consultation.community_id,
             field="consultationId",
         )
         if consultation.help_phone == phone:
@@ -196,7 +215,7 @@ async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str)
     ppk = decode_id(party_id, "Party", "partyId")
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "consultation.add_party", stage=consultation.stage)
+        permit(ctx.actor, "consultation.add_party", stage=consultation.stage, community=consultation.community_id)
         party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:
             raise NotFound("partyId")
@@ -304,6 +323,7 @@ def move_refusal(actor: Actor, consultation: Consultation, to: str) -> DomainErr
             "consultation.cancel" if to == stages.CANCELLED else "consultation.advance",
             relations=relations_of(actor, consultation),
             stage=consultation.stage,
+            community=consultation.community_id,
             stage_field="to",
         )
     except DomainError as refused:

@@ -150,7 +150,13 @@ async def set_cost_plan(
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
-        permit(ctx.actor, "costplan.set", relations=relations_of(ctx.actor, proposal), stage=consultation.stage)
+        permit(
+            ctx.actor,
+            "costplan.set",
+            relations=relations_of(ctx.actor, proposal),
+            stage=consultation.stage,
+            community=consultation.community_id,
+        )
         if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):
             raise Invalid("proposal_locked", "proposalId", status=proposal.status)
         names = await _names_of_paying_parties(consultation.id, party_pks, conn)
@@ -197,7 +203,14 @@ async def confirm_share(ctx: ServiceContext, *, share_id: str) -> CostShare:
         ensure_visible(ctx.actor, consultation, "shareId")
         share = await _share_under_lock(spk, conn)
         relations = relations_of(ctx.actor, share)
-        permit(ctx.actor, "share.confirm", relations=relations, stage=consultation.stage, field="shareId")
+        permit(
+            ctx.actor,
+            "share.confirm",
+            relations=relations,
+            stage=consultation.stage,
+            community=consultation.community_id,
+            field="shareId",
+        )
         if share.confirmed_at is not None:
             return share
         signer = await Account.get(id=ctx.actor.account_id, using_db=conn)
@@ -313,7 +326,7 @@ async def record_contribution(
         raise NotFound("shareId")
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
-        permit(ctx.actor, "contribution.record", stage=consultation.stage)
+        permit(ctx.actor, "contribution.record", stage=consultation.stage, community=consultation.community_id)
         share = await _share_under_lock(spk, conn)
         proposal_status = (
             await Proposal.filter(id=probe.plan.proposal_id).using_db(conn).values_list("status", flat=True)

@@ -62,6 +62,7 @@ async def submit_demand(
             "demand.submit",
             relations=relations_of(ctx.actor, consultation, slip_consultation_id=slip),
             stage=consultation.stage,
+            community=consultation.community_id,
             field="consultationId",
         )
         demand = await Demand.create(
@@ -114,6 +115,7 @@ async def support_demand(ctx: ServiceContext, *, demand_id: str) -> Demand:
             "demand.support",
             relations=relations_of(ctx.actor, consultation, slip_consultation_id=slip),
             stage=consultation.stage,
+            community=consultation.community_id,
             field="demandId",
         )
         if await DemandSupport.filter(demand_id=dpk, account_id=ctx.actor.account_id).using_db(conn).exists():
@@ -155,7 +157,7 @@ async def set_demand_status(
         raise Invalid("merge_target_unexpected", "mergedIntoId")
     async with transaction() as conn:
         consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
-        permit(ctx.actor, "demand.set_status", stage=consultation.stage)
+        permit(ctx.actor, "demand.set_status", stage=consultation.stage, community=consultation.community_id)
         if target_pk is not None:
             target = await Demand.get_or_none(id=target_pk, using_db=conn)
             if target is None:
@@ -203,7 +205,7 @@ async def assign_responsibility(
     due = parse_datetime(due_at, "dueAt") if due_at is not None else None
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "responsibility.assign", stage=consultation.stage)
+        permit(ctx.actor, "responsibility.assign", stage=consultation.stage, community=consultation.community_id)
         party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:
             raise NotFound("partyId")

@@ -43,6 +43,7 @@ async def rate_outcome(ctx: ServiceContext, *, consultation_id: str, score: int,
             "rating.add",
             relations=relations_of(ctx.actor, consultation, on_roll=entry is not None),
             stage=consultation.stage,
+            community=consultation.community_id,
             field="consultationId",
         )
         assert entry is not None  # the rule grants rating to households on the roll only
@@ -85,7 +86,7 @@ async def record_follow_up(ctx: ServiceContext, *, consultation_id: str, at: obj
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        permit(ctx.actor, "followup.record", stage=consultation.stage)
+        permit(ctx.actor, "followup.record", stage=consultation.stage, community=consultation.community_id)
         follow_up = await FollowUp.create(
             consultation_id=cpk, at=when, by_id=ctx.actor.account_id, notes=clean_notes, using_db=conn
         )

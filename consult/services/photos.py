@@ -175,6 +175,7 @@ async def add_site_photos(ctx: ServiceContext, *, consultation_id: str, photo_id
             "consultation.add_photos",
             relations=relations_of(ctx.actor, consultation),
             stage=consultation.stage,
+            community=consultation.community_id,
             field="consultationId",
         )
         photos = await attach_photos(ctx, conn, consultation, pks, kind=SITE, subject_id=cpk)

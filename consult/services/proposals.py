@@ -50,6 +50,7 @@ async def create_proposal(ctx: ServiceContext, *, consultation_id: str, title: s
             "proposal.create",
             relations=relations_of(ctx.actor, consultation, party_ids=party_ids),
             stage=consultation.stage,
+            community=consultation.community_id,
         )
         proposal = await Proposal.create(
             consultation_id=cpk,
@@ -123,7 +124,10 @@ async def update_proposal(
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
         ensure_visible(ctx.actor, consultation, "proposalId")
-        permit(ctx.actor, "proposal.update", relations=relations_of(ctx.actor, proposal), stage=consultation.stage)
+        stage, community = consultation.stage, consultation.community_id
+        permit(
+            ctx.actor, "proposal.update", relations=relations_of(ctx.actor, proposal), stage=stage, community=community
+        )
         old_status = proposal.status
         if changes and old_status not in EDITABLE:
             raise Invalid("proposal_locked", "proposalId", status=old_status)
@@ -131,7 +135,7 @@ async def update_proposal(
             if status not in STATUS_MOVES.get(old_status, set()):
                 raise Invalid("bad_proposal_status", "status", from_status=old_status, to_status=status)
             if status == ProposalStatus.REJECTED:
-                permit(ctx.actor, "proposal.adopt", stage=consultation.stage, field="status")
+                permit(ctx.actor, "proposal.adopt", stage=stage, community=community, field="status")
             changes["status"] = status
         if not changes:
             return proposal
@@ -163,7 +167,7 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
-        permit(ctx.actor, "proposal.adopt", stage=consultation.stage)
+        permit(ctx.actor, "proposal.adopt", stage=consultation.stage, community=consultation.community_id)
         if proposal.status == ProposalStatus.ADOPTED:
             raise Conflict("proposal_already_adopted", "proposalId")
         if proposal.status in (ProposalStatus.WITHDRAWN, ProposalStatus.REJECTED):

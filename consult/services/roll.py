@@ -138,7 +138,7 @@ async def set_voter_roll(
 
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "roll.set", stage=consultation.stage)
+        permit(ctx.actor, "roll.set", stage=consultation.stage, community=consultation.community_id)
         # A poll the clock has opened takes its electorate from the roll as it was then, not as replaced here.
         await settle_all(ctx, consultation, conn)
         rows = await _weigh(cpk, given, conn)
@@ -186,7 +186,7 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "invitations.issue", stage=consultation.stage)
+        permit(ctx.actor, "invitations.issue", stage=consultation.stage, community=consultation.community_id)
         everyone = await VoterRollEntry.filter(consultation_id=cpk, active=True).using_db(conn).order_by("position")
         if not everyone:
             raise Invalid("roll_empty", "consultationId")
@@ -240,7 +240,7 @@ async def request_reissue(ctx: ServiceContext, *, voter_entry_id: str, reason: s
     why = clean_text(reason, "reason", max_len=500)
     async with transaction() as conn:
         consultation, entry = await lock_through(VoterRollEntry, epk, conn, "voterEntryId")
-        permit(ctx.actor, "invitations.reissue_request", stage=consultation.stage)
+        permit(ctx.actor, "invitations.reissue_request", stage=consultation.stage, community=consultation.community_id)
         if not entry.active:
             raise NotFound("voterEntryId")
         if entry.account_id is None:
@@ -291,7 +291,13 @@ async def approve_reissue(ctx: ServiceContext, *, request_id: str) -> tuple[Reis
         if owner is None:
             raise NotFound("requestId")
         consultation, entry = await lock_through(VoterRollEntry, owner.entry_id, conn, "requestId")
-        permit(ctx.actor, "invitations.reissue_approve", stage=consultation.stage, field="requestId")
+        permit(
+            ctx.actor,
+            "invitations.reissue_approve",
+            stage=consultation.stage,
+            community=consultation.community_id,
+            field="requestId",
+        )
         request = await ReissueRequest.select_for_update().using_db(conn).get(id=rpk)
         if request.requested_by_id == ctx.actor.account_id:
             raise Forbidden("requestId", key="reissue_second_person")

@@ -77,7 +77,7 @@ async def add_milestone(
     party_pk = decode_id(responsible_party_id, "Party", "responsiblePartyId") if responsible_party_id else None
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "milestone.add", stage=consultation.stage)
+        permit(ctx.actor, "milestone.add", stage=consultation.stage, community=consultation.community_id)
         if party_pk is not None:
             await _party_of_consultation(cpk, party_pk, conn, "responsiblePartyId")
         milestone = await Milestone.create(
@@ -165,7 +165,13 @@ async def update_milestone(
     async with transaction() as conn:
         consultation, milestone = await lock_through(Milestone, mpk, conn, "milestoneId")
         ensure_visible(ctx.actor, consultation, "milestoneId")
-        permit(ctx.actor, "milestone.update", relations=relations_of(ctx.actor, milestone), stage=consultation.stage)
+        permit(
+            ctx.actor,
+            "milestone.update",
+            relations=relations_of(ctx.actor, milestone),
+            stage=consultation.stage,
+            community=consultation.community_id,
+        )
         await _report(
             ctx,
             consultation,
@@ -352,7 +358,7 @@ async def record_inspection(
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
         ensure_visible(ctx.actor, consultation, "consultationId")
-        permit(ctx.actor, "inspection.record", stage=consultation.stage)
+        permit(ctx.actor, "inspection.record", stage=consultation.stage, community=consultation.community_id)
         if mpk is not None and not await Milestone.filter(id=mpk, consultation_id=cpk).using_db(conn).exists():
             raise NotFound("milestoneId")
         names = await _responsible_names(cpk, prepared, conn)
@@ -428,6 +434,7 @@ async def update_finding(
             "finding.resolve" if status == "RESOLVED" else "finding.verify",
             relations=relations_of(ctx.actor, finding),
             stage=consultation.stage,
+            community=consultation.community_id,
             field="status",
         )
         _check_move(finding, status, clean_resolution)

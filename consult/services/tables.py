@@ -114,7 +114,7 @@ async def add_parties(ctx: ServiceContext, *, consultation_id: str, rows: list[d
     checked = _party_rows(rows)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "consultation.add_party", stage=consultation.stage)
+        permit(ctx.actor, "consultation.add_party", stage=consultation.stage, community=consultation.community_id)
         await lock_installation(conn)
         existing = {name_key(p.name): p for p in await Party.all().using_db(conn).order_by("id")}
         taking_part: set[int] = set(
@@ -261,7 +261,7 @@ async def assign_responsibilities(
     bad.check()
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "responsibility.assign", stage=consultation.stage)
+        permit(ctx.actor, "responsibility.assign", stage=consultation.stage, community=consultation.community_id)
         names = await _parties_taking_part(cpk, [pk for pk, _, _ in cleaned], "responsibilities", bad, conn)
         listed = set(await Responsibility.filter(consultation_id=cpk).using_db(conn).values_list("party_id", "duty"))
         for i, (pk, duty, _) in enumerate(cleaned):
@@ -305,7 +305,7 @@ async def record_contributions(ctx: ServiceContext, *, consultation_id: str, row
     cleaned = _payment_rows(rows)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "contribution.record", stage=consultation.stage)
+        permit(ctx.actor, "contribution.record", stage=consultation.stage, community=consultation.community_id)
         shares = await _adopted_shares(cpk, conn)
         bad = _Rows()
         names = await _parties_taking_part(cpk, [row[0] for row in cleaned], "contributions", bad, conn)

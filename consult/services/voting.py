@@ -365,7 +365,7 @@ async def create_poll(
     rule = rule_for(preset, quorum_percent=quorum_percent, threshold=threshold, by_area=by_area)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
-        permit(ctx.actor, "poll.create", stage=consultation.stage)
+        permit(ctx.actor, "poll.create", stage=consultation.stage, community=consultation.community_id)
         await _check_proposals(cpk, proposal_pks, conn)
         if rule.by_area:
             await _check_areas(cpk, conn, "byArea")
@@ -513,7 +513,7 @@ async def open_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
     gate(ctx.actor, "poll.open")
     async with transaction() as conn:
         consultation, poll = await _locked_poll(ctx, poll_id, conn)
-        permit(ctx.actor, "poll.open", stage=consultation.stage)
+        permit(ctx.actor, "poll.open", stage=consultation.stage, community=consultation.community_id)
         await settle(ctx, consultation, poll, conn)
         if poll.status != "SCHEDULED":
             raise Invalid("poll_not_scheduled", "pollId", status=poll.status)
@@ -533,7 +533,7 @@ async def close_poll(ctx: ServiceContext, *, poll_id: str) -> Poll:
     gate(ctx.actor, "poll.close")
     async with transaction() as conn:
         consultation, poll = await _locked_poll(ctx, poll_id, conn)
-        permit(ctx.actor, "poll.close", stage=consultation.stage)
+        permit(ctx.actor, "poll.close", stage=consultation.stage, community=consultation.community_id)
         await settle(ctx, consultation, poll, conn)
         if poll.status == "CLOSED":
             raise PollNotOpen()
@@ -943,6 +943,7 @@ async def cast_vote(ctx: ServiceContext, *, poll_id: str, choices: list[str]) ->
             "ballot.cast",
             relations=relations_of(ctx.actor, poll, in_electorate=elector is not None),
             stage=consultation.stage,
+            community=consultation.community_id,
             field="pollId",
         )
         assert elector is not None  # the rule grants a ballot to the electorate only
@@ -978,7 +979,7 @@ async def record_offline_ballot(
     clean_note = clean_text(note, "note", max_len=1000, required=False)
     async with transaction() as conn:
         consultation, poll = await _locked_poll(ctx, poll_id, conn)
-        permit(ctx.actor, "ballot.offline", stage=consultation.stage)
+        permit(ctx.actor, "ballot.offline", stage=consultation.stage, community=consultation.community_id)
         await settle(ctx, consultation, poll, conn)
         if poll.status != "OPEN":
             raise PollNotOpen()

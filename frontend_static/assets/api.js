@@ -108,7 +108,7 @@ export function onReconnect(fn) {
   reconnectListeners.add(fn);
 }
 
-export const VIEWER_CAN = "viewerCan { openConsole openBoard openParty createConsultation createParty createAccount grantRoles openOverview }";
+export const VIEWER_CAN = "viewerCan { openConsole openBoard openParty createConsultation createParty createAccount grantRoles openOverview manageAreas }";
 
 /** Who is signed in, or null; `can` is what the server lets them do outside any one consultation. */
 export async function viewer() {

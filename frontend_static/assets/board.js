@@ -36,7 +36,7 @@ const CARD_FIELDS = `
   auditTrail(first: 1) { totalCount }`;
 
 const LIST_QUERY = `query($stage: Stage!, $after: String) {
-  consultations(first: 50, stage: $stage, after: $after) {
+  consultations(first: 50, stage: $stage, after: $after, inReach: true) {
     edges { node { ${CARD_FIELDS} } }
     pageInfo { hasNextPage endCursor }
   }

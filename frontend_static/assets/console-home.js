@@ -4,11 +4,14 @@ import { date, label, STAGE_ORDER, words } from "./format.js";
 import { debounce, field, h, message, onSubmit, section, select } from "./ui.js";
 import { checkbox, fill, fillSelect, orNull, submitRow, syncList } from "./console-kit.js";
 import { drawSlips } from "./console-roll.js";
+import { areasSection, communityPicker, loadAreas, placeArguments, placeFilter, placeName } from "./console-areas.js";
 
-const LIST = `query($first: Int, $after: String, $stage: Stage, $search: String) {
-  consultations(first: $first, after: $after, stage: $stage, search: $search) {
+// inReach: the console lists what the viewer's areas reach (district staff: everything).
+const LIST = `query($first: Int, $after: String, $stage: Stage, $search: String, $communityId: ID, $streetId: ID) {
+  consultations(first: $first, after: $after, stage: $stage, search: $search, inReach: true,
+    communityId: $communityId, streetId: $streetId) {
     totalCount
-    edges { node { id title location stage createdAt } }
+    edges { node { id title location stage createdAt community { kind name parent { name } } } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -25,28 +28,42 @@ export async function homePage(main, me) {
 
   // Each form shows when the server's viewerCan says this viewer may use it.
   const can = me.can;
+  const areas = await loadAreas();
+  const list = consultationsSection(areas);
   const sections = [
-    consultationsSection(),
-    can.createConsultation ? createConsultationSection(onParties) : null,
+    list.el,
+    can.createConsultation ? createConsultationSection(onParties, areas) : null,
     partiesSection(onParties, loadParties, can.createParty, can.createAccount),
     can.createAccount ? accountSection(me, onParties) : null,
+    can.manageAreas ? areasSection(list.reload) : null,
   ];
   fill(main,
     h("h1", {}, "组织方工作台"),
     h("p", { class: "muted" }, `在这里建立和管理协商，一步步走完：${STAGE_ORDER.map((s) => label("Stage", s)).join(" → ")}。`),
+    reachLine(areas),
     h("nav", { class: "toc", "aria-label": "本页内容" },
       h("a", { href: "#list" }, "全部协商"), can.createConsultation ? h("a", { href: "#create" }, "新建协商") : null,
-      h("a", { href: "#parties" }, "参与方"), can.createAccount ? h("a", { href: "#accounts" }, "工作人员账号") : null),
+      h("a", { href: "#parties" }, "参与方"), can.createAccount ? h("a", { href: "#accounts" }, "工作人员账号") : null,
+      can.manageAreas ? h("a", { href: "#areas" }, "辖区和工作范围") : null),
     ...sections);
   await loadParties();
 }
 
-function consultationsSection() {
+/** 您的工作范围: the highest places the viewer's areas take in (the district, streets, communities). */
+function reachLine(areas) {
+  const top = areas.filter((a) => a.inViewerReach && !areas.some((p) => p.id === a.parent?.id && p.inViewerReach));
+  return top.length ? h("p", { id: "my-areas" }, `您的工作范围：${top.map(placeName).join("、")}`) : null;
+}
+
+function consultationsSection(areas) {
   const [el, body] = section("全部协商", "list");
   const stage = select("stage", { "": "全部阶段", ...words("Stage") });
   const search = h("input", { name: "search", type: "search", autocomplete: "off" });
+  // The place filter only where there is more than one place to choose.
+  const place = placeFilter(areas);
   const filters = h("form", { class: "grid2", role: "search", onsubmit: (e) => e.preventDefault() },
-    field("按阶段筛选", stage), field("查找（标题、地点）", search));
+    field("按阶段筛选", stage), field("查找（标题、地点）", search),
+    place.options.length > 2 ? field("按街道、社区筛选", place) : null);
   const list = h("ul", { class: "plain", id: "consultation-list" }, h("li", { class: "muted" }, "正在读取……"));
   const count = h("p", { class: "muted", "aria-live": "polite" });
   const more = h("button", { type: "button", class: "secondary hidden" }, "显示更多");
@@ -56,7 +73,8 @@ function consultationsSection() {
   async function load(append = false) {
     const mine = ++seq;
     try {
-      const data = await gql(LIST, { first: 50, after: append ? after : null, stage: orNull(stage.value), search: orNull(search.value.trim()) });
+      const data = await gql(LIST, { first: 50, after: append ? after : null, stage: orNull(stage.value),
+        search: orNull(search.value.trim()), ...placeArguments(place.value) });
       if (mine !== seq) return;
       const { edges, pageInfo, totalCount } = data.consultations;
       after = pageInfo.endCursor;
@@ -70,11 +88,12 @@ function consultationsSection() {
     }
   }
   stage.addEventListener("change", () => load());
+  place.addEventListener("change", () => load());
   search.addEventListener("input", debounce(() => load(), 300));
   more.addEventListener("click", () => load(true));
   body.append(filters, count, list, more);
   load();
-  return el;
+  return { el, reload: () => load() };
 }
 
 function consultationItem(node) {
@@ -83,14 +102,14 @@ function consultationItem(node) {
     h("a", { href: `/console/${id}` }, h("strong", {}, node.title)),
     " ", h("span", { class: "badge" }, label("Stage", node.stage)),
     h("br"),
-    h("span", { class: "muted" }, `${node.location}；建立于 ${date(node.createdAt)}`),
+    h("span", { class: "muted" }, `${placeName(node.community)}；${node.location}；建立于 ${date(node.createdAt)}`),
     h("div", { class: "actions" },
       h("a", { class: "button", href: `/console/${id}` }, "管理"),
       node.stage === "DRAFT" ? h("span", { class: "muted" }, "草稿尚未公开")
         : h("a", { class: "button secondary", href: `/c/${id}` }, "查看公开页面")));
 }
 
-function createConsultationSection(onParties) {
+function createConsultationSection(onParties, areas) {
   const [el, body] = section("新建协商", "create", h("p", { class: "muted" }, `新建的协商先是${label("Stage", "DRAFT")}，只有组织方能看到；准备好后再进入“${label("Stage", "COLLECTING")}”阶段。`));
   const box = h("div", { class: "checks" });
   const convener = h("select", { name: "convenerId" });
@@ -98,6 +117,7 @@ function createConsultationSection(onParties) {
     field("标题", h("input", { name: "title", required: true, autocomplete: "off" }), "写清楚是什么事，例如：幸福里路灯维修"),
     field("简要说明", h("textarea", { name: "summary", required: true, rows: 3 })),
     field("地点", h("input", { name: "location", required: true, autocomplete: "off" }), "例如：临河区解放街道幸福里"),
+    communityPicker(areas),
     field("召集的政协委员", convener, "召集人能看到草稿、推进阶段并归档；可以以后再定"),
     h("fieldset", {}, h("legend", {}, "参与各方（可以以后再加）"), box),
     ...submitRow("建立协商"));
@@ -107,9 +127,10 @@ function createConsultationSection(onParties) {
     const checked = new Set([...box.querySelectorAll("input:checked")].map((i) => i.value));
     fill(box, ...parties.map((p) => checkbox("partyIds", `${p.name}（${label("PartyKind", p.kind)}）`, checked.has(p.id), { value: p.id })));
   });
-  onSubmit(form, async ({ title, summary, location: where, convenerId }) => {
+  onSubmit(form, async ({ title, summary, location: where, convenerId, communityId }) => {
     const partyIds = [...box.querySelectorAll("input:checked")].map((i) => i.value);
-    const payload = await mutate("createConsultation", { title, summary, location: where, partyIds, convenerId: orNull(convenerId) }, "consultation { id }");
+    const payload = await mutate("createConsultation", { title, summary, location: where, partyIds, convenerId: orNull(convenerId),
+      communityId: orNull(communityId) }, "consultation { id }");
     window.location.assign(`/console/${encodeURIComponent(payload.consultation.id)}`);
   });
   body.append(form);

@@ -11,7 +11,8 @@ import { photoField, photoIdsOf, photoStrip } from "./photos.js";
 import { debounce, field, fill, h, message, mountPage, onSubmit } from "./ui.js";
 
 const ME = `{ viewer { id displayName roles ownPassword party { id name } } ${VIEWER_CAN} }`;
-const LIST = "{ consultations(first: 100) { edges { node { id title stage parties { id } } } } }";
+// inReach: an organizer looking as a party sees the consultations of their own areas; reps have none.
+const LIST = "{ consultations(first: 100, inReach: true) { edges { node { id title stage parties { id } } } } }";
 const CASE = `query($id: ID!) { consultation(id: $id) {
   id title location stage
   responsibilities { id party { id } duty dueAt }

@@ -117,16 +117,23 @@ async def make_account(
 
 
 async def create_consultation(
-    world: World, *, stage: str = "DRAFT", convener: bool = True, title: str = "菜园巷道路改造"
+    world: World,
+    *,
+    stage: str = "DRAFT",
+    convener: bool = True,
+    title: str = "菜园巷道路改造",
+    community: str | None = None,
+    convener_id: str | None = None,
 ) -> str:
     payload = await world.organizer.ok(
         "createConsultation",
         {
+            **({"communityId": community} if community else {}),
             "title": title,
             "summary": "菜园巷路面破损、雨雪天积水，多年未修。",
             "location": "临河区解放街道菜园巷",
             "partyIds": list(world.parties.values()),
-            "convenerId": world.accounts["cppcc"] if convener else None,
+            "convenerId": convener_id or (world.accounts["cppcc"] if convener else None),
         },
         "consultation { id }",
     )
