@@ -27,7 +27,6 @@ _SPLIT = re.compile(r"[\s,，、/\\\-－—_]+")
 MAX_SEARCH = 100
 
 
-
 def search_terms(text: str | None) -> list[str]:
     """The fragments a search asks for, without blanks."""
     if not text:
