@@ -18,7 +18,7 @@ from tortoise.expressions import Q
 
 from consult import models
 from schema.context import Info
-from schema.pagination import DEFAULT_PAGE, After, Before, First, Last, PageInfo, _count
+from schema.pagination import DEFAULT_PAGE, PageInfo, _count
 from schema.types import VoterRollEntry
 
 # Spaces, dashes, slashes and the Chinese list marks split a search into fragments that must
