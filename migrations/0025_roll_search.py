@@ -22,10 +22,11 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        # A page of the roll is one range read of this index, however deep (schema.roll).
+        # A page of the roll is one range read of this index, however deep, and its count one
+        # index-only scan (schema.roll).
         ops.AddIndex(
             model_name='VoterRollEntry',
-            index=Index(fields=['consultation_id', 'position', 'id']),
+            index=Index(fields=['consultation_id', 'active', 'position', 'id']),
         ),
         # Searching a label for a fragment ("401", "2单元") is LIKE '%…%': on PostgreSQL a
         # trigram GIN index answers it. pg_trgm ships with PostgreSQL but creating it may be
