@@ -405,8 +405,8 @@ class Consultation(Node):
             str | None,
             strawberry.argument(
                 description=(
-                    "Only the entries whose label holds every fragment of this text (split at spaces, dashes and "
-                    "commas), e.g. '401', '2单元' or '3-2-401'. Left out or blank, the whole roll."
+                    "Only the entries whose label holds every fragment of this text, in any order (split at spaces, "
+                    "dashes and commas), e.g. '401', '2单元 401' or '3-2-401'. Left out or blank, the whole roll."
                 )
             ),
         ] = None,

@@ -251,7 +251,7 @@ const ROLL_QUERY = `query($id: ID!, $first: Int, $after: String, $last: Int, $be
  */
 function rollBrowser(ctx) {
   const search = h("input", { type: "search", name: "rollSearch", id: "roll-search", autocomplete: "off",
-    placeholder: "例如 401、2单元、3-2-401" });
+    placeholder: "例如 401、2单元 401" });
   const status = h("p", { id: "roll-page-status", "aria-live": "polite" });
   const list = h("ol", { id: "roll-list" });
   const back = h("button", { type: "button", class: "secondary", id: "roll-prev" }, "上一页");
