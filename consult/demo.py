@@ -13,6 +13,7 @@ from pathlib import Path
 
 from consult import anchors
 from consult.clock import SHANGHAI, utcnow
+from consult.demo_wuchuan import COMMUNITY, MANHOLE_TITLE, WUCHUAN_ACCOUNT, load_wuchuan
 from consult.domain.labels import label
 from consult.domain.vocabulary import (
     BallotOrigin,
@@ -35,7 +36,6 @@ from consult.policies import Actor
 from consult.services import accounts, consultations, costs, demands, evaluation, proposals, roll, supervision, voting
 from consult.services import archive as archive_service
 from consult.services.base import ServiceContext
-from consult.demo_wuchuan import COMMUNITY, MANHOLE_TITLE, WUCHUAN_ACCOUNT, load_wuchuan
 from consult.settings import get_settings
 
 DEMO_TITLE = "菜园巷道路改造"

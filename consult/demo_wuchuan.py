@@ -108,6 +108,12 @@ async def town_organizer(admin: ServiceContext, town: Area) -> Any:
     return account
 
 
+def _who(ctx: ServiceContext) -> int:
+    """The account a demo context acts as (each one acts as an account)."""
+    assert ctx.actor.account_id is not None
+    return ctx.actor.account_id
+
+
 def _households(n: int, where: str) -> list[tuple[str, str | None]]:
     return [(f"{where} {i // 8 + 1} 号楼 {i % 8 + 1:02d} 户", None) for i in range(n)]
 
@@ -133,7 +139,7 @@ async def _manhole(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock
         ),
         location="呼和浩特市武川县可以力更镇",
         party_ids=[to_global_id("Party", units[k].id) for k, *_ in UNITS],
-        convener_id=to_global_id("Account", cppcc.actor.account_id),
+        convener_id=to_global_id("Account", _who(cppcc)),
     )
     cid = to_global_id("Consultation", c.id)
     await roll.set_voter_roll(wc, consultation_id=cid, voters=_households(24, "可以力更镇事发路段"))
@@ -243,7 +249,7 @@ async def _sweep(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: 
         summary="以无盖通信井伤人事件为契机，全镇排查、更换、修复问题井盖，从源头避免同类事件。",
         location="呼和浩特市武川县可以力更镇",
         party_ids=[to_global_id("Party", units[k].id) for k in ("telecom", "owner", "road", "town")],
-        convener_id=to_global_id("Account", cppcc.actor.account_id),
+        convener_id=to_global_id("Account", _who(cppcc)),
     )
     cid = to_global_id("Consultation", c.id)
     await roll.set_voter_roll(wc, consultation_id=cid, voters=_households(48, "可以力更镇城区"))
@@ -330,7 +336,7 @@ async def _county(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock:
         summary="涉及多个县级部门和跨区域管线的疑难事项，镇里协调不了，提请县级联席会商。",
         location="呼和浩特市武川县可以力更镇",
         party_ids=[to_global_id("Party", units[k].id) for k in ("xinfang", "sifa", "town")],
-        convener_id=to_global_id("Account", cppcc.actor.account_id),
+        convener_id=to_global_id("Account", _who(cppcc)),
     )
     cid = to_global_id("Consultation", c.id)
     await consultations.advance_stage(wc, consultation_id=cid, to=Stage.COLLECTING, note="受理登记")
@@ -383,4 +389,4 @@ async def _in_town(ctx: ServiceContext) -> ServiceContext:
 
     from consult.services.areas import reach_of
 
-    return replace(ctx, actor=replace(ctx.actor, scope=await reach_of(ctx.actor.account_id)))
+    return replace(ctx, actor=replace(ctx.actor, scope=await reach_of(_who(ctx))))

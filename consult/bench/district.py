@@ -537,7 +537,10 @@ async def _roll_measures(client: Any, token: str, runs: int, errors: list[str]) 
     from consult.ids import to_global_id
     from consult.models import Consultation, VoterRollEntry
 
-    first_id = await Consultation.all().order_by("id").first().values_list("id", flat=True)
+    first = await Consultation.all().order_by("id").first()
+    if first is None:
+        raise BenchError("压测数据库里没有协商 The bench database holds no consultation: run with --fresh")
+    first_id = first.id
     cid = to_global_id("Consultation", first_id)
     size = await VoterRollEntry.filter(consultation_id=first_id).count()
     deep = (

@@ -17,9 +17,7 @@ async def _facts(url: str) -> dict:
     await Tortoise.init(config=tortoise_config(url))
     try:
         areas = {a.id: a for a in await Area.all()}
-        tree = sorted(
-            (a.kind, a.name, areas[a.parent_id].name if a.parent_id else None) for a in areas.values()
-        )
+        tree = sorted((a.kind, a.name, areas[a.parent_id].name if a.parent_id else None) for a in areas.values())
         [community] = [a for a in areas.values() if a.name == "武川县可以力更镇社区"]
         here = Demand.filter(consultation__community_id=community.id)
         manhole = await Consultation.get(title="居民坠入无盖通信井受伤的责任分摊")
@@ -28,10 +26,10 @@ async def _facts(url: str) -> dict:
         return {
             "tree": tree,
             "received": await here.exclude(status="MERGED").count(),
-            "resolved": await here.filter(status="ACCEPTED", consultation__stage__in=["EVALUATING", "ARCHIVED"]).count(),
-            "stages": sorted(
-                await Consultation.filter(community_id=community.id).values_list("title", "stage")
-            ),
+            "resolved": await here.filter(
+                status="ACCEPTED", consultation__stage__in=["EVALUATING", "ARCHIVED"]
+            ).count(),
+            "stages": sorted(await Consultation.filter(community_id=community.id).values_list("title", "stage")),
             "caiyuan": await Consultation.filter(community__name="菜园巷社区").count(),
             "manhole": {
                 "community": manhole.community_id == community.id,
