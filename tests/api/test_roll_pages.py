@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.api.helpers import create_consultation, residents
-from tests.api.test_query_counts import counting
 from tests.api.test_roll import given_roll
 
 PAGE = """
@@ -161,22 +160,3 @@ async def test_a_bad_cursor_starts_from_the_beginning_and_a_negative_count_is_an
     assert labels(connection) == LABELS[:3]
     response = await world.organizer.raw(PAGE, {"id": cid, "first": -1})
     assert response["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-
-
-async def test_a_page_takes_the_same_number_of_statements_at_any_depth_and_size(world):
-    cid = await building(world)
-    statements = []
-    first = await page(world.organizer, cid, first=10)
-    for args in (
-        {"first": 10},
-        {"first": 50, "after": first["pageInfo"]["endCursor"]},
-        {"last": 5},
-        {"first": 10, "search": "2单元 01"},
-    ):
-        with counting() as seen:
-            await world.organizer.query(PAGE, {"id": cid, **args})
-        statements.append(len(seen))
-    # then every page is the same few statements whatever its size or depth: the session, the
-    # staff account's areas, the consultation, one COUNT and one SELECT
-    assert len(set(statements)) == 1, statements
-    assert statements[0] <= 5
