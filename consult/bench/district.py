@@ -129,7 +129,8 @@ TABLES = [
 
 
 def _roll_sizes(sizes: Sizes) -> list[int]:
-    big = max(1, int(sizes.roll * BIG_ROLL_SHARE)) if sizes.consultations > 1 else sizes.roll
+    # At a small scale the largest roll still spans every staircase, so the search finds some.
+    big = max(int(sizes.roll * BIG_ROLL_SHARE), min(sizes.roll // 2, 500)) if sizes.consultations > 1 else sizes.roll
     rest, others = sizes.roll - big, sizes.consultations - 1
     each = [rest // others + (1 if i < rest % others else 0) for i in range(others)] if others else []
     return [big, *each]
