@@ -427,6 +427,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.scenario == "district":
+        from consult.bench.district import cmd_district
+
+        return cmd_district(args)
     from consult.bench import cmd_bench as run
 
     return run(args)
@@ -487,7 +491,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "bench",
         help="load a served app like a district vote and compare it with raw asyncpg "
-        "(PostgreSQL; drops the bench database)",
+        "(PostgreSQL; drops the bench database); `consult bench district` seeds a whole district instead",
+    )
+    p.add_argument(
+        "scenario",
+        nargs="?",
+        choices=["vote", "district"],
+        default="vote",
+        help="vote (default): the district vote against raw asyncpg; district: 200 communities, 10,000 "
+        "consultations and 1,000,000 roll entries (kept in consult_bench_district and reused), timing a roll "
+        "page, the overview and the reminder sweep",
     )
     p.add_argument(
         "--database",
@@ -512,6 +525,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", help="also write the figures to this file")
     p.add_argument("--smoke", action="store_true", help="every workload at a tiny size, once: for CI")
+    p.add_argument(
+        "--scale", type=float, default=1.0, help="district: the share of the full district to seed, e.g. 0.001"
+    )
+    p.add_argument("--runs", type=int, default=30, help="district: timed runs of each measure (p50/p95 over them)")
+    p.add_argument("--fresh", action="store_true", help="district: seed again even if a seeded database is kept")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from consult import anchors
 from consult.clock import SHANGHAI, utcnow
+from consult.demo_wuchuan import COMMUNITY, MANHOLE_TITLE, WUCHUAN_ACCOUNT, load_wuchuan
 from consult.domain.labels import label
 from consult.domain.vocabulary import (
     BallotOrigin,
@@ -55,6 +56,8 @@ DEMO_ACCOUNTS = [
     ("rep-street", "demo-street-2025", "解放街道办事处 赵科长", [Role.PARTY_REP], "street"),
     ("rep-units", "demo-units-2025", "辖区单位 刘主任", [Role.PARTY_REP], "units"),
 ]
+# Printed with the others; made by consult.demo_wuchuan, acting in 可以力更镇 only.
+SHOWN_ACCOUNTS = [*DEMO_ACCOUNTS, (*WUCHUAN_ACCOUNT[:3], [Role.ORGANIZER], None)]
 DEMO_PARTIES = [
     ("market", "菜园市场", PartyKind.MERCHANT, "市场管理办公室"),
     ("street", "解放街道办事处", PartyKind.STREET_OFFICE, "街道综合办"),
@@ -418,6 +421,8 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
                 as_(people[username]), current_password=f"{password}-from-the-office", new_password=password
             )
     org, cppcc = as_(people["organizer"]), as_(people["cppcc"])
+    # The district's tree and the 武川 community first: the 菜园巷 stories stay the newest.
+    await load_wuchuan(as_(admin), cppcc, settings)
     slips = await _story(
         DEMO_TITLE,
         org=org,
@@ -474,10 +479,11 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
     lines = [
         f"已加载演示协商「{DEMO_TITLE}」（{len(slips)} 户居民名册），阶段：{label(Stage.EVALUATING)}；"
         f"另有一份已归档副本「{ARCHIVED_TITLE}」，"
-        f"一份正在表决的「{LIVE_COPIES[0][0]}」和一份正在施工的「{LIVE_COPIES[1][0]}」。",
+        f"一份正在表决的「{LIVE_COPIES[0][0]}」和一份正在施工的「{LIVE_COPIES[1][0]}」。"
+        f"第二个社区「{COMMUNITY}」有已办结的「{MANHOLE_TITLE}」等武川案例（73 件诉求，化解 67 件）。",
         "Loaded the 菜园巷 demo. Demo-only accounts (username / password):",
     ]
-    lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in DEMO_ACCOUNTS]
+    lines += [f"  {u:<11} {p:<20} {d}" for u, p, d, _, _ in SHOWN_ACCOUNTS]
     lines.append(
         f"居民邀请码 Residents' invitation codes: {slips_file}, e.g. (redeeming one signs out the demo's earlier use)"
     )

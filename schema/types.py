@@ -24,6 +24,7 @@ from schema.scalars import Money
 if TYPE_CHECKING:
     from schema.areas import Area
     from schema.photos import Photo
+    from schema.roll import VoterRollEntryConnection
     from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
     from schema.viewer_can import ConsultationViewerCan, CostShareViewerCan, NextStage, ProposalViewerCan
     from schema.voting import Poll
@@ -417,6 +418,33 @@ class Consultation(Node):
             return []
         entries = await ctx.loaders.roll_by_consultation.load(self.m.id)
         return [VoterRollEntry.of(e) for e in entries if can_see_roll_entry(ctx.actor, e, self.m.community_id)]
+
+    @strawberry.field(
+        description=(
+            "居民名册, a page at a time in the roll's order, optionally searched by label: organizers page "
+            "through every active entry, a resident finds only their own, a visitor nothing."
+        )
+    )
+    async def roll(
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "Only the entries whose label holds every fragment of this text, in any order (split at spaces, "
+                    "dashes and commas), e.g. '401', '2单元 401' or '3-2-401'. Left out or blank, the whole roll."
+                )
+            ),
+        ] = None,
+    ) -> Annotated[VoterRollEntryConnection, strawberry.lazy("schema.roll")]:
+        from schema.roll import resolve_roll
+
+        return await resolve_roll(info, self.m.id, first, after, last, before, search)
 
     @strawberry.field(
         description=(

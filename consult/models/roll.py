@@ -47,6 +47,8 @@ class VoterRollEntry(Model):
 
     class Meta:
         table = "voter_roll_entry"
+        # A page of the roll (schema.roll) is one range read of this index at any depth.
+        indexes = (("consultation_id", "active", "position", "id"),)
 
 
 class Invitation(Model):

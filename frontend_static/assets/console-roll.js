@@ -1,8 +1,8 @@
 // 居民名册 and invitation slips: paste or upload the roll (household and area), then print one
 // slip per household with its QR code and invitation code.
-import { mutate, UserErrors } from "./api.js";
+import { gql, mutate, UserErrors } from "./api.js";
 import { dateTime } from "./format.js";
-import { h, field, message, onSubmit, section } from "./ui.js";
+import { h, debounce, field, message, onSubmit, section } from "./ui.js";
 import { actButton, fill, msgBox, plainNumber, submitRow } from "./console-kit.js";
 
 const SEPARATORS = new Set([",", "\t", "，"]);
@@ -207,6 +207,7 @@ export function rollSection(ctx) {
     h("div", { class: "actions" }, issue), box);
 
   body.append(current, form, invite);
+  const browser = rollBrowser(ctx);
   return {
     el, title, sheet,
     roll(entries) {
@@ -220,20 +221,88 @@ export function rollSection(ctx) {
         fill(reissueBox, message(`已为“${entry.label}”提出补发申请，等待政协委员批准。`, "ok"));
         await ctx.refreshRoll();
       }, { box: reissueBox, "aria-label": `为${entry.label}申请补发邀请条` });
-      const row = (e) => h("li", {}, `${e.label}（${e.weight} 平方米）`, e.account ? " · 已进入" : "",
+      const rowOf = (e) => h("li", {}, `${e.label}（${e.weight} 平方米）`, e.account ? " · 已进入" : "",
         e.account && pending.has(e.id) ? " · 补发待批准" : "",
         e.account && ctx.mayReissue && !pending.has(e.id) ? [" ", askReissue(e)] : null);
+      browser.show(rowOf);
       fill(current,
         h("h3", {}, "现有名册"),
         h("p", { id: "roll-count" }, h("strong", {}, `${entries.length} 户`),
           entries.length ? `，总面积 ${areaText(sumArea(entries))} 平方米，已有 ${redeemed} 户用邀请码进入。` : "。还没有导入名册。"),
-        entries.length ? h("details", {}, h("summary", {}, entries.length > 50 ? "查看名册（前 50 户）" : "查看名册"),
-          h("ol", { id: "roll-list" }, entries.slice(0, 50).map(row))) : null,
+        entries.length ? browser.el : null,
         reissueBox,
         (ctx.reissues ?? []).length ? h("div", { id: "reissue-requests" }, h("h4", {}, "补发邀请条申请"),
           h("ul", {}, ctx.reissues.map((r) => h("li", {},
             `${r.voterEntry?.label ?? "（已移出名册）"}：${r.reason}。${r.requestedBy?.shownName ?? ""}申请`,
             r.status === "APPROVED" ? `，${r.approvedBy?.shownName ?? ""}已批准。` : "，等待政协委员批准。")))) : null);
+    },
+  };
+}
+
+export const ROLL_PAGE = 50;
+const ROLL_QUERY = `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $search: String) {
+  consultation(id: $id) { roll(first: $first, after: $after, last: $last, before: $before, search: $search) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { node { id label weight account { id } } } } } }`;
+
+/**
+ * The roll a page of 50 at a time, with a search box: a district's roll runs to thousands of
+ * households, so the page never draws all of them (Consultation.roll pages on the server).
+ */
+function rollBrowser(ctx) {
+  const search = h("input", { type: "search", name: "rollSearch", id: "roll-search", autocomplete: "off",
+    placeholder: "例如 401、2单元 401" });
+  const status = h("p", { id: "roll-page-status", "aria-live": "polite" });
+  const list = h("ol", { id: "roll-list" });
+  const back = h("button", { type: "button", class: "secondary", id: "roll-prev" }, "上一页");
+  const next = h("button", { type: "button", class: "secondary", id: "roll-next" }, "下一页");
+  const box = msgBox();
+  let rowOf = (e) => h("li", {}, e.label);
+  let page = null;
+  let start = 0; // how many entries come before this page
+  let seq = 0;
+  let asked = [{ first: ROLL_PAGE }, 0]; // the page on show, reloaded in place when the roll changes
+  async function load(args, offset) {
+    const mine = ++seq;
+    asked = [args, offset];
+    let data;
+    try {
+      data = await gql(ROLL_QUERY, { id: ctx.id, search: search.value.trim() || null, ...args });
+    } catch (error) {
+      if (mine === seq) fill(box, message(`名册没有读出来：${error.message}`, "error"));
+      return;
+    }
+    if (mine !== seq || !data.consultation) return;
+    fill(box);
+    page = data.consultation.roll;
+    start = Math.max(0, offset);
+    draw();
+  }
+  function draw() {
+    const { totalCount, pageInfo, edges } = page;
+    const from = edges.length ? start + 1 : 0;
+    const to = start + edges.length;
+    const asked = search.value.trim();
+    fill(status, edges.length
+      ? `第 ${from}–${to} 条，共 ${totalCount} 条${asked ? `（查找“${asked}”）` : ""}`
+      : asked ? `没有找到含“${asked}”的户。` : "名册是空的。");
+    fill(list, edges.map((e) => rowOf(e.node)));
+    list.start = from || 1;
+    back.disabled = !pageInfo.hasPreviousPage;
+    next.disabled = !pageInfo.hasNextPage;
+  }
+  back.addEventListener("click", () => page && load({ last: ROLL_PAGE, before: page.pageInfo.startCursor }, start - ROLL_PAGE));
+  next.addEventListener("click", () => page && load({ first: ROLL_PAGE, after: page.pageInfo.endCursor }, start + page.edges.length));
+  search.addEventListener("input", debounce(() => load({ first: ROLL_PAGE }, 0), 300));
+  const el = h("div", { id: "roll-browser" },
+    field("查找住户（门牌里的字或数字）", search),
+    status, list,
+    h("div", { class: "actions" }, back, next), box);
+  return {
+    el,
+    show(row) {
+      rowOf = row;
+      load(...asked);
     },
   };
 }

@@ -388,3 +388,24 @@ async def test_the_resident_page_takes_the_same_statements_for_one_poll_and_four
     four = await _statements(voter, page, {"id": cid})
     # then its page (its ballots, receipts and what it may still do in each) takes no more statements
     assert four <= one + 1, (one, four)
+
+
+async def test_a_roll_page_takes_the_same_number_of_statements_at_any_depth_size_or_search(world):
+    from tests.api.test_roll_pages import PAGE, building, page
+
+    cid = await building(world)
+    statements = []
+    first = await page(world.organizer, cid, first=10)
+    for args in (
+        {"first": 10},
+        {"first": 50, "after": first["pageInfo"]["endCursor"]},
+        {"last": 5},
+        {"first": 10, "search": "2单元 01"},
+    ):
+        with counting() as seen:
+            await world.organizer.query(PAGE, {"id": cid, **args})
+        statements.append(len(seen))
+    # then every page is the same few statements whatever its size or depth: the session, the
+    # staff account's areas, the consultation, one COUNT and one SELECT
+    assert len(set(statements)) == 1, statements
+    assert statements[0] <= 5

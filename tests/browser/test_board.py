@@ -632,7 +632,7 @@ def test_a_new_slip_is_asked_for_in_the_console_and_approved_on_the_board(site, 
     # when the organizer asks for a new slip for it in the console, giving a reason
     page = new_page(DESKTOP)
     sign_in(page, ORGANIZER, f"/console/{case['id']}")
-    page.locator("#roll-current summary").click()
+    expect(page.locator("#roll-page-status")).to_have_text("第 1–2 条，共 2 条")
     page.once("dialog", lambda dialog: dialog.accept("手机丢失"))
     page.get_by_role("button", name="为菜园巷 1 号申请补发邀请条").click()
     expect(page.locator("#roll-current")).to_contain_text("等待政协委员批准")

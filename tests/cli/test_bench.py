@@ -93,3 +93,50 @@ def test_a_smoke_bench_runs_every_workload_and_the_fan_out_without_errors(tmp_pa
                 await con.close()
 
         asyncio.run(drop())
+
+
+def test_the_district_bench_says_it_runs_on_postgresql_only():
+    # Given SQLite, when the district bench is asked for, then it refuses plainly instead of seeding.
+    result = run("bench", "district", "--scale", "0.001", "--database", "sqlite://./var/x.sqlite3", check=False)
+    assert result.returncode == 2
+    assert "PostgreSQL only" in result.stderr
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="consult bench runs on PostgreSQL: this runs in the PostgreSQL run")
+def test_a_tiny_district_seeds_measures_the_roll_and_is_reused(tmp_path):
+    # Given a PostgreSQL server, when the district bench runs at a thousandth of a district twice
+    name = f"consult_bench_district_test_{os.environ.get('CONSULT_TEST_RUN', 'serial')}"
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    try:
+        args = ("bench", "district", "--scale", "0.001", "--runs", "3", "--database", url)
+        seeded = run(*args, "--fresh", "--json", str(first), check=False, timeout=600)
+        assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+        reused = run(*args, "--json", str(second), check=False, timeout=600)
+        assert reused.returncode == 0, reused.stdout + reused.stderr
+        # then the first seeds every stage and the second reuses what the first seeded
+        one, two = (json.loads(p.read_text(encoding="utf-8")) for p in (first, second))
+        assert one["reused"] is False and one["seed_seconds"] > 0
+        assert two["reused"] is True
+        assert "Seeded in" in seeded.stdout and "Reusing the seeded district" in reused.stdout
+        assert one["sizes"] == {"streets": 1, "communities": 1, "consultations": 10, "roll": 1000}
+        # and every roll measure ran without an error, with a target beside it
+        rows = {r["measure"]: r for r in two["results"]}
+        assert two["errors"] == []
+        for measure in ("roll first page", "roll deep page", "roll search"):
+            assert rows[measure]["runs"] == 3 and rows[measure]["p95_ms"] >= rows[measure]["p50_ms"] > 0
+            assert rows[measure]["target_ms"] == 50
+        assert {"overview", "reminder sweep"} <= set(rows)
+    finally:
+        import asyncio
+
+        import asyncpg
+
+        async def drop() -> None:
+            con = await asyncpg.connect(POSTGRES_URL)
+            try:
+                await con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await con.close()
+
+        asyncio.run(drop())
