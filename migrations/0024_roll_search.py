@@ -17,7 +17,7 @@ class PostgresOnly(ops.RunSQL):
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0022_areas')]
+    dependencies = [('models', '0023_reminders')]
 
     initial = False
 
