@@ -13,9 +13,10 @@ from pathlib import Path
 
 from consult import anchors
 from consult.clock import SHANGHAI, utcnow
-from consult.demo_wuchuan import COMMUNITY, MANHOLE_TITLE, WUCHUAN_ACCOUNT, load_wuchuan
+from consult.demo_wuchuan import CAIYUAN_STREET, COMMUNITY, MANHOLE_TITLE, WUCHUAN_ACCOUNT, load_wuchuan
 from consult.domain.labels import label
 from consult.domain.vocabulary import (
+    AreaKind,
     BallotOrigin,
     DecisionPreset,
     DemandChannel,
@@ -31,9 +32,20 @@ from consult.domain.vocabulary import (
     Stage,
 )
 from consult.ids import to_global_id
-from consult.models import Consultation, CostShare, Finding, PollOption, VoterRollEntry
+from consult.models import Area, Consultation, CostShare, Finding, PollOption, VoterRollEntry
 from consult.policies import Actor
-from consult.services import accounts, consultations, costs, demands, evaluation, proposals, roll, supervision, voting
+from consult.services import (
+    accounts,
+    areas,
+    consultations,
+    costs,
+    demands,
+    evaluation,
+    proposals,
+    roll,
+    supervision,
+    voting,
+)
 from consult.services import archive as archive_service
 from consult.services.base import ServiceContext
 from consult.settings import get_settings
@@ -423,6 +435,13 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
     org, cppcc = as_(people["organizer"]), as_(people["cppcc"])
     # The district's tree and the 武川 community first: the 菜园巷 stories stay the newest.
     await load_wuchuan(as_(admin), cppcc, settings)
+    # 王主任 of 解放街道 acts in his street's communities; the CPPCC member and the admin, the district.
+    street = await Area.get(kind=AreaKind.STREET, name=CAIYUAN_STREET)
+    await areas.set_staff_areas(
+        as_(admin),
+        account_id=to_global_id("Account", people["organizer"].id),
+        area_ids=[to_global_id("Area", street.id)],
+    )
     slips = await _story(
         DEMO_TITLE,
         org=org,

@@ -33,8 +33,8 @@ from consult.domain.vocabulary import (
     Stage,
 )
 from consult.ids import to_global_id
-from consult.models import Area, CostShare, Finding, StaffArea
-from consult.services import accounts, consultations, costs, demands, evaluation, proposals, roll, supervision
+from consult.models import Area, CostShare, Finding
+from consult.services import accounts, areas, consultations, costs, demands, evaluation, proposals, roll, supervision
 from consult.services import archive as archive_service
 from consult.services.base import ServiceContext
 
@@ -79,9 +79,10 @@ class _Clock:
         self.at += timedelta(**delta)
 
 
-async def name_the_tree() -> Area:
+async def name_the_tree(admin: ServiceContext) -> Area:
     """临河区 → 解放街道 → 菜园巷社区 (the upgrade's default rows, renamed) and 可以力更镇 → its
-    community (added). Returns the town. Areas have no service of their own on this branch."""
+    community (added), through the admin's area services, so the installation trail shows them.
+    Returns the town."""
     district = await Area.filter(kind=AreaKind.DISTRICT).order_by("id").first()
     assert district is not None, "migration 0022 makes the district"
     street = await Area.filter(kind=AreaKind.STREET, parent_id=district.id).order_by("id").first()
@@ -89,23 +90,23 @@ async def name_the_tree() -> Area:
     community = await Area.filter(kind=AreaKind.COMMUNITY, parent_id=street.id).order_by("id").first()
     assert community is not None
     for area, name in ((district, DISTRICT), (street, CAIYUAN_STREET), (community, CAIYUAN_COMMUNITY)):
-        area.name = name
-        await area.save(update_fields=["name"])
-    town = await Area.create(kind=AreaKind.STREET, name=TOWN, parent_id=district.id, position=1)
-    await Area.create(kind=AreaKind.COMMUNITY, name=COMMUNITY, parent_id=town.id, position=0)
+        await areas.rename_area(admin, area_id=to_global_id("Area", area.id), name=name)
+    town = await areas.create_area(admin, kind=AreaKind.STREET, name=TOWN, parent_id=to_global_id("Area", district.id))
+    await areas.create_area(admin, kind=AreaKind.COMMUNITY, name=COMMUNITY, parent_id=to_global_id("Area", town.id))
     return town
 
 
 async def town_organizer(admin: ServiceContext, town: Area) -> Any:
     """The town's 红色代办员: an organizer who acts in 可以力更镇 only."""
     username, password, display, role, _ = WUCHUAN_ACCOUNT
-    account = await accounts.create_account(
-        admin, username=username, password=password, display_name=display, roles=[role]
+    return await accounts.create_account(
+        admin,
+        username=username,
+        password=password,
+        display_name=display,
+        roles=[role],
+        area_ids=[to_global_id("Area", town.id)],
     )
-    # A new account takes its maker's areas (the district); this one acts in its town alone.
-    await StaffArea.filter(account_id=account.id).delete()
-    await StaffArea.create(account_id=account.id, area_id=town.id)
-    return account
 
 
 def _who(ctx: ServiceContext) -> int:
@@ -363,7 +364,7 @@ async def load_wuchuan(admin: ServiceContext, cppcc: ServiceContext, settings: A
     """The town, its 红色代办员, its units and its three consultations."""
     from consult.demo import acting_as
 
-    town = await name_the_tree()
+    town = await name_the_tree(admin)
     me = await town_organizer(admin, town)
     units = {key: await accounts.create_party(admin, name=name, kind=kind) for key, name, kind, _ in UNITS}
     clock = _Clock(datetime(2025, 5, 12, 20, 0, tzinfo=SHANGHAI).astimezone(UTC))
