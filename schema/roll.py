@@ -139,6 +139,7 @@ def roll_queryset(consultation_id: int, search: str | None) -> Any:
 async def resolve_roll(
     info: Info,
     consultation_id: int,
+    community_id: int | None,
     first: int | None,
     after: str | None,
     last: int | None,
@@ -151,7 +152,7 @@ async def resolve_roll(
     if not ctx.actor.authenticated:
         return _connection(RollPage([], 0, False, False))
     qs = roll_queryset(consultation_id, search)
-    if not ctx.may("roll.read"):
+    if not ctx.may("roll.read", community=community_id):
         # The relation roll.read grants beyond staff roles: the entry bound to the account (SELF).
         qs = qs.filter(account_id=ctx.actor.account_id)
     return _connection(await roll_page(qs, first, after, last, before))

@@ -444,7 +444,7 @@ class Consultation(Node):
     ) -> Annotated[VoterRollEntryConnection, strawberry.lazy("schema.roll")]:
         from schema.roll import resolve_roll
 
-        return await resolve_roll(info, self.m.id, first, after, last, before, search)
+        return await resolve_roll(info, self.m.id, self.m.community_id, first, after, last, before, search)
 
     @strawberry.field(
         description=(
