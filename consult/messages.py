@@ -109,8 +109,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A new slip needs a second person: you cannot approve your own request.",
     },
     "reissue_needs_cppcc": {
-        "zh-CN": "本系统有政协委员，补发邀请码须由政协委员批准。",
-        "en": "This installation has CPPCC members: one of them approves new slips.",
+        "zh-CN": "有政协委员负责这个社区，补发邀请码须由政协委员批准。",
+        "en": "A CPPCC member acts in this community: one of them approves new slips.",
     },
     "display_name_taken": {
         "zh-CN": "已有账号使用这个显示名称（不计全半角、大小写和空格），请换一个，例如加上单位。",

@@ -127,7 +127,13 @@ RULES: dict[str, Rule] = {
         why="admins add streets and communities and say where staff act, each admin within their own areas",
     ),
     "installation.read_trail": _rule({ADMIN}, why="who made which account is for the installation's admins"),
-    "account.read_private": _rule(STAFF, {Relation.SELF}, why="a resident's name is the household label"),
+    "account.read_private": _rule(
+        STAFF,
+        {Relation.SELF},
+        scoped=True,
+        why="a resident's name is the household label: staff see it in the communities their areas reach",
+    ),
+    "account.read_areas": _rule(STAFF, {Relation.SELF}, why="where a staff account acts is for staff and itself"),
     "party.workspace": _rule(
         {ADMIN, ORGANIZER, PARTY_REP},
         why="a party's representative sees what their party owes and must do; organizers may look as any party",
@@ -245,7 +251,7 @@ RULES: dict[str, Rule] = {
     "invitations.reissue_approve": _rule(
         {CPPCC_MEMBER, ADMIN},
         stages=stages.OPEN,
-        why="a CPPCC member approves a new slip (an admin, where the installation has no CPPCC member)",
+        why="a CPPCC member approves a new slip (an admin, where no CPPCC member acts in the community)",
     ),
     # overview
     "overview.read": _rule(

@@ -193,6 +193,10 @@ class ReminderQuery:
         if not info.context.may("delivery.read"):
             return None
         qs = models.Delivery.all() if status is None else models.Delivery.filter(status=status)
+        scope = info.context.actor.scope
+        if scope is not None:
+            # An admin of a street or community sees what went out about its own consultations.
+            qs = qs.filter(reminder__consultation__community_id__in=sorted(scope) or [0])
         page = await paginate(qs, first, after, descending=True)
         texts = dict(await models.Reminder.filter(id__in=[d.reminder_id for d in page.rows]).values_list("id", "text"))
         return DeliveryConnection(

@@ -65,21 +65,23 @@ class Node:
         return strawberry.ID(to_global_id(type(self).__name__, self.pk))
 
 
-def account_visible(info: Info, account: models.Account | None) -> bool:
-    """Staff, CPPCC members and party reps act in public; a resident's account is their household."""
+def account_visible(info: Info, account: models.Account | None, community: int | None = None) -> bool:
+    """Staff, CPPCC members and party reps act in public; a resident's account is their household,
+    which staff see only where they act: in a consultation of a community their areas reach
+    (`community`, where the account shows up), or anywhere for district staff."""
     if account is None:
         return False
     ctx = info.context
     if account.role_set - {RESIDENT}:
         return True
-    return ctx.may("account.read_private", relations_of(ctx.actor, account))
+    return ctx.may("account.read_private", relations_of(ctx.actor, account), community=community)
 
 
-async def load_account(info: Info, account_id: int | None) -> Account | None:
+async def load_account(info: Info, account_id: int | None, community: int | None = None) -> Account | None:
     if account_id is None:
         return None
     account = await info.context.loaders.account_by_id.load(account_id)
-    return Account.of(account) if account_visible(info, account) else None
+    return Account.of(account) if account_visible(info, account, community) else None
 
 
 # ---------------------------------------------------------------- people
@@ -119,7 +121,7 @@ class Account(Node):
     async def areas(self, info: Info) -> list[Annotated[Area, strawberry.lazy("schema.areas")]] | None:
         from schema.areas import areas_of_account
 
-        if not info.context.may("account.read_private", relations_of(info.context.actor, self.m)):
+        if not info.context.may("account.read_areas", relations_of(info.context.actor, self.m)):
             return None
         return await areas_of_account(info, self.m.id)
 
@@ -922,14 +924,12 @@ class AuditEvent(Node):
     )
     async def actor(self, info: Info) -> Account | None:
         ctx = info.context
-        where = None
-        if self.m.action == "demand.submit":
-            consultation = await ctx.loaders.consultation_by_id.load(self.m.consultation_id)
-            where = consultation.community_id if consultation else None
+        consultation = await ctx.loaders.consultation_by_id.load(self.m.consultation_id)
+        where = consultation.community_id if consultation else None
         hidden = self.m.action == "demand.submit" and not ctx.may("demand.read_submitter", community=where)
         if hidden and self.m.actor_id != ctx.actor.account_id:
             return None
-        return await load_account(info, self.m.actor_id)
+        return await load_account(info, self.m.actor_id, where)
 
     @strawberry.field(description="What was done, e.g. demand.submit.")
     def action(self) -> str:

@@ -31,7 +31,15 @@ from consult.security import (
     token_digest,
     verify_password,
 )
-from consult.services.areas import SCOPED_ROLES, check_areas, give_areas, put_areas, reach_of, trail_staff_areas
+from consult.services.areas import (
+    SCOPED_ROLES,
+    check_areas,
+    ensure_party_in_reach,
+    give_areas,
+    put_areas,
+    reach_of,
+    trail_staff_areas,
+)
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
 security_log = logging.getLogger("consult.security")
@@ -443,6 +451,8 @@ async def create_account(
     async with transaction() as conn:
         if party_pk is not None and not await Party.filter(id=party_pk).using_db(conn).exists():
             raise NotFound("partyId")
+        if party_pk is not None:
+            await ensure_party_in_reach(ctx.actor, party_pk, conn)
         if await Account.filter(username=name).using_db(conn).exists():
             raise Conflict("username_taken", "username")
         # Two organizers creating look-alike names at once: the second waits and then sees the first.

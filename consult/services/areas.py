@@ -17,7 +17,7 @@ from consult.audit import append_installation_event, lock_installation
 from consult.domain.vocabulary import AreaKind, Role
 from consult.errors import Conflict, Forbidden, Invalid, NotFound
 from consult.ids import to_global_id
-from consult.models import Account, Area, StaffArea
+from consult.models import Account, Area, ConsultationParty, StaffArea
 from consult.policies import Actor, permit
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
@@ -267,6 +267,10 @@ async def set_staff_areas(ctx: ServiceContext, *, account_id: str, area_ids: lis
     pk = decode_id(account_id, "Account", "accountId")
     area_pks = [decode_id(a, "Area", f"areaIds.{i}") for i, a in enumerate(area_ids or [])]
     async with transaction() as conn:
+        # One change of areas at a time: what the account holds is read, checked and replaced
+        # while no other admin can change it (a street admin never removes a district row
+        # another admin has just given).
+        await lock_installation(conn)
         account = await Account.get_or_none(id=pk, using_db=conn)
         if account is None:
             raise NotFound("accountId")
@@ -293,3 +297,16 @@ async def trail_staff_areas(ctx: ServiceContext, account: Account, area_pks: lis
         payload={"areas": [to_global_id("Area", a) for a in dict.fromkeys(area_pks)]},
         using_db=conn,
     )
+
+
+async def ensure_party_in_reach(actor: Actor, party_pk: int, conn: Any, field_name: str = "partyId") -> None:
+    """Who speaks for a party acts in every consultation it sits in: staff name or change its
+    representatives (a new account, a slip, an email address) only where their areas reach all of
+    them. FORBIDDEN on `field_name` when one lies outside."""
+    if actor.scope is None:
+        return
+    links = ConsultationParty.filter(party_id=party_pk).using_db(conn)
+    if actor.scope:
+        links = links.exclude(consultation__community_id__in=sorted(actor.scope))
+    if await links.exists():
+        raise Forbidden(field_name)

@@ -43,6 +43,7 @@ from consult.errors import Invalid, NotFound
 from consult.ids import to_global_id
 from consult.models import Account, Delivery, Notice, SchedulerLease
 from consult.policies import Actor, gate
+from consult.services.areas import ensure_party_in_reach
 from consult.services.base import ServiceContext, decode_id, transaction
 from consult.settings import ReminderSettings, Settings
 
@@ -482,6 +483,8 @@ async def set_email(ctx: ServiceContext, *, account_id: str | None, email: str |
         gate(ctx.actor, "account.email_rep", field="accountId")
         if Role.PARTY_REP not in account.role_set:
             raise Invalid("email_reps_only", "accountId")
+        if account.party_id is not None:
+            await ensure_party_in_reach(ctx.actor, account.party_id, None, "accountId")
     account.email = clean
     await account.save(update_fields=["email"])
     return account

@@ -28,6 +28,7 @@ from consult.services.accounts import (
     last_use,
     party_fields,
 )
+from consult.services.areas import ensure_party_in_reach
 from consult.services.base import ServiceContext, clean_text, decode_id, transaction
 
 # Digits with the separators people write: +86 138-0000-0000, (0478) 8123456, 0478 812 3456.
@@ -130,6 +131,9 @@ async def _add(
     name_field: str = "displayName",
 ) -> IssuedSlip:
     """The representative's account and first slip, in the caller's transaction."""
+    await ensure_party_in_reach(
+        ctx.actor, party.id, conn, name_field.rsplit(".", 1)[0] if "." in name_field else "partyId"
+    )
     # Two organizers adding look-alike names at once: the second waits and then sees the first.
     await lock_installation(conn)
     if not await _name_is_free(display, conn):
@@ -161,6 +165,7 @@ async def issue_representative_slip(ctx: ServiceContext, *, account_id: str) -> 
         # sign anyone in as staff or a supervisor.
         if account is None or account.role_set != {PARTY_REP} or account.party_id is None:
             raise NotFound("accountId")
+        await ensure_party_in_reach(ctx.actor, account.party_id, conn, "accountId")
         party = await Party.get(id=account.party_id, using_db=conn)
         code = await _new_slip(ctx, account, conn)
         await Session.filter(account_id=account.id, revoked_at=None).using_db(conn).update(revoked_at=ctx.now())

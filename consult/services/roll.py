@@ -13,9 +13,10 @@ from consult.domain.vocabulary import EventKind, PollStatus
 from consult.domain.weights import SCALE, format_weight, parse_weight
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RowErrors
 from consult.ids import to_global_id
-from consult.models import Account, Invitation, Poll, ReissueRequest, Session, VoterRollEntry
+from consult.models import Invitation, Poll, ReissueRequest, Session, VoterRollEntry
 from consult.policies import CPPCC_MEMBER, gate, permit
 from consult.security import invitation_digest, new_invitation_code
+from consult.services.areas import staff_reaching
 from consult.services.base import (
     ServiceContext,
     audit,
@@ -268,12 +269,11 @@ async def request_reissue(ctx: ServiceContext, *, voter_entry_id: str, reason: s
         return request
 
 
-async def _may_approve_reissues(ctx: ServiceContext, conn: Any) -> None:
-    """A CPPCC member approves; an admin only where the installation has no CPPCC member at all."""
+async def _may_approve_reissues(ctx: ServiceContext, community_id: int | None, conn: Any) -> None:
+    """A CPPCC member approves; an admin only where no CPPCC member's areas reach the community."""
     if CPPCC_MEMBER in ctx.actor.roles:
         return
-    members = await Account.filter(roles__contains=CPPCC_MEMBER).using_db(conn).exists()
-    if members:
+    if community_id is not None and await staff_reaching(community_id, [CPPCC_MEMBER], conn):
         raise Forbidden(None, key="reissue_needs_cppcc")
 
 
@@ -301,7 +301,7 @@ async def approve_reissue(ctx: ServiceContext, *, request_id: str) -> tuple[Reis
         request = await ReissueRequest.select_for_update().using_db(conn).get(id=rpk)
         if request.requested_by_id == ctx.actor.account_id:
             raise Forbidden("requestId", key="reissue_second_person")
-        await _may_approve_reissues(ctx, conn)
+        await _may_approve_reissues(ctx, consultation.community_id, conn)
         if request.status != "PENDING":
             raise Conflict("reissue_decided", "requestId")
         now = ctx.now()

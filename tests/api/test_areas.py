@@ -400,3 +400,94 @@ async def test_shares_are_signed_on_a_partys_behalf_only_within_reach(world: Wor
     assert (await world.reps["market"].query(query, {"id": share}))["node"]["viewerCan"]["confirm"] is True
     assert (await world.organizer.query(query, {"id": share}))["node"]["viewerCan"]["confirm"] is True
     await world.reps["market"].ok("confirmShare", {"shareId": share}, "share { id }")
+
+
+async def test_a_households_name_is_for_the_staff_who_reach_its_community(world: World, district: District):
+    # given a COLLECTING consultation in 五川村 where a household supported a demand
+    cid = await create_consultation(world, stage="COLLECTING", community=district.village)
+    (household,) = await residents(world, cid, ["五川村 7 号"])
+    demand = await world.organizer.ok(
+        "submitDemand",
+        {"consultationId": cid, "title": "井盖", "body": "缺失", "channel": "HOTLINE"},
+        "demand { id }",
+    )
+    await household.ok("supportDemand", {"demandId": demand["demand"]["id"]}, "demand { id }")
+    me = (await household.query("{ viewer { id } }"))["viewer"]["id"]
+    trail = """query($id: ID!) { consultation(id: $id) {
+        auditTrail(last: 5) { edges { node { action actor { id displayName } } } } } }"""
+
+    def supporters(data: dict) -> list:
+        edges = data["consultation"]["auditTrail"]["edges"]
+        return [e["node"]["actor"] for e in edges if e["node"]["action"] == "demand.support"]
+
+    # then the district's organizer sees who supported it, and the household sees itself
+    assert supporters(await world.organizer.query(trail, {"id": cid})) == [{"id": me, "displayName": "五川村 7 号"}]
+    assert supporters(await household.query(trail, {"id": cid})) == [{"id": me, "displayName": "五川村 7 号"}]
+    # and 本社区's organizer reads the public trail without the household's name, nor finds it by id
+    assert supporters(await district.home_organizer.query(trail, {"id": cid})) == [None]
+    node = "query($id: ID!) { node(id: $id) { ... on Account { displayName } } }"
+    assert (await district.home_organizer.query(node, {"id": me}))["node"] is None
+    assert (await world.organizer.query(node, {"id": me}))["node"] == {"displayName": "五川村 7 号"}
+
+
+async def test_a_partys_representatives_are_named_by_staff_who_reach_every_consultation_it_sits_in(
+    world: World, district: District
+):
+    # given the market sitting at a consultation in 五川村
+    await create_consultation(world, community=district.village)
+    market, rep = world.parties["market"], world.accounts["rep_market"]
+    # when 本社区's organizer names a new rep for it, makes one with a password, issues its rep a
+    # new slip, or sets its rep's email: each refused, and the market's rep keeps signing in
+    refused = await district.home_organizer.mutate(
+        "createRepresentative", {"partyId": market, "displayName": "冒名代表"}
+    )
+    assert errors_of(refused) == [("partyId", "FORBIDDEN")]
+    refused = await district.home_organizer.mutate(
+        "createAccount",
+        {
+            "username": "fake-rep",
+            "password": "fake-rep-password-9Q",
+            "displayName": "冒名代表",
+            "roles": ["PARTY_REP"],
+            "partyId": market,
+        },
+    )
+    assert errors_of(refused) == [("partyId", "FORBIDDEN")]
+    refused = await district.home_organizer.mutate("issueRepresentativeSlip", {"accountId": rep})
+    assert errors_of(refused) == [("accountId", "FORBIDDEN")]
+    refused = await district.home_organizer.mutate("setAccountEmail", {"accountId": rep, "email": "me@example.cn"})
+    assert errors_of(refused) == [("accountId", "FORBIDDEN")]
+    assert (await world.reps["market"].query("{ viewer { id } }"))["viewer"]["id"] == rep
+    # then the district's organizer may, and 本社区's organizer names reps of a party of its own
+    await world.organizer.ok(
+        "createRepresentative", {"partyId": market, "displayName": "菜园市场 新代表"}, "slip { code }"
+    )
+    own = await district.home_organizer.ok(
+        "createParty", {"name": "东风社区物业", "kind": "ENTERPRISE"}, "party { id }"
+    )
+    await district.home_organizer.ok(
+        "createRepresentative", {"partyId": own["party"]["id"], "displayName": "物业 孙经理"}, "slip { code }"
+    )
+
+
+async def test_an_admin_approves_new_slips_where_no_cppcc_member_acts(world: World, district: District):
+    # given a household that signed in, in 东风社区, which no CPPCC member but the district's reaches,
+    # and one in 五川村, which its own CPPCC member reaches
+    east = await create_consultation(world, stage="COLLECTING", community=district.east)
+    await residents(world, east, ["东风社区 1 号"])
+    roll = "query($id: ID!) { consultation(id: $id) { voterRoll { id } } }"
+    entry = (await world.organizer.query(roll, {"id": east}))["consultation"]["voterRoll"][0]["id"]
+    # when the district's CPPCC member acts only in 本社区 from now on
+    await world.admin.ok(
+        "setStaffAreas", {"accountId": world.accounts["cppcc"], "areaIds": [district.home]}, "account { id }"
+    )
+    asked = await world.organizer.ok("requestReissue", {"voterEntryId": entry, "reason": "换手机"}, "request { id }")
+    # then the admin approves, as no CPPCC member acts in 东风社区
+    await world.admin.ok("approveReissue", {"requestId": asked["request"]["id"]}, "invitation { code }")
+    # and in 五川村, where one does, the admin is refused
+    village = await create_consultation(world, stage="COLLECTING", community=district.village)
+    await residents(world, village, ["五川村 2 号"])
+    entry = (await world.organizer.query(roll, {"id": village}))["consultation"]["voterRoll"][0]["id"]
+    asked = await world.organizer.ok("requestReissue", {"voterEntryId": entry, "reason": "换手机"}, "request { id }")
+    refused = await world.admin.mutate("approveReissue", {"requestId": asked["request"]["id"]})
+    assert errors_of(refused) == [(None, "FORBIDDEN")]
