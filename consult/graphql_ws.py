@@ -87,6 +87,10 @@ class StrictTransportWS(BaseGraphQLTransportWSHandler):
             except GraphQLError as error:
                 await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
                 return
+            # Each operation is asked as who the connection's token stands for now, not at connect.
+            renew = getattr(self.context, "renew", None)
+            if renew is not None:
+                await renew()
         await super().handle_subscribe(message)
 
     async def _handle_pre_execution_error(self, operation: Any, result: Any) -> None:

@@ -39,6 +39,17 @@ class Context:
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.actor.account_id)
 
+    async def renew(self) -> None:
+        """Before each operation on a WebSocket, which lives for hours: who the token stands for
+        now (areas changed, roles, a session ended: anonymous), and loaders that remember nothing
+        from the operations before."""
+        if self.token:
+            from consult.services.accounts import actor_for_token
+
+            self.actor = await actor_for_token(self.token, self.clock()) or ANONYMOUS
+        self.loaders = Loaders(self.actor.account_id)
+        self.chain_checks = {}
+
     def service(self) -> ServiceContext:
         return ServiceContext(actor=self.actor, settings=self.settings, client_key=self.client_key, clock=self.clock)
 

@@ -14,7 +14,7 @@ import pytest
 import websockets
 
 from tests.cli.test_cli import served
-from tests.live.test_subscriptions import EVENTS, _migrated_with_admin, demand, gql, setup
+from tests.live.test_subscriptions import EVENTS, _migrated_with_admin, demand, gql, login, ok, setup
 
 PROTOCOL = "graphql-transport-ws"
 TYPENAME = "{ __typename }"
@@ -269,3 +269,49 @@ def test_the_reference_client_sees_a_bad_operation_refused_while_its_live_one_go
     node.wait(timeout=30)
     assert node.returncode == 0, err
     assert json.loads(out.splitlines()[0]) == {"live": head + 1}
+
+
+def test_each_operation_on_a_socket_is_asked_as_who_the_token_stands_for_now(port):
+    # given an organizer of its own with a consultation and its roll, acting at the district
+    admin = login(port, "admin", "admin-password")
+    me = ok(
+        port,
+        "createAccount",
+        {
+            "username": "moved-org",
+            "password": "moved-org-lane-7Q",
+            "displayName": "调动的组织方",
+            "roles": ["ORGANIZER"],
+        },
+        "account { id }",
+        admin,
+    )["account"]["id"]
+    org = login(port, "moved-org", "moved-org-lane-7Q")
+    new = {"title": "别处的路", "summary": "修路", "location": "临河区"}
+    cid = ok(port, "createConsultation", new, "consultation { id }", org)["consultation"]["id"]
+    ok(port, "setVoterRoll", {"consultationId": cid, "voters": [{"label": "9 号"}]}, "entries { id }", org)
+    street = gql(port, "{ areas(kind: STREET) { id } }")["areas"][0]["id"]
+    elsewhere = {"kind": "COMMUNITY", "name": "别处社区", "parentId": street}
+    elsewhere_id = ok(port, "createArea", elsewhere, "area { id }", admin)["area"]["id"]
+    roll = "query($id: ID!) { consultation(id: $id) { voterRoll { label } } }"
+
+    async def go():
+        ws = await websockets.connect(
+            f"ws://127.0.0.1:{port}/graphql", subprotocols=[PROTOCOL], origin=f"http://127.0.0.1:{port}"
+        )
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {org}"}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10)) == {"type": "connection_ack"}
+        await ws.send(_subscribe("1", roll, variables={"id": cid}))
+        first = await _message(ws)
+        assert first["payload"]["data"]["consultation"]["voterRoll"] == [{"label": "9 号"}]
+        assert (await _message(ws)) == {"id": "1", "type": "complete"}
+        # when an admin moves the organizer to another community, the socket still open
+        ok(port, "setStaffAreas", {"accountId": me, "areaIds": [elsewhere_id]}, "account { id }", admin)
+        # then the next query on the same socket reads as the organizer acts now: the draft, out
+        # of their reach, is not there for them
+        await ws.send(_subscribe("2", roll, variables={"id": cid}))
+        second = await _message(ws)
+        assert second["id"] == "2" and second["payload"]["data"] == {"consultation": None}
+        await ws.close()
+
+    _run(go())
