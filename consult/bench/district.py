@@ -609,7 +609,7 @@ async def _overview_measures(client: Any, token: str, runs: int, errors: list[st
         )
         body = response.json()
         data = (body.get("data") or {}).get("overview") or {}
-        if body.get("errors") or data.get("errors") or len(data.get("communities") or []) < 2:
+        if body.get("errors") or data.get("errors") or not data.get("communities"):
             errors.append(f"overview {variables}: {str(body)[:300]}")
         return body
 
