@@ -413,7 +413,8 @@ async def test_a_roll_page_takes_the_same_number_of_statements_at_any_depth_size
 
 # What the console asks about the roll when it opens a consultation (console-case.js, ROLL).
 CONSOLE_ROLL = """query($id: ID!) { consultation(id: $id) { rollSummary { households weight signedIn }
-  reissueRequests { id status reason requestedAt voterEntry { id label } requestedBy { shownName } approvedBy { shownName } }
+  reissueRequests { id status reason requestedAt voterEntry { id label }
+    requestedBy { shownName } approvedBy { shownName } }
   viewerCan { requestReissue } } }"""
 
 
