@@ -15,8 +15,10 @@ from typing import Any
 
 import strawberry
 from tortoise.expressions import Q
+from tortoise.functions import Coalesce, Count, Sum
 
 from consult import models
+from consult.domain.weights import format_weight
 from schema.context import Info
 from schema.pagination import DEFAULT_PAGE, PageInfo, _count
 from schema.types import VoterRollEntry
@@ -156,3 +158,36 @@ async def resolve_roll(
         # The relation roll.read grants beyond staff roles: the entry bound to the account (SELF).
         qs = qs.filter(account_id=ctx.actor.account_id)
     return _connection(await roll_page(qs, first, after, last, before))
+
+
+@strawberry.type(description="How big a consultation's voter roll is, counted in the database (居民名册合计).")
+class RollSummary:
+    households: int = strawberry.field(description="How many households (or people) the roll lists now.")
+    weight: str = strawberry.field(
+        description="Their areas added up, in m² as a decimal string (a household without an area counts 1)."
+    )
+    signed_in: int = strawberry.field(description="How many of them have come in with their invitation code.")
+
+
+async def resolve_roll_summary(info: Info, consultation_id: int, community_id: int | None) -> RollSummary | None:
+    """Three aggregates in one statement over the roll's active entries; null for anyone who may
+    not read the whole roll (policy roll.read, in scope), as a resident or a visitor."""
+    ctx = info.context
+    if not ctx.actor.authenticated or not ctx.may("roll.read", community=community_id):
+        return None
+    row = await (
+        models.VoterRollEntry.filter(consultation_id=consultation_id, active=True)
+        .annotate(
+            households=Count("id"),
+            total=Coalesce(Sum("weight_e4"), 0),
+            signed_in=Count("id", _filter=Q(account_id__isnull=False)),
+        )
+        .first()
+        .values("households", "total", "signed_in")
+    )
+    row = row or {"households": 0, "total": 0, "signed_in": 0}
+    return RollSummary(
+        households=int(row["households"] or 0),
+        weight=format_weight(int(row["total"] or 0)),
+        signed_in=int(row["signed_in"] or 0),
+    )

@@ -24,7 +24,7 @@ from schema.scalars import Money
 if TYPE_CHECKING:
     from schema.areas import Area
     from schema.photos import Photo
-    from schema.roll import VoterRollEntryConnection
+    from schema.roll import RollSummary, VoterRollEntryConnection
     from schema.supervision import Dossier, EvaluationSummary, Finding, FindingStatus, FollowUp, Inspection, Milestone
     from schema.viewer_can import ConsultationViewerCan, CostShareViewerCan, NextStage, ProposalViewerCan
     from schema.voting import Poll
@@ -447,6 +447,17 @@ class Consultation(Node):
         from schema.roll import resolve_roll
 
         return await resolve_roll(info, self.m.id, self.m.community_id, first, after, last, before, search)
+
+    @strawberry.field(
+        description=(
+            "居民名册合计: how many households the roll lists, their area and how many signed in, counted in "
+            "the database; for the staff who may read the whole roll, null for everyone else."
+        )
+    )
+    async def roll_summary(self, info: Info) -> Annotated[RollSummary, strawberry.lazy("schema.roll")] | None:
+        from schema.roll import resolve_roll_summary
+
+        return await resolve_roll_summary(info, self.m.id, self.m.community_id)
 
     @strawberry.field(
         description=(

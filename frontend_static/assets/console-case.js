@@ -44,14 +44,16 @@ const CONSULTATION = `query($id: ID!) {
   parties { id name kind }
 }`;
 
-const ROLL = `query($id: ID!) { consultation(id: $id) { voterRoll { id label weight active account { id } }
+// The roll's size only, counted by the server: a district's roll runs to tens of thousands of
+// households, so the page never loads the whole roll (the roll section and the ballot form page it).
+const ROLL = `query($id: ID!) { consultation(id: $id) { rollSummary { households weight signedIn }
   reissueRequests { id status reason requestedAt voterEntry { id label } requestedBy { shownName } approvedBy { shownName } }
   viewerCan { requestReissue } } }`;
 
 const EVENTS = `subscription($id: ID!, $after: Int) { consultationEvents(consultationId: $id, afterSeq: $after) { seq kind } }`;
 
 export async function consultationPage(main, me, id) {
-  const ctx = { id, me, data: null, parties: [], roll: [] };
+  const ctx = { id, me, data: null, parties: [], rollSummary: null };
   let sections = [];
   let loadSeq = 0;
   let rollSeq = 0;
@@ -79,10 +81,10 @@ export async function consultationPage(main, me, id) {
     const mine = ++rollSeq;
     const data = await gql(ROLL, { id }).catch(() => null);
     if (mine !== rollSeq || !data?.consultation) return;
-    ctx.roll = data.consultation.voterRoll.filter((e) => e.active);
+    ctx.rollSummary = data.consultation.rollSummary ?? { households: 0, weight: "0", signedIn: 0 };
     ctx.reissues = data.consultation.reissueRequests ?? [];
     ctx.mayReissue = Boolean(data.consultation.viewerCan?.requestReissue);
-    sections.forEach((s) => s.roll?.(ctx.roll, ctx));
+    sections.forEach((s) => s.roll?.(ctx.rollSummary, ctx));
   };
 
   const first = await ctx.refresh();

@@ -1,9 +1,14 @@
 // 居民表决: create polls, open and close them, follow the count, and enter paper or assisted
 // ballots for households that did not vote on a phone.
-import { mutate } from "./api.js";
+import { gql, mutate } from "./api.js";
 import { dateTime, fromLocalInput, label, ratioText, words } from "./format.js";
-import { field, h, onSubmit, section, select } from "./ui.js";
+import { debounce, field, h, onSubmit, section, select } from "./ui.js";
 import { actButton, checkbox, fill, fillSelect, fold, msgBox, orNull, submitRow, syncList } from "./console-kit.js";
+
+// A paper ballot's household is picked from at most this many matches of the search.
+const VOTER_CHOICES = 100;
+const VOTERS = `query($id: ID!, $search: String) { consultation(id: $id) {
+  roll(first: ${VOTER_CHOICES}, search: $search) { totalCount edges { node { id label } } } } }`;
 
 export function pollsSection(ctx) {
   const title = label("Stage", "VOTING");
@@ -18,8 +23,8 @@ export function pollsSection(ctx) {
       form.update(c);
       syncList(list, c.polls, (p) => p.id, () => pollItem(ctx), "还没有表决。");
     },
-    roll(entries) {
-      for (const li of list.children) li.onRoll?.(entries);
+    roll() {
+      for (const li of list.children) li.onRoll?.();
     },
   };
 }
@@ -145,7 +150,7 @@ function pollItem(ctx) {
   const open = actButton("开始投票", run("openPoll"), { box, cls: "" });
   const close = actButton("结束投票", run("closePoll"), { box, cls: "danger", ask: "结束后不能再投票，结果就此确定。确定结束吗？" });
   const el = h("li", { class: "card poll-item" }, info, tally, actions, box, offline);
-  el.onRoll = (entries) => ballot?.roll(entries);
+  el.onRoll = () => ballot?.reload();
   return {
     el,
     update(p) {
@@ -170,7 +175,7 @@ function pollItem(ctx) {
         if (paper && !ballot) {
           ballot = offlineBallotForm(ctx, p);
           offline.append(ballot.el);
-          ballot.roll(ctx.roll);
+          ballot.reload();
         }
         ballot?.el.classList.toggle("hidden", !paper);
       }
@@ -185,6 +190,7 @@ function offlineBallotForm(ctx, poll) {
   const voter = h("select", { name: "voterEntryId", required: true });
   const origin = select("origin", words("BallotOrigin", ["PAPER", "ASSISTED"]));
   const note = h("input", { name: "note", autocomplete: "off" });
+  const more = h("p", { class: "muted", "aria-live": "polite" });
   let choiceBox;
   let choices;
   if (poll.kind === "RANKED") {
@@ -204,16 +210,21 @@ function offlineBallotForm(ctx, poll) {
   const form = h("form", { class: "offline-ballot write", novalidate: true },
     h("h4", {}, `录入${label("BallotOrigin", "PAPER")}或${label("BallotOrigin", "ASSISTED")}`),
     h("div", { class: "grid2" }, field("按户名查找", find, "输入门牌的一部分，缩小下面的名单"), field("哪一户", voter)),
+    more,
     choiceBox,
     h("div", { class: "grid2" }, field("方式", origin), field("备注（选填）", note, "例如：由网格员协助，本人同意")),
     ...submitRow("录入选票"));
-  let entries = [];
-  const refill = () => {
-    const q = find.value.trim();
-    const matches = (q ? entries.filter((e) => e.label.includes(q)) : entries).slice(0, 300);
-    fillSelect(voter, matches.map((e) => [e.id, e.label]), matches.length ? "请选择" : "名册里没有找到");
+  // The households come from the server a search at a time (Consultation.roll), never the whole roll.
+  let seq = 0;
+  const reload = async () => {
+    const mine = ++seq;
+    const data = await gql(VOTERS, { id: ctx.id, search: find.value.trim() || null }).catch(() => null);
+    if (mine !== seq || !data?.consultation?.roll) return;
+    const { edges, totalCount } = data.consultation.roll;
+    fillSelect(voter, edges.map((e) => [e.node.id, e.node.label]), edges.length ? "请选择" : "名册里没有找到");
+    fill(more, totalCount > edges.length ? `共 ${totalCount} 户，这里列出前 ${edges.length} 户；请输入门牌缩小范围。` : "");
   };
-  find.addEventListener("input", refill);
+  find.addEventListener("input", debounce(reload, 250));
   onSubmit(form, async () => {
     const payload = await mutate("recordOfflineBallot", {
       pollId: poll.id, voterEntryId: voter.value, choices: choices(), origin: origin.value, note: orNull(note.value.trim()),
@@ -228,9 +239,6 @@ function offlineBallotForm(ctx, poll) {
   }, (text) => text);
   return {
     el: form,
-    roll(list) {
-      entries = list;
-      refill();
-    },
+    reload,
   };
 }

@@ -159,7 +159,8 @@ export function rollSection(ctx) {
     const { rows, problems } = result;
     if (problems.length) throw new Error(`名册有 ${problems.length} 行读不懂，请先改正。${problems[0]}`);
     if (!rows.length) throw new Error("没有读到任何一户，请先粘贴名册或选择文件。");
-    if (ctx.roll.length && !window.confirm(`保存后会替换现有名册（${ctx.roll.length} 户）。确定吗？`)) return null;
+    const before = ctx.rollSummary?.households ?? 0;
+    if (before && !window.confirm(`保存后会替换现有名册（${before} 户）。确定吗？`)) return null;
     try {
       await mutate("setVoterRoll", { consultationId: ctx.id, voters: rows.map(({ label, weight }) => ({ label, weight })) }, "entries { id }");
     } catch (error) {
@@ -184,7 +185,7 @@ export function rollSection(ctx) {
   const issue = actButton("生成邀请码并排版邀请条", async () => {
     const payload = await mutate("issueInvitations", { consultationId: ctx.id }, "invitations { label code link qrSvg }");
     drawSlips(sheet, ctx.data.title, payload.invitations, slipFacts(ctx.data));
-    const skipped = ctx.roll.filter((e) => e.account).length;
+    const skipped = ctx.rollSummary?.signedIn ?? 0;
     fill(box, message(`已生成 ${payload.invitations.length} 张邀请条，请在下方查看并打印。`
       + (skipped ? `已经登录的 ${skipped} 户不重发；其中需要新邀请条的（例如手机丢了），请在上方名册里点“申请补发”，由政协委员批准。` : ""), "ok"));
     sheet.scrollIntoView({ block: "start" });
@@ -210,8 +211,8 @@ export function rollSection(ctx) {
   const browser = rollBrowser(ctx);
   return {
     el, title, sheet,
-    roll(entries) {
-      const redeemed = entries.filter((e) => e.account).length;
+    roll(summary) {
+      const { households, weight, signedIn: redeemed } = summary;
       const pending = new Set((ctx.reissues ?? []).filter((r) => r.status === "PENDING").map((r) => r.voterEntry?.id));
       const reissueBox = msgBox();
       const askReissue = (entry) => actButton("申请补发", async () => {
@@ -227,9 +228,9 @@ export function rollSection(ctx) {
       browser.show(rowOf);
       fill(current,
         h("h3", {}, "现有名册"),
-        h("p", { id: "roll-count" }, h("strong", {}, `${entries.length} 户`),
-          entries.length ? `，总面积 ${areaText(sumArea(entries))} 平方米，已有 ${redeemed} 户用邀请码进入。` : "。还没有导入名册。"),
-        entries.length ? browser.el : null,
+        h("p", { id: "roll-count" }, h("strong", {}, `${households} 户`),
+          households ? `，总面积 ${areaText(Number(weight))} 平方米，已有 ${redeemed} 户用邀请码进入。` : "。还没有导入名册。"),
+        households ? browser.el : null,
         reissueBox,
         (ctx.reissues ?? []).length ? h("div", { id: "reissue-requests" }, h("h4", {}, "补发邀请条申请"),
           h("ul", {}, ctx.reissues.map((r) => h("li", {},

@@ -409,3 +409,32 @@ async def test_a_roll_page_takes_the_same_number_of_statements_at_any_depth_size
     # staff account's areas, the consultation, one COUNT and one SELECT
     assert len(set(statements)) == 1, statements
     assert statements[0] <= 5
+
+
+# What the console asks about the roll when it opens a consultation (console-case.js, ROLL).
+CONSOLE_ROLL = """query($id: ID!) { consultation(id: $id) { rollSummary { households weight signedIn }
+  reissueRequests { id status reason requestedAt voterEntry { id label }
+    requestedBy { shownName } approvedBy { shownName } }
+  viewerCan { requestReissue } } }"""
+
+
+async def test_the_consoles_roll_summary_takes_the_same_statements_for_3_and_300_households(world):
+    from tests.api.helpers import residents
+
+    small = await create_consultation(world, stage="COLLECTING", title="小")
+    large = await create_consultation(world, stage="COLLECTING", title="大")
+    await residents(world, small, ["1 号"])
+    await residents(world, large, ["1 号"])
+    for cid, n in ((small, 3), (large, 300)):
+        await world.organizer.ok(
+            "setVoterRoll",
+            {"consultationId": cid, "voters": [{"label": f"{i} 号", "weight": "60"} for i in range(1, n + 1)]},
+            "entries { id }",
+        )
+    few = await _statements(world.organizer, CONSOLE_ROLL, {"id": small})
+    with counting() as seen:
+        data = await world.organizer.query(CONSOLE_ROLL, {"id": large})
+    # then the 300 households are counted in the database, not read: the same statements as for 3
+    assert data["consultation"]["rollSummary"] == {"households": 300, "weight": "18000", "signedIn": 1}
+    assert len(seen) == few, (few, seen)
+    assert sum("voter_roll_entry" in s.lower() for s in seen) == 2  # the summary and the reissue requests

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, ORGANIZER, Site, sign_in
+from tests.browser.conftest import DESKTOP, ORGANIZER, Site, screenshot, sign_in
 from tests.cli.test_cli import DEMO_ENV, load_demo, served
 
 
@@ -66,6 +66,7 @@ def test_the_bell_counts_a_new_reminder_live_and_lists_it(reminding_site, new_pa
     expect(item).to_contain_text("已投 0 户，共 2 户")
     expect(item).to_contain_text("投票快截止")
     expect(item.get_by_role("link", name="巷口路灯（提醒）")).to_have_attribute("href", f"/console/{case['id']}")
+    screenshot(page, "bell.png", full_page=False)
     # marking them all read brings the count to nothing
     panel.get_by_role("button", name="全部标为已读").click()
     expect(bell.locator(".bell-count")).to_have_text("0")

@@ -49,3 +49,38 @@ def test_the_roll_pages_fifty_at_a_time_and_finds_a_household(site, new_page):
     page.get_by_label("查找住户（门牌里的字或数字）").fill("9号楼")
     expect(status).to_have_text("没有找到含“9号楼”的户。")
     expect(rows).to_have_count(0)
+
+
+def test_the_console_never_asks_for_the_whole_roll(site, new_page):
+    # given a consultation voting on a poll, whose roll has 120 households of 50 m² each
+    case = site.consultation("幸福里整册不读", stage="DELIBERATING")
+    voters = [{"label": x, "weight": "50"} for x in LABELS]
+    site.ok("setVoterRoll", {"consultationId": case["id"], "voters": voters}, "entries { id }")
+    pid = site.ok(
+        "createPoll",
+        {"consultationId": case["id"], "question": "是否同意加装电梯？", "kind": "YES_NO_ABSTAIN"},
+        "poll { id }",
+    )["poll"]["id"]
+    site.ok("advanceStage", {"consultationId": case["id"], "to": "VOTING"}, "consultation { stage }")
+    site.ok("openPoll", {"pollId": pid}, "poll { status }")
+    page = new_page(DESKTOP)
+    bodies: list[str] = []
+    page.on("request", lambda request: bodies.append(request.post_data or "") if "/graphql" in request.url else None)
+    # when the organizer opens it on the console
+    sign_in(page, ORGANIZER, f"/console/{case['id']}")
+    # then the roll's size is shown, counted by the server
+    expect(page.locator("#roll-count")).to_contain_text("120 户，总面积 6000 平方米，已有 0 户用邀请码进入")
+    expect(page.locator("#roll-page-status")).to_have_text("第 1–50 条，共 120 条")
+    # and the paper-ballot form lists the first 100 households and finds the others by search
+    ballot = page.locator("form.offline-ballot")
+    expect(ballot).to_contain_text("共 120 户，这里列出前 100 户")
+    voter = ballot.get_by_label("哪一户")
+    expect(voter.locator("option")).to_have_count(101)  # and the "请选择" line
+    ballot.get_by_label("按户名查找").fill("4号楼 5单元 601")
+    expect(voter.locator("option")).to_have_count(2)
+    voter.select_option(label="4号楼5单元601")
+    expect(ballot).not_to_contain_text("这里列出前")
+    # and no request asked for the whole roll
+    assert bodies and any("rollSummary" in b for b in bodies)
+    assert not [b for b in bodies if "voterRoll" in b]
+    assert page.errors == []

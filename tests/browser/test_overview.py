@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CPPCC, DESKTOP, axe_violations, no_stray_words, sign_in
+from tests.browser.conftest import ADMIN, CPPCC, DESKTOP, axe_violations, no_stray_words, screenshot, sign_in
 
 TOTAL = """query($from: Date, $to: Date) { overview(from: $from, to: $to) {
   total { consultations resolutionRate demandsReceived demandsResolved satisfactionRate ratings }
@@ -67,6 +67,23 @@ def test_the_overview_shows_the_figures_and_the_charts(demo_only_site, new_page)
     shown = f"{month['resolutionRate']}%" if month["resolutionRate"] is not None else "—"
     expect(rate.locator(".big-value")).to_have_text(shown)
     assert "period=month" in page.url
+
+
+def test_the_demos_admin_sees_the_whole_district(demo_only_site, new_page):
+    site = demo_only_site
+    data = site.gql(TOTAL, {}, site.token(ADMIN))["overview"]
+    page = new_page(DESKTOP, on=site)
+    # given the demo's admin signed in, when they open the overview
+    sign_in(page, ADMIN, "/overview")
+    # then every community of the district has its row, the total comes last, and the charts are drawn
+    table = page.locator("#overview-table")
+    for community in data["communities"]:
+        expect(table.get_by_role("rowheader", name=community["name"], exact=True)).to_be_visible()
+    expect(table.locator("tr.total td").nth(1)).to_have_text(str(data["total"]["consultations"]))
+    expect(page.locator("#chart-stages svg")).to_be_visible()
+    expect(page.locator("#chart-money")).to_be_visible()
+    assert page.errors == []
+    screenshot(page, "overview.png")
 
 
 def test_the_exports_and_the_monthly_report_are_linked(demo_only_site, new_page):
