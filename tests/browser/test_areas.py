@@ -18,11 +18,12 @@ EAST = ("east-organizer", "east-organizer-kept-7Q")
 @pytest.fixture(scope="module")
 def area_site(tmp_path_factory, scratch_databases):
     with demo_site(tmp_path_factory, scratch_databases) as s:
-        areas = {a["kind"]: a["id"] for a in s.gql("{ areas { id kind } }")["areas"]}
+        # The demo's district: 王主任 (the demo organizer) acts in 解放街道, whose 菜园巷社区 gains a neighbour.
+        areas = {a["name"]: a["id"] for a in s.gql("{ areas { id name } }")["areas"]}
         s.east = s.ok(
-            "createArea", {"kind": "COMMUNITY", "name": "东风社区", "parentId": areas["STREET"]}, "area { id }", ADMIN
+            "createArea", {"kind": "COMMUNITY", "name": "东风社区", "parentId": areas["解放街道"]}, "area { id }", ADMIN
         )["area"]["id"]
-        s.home = areas["COMMUNITY"]
+        s.home = areas["菜园巷社区"]
         s.east_account = s.ok(
             "createAccount",
             {
@@ -47,11 +48,11 @@ def area_site(tmp_path_factory, scratch_databases):
 def test_a_community_organizer_lists_and_creates_in_their_community_only(area_site, new_page):
     page = new_page(DESKTOP, on=area_site)
     sign_in(page, EAST, "/console")
-    expect(page.locator("#my-areas")).to_have_text("您的工作范围：本街道 · 东风社区")
+    expect(page.locator("#my-areas")).to_have_text("您的工作范围：解放街道 · 东风社区")
     listed = page.locator("#consultation-list > li")
     expect(listed).to_have_count(1)
     expect(listed.first).to_contain_text("东风社区健身器材")
-    expect(listed.first).to_contain_text("本街道 · 东风社区")
+    expect(listed.first).to_contain_text("解放街道 · 东风社区")
     expect(page.locator("#consultation-list")).not_to_contain_text("菜园巷")
     # One community: no picker; the new consultation goes to it.
     form = page.locator("#create-form")
@@ -79,13 +80,13 @@ def test_an_admin_sets_where_an_organizer_works(area_site, new_page):
     form = panel.locator("#staff-areas-form")
     form.get_by_label("工作人员").select_option(label="东风社区干部（组织方）")
     choices = form.locator("#staff-area-choices")
-    expect(choices.get_by_label("本街道 · 东风社区（社区/村）")).to_be_checked()
-    choices.get_by_label("本街道 · 本社区（社区/村）").check()
+    expect(choices.get_by_label("解放街道 · 东风社区（社区/村）")).to_be_checked()
+    choices.get_by_label("解放街道 · 菜园巷社区（社区/村）").check()
     form.get_by_role("button", name="保存工作范围").click()
     expect(form.locator(".form-msg")).to_contain_text("东风社区干部")
     query = "query($id: ID!) { node(id: $id) { ... on Account { areas { name } } } }"
     areas = area_site.gql(query, {"id": area_site.east_account}, area_site.token(ADMIN))["node"]["areas"]
-    assert sorted(a["name"] for a in areas) == ["东风社区", "本社区"]
+    assert sorted(a["name"] for a in areas) == ["东风社区", "菜园巷社区"]
     # The organizer now reaches two communities: the console offers the choice, and lists both.
     organizer = new_page(DESKTOP, on=area_site)
     sign_in(organizer, EAST, "/console")

@@ -128,6 +128,11 @@ def verify(env: dict[str, str]):
     return run("verify", env=env, check=False)
 
 
+def caiyuan(url: str) -> int:
+    """The demo's finished 菜园巷 consultation (the 武川 cases come before it)."""
+    return attack(url, [], "SELECT id FROM consultation WHERE title = '菜园巷道路改造'")[0]["id"]
+
+
 def test_the_untouched_demo_verifies(demo):
     result = verify(demo)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -137,27 +142,31 @@ def test_the_untouched_demo_verifies(demo):
 def test_an_event_edited_and_its_chain_recomputed_is_caught_by_its_anchor(demo):
     # given the attacker edits what an early event of 菜园巷 says, then recomputes every later hash and the head
     url = demo["CONSULT_DATABASE_URL"]
-    attack(url, [("UPDATE audit_event SET summary = summary || '（改）' WHERE consultation_id = 1 AND seq = 3", [])])
-    rechain(url, 1)
-    assert chain_valid_inside(url, 1)  # the database alone is fooled
+    cid = caiyuan(url)
+    edit = "UPDATE audit_event SET summary = summary || '（改）' WHERE consultation_id = ? AND seq = 3"
+    attack(url, [(edit, [cid])])
+    rechain(url, cid)
+    assert chain_valid_inside(url, cid)  # the database alone is fooled
     # when the operator verifies, then the rewrite is named, from seq 3 on
     result = verify(demo)
     assert result.returncode == 1
-    assert "consultation 1: seq 3 differs from its anchor" in result.stdout
+    assert f"consultation {cid}: seq 3 differs from its anchor" in result.stdout
 
 
 def test_ballot_events_deleted_and_the_rest_rechained_are_caught(demo):
     # given the attacker deletes every ballot event of 菜园巷 and re-chains what is left
     url = demo["CONSULT_DATABASE_URL"]
-    before = attack(url, [], "SELECT count(*) AS n FROM audit_event WHERE consultation_id = 1")[0]["n"]
-    attack(url, [("DELETE FROM audit_event WHERE consultation_id = 1 AND action LIKE 'ballot.%'", [])])
-    rechain(url, 1)
-    after = attack(url, [], "SELECT count(*) AS n FROM audit_event WHERE consultation_id = 1")[0]["n"]
-    assert after < before and chain_valid_inside(url, 1)
+    cid = caiyuan(url)
+    count = f"SELECT count(*) AS n FROM audit_event WHERE consultation_id = {cid}"
+    before = attack(url, [], count)[0]["n"]
+    attack(url, [("DELETE FROM audit_event WHERE consultation_id = ? AND action LIKE 'ballot.%'", [cid])])
+    rechain(url, cid)
+    after = attack(url, [], count)[0]["n"]
+    assert after < before and chain_valid_inside(url, cid)
     # then verify names the anchored events that are gone or changed
     result = verify(demo)
     assert result.returncode == 1
-    assert f"consultation 1: seq {before} was anchored" in result.stdout
+    assert f"consultation {cid}: seq {before} was anchored" in result.stdout
     assert "differs from its anchor" in result.stdout
 
 
