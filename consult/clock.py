@@ -13,6 +13,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class StoryClock:
+    """For the demo's stories: a clock that moves on a fixed step at each reading, and jumps."""
+
+    def __init__(self, start: datetime, minutes: float = 37) -> None:
+        self.at = start
+        self.step = timedelta(minutes=minutes)
+
+    def __call__(self) -> datetime:
+        self.at += self.step
+        return self.at
+
+    def jump(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
 def parse_datetime(value: object, field: str | None = None) -> datetime:
     """ISO 8601 text to an aware UTC datetime. A time without offset is read as Beijing time."""
     if isinstance(value, datetime):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from consult import anchors
-from consult.clock import SHANGHAI, utcnow
+from consult.clock import SHANGHAI, StoryClock, utcnow
 from consult.demo_wuchuan import CAIYUAN_STREET, COMMUNITY, MANHOLE_TITLE, WUCHUAN_ACCOUNT, load_wuchuan
 from consult.domain.labels import label
 from consult.domain.vocabulary import (
@@ -76,20 +76,6 @@ DEMO_PARTIES = [
     ("units", "菜园巷辖区单位", PartyKind.UNIT, "辖区单位联络员"),
     ("cppcc", "临河区政协社会和法制委员会", PartyKind.CPPCC, None),
 ]
-
-
-class StoryClock:
-    """A clock that walks through the spring of 2025, a few hours per step."""
-
-    def __init__(self, start: datetime) -> None:
-        self.at = start
-
-    def __call__(self) -> datetime:
-        self.at += timedelta(minutes=37)
-        return self.at
-
-    def jump(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 def households() -> list[tuple[str, str | None]]:
@@ -403,6 +389,7 @@ async def load_demo(*, if_empty: bool = False, out_dir: Path = Path("var")) -> s
 
     settings = get_settings()
     anchors.configure(settings.anchor_file, settings.anchor_url, settings.anchor_token)
+    # The spring of 2025, a few hours per step.
     clock = StoryClock(datetime(2025, 4, 7, 9, 0, tzinfo=SHANGHAI).astimezone(UTC))
 
     def as_(account, roll_entry_id: int | None = None) -> ServiceContext:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from consult.clock import SHANGHAI
+from consult.clock import SHANGHAI, StoryClock
 from consult.domain.vocabulary import (
     AreaKind,
     DemandChannel,
@@ -65,18 +65,6 @@ UNITS = [
 ]
 PLACES = ["和平路", "团结路", "新华街", "兴隆街", "建设路", "文化街"]
 PROBLEMS = ["井盖缺失", "井盖破损", "井盖松动异响", "井盖下沉", "井盖与路面不平", "井盖标识不清"]
-
-
-class _Clock:
-    def __init__(self, start: datetime) -> None:
-        self.at = start
-
-    def __call__(self) -> datetime:
-        self.at += timedelta(minutes=11)
-        return self.at
-
-    def jump(self, **delta: float) -> None:
-        self.at += timedelta(**delta)
 
 
 async def name_the_tree(admin: ServiceContext) -> Area:
@@ -129,7 +117,7 @@ async def _rate(cid: str, slips: list, scores: list[int], comments: dict[int, st
         )
 
 
-async def _manhole(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: _Clock, **kw: Any) -> None:
+async def _manhole(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: StoryClock, **kw: Any) -> None:
     """七单会商 of the manhole case, from the demand to the sealed dossier."""
     c = await consultations.create_consultation(
         wc,
@@ -211,7 +199,7 @@ async def _manhole(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock
     await archive_service.archive_consultation(wc, consultation_id=cid, note="七单会商办结，存入档案单")
 
 
-async def _manhole_works(wc: ServiceContext, cppcc: ServiceContext, cid: str, units: dict, clock: _Clock) -> None:
+async def _manhole_works(wc: ServiceContext, cppcc: ServiceContext, cid: str, units: dict, clock: StoryClock) -> None:
     ids = []
     for title, kind, key, hours in (
         ("赔偿款 8400 元交到伤者手中", MilestoneKind.FUNDING, "xinfang", 1),
@@ -242,7 +230,7 @@ async def _manhole_works(wc: ServiceContext, cppcc: ServiceContext, cid: str, un
     await evaluation.record_follow_up(wc, consultation_id=cid, at=clock.at, notes="回访伤者：赔偿款已收到，情绪稳定。")
 
 
-async def _sweep(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: _Clock, **kw: Any) -> None:
+async def _sweep(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: StoryClock, **kw: Any) -> None:
     """The sweep the case set off: 66 reported covers, fixed, checked and rated."""
     c = await consultations.create_consultation(
         wc,
@@ -289,7 +277,7 @@ async def _sweep(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: 
     await archive_service.archive_consultation(wc, consultation_id=cid, note="专项行动办结，存入档案")
 
 
-async def _sweep_works(wc: ServiceContext, cppcc: ServiceContext, cid: str, units: dict, clock: _Clock) -> None:
+async def _sweep_works(wc: ServiceContext, cppcc: ServiceContext, cid: str, units: dict, clock: StoryClock) -> None:
     m = await supervision.add_milestone(
         wc,
         consultation_id=cid,
@@ -329,7 +317,7 @@ async def _sweep_works(wc: ServiceContext, cppcc: ServiceContext, cid: str, unit
     await evaluation.record_follow_up(wc, consultation_id=cid, at=clock.at, notes="逐一回访上报的居民。")
 
 
-async def _county(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: _Clock) -> None:
+async def _county(wc: ServiceContext, cppcc: ServiceContext, units: dict, clock: StoryClock) -> None:
     """The six cases the town could not settle: received, accepted, and still in joint consultation."""
     c = await consultations.create_consultation(
         wc,
@@ -367,7 +355,7 @@ async def load_wuchuan(admin: ServiceContext, cppcc: ServiceContext, settings: A
     town = await name_the_tree(admin)
     me = await town_organizer(admin, town)
     units = {key: await accounts.create_party(admin, name=name, kind=kind) for key, name, kind, _ in UNITS}
-    clock = _Clock(datetime(2025, 5, 12, 20, 0, tzinfo=SHANGHAI).astimezone(UTC))
+    clock = StoryClock(datetime(2025, 5, 12, 20, 0, tzinfo=SHANGHAI).astimezone(UTC), minutes=11)
 
     def as_town(account: Any, roll_entry_id: int | None = None) -> ServiceContext:
         return acting_as(account, settings, clock, roll_entry_id)
