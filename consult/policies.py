@@ -57,6 +57,10 @@ class Relation(StrEnum):
     # A party rep whose party takes no part in the consultation: they speak for their party
     # only where it sits at the table. Bars, like ANOTHER_SLIP.
     OUTSIDE_PARTY = "outside_party"
+    # A resident who signed in with a password, not a slip, and whose household is not on the
+    # consultation's roll: residents speak where they live, and no organizer's account-making
+    # reaches past its own communities. Bars, like ANOTHER_SLIP.
+    OFF_ROLL = "off_roll"
 
 
 DELIBERATION = frozenset({Stage.DELIBERATING, Stage.VOTING})
@@ -166,13 +170,13 @@ RULES: dict[str, Rule] = {
     "demand.submit": _rule(
         {ADMIN, ORGANIZER, CPPCC_MEMBER, RESIDENT},
         stages={Stage.COLLECTING},
-        barred=frozenset({Relation.ANOTHER_SLIP}),
+        barred=frozenset({Relation.ANOTHER_SLIP, Relation.OFF_ROLL}),
         why="a resident's slip admits them to its own consultation only",
     ),
     "demand.support": _rule(
         {RESIDENT},
         stages={Stage.COLLECTING},
-        barred=frozenset({Relation.ANOTHER_SLIP}),
+        barred=frozenset({Relation.ANOTHER_SLIP, Relation.OFF_ROLL}),
         why="support is the residents' voice, each in their own consultation",
     ),
     "demand.set_status": _rule(STAFF, stages={Stage.COLLECTING, Stage.DELIBERATING}),
@@ -353,6 +357,8 @@ def relations_of(
             out.add(Relation.HOUSEHOLD)
         if slip_bound(actor) and slip_consultation_id != subject.id:
             out.add(Relation.ANOTHER_SLIP)
+        if actor.roles == {RESIDENT} and actor.roll_entry_id is None and not on_roll:
+            out.add(Relation.OFF_ROLL)
         if rep and party_ids is not None and actor.party_id not in party_ids:
             out.add(Relation.OUTSIDE_PARTY)
     elif isinstance(subject, Proposal):

@@ -12,17 +12,18 @@ from functools import cache
 from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parents[2] / "frontend_static" / "assets"
-_CONST = re.compile(r'(?:export\s+)?const\s+([A-Z][A-Z0-9_]*)\s*=\s*(`[^`]*`|"[^"\n]*")\s*;')
+_CONST = re.compile(r'(?:export\s+)?const\s+([A-Z][A-Z0-9_]*)\s*=\s*(`[^`]*`|"[^"\n]*"|\d+)\s*;')
 _PART = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 
 
 @cache
 def constants(*scripts: str) -> dict[str, str]:
-    """The string constants of the given scripts (later scripts win), with `${NAME}` filled in."""
+    """The string (and whole-number) constants of the given scripts (later scripts win), with
+    `${NAME}` filled in."""
     raw: dict[str, str] = {}
     for script in scripts:
         for name, literal in _CONST.findall((ASSETS / script).read_text(encoding="utf-8")):
-            raw[name] = literal[1:-1]
+            raw[name] = literal if literal.isdigit() else literal[1:-1]
 
     def fill(name: str, seen: tuple[str, ...] = ()) -> str:
         if name in seen:

@@ -491,3 +491,34 @@ async def test_an_admin_approves_new_slips_where_no_cppcc_member_acts(world: Wor
     asked = await world.organizer.ok("requestReissue", {"voterEntryId": entry, "reason": "换手机"}, "request { id }")
     refused = await world.admin.mutate("approveReissue", {"requestId": asked["request"]["id"]})
     assert errors_of(refused) == [(None, "FORBIDDEN")]
+
+
+async def test_a_resident_made_with_a_password_speaks_in_no_consultation_off_their_roll(
+    world: World, district: District
+):
+    # given a COLLECTING consultation in 五川村 with a demand, and a resident account that
+    # 本社区's organizer made with a password (no slip, on no roll)
+    cid = await create_consultation(world, stage="COLLECTING", community=district.village)
+    demand = await world.organizer.ok(
+        "submitDemand",
+        {"consultationId": cid, "title": "井盖", "body": "缺失", "channel": "HOTLINE"},
+        "demand { id }",
+    )
+    made = {
+        "username": "made-up",
+        "password": "made-up-resident-9Q",
+        "displayName": "编出来的住户",
+        "roles": ["RESIDENT"],
+    }
+    await district.home_organizer.ok("createAccount", made, "account { id }")
+    resident = await login(world.anon, "made-up", "made-up-resident-9Q")
+    # when it raises or supports a demand there, then it is refused, and the page offers neither
+    raised = await resident.mutate("submitDemand", {"consultationId": cid, "title": "路灯", "body": "不亮"})
+    assert errors_of(raised) == [("consultationId", "FORBIDDEN")]
+    supported = await resident.mutate("supportDemand", {"demandId": demand["demand"]["id"]})
+    assert errors_of(supported) == [("demandId", "FORBIDDEN")]
+    can = "query($id: ID!) { consultation(id: $id) { viewerCan { submitDemand } } }"
+    assert (await resident.query(can, {"id": cid}))["consultation"]["viewerCan"]["submitDemand"] is False
+    # while a household of that roll, signed in with its slip, still speaks
+    (household,) = await residents(world, cid, ["五川村 3 号"])
+    await household.ok("supportDemand", {"demandId": demand["demand"]["id"]}, "demand { id }")
