@@ -398,7 +398,11 @@ class Scheduler:
     async def lead(self) -> bool:
         """Take or renew the lease, for three rounds; whether this scheduler holds it."""
         every = self.settings.reminders.every_seconds or 60.0
+        was = self.leading
         self.leading = await take_lease(self.holder, self.clock(), max(every * 3, 30.0))
+        if self.leading != was:
+            # which worker sweeps, for the operator reading the logs of several
+            log.info("reminder scheduler %s %s", self.holder, "sweeps now" if self.leading else "lost its lease")
         return self.leading
 
     async def round(self) -> int:
@@ -416,6 +420,7 @@ class Scheduler:
         if self.leading:
             self.leading = False
             await release_lease(self.holder)
+            log.info("reminder scheduler %s let go of its lease", self.holder)
 
     async def run(self) -> None:
         every = self.settings.reminders.every_seconds
