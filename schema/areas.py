@@ -15,7 +15,7 @@ from tortoise.queryset import QuerySet
 from consult import models
 from consult.domain.vocabulary import AreaKind
 from consult.ids import from_global_id
-from consult.policies import SCOPED_ROLES, Actor, reach_for
+from consult.policies import SCOPED_ROLES, Actor
 from consult.services import areas as area_service
 from schema.context import Info
 from schema.enums import graphql_enum
@@ -114,17 +114,17 @@ class AreaQuery:
 
     @strawberry.field(
         description=(
-            "The staff accounts (organizers, admins, CPPCC members), by name, for the admins who say where they "
-            "act (setStaffAreas); null for everyone else."
+            "The staff accounts (organizers, admins, CPPCC members) whose areas the viewer may set "
+            "(setStaffAreas), by name: all of them for an admin of the whole district, and for an admin of "
+            "streets or communities those acting only within them; null for everyone else."
         )
     )
     async def staff_accounts(self, info: Info) -> list[Annotated[Account, strawberry.lazy("schema.types")]] | None:
         from schema.types import Account
 
-        if reach_for(info.context.actor, "areas.manage") is not None:
+        if not info.context.may("areas.manage"):
             return None
-        rows = await models.Account.all().order_by("display_name", "id")
-        return [Account.of(a) for a in rows if a.role_set & SCOPED_ROLES]
+        return [Account.of(a) for a in await area_service.staff_within(info.context.actor)]
 
 
 @strawberry.input(description="A new street or town under the district, or community or village under a street.")

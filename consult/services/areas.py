@@ -286,6 +286,28 @@ async def set_staff_areas(ctx: ServiceContext, *, account_id: str, area_ids: lis
         return account
 
 
+async def staff_within(actor: Actor) -> list[Account]:
+    """The staff accounts whose areas an admin may set (setStaffAreas), by name: every one for an
+    admin of the whole district; for an admin of streets or communities, those whose areas all
+    lie within the admin's own (an account that acts nowhere yet among them). Three statements."""
+    permit(actor, "areas.manage")
+    accounts = [a for a in await Account.all().order_by("display_name", "id") if a.role_set & SCOPED_ROLES]
+    if actor.scope is None:
+        return accounts
+    tree = await area_tree()
+    rows = await StaffArea.filter(account_id__in=[a.id for a in accounts] + [actor.account_id]).values_list(
+        "account_id", "area_id"
+    )
+    held: dict[int, set[int]] = {}
+    for account_id, area_id in rows:
+        held.setdefault(int(account_id), set()).add(int(area_id))
+    covered = held.get(actor.account_id or 0, set())
+    for _, area in tree:  # top down: a place is covered when it or the place above it is
+        if area.parent_id in covered:
+            covered.add(area.id)
+    return [a for a in accounts if held.get(a.id, set()) <= covered]
+
+
 async def trail_staff_areas(ctx: ServiceContext, account: Account, area_pks: list[int], conn: Any) -> None:
     names = await Area.filter(id__in=area_pks).using_db(conn).order_by("id").values_list("name", flat=True)
     await append_installation_event(

@@ -141,7 +141,14 @@ async def test_admins_build_the_tree_and_bad_input_is_refused_in_chinese(world: 
 
 
 async def test_an_admin_at_a_street_administers_that_street_only(world: World, district: District):
-    _, street_admin = await staff(world.admin, world.anon, "street-admin", ["ADMIN"], [district.town])
+    street_admin_id, street_admin = await staff(world.admin, world.anon, "street-admin", ["ADMIN"], [district.town])
+    # The staff it may place: the town's and the village's only, itself among them; the district's
+    # admin lists every staff account.
+    listed = (await street_admin.query("{ staffAccounts { id } }"))["staffAccounts"]
+    assert {a["id"] for a in listed} == {district.accounts["village_cppcc"], street_admin_id}
+    everyone = (await world.admin.query("{ staffAccounts { id } }"))["staffAccounts"]
+    assert {district.accounts["home_organizer"], district.accounts["street_organizer"]} <= {a["id"] for a in everyone}
+    assert (await district.home_organizer.query("{ staffAccounts { id } }"))["staffAccounts"] is None
     added = await street_admin.ok(
         "createArea", {"kind": "COMMUNITY", "name": "五川二村", "parentId": district.town}, "area { id }"
     )
