@@ -157,10 +157,12 @@ async function start() {
 const reload = debounce(() => load(), 300);
 
 let loadSeq = 0;
+let readsOut = 0;
 
 async function load() {
   const mine = ++loadSeq;
   let data;
+  readsOut += 1;
   try {
     data = await gql(QUERY, { id: state.id });
     if (mine !== loadSeq) return; // a newer read is on its way: never draw older data over it
@@ -173,8 +175,24 @@ async function load() {
       drawKeptNotice();
     }
     return;
+  } finally {
+    readsOut -= 1;
   }
   show(data);
+}
+
+/**
+ * This phone's vote was just counted: a read that set out before it would draw the page without
+ * it (and the vote's own event, a tally change, asks for no new read). Such a read is dropped and
+ * a new one asked for.
+ */
+function afterOwnVote(poll) {
+  const current = state.data?.polls.find((p) => p.id === poll.id);
+  if (current) current.myBallot = poll.myBallot;
+  if (readsOut) {
+    loadSeq += 1;
+    reload();
+  }
 }
 
 // ---------------------------------------------------------------- kept on this phone
@@ -562,6 +580,7 @@ function confirmChoice(poll, card, chosen, status) {
       state.revoting.delete(poll.id);
       if (payload.tally) updateTally(poll.id, payload.tally);
       poll.myBallot = { ...payload.ballot, origin: "ONLINE" };
+      afterOwnVote(poll);
       state.confirming = null;
       const fresh = pollCard(poll);
       card.replaceWith(fresh);

@@ -124,6 +124,36 @@ def test_a_second_residents_vote_updates_the_first_page_without_reload(new_page,
     assert "您的票已经记录：反对" in second.locator(".receipt-box").inner_text()
 
 
+def test_a_read_that_set_out_before_the_vote_never_draws_the_receipt_without_the_choice(new_page, site):
+    case = site.consultation("慢网络上的回执", stage="VOTING", households=1, secret=False)
+    page = new_page(PHONE)
+    held: list = []
+
+    def hold_the_first_read(route) -> None:
+        body = route.request.post_data or ""
+        if not held and "myBallot" in body and "redeemInvitation" not in body and "castVote" not in body:
+            held.append((route, route.fetch()))  # read by the server now, handed to the page later
+        else:
+            route.fallback()
+
+    page.route(re.compile(r"/graphql$"), hold_the_first_read)
+    # given a slow network: the read the page asks for after the slip is redeemed is still on its way
+    page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    # when the resident votes meanwhile, and that read (from before the vote) arrives afterwards
+    page.get_by_role("button", name=re.compile("^赞成")).click()
+    page.get_by_role("button", name="确认投票").click()
+    expect(page.locator(".receipt-box")).to_contain_text("您的票已经记录：赞成")
+    assert len(held) == 1
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    page.wait_for_timeout(1500)  # the late answer, and the read the page asks for in its place
+    # then the receipt still says what was chosen, and the ballot is not offered again
+    expect(page.locator(".receipt-box")).to_contain_text("您的票已经记录：赞成")
+    expect(page.get_by_role("button", name="确认投票")).to_have_count(0)
+    assert page.errors == []
+
+
 def test_demands_appear_live_and_residents_support_them(new_page, site):
     case = site.consultation("菜园巷排水", stage="COLLECTING")
     site.ok("setVoterRoll", {"consultationId": case["id"], "voters": [{"label": "1 号"}]}, "entries { id }")
