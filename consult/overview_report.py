@@ -87,6 +87,20 @@ def period_text(start: date | None, end: date | None) -> str:
     return f"{start.isoformat() if start else '最早'} 至 {end.isoformat() if end else '今天'}"
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula. The names in the table are
+# typed by admins; a name such as =HYPERLINK(…) must open as the text it is, never run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value: Any) -> Any:
+    """A CSV cell: text that a spreadsheet would take for a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(result: Overview) -> bytes:
     """UTF-8 with a byte order mark, which is how Excel knows the Chinese is UTF-8."""
     header, rows = table(result)
@@ -94,7 +108,7 @@ def to_csv(result: Overview) -> bytes:
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow([_text_cell(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -113,6 +127,9 @@ def to_xlsx(result: Overview) -> bytes:
     sheet.append(header)
     for row in rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # a name is text, even one that starts with "=" (see FORMULA_STARTS)
     sheet["A1"].font = Font(bold=True, size=14)
     for cell in sheet[4]:
         cell.font = Font(bold=True)

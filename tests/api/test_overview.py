@@ -478,6 +478,29 @@ async def test_csv_and_spreadsheet_carry_the_same_figures(world, clock):
     assert sheet_rows["合计"]["协商事项"] == 2
 
 
+async def test_a_name_that_looks_like_a_formula_is_exported_as_text(world, clock):
+    clock.set(T0)
+    district = (await world.admin.query("{ areas(kind: DISTRICT) { id } }"))["areas"][0]["id"]
+    trap = '=HYPERLINK("http://example.com/","点此查看")'
+    street = await world.admin.ok("createArea", {"kind": "STREET", "name": "-1+1", "parentId": district}, "area { id }")
+    await world.admin.ok(
+        "createArea", {"kind": "COMMUNITY", "name": trap, "parentId": street["area"]["id"]}, "area { id }"
+    )
+    http = world.anon.http
+    # when the admin downloads both exports
+    text = (await http.get("/overview.csv", headers=cookie(world.admin))).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    # then the CSV carries the names behind an apostrophe, so a spreadsheet shows them and runs nothing
+    assert ["'-1+1", "'" + trap] in [row[:2] for row in rows]
+    response = await http.get("/overview.xlsx", headers=cookie(world.admin))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    [cell] = [c for row in sheet.iter_rows() for c in row if c.value == trap]
+    # and the spreadsheet holds them as text cells, not formulas
+    assert cell.data_type == "s"
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
 async def test_exports_need_a_staff_session(world, clock):
     clock.set(T0)
     cid = await new_consultation(world, "菜园巷道路改造")
