@@ -215,6 +215,7 @@ async def add_party(ctx: ServiceContext, *, consultation_id: str, party_id: str)
     ppk = decode_id(party_id, "Party", "partyId")
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "consultation.add_party", stage=consultation.stage, community=consultation.community_id)
         party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:

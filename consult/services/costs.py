@@ -326,6 +326,7 @@ async def record_contribution(
         raise NotFound("shareId")
     async with transaction() as conn:
         consultation = await lock_consultation(probe.plan.proposal.consultation_id, conn, "shareId")
+        ensure_visible(ctx.actor, consultation, "shareId")
         permit(ctx.actor, "contribution.record", stage=consultation.stage, community=consultation.community_id)
         share = await _share_under_lock(spk, conn)
         proposal_status = (

@@ -157,6 +157,7 @@ async def set_demand_status(
         raise Invalid("merge_target_unexpected", "mergedIntoId")
     async with transaction() as conn:
         consultation, demand = await lock_through(Demand, dpk, conn, "demandId")
+        ensure_visible(ctx.actor, consultation, "demandId")
         permit(ctx.actor, "demand.set_status", stage=consultation.stage, community=consultation.community_id)
         if target_pk is not None:
             target = await Demand.get_or_none(id=target_pk, using_db=conn)
@@ -205,6 +206,7 @@ async def assign_responsibility(
     due = parse_datetime(due_at, "dueAt") if due_at is not None else None
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "responsibility.assign", stage=consultation.stage, community=consultation.community_id)
         party = await Party.get_or_none(id=ppk, using_db=conn)
         if party is None:

@@ -167,6 +167,7 @@ async def adopt_proposal(ctx: ServiceContext, *, proposal_id: str) -> Proposal:
     ppk = decode_id(proposal_id, "Proposal", "proposalId")
     async with transaction() as conn:
         consultation, proposal = await lock_through(Proposal, ppk, conn, "proposalId")
+        ensure_visible(ctx.actor, consultation, "proposalId")
         permit(ctx.actor, "proposal.adopt", stage=consultation.stage, community=consultation.community_id)
         if proposal.status == ProposalStatus.ADOPTED:
             raise Conflict("proposal_already_adopted", "proposalId")

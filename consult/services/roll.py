@@ -22,6 +22,7 @@ from consult.services.base import (
     audit,
     clean_text,
     decode_id,
+    ensure_visible,
     lock_consultation,
     lock_through,
     transaction,
@@ -139,6 +140,7 @@ async def set_voter_roll(
 
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "roll.set", stage=consultation.stage, community=consultation.community_id)
         # A poll the clock has opened takes its electorate from the roll as it was then, not as replaced here.
         await settle_all(ctx, consultation, conn)
@@ -187,6 +189,7 @@ async def issue_invitations(ctx: ServiceContext, *, consultation_id: str) -> lis
     cpk = decode_id(consultation_id, "Consultation", "consultationId")
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "invitations.issue", stage=consultation.stage, community=consultation.community_id)
         everyone = await VoterRollEntry.filter(consultation_id=cpk, active=True).using_db(conn).order_by("position")
         if not everyone:
@@ -241,6 +244,7 @@ async def request_reissue(ctx: ServiceContext, *, voter_entry_id: str, reason: s
     why = clean_text(reason, "reason", max_len=500)
     async with transaction() as conn:
         consultation, entry = await lock_through(VoterRollEntry, epk, conn, "voterEntryId")
+        ensure_visible(ctx.actor, consultation, "voterEntryId")
         permit(ctx.actor, "invitations.reissue_request", stage=consultation.stage, community=consultation.community_id)
         if not entry.active:
             raise NotFound("voterEntryId")
@@ -291,6 +295,7 @@ async def approve_reissue(ctx: ServiceContext, *, request_id: str) -> tuple[Reis
         if owner is None:
             raise NotFound("requestId")
         consultation, entry = await lock_through(VoterRollEntry, owner.entry_id, conn, "requestId")
+        ensure_visible(ctx.actor, consultation, "requestId")
         permit(
             ctx.actor,
             "invitations.reissue_approve",

@@ -77,6 +77,7 @@ async def add_milestone(
     party_pk = decode_id(responsible_party_id, "Party", "responsiblePartyId") if responsible_party_id else None
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "milestone.add", stage=consultation.stage, community=consultation.community_id)
         if party_pk is not None:
             await _party_of_consultation(cpk, party_pk, conn, "responsiblePartyId")

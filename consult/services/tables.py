@@ -37,7 +37,15 @@ from consult.models import (
 from consult.money import format_fen, parse_money
 from consult.policies import gate, permit
 from consult.services.accounts import insert_party, name_key, party_fields
-from consult.services.base import ServiceContext, audit, clean_text, decode_id, lock_consultation, transaction
+from consult.services.base import (
+    ServiceContext,
+    audit,
+    clean_text,
+    decode_id,
+    ensure_visible,
+    lock_consultation,
+    transaction,
+)
 from consult.services.consultations import MAX_PARTIES
 from consult.services.representatives import IssuedSlip, _add, _may_issue, clean_phone
 
@@ -114,6 +122,7 @@ async def add_parties(ctx: ServiceContext, *, consultation_id: str, rows: list[d
     checked = _party_rows(rows)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "consultation.add_party", stage=consultation.stage, community=consultation.community_id)
         await lock_installation(conn)
         existing = {name_key(p.name): p for p in await Party.all().using_db(conn).order_by("id")}
@@ -261,6 +270,7 @@ async def assign_responsibilities(
     bad.check()
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "responsibility.assign", stage=consultation.stage, community=consultation.community_id)
         names = await _parties_taking_part(cpk, [pk for pk, _, _ in cleaned], "responsibilities", bad, conn)
         listed = set(await Responsibility.filter(consultation_id=cpk).using_db(conn).values_list("party_id", "duty"))
@@ -305,6 +315,7 @@ async def record_contributions(ctx: ServiceContext, *, consultation_id: str, row
     cleaned = _payment_rows(rows)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "contribution.record", stage=consultation.stage, community=consultation.community_id)
         shares = await _adopted_shares(cpk, conn)
         bad = _Rows()

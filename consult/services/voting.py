@@ -365,6 +365,7 @@ async def create_poll(
     rule = rule_for(preset, quorum_percent=quorum_percent, threshold=threshold, by_area=by_area)
     async with transaction() as conn:
         consultation = await lock_consultation(cpk, conn)
+        ensure_visible(ctx.actor, consultation, "consultationId")
         permit(ctx.actor, "poll.create", stage=consultation.stage, community=consultation.community_id)
         await _check_proposals(cpk, proposal_pks, conn)
         if rule.by_area:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from consult.ids import to_global_id
 from tests.api.helpers import Client, World, create_consultation, login, residents
 
 pytestmark = pytest.mark.asyncio
@@ -285,6 +286,33 @@ async def test_a_cppcc_member_supervises_the_communities_assigned_only(world: Wo
     assert (await viewer_can(district.village_cppcc, home))["recordInspection"] is False
     # The district's CPPCC member supervises everywhere.
     assert (await world.cppcc.mutate("recordInspection", {"consultationId": home, **visit}))["errors"] == []
+
+
+async def test_a_draft_out_of_reach_answers_as_if_it_did_not_exist(world: World, district: District):
+    # Given a draft in 五川村, where the community organizer of 本社区 does not act, and an id of nothing.
+    draft = await create_consultation(world, stage="DRAFT", community=district.village)
+    nothing = to_global_id("Consultation", 999_999)
+    answers = {}
+    for cid in (draft, nothing):
+        for name, input in [
+            ("setVoterRoll", {"consultationId": cid, "voters": [{"label": "1 号"}]}),
+            ("issueInvitations", {"consultationId": cid}),
+            ("addMilestone", {"consultationId": cid, "title": "管网", "kind": "CONSTRUCTION", "plannedEnd": DUE}),
+            ("createPoll", {"consultationId": cid, "question": "是否同意？", "kind": "YES_NO_ABSTAIN"}),
+            ("advanceStage", {"consultationId": cid, "to": "COLLECTING"}),
+            ("submitDemand", {"consultationId": cid, "title": "路灯", "body": "不亮", "channel": "HOTLINE"}),
+        ]:
+            payload = await district.home_organizer.mutate(name, input)
+            answers.setdefault(name, []).append(errors_of(payload))
+    # then every write gets the same NOT_FOUND for both: nothing says the draft is there
+    for name, (on_draft, on_nothing) in answers.items():
+        assert on_draft == on_nothing == [("consultationId", "NOT_FOUND")], name
+    data = await district.home_organizer.query(
+        "query($id: ID!) { consultation(id: $id) { id } node(id: $id) { id } }", {"id": draft}
+    )
+    assert data == {"consultation": None, "node": None}
+    # while the district's organizer, who acts everywhere, sees it
+    assert await community_of(world.organizer, draft) == district.village
 
 
 async def test_a_convener_acts_on_their_consultation_wherever_it_is(world: World, district: District):
