@@ -533,6 +533,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-CN": "日期格式不对，请写成 2026-11-01 这样（月份写成 2026-11）。",
         "en": "Write dates as 2026-11-01 (months as 2026-11).",
     },
+    "date_out_of_range": {
+        "zh-CN": "日期超出范围，请写 1970 年到 2200 年之间的日期。",
+        "en": "Give a date between the years 1970 and 2200.",
+    },
     "bad_period": {
         "zh-CN": "结束日期不能早于开始日期。",
         "en": "The end date cannot be before the start date.",

@@ -365,6 +365,8 @@ def month_filters(params: Any) -> tuple[date, dict[str, Any]]:
         first = date(year, month, 1)
     except ValueError:
         raise Invalid("bad_date", "month") from None
+    if not 1970 <= year <= 2200:
+        raise Invalid("date_out_of_range", "month")
     following = date(year + month // 12, month % 12 + 1, 1)
     from datetime import timedelta
 

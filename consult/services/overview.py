@@ -180,8 +180,12 @@ async def overview(
     """The overview for the viewer's reach. UNAUTHENTICATED for anonymous callers; FORBIDDEN for
     anyone but admins, organizers and CPPCC members, and on `streetId`/`communityId` for a filter
     outside the viewer's reach; NOT_FOUND on a filter naming no street or community; INVALID on
-    `to` before `from`."""
+    `to` before `from`, or a year outside 1970–2200."""
     gate(ctx.actor, "overview.read")
+    for day, name in ((start, "from"), (end, "to")):
+        # as for every time the API takes: far years overflow between zones and mean nothing here
+        if day is not None and not 1970 <= day.year <= 2200:
+            raise Invalid("date_out_of_range", name)
     if start is not None and end is not None and end < start:
         raise Invalid("bad_period", "to")
     conn = connections.get("default")

@@ -478,6 +478,27 @@ async def test_csv_and_spreadsheet_carry_the_same_figures(world, clock):
     assert sheet_rows["合计"]["协商事项"] == 2
 
 
+async def test_a_period_out_of_range_or_backwards_is_refused_in_words(world, clock):
+    clock.set(T0)
+    # asked through the API: which end is wrong, in Chinese, and nothing else
+    for filters, field, code in [
+        ({"from": "0001-01-01"}, "from", "INVALID"),
+        ({"to": "9999-12-31"}, "to", "INVALID"),
+        ({"from": "2026-11-30", "to": "2026-11-01"}, "to", "INVALID"),
+    ]:
+        answer = await overview(world.cppcc, **filters)
+        assert [(e["field"], e["code"]) for e in answer["errors"]] == [(field, code)], filters
+        assert answer["total"] is None and answer["communities"] == []
+    [wrong] = (await overview(world.cppcc, to="9999-12-31"))["errors"]
+    assert "1970" in wrong["message"]
+    # and through the exports: a 400 that says so, never a server error
+    http = world.anon.http
+    for path in ("/overview.csv?to=9999-12-31", "/overview.xlsx?from=0001-01-01", "/overview/report?month=9999-12"):
+        response = await http.get(path, headers=cookie(world.cppcc))
+        assert response.status_code == 400, path
+        assert "1970" in response.text, path
+
+
 async def test_a_name_that_looks_like_a_formula_is_exported_as_text(world, clock):
     clock.set(T0)
     district = (await world.admin.query("{ areas(kind: DISTRICT) { id } }"))["areas"][0]["id"]
