@@ -43,6 +43,10 @@ _SECRETS = [
     re.compile(r"(?i)(?<=bearer )[^\s\"',;]+"),
     re.compile(r"(?i)(?<=consult_session=)[^\s\"',;]+"),
     re.compile(r"(?i)(?<=token=)[^\s\"',;&]+"),
+    # a webhook's key, however the chat service names it in the query
+    re.compile(r"(?i)(?<=[?&]key=)[^\s\"',;&]+"),
+    re.compile(r"(?i)(?<=[?&]sign=)[^\s\"',;&]+"),
+    re.compile(r"(?i)(?<=[?&]secret=)[^\s\"',;&]+"),
 ]
 # The attributes every LogRecord has: anything else on a record was passed in `extra=`.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -125,4 +129,7 @@ def uvicorn_config(log_format: str, level: str) -> dict[str, Any]:
         formatters["access"]["()"] = "consult.logs.TextAccessFormatter"
     config["root"] = {"handlers": ["default"], "level": level.upper()}
     config["loggers"]["consult.access"] = {"handlers": ["access"], "level": level.upper(), "propagate": False}
+    # httpx logs every request it makes, with its address: a webhook's carries the robot's key
+    for chatty in ("httpx", "httpcore"):
+        config["loggers"][chatty] = {"level": "WARNING"}
     return config

@@ -91,11 +91,16 @@ class Delivery:
         return DeliveryChannel(self.m.channel)
 
     @strawberry.field(
-        description="The email address, or the webhook's address without its query (a robot's key is in it)."
+        description=(
+            "The email address, or the webhook's address without its key: no query, and any long path "
+            "segment (a token) shown as …."
+        )
     )
     def target(self) -> str:
+        from consult.services.reminders import shown_url
+
         if self.m.channel == DeliveryChannel.WEBHOOK:
-            return self.m.target.split("?", 1)[0]
+            return shown_url(self.m.target)
         return self.m.target
 
     @strawberry.field(description="PENDING (waiting, or to be tried again), SENDING, SENT or FAILED (gave up).")
@@ -116,7 +121,9 @@ class Delivery:
 
     @strawberry.field(description="Why the last try failed; null when it did not.")
     def last_error(self) -> str | None:
-        return self.m.last_error
+        from consult.services.reminders import without_keys
+
+        return without_keys(self.m.last_error) if self.m.last_error else None
 
     @strawberry.field(description="The reminder's text, as sent.")
     def text(self) -> str:

@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -190,7 +191,7 @@ def _notice_statement(now_sql: str) -> str:
 
 def _delivery_statements(settings: ReminderSettings, now_sql: str) -> list[tuple[str, list[Any]]]:
     """The outbound rows of the new reminders: an email to each recipient who gave an address,
-    one post to the webhook. $2 is the webhook's address."""
+    one post to the webhook. $2 is the webhook's address as shown (without its key)."""
     out: list[tuple[str, list[Any]]] = []
     head = "INSERT INTO delivery (reminder_id, channel, target, status, attempts, next_attempt_at, created_at) "
     if settings.smtp_host:
@@ -208,7 +209,7 @@ def _delivery_statements(settings: ReminderSettings, now_sql: str) -> list[tuple
             (
                 head + f"SELECT r.id, 'WEBHOOK', $2, 'PENDING', 0, {now_sql}, {now_sql} "
                 "FROM reminder r WHERE r.fanned_out = FALSE ON CONFLICT (reminder_id, channel, target) DO NOTHING",
-                [settings.webhook_url],
+                [shown_url(settings.webhook_url)],
             )
         )
     return out
@@ -268,9 +269,13 @@ async def deliver(now: datetime, settings: ReminderSettings | None = None) -> in
         .limit(BATCH)
         .values_list("id", flat=True)
     )
+    started = time.monotonic()
     sent = 0
     for delivery_id in due:
-        sent += await _deliver_one(int(delivery_id), now, settings)  # type: ignore[call-overload]
+        # Each claim carries the time it is made, not the round's: a long round's last claims are
+        # not already old, so no other process takes them for cut off while they are being sent.
+        at = now + timedelta(seconds=time.monotonic() - started)
+        sent += await _deliver_one(int(delivery_id), at, settings)  # type: ignore[call-overload]
     return sent
 
 
@@ -284,19 +289,56 @@ async def _deliver_one(delivery_id: int, now: datetime, settings: ReminderSettin
     if not claimed:
         return 0  # another round took it
     delivery = await Delivery.get(id=delivery_id).prefetch_related("reminder")
+    # The outcome is written only while this claim still stands (its try, still SENDING): one taken
+    # up again elsewhere after CLAIM_SECONDS is that process's to record.
+    mine = Delivery.filter(id=delivery_id, status=DeliveryStatus.SENDING, attempts=delivery.attempts)
     try:
         await _send(delivery, settings)
     except Exception as error:  # any failure of the far side: try again later
         failed = delivery.attempts >= settings.max_attempts
-        await Delivery.filter(id=delivery_id).update(
+        why = failure_text(error)
+        await mine.update(
             status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
             next_attempt_at=now + backoff(settings, delivery.attempts),
-            last_error=f"{type(error).__name__}: {error}"[:1000],
+            last_error=why[:1000],
         )
-        log.warning("reminder delivery %s failed (try %d): %s", delivery_id, delivery.attempts, error)
+        log.warning("reminder delivery %s failed (try %d): %s", delivery_id, delivery.attempts, why)
         return 0
-    await Delivery.filter(id=delivery_id).update(status=DeliveryStatus.SENT, sent_at=now, last_error=None)
+    await mine.update(status=DeliveryStatus.SENT, sent_at=now, last_error=None)
     return 1
+
+
+# A webhook's address carries its key, in the query (?key=…, ?access_token=…) or in the path
+# (…/hook/<token>): what is stored, listed, logged and shown is the address without it.
+_LONG_SEGMENT = re.compile(r"[^/]{16,}")
+_URL = re.compile(r"https?://[^\s'\"<>]+")
+
+
+def shown_url(url: str) -> str:
+    """The address with its key left out: no user, query or fragment, and every path segment of
+    16 characters or more (a token) as "…"."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return f"{parts.scheme}://{host}{_LONG_SEGMENT.sub('…', parts.path)}"
+
+
+def failure_text(error: BaseException) -> str:
+    """Why a send failed, in words safe to store and log: an HTTP status by its number, and any
+    address in an error's text without its key."""
+    import httpx
+
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"HTTP {error.response.status_code}"
+    return without_keys(f"{type(error).__name__}: {error}")
+
+
+def without_keys(text: str) -> str:
+    """Every web address in the text in its shown form (see shown_url)."""
+    return _URL.sub(lambda m: shown_url(m.group(0)), text)
 
 
 def _plus_one() -> Any:
@@ -310,8 +352,12 @@ async def _send(delivery: Delivery, settings: ReminderSettings) -> None:
     text = f"【协商提醒】{reminder.text}"
     if delivery.channel == DeliveryChannel.EMAIL:
         await _send_email(delivery.target, text, settings)
+    elif not settings.webhook_url:
+        raise RuntimeError("CONSULT_WEBHOOK_URL is no longer set")
     else:
-        await _post_webhook(delivery.target, text)
+        # The address as configured now: the stored target is only its shown form, and a key
+        # changed since the reminder was raised takes effect for what is still to be sent.
+        await _post_webhook(settings.webhook_url, text)
 
 
 async def _send_email(to: str, text: str, settings: ReminderSettings) -> None:
@@ -463,11 +509,20 @@ async def mark_read(ctx: ServiceContext, *, ids: list[str] | None, everything: b
 
 
 def _clean_email(value: str | None) -> str | None:
+    """One plain address (name@example.cn), or None to remove it. A list, a display name or
+    anything a mail server would read as more than one recipient is refused."""
     text = (value or "").strip()
     if not text:
         return None
     local, at, domain = text.partition("@")
-    if not at or not local or "." not in domain or len(text) > 254 or any(c.isspace() for c in text):
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or len(text) > 254
+        or any(c.isspace() or c in ',;<>()[]"\\:' for c in text)
+        or "@" in domain
+    ):
         raise Invalid("email_invalid", "email")
     return text
 
@@ -486,7 +541,8 @@ async def set_email(ctx: ServiceContext, *, account_id: str | None, email: str |
         raise NotFound("accountId")
     if pk != ctx.actor.account_id:
         gate(ctx.actor, "account.email_rep", field="accountId")
-        if Role.PARTY_REP not in account.role_set:
+        if account.role_set != {Role.PARTY_REP}:
+            # a rep who is also staff keeps their own address, as every staff account does
             raise Invalid("email_reps_only", "accountId")
         if account.party_id is not None:
             await ensure_party_in_reach(ctx.actor, account.party_id, None, "accountId")
@@ -496,10 +552,15 @@ async def set_email(ctx: ServiceContext, *, account_id: str | None, email: str |
 
 
 def sees_email(actor: Actor, account: Account) -> bool:
-    """Email addresses are shown to their holder and to staff."""
+    """An email address is shown to its holder; a party rep's to the staff who keep reps' contacts
+    (as a rep's phone is); a staff account's to the admins who make accounts."""
     from consult.policies import allowed
 
-    return actor.account_id == account.id or allowed(actor, "account.email_rep")
+    if actor.account_id == account.id:
+        return True
+    if account.role_set == {Role.PARTY_REP}:
+        return allowed(actor, "account.email_rep")
+    return allowed(actor, "account.create")
 
 
 def _described(delivery: Delivery) -> dict[str, Any]:
@@ -507,12 +568,12 @@ def _described(delivery: Delivery) -> dict[str, Any]:
         "id": to_global_id("Delivery", delivery.id),
         "reminder": delivery.reminder_id,
         "channel": delivery.channel,
-        "target": delivery.target,
+        "target": shown_url(delivery.target) if delivery.channel == DeliveryChannel.WEBHOOK else delivery.target,
         "status": delivery.status,
         "attempts": delivery.attempts,
         "nextAttemptAt": delivery.next_attempt_at.isoformat(),
         "sentAt": delivery.sent_at.isoformat() if delivery.sent_at else None,
-        "lastError": delivery.last_error,
+        "lastError": without_keys(delivery.last_error) if delivery.last_error else None,
     }
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -22,7 +23,7 @@ from consult.models import Delivery
 from consult.services.reminders import CLAIM_SECONDS, Scheduler, deliver, sweep
 from consult.settings import ReminderSettings
 from tests.api.helpers import World, create_consultation
-from tests.api.test_supervision import open_finding, start
+from tests.api.test_supervision import open_finding, open_findings, problem, start
 from tests.cli.test_cli import run
 
 DELIVERIES = "query { deliveries(first: 50) { totalCount edges { node { channel target status attempts text } } } }"
@@ -52,6 +53,7 @@ class Receiver:
         self.bodies: list[dict] = []
         self.hits = 0
         self.failures = failures
+        self.delay = 0.0  # seconds each post takes to be answered
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -59,6 +61,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(receiver.delay)
                 receiver.hits += 1
                 if receiver.hits <= receiver.failures:
                     self.send_response(500)
@@ -264,3 +267,78 @@ async def test_of_two_schedulers_on_one_database_one_sweeps(world: World, clock,
     await other.stop()
     await leader.round()
     assert leader.leading
+
+
+@pytest.mark.parametrize("receiver", [1], indirect=True)
+async def test_a_webhooks_key_is_never_stored_shown_or_logged(world: World, clock, receiver, database_url, caplog):
+    t0 = await finding_due(world, clock)
+    found, url = receiver
+    # given a robot whose address carries its key twice: in the path, as some services do, and in the query
+    keyed = url.replace("/cgi-bin/webhook/send?key=test", "/open-apis/bot/v2/hook/6f1c2d3e-0a1b-4c5d?key=SEKRET-0000")
+    hook = ReminderSettings(webhook_url=keyed, retry_base_seconds=1)
+    await sweep(t0, hook)
+    # when the first post fails (500) and the second goes through
+    assert await deliver(t0, hook) == 0
+    assert await deliver(t0 + timedelta(seconds=1), hook) == 1
+    assert found.hits == 2
+    # then the database, the admins' list, the command line and the log hold no part of the key
+    stored = [(row.target, row.last_error) for row in await Delivery.all()]
+    assert stored == [(url.split("/cgi-bin")[0] + "/open-apis/bot/v2/hook/…", None)]
+    data = await world.admin.query(
+        "query { deliveries(first: 5) { edges { node { target lastError attempts status } } } }"
+    )
+    listed = await asyncio.to_thread(
+        run, "reminders", env={"CONSULT_DATABASE_URL": database_url, "CONSULT_SECRET_KEY": "x"}
+    )
+    failed = [r.getMessage() for r in caplog.records if r.name == "consult.reminders"]
+    assert any("HTTP 500" in line for line in failed)
+    for text in (json.dumps(stored), json.dumps(data), listed.stdout, "\n".join(failed)):
+        assert "SEKRET" not in text and "6f1c2d3e" not in text
+
+
+async def test_a_webhook_address_changed_before_delivery_is_the_one_used(world: World, clock, receiver):
+    t0 = await finding_due(world, clock)
+    found, url = receiver
+    # given a reminder raised while the old address (since retired) was configured
+    await sweep(t0, ReminderSettings(webhook_url=f"http://127.0.0.1:{free_port()}/cgi-bin/webhook/send?key=old"))
+    # when the server delivers it with the new address
+    assert await deliver(t0, ReminderSettings(webhook_url=url)) == 1
+    # then it went to the new one; and with no address left configured, it waits, recorded as why
+    assert len(found.bodies) == 1
+    await sweep(t0 + timedelta(days=2), ReminderSettings(webhook_url=url))
+    assert await deliver(t0 + timedelta(days=2), ReminderSettings()) == 0
+    waiting = await Delivery.all().order_by("-id").first()
+    assert waiting is not None and waiting.status == "PENDING" and "CONSULT_WEBHOOK_URL" in (waiting.last_error or "")
+
+
+async def test_each_claim_carries_its_own_time_and_a_claim_taken_over_is_recorded_by_the_taker(
+    world: World, clock, receiver
+):
+    t0 = start(clock)
+    cid = await create_consultation(world, stage="IMPLEMENTING")
+    await open_findings(world, cid, t0, [problem(world, t0 + timedelta(hours=h)) for h in (2, 3)])
+    found, url = receiver
+    hook = ReminderSettings(webhook_url=url)
+    assert await sweep(t0, hook) == 2
+    found.delay = 0.4
+    # when one round sends both posts, each taking 0.4 s
+    assert await deliver(t0, hook) == 2
+    first, second = await Delivery.all().order_by("id")
+    # then the second claim was stamped when it was made, not when the round began
+    assert first.claimed_at is not None and second.claimed_at is not None
+    assert second.claimed_at - first.claimed_at >= timedelta(seconds=0.4)
+    # given a third post that a slow process is still sending when another takes its claim up again
+    await open_finding(world, cid, t0)
+    later = t0 + timedelta(minutes=1)
+    await sweep(later, hook)
+    found.delay = 1.0
+    slow = asyncio.create_task(deliver(later, hook))
+    await asyncio.sleep(0.5)
+    taken_over = later + timedelta(seconds=CLAIM_SECONDS + 1)
+    assert await deliver(taken_over, hook) == 1
+    await slow
+    # then the record is the taker's (its try, its time), not overwritten by the slow process
+    third = await Delivery.all().order_by("-id").first()
+    assert third is not None
+    assert (third.status, third.attempts) == ("SENT", 2)
+    assert third.sent_at is not None and third.sent_at >= taken_over

@@ -171,6 +171,28 @@ async def test_email_addresses_are_set_by_their_holder_or_for_reps_and_shown_to_
     assert seen_by_rep is None or seen_by_rep["email"] is None
 
 
+async def test_a_reps_address_is_one_address_and_a_staff_accounts_stays_its_holders(world: World):
+    rep_id = world.accounts["rep_street"]
+    # a list, a display name or a second @ would reach more than one mailbox: refused, nothing written
+    for bad in ["me@evil.cn,street@example.cn", "me@evil.cn; a@b.cn", "王 <street@example.cn>", "a@b@c.cn"]:
+        refused = await world.organizer.mutate("setAccountEmail", {"accountId": rep_id, "email": bad}, "account { id }")
+        assert [(e["field"], e["code"]) for e in refused["errors"]] == [("email", "INVALID")], bad
+    query = "query($id: ID!) { node(id: $id) { ... on Account { email } } }"
+    assert (await world.organizer.query(query, {"id": rep_id}))["node"]["email"] is None
+    # an account that speaks for a party and is staff too keeps its address to itself
+    both = await make_account(world.admin, "admin-and-rep", ["ADMIN", "PARTY_REP"], world.parties["market"])
+    refused = await world.organizer.mutate(
+        "setAccountEmail", {"accountId": both, "email": "me@evil.cn"}, "account { id }"
+    )
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [("accountId", "INVALID")]
+    # a staff account's address: its holder and the admins see it, a fellow organizer does not
+    await world.cppcc.ok("setAccountEmail", {"email": "cppcc@example.cn"}, "account { id }")
+    cppcc = world.accounts["cppcc"]
+    assert (await world.cppcc.query(query, {"id": cppcc}))["node"]["email"] == "cppcc@example.cn"
+    assert (await world.admin.query(query, {"id": cppcc}))["node"]["email"] == "cppcc@example.cn"
+    assert (await world.organizer.query(query, {"id": cppcc}))["node"]["email"] is None
+
+
 async def test_the_bell_and_the_deliveries_take_a_fixed_number_of_statements(world: World, clock):
     from tests.api.test_query_counts import _statements
 

@@ -78,6 +78,9 @@ def test_two_server_processes_on_one_database_send_each_reminder_once(app_env, t
         assert _sweeping(staying) == 1
         data = gql(port, "{ notices { totalCount } }", token=s["org"])
         assert data["notices"]["totalCount"] == 2
+    # and neither server's log, at info, holds the robot's key (its address is in every post)
+    for server in (staying, leaving):
+        assert "key=test" not in server.log_path.read_text()
 
 
 def _sweeping(server: served) -> int:
