@@ -2,6 +2,7 @@
 // period, street and community; the resolution rate first, as the newspaper printed it; charts
 // where people would rather look than read; the table per community; and the exports.
 import { gql, viewer } from "./api.js";
+import { mountBell } from "./bell.js";
 import { label, STAGE_ORDER, yuan } from "./format.js";
 import { field, h, message, mountPage, svg } from "./ui.js";
 
@@ -54,6 +55,7 @@ function periodOf(preset) {
 
 const me = await viewer().catch(() => null);
 const main = mountPage(me);
+mountBell(me);
 main.classList.add("wide");
 
 const state = Object.fromEntries(new URLSearchParams(location.search));

@@ -71,3 +71,14 @@ def test_the_bell_counts_a_new_reminder_live_and_lists_it(reminding_site, new_pa
     panel.get_by_role("button", name="全部标为已读").click()
     expect(bell.locator(".bell-count")).to_have_text("0")
     assert page.errors == []
+
+
+def test_the_bell_rings_on_the_overview_and_the_board_too(reminding_site, new_page):
+    site = reminding_site
+    page = new_page(DESKTOP, on=site)
+    sign_in(page, ORGANIZER, "/overview")
+    unread = site.gql("{ unreadNotices }", token=site.token(ORGANIZER))["unreadNotices"]
+    for path in ("/overview", "/board"):
+        page.goto(path)
+        expect(page.locator("#bell .bell-count")).to_have_text(str(unread))
+    assert page.errors == []
