@@ -141,7 +141,8 @@ class ReminderSettings:
     def from_env(cls) -> ReminderSettings:
         webhook = os.environ.get("CONSULT_WEBHOOK_URL", "").strip()
         if webhook and not webhook.lower().startswith(("http://", "https://")):
-            raise ValueError(f"CONSULT_WEBHOOK_URL must be an http:// or https:// address, not {webhook!r}")
+            # not repeated back: the value carries the robot's key
+            raise ValueError("CONSULT_WEBHOOK_URL must be an http:// or https:// address")
         every = _float("CONSULT_REMINDER_SECONDS", 60.0)
         if not math.isfinite(every) or every < 0:
             raise ValueError("CONSULT_REMINDER_SECONDS must be 0 (off) or a positive number of seconds")

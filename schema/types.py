@@ -141,7 +141,10 @@ class Account(Node):
         return self.m.phone if info.context.may("party.read_contact") else None
 
     @strawberry.field(
-        description="Where reminders go by email: shown to its holder and to staff; null for everyone else."
+        description=(
+            "Where reminders go by email: shown to its holder; a party representative's also to organizers "
+            "and admins, a staff account's to admins; null for everyone else."
+        )
     )
     def email(self, info: Info) -> str | None:
         from consult.services.reminders import sees_email

@@ -29,6 +29,7 @@ import os
 import re
 import socket
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from consult import events
@@ -263,8 +265,10 @@ async def deliver(now: datetime, settings: ReminderSettings | None = None) -> in
     settings = settings or _settings()
     stale = now - timedelta(seconds=CLAIM_SECONDS)
     await Delivery.filter(status=DeliveryStatus.SENDING, claimed_at__lte=stale).update(status=DeliveryStatus.PENDING)
+    idle = await _hold_unconfigured(settings)
     due = (
         await Delivery.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .exclude(channel__in=idle)
         .order_by("id")
         .limit(BATCH)
         .values_list("id", flat=True)
@@ -277,6 +281,24 @@ async def deliver(now: datetime, settings: ReminderSettings | None = None) -> in
         at = now + timedelta(seconds=time.monotonic() - started)
         sent += await _deliver_one(int(delivery_id), at, settings)  # type: ignore[call-overload]
     return sent
+
+
+async def _hold_unconfigured(settings: ReminderSettings) -> list[str]:
+    """The channels no longer configured (an email host or webhook address taken out since the
+    reminders were raised): what waits for them is not tried, so uses up none of its tries, and
+    says why it waits. Set up again, they are sent."""
+    idle = []
+    for channel, configured, variable in (
+        (DeliveryChannel.EMAIL, settings.smtp_host, "CONSULT_SMTP_HOST"),
+        (DeliveryChannel.WEBHOOK, settings.webhook_url, "CONSULT_WEBHOOK_URL"),
+    ):
+        if configured:
+            continue
+        idle.append(str(channel))
+        why = f"未配置 {variable}，配置后再发送 ({variable} is not set; waiting)"
+        said = Q(last_error__isnull=True) | Q(last_error__not=why)
+        await Delivery.filter(said, status=DeliveryStatus.PENDING, channel=channel).update(last_error=why)
+    return idle
 
 
 async def _deliver_one(delivery_id: int, now: datetime, settings: ReminderSettings) -> int:
@@ -311,7 +333,7 @@ async def _deliver_one(delivery_id: int, now: datetime, settings: ReminderSettin
 # A webhook's address carries its key, in the query (?key=…, ?access_token=…) or in the path
 # (…/hook/<token>): what is stored, listed, logged and shown is the address without it.
 _LONG_SEGMENT = re.compile(r"[^/]{16,}")
-_URL = re.compile(r"https?://[^\s'\"<>]+")
+_URL = re.compile(r"https?://[^\s'\"<>]+", re.IGNORECASE)
 
 
 def shown_url(url: str) -> str:
@@ -509,19 +531,24 @@ async def mark_read(ctx: ServiceContext, *, ids: list[str] | None, everything: b
 
 
 def _clean_email(value: str | None) -> str | None:
-    """One plain address (name@example.cn), or None to remove it. A list, a display name or
-    anything a mail server would read as more than one recipient is refused."""
-    text = (value or "").strip()
+    """One plain address (name@example.cn, 张三@例子.中国), or None to remove it. Typed with a
+    Chinese input method, a full-width ＠ or a 。 is read as @ or a dot. A list, a display name or
+    anything else a mail server would read as more than one recipient is refused."""
+    text = unicodedata.normalize("NFKC", value or "").strip().replace("。", ".")
     if not text:
         return None
     local, at, domain = text.partition("@")
+    labels = domain.split(".")
     if (
         not at
         or not local
-        or "." not in domain
+        or len(labels) < 2
+        or not all(labels)
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
         or len(text) > 254
-        or any(c.isspace() or c in ',;<>()[]"\\:' for c in text)
-        or "@" in domain
+        or any(c.isspace() or c in ',;<>()[]"\\:@' for c in local + domain)
     ):
         raise Invalid("email_invalid", "email")
     return text
@@ -541,7 +568,7 @@ async def set_email(ctx: ServiceContext, *, account_id: str | None, email: str |
         raise NotFound("accountId")
     if pk != ctx.actor.account_id:
         gate(ctx.actor, "account.email_rep", field="accountId")
-        if account.role_set != {Role.PARTY_REP}:
+        if not plain_rep(account):
             # a rep who is also staff keeps their own address, as every staff account does
             raise Invalid("email_reps_only", "accountId")
         if account.party_id is not None:
@@ -558,9 +585,16 @@ def sees_email(actor: Actor, account: Account) -> bool:
 
     if actor.account_id == account.id:
         return True
-    if account.role_set == {Role.PARTY_REP}:
+    if plain_rep(account):
         return allowed(actor, "account.email_rep")
     return allowed(actor, "account.create")
+
+
+def plain_rep(account: Account) -> bool:
+    """A party's representative who is not also staff (a resident too, perhaps)."""
+    from consult.policies import SCOPED_ROLES
+
+    return Role.PARTY_REP in account.role_set and not account.role_set & SCOPED_ROLES
 
 
 def _described(delivery: Delivery) -> dict[str, Any]:

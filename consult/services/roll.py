@@ -14,7 +14,7 @@ from consult.domain.weights import SCALE, format_weight, parse_weight
 from consult.errors import Conflict, Forbidden, Invalid, NotFound, RowErrors
 from consult.ids import to_global_id
 from consult.models import Invitation, Poll, ReissueRequest, Session, VoterRollEntry
-from consult.policies import CPPCC_MEMBER, gate, permit
+from consult.policies import CPPCC_MEMBER, allowed, gate, permit
 from consult.security import invitation_digest, new_invitation_code
 from consult.services.areas import staff_reaching
 from consult.services.base import (
@@ -295,7 +295,9 @@ async def approve_reissue(ctx: ServiceContext, *, request_id: str) -> tuple[Reis
         if owner is None:
             raise NotFound("requestId")
         consultation, entry = await lock_through(VoterRollEntry, owner.entry_id, conn, "requestId")
-        ensure_visible(ctx.actor, consultation, "requestId")
+        # Approvers (CPPCC members) do not read drafts, yet approve what is listed to them.
+        if not allowed(ctx.actor, "invitations.reissue_approve", community=consultation.community_id):
+            ensure_visible(ctx.actor, consultation, "requestId")
         permit(
             ctx.actor,
             "invitations.reissue_approve",

@@ -142,11 +142,19 @@ async function start() {
     if (kept) show(kept.answer, kept.at);
     await load();
   }
-  if (!state.fresh) {
-    // Not reached the server: the page comes back by itself once the phone is online again.
-    if (state.data) addEventListener("online", () => location.reload(), { once: true });
-    return;
+  if (!state.fresh && state.data) {
+    // Not reached the server (yet): the page comes back by itself once the phone is online again.
+    addEventListener("online", () => location.reload(), { once: true });
   }
+}
+
+/**
+ * Follow the consultation live, from the first answer read from the server (not a kept copy):
+ * that may be the first read, or a later one when the first was dropped (afterOwnVote).
+ */
+function goLive() {
+  if (state.live) return;
+  state.live = true;
   // Without afterSeq the server replays the whole history first; start after what was just read.
   subscribe(EVENTS_SUBSCRIPTION, { id: state.id, after: state.seen },
     // Tallies arrive on their own subscription: a vote elsewhere need not re-read the whole page.
@@ -264,7 +272,10 @@ function show(data, keptAt = null) {
   state.answer = data;
   state.fresh = !keptAt;
   state.keptAt = keptAt;
-  if (state.fresh) state.seen ??= data.consultation.auditTrail.totalCount;
+  if (state.fresh) {
+    state.seen ??= data.consultation.auditTrail.totalCount;
+    goLive();
+  }
   state.me = withCan(data);
   state.slipUsedBefore = data.viewerSession?.slipUsedBefore ?? null;
   // The header follows who is signed in: drawn once, and again when the server says otherwise.

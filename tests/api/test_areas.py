@@ -315,6 +315,22 @@ async def test_a_draft_out_of_reach_answers_as_if_it_did_not_exist(world: World,
     assert await community_of(world.organizer, draft) == district.village
 
 
+async def test_a_cppcc_member_approves_a_new_slip_for_a_draft_in_their_areas(world: World, district: District):
+    # Given a draft in 五川村 (the village's CPPCC member does not convene it) and a household signed in.
+    cid = await create_consultation(world, stage="DRAFT", community=district.village, convener=False)
+    await residents(world, cid, ["五川村 1 号"])
+    roll = await world.organizer.query("query($id: ID!) { consultation(id: $id) { voterRoll { id } } }", {"id": cid})
+    entry = roll["consultation"]["voterRoll"][0]["id"]
+    asked = await world.organizer.ok("requestReissue", {"voterEntryId": entry, "reason": "换手机"}, "request { id }")
+    # the request is listed to the village's CPPCC member, who may approve it, draft or not
+    listed = (await district.village_cppcc.query("{ pendingReissueRequests { id } }"))["pendingReissueRequests"]
+    assert [r["id"] for r in listed] == [asked["request"]["id"]]
+    approved = await district.village_cppcc.ok(
+        "approveReissue", {"requestId": asked["request"]["id"]}, "invitation { code }"
+    )
+    assert approved["invitation"]["code"]
+
+
 async def test_a_convener_acts_on_their_consultation_wherever_it_is(world: World, district: District):
     # 本社区's consultation, convened by the CPPCC member whose areas are 五川村.
     cid = await create_consultation(world, community=district.home, convener_id=district.accounts["village_cppcc"])

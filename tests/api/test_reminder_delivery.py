@@ -309,6 +309,13 @@ async def test_a_webhook_address_changed_before_delivery_is_the_one_used(world: 
     assert await deliver(t0 + timedelta(days=2), ReminderSettings()) == 0
     waiting = await Delivery.all().order_by("-id").first()
     assert waiting is not None and waiting.status == "PENDING" and "CONSULT_WEBHOOK_URL" in (waiting.last_error or "")
+    # and waiting uses up none of its tries: configured again, it goes out
+    for hours in range(1, 30):
+        assert await deliver(t0 + timedelta(days=2, hours=hours), ReminderSettings()) == 0
+    await waiting.refresh_from_db()
+    assert (waiting.status, waiting.attempts) == ("PENDING", 0)
+    assert await deliver(t0 + timedelta(days=3), ReminderSettings(webhook_url=url)) == 1
+    assert len(found.bodies) == 2
 
 
 async def test_each_claim_carries_its_own_time_and_a_claim_taken_over_is_recorded_by_the_taker(

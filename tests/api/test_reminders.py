@@ -174,11 +174,32 @@ async def test_email_addresses_are_set_by_their_holder_or_for_reps_and_shown_to_
 async def test_a_reps_address_is_one_address_and_a_staff_accounts_stays_its_holders(world: World):
     rep_id = world.accounts["rep_street"]
     # a list, a display name or a second @ would reach more than one mailbox: refused, nothing written
-    for bad in ["me@evil.cn,street@example.cn", "me@evil.cn; a@b.cn", "王 <street@example.cn>", "a@b@c.cn"]:
+    for bad in ["me@evil.cn,street@example.cn", "me@evil.cn; a@b.cn", "王 <street@example.cn>", "a@b@c.cn", "a@x..cn"]:
         refused = await world.organizer.mutate("setAccountEmail", {"accountId": rep_id, "email": bad}, "account { id }")
         assert [(e["field"], e["code"]) for e in refused["errors"]] == [("email", "INVALID")], bad
     query = "query($id: ID!) { node(id: $id) { ... on Account { email } } }"
     assert (await world.organizer.query(query, {"id": rep_id}))["node"]["email"] is None
+    # typed with a Chinese input method, or plus-addressed: taken, as one address
+    for typed, kept in [("street＠example。cn", "street@example.cn"), ("张三+提醒@例子.中国", "张三+提醒@例子.中国")]:
+        payload = await world.organizer.ok(
+            "setAccountEmail", {"accountId": rep_id, "email": typed}, "account { email }"
+        )
+        assert payload["account"]["email"] == kept
+    # a rep who is a resident too is still a rep whose address staff keep
+    rep_and_resident = await world.organizer.ok(
+        "createAccount",
+        {
+            "username": "rep-resident",
+            "password": "rep-resident-password",
+            "displayName": "张三",
+            "roles": ["PARTY_REP", "RESIDENT"],
+            "partyId": world.parties["market"],
+        },
+        "account { id }",
+    )
+    them = rep_and_resident["account"]["id"]
+    await world.organizer.ok("setAccountEmail", {"accountId": them, "email": "zhang@qq.com"}, "account { id }")
+    assert (await world.organizer.query(query, {"id": them}))["node"]["email"] == "zhang@qq.com"
     # an account that speaks for a party and is staff too keeps its address to itself
     both = await make_account(world.admin, "admin-and-rep", ["ADMIN", "PARTY_REP"], world.parties["market"])
     refused = await world.organizer.mutate(

@@ -154,6 +154,50 @@ def test_a_read_that_set_out_before_the_vote_never_draws_the_receipt_without_the
     assert page.errors == []
 
 
+def test_a_vote_from_the_kept_page_before_the_first_read_still_follows_the_consultation_live(new_page, site):
+    case = site.consultation("回访时先投票", stage="VOTING", households=2, secret=False)
+    [poll] = site.gql("query($id: ID!) { consultation(id: $id) { polls { id } } }", {"id": case["id"]})["consultation"][
+        "polls"
+    ]
+    page = new_page(PHONE)
+    # given a household that opened its page before, so the phone keeps it
+    page.goto(f"/i/{case['codes'][0]}")
+    page.wait_for_url(re.compile(r"/c/"))
+    _kept_on_the_phone(page, case["id"])
+    held: list = []
+
+    def hold_the_page_reads(route) -> None:
+        body = route.request.post_data or ""
+        if len(held) < 2 and "myBallot" in body and "castVote" not in body:
+            held.append((route, route.fetch()))
+        else:
+            route.fallback()
+
+    # when it comes back on a slow network and votes from the kept page before the first read arrives
+    page.route(re.compile(r"/graphql$"), hold_the_page_reads)
+    page.goto(f"/c/{case['id']}")
+    page.get_by_role("button", name=re.compile("^赞成")).click()
+    page.get_by_role("button", name="确认投票").click()
+    expect(page.locator(".receipt-box")).to_contain_text("您的票已经记录：赞成")
+    # and that first read (from before the vote) lands before the one the page asked for after it
+    for _ in range(50):
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 2
+    for route, answer in held:
+        route.fulfill(response=answer)
+        page.wait_for_timeout(300)
+    expect(page.get_by_text("正在读取最新情况")).to_have_count(0)
+    # then the page follows the consultation live: the vote closed by the organizer shows without a reload
+    page.evaluate("window.__sameDocument = true")
+    site.ok("closePoll", {"pollId": poll["id"]}, "poll { status }")
+    expect(page.locator("[data-poll] .tally")).to_contain_text("最终结果", timeout=20_000)
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.locator(".receipt-box")).to_contain_text("您的票已经记录：赞成")
+    assert page.errors == []
+
+
 def test_demands_appear_live_and_residents_support_them(new_page, site):
     case = site.consultation("菜园巷排水", stage="COLLECTING")
     site.ok("setVoterRoll", {"consultationId": case["id"], "voters": [{"label": "1 号"}]}, "entries { id }")
