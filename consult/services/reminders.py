@@ -279,7 +279,7 @@ async def deliver(now: datetime, settings: ReminderSettings | None = None) -> in
         # Each claim carries the time it is made, not the round's: a long round's last claims are
         # not already old, so no other process takes them for cut off while they are being sent.
         at = now + timedelta(seconds=time.monotonic() - started)
-        sent += await _deliver_one(int(delivery_id), at, settings)  # type: ignore[call-overload]
+        sent += await _deliver_one(int(delivery_id), now, at, settings)  # type: ignore[call-overload]
     return sent
 
 
@@ -301,12 +301,13 @@ async def _hold_unconfigured(settings: ReminderSettings) -> list[str]:
     return idle
 
 
-async def _deliver_one(delivery_id: int, now: datetime, settings: ReminderSettings) -> int:
+async def _deliver_one(delivery_id: int, now: datetime, at: datetime, settings: ReminderSettings) -> int:
+    """Claim (stamped `at`, when the claim is made), send, record; the round's `now` dates the rest."""
     async with in_transaction("default") as conn:
         claimed = (
             await Delivery.filter(id=delivery_id, status=DeliveryStatus.PENDING)
             .using_db(conn)
-            .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=_plus_one())
+            .update(status=DeliveryStatus.SENDING, claimed_at=at, attempts=_plus_one())
         )
     if not claimed:
         return 0  # another round took it
