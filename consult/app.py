@@ -35,7 +35,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from consult import anchors, events, graphql_http, metrics
 from consult.clock import utcnow
 from consult.db import is_postgres, tortoise_config
-from consult.graphql_ws import StrictTransportWS
+from consult.graphql_ws import RenewingLegacyWS, StrictTransportWS
 from consult.messages import pick_language
 from consult.policies import ANONYMOUS
 from consult.security import SESSION_COOKIE, set_session_cookies
@@ -69,6 +69,7 @@ class ConsultGraphQL(GraphQL):
     """Strawberry's ASGI view with the project's context."""
 
     graphql_transport_ws_handler_class = StrictTransportWS
+    graphql_ws_handler_class = RenewingLegacyWS
 
     def __init__(self, schema: Any, settings: Settings, clock: Callable[[], datetime] = utcnow, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("consult.events")
 CHANNEL = "consult_events"
+# The payload that says who may see what changed, in every process (see viewers_changed).
+VIEWERS = "viewers"
 
 
 class Signal:
@@ -66,6 +68,8 @@ class EventBus:
         # Bumped by every signal: streams woken by the same signal share one read (schema/live.py).
         self._generations: dict[int, int] = defaultdict(int)
         self._epoch = 0
+        # Bumped when who may see what changed (a staff account's areas): every stream re-reads its viewer.
+        self.viewers = 0
         # The live streams' shared reads (schema/live.py): key -> (generation, the read).
         self.reads: OrderedDict[Hashable, tuple[Hashable, asyncio.Future[Any]]] = OrderedDict()
         self._count = 0
@@ -113,6 +117,11 @@ class EventBus:
             for signal in list(signals):
                 signal.set()
 
+    def viewers_changed(self) -> None:
+        """Who may see what changed: every stream wakes and re-reads its viewer before it reads on."""
+        self.viewers += 1
+        self.notify_all()
+
     @property
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
@@ -159,6 +168,8 @@ class PostgresEventBus(EventBus):
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if isinstance(payload, str) and payload.isdigit():
             self.notify(int(payload))
+        elif payload == VIEWERS:
+            self.viewers_changed()
 
     async def _watch(self) -> None:
         while not self._stopping:
@@ -230,3 +241,10 @@ def collecting() -> Iterator[set[int]]:
         yield pending
     finally:
         _pending.reset(token)
+
+
+async def announce_viewers_changed(conn: Any) -> None:
+    """Inside the transaction that changes who may see what: once it commits, every stream in
+    every process re-reads its viewer (through PostgreSQL's channel); this process's at once."""
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, VIEWERS])

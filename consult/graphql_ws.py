@@ -18,6 +18,7 @@ from typing import Any
 from graphql import GraphQLError, parse
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 INVALID = "Invalid message received"
 MAX_TOKENS = 4000  # as over HTTP (schema/__init__.py)
@@ -95,3 +96,15 @@ class StrictTransportWS(BaseGraphQLTransportWSHandler):
 
     async def _handle_pre_execution_error(self, operation: Any, result: Any) -> None:
         await operation.send_initial_errors([_plain(error) for error in result.errors or []])
+
+
+class RenewingLegacyWS(BaseGraphQLWSHandler):
+    """The older graphql-ws protocol, as strawberry speaks it, with each operation asked as who
+    the connection's token stands for now, as on graphql-transport-ws."""
+
+    async def handle_start(self, message: Any) -> None:
+        if self.connection_acknowledged:
+            renew = getattr(self.context, "renew", None)
+            if renew is not None:
+                await renew()
+        await super().handle_start(message)

@@ -78,12 +78,16 @@ class _Viewer:
     def __init__(self, info: Info) -> None:
         self.info = info
         self.session_checked = 0.0
+        self.viewers = events.bus().viewers
 
     async def allowed(self, cid: int, *, session_due: bool = False) -> bool:
         ctx = self.info.context
         every = min(ctx.settings.session_recheck_seconds, RECHECK_SECONDS)
-        due = session_due or time.monotonic() - self.session_checked >= every
+        # someone's areas changed since the last look (setStaffAreas): perhaps this viewer's
+        moved = events.bus().viewers != self.viewers
+        due = session_due or moved or time.monotonic() - self.session_checked >= every
         if ctx.token and due:
+            self.viewers = events.bus().viewers
             actor = await actor_for_token(ctx.token, ctx.now())
             if actor is None:
                 return False
@@ -201,6 +205,9 @@ class Subscription(ReminderSubscription):
                         summary=row.summary,
                     )
                 if len(rows) == BATCH:
+                    # a long replay: still this viewer's to read?
+                    if not await viewer.allowed(cid):
+                        return
                     continue
                 woke = await _idle(signal, cid)
                 if not await viewer.allowed(cid, session_due=not woke):

@@ -13,6 +13,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
+from consult import events
 from consult.audit import append_installation_event, lock_installation
 from consult.domain.vocabulary import AreaKind, Role
 from consult.errors import Conflict, Forbidden, Invalid, NotFound
@@ -283,7 +284,10 @@ async def set_staff_areas(ctx: ServiceContext, *, account_id: str, area_ids: lis
         await check_areas(ctx.actor, area_pks, conn)
         await put_areas(pk, area_pks, conn)
         await trail_staff_areas(ctx, account, area_pks, conn)
-        return account
+        await events.announce_viewers_changed(conn)
+    # Open live streams re-read their viewer now, not at their next periodic check.
+    events.bus().viewers_changed()
+    return account
 
 
 async def staff_within(actor: Actor) -> list[Account]:

@@ -282,6 +282,42 @@ def test_a_signed_out_phone_stops_receiving_within_the_session_recheck(app_env, 
         asyncio.run(scenario())
 
 
+def test_an_organizer_moved_elsewhere_stops_receiving_a_drafts_events_at_once(app_env, tmp_path):
+    # the default re-check of the session is minutes away; moving someone's areas does not wait for it
+    with served({**app_env, "CONSULT_SESSION_RECHECK_SECONDS": "600"}, tmp_path) as port:
+        s = setup(port)
+        admin = login(port, "admin", "admin-password")
+        areas = gql(port, "{ areas { id kind } }", token=admin)["areas"]
+        district = next(a["id"] for a in areas if a["kind"] == "DISTRICT")
+        town = ok(port, "createArea", {"kind": "STREET", "name": "五川镇", "parentId": district}, "area { id }", admin)
+        under_town = {"kind": "COMMUNITY", "name": "五川村", "parentId": town["area"]["id"]}
+        village = ok(port, "createArea", under_town, "area { id }", admin)["area"]["id"]
+        draft = ok(
+            port,
+            "createConsultation",
+            {"title": "草拟中的事项", "summary": "还没公布", "location": "本社区"},
+            "consultation { id }",
+            s["org"],
+        )["consultation"]["id"]
+        org_id = gql(port, "{ viewer { id } }", token=s["org"])["viewer"]["id"]
+
+        async def scenario():
+            t = await Transport.connect(port, {"Authorization": f"Bearer {s['org']}"})
+            await t.subscribe(EVENTS, {"id": draft})
+            [created] = await t.events(1)
+            assert created["kind"] == "CREATED"
+            # when an admin moves the organizer to a village elsewhere
+            await asyncio.to_thread(
+                ok, port, "setStaffAreas", {"accountId": org_id, "areaIds": [village]}, "account { id }", admin
+            )
+            # then the stream of the draft it no longer reaches ends at once, with nothing more sent
+            message = await t.next(timeout=5)
+            assert message["type"] == "complete", message
+            await t.close()
+
+        asyncio.run(scenario())
+
+
 def test_poll_tally_pushes_versions_and_respects_hidden_results(app_env, tmp_path):
     with served(app_env, tmp_path) as port:
         s = setup(port)
@@ -361,6 +397,35 @@ def test_the_legacy_graphql_ws_protocol_works_too(app_env, tmp_path):
                 if m["type"] == "data":
                     seen.append(m["payload"]["data"]["consultationEvents"]["seq"])
             assert seen == [1, 2, 3]
+            await ws.close()
+
+        asyncio.run(scenario())
+
+
+def test_on_the_legacy_protocol_each_operation_is_asked_as_who_the_token_is_now(app_env, tmp_path):
+    with served(app_env, tmp_path) as port:
+        s = setup(port)
+
+        async def scenario():
+            ws = await websockets.connect(f"ws://127.0.0.1:{port}/graphql", subprotocols=["graphql-ws"])
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {s['org']}"}}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+
+            async def first_answer(op: str) -> dict:
+                start = {"id": op, "type": "start", "payload": {"query": "subscription { noticesChanged { unread } }"}}
+                await ws.send(json.dumps(start))
+                while True:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                    if m.get("id") == op and m["type"] in ("data", "error"):
+                        return m
+
+            # given the organizer's bell on a socket opened while signed in
+            bell = await first_answer("1")
+            assert bell["type"] == "data" and bell["payload"]["data"]["noticesChanged"] == {"unread": 0}
+            # when the organizer signs out elsewhere, a new operation on the same socket gets no bell
+            assert gql(port, "mutation { logout }", token=s["org"])["logout"] is True
+            after = await first_answer("2")
+            assert after["type"] == "error" or after["payload"].get("errors"), after
             await ws.close()
 
         asyncio.run(scenario())
