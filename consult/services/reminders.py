@@ -342,10 +342,11 @@ def shown_url(url: str) -> str:
     16 characters or more (a token) as "…"."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]  # no user or password
+    except ValueError:  # not an address after all (a bracket left open): nothing of it is shown
+        return "…"
     return f"{parts.scheme}://{host}{_LONG_SEGMENT.sub('…', parts.path)}"
 
 
