@@ -1,5 +1,5 @@
 """Reminders from served apps: the bell's count over a real WebSocket when the app's own scheduler
-raises a reminder, and two server processes on one database that send each reminder once."""
+raises a reminder, and (on PostgreSQL) two server processes on one database that send each reminder once."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.api.test_reminder_delivery import receiver
 from tests.cli.test_cli import served
+from tests.conftest import BACKEND
 from tests.live.test_subscriptions import Transport, app_env, gql, ok, setup
 
 __all__ = ["app_env", "receiver"]  # the fixtures, shared
@@ -60,6 +63,7 @@ def test_the_bell_count_arrives_live_when_the_scheduler_raises_a_reminder(app_en
         assert notice["kind"] == "POLL_CLOSING" and "已投 0 户，共 2 户" in notice["text"]
 
 
+@pytest.mark.skipif(BACKEND != "postgres", reason="several server processes share one database on PostgreSQL only")
 def test_two_server_processes_on_one_database_send_each_reminder_once(app_env, tmp_path, receiver):
     found, hook = receiver
     env = {**app_env, "CONSULT_REMINDER_SECONDS": "0.5", "CONSULT_WEBHOOK_URL": hook}
