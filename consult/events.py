@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("consult.events")
 CHANNEL = "consult_events"
-# The payload that says who may see what changed, in every process (see viewers_changed).
-VIEWERS = "viewers"
+# The payload that says an account's reach changed, in every process: "viewers:<account id>".
+VIEWERS = "viewers:"
 
 
 class Signal:
@@ -68,8 +68,8 @@ class EventBus:
         # Bumped by every signal: streams woken by the same signal share one read (schema/live.py).
         self._generations: dict[int, int] = defaultdict(int)
         self._epoch = 0
-        # Bumped when who may see what changed (a staff account's areas): every stream re-reads its viewer.
-        self.viewers = 0
+        # Per account, bumped when what it may see changed (its areas): its streams re-read it.
+        self.moves: dict[int, int] = defaultdict(int)
         # The live streams' shared reads (schema/live.py): key -> (generation, the read).
         self.reads: OrderedDict[Hashable, tuple[Hashable, asyncio.Future[Any]]] = OrderedDict()
         self._count = 0
@@ -117,9 +117,10 @@ class EventBus:
             for signal in list(signals):
                 signal.set()
 
-    def viewers_changed(self) -> None:
-        """Who may see what changed: every stream wakes and re-reads its viewer before it reads on."""
-        self.viewers += 1
+    def viewer_moved(self, account_id: int) -> None:
+        """What the account may see changed: every stream wakes, and the account's own re-read
+        who it is before they read on (the others only find nothing new)."""
+        self.moves[account_id] += 1
         self.notify_all()
 
     @property
@@ -168,8 +169,8 @@ class PostgresEventBus(EventBus):
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if isinstance(payload, str) and payload.isdigit():
             self.notify(int(payload))
-        elif payload == VIEWERS:
-            self.viewers_changed()
+        elif isinstance(payload, str) and payload.startswith(VIEWERS) and payload[len(VIEWERS) :].isdigit():
+            self.viewer_moved(int(payload[len(VIEWERS) :]))
 
     async def _watch(self) -> None:
         while not self._stopping:
@@ -243,8 +244,9 @@ def collecting() -> Iterator[set[int]]:
         _pending.reset(token)
 
 
-async def announce_viewers_changed(conn: Any) -> None:
-    """Inside the transaction that changes who may see what: once it commits, every stream in
-    every process re-reads its viewer (through PostgreSQL's channel); this process's at once."""
+async def announce_viewer_moved(conn: Any, account_id: int) -> None:
+    """Inside the transaction that changes what an account may see: once it commits, its streams
+    in the other processes re-read it (through PostgreSQL's channel). This process's are told
+    by the caller after the commit (bus().viewer_moved)."""
     if conn.capabilities.dialect == "postgres":
-        await conn.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, VIEWERS])
+        await conn.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, f"{VIEWERS}{account_id}"])

@@ -78,16 +78,17 @@ class _Viewer:
     def __init__(self, info: Info) -> None:
         self.info = info
         self.session_checked = 0.0
-        self.viewers = events.bus().viewers
+        self.account = info.context.actor.account_id or 0
+        self.moves = events.bus().moves.get(self.account, 0)
 
     async def allowed(self, cid: int, *, session_due: bool = False) -> bool:
         ctx = self.info.context
         every = min(ctx.settings.session_recheck_seconds, RECHECK_SECONDS)
-        # someone's areas changed since the last look (setStaffAreas): perhaps this viewer's
-        moved = events.bus().viewers != self.viewers
-        due = session_due or moved or time.monotonic() - self.session_checked >= every
+        # this viewer's areas changed since the last look (setStaffAreas)
+        moves = events.bus().moves.get(self.account, 0)
+        due = session_due or moves != self.moves or time.monotonic() - self.session_checked >= every
         if ctx.token and due:
-            self.viewers = events.bus().viewers
+            self.moves = moves
             actor = await actor_for_token(ctx.token, ctx.now())
             if actor is None:
                 return False

@@ -284,9 +284,9 @@ async def set_staff_areas(ctx: ServiceContext, *, account_id: str, area_ids: lis
         await check_areas(ctx.actor, area_pks, conn)
         await put_areas(pk, area_pks, conn)
         await trail_staff_areas(ctx, account, area_pks, conn)
-        await events.announce_viewers_changed(conn)
-    # Open live streams re-read their viewer now, not at their next periodic check.
-    events.bus().viewers_changed()
+        await events.announce_viewer_moved(conn, pk)
+    # The account's open live streams re-read it now, not at their next periodic check.
+    events.bus().viewer_moved(pk)
     return account
 
 
