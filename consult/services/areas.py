@@ -144,12 +144,18 @@ async def create_area(ctx: ServiceContext, *, kind: str, name: str, parent_id: s
     permit(ctx.actor, "areas.manage")
     parent_pk = decode_id(parent_id, "Area", "parentId")
     async with transaction() as conn:
-        parent = await Area.get_or_none(id=parent_pk, using_db=conn)
-        if parent is None:
-            raise NotFound("parentId")
-        if not await covers(ctx.actor, parent.id, conn):
-            raise Forbidden("parentId")
+        parent = await _own_area(ctx.actor, parent_pk, conn, "parentId")
         return await _insert_area(ctx, kind, name, parent, conn)
+
+
+async def _own_area(actor: Actor, pk: int, conn: Any, field_name: str) -> Area:
+    """The area, when it lies within the actor's own areas: NOT_FOUND, else FORBIDDEN, on `field_name`."""
+    area = await Area.get_or_none(id=pk, using_db=conn)
+    if area is None:
+        raise NotFound(field_name)
+    if not await covers(actor, area.id, conn):
+        raise Forbidden(field_name)
+    return area
 
 
 async def _insert_area(ctx: ServiceContext, kind: str, name: str, parent: Area, conn: Any) -> Area:
@@ -230,11 +236,7 @@ async def rename_area(ctx: ServiceContext, *, area_id: str, name: str) -> Area:
     permit(ctx.actor, "areas.manage")
     pk = decode_id(area_id, "Area", "areaId")
     async with transaction() as conn:
-        area = await Area.get_or_none(id=pk, using_db=conn)
-        if area is None:
-            raise NotFound("areaId")
-        if not await covers(ctx.actor, area.id, conn):
-            raise Forbidden("areaId")
+        area = await _own_area(ctx.actor, pk, conn, "areaId")
         return await _rename(ctx, area, name, conn)
 
 
